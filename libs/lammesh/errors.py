@@ -1,0 +1,48 @@
+"""Errors a servicer raises; the gRPC interceptor maps each to its status code."""
+
+from __future__ import annotations
+
+import grpc
+from pydantic import ValidationError
+
+
+class ServiceError(Exception):
+    code: grpc.StatusCode = grpc.StatusCode.INTERNAL
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidArgument(ServiceError):
+    """A request field is wrong; the message names the field."""
+
+    code = grpc.StatusCode.INVALID_ARGUMENT
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+
+
+class NotFound(ServiceError):
+    code = grpc.StatusCode.NOT_FOUND
+
+
+class FailedPrecondition(ServiceError):
+    code = grpc.StatusCode.FAILED_PRECONDITION
+
+
+class PermissionDenied(ServiceError):
+    code = grpc.StatusCode.PERMISSION_DENIED
+
+
+def field_path(location: tuple[int | str, ...]) -> str:
+    """Dotted path of a pydantic error location, e.g. ('to', 0) -> 'to.0'."""
+    return ".".join(str(part) for part in location) or "<root>"
+
+
+def invalid_argument_from(error: ValidationError, prefix: str = "") -> InvalidArgument:
+    """The first problem of a pydantic ValidationError as an InvalidArgument naming its field."""
+    first = error.errors()[0]
+    path = field_path(tuple(first["loc"]))
+    return InvalidArgument(f"{prefix}{path}" if prefix else path, first["msg"])

@@ -1,0 +1,1 @@
+"""gRPC adapters: the aio server bootstrap (health, reflection, interceptors) and client helpers."""

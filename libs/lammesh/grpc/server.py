@@ -1,0 +1,152 @@
+"""gRPC aio server bootstrap: health, reflection, one interceptor for logs, metrics, traces, errors."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import grpc
+import structlog
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from opentelemetry.trace import SpanKind
+from pydantic import ValidationError
+
+from lammesh import metrics, tracing
+from lammesh.errors import ServiceError, invalid_argument_from
+from lammesh.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+_QUIET_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
+
+
+def _carrier(metadata: Any) -> dict[str, str]:
+    return {key: value for key, value in (metadata or ()) if isinstance(value, str)}
+
+
+class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
+    """Per call: a server span from the caller's trace context, a log line, metrics, and the
+    mapping of ServiceError / pydantic ValidationError to status codes (INTERNAL for the rest)."""
+
+    async def intercept_service(self, continuation, handler_call_details):  # type: ignore[override]
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return None
+        method = handler_call_details.method
+        quiet = method.startswith(_QUIET_PREFIXES)
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                self._wrap_unary(method, handler.unary_unary, quiet),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                self._wrap_stream(method, handler.unary_stream, quiet),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler
+
+    def _wrap_unary(self, method: str, behavior: Callable, quiet: bool) -> Callable:
+        async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            started = time.perf_counter()
+            parent = tracing.context_from(_carrier(context.invocation_metadata()))
+            with tracing.tracer().start_as_current_span(method, context=parent, kind=SpanKind.SERVER):
+                try:
+                    return await behavior(request, context)
+                except Exception as exc:
+                    await _abort_for(exc, context, method)
+                finally:
+                    _observe(method, context, started, quiet)
+
+        return call
+
+    def _wrap_stream(self, method: str, behavior: Callable, quiet: bool) -> Callable:
+        async def call(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            started = time.perf_counter()
+            parent = tracing.context_from(_carrier(context.invocation_metadata()))
+            with tracing.tracer().start_as_current_span(method, context=parent, kind=SpanKind.SERVER):
+                try:
+                    async for response in behavior(request, context):
+                        yield response
+                except Exception as exc:
+                    await _abort_for(exc, context, method)
+                finally:
+                    _observe(method, context, started, quiet)
+
+        return call
+
+
+async def _abort_for(exc: Exception, context: grpc.aio.ServicerContext, method: str) -> None:
+    if isinstance(exc, grpc.aio.AbortError):
+        raise exc
+    if isinstance(exc, ValidationError):
+        exc = invalid_argument_from(exc)
+    if isinstance(exc, ServiceError):
+        await context.abort(exc.code, exc.message)
+    log.exception("rpc failed", method=method)
+    await context.abort(grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}")
+
+
+def _observe(method: str, context: grpc.aio.ServicerContext, started: float, quiet: bool) -> None:
+    elapsed = time.perf_counter() - started
+    code = context.code() or grpc.StatusCode.OK
+    code_name = code.name if isinstance(code, grpc.StatusCode) else str(code)
+    metrics.RPCS.labels(method, code_name).inc()
+    metrics.RPC_SECONDS.labels(method).observe(elapsed)
+    if not quiet:
+        log.debug("rpc", method=method, code=code_name, ms=round(elapsed * 1000, 3))
+
+
+class GrpcServer:
+    """A grpc.aio server with the standard health service and server reflection.
+
+    Health starts NOT_SERVING for the overall server ("") and every registered service; the owner
+    flips it with `set_serving` when its dependencies (e.g. the Kafka consumer) are ready.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        options = [
+            ("grpc.max_receive_message_length", settings.grpc_max_message_bytes),
+            ("grpc.max_send_message_length", settings.grpc_max_message_bytes),
+            ("grpc.so_reuseport", 0),
+        ]
+        self.server = grpc.aio.server(interceptors=[ObservabilityInterceptor()], options=options)
+        self.health = health.aio.HealthServicer()
+        self._service_names: list[str] = []
+        self.port: int | None = None
+
+    def add(self, register: Callable[[Any, grpc.aio.Server], None], servicer: Any, service_name: str) -> None:
+        register(servicer, self.server)
+        self._service_names.append(service_name)
+
+    async def start(self) -> int:
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        reflection.enable_server_reflection(
+            [*self._service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
+            self.server,
+        )
+        address = f"{self._settings.grpc_host}:{self._settings.grpc_port}"
+        self.port = self.server.add_insecure_port(address)
+        if self.port == 0:
+            raise RuntimeError(f"could not bind gRPC to {address}")
+        await self.set_serving(False)
+        await self.server.start()
+        return self.port
+
+    async def set_serving(self, serving: bool) -> None:
+        status = (
+            health_pb2.HealthCheckResponse.SERVING
+            if serving
+            else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+        for name in ("", *self._service_names):
+            await self.health.set(name, status)
+
+    async def stop(self, grace: float) -> None:
+        await self.set_serving(False)
+        await self.server.stop(grace)

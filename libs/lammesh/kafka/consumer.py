@@ -1,0 +1,221 @@
+"""The consumer loop every service uses: decode, handle, produce, then commit; bad records to the DLQ.
+
+Guarantees:
+- an offset is committed only after the handler returned and everything it produced is acked;
+- a record that cannot be decoded, or that its handler rejects, goes to the DLQ with the reason
+  in its headers, and the loop moves on to the next record;
+- records of one partition are handled in order; partitions are handled concurrently;
+- on stop, the batch in flight is finished and committed before the consumer leaves its group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import KafkaError
+from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
+
+from lammesh import envelope as serde
+from lammesh import metrics, tracing
+from lammesh.kafka.client import client_config
+from lammesh.kafka.producer import EnvelopeProducer
+from lammesh.settings import Settings
+from lammesh.topics import DLQ
+from lammesh.v1 import envelope_pb2
+
+log = structlog.get_logger(__name__)
+
+DLQ_REASON = "lammesh-dlq-reason"
+DLQ_SOURCE_TOPIC = "lammesh-dlq-source-topic"
+DLQ_SOURCE_PARTITION = "lammesh-dlq-source-partition"
+DLQ_SOURCE_OFFSET = "lammesh-dlq-source-offset"
+DLQ_CONSUMER_GROUP = "lammesh-dlq-consumer-group"
+DLQ_AT = "lammesh-dlq-at"
+
+
+class PoisonRecord(Exception):
+    """Raised by a handler for a record that can never be handled; it goes to the DLQ."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class InboundRecord:
+    envelope: envelope_pb2.Envelope
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    timestamp_ms: int
+
+
+Handler = Callable[[InboundRecord], Awaitable[None]]
+
+
+class _Rebalance(ConsumerRebalanceListener):
+    def __init__(self, owner: EnvelopeConsumer) -> None:
+        self._owner = owner
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        # Let the batch in flight finish and commit before the partitions move elsewhere.
+        async with self._owner._batch_lock:
+            pass
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        log.info("partitions assigned", group=self._owner.group_id, partitions=len(assigned))
+        self._owner.assigned.set()
+        if self._owner._on_assigned is not None:
+            self._owner._on_assigned(assigned)
+
+
+class EnvelopeConsumer:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        topics: list[str],
+        group_id: str,
+        handler: Handler,
+        producer: EnvelopeProducer,
+        on_assigned: Callable[[set[TopicPartition]], None] | None = None,
+    ) -> None:
+        self.group_id = group_id
+        self.topics = topics
+        self.assigned = asyncio.Event()
+        self._settings = settings
+        self._handler = handler
+        self._producer = producer
+        self._on_assigned = on_assigned
+        self._dlq_topic = DLQ.name(settings)
+        self._consumer = AIOKafkaConsumer(
+            **client_config(settings, f"{settings.service_name}-{group_id}"),
+            group_id=group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+        )
+        self._batch_lock = asyncio.Lock()
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._consumer.start()
+        self._consumer.subscribe(self.topics, listener=_Rebalance(self))
+        self._task = asyncio.create_task(self._run(), name=f"consumer:{self.group_id}")
+
+    async def stop(self, timeout: float | None = None) -> None:
+        """Finish and commit the batch in flight, then leave the group."""
+        self._stopping.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout)
+            except TimeoutError:
+                log.warning("consumer did not drain in time; uncommitted records will be redelivered")
+                self._task.cancel()
+                await asyncio.gather(self._task, return_exceptions=True)
+        await self._consumer.stop()
+
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        """The running loop; it ends only on stop, or with the exception that broke it."""
+        return self._task
+
+    async def _run(self) -> None:
+        max_records = self._settings.consumer_max_batch
+        while not self._stopping.is_set():
+            try:
+                batch = await self._consumer.getmany(timeout_ms=100, max_records=max_records)
+            except KafkaError as exc:
+                log.warning("fetch failed; retrying", error=str(exc))
+                await asyncio.sleep(0.5)
+                continue
+            if not batch:
+                continue
+            async with self._batch_lock:
+                try:
+                    await asyncio.gather(*(self._handle_partition(recs) for recs in batch.values()))
+                    await self._producer.confirm()
+                except KafkaError:
+                    # A result could not be produced: nothing of this batch is committed and
+                    # the records are read again (handlers are idempotent).
+                    log.exception("producing results failed; re-reading the batch")
+                    self._consumer.seek_to_committed()
+                    await asyncio.sleep(0.5)
+                    continue
+                await self._commit(batch)
+
+    async def _commit(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        offsets = {tp: OffsetAndMetadata(recs[-1].offset + 1, "") for tp, recs in batch.items()}
+        try:
+            await self._consumer.commit(offsets)
+        except KafkaError as exc:
+            # Typically a rebalance took the partitions; the new owner re-reads from the last
+            # commit and the step services' idempotency makes that safe.
+            log.warning("offset commit failed", error=str(exc))
+
+    async def _handle_partition(self, records: list[ConsumerRecord]) -> None:
+        for record in records:
+            await self._handle_record(record)
+
+    async def _handle_record(self, record: ConsumerRecord) -> None:
+        started = time.perf_counter()
+        try:
+            envelope = serde.decode(record.value)
+        except serde.EnvelopeError as exc:
+            await self.dead_letter(record, exc.reason)
+            return
+        inbound = InboundRecord(
+            envelope=envelope,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key,
+            timestamp_ms=record.timestamp,
+        )
+        parent = tracing.context_from(envelope.trace_context)
+        with tracing.tracer().start_as_current_span(f"consume {record.topic}", context=parent):
+            structlog.contextvars.bind_contextvars(task_id=envelope.task_id, trace_id=tracing.trace_id_hex())
+            try:
+                await self._handler(inbound)
+            except (PoisonRecord, serde.EnvelopeError) as exc:
+                await self.dead_letter(record, exc.reason)
+                return
+            except KafkaError:
+                raise
+            except Exception as exc:  # a handler bug must not stall the partition
+                log.exception("handler failed; record dead-lettered", offset=record.offset)
+                await self.dead_letter(record, f"handler error: {type(exc).__name__}: {exc}")
+                return
+            finally:
+                structlog.contextvars.unbind_contextvars("task_id", "trace_id")
+        metrics.MESSAGES.labels(record.topic, "ok").inc()
+        metrics.MESSAGE_SECONDS.labels(record.topic).observe(time.perf_counter() - started)
+
+    async def dead_letter(self, record: ConsumerRecord, reason: str) -> None:
+        headers = list(record.headers or ())
+        headers += [
+            (DLQ_REASON, reason.encode()),
+            (DLQ_SOURCE_TOPIC, record.topic.encode()),
+            (DLQ_SOURCE_PARTITION, str(record.partition).encode()),
+            (DLQ_SOURCE_OFFSET, str(record.offset).encode()),
+            (DLQ_CONSUMER_GROUP, self.group_id.encode()),
+            (DLQ_AT, datetime.now(UTC).isoformat().encode()),
+        ]
+        await self._producer.send_raw(self._dlq_topic, record.value, key=record.key, headers=headers)
+        log.warning(
+            "record dead-lettered",
+            reason=reason,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+        )
+        metrics.MESSAGES.labels(record.topic, "dead_lettered").inc()
+        metrics.DEAD_LETTERS.labels(record.topic).inc()

@@ -1,0 +1,45 @@
+"""Prometheus metrics every service exposes on LAMMESH_METRICS_PORT (/metrics)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram, start_http_server
+
+_LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+MESSAGES = Counter(
+    "lammesh_messages_total",
+    "Kafka records handled, by topic and outcome (ok, dead_lettered, error).",
+    ["topic", "outcome"],
+)
+MESSAGE_SECONDS = Histogram(
+    "lammesh_message_handle_seconds",
+    "Time to handle one Kafka record, decode to result produced.",
+    ["topic"],
+    buckets=_LATENCY_BUCKETS,
+)
+DEAD_LETTERS = Counter(
+    "lammesh_dead_letters_total", "Records sent to the DLQ, by source topic.", ["topic"]
+)
+RPCS = Counter("lammesh_rpc_total", "gRPC calls served, by method and code.", ["method", "code"])
+RPC_SECONDS = Histogram(
+    "lammesh_rpc_seconds", "gRPC server latency by method.", ["method"], buckets=_LATENCY_BUCKETS
+)
+STEPS = Counter(
+    "lammesh_steps_total",
+    "Step commands executed, by capability, action and status.",
+    ["capability", "action", "status"],
+)
+STEP_SECONDS = Histogram(
+    "lammesh_step_seconds",
+    "Time in a step's own work, by capability.",
+    ["capability"],
+    buckets=_LATENCY_BUCKETS,
+)
+
+
+def start_metrics_server(port: int) -> int | None:
+    """Serve /metrics on `port` (0 disables); returns the port or None."""
+    if port == 0:
+        return None
+    start_http_server(port)
+    return port

@@ -1,0 +1,89 @@
+"""The service runtime: start adapters in order, report health, stop gracefully on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable
+
+import structlog
+
+from lammesh import metrics
+from lammesh.grpc.server import GrpcServer
+from lammesh.kafka import EnvelopeConsumer, EnvelopeProducer, ensure_topics
+from lammesh.settings import Settings
+from lammesh.topics import TopicSpec
+
+log = structlog.get_logger(__name__)
+
+Hook = Callable[[], Awaitable[None]]
+
+
+class ServiceRuntime:
+    """Owns one service's gRPC server, producer and consumers.
+
+    Start: topics, producer, gRPC (NOT_SERVING), consumers; SERVING once every consumer has joined
+    its group. Stop: NOT_SERVING, consumers drain and commit, gRPC finishes calls in flight,
+    the producer flushes.
+    """
+
+    def __init__(self, settings: Settings, *, topics: list[TopicSpec] | None = None) -> None:
+        self.settings = settings
+        self.grpc = GrpcServer(settings)
+        self.producer = EnvelopeProducer(settings)
+        self.consumers: list[EnvelopeConsumer] = []
+        self.topics: list[TopicSpec] = list(topics or [])
+        self.on_started: list[Hook] = []
+        self.on_stopping: list[Hook] = []
+        self.ready = asyncio.Event()
+        self._stop = asyncio.Event()
+
+    def add_consumer(self, consumer: EnvelopeConsumer) -> None:
+        self.consumers.append(consumer)
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def start(self) -> None:
+        await ensure_topics(self.settings, self.topics)
+        await self.producer.start()
+        port = await self.grpc.start()
+        metrics_port = metrics.start_metrics_server(self.settings.metrics_port)
+        for consumer in self.consumers:
+            await consumer.start()
+        await asyncio.gather(*(consumer.assigned.wait() for consumer in self.consumers))
+        for hook in self.on_started:
+            await hook()
+        await self.grpc.set_serving(True)
+        self.ready.set()
+        log.info("service ready", grpc_port=port, metrics_port=metrics_port)
+
+    async def stop(self) -> None:
+        drain = self.settings.drain_timeout_s
+        log.info("service stopping", drain_timeout_s=drain)
+        await self.grpc.set_serving(False)
+        for hook in self.on_stopping:
+            await hook()
+        await asyncio.gather(*(consumer.stop(timeout=drain) for consumer in self.consumers))
+        await self.grpc.stop(grace=drain)
+        await self.producer.stop()
+        log.info("service stopped")
+
+    async def run(self) -> None:
+        """Run until SIGTERM/SIGINT or `request_stop`; raises if a consumer loop breaks."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._stop.set)
+        try:
+            await self.start()
+            watched = [c.task for c in self.consumers if c.task is not None]
+            stop_waiter = asyncio.create_task(self._stop.wait())
+            done, _ = await asyncio.wait([stop_waiter, *watched], return_when=asyncio.FIRST_COMPLETED)
+            stop_waiter.cancel()
+            broken = [t for t in done if t is not stop_waiter]
+            await self.stop()
+            for task in broken:
+                task.result()  # re-raise what broke the consumer loop
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)

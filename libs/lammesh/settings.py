@@ -1,0 +1,63 @@
+"""Every setting a LAM Mesh process reads, from `LAMMESH_*` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """One model for all services; each reads the part it needs.
+
+    Environment variables are the field names upper-cased with the `LAMMESH_` prefix,
+    e.g. `LAMMESH_KAFKA_BOOTSTRAP`, `LAMMESH_GRPC_PORT`.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="LAMMESH_", extra="ignore", frozen=True)
+
+    # Kafka
+    kafka_bootstrap: str = Field("127.0.0.1:9092", description="Comma-separated host:port list.")
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = None
+    kafka_ssl_certfile: str | None = None
+    kafka_ssl_keyfile: str | None = None
+    topic_prefix: str = Field(
+        "lammesh", description="First part of every topic name; tests use a unique one each."
+    )
+    topic_partitions: int = Field(6, ge=1, description="Partitions of the per-task topics.")
+    topic_replication: int = Field(1, ge=1)
+    producer_linger_ms: int = Field(2, ge=0)
+    consumer_max_batch: int = Field(500, ge=1, description="Records fetched per poll at most.")
+
+    # gRPC and HTTP
+    grpc_host: str = "0.0.0.0"
+    grpc_port: int = Field(50051, ge=0, le=65535, description="0 picks a free port.")
+    grpc_max_message_bytes: int = Field(4 * 1024 * 1024, ge=1024)
+    metrics_port: int = Field(9464, ge=0, le=65535, description="Prometheus /metrics; 0 disables.")
+    drain_timeout_s: float = Field(
+        20.0, gt=0, description="How long a stopping service may finish in-flight work."
+    )
+
+    # Observability
+    service_name: str = "lammesh"
+    instance_id: str | None = Field(None, description="Defaults to the host name and pid.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
+    otlp_endpoint: str | None = Field(None, description="OTLP/gRPC collector; unset disables export.")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

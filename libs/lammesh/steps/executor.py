@@ -1,0 +1,153 @@
+"""Runs one StepCommand through a handler: input conversion, deadline, error classification,
+idempotent replay. Shared by the Kafka worker and the gRPC servicer so both behave the same."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from google.protobuf import json_format, struct_pb2
+from pydantic import ValidationError
+
+from lammesh import metrics
+from lammesh.errors import field_path
+from lammesh.steps.handler import StepContext, StepFailure, StepHandler
+from lammesh.steps.idempotency import IdempotencyStore
+from lammesh.v1 import step_pb2
+
+log = structlog.get_logger(__name__)
+
+_ACTION_NAMES = {step_pb2.STEP_ACTION_EXECUTE: "execute", step_pb2.STEP_ACTION_COMPENSATE: "compensate"}
+
+
+def success_key(command: step_pb2.StepCommand) -> str:
+    """A success is final for (task, step, action): any later attempt gets the same answer."""
+    return f"{command.task_id}/{command.step_id}/{command.action}"
+
+
+def failure_key(command: step_pb2.StepCommand) -> str:
+    """A failure is final only for its own attempt: the coordinator's retry runs again."""
+    return f"{success_key(command)}/{command.attempt}"
+
+
+def validate_command(command: step_pb2.StepCommand, capability: str) -> StepFailure | None:
+    """Check the envelope-level fields of a command; None when it is well formed."""
+    for name in ("task_id", "step_id"):
+        if not getattr(command, name):
+            return StepFailure("INVALID_COMMAND", "is required", retryable=False, field=name)
+    if command.action not in _ACTION_NAMES:
+        return StepFailure("INVALID_COMMAND", "must be EXECUTE or COMPENSATE", retryable=False, field="action")
+    if command.capability and command.capability != capability:
+        return StepFailure(
+            "INVALID_COMMAND",
+            f"this service serves {capability!r}, not {command.capability!r}",
+            retryable=False,
+            field="capability",
+        )
+    return None
+
+
+def to_struct(data: Mapping[str, Any]) -> struct_pb2.Struct:
+    struct = struct_pb2.Struct()
+    struct.update(data)
+    return struct
+
+
+class StepExecutor:
+    def __init__(self, handler: StepHandler, store: IdempotencyStore, *, service: str) -> None:
+        self.handler = handler
+        self._store = store
+        self._service = service
+
+    async def run(self, command: step_pb2.StepCommand) -> step_pb2.StepResult:
+        """Execute or compensate a command that `validate_command` accepted."""
+        for key in (success_key(command), failure_key(command)):
+            stored = await self._store.get(key)
+            if stored is not None:
+                stored.replayed = True
+                return stored
+        started = time.perf_counter()
+        result = self._result_shell(command)
+        try:
+            output = await self._call(command)
+        except StepFailure as failure:
+            result.status = step_pb2.STEP_STATUS_FAILED
+            result.error.CopyFrom(
+                step_pb2.StepError(
+                    code=failure.code, message=failure.message, retryable=failure.retryable, field=failure.field
+                )
+            )
+        else:
+            result.status = step_pb2.STEP_STATUS_SUCCEEDED
+            try:
+                result.output.CopyFrom(to_struct(output))
+            except (TypeError, ValueError) as exc:
+                result.status = step_pb2.STEP_STATUS_FAILED
+                result.error.CopyFrom(
+                    step_pb2.StepError(code="INVALID_OUTPUT", message=str(exc), retryable=False)
+                )
+        elapsed = time.perf_counter() - started
+        result.service_time_us = int(elapsed * 1_000_000)
+        succeeded = result.status == step_pb2.STEP_STATUS_SUCCEEDED
+        await self._store.put(success_key(command) if succeeded else failure_key(command), result)
+        action = _ACTION_NAMES.get(command.action, "unknown")
+        status = "succeeded" if succeeded else "failed"
+        metrics.STEPS.labels(self.handler.capability, action, status).inc()
+        metrics.STEP_SECONDS.labels(self.handler.capability).observe(elapsed)
+        if not succeeded:
+            log.info(
+                "step failed",
+                step_id=command.step_id,
+                attempt=command.attempt,
+                code=result.error.code,
+                error=result.error.message,
+                retryable=result.error.retryable,
+            )
+        return result
+
+    def _result_shell(self, command: step_pb2.StepCommand) -> step_pb2.StepResult:
+        return step_pb2.StepResult(
+            task_id=command.task_id,
+            step_id=command.step_id,
+            attempt=command.attempt,
+            capability=self.handler.capability,
+            action=command.action,
+            service=self._service,
+            service_version=self.handler.version,
+        )
+
+    async def _call(self, command: step_pb2.StepCommand) -> Mapping[str, Any]:
+        deadline = command.deadline.ToDatetime(tzinfo=UTC) if command.HasField("deadline") else None
+        context = StepContext(
+            task_id=command.task_id,
+            step_id=command.step_id,
+            attempt=command.attempt,
+            capability=self.handler.capability,
+            input=json_format.MessageToDict(command.input),
+            previous_output=json_format.MessageToDict(command.previous_output),
+            deadline=deadline,
+            tenant=command.tenant,
+            workflow=command.workflow,
+        )
+        method = self.handler.compensate if command.action == step_pb2.STEP_ACTION_COMPENSATE else self.handler.execute
+        timeout = None if deadline is None else (deadline - datetime.now(UTC)).total_seconds()
+        if timeout is not None and timeout <= 0:
+            raise StepFailure("DEADLINE_EXCEEDED", "the step's deadline passed before it started", retryable=True)
+        try:
+            return await asyncio.wait_for(method(context), timeout)
+        except StepFailure:
+            raise
+        except TimeoutError:
+            raise StepFailure("DEADLINE_EXCEEDED", "the step did not finish before its deadline", retryable=True) from None
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise StepFailure(
+                "INVALID_INPUT", first["msg"], retryable=False, field=field_path(tuple(first["loc"]))
+            ) from None
+        except Exception as exc:  # unexpected: assume transient, let the retry policy decide
+            log.exception("step handler raised", step_id=command.step_id)
+            raise StepFailure("INTERNAL", f"{type(exc).__name__}: {exc}", retryable=True) from None

@@ -1,0 +1,31 @@
+"""Kafka side of a step service: commands from lammesh.steps.<capability>, results to steps.results."""
+
+from __future__ import annotations
+
+from lammesh import envelope as serde
+from lammesh.kafka import EnvelopeProducer, InboundRecord, PoisonRecord
+from lammesh.settings import Settings
+from lammesh.steps.executor import StepExecutor, validate_command
+from lammesh.topics import STEPS_RESULTS
+from lammesh.v1 import step_pb2
+
+
+class StepCommandHandler:
+    def __init__(self, settings: Settings, executor: StepExecutor, producer: EnvelopeProducer) -> None:
+        self._executor = executor
+        self._producer = producer
+        self._results_topic = STEPS_RESULTS.name(settings)
+
+    async def __call__(self, record: InboundRecord) -> None:
+        command = serde.unpack(record.envelope, step_pb2.StepCommand)
+        invalid = validate_command(command, self._executor.handler.capability)
+        if invalid is not None:
+            raise PoisonRecord(f"invalid StepCommand: {invalid.field}: {invalid.message}")
+        result = await self._executor.run(command)
+        await self._producer.send(
+            self._results_topic,
+            result,
+            task_id=command.task_id,
+            tenant=record.envelope.tenant,
+            idempotency_key=f"{command.task_id}/{command.step_id}/{command.attempt}",
+        )

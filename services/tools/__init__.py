@@ -1,0 +1,1 @@
+"""Tool adapters: step services that act on outside systems (or, for noop, on nothing)."""

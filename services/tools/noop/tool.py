@@ -1,0 +1,52 @@
+"""The noop handler. Fault injection is driven by input fields, and keyed on the attempt number so
+it is deterministic across redeliveries and restarts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from lammesh.steps import StepContext, StepFailure, StepHandler
+
+
+class NoopInput(BaseModel):
+    """Control fields; any other field is echoed back untouched."""
+
+    model_config = ConfigDict(extra="allow")
+
+    fail: bool = Field(False, description="Fail every attempt.")
+    fail_times: int = Field(0, ge=0, description="Fail attempts 1..N, then succeed.")
+    retryable: bool = Field(True, description="Whether the injected failures are retryable.")
+    delay_ms: float = Field(0, ge=0, le=600_000, description="Sleep this long before answering.")
+    fail_compensation: bool = Field(False, description="Fail every compensation attempt.")
+    fail_compensation_times: int = Field(0, ge=0, description="Fail compensation attempts 1..N.")
+
+
+class NoopTool(StepHandler):
+    capability = "noop"
+    version = "1.0.0"
+
+    async def execute(self, step: StepContext) -> Mapping[str, Any]:
+        control = NoopInput.model_validate(step.input)
+        if control.delay_ms:
+            await asyncio.sleep(control.delay_ms / 1000)
+        if control.fail or step.attempt <= control.fail_times:
+            raise StepFailure(
+                "INJECTED_FAILURE",
+                f"noop told to fail (attempt {step.attempt})",
+                retryable=control.retryable,
+            )
+        return dict(step.input)
+
+    async def compensate(self, step: StepContext) -> Mapping[str, Any]:
+        control = NoopInput.model_validate(step.input)
+        if control.fail_compensation or step.attempt <= control.fail_compensation_times:
+            raise StepFailure(
+                "INJECTED_FAILURE",
+                f"noop told to fail compensation (attempt {step.attempt})",
+                retryable=True,
+            )
+        return {"compensated": True}
