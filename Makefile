@@ -1,0 +1,75 @@
+# LAM Mesh — the front door. `make setup` once, then `make test`, `make demo`, `make bench`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+LAMMESH := $(VENV)/bin/lammesh
+
+VENV_STAMP := $(VENV)/.lammesh-installed
+PROTO_SRC := $(wildcard protos/lammesh/v1/*.proto)
+PROTO_STAMP := libs/lammesh/v1/.generated
+KAFKA_LIBS := .cache/kafka/libs
+KAFKA_STAMP := .cache/kafka/.fetched
+
+PYTEST_ARGS ?=
+
+.PHONY: help setup protos kafka-jars kafka-up kafka-down kafka-status test test-unit demo bench
+
+help:
+	@echo "make setup       .venv, package + dev deps, protobuf code, Kafka jars (quick when done)"
+	@echo "make kafka-up    start a local Kafka (KRaft) on 127.0.0.1:9092, data in .run/kafka"
+	@echo "make kafka-down  stop it"
+	@echo "make test        every test (starts its own broker unless LAMMESH_KAFKA_BOOTSTRAP is set)"
+	@echo "make test-unit   the pure unit tests only (no broker)"
+	@echo "make demo        the meeting follow-up workflow through the whole mesh"
+	@echo "make bench       load test against the local mesh"
+
+setup: $(VENV_STAMP) $(PROTO_STAMP) $(KAFKA_STAMP)
+	@echo "setup done: $(LAMMESH) is ready"
+
+$(VENV_STAMP): pyproject.toml constraints.txt
+	@test -n "$(PYTHON)" || { echo "python3.11 not found"; exit 1; }
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	@touch $@
+
+protos: $(PROTO_STAMP)
+
+$(PROTO_STAMP): $(PROTO_SRC) $(VENV_STAMP)
+	$(PY) -m grpc_tools.protoc -Iprotos --python_out=libs --grpc_python_out=libs --pyi_out=libs $(PROTO_SRC)
+	@touch $@
+
+kafka-jars: $(KAFKA_STAMP)
+
+$(KAFKA_STAMP): scripts/kafka/pom.xml
+	@command -v mvn >/dev/null || { echo "Maven (mvn) is needed to fetch the Kafka jars"; exit 1; }
+	rm -rf $(KAFKA_LIBS)
+	mvn -B -q -f scripts/kafka/pom.xml dependency:copy-dependencies \
+	  -DincludeScope=runtime -DoutputDirectory=$(CURDIR)/$(KAFKA_LIBS)
+	@touch $@
+
+kafka-up: setup
+	$(LAMMESH) kafka up
+
+kafka-down:
+	@if [ -x $(LAMMESH) ]; then $(LAMMESH) kafka down; else echo "nothing to stop (no .venv)"; fi
+
+kafka-status: setup
+	$(LAMMESH) kafka status
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: setup
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+demo: setup
+	@echo "make demo needs the saga coordinator and the meeting agents (issues #3, #4), not built yet."
+	@exit 1
+
+bench: setup
+	@echo "make bench needs the saga coordinator and the load generator (issues #3, #6), not built yet."
+	@exit 1
