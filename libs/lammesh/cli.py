@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from lammesh.catalogue import load_services
 from lammesh.localkafka import DEFAULT_HOME, DEFAULT_JARS, KafkaError, LocalKafka
 from lammesh.settings import Settings
 
@@ -20,26 +20,19 @@ app.add_typer(kafka_app, name="kafka")
 
 console = Console(stderr=True)
 
-SERVICE_GROUP = "lammesh.services"
-
-
-def _services() -> dict[str, str]:
-    return {ep.name: ep.value for ep in entry_points(group=SERVICE_GROUP)}
-
-
 @app.command("services")
 def list_services() -> None:
     """List the services `lammesh run` can start."""
-    table = Table("service", "bootstrap")
-    for name, target in sorted(_services().items()):
-        table.add_row(name, target)
+    table = Table("service", "kind", "capability", "description")
+    for spec in sorted(load_services().values(), key=lambda s: (s.kind, s.name)):
+        table.add_row(spec.name, spec.kind, spec.capability or "", spec.description)
     Console().print(table)
 
 
 @app.command()
 def run(service: Annotated[str, typer.Argument(help="Service name, see `lammesh services`.")]) -> None:
     """Run one service in the foreground until Ctrl-C / SIGTERM (then it drains and stops)."""
-    found = {ep.name: ep for ep in entry_points(group=SERVICE_GROUP)}
+    found = load_services()
     if service not in found:
         console.print(f"[red]unknown service {service!r}[/]; known: {', '.join(sorted(found)) or 'none'}")
         raise typer.Exit(2)

@@ -1,0 +1,55 @@
+"""The service catalogue: every deployable service, what it is and how to start it.
+
+`lammesh run`, `lammesh up` and the k8s consistency tests read it. Catalogues are found through
+the `lammesh.catalogues` entry point group, so a separate package can add services of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from importlib import import_module
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lammesh.service import ServiceRuntime
+    from lammesh.settings import Settings
+
+CATALOGUE_GROUP = "lammesh.catalogues"
+
+
+class ServiceKind(StrEnum):
+    TOOL = "tool"
+    AGENT = "agent"
+    WATCHER = "watcher"
+    COORDINATOR = "coordinator"
+    GATEWAY = "gateway"
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    kind: ServiceKind
+    bootstrap: str
+    """"module:function" of `bootstrap(settings) -> ServiceRuntime`."""
+    capability: str | None = None
+    """For agents and tools: the capability served, i.e. the lammesh.steps.<capability> topic."""
+    latency_critical: bool = False
+    """A model watcher that runs on GPU nodes (TensorRT) in the gpu overlay."""
+    description: str = ""
+
+    def load(self) -> Callable[[Settings], ServiceRuntime]:
+        module, _, function = self.bootstrap.partition(":")
+        return getattr(import_module(module), function)
+
+
+def load_services() -> dict[str, ServiceSpec]:
+    services: dict[str, ServiceSpec] = {}
+    for entry in entry_points(group=CATALOGUE_GROUP):
+        for spec in entry.load():
+            if spec.name in services:
+                raise RuntimeError(f"service {spec.name!r} is declared twice (catalogue {entry.value})")
+            services[spec.name] = spec
+    return services

@@ -1,0 +1,13 @@
+"""The services this repository ships. Add a service here and `lammesh run NAME` can start it."""
+
+from lammesh.catalogue import ServiceKind, ServiceSpec
+
+SERVICES: list[ServiceSpec] = [
+    ServiceSpec(
+        name="noop",
+        kind=ServiceKind.TOOL,
+        capability="noop",
+        bootstrap="lammesh_services.tools.noop.main:bootstrap",
+        description="Echoes its input; fails or delays on request. Measures and tests the mesh.",
+    ),
+]
