@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Awaitable, Callable
+from wsgiref.simple_server import WSGIServer
 
 import structlog
 
@@ -37,6 +38,7 @@ class ServiceRuntime:
         self.on_stopping: list[Hook] = []
         self.ready = asyncio.Event()
         self._stop = asyncio.Event()
+        self._metrics_server: WSGIServer | None = None
 
     def add_consumer(self, consumer: EnvelopeConsumer) -> None:
         self.consumers.append(consumer)
@@ -48,7 +50,8 @@ class ServiceRuntime:
         await ensure_topics(self.settings, self.topics)
         await self.producer.start()
         port = await self.grpc.start()
-        metrics_port = metrics.start_metrics_server(self.settings.metrics_port)
+        self._metrics_server = metrics.start_metrics_server(self.settings.metrics_port)
+        metrics_port = self.settings.metrics_port or None
         for consumer in self.consumers:
             await consumer.start()
         await asyncio.gather(*(consumer.assigned.wait() for consumer in self.consumers))
@@ -67,6 +70,9 @@ class ServiceRuntime:
         await asyncio.gather(*(consumer.stop(timeout=drain) for consumer in self.consumers))
         await self.grpc.stop(grace=drain)
         await self.producer.stop()
+        if self._metrics_server is not None:
+            self._metrics_server.shutdown()
+            self._metrics_server.server_close()
         log.info("service stopped")
 
     async def run(self) -> None:
