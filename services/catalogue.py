@@ -4,6 +4,12 @@ from lammesh.catalogue import ServiceKind, ServiceSpec
 
 SERVICES: list[ServiceSpec] = [
     ServiceSpec(
+        name="coordinator",
+        kind=ServiceKind.COORDINATOR,
+        bootstrap="lammesh_services.coordinator.main:bootstrap",
+        description="Runs workflows as sagas: dispatches steps, calls watchers, compensates.",
+    ),
+    ServiceSpec(
         name="noop",
         kind=ServiceKind.TOOL,
         capability="noop",

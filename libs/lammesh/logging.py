@@ -46,5 +46,5 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(level)
     structlog.contextvars.bind_contextvars(service=settings.service_name)
     # Client libraries are chatty at INFO about every (re)connect.
-    for noisy in ("aiokafka", "kafka"):
+    for noisy in ("aiokafka", "kafka", "faust", "mode"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))

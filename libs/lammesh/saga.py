@@ -87,6 +87,7 @@ class RunChecks:
     """Call these watchers on a step's input or output and report back with `on_checks`."""
 
     step_id: str
+    capability: str
     stage: Stage
     attempt: int
     watchers: tuple[WatcherRef, ...]
@@ -223,6 +224,25 @@ class Saga(BaseModel):
         effects.append(saga._emit("task.started", now, message=f"workflow {workflow.name} v{workflow.version}"))
         effects += saga._advance(workflow, now)
         return saga, effects
+
+    @classmethod
+    def rejected(
+        cls, task_id: str, workflow: str, *, reason: str, task_input: dict[str, Any], tenant: str = "",
+        client_key: str = "", now: float,
+    ) -> tuple[Saga, list[Effect]]:
+        """A request that cannot start (e.g. an unknown workflow): recorded as FAILED, with why."""
+        saga = cls(task_id=task_id, workflow=workflow, workflow_digest="", tenant=tenant, client_key=client_key,
+                   input=task_input, status=TaskStatus.FAILED, reason=reason, created_at=now, updated_at=now)
+        return saga, [saga._emit("task.rejected", now, message=reason)]
+
+    def abandon(self, reason: str, now: float) -> list[Effect]:
+        """Stop a task that cannot go on (its workflow definition is gone): a person takes over."""
+        if self.status.terminal:
+            return []
+        self.needs_attention = [sid for sid, run in self.steps.items() if run.executed or run.state is StepState.RUNNING]
+        self.status = TaskStatus.FAILED
+        self.reason = reason
+        return [self._emit("task.failed", now, message=reason, details={"needs_attention": self.needs_attention})]
 
     # -- events ----------------------------------------------------------------------------
 
@@ -419,7 +439,7 @@ class Saga(BaseModel):
         }
         watchers = step.watchers.output if stage is Stage.OUTPUT else step.watchers.input
         timeout = step.watcher_timeout_ms or wf.watcher_timeout_ms
-        return [RunChecks(step.id, stage, run.attempt, tuple(watchers), content or {}, sources, timeout)]
+        return [RunChecks(step.id, step.uses, stage, run.attempt, tuple(watchers), content or {}, sources, timeout)]
 
     def _after_checks(self, wf: Workflow, step: Step, run: StepRun, stage: Stage, now: float) -> list[Effect]:
         if stage is Stage.INPUT:

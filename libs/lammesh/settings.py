@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
@@ -43,6 +44,22 @@ class Settings(BaseSettings):
     drain_timeout_s: float = Field(
         20.0, gt=0, description="How long a stopping service may finish in-flight work."
     )
+
+    # Workflows, coordinator and gateway
+    workflows_dir: Path = Field(Path("workflows"), description="Folder of workflow YAML files.")
+    coordinator_store: str = Field(
+        "memory://", description="Faust table store: memory:// (state rebuilt from the changelog) or rocksdb://."
+    )
+    coordinator_data_dir: Path = Field(Path(".run/coordinator"), description="Faust data folder.")
+    timer_interval_s: float = Field(0.05, gt=0, le=10, description="How often due timers are looked for.")
+    watcher_endpoints: dict[str, str] = Field(
+        default_factory=dict, description='host:port per watcher, JSON: {"pii": "127.0.0.1:7001"}.'
+    )
+    watcher_endpoint_template: str = Field(
+        "{name}:50051", description="Address of a watcher not in watcher_endpoints (Kubernetes service names)."
+    )
+    gateway_address: str = Field("127.0.0.1:50051", description="Where the CLI reaches the gateway.")
+    default_tenant: str = Field("default", description="Tenant of requests that name none.")
 
     # Observability
     service_name: str = "lammesh"

@@ -20,13 +20,14 @@ class TopicSpec:
 
     suffix: str
     partitions: int | None = None  # None: the configured per-task partition count
+    separator: str = "."  # Faust names its internal topics <app id>-<name>
     compacted: bool = False
     retention_ms: int | None = None
     description: str = ""
     extra_config: dict[str, str] = field(default_factory=dict)
 
     def name(self, settings: Settings) -> str:
-        return f"{settings.topic_prefix}.{self.suffix}"
+        return f"{settings.topic_prefix}{self.separator}{self.suffix}"
 
     def partition_count(self, settings: Settings) -> int:
         return self.partitions if self.partitions is not None else settings.topic_partitions
@@ -51,6 +52,25 @@ TASKS_STATE = TopicSpec(
 STEPS_RESULTS = TopicSpec(
     "steps.results", retention_ms=7 * DAY_MS, description="Answers of agents and tools."
 )
+TASKS_CONTROL = TopicSpec(
+    "tasks.control",
+    retention_ms=7 * DAY_MS,
+    description="Cancel requests, review decisions and due timers, for the coordinator.",
+)
+# The coordinator (Faust app id "<prefix>-coordinator") keeps saga state in table "sagas".
+COORDINATOR_APP = "coordinator"
+COORDINATOR_CHANGELOG = TopicSpec(
+    f"{COORDINATOR_APP}-sagas-changelog",
+    separator="-",
+    compacted=True,
+    description="Changelog of the coordinator's saga table (Faust).",
+)
+COORDINATOR_LEADER = TopicSpec(
+    f"{COORDINATOR_APP}-__assignor-__leader",
+    separator="-",
+    partitions=1,
+    description="Faust's leader election topic for the coordinator.",
+)
 DLQ = TopicSpec(
     "dlq", partitions=1, retention_ms=30 * DAY_MS, description="Records no consumer could handle."
 )
@@ -62,7 +82,10 @@ CORE_TOPICS: tuple[TopicSpec, ...] = (
     TASKS_REQUESTED,
     TASKS_EVENTS,
     TASKS_STATE,
+    TASKS_CONTROL,
     STEPS_RESULTS,
+    COORDINATOR_CHANGELOG,
+    COORDINATOR_LEADER,
     DLQ,
     REGISTRY,
 )

@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from google.protobuf import json_format, struct_pb2
 from pydantic import ValidationError
 
 from lammesh import metrics
 from lammesh.errors import field_path
+from lammesh.structs import from_struct, to_struct
 from lammesh.steps.handler import StepContext, StepFailure, StepHandler
 from lammesh.steps.idempotency import IdempotencyStore
 from lammesh.v1 import step_pb2
@@ -49,12 +49,6 @@ def validate_command(command: step_pb2.StepCommand, capability: str) -> StepFail
             field="capability",
         )
     return None
-
-
-def to_struct(data: Mapping[str, Any]) -> struct_pb2.Struct:
-    struct = struct_pb2.Struct()
-    struct.update(data)
-    return struct
 
 
 class StepExecutor:
@@ -127,8 +121,8 @@ class StepExecutor:
             step_id=command.step_id,
             attempt=command.attempt,
             capability=self.handler.capability,
-            input=json_format.MessageToDict(command.input),
-            previous_output=json_format.MessageToDict(command.previous_output),
+            input=from_struct(command.input),
+            previous_output=from_struct(command.previous_output),
             deadline=deadline,
             tenant=command.tenant,
             workflow=command.workflow,

@@ -1,0 +1,1 @@
+"""The saga coordinator's adapters: Faust stream + table, watcher calls, proto mapping."""

@@ -1,0 +1,165 @@
+"""The coordinator's service layer: one function from (record, stored state) to (new state, outputs).
+
+It loads the saga, hands the event to the pure state machine, runs the watcher checks the machine
+asks for, and publishes the resulting commands, events and snapshot. Outputs are acknowledged by
+the broker before the caller stores the new state, so a crash can repeat outputs (consumers dedupe
+by task sequence / idempotency key) but never lose them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import structlog
+from google.protobuf.message import Message
+
+from lammesh import envelope as serde
+from lammesh.catalogue import load_services
+from lammesh.coordinator import codec
+from lammesh.coordinator.watchers import WatcherClient
+from lammesh.kafka import EnvelopeProducer, PoisonRecord
+from lammesh.saga import Dispatch, Effect, Emit, RunChecks, Saga
+from lammesh.settings import Settings
+from lammesh.structs import from_struct
+from lammesh.topics import TASKS_EVENTS, TASKS_STATE, step_commands
+from lammesh.v1 import envelope_pb2, review_pb2, step_pb2, task_pb2
+from lammesh.workflow import Workflow, load_workflows
+
+log = structlog.get_logger(__name__)
+
+
+class WorkflowRegistry:
+    """Workflows by name (to start tasks) and by digest (to continue them)."""
+
+    def __init__(self, workflows: dict[str, Workflow]) -> None:
+        self.by_name = workflows
+        self.by_digest = {w.digest: w for w in workflows.values()}
+
+    @classmethod
+    def load(cls, directory: Path) -> WorkflowRegistry:
+        capabilities = {s.capability for s in load_services().values() if s.capability}
+        return cls(load_workflows(directory, capabilities=capabilities))
+
+    def capabilities(self) -> set[str]:
+        used = set()
+        for workflow in self.by_name.values():
+            for step in workflow.steps:
+                used.add(step.uses)
+                if step.compensate and step.compensate.uses:
+                    used.add(step.compensate.uses)
+        return used
+
+
+class SagaProcessor:
+    def __init__(
+        self, settings: Settings, workflows: WorkflowRegistry, watchers: WatcherClient, producer: EnvelopeProducer,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._settings = settings
+        self.workflows = workflows
+        self._watchers = watchers
+        self._producer = producer
+        self._clock = clock
+        self._events_topic = TASKS_EVENTS.name(settings)
+        self._state_topic = TASKS_STATE.name(settings)
+
+    @staticmethod
+    def task_id(envelope: envelope_pb2.Envelope) -> str:
+        if not envelope.task_id:
+            raise PoisonRecord(f"{envelope.message_type} record has no task_id")
+        return envelope.task_id
+
+    async def handle(self, envelope: envelope_pb2.Envelope, stored: bytes | None) -> Saga | None:
+        """Apply one record; returns the saga to store, or None when nothing changed."""
+        payload = serde.unpack_any(envelope)
+        task_id = self.task_id(envelope)
+        saga = Saga.model_validate_json(stored) if stored else None
+        now = self._clock()
+        if isinstance(payload, task_pb2.TaskRequested):
+            if saga is not None:
+                return None  # the same task requested again (client retry, redelivery)
+            saga, effects, workflow = self._start(task_id, payload, envelope.tenant, now)
+        else:
+            if saga is None:
+                raise PoisonRecord(f"{envelope.message_type} for unknown task {task_id}")
+            workflow = self.workflows.by_digest.get(saga.workflow_digest)
+            if workflow is None:
+                effects = saga.abandon(
+                    f"workflow {saga.workflow} (definition {saga.workflow_digest}) is no longer loaded", now
+                )
+            else:
+                effects = self._apply(saga, workflow, payload, now)
+        if not effects:
+            return None
+        effects = await self._run_checks(saga, workflow, effects)
+        await self._publish(saga, workflow, effects)
+        return saga
+
+    def _start(self, task_id: str, request: task_pb2.TaskRequested, tenant: str, now: float) -> tuple[Saga, list[Effect], Workflow | None]:
+        task_input = from_struct(request.input)
+        tenant = request.tenant or tenant or self._settings.default_tenant
+        workflow = self.workflows.by_name.get(request.workflow)
+        if workflow is None:
+            known = ", ".join(sorted(self.workflows.by_name)) or "none"
+            saga, effects = Saga.rejected(
+                task_id, request.workflow, reason=f"unknown workflow {request.workflow!r} (known: {known})",
+                task_input=task_input, tenant=tenant, client_key=request.client_key, now=now,
+            )
+            return saga, effects, None
+        saga, effects = Saga.create(task_id, workflow, task_input=task_input, tenant=tenant, client_key=request.client_key, now=now)
+        return saga, effects, workflow
+
+    def _apply(self, saga: Saga, workflow: Workflow, payload: Message, now: float) -> list[Effect]:
+        if isinstance(payload, step_pb2.StepResult):
+            failed = payload.status != step_pb2.STEP_STATUS_SUCCEEDED
+            error = f"{payload.error.code}: {payload.error.message}" if failed else ""
+            return saga.on_step_result(
+                workflow, step_id=payload.step_id, attempt=payload.attempt,
+                compensate=payload.action == step_pb2.STEP_ACTION_COMPENSATE, succeeded=not failed,
+                output=from_struct(payload.output), error=error, retryable=payload.error.retryable, now=now,
+            )
+        if isinstance(payload, task_pb2.TaskTimerFired):
+            return saga.on_tick(workflow, now)
+        if isinstance(payload, task_pb2.TaskCancelRequested):
+            return saga.on_cancel(workflow, reason=payload.reason, now=now)
+        if isinstance(payload, review_pb2.ReviewDecided):
+            return saga.on_review(
+                workflow, review_id=payload.review_id, approved=payload.decision == review_pb2.REVIEW_DECISION_APPROVED,
+                by=payload.decided_by, comment=payload.comment, now=now,
+            )
+        raise PoisonRecord(f"the coordinator does not handle {payload.DESCRIPTOR.full_name}")
+
+    async def _run_checks(self, saga: Saga, workflow: Workflow | None, effects: list[Effect]) -> list[Effect]:
+        """Carry out watcher checks (concurrently) until the machine asks for none."""
+        done: list[Effect] = []
+        pending = effects
+        while pending:
+            checks = [e for e in pending if isinstance(e, RunChecks)]
+            done += [e for e in pending if not isinstance(e, RunChecks)]
+            if not checks or workflow is None:
+                break
+            outcomes = await asyncio.gather(*(self._watchers.check(saga, c) for c in checks))
+            pending = []
+            for check, result in zip(checks, outcomes, strict=True):
+                pending += saga.on_checks(
+                    workflow, step_id=check.step_id, stage=check.stage, attempt=check.attempt, outcomes=result, now=self._clock()
+                )
+        return done
+
+    async def _publish(self, saga: Saga, workflow: Workflow | None, effects: list[Effect]) -> None:
+        send = self._producer.send
+        for effect in effects:
+            if isinstance(effect, Emit):
+                await send(self._events_topic, codec.event(saga.task_id, effect), task_id=saga.task_id, tenant=saga.tenant,
+                           idempotency_key=f"{saga.task_id}#{effect.sequence}")
+            elif isinstance(effect, Dispatch):
+                command = codec.command(saga, effect)
+                key = f"{saga.task_id}/{effect.step_id}/{command.action}/{effect.attempt}"
+                await send(step_commands(effect.capability).name(self._settings), command, task_id=saga.task_id,
+                           tenant=saga.tenant, idempotency_key=key)
+        capabilities = {s.id: s.uses for s in workflow.steps} if workflow else {}
+        await send(self._state_topic, codec.snapshot(saga, capabilities), task_id=saga.task_id, tenant=saga.tenant)
+        await self._producer.confirm()

@@ -1,0 +1,74 @@
+"""Calls watchers over gRPC with the step's deadline; an error becomes an outcome, never a crash."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+import structlog
+
+from lammesh.grpc.client import insecure_channel
+from lammesh.saga import RunChecks, Saga, Stage, Verdict, WatcherOutcome
+from lammesh.settings import Settings
+from lammesh.structs import to_struct
+from lammesh.v1 import watcher_pb2, watcher_pb2_grpc
+
+log = structlog.get_logger(__name__)
+
+_VERDICTS = {
+    watcher_pb2.VERDICT_ALLOW: Verdict.ALLOW,
+    watcher_pb2.VERDICT_REVIEW: Verdict.REVIEW,
+    watcher_pb2.VERDICT_BLOCK: Verdict.BLOCK,
+}
+
+
+class WatcherClient:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._stubs: dict[str, watcher_pb2_grpc.WatcherServiceStub] = {}
+        self._channels: list[grpc.aio.Channel] = []
+
+    def address(self, name: str) -> str:
+        return self._settings.watcher_endpoints.get(name) or self._settings.watcher_endpoint_template.format(name=name)
+
+    def _stub(self, name: str) -> watcher_pb2_grpc.WatcherServiceStub:
+        stub = self._stubs.get(name)
+        if stub is None:
+            channel = insecure_channel(self.address(name), self._settings)
+            self._channels.append(channel)
+            stub = self._stubs[name] = watcher_pb2_grpc.WatcherServiceStub(channel)
+        return stub
+
+    async def check(self, saga: Saga, checks: RunChecks) -> list[WatcherOutcome]:
+        content, sources = to_struct(checks.content), to_struct(checks.sources)
+        stage = watcher_pb2.CHECK_STAGE_INPUT if checks.stage is Stage.INPUT else watcher_pb2.CHECK_STAGE_OUTPUT
+        return list(
+            await asyncio.gather(
+                *(
+                    self._one(
+                        watcher.name,
+                        watcher_pb2.CheckRequest(
+                            task_id=saga.task_id, step_id=checks.step_id, attempt=checks.attempt, capability=checks.capability,
+                            stage=stage, content=content, sources=sources, params=to_struct(watcher.params), tenant=saga.tenant,
+                        ),
+                        checks.timeout_ms / 1000,
+                    )
+                    for watcher in checks.watchers
+                )
+            )
+        )
+
+    async def _one(self, name: str, request: watcher_pb2.CheckRequest, timeout: float) -> WatcherOutcome:
+        try:
+            reply = await self._stub(name).Check(request, timeout=timeout)
+        except grpc.aio.AioRpcError as exc:
+            log.warning("watcher call failed", watcher=name, code=exc.code().name, details=exc.details())
+            return WatcherOutcome(name, error=f"{exc.code().name}: {exc.details() or 'no details'}")
+        verdict = _VERDICTS.get(reply.verdict)
+        if verdict is None:
+            return WatcherOutcome(name, error="watcher answered without a verdict")
+        spans = tuple({"field": s.field, "start": s.start, "end": s.end, "label": s.label} for s in reply.spans)
+        return WatcherOutcome(reply.watcher or name, verdict, reply.score, tuple(reply.reasons), spans)
+
+    async def close(self) -> None:
+        await asyncio.gather(*(channel.close() for channel in self._channels))

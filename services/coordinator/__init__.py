@@ -1,0 +1,1 @@
+"""The saga coordinator service: runs workflows as sagas over Kafka."""

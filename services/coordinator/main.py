@@ -1,0 +1,21 @@
+"""Entrypoint of the coordinator: `lammesh run coordinator`."""
+
+from __future__ import annotations
+
+from lammesh.coordinator.processor import SagaProcessor, WorkflowRegistry
+from lammesh.coordinator.watchers import WatcherClient
+from lammesh.coordinator.worker import CoordinatorWorker
+from lammesh.service import ServiceRuntime
+from lammesh.settings import Settings
+from lammesh.topics import CORE_TOPICS, step_commands
+
+
+def bootstrap(settings: Settings) -> ServiceRuntime:
+    workflows = WorkflowRegistry.load(settings.workflows_dir)
+    topics = [*CORE_TOPICS, *(step_commands(c) for c in sorted(workflows.capabilities()))]
+    runtime = ServiceRuntime(settings, topics=topics)
+    watchers = WatcherClient(settings)
+    processor = SagaProcessor(settings, workflows, watchers, runtime.producer)
+    runtime.add_consumer(CoordinatorWorker(settings, processor, runtime.producer))
+    runtime.on_stopping.append(watchers.close)
+    return runtime

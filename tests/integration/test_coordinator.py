@@ -1,0 +1,119 @@
+"""The saga coordinator against the real broker, with the real noop tool doing the steps."""
+
+from __future__ import annotations
+
+import pytest
+
+from lammesh.v1 import step_pb2, task_pb2
+from lammesh_services.coordinator.main import bootstrap as coordinator
+from lammesh_services.tools.noop.main import bootstrap as noop
+from tests.conftest import make_settings
+from tests.support.kafka import payloads, read_records
+from tests.support.mesh import Client, running, write_workflow
+
+pytestmark = pytest.mark.kafka
+
+PARALLEL = """
+name: parallel
+steps:
+  - {id: a, uses: noop, input: {n: "${input.n}"}, compensate: {}}
+  - {id: b, uses: noop, input: {from_a: "${steps.a.output.n}", faults: "${input.faults ?? {}}"}, compensate: {}}
+  - {id: c, uses: noop, input: {from_a: "${steps.a.output.n}", faults: "${input.faults ?? {}}"}, compensate: {}}
+  - id: d
+    uses: noop
+    input: {b: "${steps.b.output.from_a}", c: "${steps.c.output.from_a}", faults: "${input.faults ?? {}}"}
+    retry: {max_attempts: 3, backoff_s: 0.05}
+    timeout_s: 2
+"""
+
+
+@pytest.fixture
+def settings(kafka_bootstrap, tmp_path):
+    write_workflow(tmp_path / "workflows", PARALLEL)
+    return make_settings(kafka_bootstrap, workflows_dir=tmp_path / "workflows", timer_interval_s=0.02)
+
+
+@pytest.fixture
+async def mesh(settings):
+    async with running(noop(settings), coordinator(settings)), Client(settings) as client:
+        yield client
+
+
+async def test_a_workflow_runs_in_dependency_order_with_parallel_branches(settings, mesh):
+    task_id = await mesh.submit("parallel", {"n": 7})
+    task = await mesh.wait_for(task_id)
+    assert task.status == task_pb2.TASK_STATUS_COMPLETED
+    outputs = {s.step_id: dict(s.output) for s in task.steps}
+    assert outputs["d"]["b"] == 7 and outputs["d"]["c"] == 7
+    kinds = mesh.kinds(task_id)
+    assert kinds[0] == "task.started" and kinds[-1] == "task.completed"
+    order = [e.step_id for e in mesh.events[task_id] if e.kind == "step.dispatched"]
+    assert order[0] == "a" and set(order[1:3]) == {"b", "c"} and order[3] == "d"
+    assert [e.sequence for e in mesh.events[task_id]] == list(range(1, len(kinds) + 1))
+
+
+async def test_retryable_failures_are_retried_then_succeed(settings, mesh):
+    task_id = await mesh.submit("parallel", {"n": 1, "faults": {"d": {"fail_times": 2}}})
+    task = await mesh.wait_for(task_id)
+    assert task.status == task_pb2.TASK_STATUS_COMPLETED
+    assert {s.step_id: s.attempt for s in task.steps}["d"] == 3
+    assert mesh.kinds(task_id).count("step.retry_scheduled") == 2
+
+
+async def test_a_failed_step_compensates_the_others_in_reverse_order(settings, mesh):
+    task_id = await mesh.submit("parallel", {"n": 1, "faults": {"d": {"fail": True, "retryable": False}}})
+    task = await mesh.wait_for(task_id)
+    assert task.status == task_pb2.TASK_STATUS_COMPENSATED
+    assert "step d failed" in task.reason
+    events = mesh.events[task_id]
+    completed = [e.step_id for e in events if e.kind == "step.succeeded"]
+    compensated = [e.step_id for e in events if e.kind == "step.compensating"]
+    assert compensated == list(reversed(completed))  # a, then b/c in whatever order they finished
+    states = {s.step_id: s.state for s in task.steps}
+    assert states == {"a": task_pb2.STEP_STATE_COMPENSATED, "b": task_pb2.STEP_STATE_COMPENSATED,
+                      "c": task_pb2.STEP_STATE_COMPENSATED, "d": task_pb2.STEP_STATE_FAILED}
+
+
+async def test_compensation_failure_ends_failed_naming_the_step(settings, mesh):
+    faults = {"d": {"fail": True, "retryable": False}, "b": {"fail_compensation": True}}
+    task_id = await mesh.submit("parallel", {"n": 1, "faults": faults})
+    task = await mesh.wait_for(task_id, timeout=90)
+    assert task.status == task_pb2.TASK_STATUS_FAILED
+    assert list(task.needs_attention) == ["b"]
+    assert "compensation failed for b" in task.reason
+    assert mesh.kinds(task_id).count("step.compensation_retry_scheduled") == 4
+
+
+async def test_a_timeout_fires_without_any_message(settings, mesh):
+    task_id = await mesh.submit("parallel", {"n": 1, "faults": {"d": {"delay_ms": 5000}}})
+    task = await mesh.wait_for(task_id, timeout=90)
+    assert task.status == task_pb2.TASK_STATUS_COMPENSATED
+    assert "timed out after 2s (after 3 attempts)" in task.reason
+
+
+async def test_cancel_compensates_what_was_done(settings, mesh):
+    task_id = await mesh.submit("parallel", {"n": 1, "faults": {"b": {"delay_ms": 1500}, "c": {"delay_ms": 1500}}})
+    await mesh.wait_for(task_id, {task_pb2.TASK_STATUS_RUNNING})
+    while "step.succeeded" not in mesh.kinds(task_id):
+        await __import__("asyncio").sleep(0.05)
+    await mesh.cancel(task_id, "customer withdrew")
+    task = await mesh.wait_for(task_id)
+    assert task.status == task_pb2.TASK_STATUS_COMPENSATED
+    assert task.reason == "cancelled: customer withdrew"
+    assert {s.step_id: s.state for s in task.steps}["d"] == task_pb2.STEP_STATE_SKIPPED
+
+
+async def test_unknown_workflow_is_rejected_visibly(settings, mesh):
+    task_id = await mesh.submit("nope", {})
+    task = await mesh.wait_for(task_id)
+    assert task.status == task_pb2.TASK_STATUS_FAILED and "unknown workflow 'nope'" in task.reason
+    assert mesh.kinds(task_id) == ["task.rejected"]
+
+
+async def test_the_same_request_twice_runs_once(settings, mesh):
+    task_id = await mesh.submit("parallel", {"n": 2})
+    await mesh.submit("parallel", {"n": 2}, task_id=task_id)
+    await mesh.wait_for(task_id)
+    commands = payloads(await read_records(settings, f"{settings.topic_prefix}.steps.noop", count=4, quiet_for=1.0), step_pb2.StepCommand)
+    assert sorted(c.step_id for c in commands if c.task_id == task_id) == ["a", "b", "c", "d"]
+    assert mesh.kinds(task_id).count("task.started") == 1
