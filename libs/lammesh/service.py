@@ -27,8 +27,12 @@ class ServiceRuntime:
     the producer flushes.
     """
 
-    def __init__(self, settings: Settings, *, topics: list[TopicSpec] | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, topics: list[TopicSpec] | None = None, kafka: bool = True
+    ) -> None:
         self.settings = settings
+        self.kafka = kafka
+        """False for gRPC-only services (watchers): no topics, no producer, no broker needed."""
         self.grpc = GrpcServer(settings)
         self.producer = EnvelopeProducer(settings)
         self.consumers: list[EnvelopeConsumer] = []
@@ -45,8 +49,9 @@ class ServiceRuntime:
         self._stop.set()
 
     async def start(self) -> None:
-        await ensure_topics(self.settings, self.topics)
-        await self.producer.start()
+        if self.kafka:
+            await ensure_topics(self.settings, self.topics)
+            await self.producer.start()
         port = await self.grpc.start()
         metrics_port = metrics.start_metrics_server(self.settings.metrics_port)
         for consumer in self.consumers:
