@@ -10,4 +10,10 @@ SERVICES: list[ServiceSpec] = [
         bootstrap="lammesh_services.tools.noop.main:bootstrap",
         description="Echoes its input; fails or delays on request. Measures and tests the mesh.",
     ),
+    ServiceSpec(
+        name="pii",
+        kind=ServiceKind.WATCHER,
+        bootstrap="lammesh_services.watchers.pii.main:bootstrap",
+        description="Watcher: personal data, secrets and internal markers, with spans (rules + validators).",
+    ),
 ]

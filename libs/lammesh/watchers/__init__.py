@@ -43,7 +43,15 @@ from lammesh.watchers.batching import MicroBatcher
 from lammesh.watchers.content import TextField, iter_text_fields, text_fields, value_at
 from lammesh.watchers.proto import check_input_from, check_request, response_from, verdict_of
 from lammesh.watchers.service import build_watcher_service
-from lammesh.watchers.verdicts import CheckOutcome, Finding, Span, Thresholds, Verdict, WatcherParams
+from lammesh.watchers.verdicts import (
+    CheckOutcome,
+    Finding,
+    Span,
+    Thresholds,
+    Verdict,
+    VerdictName,
+    WatcherParams,
+)
 from lammesh.watchers.watcher import CheckInput, RuleWatcher, Stage, Watcher
 
 __all__ = [
@@ -57,6 +65,7 @@ __all__ = [
     "TextField",
     "Thresholds",
     "Verdict",
+    "VerdictName",
     "Watcher",
     "WatcherParams",
     "build_watcher_service",

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -33,6 +34,10 @@ class Verdict(IntEnum):
     @property
     def label(self) -> str:
         return self.name.lower()
+
+
+VerdictName = Literal["allow", "review", "block"]
+"""How params name a verdict (e.g. `on_secret: block`); `Verdict.parse` turns it into a Verdict."""
 
 
 @dataclass(frozen=True)
