@@ -16,4 +16,10 @@ SERVICES: list[ServiceSpec] = [
         bootstrap="lammesh_services.watchers.pii.main:bootstrap",
         description="Watcher: personal data, secrets and internal markers, with spans (rules + validators).",
     ),
+    ServiceSpec(
+        name="policy",
+        kind=ServiceKind.WATCHER,
+        bootstrap="lammesh_services.watchers.policy.main:bootstrap",
+        description="Watcher: tool-call arguments against declared rules (recipients, internal attachments, field rules).",
+    ),
 ]

@@ -40,7 +40,7 @@ Findings-based watchers build `Finding(kind, reason, score, verdict, spans)` obj
 """
 
 from lammesh.watchers.batching import MicroBatcher
-from lammesh.watchers.content import TextField, iter_text_fields, text_fields, value_at
+from lammesh.watchers.content import TextField, iter_text_fields, join_path, text_fields, value_at
 from lammesh.watchers.proto import check_input_from, check_request, response_from, verdict_of
 from lammesh.watchers.service import build_watcher_service
 from lammesh.watchers.verdicts import (
@@ -72,6 +72,7 @@ __all__ = [
     "check_input_from",
     "check_request",
     "iter_text_fields",
+    "join_path",
     "response_from",
     "text_fields",
     "value_at",

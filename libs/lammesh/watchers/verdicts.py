@@ -103,7 +103,7 @@ class CheckOutcome:
             verdict=verdict,
             score=score,
             reasons=tuple(dict.fromkeys(f.reason for f in ordered)),
-            spans=tuple(span for f in ordered for span in f.spans),
+            spans=tuple(dict.fromkeys(span for f in ordered for span in f.spans)),
             findings=found,
         )
 
