@@ -22,4 +22,10 @@ SERVICES: list[ServiceSpec] = [
         bootstrap="lammesh_services.watchers.policy.main:bootstrap",
         description="Watcher: tool-call arguments against declared rules (recipients, internal attachments, field rules).",
     ),
+    ServiceSpec(
+        name="loop",
+        kind=ServiceKind.WATCHER,
+        bootstrap="lammesh_services.watchers.loop.main:bootstrap",
+        description="Watcher: runaway behaviour (repeated outputs, retry storms, fan-out, token budgets).",
+    ),
 ]
