@@ -34,13 +34,19 @@ class ServiceRuntime:
         self.kafka = kafka
         """False for gRPC-only services (watchers): no topics, no producer, no broker needed."""
         self.grpc = GrpcServer(settings)
-        self.producer = EnvelopeProducer(settings)
+        self._producer = EnvelopeProducer(settings) if kafka else None
         self.consumers: list[EnvelopeConsumer] = []
         self.topics: list[TopicSpec] = list(topics or [])
         self.on_started: list[Hook] = []
         self.on_stopping: list[Hook] = []
         self.ready = asyncio.Event()
         self._stop = asyncio.Event()
+
+    @property
+    def producer(self) -> EnvelopeProducer:
+        if self._producer is None:
+            raise RuntimeError("this service runs without Kafka (kafka=False): it has no producer")
+        return self._producer
 
     def add_consumer(self, consumer: EnvelopeConsumer) -> None:
         self.consumers.append(consumer)
@@ -71,7 +77,8 @@ class ServiceRuntime:
             await hook()
         await asyncio.gather(*(consumer.stop(timeout=drain) for consumer in self.consumers))
         await self.grpc.stop(grace=drain)
-        await self.producer.stop()
+        if self._producer is not None:
+            await self._producer.stop()
         log.info("service stopped")
 
     async def run(self) -> None:
