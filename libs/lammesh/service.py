@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Awaitable, Callable
+from wsgiref.simple_server import WSGIServer
 
 import structlog
 
@@ -41,6 +42,7 @@ class ServiceRuntime:
         self.on_stopping: list[Hook] = []
         self.ready = asyncio.Event()
         self._stop = asyncio.Event()
+        self._metrics_server: WSGIServer | None = None
 
     @property
     def producer(self) -> EnvelopeProducer:
@@ -59,7 +61,8 @@ class ServiceRuntime:
             await ensure_topics(self.settings, self.topics)
             await self.producer.start()
         port = await self.grpc.start()
-        metrics_port = metrics.start_metrics_server(self.settings.metrics_port)
+        self._metrics_server = metrics.start_metrics_server(self.settings.metrics_port)
+        metrics_port = self.settings.metrics_port or None
         for consumer in self.consumers:
             await consumer.start()
         await asyncio.gather(*(consumer.assigned.wait() for consumer in self.consumers))
@@ -79,6 +82,9 @@ class ServiceRuntime:
         await self.grpc.stop(grace=drain)
         if self._producer is not None:
             await self._producer.stop()
+        if self._metrics_server is not None:
+            self._metrics_server.shutdown()
+            self._metrics_server.server_close()
         log.info("service stopped")
 
     async def run(self) -> None:
