@@ -12,7 +12,7 @@ from lammesh.settings import Settings
 from lammesh.v1 import watcher_pb2, watcher_pb2_grpc
 from lammesh.watchers.batching import MicroBatcher
 from lammesh.watchers.proto import check_input_from, response_from
-from lammesh.watchers.verdicts import CheckOutcome
+from lammesh.watchers.verdicts import CheckOutcome, Verdict
 from lammesh.watchers.watcher import CheckInput, Watcher
 
 log = structlog.get_logger(__name__)
@@ -71,10 +71,23 @@ class WatcherServicer(watcher_pb2_grpc.WatcherServiceServicer):
         outcomes = await self.watcher.check_batch(items)
         BATCH_SECONDS.labels(name).observe(time.perf_counter() - started)
         BATCH_SIZE.labels(name).observe(len(items))
-        for outcome in outcomes:
+        for item, outcome in zip(items, outcomes, strict=False):
             if not isinstance(outcome, CheckOutcome):
                 raise TypeError(f"{name}.check_batch returned {type(outcome).__name__}, not CheckOutcome")
             VERDICTS.labels(name, outcome.verdict.label).inc()
+            if outcome.verdict is not Verdict.ALLOW:
+                # kinds and field paths only: reasons may quote the very data being flagged
+                log.info(
+                    "check flagged",
+                    watcher=name,
+                    verdict=outcome.verdict.label,
+                    score=round(outcome.score, 4),
+                    task_id=item.task_id,
+                    step_id=item.step_id,
+                    attempt=item.attempt,
+                    kinds=sorted({f.kind for f in outcome.findings}),
+                    fields=sorted({s.field for s in outcome.spans}),
+                )
         return outcomes
 
     def _response(self, outcome: CheckOutcome, started_ns: int) -> watcher_pb2.CheckResponse:
