@@ -92,23 +92,27 @@ _UK_NINO = re.compile(
     r"(?<![A-Za-z0-9])(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])"
 )
 
-# (kind, pattern, what it is) for secrets with a recognisable shape.
-_KEY_PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
-    ("private_key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----"), "private key block"),
-    ("api_key", re.compile(r"(?<![\w-])sk-(?:[a-z]+-)*[A-Za-z0-9_-]{20,}"), "API key (sk- prefix)"),
-    ("api_key", re.compile(r"(?<!\w)(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}"), "Stripe key"),
-    ("api_key", re.compile(r"(?<!\w)gh[pousr]_[A-Za-z0-9]{36,}"), "GitHub token"),
-    ("api_key", re.compile(r"(?<!\w)github_pat_[A-Za-z0-9_]{22,}"), "GitHub token"),
-    ("api_key", re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])"), "AWS access key id"),
-    ("api_key", re.compile(r"(?<!\w)xox[abposr]-[A-Za-z0-9-]{10,}"), "Slack token"),
-    ("api_key", re.compile(r"(?<![\w-])AIza[0-9A-Za-z_-]{35}"), "Google API key"),
-    ("api_key", re.compile(r"(?<![\w-])glpat-[A-Za-z0-9_-]{20,}"), "GitLab token"),
-    ("api_key", re.compile(r"(?<![\w-])eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"), "JSON web token"),
+# (kind, pattern, what it is, literals one of which must occur) for secrets with a known shape;
+# the literal test is a cheap pre-filter that spares most texts the regex scan.
+_KEY_PATTERNS: tuple[tuple[str, re.Pattern[str], str, tuple[str, ...]], ...] = (
+    ("private_key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----"), "private key block", ("-----BEGIN",)),
+    ("api_key", re.compile(r"(?<![\w-])sk-(?:[a-z]+-)*[A-Za-z0-9_-]{20,}"), "API key (sk- prefix)", ("sk-",)),
+    ("api_key", re.compile(r"(?<!\w)(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}"), "Stripe key", ("k_live_", "k_test_")),
+    ("api_key", re.compile(r"(?<!\w)gh[pousr]_[A-Za-z0-9]{36,}"), "GitHub token", ("gh",)),
+    ("api_key", re.compile(r"(?<!\w)github_pat_[A-Za-z0-9_]{22,}"), "GitHub token", ("github_pat_",)),
+    ("api_key", re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])"), "AWS access key id", ("AKIA", "ASIA")),
+    ("api_key", re.compile(r"(?<!\w)xox[abposr]-[A-Za-z0-9-]{10,}"), "Slack token", ("xox",)),
+    ("api_key", re.compile(r"(?<![\w-])AIza[0-9A-Za-z_-]{35}"), "Google API key", ("AIza",)),
+    ("api_key", re.compile(r"(?<![\w-])glpat-[A-Za-z0-9_-]{20,}"), "GitLab token", ("glpat-",)),
     (
-        "credential",
-        re.compile(r"\b(?:api[_ -]?key|secret|token|password|passwd|pwd)\s*[:=]\s*[\"']?([^\s\"']{8,})", re.IGNORECASE),
-        "credential assignment",
+        "api_key",
+        re.compile(r"(?<![\w-])eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),
+        "JSON web token",
+        ("eyJ",),
     ),
+)
+_CREDENTIAL = re.compile(
+    r"\b(?:api[_ -]?key|secret|token|password|passwd|pwd)\s*[:=]\s*[\"']?([^\s\"']{8,})", re.IGNORECASE
 )
 _TOKEN = re.compile(r"(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_=-]{24,}(?![A-Za-z0-9+/_=-])")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -214,15 +218,15 @@ def find_national_ids(text: str) -> list[Match]:
 
 def find_keys(text: str) -> list[Match]:
     found = []
-    for kind, pattern, detail in _KEY_PATTERNS:
-        for m in pattern.finditer(text):
-            if kind == "credential":
-                value = m.group(1)
-                if value.isalpha() and value.islower():
-                    continue  # "password: forgotten" is prose, not a password
-                found.append(Match(kind, m.start(1), m.end(1), 0.85, detail))
-            else:
-                found.append(Match(kind, m.start(), m.end(), 0.99, detail))
+    for kind, pattern, detail, literals in _KEY_PATTERNS:
+        if any(literal in text for literal in literals):
+            found += [Match(kind, m.start(), m.end(), 0.99, detail) for m in pattern.finditer(text)]
+    if ":" in text or "=" in text:
+        for m in _CREDENTIAL.finditer(text):
+            value = m.group(1)
+            if value.isalpha() and value.islower():
+                continue  # "password: forgotten" is prose, not a password
+            found.append(Match("credential", m.start(1), m.end(1), 0.85, "credential assignment"))
     return found
 
 
