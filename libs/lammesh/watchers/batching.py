@@ -9,7 +9,8 @@ Pure asyncio, no gRPC. How a batch is formed, each time a batch slot is free:
 3. score it. While `max_concurrent` batches are being scored, new requests queue up and form the
    next batch, which is where most batching comes from under load.
 A lone request at low traffic, or a single caller sending one check after another, is therefore
-dispatched at once: it never waits for the window.
+dispatched at once: it never waits for the window. When a batch raises, its requests are scored
+again one by one, so a single bad request fails alone instead of taking its batch-mates along.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
+
+import structlog
+
+log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -137,19 +142,39 @@ class MicroBatcher(Generic[T, R]):
 
     async def _score(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
         try:
-            results = await self._run_batch([item for item, _ in batch])
-            if len(results) != len(batch):
-                raise RuntimeError(f"batch of {len(batch)} got {len(results)} results")
-        except Exception as exc:  # every caller of the batch gets the error
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-        else:
-            for (_, future), result in zip(batch, results, strict=True):
-                if not future.done():
-                    future.set_result(result)
+            try:
+                self._settle(batch, await self._checked_run([item for item, _ in batch]))
+            except Exception as exc:
+                if len(batch) == 1:
+                    self._fail(batch, exc)
+                else:
+                    # One bad request must not fail its batch-mates: score each on its own.
+                    log.warning("batch failed, scoring its items one by one", size=len(batch), error=repr(exc))
+                    for entry in batch:
+                        try:
+                            self._settle([entry], await self._checked_run([entry[0]]))
+                        except Exception as single:
+                            self._fail([entry], single)
         finally:
             for _, future in batch:
                 if not future.done():  # cancelled mid-batch (shutdown)
                     future.cancel()
             self._slots.release()
+
+    async def _checked_run(self, items: list[T]) -> list[R]:
+        results = await self._run_batch(items)
+        if len(results) != len(items):
+            raise RuntimeError(f"batch of {len(items)} got {len(results)} results")
+        return results
+
+    @staticmethod
+    def _settle(batch: list[tuple[T, asyncio.Future[R]]], results: list[R]) -> None:
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)
+
+    @staticmethod
+    def _fail(batch: list[tuple[T, asyncio.Future[R]]], error: Exception) -> None:
+        for _, future in batch:
+            if not future.done():
+                future.set_exception(error)

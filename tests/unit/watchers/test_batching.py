@@ -82,19 +82,23 @@ async def test_under_concurrent_traffic_the_window_gathers_stragglers():
     assert scorer.batches == [[1, 2, 3], [4, 5, 6]]  # a full batch goes at once
 
 
-async def test_a_failing_batch_fails_each_of_its_callers_and_the_next_batch_still_runs():
+async def test_a_bad_item_fails_alone_and_its_batch_mates_still_get_answers():
     calls: list[list[int]] = []
 
-    async def flaky(items: list[int]) -> list[int]:
+    async def allergic_to_13(items: list[int]) -> list[int]:
         calls.append(items)
-        if len(calls) == 1:
-            raise RuntimeError("model crashed")
-        return items
+        if 13 in items:
+            raise RuntimeError("cannot score 13")
+        return [item * 2 for item in items]
 
-    batcher = MicroBatcher(flaky, window_s=0.0, max_batch=8)
-    outcomes = await _bounded(asyncio.gather(batcher.submit(1), batcher.submit(2), return_exceptions=True))
-    assert [type(o) for o in outcomes] == [RuntimeError, RuntimeError]
-    assert await _bounded(batcher.submit(3)) == 3
+    batcher = MicroBatcher(allergic_to_13, window_s=0.0, max_batch=8)
+    outcomes = await _bounded(
+        asyncio.gather(batcher.submit(1), batcher.submit(13), batcher.submit(2), return_exceptions=True)
+    )
+    assert outcomes[0] == 2 and outcomes[2] == 4
+    assert isinstance(outcomes[1], RuntimeError) and str(outcomes[1]) == "cannot score 13"
+    assert calls == [[1, 13, 2], [1], [13], [2]]
+    assert await _bounded(batcher.submit(3)) == 6  # and the batcher keeps working
 
 
 async def test_wrong_number_of_results_is_an_error_not_a_silent_mismatch():
@@ -102,7 +106,7 @@ async def test_wrong_number_of_results_is_an_error_not_a_silent_mismatch():
         return items[:-1]
 
     batcher = MicroBatcher(short, window_s=0.0, max_batch=8)
-    with pytest.raises(RuntimeError, match="batch of 2 got 1 results"):
+    with pytest.raises(RuntimeError, match=r"batch of 1 got 0 results"):  # after retrying alone
         await _bounded(batcher.submit_many([1, 2]))
 
 
