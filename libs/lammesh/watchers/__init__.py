@@ -2,7 +2,7 @@
 
 Usage (a model watcher; rule watchers subclass `RuleWatcher` and implement `check(item)`):
 
-    from lammesh.watchers import CheckInput, CheckOutcome, Thresholds, Watcher, build_watcher_service
+    from lammesh.watchers import CheckInput, CheckOutcome, Span, Thresholds, Watcher, build_watcher_service
 
     class InjectionParams(Thresholds):           # fields = what a workflow may put in params
         review_at: float | None = 0.5             # override the threshold defaults per watcher
@@ -33,6 +33,7 @@ default 2 ms; size `LAMMESH_WATCHER_MAX_BATCH`, default 32; a lone request is no
 fills watcher name/version and latency_us, and exposes metrics (lammesh_watcher_batch_size, ...).
 `check_batch` runs on the event loop: run heavy CPU work (model inference) in a thread
 (`asyncio.to_thread` / an executor) so the server keeps accepting calls while a batch is scored.
+If `check_batch` raises, the batch is retried item by item, so only the bad request gets INTERNAL.
 
 Findings-based watchers build `Finding(kind, reason, score, verdict, spans)` objects and return
 `CheckOutcome.from_findings(findings)`: the strictest verdict wins. Callers build requests with
