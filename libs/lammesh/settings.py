@@ -61,6 +61,15 @@ class Settings(BaseSettings):
     gateway_address: str = Field("127.0.0.1:50051", description="Where the CLI reaches the gateway.")
     default_tenant: str = Field("default", description="Tenant of requests that name none.")
 
+    # Watchers (WatcherService micro-batching)
+    watcher_batch_window_ms: float = Field(
+        2.0, ge=0, le=1000, description="Longest a check waits for others to share its batch; 0 disables."
+    )
+    watcher_max_batch: int = Field(32, ge=1, le=4096, description="Most checks scored in one batch.")
+    watcher_max_concurrent_batches: int = Field(
+        1, ge=1, description="Batches scored at the same time; while all are busy, new checks queue."
+    )
+
     # Observability
     service_name: str = "lammesh"
     instance_id: str | None = Field(None, description="Defaults to the host name and pid.")
