@@ -27,13 +27,15 @@ steps:
 """
 
 
-@pytest.fixture
-def settings(kafka_bootstrap, tmp_path):
+@pytest.fixture(scope="module")
+def settings(kafka_bootstrap, tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("coordinator")
     write_workflow(tmp_path / "workflows", PARALLEL)
-    return make_settings(kafka_bootstrap, workflows_dir=tmp_path / "workflows", timer_interval_s=0.02)
+    return make_settings(kafka_bootstrap, workflows_dir=tmp_path / "workflows", timer_interval_s=0.02,
+                         coordinator_data_dir=tmp_path / "coordinator")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def mesh(settings):
     async with running(noop(settings), coordinator(settings)), Client(settings) as client:
         yield client
@@ -84,11 +86,31 @@ async def test_compensation_failure_ends_failed_naming_the_step(settings, mesh):
     assert mesh.kinds(task_id).count("step.compensation_retry_scheduled") == 4
 
 
-async def test_a_timeout_fires_without_any_message(settings, mesh):
+async def test_a_slow_step_gives_up_at_its_deadline_and_is_retried(settings, mesh):
     task_id = await mesh.submit("parallel", {"n": 1, "faults": {"d": {"delay_ms": 5000}}})
     task = await mesh.wait_for(task_id, timeout=90)
     assert task.status == task_pb2.TASK_STATUS_COMPENSATED
-    assert "timed out after 2s (after 3 attempts)" in task.reason
+    assert "DEADLINE_EXCEEDED" in task.reason and "(after 3 attempts)" in task.reason
+
+
+UNANSWERED = """
+name: unanswered
+steps:
+  - {id: only, uses: noop, timeout_s: 0.5, retry: {max_attempts: 2, backoff_s: 0}}
+"""
+
+
+async def test_timers_fire_when_no_answer_ever_comes(kafka_bootstrap, tmp_path):
+    # No noop service runs: only the coordinator's own timers can move this task.
+    write_workflow(tmp_path / "workflows", UNANSWERED)
+    quiet = make_settings(kafka_bootstrap, workflows_dir=tmp_path / "workflows", timer_interval_s=0.02,
+                          coordinator_data_dir=tmp_path / "coordinator")
+    async with running(coordinator(quiet)), Client(quiet) as client:
+        task_id = await client.submit("unanswered", {})
+        task = await client.wait_for(task_id, timeout=60)
+    assert task.status == task_pb2.TASK_STATUS_COMPENSATED
+    assert task.reason == "step only failed: timed out after 0.5s (after 2 attempts)"
+    assert client.kinds(task_id).count("step.dispatched") == 2
 
 
 async def test_cancel_compensates_what_was_done(settings, mesh):

@@ -107,6 +107,7 @@ class CoordinatorWorker:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
+        self._settings.coordinator_data_dir.mkdir(parents=True, exist_ok=True)
         await self.app.start()
         self.task = asyncio.create_task(self._timers(), name="coordinator-timers")
 
