@@ -49,7 +49,7 @@ class SettingsFromManifest(Settings):
     """Settings built only from the values given (never from this process's environment)."""
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, *_sources):  # type: ignore[override]
+    def settings_customise_sources(cls, settings_cls, init_settings, **_sources):  # type: ignore[override]
         return (init_settings,)
 
 
