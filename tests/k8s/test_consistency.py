@@ -297,8 +297,24 @@ def test_step_services_scale_on_consumer_group_lag(manifests: Manifests) -> None
         assert trigger["metadata"]["topic"] == commands.name(settings)
         assert trigger["metadata"]["consumerGroup"] == f"{settings.topic_prefix}.{spec.capability}"
         assert trigger["metadata"]["bootstrapServers"] == bootstrap  # KEDA runs in its own namespace
-        assert manifests.get("TriggerAuthentication", trigger["authenticationRef"]["name"])
+        _check_lag_reader_auth(manifests, manifests.get("TriggerAuthentication", trigger["authenticationRef"]["name"]))
         assert 1 <= obj["spec"]["minReplicaCount"] <= obj["spec"]["maxReplicaCount"] <= commands.partition_count(settings)
+
+
+def _check_lag_reader_auth(m: Manifests, auth: Obj | None) -> None:
+    """KEDA authenticates like any client: SCRAM-SHA-512 over TLS, as a KafkaUser of its own."""
+    assert auth is not None
+    params = {}
+    for ref in auth["spec"].get("configMapTargetRef", []):
+        params[ref["parameter"]] = m.configmap(ref["name"])["data"][ref["key"]]
+    secrets = {ref["parameter"]: (ref["name"], ref["key"]) for ref in auth["spec"].get("secretTargetRef", [])}
+    assert params["sasl"] == "scram_sha512" and params["tls"] == "enable"
+    user = m.get("KafkaUser", params["username"])
+    assert user and user["spec"]["authentication"]["type"] == "scram-sha-512"
+    assert secrets["password"] == (params["username"], "password")
+    assert secrets["ca"] == ("lammesh-cluster-ca-cert", "ca.crt")
+    assert {acl["resource"]["type"] for acl in user["spec"]["authorization"]["acls"]} == {"topic", "group"}
+    assert all(acl["operations"] == ["Describe"] for acl in user["spec"]["authorization"]["acls"])
 
 
 def test_gateway_and_watchers_scale_on_cpu(manifests: Manifests) -> None:
