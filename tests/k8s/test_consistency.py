@@ -400,3 +400,49 @@ def test_gpu_overlay_puts_exactly_the_latency_critical_watchers_on_gpu_nodes(man
             assert claim and "ReadWriteMany" in claim["spec"]["accessModes"]
             assert any(m["name"] == "engine-cache" for m in container["volumeMounts"])
 
+
+
+# --- references -----------------------------------------------------------------------------------
+
+
+def test_every_reference_resolves(manifests: Manifests) -> None:
+    """ConfigMaps, Secrets, volumes, service accounts and scale targets a workload names exist in
+    the rendered output or are made by Strimzi (a KafkaUser's Secret, the cluster CA)."""
+    kafka = manifests.get("Kafka", "lammesh")
+    operator_secrets = {u["metadata"]["name"] for u in manifests.of_kind("KafkaUser")}
+    operator_secrets.add(f"{kafka['metadata']['name']}-cluster-ca-cert")
+    names = lambda kind: {o["metadata"]["name"] for o in manifests.of_kind(kind)}  # noqa: E731
+    configmaps, secrets, claims = names("ConfigMap"), names("Secret") | operator_secrets, names("PersistentVolumeClaim")
+    problems = []
+    for name, workload in manifests.workloads.items():
+        spec = pod_spec(workload)
+        if spec["serviceAccountName"] not in names("ServiceAccount"):
+            problems.append(f"{name}: service account {spec['serviceAccountName']}")
+        claim_templates = {t["metadata"]["name"] for t in workload["spec"].get("volumeClaimTemplates", [])}
+        volumes = {v["name"] for v in spec.get("volumes", [])} | claim_templates
+        for volume in spec.get("volumes", []):
+            if "configMap" in volume and volume["configMap"]["name"] not in configmaps:
+                problems.append(f"{name}: ConfigMap {volume['configMap']['name']}")
+            if "secret" in volume and volume["secret"]["secretName"] not in secrets:
+                problems.append(f"{name}: Secret {volume['secret']['secretName']}")
+            if "persistentVolumeClaim" in volume and volume["persistentVolumeClaim"]["claimName"] not in claims:
+                problems.append(f"{name}: PVC {volume['persistentVolumeClaim']['claimName']}")
+        for container in spec["containers"]:
+            for mount in container.get("volumeMounts", []):
+                if mount["name"] not in volumes:
+                    problems.append(f"{name}: volume {mount['name']}")
+            for source in container.get("envFrom", []):
+                if "configMapRef" in source and source["configMapRef"]["name"] not in configmaps:
+                    problems.append(f"{name}: ConfigMap {source['configMapRef']['name']}")
+            for item in container.get("env", []):
+                ref = item.get("valueFrom", {}).get("secretKeyRef")
+                if ref and ref["name"] not in secrets:
+                    problems.append(f"{name}: Secret {ref['name']}")
+    for scaler in manifests.of_kind("HorizontalPodAutoscaler", "ScaledObject"):
+        target = scaler["spec"]["scaleTargetRef"]["name"]
+        if target not in manifests.workloads:
+            problems.append(f"{scaler['kind']} {scaler['metadata']['name']}: target {target}")
+    for obj in manifests.of_kind("KafkaTopic", "KafkaUser", "KafkaNodePool"):
+        if obj["metadata"]["labels"].get("strimzi.io/cluster") != kafka["metadata"]["name"]:
+            problems.append(f"{obj['kind']} {obj['metadata']['name']}: not labelled for cluster {kafka['metadata']['name']}")
+    assert problems == [], f"{manifests.target}: unresolved references:\n" + "\n".join(problems)
