@@ -62,7 +62,7 @@ kustomize: $(KUSTOMIZE_STAMP)
 $(KUSTOMIZE_STAMP):
 	@command -v go >/dev/null || { echo "Go is needed to build kustomize (go install from the Go module proxy)"; exit 1; }
 	mkdir -p $(KUSTOMIZE_BIN) && rm -f $(KUSTOMIZE_BIN)/kustomize $(KUSTOMIZE_BIN)/.kustomize-*
-	GOBIN=$(CURDIR)/$(KUSTOMIZE_BIN) go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+	CGO_ENABLED=0 GOBIN=$(CURDIR)/$(KUSTOMIZE_BIN) go install -trimpath sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 	@touch $@
 
 kafka-up: setup
