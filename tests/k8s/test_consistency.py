@@ -25,7 +25,7 @@ from tests.k8s.manifests import (
     settings_from_env,
 )
 from tests.k8s.netpol import allowed
-from tests.k8s.upcoming import UPCOMING, catalogue, expected_services
+from tests.k8s.upcoming import catalogue, expected_services
 
 STEP_KINDS = (ServiceKind.AGENT, ServiceKind.TOOL)
 

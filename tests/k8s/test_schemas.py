@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import jsonschema
 import kubernetes_validate
 import pytest
 
@@ -81,8 +82,6 @@ def test_strict_crd_schema_rejects_unknown_fields_but_keeps_preserved_ones() -> 
             }
         },
     })
-    import jsonschema
-
     validator = jsonschema.Draft4Validator(schema)
     assert validator.is_valid({"spec": {"config": {"anything": 1}, "port": "http", "note": None}})
     assert validator.is_valid({"spec": {"port": 8080}})
