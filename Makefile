@@ -12,14 +12,17 @@ PROTO_SRC := $(wildcard protos/lammesh/v1/*.proto)
 PROTO_STAMP := libs/lammesh/v1/.generated
 KAFKA_LIBS := .cache/kafka/libs
 KAFKA_STAMP := .cache/kafka/.fetched
-
+# kustomize (Go binary from the Go module proxy) renders k8s/ offline in the tests; built once per version.
+KUSTOMIZE_VERSION := v5.8.2
 BIN := .cache/bin
+KUSTOMIZE := $(BIN)/kustomize
+KUSTOMIZE_STAMP := $(BIN)/.kustomize-$(KUSTOMIZE_VERSION)
 BUF := $(BIN)/buf
 BUF_VERSION := v1.50.0
 
 PYTEST_ARGS ?=
 
-.PHONY: help setup protos lint-protos kafka-jars kafka-up kafka-down kafka-status test test-unit demo bench
+.PHONY: help setup protos lint-protos kafka-jars kustomize kafka-up kafka-down kafka-status test test-unit k8s-validate demo bench
 
 help:
 	@echo "make setup       .venv, package + dev deps, protobuf code, Kafka jars (quick when done)"
@@ -27,10 +30,11 @@ help:
 	@echo "make kafka-down  stop it"
 	@echo "make test        every test (starts its own broker unless LAMMESH_KAFKA_BOOTSTRAP is set)"
 	@echo "make test-unit   the pure unit tests only (no broker)"
+	@echo "make k8s-validate render every k8s overlay and validate it offline (schemas + consistency)"
 	@echo "make demo        the meeting follow-up workflow through the whole mesh"
 	@echo "make bench       load test against the local mesh"
 
-setup: $(VENV_STAMP) $(PROTO_STAMP) $(KAFKA_STAMP) $(BUF)
+setup: $(VENV_STAMP) $(PROTO_STAMP) $(KAFKA_STAMP) $(BUF) $(KUSTOMIZE_STAMP)
 	@echo "setup done: $(LAMMESH) is ready"
 
 $(VENV_STAMP): pyproject.toml constraints.txt
@@ -65,6 +69,14 @@ $(KAFKA_STAMP): scripts/kafka/pom.xml
 	  -DincludeScope=runtime -DoutputDirectory=$(CURDIR)/$(KAFKA_LIBS)
 	@touch $@
 
+kustomize: $(KUSTOMIZE_STAMP)
+
+$(KUSTOMIZE_STAMP):
+	@command -v go >/dev/null || { echo "Go is needed to build kustomize (go install from the Go module proxy)"; exit 1; }
+	mkdir -p $(BIN) && rm -f $(BIN)/kustomize $(BIN)/.kustomize-*
+	CGO_ENABLED=0 GOBIN=$(CURDIR)/$(BIN) go install -trimpath sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+	@touch $@
+
 kafka-up: setup
 	$(LAMMESH) kafka up
 
@@ -79,6 +91,9 @@ test: setup
 
 test-unit: setup
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+k8s-validate: setup
+	$(PY) -m pytest tests/k8s $(PYTEST_ARGS)
 
 demo: setup
 	@echo "make demo needs the saga coordinator and the meeting agents (issues #3, #4), not built yet."

@@ -91,6 +91,10 @@ CORE_TOPICS: tuple[TopicSpec, ...] = (
 )
 
 
+# What an agent or tool uses besides its own command topic (created if missing at its start).
+STEP_SERVICE_TOPICS: tuple[TopicSpec, ...] = (STEPS_RESULTS, DLQ, REGISTRY)
+
+
 def step_commands(capability: str) -> TopicSpec:
     """The command topic of one capability: lammesh.steps.<capability>."""
     if not _CAPABILITY.fullmatch(capability):

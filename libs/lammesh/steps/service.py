@@ -10,7 +10,7 @@ from lammesh.steps.handler import StepHandler
 from lammesh.steps.idempotency import IdempotencyStore, MemoryIdempotencyStore
 from lammesh.steps.servicer import StepServicer
 from lammesh.steps.worker import StepCommandHandler
-from lammesh.topics import CORE_TOPICS, step_commands
+from lammesh.topics import STEP_SERVICE_TOPICS, step_commands
 from lammesh.v1 import step_pb2, step_pb2_grpc
 
 
@@ -18,7 +18,7 @@ def build_step_service(
     handler: StepHandler, settings: Settings, *, store: IdempotencyStore | None = None
 ) -> ServiceRuntime:
     commands = step_commands(handler.capability)
-    runtime = ServiceRuntime(settings, topics=[*CORE_TOPICS, commands])
+    runtime = ServiceRuntime(settings, topics=[*STEP_SERVICE_TOPICS, commands])
     executor = StepExecutor(handler, store or MemoryIdempotencyStore(), service=settings.service_name)
     runtime.grpc.add(
         step_pb2_grpc.add_StepServiceServicer_to_server,

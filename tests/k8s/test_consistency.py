@@ -1,0 +1,448 @@
+"""The manifests and the code must not drift apart: services, settings, topics, Kafka users,
+autoscaling, network edges and GPU placement are all derived from the code at test time."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from lammesh import topics as topic_catalogue
+from lammesh.catalogue import ServiceKind, ServiceSpec
+from lammesh.settings import Settings
+from lammesh.topics import CORE_TOPICS, TopicSpec, step_commands
+from tests.k8s.manifests import (
+    GPU_RESOURCE,
+    Manifests,
+    Obj,
+    gpu_limit,
+    image_name,
+    labels_match,
+    main_container,
+    match_labels,
+    pod_labels,
+    pod_spec,
+    settings_from_env,
+)
+from tests.k8s.netpol import allowed
+from tests.k8s.upcoming import catalogue, expected_services
+
+STEP_KINDS = (ServiceKind.AGENT, ServiceKind.TOOL)
+
+
+def _kafka_settings(m: Manifests) -> Settings:
+    """Topic prefix, partitions and replication as the Kafka clients in this target see them."""
+    clients = [w for w in m.workloads.values() if pod_labels(w).get("lammesh.io/kafka-client") == "true"]
+    assert clients, f"{m.target}: no Kafka client workload"
+    seen = {m.settings_of(w).model_dump_json(include={"topic_prefix", "topic_partitions", "topic_replication"})
+            for w in clients}
+    assert len(seen) == 1, f"{m.target}: Kafka clients disagree on topic settings: {seen}"
+    return m.settings_of(clients[0])
+
+
+def declared_topics(services: dict[str, ServiceSpec]) -> list[TopicSpec]:
+    """Every topic lammesh.topics declares (module-level TopicSpecs and CORE_TOPICS) plus the command
+    topic of every agent/tool capability."""
+    found = {id(t): t for t in CORE_TOPICS}
+    for _, value in inspect.getmembers(topic_catalogue):
+        if isinstance(value, TopicSpec):
+            found[id(value)] = value
+        elif isinstance(value, tuple | list) and all(isinstance(v, TopicSpec) for v in value):
+            found.update({id(v): v for v in value})
+    for spec in services.values():
+        if spec.capability:
+            found[id(spec)] = step_commands(spec.capability)
+    return list(found.values())
+
+
+# --- services and workloads -------------------------------------------------------------------
+
+
+def test_every_catalogue_service_has_a_workload_that_runs_it(manifests: Manifests) -> None:
+    services = catalogue()
+    assert services, "the service catalogue is empty"
+    missing = sorted(set(services) - set(manifests.workloads))
+    assert missing == [], f"{manifests.target}: no Deployment/StatefulSet for {missing}"
+    for name in services:
+        container = main_container(manifests.workloads[name])
+        assert container.get("args") == ["run", name], f"{name}: must run `lammesh run {name}`"
+        assert image_name(container["image"]) in {"lammesh", "lammesh-gpu"}, container["image"]
+
+
+def test_every_workload_is_a_known_service(manifests: Manifests) -> None:
+    """The other direction: a workload for a service that is neither in the catalogue nor one of
+    the services announced in upcoming.py (written ahead of their catalogue entries) is stale."""
+    unknown = sorted(set(manifests.workloads) - set(expected_services()))
+    assert unknown == [], f"{manifests.target}: workloads for services nobody declares: {unknown}"
+
+
+@pytest.mark.parametrize("name", sorted(expected_services()))
+def test_workload_is_production_ready(manifests: Manifests, name: str) -> None:
+    workload = manifests.workloads.get(name)
+    if workload is None:
+        pytest.fail(f"{manifests.target}: no workload for {name}")
+    spec, container = pod_spec(workload), main_container(workload)
+    settings = manifests.settings_of(workload)
+    assert container["args"] == ["run", name]
+
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports == {"grpc": settings.grpc_port, "metrics": settings.metrics_port}
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert container[probe].get("grpc") == {"port": settings.grpc_port}, f"{probe} must use grpc.health.v1"
+
+    # SIGTERM -> preStop sleep, then consumers drain (up to drain_timeout_s) and gRPC finishes calls
+    # in flight (up to drain_timeout_s): the grace period must cover all of it.
+    pre_stop = container.get("lifecycle", {}).get("preStop", {}).get("sleep", {}).get("seconds", 0)
+    assert spec["terminationGracePeriodSeconds"] > pre_stop + 2 * settings.drain_timeout_s
+
+    assert spec["securityContext"]["runAsNonRoot"] is True
+    assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert spec.get("automountServiceAccountToken") is False
+    security = container["securityContext"]
+    assert security["readOnlyRootFilesystem"] is True
+    assert security["allowPrivilegeEscalation"] is False
+    assert security["capabilities"]["drop"] == ["ALL"]
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    tmp = [m for m in container["volumeMounts"] if m["mountPath"] == "/tmp"]
+    assert tmp and "emptyDir" in volumes[tmp[0]["name"]], "/tmp must be a writable emptyDir"
+
+    resources = container["resources"]
+    assert {"cpu", "memory"} <= set(resources["requests"]) and "memory" in resources["limits"]
+
+    spread = spec.get("topologySpreadConstraints", [])
+    assert {c["topologyKey"] for c in spread} >= {"kubernetes.io/hostname", "topology.kubernetes.io/zone"}
+    for constraint in spread:
+        assert labels_match(match_labels(constraint["labelSelector"]), pod_labels(workload))
+
+
+@pytest.mark.parametrize("name", sorted(expected_services()))
+def test_service_account_service_pdb_and_network_policy(manifests: Manifests, name: str) -> None:
+    workload = manifests.workloads[name]
+    labels = pod_labels(workload)
+    settings = manifests.settings_of(workload)
+    assert pod_spec(workload)["serviceAccountName"] == name and manifests.get("ServiceAccount", name)
+
+    services = list(manifests.selecting("Service", labels))
+    assert [s["metadata"]["name"] for s in services] == [name]
+    ports = {p["name"]: (p["port"], p["targetPort"]) for p in services[0]["spec"]["ports"]}
+    assert ports == {"grpc": (settings.grpc_port, "grpc"), "metrics": (settings.metrics_port, "metrics")}
+
+    assert [p["metadata"]["name"] for p in manifests.selecting("PodDisruptionBudget", labels)] == [name]
+    policies = {p["metadata"]["name"] for p in manifests.selecting("NetworkPolicy", labels)}
+    assert name in policies and "lammesh-default-deny" in policies
+
+
+def test_every_service_metrics_port_is_scraped(manifests: Manifests) -> None:
+    monitors = manifests.of_kind("ServiceMonitor")
+    for name in expected_services():
+        service = manifests.get("Service", name)
+        scraped = [
+            m for m in monitors
+            if labels_match(match_labels(m["spec"]["selector"]), service["metadata"]["labels"])
+            and any(e.get("port") == "metrics" for e in m["spec"]["endpoints"])
+        ]
+        assert scraped, f"{manifests.target}: no ServiceMonitor scrapes the metrics port of {name}"
+
+
+# --- settings -----------------------------------------------------------------------------------
+
+
+def test_every_lammesh_setting_in_the_manifests_exists_and_parses(manifests: Manifests) -> None:
+    fields = set(Settings.model_fields)
+    used: dict[str, str] = {}
+    for cm in manifests.of_kind("ConfigMap"):
+        for key in cm.get("data", {}):
+            if key.startswith("LAMMESH_"):
+                used[key] = f"ConfigMap {cm['metadata']['name']}"
+    for workload in manifests.workloads.values():
+        for container in pod_spec(workload)["containers"]:
+            for item in container.get("env", []):
+                if item["name"].startswith("LAMMESH_"):
+                    used[item["name"]] = f"{workload['metadata']['name']} env"
+    assert used
+    unknown = {k: where for k, where in used.items() if k.removeprefix("LAMMESH_").lower() not in fields}
+    assert unknown == {}, f"{manifests.target}: not settings of lammesh.settings.Settings: {unknown}"
+    for workload in manifests.workloads.values():
+        manifests.settings_of(workload)  # raises on a value Settings would reject
+
+
+def test_settings_reader_rejects_bad_values() -> None:
+    with pytest.raises(ValueError, match="grpc_port"):
+        settings_from_env({"LAMMESH_GRPC_PORT": "not-a-port"})
+
+
+# --- Kafka: topics and users --------------------------------------------------------------------
+
+
+def test_every_declared_topic_has_a_matching_kafka_topic(manifests: Manifests) -> None:
+    settings = _kafka_settings(manifests)
+    brokers = sum(p["spec"]["replicas"] for p in manifests.of_kind("KafkaNodePool") if "broker" in p["spec"]["roles"])
+    expected = {}
+    for spec in declared_topics(expected_services()):
+        config = spec.config()
+        expected[spec.name(settings)] = {
+            "partitions": spec.partition_count(settings),
+            "replicas": settings.topic_replication,
+            "cleanup.policy": config["cleanup.policy"],
+            "retention.ms": config.get("retention.ms"),
+        }
+    actual = {}
+    for topic in manifests.of_kind("KafkaTopic"):
+        config = topic["spec"].get("config", {})
+        retention = config.get("retention.ms")
+        actual[topic["spec"].get("topicName", topic["metadata"]["name"])] = {
+            "partitions": topic["spec"]["partitions"],
+            "replicas": topic["spec"]["replicas"],
+            "cleanup.policy": config.get("cleanup.policy"),
+            "retention.ms": None if retention is None else str(retention),
+        }
+    assert actual == expected
+    assert settings.topic_replication <= brokers, "more topic replicas than brokers"
+
+
+def _acl_allows(user: Obj, resource_type: str, name: str, operation: str) -> bool:
+    for acl in user["spec"]["authorization"]["acls"]:
+        resource = acl["resource"]
+        if acl.get("type", "allow") != "allow" or resource["type"] != resource_type:
+            continue
+        pattern = resource.get("patternType", "literal")
+        matches = name == resource["name"] if pattern == "literal" else name.startswith(resource["name"])
+        if matches and (operation in acl["operations"] or "All" in acl["operations"]):
+            return True
+    return False
+
+
+def test_kafka_clients_authenticate_as_their_own_kafka_user(manifests: Manifests) -> None:
+    kafka = manifests.get("Kafka", "lammesh")
+    listeners = {f"{kafka['metadata']['name']}-kafka-bootstrap:{lst['port']}": lst for lst in kafka["spec"]["kafka"]["listeners"]}
+    for name, workload in manifests.workloads.items():
+        is_client = pod_labels(workload).get("lammesh.io/kafka-client") == "true"
+        container = main_container(workload)
+        env = {e["name"]: e for e in container.get("env", [])}
+        if not is_client:
+            assert "LAMMESH_KAFKA_SASL_PASSWORD" not in env and manifests.get("KafkaUser", name) is None
+            continue
+        settings = manifests.settings_of(workload)
+        listener = listeners[settings.kafka_bootstrap]
+        assert listener["tls"] and settings.kafka_security_protocol == "SASL_SSL"
+        assert listener["authentication"]["type"] == "scram-sha-512" == settings.kafka_sasl_mechanism.lower()
+        user = manifests.get("KafkaUser", settings.kafka_sasl_username)
+        assert user is not None and settings.kafka_sasl_username == name
+        assert user["spec"]["authentication"]["type"] == "scram-sha-512"
+        assert env["LAMMESH_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": name, "key": "password"}
+        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        ca_dir, ca_file = settings.kafka_ssl_cafile.rsplit("/", 1)
+        volume = {v["name"]: v for v in pod_spec(workload)["volumes"]}[mounts[ca_dir]]
+        assert volume["secret"]["secretName"] == f"{kafka['metadata']['name']}-cluster-ca-cert"
+        assert {"key": "ca.crt", "path": ca_file} in volume["secret"]["items"]
+
+
+def test_kafka_users_have_the_acls_their_service_needs(manifests: Manifests) -> None:
+    settings = _kafka_settings(manifests)
+    services = expected_services()
+    topic = lambda spec: spec.name(settings)  # noqa: E731
+    results, dlq = topic(topic_catalogue.STEPS_RESULTS), topic(topic_catalogue.DLQ)
+    step_topics = [topic(step_commands(s.capability)) for s in services.values() if s.capability]
+    for name, spec in services.items():
+        user = manifests.get("KafkaUser", name)
+        if spec.kind in STEP_KINDS:
+            commands = topic(step_commands(spec.capability))
+            assert _acl_allows(user, "topic", commands, "Read")
+            assert _acl_allows(user, "group", f"{settings.topic_prefix}.{spec.capability}", "Read")
+            assert _acl_allows(user, "topic", results, "Write") and _acl_allows(user, "topic", dlq, "Write")
+            # ServiceRuntime checks that its topics exist before it starts (ensure_topics).
+            for core in [*topic_catalogue.STEP_SERVICE_TOPICS, step_commands(spec.capability)]:
+                assert _acl_allows(user, "topic", topic(core), "Describe"), (name, topic(core))
+            for other in step_topics:
+                if other != commands:
+                    assert not _acl_allows(user, "topic", other, "Read"), f"{name} may read {other}"
+        elif spec.kind == ServiceKind.COORDINATOR:
+            for command_topic in step_topics:
+                assert _acl_allows(user, "topic", command_topic, "Write"), f"coordinator cannot send to {command_topic}"
+            for inbound in (topic_catalogue.TASKS_REQUESTED, topic_catalogue.STEPS_RESULTS):
+                assert _acl_allows(user, "topic", topic(inbound), "Read")
+            for outbound in (topic_catalogue.TASKS_EVENTS, topic_catalogue.TASKS_STATE, topic_catalogue.DLQ):
+                assert _acl_allows(user, "topic", topic(outbound), "Write")
+        elif spec.kind == ServiceKind.GATEWAY:
+            assert _acl_allows(user, "topic", topic(topic_catalogue.TASKS_REQUESTED), "Write")
+            for inbound in (topic_catalogue.TASKS_STATE, topic_catalogue.TASKS_EVENTS):
+                assert _acl_allows(user, "topic", topic(inbound), "Read")
+            assert not any(_acl_allows(user, "topic", t, "Write") for t in step_topics)
+        elif spec.kind == ServiceKind.WATCHER:
+            assert user is None, f"watcher {name} talks gRPC only; it needs no Kafka principal"
+        if user is not None:
+            for acl in user["spec"]["authorization"]["acls"]:
+                assert "All" not in acl["operations"], f"{name}: use named operations, not All"
+
+
+# --- autoscaling --------------------------------------------------------------------------------
+
+
+def test_step_services_scale_on_consumer_group_lag(manifests: Manifests) -> None:
+    settings = _kafka_settings(manifests)
+    kafka = manifests.get("Kafka", "lammesh")
+    tls = next(lst for lst in kafka["spec"]["kafka"]["listeners"] if lst["tls"])
+    bootstrap = f"{kafka['metadata']['name']}-kafka-bootstrap.{manifests.namespace}.svc:{tls['port']}"
+    scaled = {s["spec"]["scaleTargetRef"]["name"]: s for s in manifests.of_kind("ScaledObject")}
+    for name, spec in expected_services().items():
+        if spec.kind not in STEP_KINDS:
+            assert name not in scaled
+            continue
+        obj = scaled[name]
+        assert manifests.workloads[name]["kind"] == "Deployment"
+        assert "replicas" not in manifests.workloads[name]["spec"], "KEDA owns the replica count"
+        commands = step_commands(spec.capability)
+        (trigger,) = obj["spec"]["triggers"]
+        assert trigger["type"] == "kafka"
+        assert trigger["metadata"]["topic"] == commands.name(settings)
+        assert trigger["metadata"]["consumerGroup"] == f"{settings.topic_prefix}.{spec.capability}"
+        assert trigger["metadata"]["bootstrapServers"] == bootstrap  # KEDA runs in its own namespace
+        _check_lag_reader_auth(manifests, manifests.get("TriggerAuthentication", trigger["authenticationRef"]["name"]))
+        assert 1 <= obj["spec"]["minReplicaCount"] <= obj["spec"]["maxReplicaCount"] <= commands.partition_count(settings)
+
+
+def _check_lag_reader_auth(m: Manifests, auth: Obj | None) -> None:
+    """KEDA authenticates like any client: SCRAM-SHA-512 over TLS, as a KafkaUser of its own."""
+    assert auth is not None
+    params = {}
+    for ref in auth["spec"].get("configMapTargetRef", []):
+        params[ref["parameter"]] = m.configmap(ref["name"])["data"][ref["key"]]
+    secrets = {ref["parameter"]: (ref["name"], ref["key"]) for ref in auth["spec"].get("secretTargetRef", [])}
+    assert params["sasl"] == "scram_sha512" and params["tls"] == "enable"
+    user = m.get("KafkaUser", params["username"])
+    assert user and user["spec"]["authentication"]["type"] == "scram-sha-512"
+    assert secrets["password"] == (params["username"], "password")
+    assert secrets["ca"] == ("lammesh-cluster-ca-cert", "ca.crt")
+    assert {acl["resource"]["type"] for acl in user["spec"]["authorization"]["acls"]} == {"topic", "group"}
+    assert all(acl["operations"] == ["Describe"] for acl in user["spec"]["authorization"]["acls"])
+
+
+def test_gateway_and_watchers_scale_on_cpu(manifests: Manifests) -> None:
+    hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in manifests.of_kind("HorizontalPodAutoscaler")}
+    for name, spec in expected_services().items():
+        if spec.kind not in (ServiceKind.GATEWAY, ServiceKind.WATCHER):
+            assert name not in hpas
+            continue
+        hpa = hpas[name]
+        assert hpa["spec"]["scaleTargetRef"]["kind"] == manifests.workloads[name]["kind"] == "Deployment"
+        assert "replicas" not in manifests.workloads[name]["spec"], "the HPA owns the replica count"
+        assert [m["resource"]["name"] for m in hpa["spec"]["metrics"]] == ["cpu"]
+        assert 1 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
+
+
+def test_coordinator_replicas_do_not_exceed_partitions(manifests: Manifests) -> None:
+    settings = _kafka_settings(manifests)
+    for name, spec in expected_services().items():
+        if spec.kind != ServiceKind.COORDINATOR:
+            continue
+        workload = manifests.workloads[name]
+        inputs = (topic_catalogue.TASKS_REQUESTED, topic_catalogue.STEPS_RESULTS)
+        assert 1 <= workload["spec"]["replicas"] <= min(t.partition_count(settings) for t in inputs)
+
+
+# --- network: only what must talk does ------------------------------------------------------------
+
+
+def test_only_the_coordinator_reaches_the_watchers_over_grpc(manifests: Manifests) -> None:
+    services = expected_services()
+    pods = {name: pod_labels(w) for name, w in manifests.workloads.items() if name in services}
+    grpc = {name: manifests.settings_of(w).grpc_port for name, w in manifests.workloads.items() if name in services}
+    edges = {(src, dst) for src in pods for dst in pods if src != dst and allowed(manifests, pods[src], pods[dst], grpc[dst])}
+    expected = {("coordinator", name) for name, spec in services.items() if spec.kind == ServiceKind.WATCHER}
+    assert edges == expected
+
+
+def test_gateway_callers_kafka_dns_and_prometheus_are_allowed(manifests: Manifests) -> None:
+    services = expected_services()
+    workloads = {n: w for n, w in manifests.workloads.items() if n in services}
+    gateway = pod_labels(workloads["gateway"])
+    settings = manifests.settings_of(workloads["gateway"])
+    assert allowed(manifests, {"lammesh.io/gateway-client": "true"}, gateway, settings.grpc_port)
+    assert not allowed(manifests, {"app": "something-else"}, gateway, settings.grpc_port)
+    broker = {"strimzi.io/cluster": "lammesh", "strimzi.io/broker-role": "true"}
+    dns = ({"k8s-app": "kube-dns"}, {"kubernetes.io/metadata.name": "kube-system"})
+    prometheus = ({}, {"kubernetes.io/metadata.name": "monitoring"})
+    for name, workload in workloads.items():
+        labels, metrics_port = pod_labels(workload), manifests.settings_of(workload).metrics_port
+        kafka_client = labels.get("lammesh.io/kafka-client") == "true"
+        assert allowed(manifests, labels, broker, 9093) == kafka_client, name
+        assert allowed(manifests, labels, dns[0], 53, dst_namespace=dns[1], protocol="UDP"), name
+        assert allowed(manifests, prometheus[0], labels, metrics_port, src_namespace=prometheus[1]), name
+        assert not allowed(manifests, labels, {"app": "anything"}, 443, dst_namespace={"kubernetes.io/metadata.name": "elsewhere"})
+
+
+# --- GPU placement --------------------------------------------------------------------------------
+
+
+def test_gpu_overlay_puts_exactly_the_latency_critical_watchers_on_gpu_nodes(manifests: Manifests) -> None:
+    services = expected_services()
+    critical = {n for n, s in services.items() if s.kind == ServiceKind.WATCHER and s.latency_critical}
+    for name, spec in services.items():
+        labelled = manifests.workloads[name]["metadata"]["labels"].get("lammesh.io/latency-critical") == "true"
+        assert labelled == (name in critical), f"{name}: label lammesh.io/latency-critical disagrees with the catalogue"
+    on_gpu = {n for n, w in manifests.workloads.items() if gpu_limit(w) > 0}
+    if manifests.target != "gpu":
+        assert on_gpu == set(), f"{manifests.target} is a CPU-only target"
+        return
+    assert critical, "no latency-critical watcher declared"
+    assert on_gpu == critical
+    for name, workload in manifests.workloads.items():
+        spec, container = pod_spec(workload), main_container(workload)
+        tolerates_gpu = any(t.get("key") == GPU_RESOURCE for t in spec.get("tolerations", []))
+        gpu_image = image_name(container["image"]) == "lammesh-gpu"
+        gpu_nodes = spec.get("nodeSelector", {}).get("nvidia.com/gpu.present") == "true"
+        assert tolerates_gpu == gpu_image == gpu_nodes == (name in critical), name
+        if name in critical:
+            assert container["resources"]["requests"][GPU_RESOURCE] == container["resources"]["limits"][GPU_RESOURCE] == 1
+            volumes = {v["name"]: v for v in spec["volumes"]}
+            cache = volumes["engine-cache"]["persistentVolumeClaim"]["claimName"]
+            claim = manifests.get("PersistentVolumeClaim", cache)
+            assert claim and "ReadWriteMany" in claim["spec"]["accessModes"]
+            assert any(m["name"] == "engine-cache" for m in container["volumeMounts"])
+
+
+
+# --- references -----------------------------------------------------------------------------------
+
+
+def test_every_reference_resolves(manifests: Manifests) -> None:
+    """ConfigMaps, Secrets, volumes, service accounts and scale targets a workload names exist in
+    the rendered output or are made by Strimzi (a KafkaUser's Secret, the cluster CA)."""
+    kafka = manifests.get("Kafka", "lammesh")
+    operator_secrets = {u["metadata"]["name"] for u in manifests.of_kind("KafkaUser")}
+    operator_secrets.add(f"{kafka['metadata']['name']}-cluster-ca-cert")
+    names = lambda kind: {o["metadata"]["name"] for o in manifests.of_kind(kind)}  # noqa: E731
+    configmaps, secrets, claims = names("ConfigMap"), names("Secret") | operator_secrets, names("PersistentVolumeClaim")
+    problems = []
+    for name, workload in manifests.workloads.items():
+        spec = pod_spec(workload)
+        if spec["serviceAccountName"] not in names("ServiceAccount"):
+            problems.append(f"{name}: service account {spec['serviceAccountName']}")
+        claim_templates = {t["metadata"]["name"] for t in workload["spec"].get("volumeClaimTemplates", [])}
+        volumes = {v["name"] for v in spec.get("volumes", [])} | claim_templates
+        for volume in spec.get("volumes", []):
+            if "configMap" in volume and volume["configMap"]["name"] not in configmaps:
+                problems.append(f"{name}: ConfigMap {volume['configMap']['name']}")
+            if "secret" in volume and volume["secret"]["secretName"] not in secrets:
+                problems.append(f"{name}: Secret {volume['secret']['secretName']}")
+            if "persistentVolumeClaim" in volume and volume["persistentVolumeClaim"]["claimName"] not in claims:
+                problems.append(f"{name}: PVC {volume['persistentVolumeClaim']['claimName']}")
+        for container in spec["containers"]:
+            for mount in container.get("volumeMounts", []):
+                if mount["name"] not in volumes:
+                    problems.append(f"{name}: volume {mount['name']}")
+            for source in container.get("envFrom", []):
+                if "configMapRef" in source and source["configMapRef"]["name"] not in configmaps:
+                    problems.append(f"{name}: ConfigMap {source['configMapRef']['name']}")
+            for item in container.get("env", []):
+                ref = item.get("valueFrom", {}).get("secretKeyRef")
+                if ref and ref["name"] not in secrets:
+                    problems.append(f"{name}: Secret {ref['name']}")
+    for scaler in manifests.of_kind("HorizontalPodAutoscaler", "ScaledObject"):
+        target = scaler["spec"]["scaleTargetRef"]["name"]
+        if target not in manifests.workloads:
+            problems.append(f"{scaler['kind']} {scaler['metadata']['name']}: target {target}")
+    for obj in manifests.of_kind("KafkaTopic", "KafkaUser", "KafkaNodePool"):
+        if obj["metadata"]["labels"].get("strimzi.io/cluster") != kafka["metadata"]["name"]:
+            problems.append(f"{obj['kind']} {obj['metadata']['name']}: not labelled for cluster {kafka['metadata']['name']}")
+    assert problems == [], f"{manifests.target}: unresolved references:\n" + "\n".join(problems)
