@@ -18,6 +18,12 @@ app = typer.Typer(no_args_is_help=True, help="LAM Mesh: agents, watchers and too
 kafka_app = typer.Typer(no_args_is_help=True, help="A local single-node Kafka (KRaft) for development.")
 app.add_typer(kafka_app, name="kafka")
 
+from lammesh import cli_tasks  # noqa: E402  (the gateway commands live in their own module)
+
+app.command()(cli_tasks.submit)
+app.command()(cli_tasks.watch)
+app.add_typer(cli_tasks.review_app, name="review")
+
 console = Console(stderr=True)
 
 @app.command("services")

@@ -375,14 +375,18 @@ class Saga(BaseModel):
         ]
         return min(due) if due else None
 
-    def in_flight(self) -> list[tuple[str, bool, int]]:
-        """(step_id, compensate, attempt) of every command awaiting its result."""
-        flying = []
+    def in_flight(self, wf: Workflow) -> list[Dispatch]:
+        """The commands still awaiting their result, exactly as they were sent (same attempt, same
+        deadline), so they can be sent again after a takeover without starting a new attempt."""
+        flying: list[Dispatch] = []
         for step_id, run in self.steps.items():
-            if run.state is StepState.RUNNING:
-                flying.append((step_id, False, run.attempt))
-            elif run.state is StepState.COMPENSATING:
-                flying.append((step_id, True, run.compensation_attempt))
+            step = wf.step(step_id)
+            if run.state is StepState.RUNNING and run.deadline_at is not None:
+                flying.append(Dispatch(step_id, step.uses, False, run.attempt, run.input or {}, {}, run.deadline_at))
+            elif run.state is StepState.COMPENSATING and run.deadline_at is not None:
+                command = self._compensation_command(wf, step_id, run)
+                if isinstance(command, Dispatch):
+                    flying.append(command)
         return flying
 
     # -- internals -------------------------------------------------------------------------
@@ -538,8 +542,17 @@ class Saga(BaseModel):
         compensation = step.compensate
         assert compensation is not None
         run.compensation_attempt += 1
-        timeout = compensation.timeout_s or step.timeout_s
-        run.deadline_at = now + timeout
+        run.deadline_at = now + (compensation.timeout_s or step.timeout_s)
+        command = self._compensation_command(wf, step_id, run)
+        if isinstance(command, str):
+            return self._on_compensation_result(wf, step_id, run, False, command, False, now)
+        return [self._emit("step.compensating", now, step_id=step_id, details={"attempt": run.compensation_attempt}), command]
+
+    def _compensation_command(self, wf: Workflow, step_id: str, run: StepRun) -> Dispatch | str:
+        """The COMPENSATE command for the current compensation attempt, or why it cannot be made."""
+        step = wf.step(step_id)
+        compensation = step.compensate
+        assert compensation is not None and run.deadline_at is not None
         comp_input = run.input or {}
         if compensation.input is not None:
             outputs = {sid: r.output for sid, r in self.steps.items() if r.output is not None}
@@ -547,11 +560,9 @@ class Saga(BaseModel):
                 comp_input = resolve(compensation.input, task_input=self.input, outputs=outputs,
                                      task={"id": self.task_id, "tenant": self.tenant})
             except MissingReference as exc:
-                return self._on_compensation_result(wf, step_id, run, False, f"compensation input: {exc}", False, now)
-        return [
-            self._emit("step.compensating", now, step_id=step_id, details={"attempt": run.compensation_attempt}),
-            Dispatch(step_id, compensation.uses or step.uses, True, run.compensation_attempt, comp_input, run.output or {}, run.deadline_at),
-        ]
+                return f"compensation input: {exc}"
+        return Dispatch(step_id, compensation.uses or step.uses, True, run.compensation_attempt, comp_input,
+                        run.output or {}, run.deadline_at)
 
     def _on_compensation_result(
         self, wf: Workflow, step_id: str, run: StepRun, succeeded: bool, error: str, retryable: bool, now: float

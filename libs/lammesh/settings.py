@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     )
     coordinator_data_dir: Path = Field(Path(".run/coordinator"), description="Faust data folder.")
     timer_interval_s: float = Field(0.05, gt=0, le=10, description="How often due timers are looked for.")
+    timer_recovery_grace_s: float = Field(
+        3.0, ge=0, le=300,
+        description="After taking over partitions, hold overdue timers this long so results that arrived meanwhile are read first.",
+    )
+    coordinator_session_timeout_s: float = Field(
+        10.0, gt=0, le=300, description="How long a silent coordinator keeps its partitions (Kafka group session)."
+    )
     watcher_endpoints: dict[str, str] = Field(
         default_factory=dict, description='host:port per watcher, JSON: {"pii": "127.0.0.1:7001"}.'
     )

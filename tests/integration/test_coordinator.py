@@ -31,7 +31,7 @@ steps:
 def settings(kafka_bootstrap, tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("coordinator")
     write_workflow(tmp_path / "workflows", PARALLEL)
-    return make_settings(kafka_bootstrap, workflows_dir=tmp_path / "workflows", timer_interval_s=0.02,
+    return make_settings(kafka_bootstrap, workflows_dir=tmp_path / "workflows", timer_interval_s=0.02, timer_recovery_grace_s=0,
                          coordinator_data_dir=tmp_path / "coordinator")
 
 
@@ -103,7 +103,7 @@ steps:
 async def test_timers_fire_when_no_answer_ever_comes(kafka_bootstrap, tmp_path):
     # No noop service runs: only the coordinator's own timers can move this task.
     write_workflow(tmp_path / "workflows", UNANSWERED)
-    quiet = make_settings(kafka_bootstrap, workflows_dir=tmp_path / "workflows", timer_interval_s=0.02,
+    quiet = make_settings(kafka_bootstrap, workflows_dir=tmp_path / "workflows", timer_interval_s=0.02, timer_recovery_grace_s=0,
                           coordinator_data_dir=tmp_path / "coordinator")
     async with running(coordinator(quiet)), Client(quiet) as client:
         task_id = await client.submit("unanswered", {})

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 
 import grpc
 import pytest
@@ -19,6 +17,7 @@ from lammesh.topics import STEPS_RESULTS, step_commands
 from lammesh.v1 import step_pb2, step_pb2_grpc
 from lammesh_services.tools.noop.main import bootstrap
 from tests.support.kafka import payloads, read_records
+from tests.support.processes import start_service, wait_serving
 
 pytestmark = pytest.mark.kafka
 
@@ -114,37 +113,8 @@ async def _committed(settings, group: str, topic: str) -> int:
     return sum(meta.offset for tp, meta in offsets.items() if tp.topic == topic)
 
 
-async def _wait_serving(port: int, process: asyncio.subprocess.Process, timeout: float = 60) -> None:
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-        health = health_pb2_grpc.HealthStub(channel)
-        deadline = asyncio.get_running_loop().time() + timeout
-        while asyncio.get_running_loop().time() < deadline:
-            if process.returncode is not None:
-                raise AssertionError(f"service exited early with {process.returncode}")
-            try:
-                reply = await health.Check(health_pb2.HealthCheckRequest(), timeout=1)
-                if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.aio.AioRpcError:
-                pass
-            await asyncio.sleep(0.2)
-    raise AssertionError("service never became SERVING")
-
-
 async def _start_process(settings, port: int) -> asyncio.subprocess.Process:
-    env = {
-        **os.environ,
-        "LAMMESH_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-        "LAMMESH_TOPIC_PREFIX": settings.topic_prefix,
-        "LAMMESH_TOPIC_PARTITIONS": str(settings.topic_partitions),
-        "LAMMESH_GRPC_HOST": "127.0.0.1",
-        "LAMMESH_GRPC_PORT": str(port),
-        "LAMMESH_METRICS_PORT": "0",
-    }
-    lammesh = os.path.join(os.path.dirname(sys.executable), "lammesh")
-    return await asyncio.create_subprocess_exec(
-        lammesh, "run", "noop", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
-    )
+    return await start_service("noop", settings, port)
 
 
 async def test_sigterm_drains_commits_offsets_and_a_restart_does_not_reprocess(settings):
@@ -153,7 +123,7 @@ async def test_sigterm_drains_commits_offsets_and_a_restart_does_not_reprocess(s
     port = free_port()
     process = await _start_process(settings, port)
     try:
-        await _wait_serving(port, process)
+        await wait_serving(port, process)
         # Slow commands, so some are still in flight when SIGTERM arrives.
         await _send(settings, *(command(f"t{i}", delay_ms=150) for i in range(6)))
         await read_records(settings, results_topic, count=1, timeout=30)
@@ -171,7 +141,7 @@ async def test_sigterm_drains_commits_offsets_and_a_restart_does_not_reprocess(s
     # A new instance picks up where the old one committed: nothing is answered twice.
     process = await _start_process(settings, port)
     try:
-        await _wait_serving(port, process)
+        await wait_serving(port, process)
         await _send(settings, command("after-restart"))
         results = await read_records(settings, results_topic, count=7, timeout=30, quiet_for=2)
     finally:

@@ -309,3 +309,13 @@ def test_rollback_compensates_exactly_the_succeeded_compensatable_steps_in_rever
     expected = [s for s in reversed(completed) if workflow.step(s).compensate is not None]
     assert compensations == expected
     assert all(saga.steps[s].state is StepState.COMPENSATED for s in expected)
+
+
+def test_in_flight_commands_are_the_ones_sent_and_change_nothing():
+    saga, effects = start()
+    assert saga.in_flight(LINEAR) == dispatches(effects)
+    ok(saga, LINEAR, "a"), ok(saga, LINEAR, "b")
+    effects = fail(saga, LINEAR, "c")
+    snapshot = saga.model_dump()
+    assert saga.in_flight(LINEAR) == dispatches(effects, compensate=True)  # b's compensation, attempt 1
+    assert saga.model_dump() == snapshot

@@ -46,6 +46,7 @@ async def test_success_is_replayed_for_any_later_attempt():
     retry = await executor.run(command(attempt=2, amount=5))
     assert first.status == step_pb2.STEP_STATUS_SUCCEEDED and not first.replayed
     assert again.replayed and retry.replayed
+    assert retry.attempt == 2  # answers the attempt that asked, or the coordinator drops it as stale
     assert handler.calls == 1
     assert again.output == first.output
 

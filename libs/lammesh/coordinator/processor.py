@@ -69,6 +69,8 @@ class SagaProcessor:
             else:
                 effects = self._apply(saga, workflow, payload, now)
         if not effects:
+            log.debug("record changed nothing (duplicate or stale)", task_id=task_id, kind=envelope.message_type,
+                      status=saga.status.value, detail=_describe_payload(payload, saga))
             return None
         effects = await self._run_checks(saga, workflow, effects)
         await self._publish(saga, workflow, effects)
@@ -125,6 +127,26 @@ class SagaProcessor:
                 )
         return done
 
+    async def resend_in_flight(self, sagas: list[Saga]) -> int:
+        """After taking over partitions: send every in-flight command again, same attempt. A result
+        lost around the rebalance (see docs/decisions/0006) is then answered again by the step
+        service's idempotency store; one that was not lost arrives twice and the copy is ignored."""
+        commands: list[Effect] = []
+        for saga in sagas:
+            workflow = self.workflows.by_digest.get(saga.workflow_digest)
+            if workflow is not None and not saga.status.terminal:
+                for dispatch in saga.in_flight(workflow):
+                    await self._send_command(saga, dispatch)
+                    commands.append(dispatch)
+        await self._producer.confirm()
+        return len(commands)
+
+    async def _send_command(self, saga: Saga, dispatch: Dispatch) -> None:
+        command = codec.command(saga, dispatch)
+        key = f"{saga.task_id}/{dispatch.step_id}/{command.action}/{dispatch.attempt}"
+        await self._producer.send(step_commands(dispatch.capability).name(self._settings), command, task_id=saga.task_id,
+                                  tenant=saga.tenant, idempotency_key=key)
+
     async def _publish(self, saga: Saga, workflow: Workflow | None, effects: list[Effect]) -> None:
         send = self._producer.send
         for effect in effects:
@@ -132,10 +154,15 @@ class SagaProcessor:
                 await send(self._events_topic, codec.event(saga.task_id, effect), task_id=saga.task_id, tenant=saga.tenant,
                            idempotency_key=f"{saga.task_id}#{effect.sequence}")
             elif isinstance(effect, Dispatch):
-                command = codec.command(saga, effect)
-                key = f"{saga.task_id}/{effect.step_id}/{command.action}/{effect.attempt}"
-                await send(step_commands(effect.capability).name(self._settings), command, task_id=saga.task_id,
-                           tenant=saga.tenant, idempotency_key=key)
+                await self._send_command(saga, effect)
         capabilities = {s.id: s.uses for s in workflow.steps} if workflow else {}
         await send(self._state_topic, codec.snapshot(saga, capabilities), task_id=saga.task_id, tenant=saga.tenant)
         await self._producer.confirm()
+
+
+def _describe_payload(payload: Message, saga: Saga) -> str:
+    if isinstance(payload, step_pb2.StepResult):
+        run = saga.steps.get(payload.step_id)
+        now = f"{run.state.value} attempt {run.attempt}" if run else "no such step"
+        return f"result for {payload.step_id} attempt {payload.attempt} action {payload.action}; step is {now}"
+    return payload.DESCRIPTOR.name

@@ -65,8 +65,9 @@ class CoordinatorWorker:
         self.assigned = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
         self._due: dict[str, float] = {}
-        self._fired: dict[str, float] = {}
+        self._fired: dict[str, tuple[float, float]] = {}  # task -> (due, when its tick was sent)
         self._assignment: frozenset[int] | None = None
+        self._hold_overdue_until = 0.0
         self._saw_assignment = False
         self._group = f"{settings.topic_prefix}-{COORDINATOR_APP}"
         self._control_topic = TASKS_CONTROL.name(settings)
@@ -87,6 +88,8 @@ class CoordinatorWorker:
             producer_linger_ms=settings.producer_linger_ms,
             stream_wait_empty=False,
             table_standby_replicas=0,
+            broker_session_timeout=settings.coordinator_session_timeout_s,
+            broker_heartbeat_interval=max(settings.coordinator_session_timeout_s / 3, 0.5),
         )
         self.table = self.app.Table("sagas", key_type=str, value_type=bytes, partitions=settings.topic_partitions)
         source = self.app.topic(
@@ -132,6 +135,8 @@ class CoordinatorWorker:
                 task_id = self._processor.task_id(envelope)
                 saga = await self._processor.handle(envelope, self.table.get(task_id))
             except (serde.EnvelopeError, PoisonRecord) as exc:
+                log.warning("poison record", reason=exc.reason, in_recovery=self.app.tables.recovery.in_recovery,
+                            topic=message.topic, partition=message.partition, offset=message.offset)
                 await self._dead_letter(message, exc.reason)
                 return
             except KafkaError as exc:
@@ -175,12 +180,18 @@ class CoordinatorWorker:
         else:
             self._due[saga.task_id] = due
 
-    def _rebuild_index(self) -> None:
-        """After (re)assignment: the local table holds exactly the tasks this instance owns."""
+    def _rebuild_index(self) -> list[Saga]:
+        """After (re)assignment: the local table holds exactly the tasks this instance owns.
+        Returns the tasks still running."""
         self._due.clear()
         self._fired.clear()
+        running = []
         for _, raw in self.table.items():
-            self._track(Saga.model_validate_json(raw))
+            saga = Saga.model_validate_json(raw)
+            self._track(saga)
+            if not saga.status.terminal:
+                running.append(saga)
+        return running
 
     async def _timers(self) -> None:
         interval = self._settings.timer_interval_s
@@ -193,15 +204,22 @@ class CoordinatorWorker:
                 tp.partition for tp in self.app.consumer.assignment() if tp.topic == self._requested_topic
             )
             if assignment != self._assignment:
-                self._rebuild_index()
+                running = self._rebuild_index()
                 self._assignment = assignment
-                if not self.assigned.is_set():
-                    log.info("coordinator ready", partitions=sorted(assignment), tasks_with_timers=len(self._due))
-                    self.assigned.set()
+                resent = await self._processor.resend_in_flight(running)
+                log.info("coordinator partitions", partitions=sorted(assignment), running_tasks=len(running),
+                         tasks_with_timers=len(self._due), resent_commands=resent)
+                self.assigned.set()
+                self._hold_overdue_until = time.time() + self._settings.timer_recovery_grace_s
             now = time.time()
             for task_id, due in list(self._due.items()):
-                if due <= now and self._fired.get(task_id) != due:
-                    self._fired[task_id] = due
+                # Deadlines that passed while no instance owned the task wait for the backlog first.
+                overdue_on_takeover = now < self._hold_overdue_until and due < self._hold_overdue_until
+                fired_due, fired_at = self._fired.get(task_id, (None, 0.0))
+                # A tick goes out once per due time, and again if the task still has not moved a
+                # second later (a record dropped around a rebalance must not stall the task).
+                if due <= now and (fired_due != due or now - fired_at > 1.0) and not overdue_on_takeover:
+                    self._fired[task_id] = (due, now)
                     await self._producer.send(
                         self._control_topic, task_pb2.TaskTimerFired(task_id=task_id, due_at=timestamp(due)), task_id=task_id
                     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import asyncio
+
 import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -43,7 +45,21 @@ async def ensure_topics(settings: Settings, specs: Iterable[TopicSpec]) -> list[
                 message = rest[0] if rest else ""
                 raise RuntimeError(f"creating topic {name} failed: error {code} {message}")
         if created:
+            await _wait_until_visible(admin, created)
             log.info("topics created", topics=created)
         return created
     finally:
         await admin.close()
+
+
+async def _wait_until_visible(admin: AIOKafkaAdminClient, names: list[str], timeout: float = 30.0) -> None:
+    """Creation is acknowledged before every broker knows the topic; a consumer subscribing in that
+    window gets no partitions until its next metadata refresh. Wait until each partition has a leader."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        described = await admin.describe_topics(names)
+        if all(t["error_code"] == 0 and t["partitions"] and all(p["leader"] >= 0 for p in t["partitions"]) for t in described):
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise RuntimeError(f"topics {names} were created but have no leaders after {timeout:.0f}s")
+        await asyncio.sleep(0.05)

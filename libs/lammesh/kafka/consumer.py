@@ -101,6 +101,7 @@ class EnvelopeConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             isolation_level="read_committed",
+            metadata_max_age_ms=30_000,  # notice new partitions within half a minute
         )
         self._batch_lock = asyncio.Lock()
         self._stopping = asyncio.Event()

@@ -62,6 +62,9 @@ class StepExecutor:
         for key in (success_key(command), failure_key(command)):
             stored = await self._store.get(key)
             if stored is not None:
+                # The stored outcome, as the answer to *this* command: a retry (attempt n+1) of a
+                # step that already succeeded gets its result under the attempt it asked about.
+                stored.attempt = command.attempt
                 stored.replayed = True
                 return stored
         started = time.perf_counter()

@@ -1,0 +1,248 @@
+"""`lammesh submit`, `lammesh watch` and `lammesh review`: the gateway from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import grpc
+import typer
+import yaml
+from google.protobuf import json_format
+from rich.console import Console, Group
+from rich.live import Live
+from rich.panel import Panel
+from rich.table import Table
+
+from lammesh.gateway.read_model import TERMINAL
+from lammesh.gateway.servicer import TENANT_HEADER, USER_HEADER
+from lammesh.settings import Settings
+from lammesh.structs import to_struct
+from lammesh.v1 import review_pb2, review_pb2_grpc, task_pb2, task_pb2_grpc
+
+console = Console(stderr=True)
+out = Console()
+review_app = typer.Typer(no_args_is_help=True, help="Steps paused for a person's decision.")
+
+T = TypeVar("T")
+
+STATUS_STYLE = {
+    task_pb2.TASK_STATUS_COMPLETED: "green",
+    task_pb2.TASK_STATUS_COMPENSATED: "yellow",
+    task_pb2.TASK_STATUS_FAILED: "red",
+    task_pb2.TASK_STATUS_AWAITING_REVIEW: "magenta",
+}
+EXIT_CODES = {task_pb2.TASK_STATUS_COMPLETED: 0, task_pb2.TASK_STATUS_COMPENSATED: 3, task_pb2.TASK_STATUS_FAILED: 4}
+
+
+def _name(enum: Any, value: int, prefix: str) -> str:
+    return enum.Name(value).removeprefix(prefix)
+
+
+def _metadata(settings: Settings) -> tuple[tuple[str, str], ...]:
+    return ((TENANT_HEADER, settings.default_tenant), (USER_HEADER, getpass.getuser()))
+
+
+def _as_json(message: Any) -> str:
+    return json_format.MessageToJson(message, indent=None, preserving_proto_field_name=True)
+
+
+def _run(call: Callable[[grpc.aio.Channel, Settings], Awaitable[T]]) -> T:
+    """Run `call` against the gateway; turn gRPC failures into a clear message and exit code."""
+    settings = Settings()
+
+    async def main() -> T:
+        async with grpc.aio.insecure_channel(settings.gateway_address) as channel:
+            return await call(channel, settings)
+
+    try:
+        return asyncio.run(main())
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() == grpc.StatusCode.UNAVAILABLE:
+            console.print(f"[red]cannot reach the gateway at {settings.gateway_address}[/] ({exc.details()}); "
+                          "is the mesh up? (`lammesh up`, or set LAMMESH_GATEWAY_ADDRESS)")
+        else:
+            console.print(f"[red]{exc.code().name}[/]: {exc.details()}")
+        raise typer.Exit(2 if exc.code() in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND) else 1) from None
+
+
+def _read_input(path: Path) -> dict[str, Any]:
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text()
+    except OSError as exc:
+        console.print(f"[red]cannot read {path}[/]: {exc.strerror}")
+        raise typer.Exit(2) from None
+    try:
+        data = yaml.safe_load(text)  # JSON is YAML too
+    except yaml.YAMLError as exc:
+        console.print(f"[red]{path} is not valid JSON or YAML[/]: {exc}")
+        raise typer.Exit(2) from None
+    if not isinstance(data, dict):
+        console.print(f"[red]{path} must hold an object (mapping) of task input fields[/]")
+        raise typer.Exit(2)
+    return data
+
+
+class Progress:
+    """The live view of one task: its steps and their states, the latest event, the outcome."""
+
+    def __init__(self, task: task_pb2.Task) -> None:
+        self.task = task
+        self.steps = {s.step_id: [s.capability, _name(task_pb2.StepState, s.state, "STEP_STATE_"), s.attempt, ""] for s in task.steps}
+        self.status = task.status
+        self.last = ""
+
+    def apply(self, event: task_pb2.TaskEvent) -> None:
+        self.status = event.status
+        self.last = f"#{event.sequence} {event.kind}" + (f" {event.step_id}" if event.step_id else "") + (f": {event.message}" if event.message else "")
+        if event.step_id:
+            row = self.steps.setdefault(event.step_id, ["", "", 0, ""])
+            if event.step_state:
+                row[1] = _name(task_pb2.StepState, event.step_state, "STEP_STATE_")
+            attempt = json_format.MessageToDict(event.details).get("attempt")
+            if attempt:
+                row[2] = int(attempt)
+            if event.message:
+                row[3] = event.message[:90]
+
+    def render(self) -> Group:
+        table = Table("step", "uses", "state", "attempt", "note", title=f"task {self.task.task_id} ({self.task.workflow})")
+        for step_id, (uses, state, attempt, note) in self.steps.items():
+            table.add_row(step_id, uses, state, str(attempt or ""), note)
+        status = _name(task_pb2.TaskStatus, self.status, "TASK_STATUS_")
+        return Group(table, f"[{STATUS_STYLE.get(self.status, 'cyan')}]{status}[/]  {self.last}")
+
+
+async def _follow(channel: grpc.aio.Channel, settings: Settings, task_id: str, *, as_json: bool, after: int = 0) -> task_pb2.Task:
+    stub = task_pb2_grpc.TaskServiceStub(channel)
+    metadata = _metadata(settings)
+    task = (await stub.GetTask(task_pb2.GetTaskRequest(task_id=task_id), metadata=metadata)).task
+    stream = stub.WatchTask(task_pb2.WatchTaskRequest(task_id=task_id, after_sequence=after), metadata=metadata)
+    if as_json:
+        async for reply in stream:
+            out.print(_as_json(reply.event), soft_wrap=True)
+    else:
+        progress = Progress(task)
+        with Live(progress.render(), console=console, refresh_per_second=8, transient=False) as live:
+            async for reply in stream:
+                progress.apply(reply.event)
+                live.update(progress.render())
+    for _ in range(100):  # the final snapshot may trail the final event by a moment
+        task = (await stub.GetTask(task_pb2.GetTaskRequest(task_id=task_id), metadata=metadata)).task
+        if task.status in TERMINAL:
+            break
+        await asyncio.sleep(0.05)
+    return task
+
+
+def _outcome(task: task_pb2.Task, as_json: bool) -> None:
+    if as_json:
+        out.print(_as_json(task), soft_wrap=True)
+        return
+    status = _name(task_pb2.TaskStatus, task.status, "TASK_STATUS_")
+    lines = [f"[bold]{status}[/]"]
+    if task.reason:
+        lines.append(task.reason)
+    if task.needs_attention:
+        lines.append(f"needs a person: {', '.join(task.needs_attention)}")
+    console.print(Panel("\n".join(lines), title=f"task {task.task_id}", border_style=STATUS_STYLE.get(task.status, "cyan")))
+
+
+def submit(
+    workflow: Annotated[str, typer.Argument(help="Workflow name (a file in the workflows folder).")],
+    input: Annotated[Path, typer.Option("--input", "-i", help="Task input: a JSON or YAML file, or - for stdin.")],
+    wait: Annotated[bool, typer.Option("--wait", help="Follow the task live until it ends.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    key: Annotated[str, typer.Option("--key", help="Idempotency key: the same key gives the same task.")] = "",
+) -> None:
+    """Submit a task through the gateway (and with --wait, follow it to its end).
+
+    Exit codes with --wait: 0 completed, 3 compensated, 4 failed; 2 bad input, 1 other errors."""
+    task_input = _read_input(input)
+
+    async def call(channel: grpc.aio.Channel, settings: Settings) -> task_pb2.Task:
+        stub = task_pb2_grpc.TaskServiceStub(channel)
+        request = task_pb2.SubmitTaskRequest(workflow=workflow, input=to_struct(task_input), client_key=key)
+        reply = await stub.SubmitTask(request, metadata=_metadata(settings))
+        if not wait:
+            return reply.task
+        if not as_json:
+            console.print(f"task {reply.task.task_id} {'submitted' if reply.created else 'already exists (same --key)'}")
+        return await _follow(channel, settings, reply.task.task_id, as_json=as_json)
+
+    task = _run(call)
+    if not wait:
+        out.print(_as_json(task) if as_json else task.task_id, soft_wrap=True)
+        return
+    _outcome(task, as_json)
+    raise typer.Exit(EXIT_CODES.get(task.status, 1))
+
+
+def watch(
+    task_id: Annotated[str, typer.Argument(help="The task to follow.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON event per line.")] = False,
+    after: Annotated[int, typer.Option("--after", help="Resume after this event sequence.")] = 0,
+) -> None:
+    """Follow a task's events live until it ends (exit code as for `submit --wait`)."""
+    task = _run(lambda channel, settings: _follow(channel, settings, task_id, as_json=as_json, after=after))
+    if not as_json:
+        _outcome(task, as_json)
+    raise typer.Exit(EXIT_CODES.get(task.status, 1))
+
+
+@review_app.command("list")
+def review_list(
+    include_decided: Annotated[bool, typer.Option("--all", help="Decided reviews too.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Reviews waiting for a decision."""
+
+    async def call(channel: grpc.aio.Channel, settings: Settings) -> list[review_pb2.Review]:
+        stub = review_pb2_grpc.ReviewServiceStub(channel)
+        reviews, token = [], ""
+        while True:
+            reply = await stub.ListReviews(
+                review_pb2.ListReviewsRequest(include_decided=include_decided, page_token=token), metadata=_metadata(settings)
+            )
+            reviews += reply.reviews
+            if not (token := reply.next_page_token):
+                return reviews
+
+    reviews = _run(call)
+    if as_json:
+        for review in reviews:
+            out.print(_as_json(review), soft_wrap=True)
+        return
+    table = Table("review", "step", "watcher", "decision", "why")
+    for review in reviews:
+        table.add_row(review.review_id, review.step_id, review.watcher,
+                      _name(review_pb2.ReviewDecision, review.decision, "REVIEW_DECISION_"), "; ".join(review.reasons)[:100])
+    out.print(table if reviews else "no reviews waiting")
+
+
+def _decide(review_id: str, comment: str, approve: bool) -> None:
+    async def call(channel: grpc.aio.Channel, settings: Settings) -> review_pb2.Review:
+        stub = review_pb2_grpc.ReviewServiceStub(channel)
+        if approve:
+            return (await stub.ApproveReview(review_pb2.ApproveReviewRequest(review_id=review_id, comment=comment), metadata=_metadata(settings))).review
+        return (await stub.RejectReview(review_pb2.RejectReviewRequest(review_id=review_id, comment=comment), metadata=_metadata(settings))).review
+
+    review = _run(call)
+    out.print(f"{review.review_id}: {_name(review_pb2.ReviewDecision, review.decision, 'REVIEW_DECISION_').lower()}")
+
+
+@review_app.command("approve")
+def review_approve(review_id: str, comment: Annotated[str, typer.Option("--comment", "-m")] = "") -> None:
+    """Let the paused step go on."""
+    _decide(review_id, comment, True)
+
+
+@review_app.command("reject")
+def review_reject(review_id: str, comment: Annotated[str, typer.Option("--comment", "-m")] = "") -> None:
+    """Fail the paused step; the task compensates."""
+    _decide(review_id, comment, False)
