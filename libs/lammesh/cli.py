@@ -58,6 +58,47 @@ def run(service: Annotated[str, typer.Argument(help="Service name, see `lammesh 
         asyncio.run(main())
 
 
+@app.command("agents")
+def list_agents(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per registered instance.")] = False,
+    all_instances: Annotated[bool, typer.Option("--all", help="Also instances that stopped.")] = False,
+) -> None:
+    """List the capabilities registered on the mesh: versions, health, last heartbeat."""
+    import json
+
+    from lammesh.registry import read_registry
+    from lammesh.v1 import registry_pb2
+
+    settings = Settings()
+    try:
+        entries = asyncio.run(read_registry(settings))
+    except Exception as exc:  # no broker: say where we looked
+        console.print(f"[red]cannot read the registry from {settings.kafka_bootstrap}: {exc}[/]")
+        raise typer.Exit(1) from None
+    if not all_instances:
+        entries = [e for e in entries if e.registration.health != registry_pb2.SERVICE_HEALTH_STOPPED]
+    if as_json:
+        for entry in entries:
+            r = entry.registration
+            print(json.dumps({
+                "capability": r.capability, "kind": registry_pb2.ServiceKind.Name(r.kind).removeprefix("SERVICE_KIND_").lower(),
+                "service": r.service, "version": r.version, "instance_id": r.instance_id,
+                "grpc_endpoint": r.grpc_endpoint, "health": entry.health, "command_topic": r.command_topic,
+                "heartbeat_at": r.heartbeat_at.ToJsonString(), "heartbeat_age_s": round(entry.age_s, 1),
+            }))
+        return
+    table = Table("capability", "kind", "version", "health", "last heartbeat", "instance", "gRPC", "topic")
+    colours = {"SERVING": "green", "STOPPED": "dim", "STALE": "yellow", "NOT_SERVING": "red"}
+    for entry in entries:
+        r = entry.registration
+        colour = colours.get(entry.health, "white")
+        table.add_row(
+            r.capability, registry_pb2.ServiceKind.Name(r.kind).removeprefix("SERVICE_KIND_").lower(), r.version,
+            f"[{colour}]{entry.health}[/]", f"{entry.age_s:.0f}s ago", r.instance_id, r.grpc_endpoint, r.command_topic,
+        )
+    Console().print(table if entries else "no capabilities registered (is the mesh up? `lammesh up`)")
+
+
 HomeOption = Annotated[Path, typer.Option(help="Data, config and logs of the broker.")]
 PortOption = Annotated[int, typer.Option(help="Client (PLAINTEXT) port on 127.0.0.1.")]
 
@@ -106,3 +147,7 @@ def kafka_status(home: HomeOption = DEFAULT_HOME) -> None:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()
