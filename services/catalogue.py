@@ -34,4 +34,18 @@ SERVICES: list[ServiceSpec] = [
         bootstrap="lammesh_services.watchers.loop.main:bootstrap",
         description="Watcher: runaway behaviour (repeated outputs, retry storms, fan-out, token budgets).",
     ),
+    ServiceSpec(
+        name="crm",
+        kind=ServiceKind.TOOL,
+        capability="crm",
+        bootstrap="lammesh_services.tools.crm.main:bootstrap",
+        description="Tool: updates the opportunity and contacts in the CRM database; every change versioned, compensate restores it.",
+    ),
+    ServiceSpec(
+        name="email",
+        kind=ServiceKind.TOOL,
+        capability="email",
+        bootstrap="lammesh_services.tools.email.main:bootstrap",
+        description="Tool: sends a mail over SMTP (a pivot: irreversible).",
+    ),
 ]

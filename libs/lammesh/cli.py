@@ -99,6 +99,34 @@ def list_agents(
     Console().print(table if entries else "no capabilities registered (is the mesh up? `lammesh up`)")
 
 
+@app.command("smtp-sink")
+def smtp_sink(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="SMTP port (default LAMMESH_SMTP_PORT).")] = None,
+    maildir: Annotated[Path | None, typer.Option(help="Maildir to store mails in (default LAMMESH_MAILDIR).")] = None,
+) -> None:
+    """A local SMTP server that stores every mail in a Maildir and relays nothing."""
+    from lammesh.logging import configure_logging
+    from lammesh.smtpsink import SmtpSink
+
+    settings = Settings()
+    configure_logging(settings.model_copy(update={"service_name": "smtp-sink"}))
+
+    async def main() -> None:
+        import signal
+
+        sink = SmtpSink(maildir or settings.maildir, host=host, port=port or settings.smtp_port)
+        await sink.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await sink.stop()
+
+    asyncio.run(main())
+
+
 HomeOption = Annotated[Path, typer.Option(help="Data, config and logs of the broker.")]
 PortOption = Annotated[int, typer.Option(help="Client (PLAINTEXT) port on 127.0.0.1.")]
 
