@@ -13,9 +13,13 @@ PROTO_STAMP := libs/lammesh/v1/.generated
 KAFKA_LIBS := .cache/kafka/libs
 KAFKA_STAMP := .cache/kafka/.fetched
 
+BIN := .cache/bin
+BUF := $(BIN)/buf
+BUF_VERSION := v1.50.0
+
 PYTEST_ARGS ?=
 
-.PHONY: help setup protos kafka-jars kafka-up kafka-down kafka-status test test-unit demo bench
+.PHONY: help setup protos lint-protos kafka-jars kafka-up kafka-down kafka-status test test-unit demo bench
 
 help:
 	@echo "make setup       .venv, package + dev deps, protobuf code, Kafka jars (quick when done)"
@@ -26,7 +30,7 @@ help:
 	@echo "make demo        the meeting follow-up workflow through the whole mesh"
 	@echo "make bench       load test against the local mesh"
 
-setup: $(VENV_STAMP) $(PROTO_STAMP) $(KAFKA_STAMP)
+setup: $(VENV_STAMP) $(PROTO_STAMP) $(KAFKA_STAMP) $(BUF)
 	@echo "setup done: $(LAMMESH) is ready"
 
 $(VENV_STAMP): pyproject.toml constraints.txt
@@ -41,6 +45,16 @@ protos: $(PROTO_STAMP)
 $(PROTO_STAMP): $(PROTO_SRC) $(VENV_STAMP)
 	$(PY) -m grpc_tools.protoc -Iprotos --python_out=libs --grpc_python_out=libs --pyi_out=libs $(PROTO_SRC)
 	@touch $@
+
+# buf lints the protobuf contracts; built once from the Go module proxy (skipped without Go).
+$(BUF):
+	@if command -v go >/dev/null; then \
+	  echo "building buf $(BUF_VERSION) into $(BIN) (once)"; \
+	  GOBIN=$(CURDIR)/$(BIN) GOFLAGS=-mod=mod go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION); \
+	else echo "go not found: protobuf lint (buf) will be skipped"; fi
+
+lint-protos: $(BUF)
+	$(BUF) lint
 
 kafka-jars: $(KAFKA_STAMP)
 

@@ -10,4 +10,22 @@ SERVICES: list[ServiceSpec] = [
         bootstrap="lammesh_services.tools.noop.main:bootstrap",
         description="Echoes its input; fails or delays on request. Measures and tests the mesh.",
     ),
+    ServiceSpec(
+        name="pii",
+        kind=ServiceKind.WATCHER,
+        bootstrap="lammesh_services.watchers.pii.main:bootstrap",
+        description="Watcher: personal data, secrets and internal markers, with spans (rules + validators).",
+    ),
+    ServiceSpec(
+        name="policy",
+        kind=ServiceKind.WATCHER,
+        bootstrap="lammesh_services.watchers.policy.main:bootstrap",
+        description="Watcher: tool-call arguments against declared rules (recipients, internal attachments, field rules).",
+    ),
+    ServiceSpec(
+        name="loop",
+        kind=ServiceKind.WATCHER,
+        bootstrap="lammesh_services.watchers.loop.main:bootstrap",
+        description="Watcher: runaway behaviour (repeated outputs, retry storms, fan-out, token budgets).",
+    ),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from wsgiref.simple_server import WSGIServer
+
 from prometheus_client import Counter, Histogram, start_http_server
 
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -37,9 +39,9 @@ STEP_SECONDS = Histogram(
 )
 
 
-def start_metrics_server(port: int) -> int | None:
-    """Serve /metrics on `port` (0 disables); returns the port or None."""
+def start_metrics_server(port: int) -> WSGIServer | None:
+    """Serve /metrics on `port` in a background thread (0 disables)."""
     if port == 0:
         return None
-    start_http_server(port)
-    return port
+    server, _thread = start_http_server(port)
+    return server

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Awaitable, Callable
+from wsgiref.simple_server import WSGIServer
 
 import structlog
 
@@ -27,16 +28,27 @@ class ServiceRuntime:
     the producer flushes.
     """
 
-    def __init__(self, settings: Settings, *, topics: list[TopicSpec] | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, topics: list[TopicSpec] | None = None, kafka: bool = True
+    ) -> None:
         self.settings = settings
+        self.kafka = kafka
+        """False for gRPC-only services (watchers): no topics, no producer, no broker needed."""
         self.grpc = GrpcServer(settings)
-        self.producer = EnvelopeProducer(settings)
+        self._producer = EnvelopeProducer(settings) if kafka else None
         self.consumers: list[EnvelopeConsumer] = []
         self.topics: list[TopicSpec] = list(topics or [])
         self.on_started: list[Hook] = []
         self.on_stopping: list[Hook] = []
         self.ready = asyncio.Event()
         self._stop = asyncio.Event()
+        self._metrics_server: WSGIServer | None = None
+
+    @property
+    def producer(self) -> EnvelopeProducer:
+        if self._producer is None:
+            raise RuntimeError("this service runs without Kafka (kafka=False): it has no producer")
+        return self._producer
 
     def add_consumer(self, consumer: EnvelopeConsumer) -> None:
         self.consumers.append(consumer)
@@ -45,10 +57,12 @@ class ServiceRuntime:
         self._stop.set()
 
     async def start(self) -> None:
-        await ensure_topics(self.settings, self.topics)
-        await self.producer.start()
+        if self.kafka:
+            await ensure_topics(self.settings, self.topics)
+            await self.producer.start()
         port = await self.grpc.start()
-        metrics_port = metrics.start_metrics_server(self.settings.metrics_port)
+        self._metrics_server = metrics.start_metrics_server(self.settings.metrics_port)
+        metrics_port = self.settings.metrics_port or None
         for consumer in self.consumers:
             await consumer.start()
         await asyncio.gather(*(consumer.assigned.wait() for consumer in self.consumers))
@@ -66,7 +80,11 @@ class ServiceRuntime:
             await hook()
         await asyncio.gather(*(consumer.stop(timeout=drain) for consumer in self.consumers))
         await self.grpc.stop(grace=drain)
-        await self.producer.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+        if self._metrics_server is not None:
+            self._metrics_server.shutdown()
+            self._metrics_server.server_close()
         log.info("service stopped")
 
     async def run(self) -> None:

@@ -44,6 +44,15 @@ class Settings(BaseSettings):
         20.0, gt=0, description="How long a stopping service may finish in-flight work."
     )
 
+    # Watchers (WatcherService micro-batching)
+    watcher_batch_window_ms: float = Field(
+        2.0, ge=0, le=1000, description="Longest a check waits for others to share its batch; 0 disables."
+    )
+    watcher_max_batch: int = Field(32, ge=1, le=4096, description="Most checks scored in one batch.")
+    watcher_max_concurrent_batches: int = Field(
+        1, ge=1, description="Batches scored at the same time; while all are busy, new checks queue."
+    )
+
     # Observability
     service_name: str = "lammesh"
     instance_id: str | None = Field(None, description="Defaults to the host name and pid.")

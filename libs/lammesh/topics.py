@@ -5,11 +5,13 @@ The k8s manifests' KafkaTopic objects are checked against this catalogue by the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from lammesh.settings import Settings
 
 DAY_MS = 24 * 60 * 60 * 1000
+_CAPABILITY = re.compile(r"[A-Za-z0-9._-]+")  # the characters Kafka allows in topic names
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ CORE_TOPICS: tuple[TopicSpec, ...] = (
 
 def step_commands(capability: str) -> TopicSpec:
     """The command topic of one capability: lammesh.steps.<capability>."""
-    if not capability or not all(c.isalnum() or c in "-_." for c in capability):
+    if not _CAPABILITY.fullmatch(capability):
         raise ValueError(f"capability name {capability!r} must be [A-Za-z0-9._-]+")
     return TopicSpec(
         f"steps.{capability}", retention_ms=7 * DAY_MS, description=f"Commands for {capability}."

@@ -1,0 +1,115 @@
+"""Adapter between protobuf (CheckRequest / CheckResponse) and the pure watcher types."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from google.protobuf import json_format, struct_pb2
+from pydantic import ValidationError
+
+from lammesh.errors import InvalidArgument, invalid_argument_from
+from lammesh.v1 import watcher_pb2
+from lammesh.watchers.verdicts import CheckOutcome, Verdict, WatcherParams
+from lammesh.watchers.watcher import CheckInput, Stage
+
+_STAGES = {
+    watcher_pb2.CHECK_STAGE_UNSPECIFIED: Stage.UNSPECIFIED,
+    watcher_pb2.CHECK_STAGE_INPUT: Stage.INPUT,
+    watcher_pb2.CHECK_STAGE_OUTPUT: Stage.OUTPUT,
+}
+_PROTO_STAGES = {stage: number for number, stage in _STAGES.items()}
+
+
+def struct_to_dict(struct: struct_pb2.Struct) -> dict[str, Any]:
+    """A Struct as a dict with keys sorted at every level: protobuf maps keep no order, and
+    sorted keys make field walks (and so reasons and spans) come out the same every time."""
+    return _sorted_keys(json_format.MessageToDict(struct))
+
+
+def _sorted_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _sorted_keys(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted_keys(item) for item in value]
+    return value
+
+
+def to_struct(data: Mapping[str, Any] | None) -> struct_pb2.Struct:
+    struct = struct_pb2.Struct()
+    if data:
+        struct.update(data)
+    return struct
+
+
+def check_input_from(
+    request: watcher_pb2.CheckRequest, params_model: type[WatcherParams], *, prefix: str = ""
+) -> CheckInput:
+    """Validate a CheckRequest for a watcher; InvalidArgument names the offending field
+    (`prefix` locates the request inside a batch, e.g. "requests.3.")."""
+    stage = _STAGES.get(request.stage)
+    if stage is None:
+        raise InvalidArgument(f"{prefix}stage", f"unknown stage {request.stage}")
+    try:
+        params = params_model.model_validate(struct_to_dict(request.params))
+    except ValidationError as error:
+        raise invalid_argument_from(error, prefix=f"{prefix}params.") from None
+    return CheckInput(
+        params=params,
+        content=struct_to_dict(request.content),
+        sources=struct_to_dict(request.sources),
+        stage=stage,
+        task_id=request.task_id,
+        step_id=request.step_id,
+        attempt=request.attempt,
+        capability=request.capability,
+        tenant=request.tenant,
+    )
+
+
+def response_from(
+    outcome: CheckOutcome, *, watcher: str, version: str, latency_us: int
+) -> watcher_pb2.CheckResponse:
+    return watcher_pb2.CheckResponse(
+        verdict=int(outcome.verdict),
+        score=outcome.score,
+        reasons=list(outcome.reasons),
+        spans=[
+            watcher_pb2.Span(field=s.field, start=s.start, end=s.end, label=s.label)
+            for s in outcome.spans
+        ],
+        watcher=watcher,
+        watcher_version=version,
+        latency_us=latency_us,
+    )
+
+
+def verdict_of(response: watcher_pb2.CheckResponse) -> Verdict:
+    """The verdict of a response; UNSPECIFIED (never sent by a healthy watcher) raises ValueError."""
+    return Verdict(response.verdict)
+
+
+def check_request(
+    *,
+    content: Mapping[str, Any] | None = None,
+    sources: Mapping[str, Any] | None = None,
+    params: Mapping[str, Any] | None = None,
+    stage: Stage | str = Stage.UNSPECIFIED,
+    task_id: str = "",
+    step_id: str = "",
+    attempt: int = 0,
+    capability: str = "",
+    tenant: str = "",
+) -> watcher_pb2.CheckRequest:
+    """Build a CheckRequest from plain dicts (for callers such as the coordinator, and tests)."""
+    return watcher_pb2.CheckRequest(
+        task_id=task_id,
+        step_id=step_id,
+        attempt=attempt,
+        capability=capability,
+        stage=_PROTO_STAGES[Stage(stage)],
+        content=to_struct(content),
+        sources=to_struct(sources),
+        params=to_struct(params),
+        tenant=tenant,
+    )

@@ -1,0 +1,99 @@
+"""The gRPC WatcherService: validates requests, micro-batches them into `Watcher.check_batch`."""
+
+from __future__ import annotations
+
+import time
+
+import grpc
+import structlog
+from prometheus_client import Counter, Histogram
+
+from lammesh.settings import Settings
+from lammesh.v1 import watcher_pb2, watcher_pb2_grpc
+from lammesh.watchers.batching import MicroBatcher
+from lammesh.watchers.proto import check_input_from, response_from
+from lammesh.watchers.verdicts import CheckOutcome, Verdict
+from lammesh.watchers.watcher import CheckInput, Watcher
+
+log = structlog.get_logger(__name__)
+
+BATCH_SIZE = Histogram(
+    "lammesh_watcher_batch_size",
+    "Checks scored together in one batch, by watcher.",
+    ["watcher"],
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+)
+BATCH_SECONDS = Histogram(
+    "lammesh_watcher_batch_seconds",
+    "Time in Watcher.check_batch per batch, by watcher.",
+    ["watcher"],
+    buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
+)
+VERDICTS = Counter(
+    "lammesh_watcher_verdicts_total", "Checks answered, by watcher and verdict.", ["watcher", "verdict"]
+)
+
+
+class WatcherServicer(watcher_pb2_grpc.WatcherServiceServicer):
+    def __init__(self, watcher: Watcher, settings: Settings) -> None:
+        self.watcher = watcher
+        self.batcher: MicroBatcher[CheckInput, CheckOutcome] = MicroBatcher(
+            self._score,
+            window_s=settings.watcher_batch_window_ms / 1000,
+            max_batch=settings.watcher_max_batch,
+            max_concurrent=settings.watcher_max_concurrent_batches,
+        )
+
+    async def Check(
+        self, request: watcher_pb2.CheckRequest, context: grpc.aio.ServicerContext
+    ) -> watcher_pb2.CheckResponse:
+        started = time.perf_counter_ns()
+        item = check_input_from(request, self.watcher.params_model)
+        outcome = await self.batcher.submit(item)
+        return self._response(outcome, started)
+
+    async def CheckBatch(
+        self, request: watcher_pb2.CheckBatchRequest, context: grpc.aio.ServicerContext
+    ) -> watcher_pb2.CheckBatchResponse:
+        started = time.perf_counter_ns()
+        items = [
+            check_input_from(r, self.watcher.params_model, prefix=f"requests.{i}.")
+            for i, r in enumerate(request.requests)
+        ]
+        outcomes = await self.batcher.submit_many(items) if items else []
+        return watcher_pb2.CheckBatchResponse(
+            responses=[self._response(outcome, started) for outcome in outcomes]
+        )
+
+    async def _score(self, items: list[CheckInput]) -> list[CheckOutcome]:
+        name = self.watcher.name
+        started = time.perf_counter()
+        outcomes = await self.watcher.check_batch(items)
+        BATCH_SECONDS.labels(name).observe(time.perf_counter() - started)
+        BATCH_SIZE.labels(name).observe(len(items))
+        for item, outcome in zip(items, outcomes, strict=False):
+            if not isinstance(outcome, CheckOutcome):
+                raise TypeError(f"{name}.check_batch returned {type(outcome).__name__}, not CheckOutcome")
+            VERDICTS.labels(name, outcome.verdict.label).inc()
+            if outcome.verdict is not Verdict.ALLOW:
+                # kinds and field paths only: reasons may quote the very data being flagged
+                log.info(
+                    "check flagged",
+                    watcher=name,
+                    verdict=outcome.verdict.label,
+                    score=round(outcome.score, 4),
+                    task_id=item.task_id,
+                    step_id=item.step_id,
+                    attempt=item.attempt,
+                    kinds=sorted({f.kind for f in outcome.findings}),
+                    fields=sorted({s.field for s in outcome.spans}),
+                )
+        return outcomes
+
+    def _response(self, outcome: CheckOutcome, started_ns: int) -> watcher_pb2.CheckResponse:
+        return response_from(
+            outcome,
+            watcher=self.watcher.name,
+            version=self.watcher.version,
+            latency_us=(time.perf_counter_ns() - started_ns) // 1000,
+        )

@@ -1,0 +1,1 @@
+"""The `loop` watcher: runaway behaviour (repetition, retry storms, fan-out, token budgets)."""

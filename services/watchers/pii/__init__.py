@@ -1,0 +1,1 @@
+"""The `pii` watcher: personal data, secrets and internal markers, with spans."""

@@ -1,0 +1,272 @@
+"""Detectors of personal data and secrets in one string. Pure functions, no I/O.
+
+Each detector returns `Match(kind, start, end, confidence, detail)`; validators (Luhn, IBAN
+mod-97, SSN ranges, Shannon entropy) keep look-alikes such as order numbers out.
+`detail` says why the match counts, never the matched value, so reasons can be logged.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from email.headerregistry import Address
+
+
+@dataclass(frozen=True)
+class Match:
+    kind: str
+    start: int
+    end: int
+    confidence: float
+    detail: str
+
+
+# ---------------------------------------------------------------- validators
+
+
+def luhn_valid(digits: str) -> bool:
+    """The Luhn (mod 10) checksum of a card number, digits only."""
+    if not digits.isdigit():
+        return False
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2 == 1:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+# Lengths by country (ISO 13616 registry), for the countries a European or US business meets.
+IBAN_LENGTHS: dict[str, int] = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22,
+    "BR": 29, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20,
+    "EG": 29, "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18,
+    "GR": 27, "GT": 28, "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IS": 26, "IT": 27, "JO": 30,
+    "KW": 30, "KZ": 20, "LB": 28, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MD": 24,
+    "ME": 22, "MK": 19, "MR": 27, "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28,
+    "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "SA": 24, "SE": 24, "SI": 19, "SK": 24,
+    "SM": 27, "TN": 24, "TR": 26, "UA": 29, "VG": 24, "XK": 20,
+}
+
+
+def iban_valid(candidate: str) -> bool:
+    """Known country, that country's length, and the ISO 7064 mod-97 check equal to 1."""
+    iban = candidate.replace(" ", "").upper()
+    if IBAN_LENGTHS.get(iban[:2]) != len(iban) or not iban[2:4].isdigit() or not iban.isalnum():
+        return False
+    rearranged = iban[4:] + iban[:4]
+    return int("".join(str(int(char, 36)) for char in rearranged)) % 97 == 1
+
+
+def ssn_valid(area: str, group: str, serial: str) -> bool:
+    """US SSN ranges: area not 000, 666 or 900-999; group not 00; serial not 0000."""
+    return area not in ("000", "666") and not area.startswith("9") and group != "00" and serial != "0000"
+
+
+def shannon_entropy(text: str) -> float:
+    """Bits per character."""
+    counts = Counter(text)
+    size = len(text)
+    return -sum(n / size * math.log2(n / size) for n in counts.values())
+
+
+# ---------------------------------------------------------------- patterns
+
+_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}(?![\w-])")
+_PHONE_INTERNATIONAL = re.compile(r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,6}(?![\w])")
+_PHONE_NANP = re.compile(r"(?<![\w(])(?:\(\d{3}\)[ ]?|\d{3}[-. ])\d{3}[-. ]\d{4}(?![\w])")
+_PHONE_LABELLED = re.compile(
+    r"\b(?:phone|tel|telephone|mobile|cell|call me at|reach me at)\b[:.]?\s*(\(?\d[\d ().-]{7,18}\d)", re.IGNORECASE
+)
+_CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
+_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])")
+_SSN = re.compile(r"(?<![\w-])(\d{3})-(\d{2})-(\d{4})(?![\w-])")
+_SSN_LABELLED = re.compile(r"\b(?:SSN|social security(?: number| no\.?)?)\b[:#]?\s*(\d{3})[ -]?(\d{2})[ -]?(\d{4})\b", re.IGNORECASE)
+_UK_NINO = re.compile(
+    r"(?<![A-Za-z0-9])(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])"
+)
+
+# (kind, pattern, what it is, literals one of which must occur) for secrets with a known shape;
+# the literal test is a cheap pre-filter that spares most texts the regex scan.
+_KEY_PATTERNS: tuple[tuple[str, re.Pattern[str], str, tuple[str, ...]], ...] = (
+    ("private_key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----"), "private key block", ("-----BEGIN",)),
+    ("api_key", re.compile(r"(?<![\w-])sk-(?:[a-z]+-)*[A-Za-z0-9_-]{20,}"), "API key (sk- prefix)", ("sk-",)),
+    ("api_key", re.compile(r"(?<!\w)(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}"), "Stripe key", ("k_live_", "k_test_")),
+    ("api_key", re.compile(r"(?<!\w)gh[pousr]_[A-Za-z0-9]{36,}"), "GitHub token", ("gh",)),
+    ("api_key", re.compile(r"(?<!\w)github_pat_[A-Za-z0-9_]{22,}"), "GitHub token", ("github_pat_",)),
+    ("api_key", re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])"), "AWS access key id", ("AKIA", "ASIA")),
+    ("api_key", re.compile(r"(?<!\w)xox[abposr]-[A-Za-z0-9-]{10,}"), "Slack token", ("xox",)),
+    ("api_key", re.compile(r"(?<![\w-])AIza[0-9A-Za-z_-]{35}"), "Google API key", ("AIza",)),
+    ("api_key", re.compile(r"(?<![\w-])glpat-[A-Za-z0-9_-]{20,}"), "GitLab token", ("glpat-",)),
+    (
+        "api_key",
+        re.compile(r"(?<![\w-])eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),
+        "JSON web token",
+        ("eyJ",),
+    ),
+)
+_CREDENTIAL = re.compile(
+    r"\b(?:api[_ -]?key|secret|token|password|passwd|pwd)\s*[:=]\s*[\"']?([^\s\"']{8,})", re.IGNORECASE
+)
+_TOKEN = re.compile(r"(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_=-]{24,}(?![A-Za-z0-9+/_=-])")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_HEX = re.compile(r"[0-9a-fA-F]+")
+
+DEFAULT_INTERNAL_MARKERS: tuple[str, ...] = (
+    "internal only",
+    "internal use only",
+    "for internal use",
+    "company confidential",
+    "strictly confidential",
+    "do not distribute",
+    "do not forward",
+    "not for distribution",
+    "not for external distribution",
+)
+# Classification labels in capitals ("CONFIDENTIAL") are markers; the same words in a sentence
+# ("we keep your feedback confidential") are not.
+_LABELS_UPPER = re.compile(r"(?<![A-Za-z])(?:CONFIDENTIAL|RESTRICTED|PROPRIETARY|INTERNAL)(?![A-Za-z])")
+_LABELLED_CLASSIFICATION = re.compile(
+    r"\b(?:classification|sensitivity)\s*:\s*(?:internal|confidential|restricted|secret)\b", re.IGNORECASE
+)
+
+
+# ---------------------------------------------------------------- detectors
+
+
+def find_emails(text: str) -> list[Match]:
+    found = []
+    for m in _EMAIL.finditer(text):
+        local, _, domain = m.group().rpartition("@")
+        try:
+            Address(username=local, domain=domain)
+        except ValueError:
+            continue
+        found.append(Match("email", m.start(), m.end(), 0.95, "email address"))
+    return found
+
+
+def _digit_count(text: str) -> int:
+    return sum(char.isdigit() for char in text)
+
+
+def find_phones(text: str) -> list[Match]:
+    found: list[Match] = []
+    for m in _PHONE_INTERNATIONAL.finditer(text):
+        if 8 <= _digit_count(m.group()) <= 15:
+            found.append(Match("phone", m.start(), m.end(), 0.85, "phone number (international format)"))
+    for m in _PHONE_NANP.finditer(text):
+        found.append(Match("phone", m.start(), m.end(), 0.8, "phone number (North American format)"))
+    for m in _PHONE_LABELLED.finditer(text):
+        if 9 <= _digit_count(m.group(1)) <= 15:
+            found.append(Match("phone", m.start(1), m.end(1), 0.8, "phone number (labelled)"))
+    return found
+
+
+def _card_brand_plausible(digits: str) -> bool:
+    """Issuer ranges of the major card networks (Visa, Mastercard, Amex, Discover, JCB,
+    Diners, UnionPay, Maestro); an order number that happens to pass Luhn rarely starts so."""
+    if digits[0] in "3456":
+        return True
+    return 2221 <= int(digits[:4]) <= 2720
+
+
+# How card numbers are grouped when written with separators: 4-4-4-4 (most), 4-6-5 (Amex),
+# 4-6-4 (Diners), 4-4-4-4-3 (19 digits).
+_CARD_GROUPS = {(4, 4, 4, 4), (4, 6, 5), (4, 6, 4), (4, 4, 4, 4, 3)}
+
+
+def find_cards(text: str) -> list[Match]:
+    found = []
+    for m in _CARD.finditer(text):
+        raw = m.group()
+        separators = {char for char in raw if not char.isdigit()}
+        if len(separators) > 1:
+            continue  # "1234 5678-..." mixes separators: not how card numbers are written
+        if separators and tuple(len(group) for group in re.split(r"[ -]", raw)) not in _CARD_GROUPS:
+            continue
+        digits = "".join(char for char in raw if char.isdigit())
+        if 13 <= len(digits) <= 19 and _card_brand_plausible(digits) and luhn_valid(digits):
+            found.append(Match("card_number", m.start(), m.end(), 0.95, "card number (Luhn-valid)"))
+    return found
+
+
+def find_ibans(text: str) -> list[Match]:
+    return [
+        Match("iban", m.start(), m.end(), 0.97, "IBAN (checksum valid)")
+        for m in _IBAN.finditer(text)
+        if iban_valid(m.group())
+    ]
+
+
+def find_national_ids(text: str) -> list[Match]:
+    found = []
+    for pattern in (_SSN, _SSN_LABELLED):
+        for m in pattern.finditer(text):
+            if ssn_valid(*m.groups()):
+                found.append(Match("national_id", m.start(1), m.end(3), 0.85, "US social security number"))
+    for m in _UK_NINO.finditer(text):
+        found.append(Match("national_id", m.start(), m.end(), 0.8, "UK national insurance number"))
+    return found
+
+
+def find_keys(text: str) -> list[Match]:
+    found = []
+    for kind, pattern, detail, literals in _KEY_PATTERNS:
+        if any(literal in text for literal in literals):
+            found += [Match(kind, m.start(), m.end(), 0.99, detail) for m in pattern.finditer(text)]
+    if ":" in text or "=" in text:
+        for m in _CREDENTIAL.finditer(text):
+            value = m.group(1)
+            if value.isalpha() and value.islower():
+                continue  # "password: forgotten" is prose, not a password
+            found.append(Match("credential", m.start(1), m.end(1), 0.85, "credential assignment"))
+    return found
+
+
+def find_high_entropy(text: str, *, min_length: int = 24, min_bits: float = 4.0) -> list[Match]:
+    """Long random-looking tokens (unknown kinds of keys): enough length and entropy, letters
+    mixed with digits. UUIDs and plain hex digests are identifiers, not secrets."""
+    found = []
+    for m in _TOKEN.finditer(text):
+        token = m.group()
+        if len(token) < min_length or _UUID.fullmatch(token) or _HEX.fullmatch(token):
+            continue
+        classes = sum((any(c.islower() for c in token), any(c.isupper() for c in token), any(c.isdigit() for c in token)))
+        if classes < 2 or not any(c.isdigit() for c in token):
+            continue
+        if shannon_entropy(token) >= min_bits:
+            found.append(Match("high_entropy", m.start(), m.end(), 0.7, "random-looking token (possible secret)"))
+    return found
+
+
+def marker_finder(extra_markers: Iterable[str] = ()) -> Callable[[str], list[Match]]:
+    phrases = sorted({*DEFAULT_INTERNAL_MARKERS, *(marker.lower() for marker in extra_markers if marker.strip())}, key=len, reverse=True)
+    phrase_pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(p) for p in phrases) + r")(?!\w)", re.IGNORECASE)
+
+    def find_markers(text: str) -> list[Match]:
+        found = [Match("internal_marker", m.start(), m.end(), 0.8, "internal-only marker") for m in phrase_pattern.finditer(text)]
+        found += [Match("internal_marker", m.start(), m.end(), 0.8, "classification label") for m in _LABELS_UPPER.finditer(text)]
+        found += [
+            Match("internal_marker", m.start(), m.end(), 0.8, "classification label")
+            for m in _LABELLED_CLASSIFICATION.finditer(text)
+        ]
+        return found
+
+    return find_markers
+
+
+def drop_overlaps(matches: list[Match]) -> list[Match]:
+    """Where matches overlap keep the most confident (then the longest): a JWT is not also a
+    high-entropy token, an IBAN's digits are not also a phone number."""
+    kept: list[Match] = []
+    for match in sorted(matches, key=lambda m: (-m.confidence, -(m.end - m.start), m.start)):
+        if all(match.end <= other.start or match.start >= other.end for other in kept):
+            kept.append(match)
+    return sorted(kept, key=lambda m: (m.start, m.end))

@@ -1,0 +1,139 @@
+"""The `pii` watcher: finds personal data, secrets and internal markers in every text field of
+the content and answers with the strictest verdict their kinds call for, with one span each.
+
+Defaults: secrets (api_key, private_key, credential) and card numbers BLOCK; other personal data,
+random-looking tokens and internal markers REVIEW. A workflow relaxes this per step with params,
+e.g. a follow-up email may contain the customer's address: `allow_values: [ana@acme.com]`, or
+`allow: [email]` for any address.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+
+from lammesh.watchers import CheckInput, CheckOutcome, Finding, RuleWatcher, Span, Verdict, VerdictName, WatcherParams
+from lammesh_services.watchers.pii.detectors import (
+    Match,
+    drop_overlaps,
+    find_cards,
+    find_emails,
+    find_high_entropy,
+    find_ibans,
+    find_keys,
+    find_national_ids,
+    find_phones,
+    marker_finder,
+)
+
+PiiKind = Literal[
+    "email",
+    "phone",
+    "card_number",
+    "iban",
+    "national_id",
+    "api_key",
+    "private_key",
+    "credential",
+    "high_entropy",
+    "internal_marker",
+]
+
+DEFAULT_VERDICTS: dict[str, Verdict] = {
+    "email": Verdict.REVIEW,
+    "phone": Verdict.REVIEW,
+    "card_number": Verdict.BLOCK,  # a full card number must never leave by email or chat (PCI DSS)
+    "iban": Verdict.REVIEW,
+    "national_id": Verdict.REVIEW,
+    "api_key": Verdict.BLOCK,
+    "private_key": Verdict.BLOCK,
+    "credential": Verdict.BLOCK,
+    "high_entropy": Verdict.REVIEW,
+    "internal_marker": Verdict.REVIEW,
+}
+
+
+class PiiParams(WatcherParams):
+    allow: list[PiiKind] = Field(default_factory=list, description="Kinds that are fine in this step.")
+    verdicts: dict[PiiKind, VerdictName] = Field(
+        default_factory=dict, description="Verdict per kind, overriding DEFAULT_VERDICTS."
+    )
+    allow_values: list[str] = Field(
+        default_factory=list,
+        description="Exact values that are fine (case, spaces, dashes, dots, plus signs and brackets ignored), "
+        "e.g. the customer's own address in a follow-up email.",
+    )
+    skip_fields: list[str] = Field(
+        default_factory=list, description="Dotted field paths not checked, with everything below them."
+    )
+    internal_markers: list[str] = Field(
+        default_factory=list, description="More internal-only phrases, e.g. project code names."
+    )
+    entropy_min_length: int = Field(24, ge=12, le=512, description="Shortest token judged by entropy.")
+    entropy_min_bits: float = Field(4.0, ge=2.0, le=8.0, description="Bits per character from which a token looks random.")
+
+
+_SEPARATORS = re.compile(r"[\s().+-]")
+
+
+def normalise_value(value: str) -> str:
+    return _SEPARATORS.sub("", value).lower()
+
+
+@lru_cache(maxsize=64)
+def _markers(extra: tuple[str, ...]) -> Callable[[str], list[Match]]:
+    return marker_finder(extra)
+
+
+def _skipped(path: str, skip_fields: list[str]) -> bool:
+    return any(path == skip or path.startswith(f"{skip}.") for skip in skip_fields)
+
+
+class PiiWatcher(RuleWatcher[PiiParams]):
+    name = "pii"
+    version = "1.0.0"
+    params_model = PiiParams
+
+    def check(self, item: CheckInput[PiiParams]) -> CheckOutcome:
+        params = item.params
+        verdicts = {**DEFAULT_VERDICTS, **{kind: Verdict.parse(v) for kind, v in params.verdicts.items()}}
+        allowed_kinds = set(params.allow)
+        allowed_values = {normalise_value(value) for value in params.allow_values}
+        find_markers = _markers(tuple(params.internal_markers))
+        findings = []
+        for field in item.texts:
+            if _skipped(field.path, params.skip_fields):
+                continue
+            text = field.text
+            matches = [
+                *find_keys(text),
+                *find_emails(text),
+                *find_cards(text),
+                *find_ibans(text),
+                *find_national_ids(text),
+                *find_phones(text),
+                *find_high_entropy(text, min_length=params.entropy_min_length, min_bits=params.entropy_min_bits),
+                *find_markers(text),
+            ]
+            for match in drop_overlaps(matches):
+                verdict = verdicts[match.kind]
+                if (
+                    match.kind in allowed_kinds
+                    or verdict is Verdict.ALLOW
+                    or normalise_value(text[match.start : match.end]) in allowed_values
+                ):
+                    continue
+                findings.append(
+                    Finding(
+                        kind=match.kind,
+                        reason=f"{match.detail} in {field.path}",
+                        score=match.confidence,
+                        verdict=verdict,
+                        spans=(Span(field.path, match.start, match.end, match.kind),),
+                    )
+                )
+        return CheckOutcome.from_findings(findings)

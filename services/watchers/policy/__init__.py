@@ -1,0 +1,1 @@
+"""The `policy` watcher: tool-call arguments against the rules a workflow declares."""

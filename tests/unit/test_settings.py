@@ -1,0 +1,53 @@
+import pytest
+from pydantic import ValidationError
+
+from lammesh.settings import Settings
+from lammesh.topics import CORE_TOPICS, DLQ, TASKS_STATE, step_commands
+
+
+def test_defaults_match_the_design(monkeypatch):
+    for key in list(__import__("os").environ):
+        if key.startswith("LAMMESH_"):
+            monkeypatch.delenv(key)
+    settings = Settings()
+    assert settings.kafka_bootstrap == "127.0.0.1:9092"
+    assert settings.grpc_port == 50051
+    assert settings.metrics_port == 9464
+    assert settings.topic_prefix == "lammesh"
+
+
+def test_environment_uses_the_lammesh_prefix(monkeypatch):
+    monkeypatch.setenv("LAMMESH_KAFKA_BOOTSTRAP", "kafka-0:9094,kafka-1:9094")
+    monkeypatch.setenv("LAMMESH_GRPC_PORT", "7001")
+    monkeypatch.setenv("LAMMESH_METRICS_PORT", "0")
+    monkeypatch.setenv("LAMMESH_LOG_LEVEL", "debug")
+    monkeypatch.setenv("LAMMESH_KAFKA_SASL_PASSWORD", "s3cret")
+    settings = Settings()
+    assert settings.kafka_bootstrap == "kafka-0:9094,kafka-1:9094"
+    assert (settings.grpc_port, settings.metrics_port) == (7001, 0)
+    assert settings.log_level == "DEBUG"
+    assert "s3cret" not in repr(settings)
+    assert settings.kafka_sasl_password.get_secret_value() == "s3cret"
+
+
+def test_bad_values_name_the_setting(monkeypatch):
+    monkeypatch.setenv("LAMMESH_GRPC_PORT", "99999")
+    with pytest.raises(ValidationError, match="grpc_port"):
+        Settings()
+
+
+def test_topic_catalogue_names_and_policies():
+    settings = Settings(topic_prefix="lammesh", topic_partitions=6)
+    names = [spec.name(settings) for spec in CORE_TOPICS]
+    assert "lammesh.tasks.requested" in names and "lammesh.dlq" in names
+    assert len(set(names)) == len(names)
+    assert TASKS_STATE.config()["cleanup.policy"] == "compact"
+    assert DLQ.config()["cleanup.policy"] == "delete" and "retention.ms" in DLQ.config()
+    assert step_commands("crm").name(settings) == "lammesh.steps.crm"
+    assert step_commands("crm").partition_count(settings) == 6
+
+
+@pytest.mark.parametrize("bad", ["", "crm/../x", "a b", "émail"])
+def test_capability_names_are_checked(bad):
+    with pytest.raises(ValueError, match="capability name"):
+        step_commands(bad)

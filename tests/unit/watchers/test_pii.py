@@ -1,0 +1,159 @@
+"""The pii watcher on fixed cases: what it must catch (with exact spans) and look-alikes it must
+leave alone. Each case would fail if its rule or validator stopped working."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from lammesh.watchers import CheckInput, Verdict
+from lammesh_services.watchers.pii.detectors import iban_valid, luhn_valid
+from lammesh_services.watchers.pii.watcher import PiiParams, PiiWatcher
+
+WATCHER = PiiWatcher()
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+
+
+def check(content, **params):
+    return WATCHER.check(CheckInput(params=PiiParams.model_validate(params), content=content))
+
+
+@pytest.mark.parametrize(
+    ("kind", "secret", "verdict"),
+    [
+        ("email", "ana.lopez@acme-corp.com", Verdict.REVIEW),
+        ("phone", "+44 20 7946 0958", Verdict.REVIEW),
+        ("phone", "(415) 555-0132", Verdict.REVIEW),
+        ("card_number", "4111 1111 1111 1111", Verdict.BLOCK),
+        ("card_number", "5555-5555-5555-4444", Verdict.BLOCK),
+        ("card_number", "378282246310005", Verdict.BLOCK),
+        ("iban", "GB82 WEST 1234 5698 7654 32", Verdict.REVIEW),
+        ("iban", "DE89370400440532013000", Verdict.REVIEW),
+        ("national_id", "123-45-6789", Verdict.REVIEW),
+        ("national_id", "AB 12 34 56 C", Verdict.REVIEW),
+        ("api_key", "sk-proj-4fT9xQ2LmZ8rV1bN7cK3wY6h", Verdict.BLOCK),
+        ("api_key", "ghp_" + "a1B2c3D4" * 5, Verdict.BLOCK),
+        ("api_key", "AKIAIOSFODNN7EXAMPLE", Verdict.BLOCK),
+        ("api_key", "xoxb-2048-4096-dG9rZW5zZWNyZXQ", Verdict.BLOCK),
+        ("api_key", "AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY", Verdict.BLOCK),
+        ("api_key", JWT, Verdict.BLOCK),
+        ("private_key", "-----BEGIN RSA PRIVATE KEY-----", Verdict.BLOCK),
+        ("high_entropy", "xK9fQ2mZ7pL4vR8sT1wY6nB3cD5eH0jA", Verdict.REVIEW),
+        ("internal_marker", "CONFIDENTIAL", Verdict.REVIEW),
+        ("internal_marker", "Internal use only", Verdict.REVIEW),
+    ],
+)
+def test_catches_each_kind_with_an_exact_span(kind, secret, verdict):
+    text = f"Notes from Tuesday. See {secret} before the call."
+    outcome = check({"notes": [{"text": "nothing here"}, {"text": text}]})
+    assert outcome.verdict is verdict
+    assert [(s.field, text[s.start : s.end], s.label) for s in outcome.spans] == [("notes.1.text", secret, kind)]
+    assert outcome.score > 0.5
+    assert secret not in " ".join(outcome.reasons)  # reasons say what and where, never the value
+
+
+def test_credential_assignment_spans_only_the_value():
+    text = "Login for the demo tenant: password = Tr0ub4dor&3x"
+    outcome = check({"body": text})
+    assert outcome.verdict is Verdict.BLOCK
+    assert [text[s.start : s.end] for s in outcome.spans] == ["Tr0ub4dor&3x"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Card on file ends 4111 1111 1111 1112 (Luhn-invalid).",
+        "Tracking number 1000000000000008 passes Luhn but no card network issues it.",
+        "Order ORD-2024-000123 ships Friday; invoice 2024-03-15-0042.",
+        "Ref AB12 3456 7890 1234 is our internal order number, not an IBAN.",
+        "IBAN DE89 3704 0044 0532 0130 01 has a wrong check digit.",
+        "Shipment 3704 0044 0532 0130 01 passes Luhn but is not grouped like a card number.",
+        "SSNs 000-12-3456, 666-45-6789 and 987-65-4321 are never issued.",
+        "Meeting on 2024-03-15 from 10:30-11:45, budget $1,250,000 for Q3 2024, v2.14.3.",
+        "Trace 123e4567-e89b-12d3-a456-426614174000, commit 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b.",
+        "Our risk-assessment-framework-2024 and task-management-software roll out next week.",
+        "We will keep your feedback confidential and share it with the internal team only.",
+        "The password reset link was sent; Password: forgotten again, says Bo.",
+        "Ping @channel or ops@localhost about the deploy.",
+    ],
+)
+def test_leaves_look_alikes_alone(text):
+    outcome = check({"body": text})
+    assert outcome.verdict is Verdict.ALLOW, outcome.reasons
+    assert outcome.score == 0.0 and outcome.spans == ()
+
+
+def test_the_strictest_kind_decides():
+    outcome = check({"body": "Mail ana@acme.com the key sk-live-4fT9xQ2LmZ8rV1bN7cK3wY6h today"})
+    assert outcome.verdict is Verdict.BLOCK
+    assert {s.label for s in outcome.spans} == {"email", "api_key"}
+    assert outcome.reasons[0].startswith("API key")
+
+
+def test_allow_kinds_lets_personal_data_through_but_not_secrets():
+    content = {"to": ["ana@acme.com"], "body": "Hi Ana, call +1 415 555 0132. Key: sk-4fT9xQ2LmZ8rV1bN7cK3wY6h"}
+    assert check(content, allow=["email", "phone"]).verdict is Verdict.BLOCK
+    assert [s.label for s in check(content, allow=["email", "phone"]).spans] == ["api_key"]
+    clean = {"to": ["ana@acme.com"], "body": "Hi Ana, call +1 415 555 0132."}
+    assert check(clean, allow=["email", "phone"]).verdict is Verdict.ALLOW
+    assert check(clean).verdict is Verdict.REVIEW
+
+
+def test_allow_values_allows_only_the_named_customer_address():
+    content = {"to": ["Ana.Lopez@acme.com"], "body": "cc bo@rival.io please"}
+    outcome = check(content, allow_values=["ana.lopez@ACME.com"])
+    assert outcome.verdict is Verdict.REVIEW
+    assert [s.field for s in outcome.spans] == ["body"]
+    assert check({"to": ["Ana.Lopez@acme.com"]}, allow_values=["ana.lopez@ACME.com"]).verdict is Verdict.ALLOW
+    assert check({"body": "call (415) 555-0132"}, allow_values=["415.555.0132"]).verdict is Verdict.ALLOW
+
+
+def test_verdict_overrides_skip_fields_and_extra_markers():
+    assert check({"body": "ana@acme.com"}, verdicts={"email": "block"}).verdict is Verdict.BLOCK
+    assert check({"body": "CONFIDENTIAL"}, verdicts={"internal_marker": "allow"}).verdict is Verdict.ALLOW
+    skipped = check({"to": ["ana@acme.com"], "meta": {"to": "bo@x.com"}}, skip_fields=["to"])
+    assert [s.field for s in skipped.spans] == ["meta.to"]
+    marked = check({"body": "Numbers for Project Falcon attached"}, internal_markers=["project falcon"])
+    assert marked.verdict is Verdict.REVIEW and marked.spans[0].label == "internal_marker"
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"allow": ["emails"]}, ("allow", 0)),
+        ({"verdicts": {"email": "deny"}}, ("verdicts", "email")),
+        ({"entropy_min_bits": 1}, ("entropy_min_bits",)),
+        ({"alow": ["email"]}, ("alow",)),
+    ],
+)
+def test_bad_params_name_the_field(params, field):
+    with pytest.raises(ValidationError) as caught:
+        PiiParams.model_validate(params)
+    assert caught.value.errors()[0]["loc"] == field
+
+
+def _with_luhn_digit(body: str) -> str:
+    for last in "0123456789":
+        if luhn_valid(body + last):
+            return body + last
+    raise AssertionError("a Luhn check digit always exists")
+
+
+@given(st.text(alphabet="0123456789", min_size=15, max_size=15), st.integers(min_value=1, max_value=9))
+def test_luhn_catches_every_single_digit_change(body, delta):
+    number = _with_luhn_digit("4" + body)
+    position = len(number) // 2
+    changed = number[:position] + str((int(number[position]) + delta) % 10) + number[position + 1 :]
+    assert luhn_valid(number)
+    assert not luhn_valid(changed)
+
+
+@given(st.integers(min_value=0, max_value=10**18 - 1))
+def test_iban_check_digits_computed_by_mod97_validate(account):
+    bban = f"{account:018d}"  # a German IBAN: DE + 2 check digits + 18 digits
+    check_digits = 98 - int(bban + "1314" + "00") % 97  # D=13, E=14
+    iban = f"DE{check_digits:02d}{bban}"
+    assert iban_valid(iban)
+    assert not iban_valid(f"DE{(check_digits + 1) % 100:02d}{bban}")
