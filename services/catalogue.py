@@ -28,4 +28,18 @@ SERVICES: list[ServiceSpec] = [
         bootstrap="lammesh_services.watchers.loop.main:bootstrap",
         description="Watcher: runaway behaviour (repeated outputs, retry storms, fan-out, token budgets).",
     ),
+    ServiceSpec(
+        name="injection",
+        kind=ServiceKind.WATCHER,
+        bootstrap="lammesh_services.watchers.injection.main:bootstrap",
+        latency_critical=True,
+        description="Watcher: prompt injection and jailbreaks (ONNX encoder + trained head over windows, ensembled with rules).",
+    ),
+    ServiceSpec(
+        name="grounding",
+        kind=ServiceKind.WATCHER,
+        bootstrap="lammesh_services.watchers.grounding.main:bootstrap",
+        latency_critical=True,
+        description="Watcher: every output sentence supported by the step's sources (embeddings + number/name/date checks).",
+    ),
 ]

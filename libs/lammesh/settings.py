@@ -53,6 +53,20 @@ class Settings(BaseSettings):
         1, ge=1, description="Batches scored at the same time; while all are busy, new checks queue."
     )
 
+    # Models (lammesh.models: the sentence encoder behind the model watchers and agents)
+    models_dir: str | None = Field(
+        None, description="Folder `make models` built; default .cache/models of the checkout."
+    )
+    encoder_backend: Literal["auto", "tensorrt", "onnxruntime"] = Field(
+        "auto", description="auto: TensorRT when it imports and a GPU is present, else ONNX Runtime."
+    )
+    encoder_precision: Literal["auto", "fp32", "int8"] = Field(
+        "auto", description="ONNX Runtime graph: auto = INT8 on CPU, FP32 on the CUDA provider."
+    )
+    encoder_threads: int | None = Field(
+        None, ge=1, description="ONNX Runtime intra-op threads; default: every core."
+    )
+
     # Observability
     service_name: str = "lammesh"
     instance_id: str | None = Field(None, description="Defaults to the host name and pid.")

@@ -111,6 +111,17 @@ def build_encoder(target: EncoderArtifacts, *, force: bool = False) -> dict:
     return manifest
 
 
+def training_code_sha256() -> str:
+    """Hash of the code that makes the corpus and trains the head: change it and `make models` retrains."""
+    import hashlib
+
+    package = Path(__file__).parent / "injection"
+    digest = hashlib.sha256()
+    for path in sorted(package.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def build_injection(models_dir: Path, encoder_manifest: dict, *, force: bool = False) -> dict:
     from lammesh.models.encoder import SentenceEncoder
     from lammesh.models.injection.train import train
@@ -118,13 +129,13 @@ def build_injection(models_dir: Path, encoder_manifest: dict, *, force: bool = F
     target = injection_artifacts(models_dir)
     if not force and target.head.is_file() and target.metrics.is_file():
         metrics = json.loads(target.metrics.read_text())
-        if metrics.get("encoder_onnx_sha256") == encoder_manifest["onnx_sha256"]:
+        if metrics.get("encoder_onnx_sha256") == encoder_manifest["onnx_sha256"] and metrics.get("training_code_sha256") == training_code_sha256():
             print(f"injection: up to date ({target.directory})")
             return metrics
     encoder = SentenceEncoder.load(models_dir, backend="onnxruntime")
     result = train(encoder, encoder_manifest["onnx_sha256"])
     result.head.save(target.head)
-    metrics = {"encoder_onnx_sha256": encoder_manifest["onnx_sha256"], **result.metrics}
+    metrics = {"encoder_onnx_sha256": encoder_manifest["onnx_sha256"], "training_code_sha256": training_code_sha256(), **result.metrics}
     target.metrics.write_text(json.dumps(metrics, indent=2) + "\n")
     ensemble = metrics["heldout"]["ensemble"]
     print(

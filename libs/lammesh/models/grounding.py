@@ -161,7 +161,12 @@ def _source_facts(sources: str) -> dict[str, set[str]]:
     for fact in extract_facts(sources):
         known[fact.kind].add(fact.value)
     # Names are also accepted when the words appear anywhere in the sources (any casing, any spot).
-    known["words"] = set(re.findall(r"[\w'-]+", sources.lower()))
+    words = re.findall(r"[\w'-]+", sources.lower())
+    known["words"] = set(words)
+    # Acronyms ("DPA") are accepted when the sources spell them out ("data processing agreement").
+    known["initialisms"] = {
+        "".join(w[0] for w in words[i : i + n]) for n in range(2, 6) for i in range(len(words) - n + 1)
+    }
     for date in list(known["date"]):
         known["date"].update(date.split())
     return known
@@ -172,7 +177,11 @@ def missing_facts(claim: str, known: dict[str, set[str]], offset: int = 0) -> li
     missing = []
     for fact in extract_facts(claim):
         if fact.kind == "name":
-            present = fact.value in known["name"] or all(w in known["words"] for w in fact.value.split())
+            present = (
+                fact.value in known["name"]
+                or all(w in known["words"] for w in fact.value.split())
+                or (fact.text.isupper() and fact.value in known["initialisms"])
+            )
         elif fact.kind == "date":
             present = fact.value in known["date"] or all(part in known["date"] for part in fact.value.split())
         else:
@@ -209,37 +218,40 @@ class GroundingReport:
 
 
 class GroundingChecker:
-    def __init__(self, encoder: SentenceEncoder, *, similarity_threshold: float = 0.5, sharpness: float = 12.0) -> None:
+    def __init__(self, encoder: SentenceEncoder, *, similarity_threshold: float = 0.45, sharpness: float = 12.0) -> None:
         self.encoder = encoder
         self.similarity_threshold = similarity_threshold
         self.sharpness = sharpness
 
-    def check_batch(self, items: list[tuple[str, str]], *, similarity_threshold: float | None = None) -> list[GroundingReport]:
-        """items: (output text, sources text) pairs; one report each. Embeds everything in one go."""
-        threshold = self.similarity_threshold if similarity_threshold is None else similarity_threshold
+    def check_batch(
+        self, items: list[tuple[str, str]], *, similarity_thresholds: list[float] | None = None
+    ) -> list[GroundingReport]:
+        """items: (output text, sources text) pairs; one report each. Every distinct sentence is
+        embedded once, in one encoder call for the whole batch."""
+        thresholds = similarity_thresholds or [self.similarity_threshold] * len(items)
         claims = [[s for s in split_sentences(output) if is_claim(s.text)] for output, _ in items]
         source_sentences = [[s.text for s in split_sentences(sources) if len(s.text.split()) >= 2] for _, sources in items]
-        texts = [c.text for group in claims for c in group] + [s for group in source_sentences for s in group]
-        vectors = self.encoder.embed(texts) if texts else np.zeros((0, self.encoder.dim), dtype=np.float32)
-        claim_cursor, source_cursor = 0, sum(len(g) for g in claims)
+        unique = list(dict.fromkeys([c.text for group in claims for c in group] + [s for group in source_sentences for s in group]))
+        row = {text: index for index, text in enumerate(unique)}
+        vectors = self.encoder.embed(unique) if unique else np.zeros((0, self.encoder.dim), dtype=np.float32)
+        known_by_sources: dict[str, dict[str, set[str]]] = {}
         reports = []
-        for (output, sources), group, source_group in zip(items, claims, source_sentences, strict=True):
-            claim_vectors = vectors[claim_cursor : claim_cursor + len(group)]
-            source_vectors = vectors[source_cursor : source_cursor + len(source_group)]
-            claim_cursor += len(group)
-            source_cursor += len(source_group)
-            known = _source_facts(sources)
+        for (_, sources), group, source_group, threshold in zip(items, claims, source_sentences, thresholds, strict=True):
+            source_vectors = vectors[[row[s] for s in source_group]] if source_group else None
+            if sources not in known_by_sources:
+                known_by_sources[sources] = _source_facts(sources)
+            known = known_by_sources[sources]
             report = GroundingReport()
-            for index, sentence in enumerate(group):
-                if len(source_group):
-                    similarities = source_vectors @ claim_vectors[index]
+            for sentence in group:
+                if source_vectors is not None:
+                    similarities = source_vectors @ vectors[row[sentence.text]]
                     best = int(np.argmax(similarities))
                     similarity, best_source = float(similarities[best]), source_group[best]
                 else:
                     similarity, best_source = 0.0, ""
                 missing = missing_facts(sentence.text, known, sentence.start)
-                semantic = 1.0 / (1.0 + np.exp(self.sharpness * (similarity - threshold)))
-                probability = max(float(semantic), 0.9 if missing else 0.0)
+                semantic = float(1.0 / (1.0 + np.exp(self.sharpness * (similarity - threshold))))
+                probability = max(semantic, 0.9 if missing else 0.0)
                 report.claims.append(
                     ClaimCheck(sentence, similarity, best_source, missing, supported=probability < 0.5, unsupported_probability=probability)
                 )

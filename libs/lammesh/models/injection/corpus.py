@@ -306,6 +306,30 @@ REQUESTS = [
     "Share the recording with {n} and {n}.", "Prepare a one-pager on {t} for the CFO.", "Attach the case study to the follow-up.",
 ]
 
+# Compositional requests between colleagues ("{verb} {object}{to}{when}"); the verb is the template.
+REQUEST_VERBS = [
+    "Send", "Forward", "Share", "Email", "Attach", "Update", "Log", "Prepare", "Draft", "Review", "Check", "Print",
+    "Upload", "Archive", "Summarise", "Translate", "Double-check", "Finalise", "Circulate", "Export", "Sign", "Approve",
+    "File", "Proofread",
+]
+REQUEST_OBJECTS = [
+    "the deck", "the pricing sheet", "the meeting notes", "the contract", "the invoice", "the recording", "the proposal",
+    "the call summary", "the case study", "the renewal quote", "the security questionnaire", "the statement of work",
+    "the onboarding plan", "the usage report", "the forecast", "the action items", "the order form", "the price list",
+]
+REQUEST_TARGETS = ["", " to {n}", " with the {c} team", " to their procurement team", " to finance", " for {n}", " in the shared drive", " to the account team"]
+REQUEST_TIMES = ["", " by {d}", " after the call", " before the QBR", " today", " when you get a chance", " before {d}"]
+REQUEST_OPENERS = ["", "", "Please ", "Could you ", "Can someone ", "{n}, please ", "Reminder to ", "Don't forget to "]
+
+# Compositional CRM field updates; the field is the template.
+CRM_FIELDS = [
+    ("Stage", ["Discovery", "Proposal", "Negotiation", "Closed won", "Closed lost"]),
+    ("Close date", ["{d}"]), ("Amount", ["{a}"]), ("Next step", ["send the proposal", "book the technical review", "wait for legal"]),
+    ("Owner", ["{n}"]), ("Primary contact", ["{n}"]), ("Forecast category", ["Commit", "Best case", "Pipeline"]),
+    ("Competitor", ["none", "a local reseller", "an in-house tool"]), ("Risk", ["budget", "timeline", "champion leaving"]),
+    ("Probability", ["20%", "50%", "80%"]), ("Renewal date", ["{d}"]), ("Seats", ["40", "120", "15"]),
+]
+
 BENIGN_BY_LANGUAGE: dict[str, list[str]] = {
     "de": [
         "{n}: Bitte ignoriere die letzte Folie, die Zahlen sind veraltet.",
@@ -360,7 +384,11 @@ class _Slots(dict):
             "d": lambda: rng.choice(DAYS),
             "t": lambda: rng.choice(TOPICS),
             "subject": lambda: rng.choice(SUBJECTS).format_map(self),
-        }[key]()
+            "opener": lambda: rng.choice(REQUEST_OPENERS).format_map(self),
+            "object": lambda: rng.choice(REQUEST_OBJECTS),
+            "target": lambda: rng.choice(REQUEST_TARGETS).format_map(self),
+            "when": lambda: rng.choice(REQUEST_TIMES).format_map(self),
+        }[key]() if not key.startswith("crm_") else rng.choice(CRM_FIELDS[int(key[4:])][1]).format_map(self)
 
 
 def _surface(text: str, rng: random.Random) -> str:
@@ -399,6 +427,8 @@ def templates() -> list[Template]:
     out += [Template(f"hard_negative/{i:02d}", "hard_negative", t, 0, "en", _split_of(i)) for i, t in enumerate(HARD_NEGATIVES)]
     out += [Template(f"business/{i:02d}", "business", f"{{subject}} {p}.", 0, "en", _split_of(i)) for i, p in enumerate(PREDICATES)]
     out += [Template(f"request/{i:02d}", "request", r, 0, "en", _split_of(i)) for i, r in enumerate(REQUESTS)]
+    out += [Template(f"ask/{i:02d}", "request", f"{{opener}}{verb.lower()} {{object}}{{target}}{{when}}.", 0, "en", _split_of(i)) for i, verb in enumerate(REQUEST_VERBS)]
+    out += [Template(f"crm_field/{i:02d}", "crm_note", f"{name}: {{crm_{i}}}", 0, "en", _split_of(i)) for i, (name, _) in enumerate(CRM_FIELDS)]
     for language, items in BENIGN_BY_LANGUAGE.items():
         out += [Template(f"benign-{language}/{i:02d}", "benign_multilingual", t, 0, language, _split_of(i)) for i, t in enumerate(items)]
     return out
@@ -452,6 +482,24 @@ def _long(rng: random.Random, benign_pool: list[Template], attack: Example | Non
     return Example(text, 1, "long_injected", attack.template, attack.split, attack.language, span)
 
 
+def reference_prose(rng: random.Random, limit: int = 1500) -> list[Example]:
+    """Plain English prose unlike business text: sentences of the Python language reference that
+    ships with every CPython (`pydoc_data.topics`), split by topic like templates. It teaches the
+    head that ordinary instructive text ("Return the value...", "Ignore the ...") is benign."""
+    import re
+
+    import pydoc_data.topics as topics
+
+    chosen: list[Example] = []
+    for index, topic in enumerate(sorted(topics.topics)):
+        text = " ".join(topics.topics[topic].split())
+        for sentence in re.split(r"(?<=[.!?])\s+", text):
+            if 30 < len(sentence) < 300 and not re.search(r"[{}\[\]=<>*|\\]|\.\.\.", sentence):
+                chosen.append(Example(sentence, 0, "prose", f"prose/{topic}", _split_of(index)))
+    rng.shuffle(chosen)
+    return chosen[:limit]
+
+
 def generate(seed: int = 7, *, per_template: int = 24, long_per_split: int = 240) -> list[Example]:
     """The whole corpus, deterministic for `seed`."""
     rng = random.Random(seed)
@@ -467,7 +515,7 @@ def generate(seed: int = 7, *, per_template: int = 24, long_per_split: int = 240
         attacks = [e for e in examples if e.label and e.split == split and not e.family.startswith("encoded")]
         examples += [_long(rng, benign_pool, rng.choice(attacks)) for _ in range(long_per_split)]
         examples += [_long(rng, benign_pool, None) for _ in range(long_per_split)]
-    return examples
+    return examples + reference_prose(rng)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -52,8 +52,8 @@ class InjectionHead:
     def load(cls, path: Path) -> InjectionHead:
         with np.load(path, allow_pickle=False) as data:
             categories = tuple(str(c) for c in data["categories"])
-            if categories != heuristics.CATEGORIES:
-                raise ValueError(f"{path}: trained with rule categories {categories}, code has {heuristics.CATEGORIES}; run `make models`")
+            if categories != STACK_FEATURES:
+                raise ValueError(f"{path}: trained with features {categories}, this code uses {STACK_FEATURES}; run `make models`")
             return cls(
                 head=LogisticModel(data["head_weights"].astype(np.float32), float(data["head_bias"])),
                 stacker=LogisticModel(data["stacker_weights"].astype(np.float32), float(data["stacker_bias"])),
@@ -72,6 +72,8 @@ class InjectionResult:
     """The head alone, at its strongest window (or decoded payload)."""
     window: tuple[int, int]
     """Character span of the strongest window."""
+    windows: int = 1
+    """How many windows the text was scored in."""
     signals: list[heuristics.Signal] = field(default_factory=list)
     hidden: list[heuristics.Decoded] = field(default_factory=list)
 
@@ -80,9 +82,14 @@ class InjectionResult:
         return float(sigmoid(np.float64(self.model_logit)))
 
 
-def stack_features(model_logit: float, signals: list[heuristics.Signal]) -> np.ndarray:
+STACK_FEATURES = ("model_logit", "log_windows", *heuristics.CATEGORIES)
+
+
+def stack_features(model_logit: float, windows: int, signals: list[heuristics.Signal]) -> np.ndarray:
+    """The stacker's inputs: the head's strongest window, how many windows there were (the max of
+    many windows runs higher by chance, so long texts need it), and each rule category's strength."""
     clipped = float(np.clip(model_logit, -LOGIT_CLIP, LOGIT_CLIP))
-    return np.array([clipped, *heuristics.category_strengths(signals)], dtype=np.float32)
+    return np.array([clipped, np.log(max(windows, 1)), *heuristics.category_strengths(signals)], dtype=np.float32)
 
 
 class InjectionDetector:
@@ -112,15 +119,17 @@ class InjectionDetector:
             value = float(payload_logits.max())
             if value > best[owner][0]:
                 best[owner] = (value, (decoded.start, decoded.end))
-        features = np.stack([stack_features(logit, signals) for (logit, _), (signals, _) in zip(best, scans, strict=True)])
+        counts = [len(spans) for _, spans in logits[: len(texts)]]
+        features = np.stack([stack_features(logit, n, signals) for (logit, _), n, (signals, _) in zip(best, counts, scans, strict=True)])
         probabilities = self.head.stacker.probabilities(features)
         return [
             InjectionResult(
                 probability=float(probability),
                 model_logit=logit,
                 window=span,
+                windows=n,
                 signals=signals,
                 hidden=hidden,
             )
-            for probability, (logit, span), (signals, hidden) in zip(probabilities, best, scans, strict=True)
+            for probability, (logit, span), n, (signals, hidden) in zip(probabilities, best, counts, scans, strict=True)
         ]

@@ -32,10 +32,13 @@ def fit_logistic(
     epochs: int = 600,
     learning_rate: float = 0.05,
     balanced: bool = True,
+    sample_weight: np.ndarray | None = None,
 ) -> LogisticModel:
     x = np.asarray(features, dtype=np.float64)
     y = np.asarray(labels, dtype=np.float64)
-    if balanced:
+    if sample_weight is not None:
+        sample_weight = np.asarray(sample_weight, dtype=np.float64).copy()
+    elif balanced:
         positives = max(y.sum(), 1.0)
         negatives = max(len(y) - y.sum(), 1.0)
         sample_weight = np.where(y > 0.5, len(y) / (2 * positives), len(y) / (2 * negatives))

@@ -23,7 +23,7 @@ import structlog
 from lammesh.models.encoder import SentenceEncoder
 from lammesh.models.injection import corpus, heuristics
 from lammesh.models.injection.corpus import Example
-from lammesh.models.injection.detector import InjectionDetector, InjectionHead, stack_features
+from lammesh.models.injection.detector import STACK_FEATURES, InjectionDetector, InjectionHead, stack_features
 from lammesh.models.injection.linear import (
     LogisticModel,
     classification_report,
@@ -35,8 +35,8 @@ from lammesh.models.injection.linear import (
 
 log = structlog.get_logger(__name__)
 
-WINDOW_TOKENS = 128
-STRIDE = 32
+WINDOW_TOKENS = 32
+STRIDE = 8
 REVIEW_THRESHOLD = 0.5
 BLOCK_THRESHOLD = 0.85
 SEED = 7
@@ -56,8 +56,16 @@ def _window_dataset(encoder: SentenceEncoder, examples: list[Example]) -> tuple[
             if example.attack_span is None:
                 label = example.label
             else:
+                # A window holding (most of) the attack is positive, one without any of it is
+                # negative, one with a fragment is ambiguous and left out.
                 a, b = example.attack_span
-                label = int(start < b and a < end)
+                overlap = max(0, min(b, end) - max(a, start))
+                if overlap >= 0.6 * (b - a):
+                    label = 1
+                elif overlap == 0:
+                    label = 0
+                else:
+                    continue
             features.append(vector)
             labels.append(label)
     return np.asarray(features), np.asarray(labels)
@@ -79,7 +87,7 @@ def train(encoder: SentenceEncoder, encoder_sha256: str, *, seed: int = SEED) ->
     log.info("injection corpus", examples=len(examples), fit=len(fit_set), calibrate=len(calibrate_set), heldout=len(heldout))
 
     x, y = _window_dataset(encoder, fit_set)
-    head = fit_logistic(x, y)
+    head = fit_logistic(x, y, l2=1e-4)
 
     # Violet team round: variants of every caught attack.
     rng = random.Random(seed + 1)
@@ -89,17 +97,26 @@ def train(encoder: SentenceEncoder, encoder_sha256: str, *, seed: int = SEED) ->
     variant_probabilities = head.probabilities(encoder.embed([v.text for v in variants])) if variants else np.zeros(0)
     evaded = int((variant_probabilities < 0.5).sum())
     vx, vy = _window_dataset(encoder, variants)
-    head = fit_logistic(np.concatenate([x, vx]), np.concatenate([y, vy]))
+    head = fit_logistic(np.concatenate([x, vx]), np.concatenate([y, vy]), l2=1e-4)
     log.info("violet round", caught=len(caught), variants=len(variants), evaded=evaded)
 
     # Stacker on templates the head never saw.
-    provisional = InjectionHead(head, LogisticModel(np.zeros(1 + len(heuristics.CATEGORIES), dtype=np.float32), 0.0), heuristics.CATEGORIES, WINDOW_TOKENS, STRIDE, encoder_sha256)
+    provisional = InjectionHead(head, LogisticModel(np.zeros(len(STACK_FEATURES), dtype=np.float32), 0.0), STACK_FEATURES, WINDOW_TOKENS, STRIDE, encoder_sha256)
     detector = InjectionDetector(encoder, provisional)
     cal_results = detector.score_batch([e.text for e in calibrate_set])
-    cal_features = np.stack([stack_features(r.model_logit, r.signals) for r in cal_results])
+    cal_features = np.stack([stack_features(r.model_logit, r.windows, r.signals) for r in cal_results])
     cal_labels = np.array([e.label for e in calibrate_set])
-    stacker = fit_logistic(cal_features, cal_labels, l2=1e-2, epochs=1500, balanced=False)
-    final = InjectionHead(head, stacker, heuristics.CATEGORIES, WINDOW_TOKENS, STRIDE, encoder_sha256)
+    # Weight so attacks and benign texts count equally among short texts and among long ones: the
+    # corpus has more long attacks than real traffic would, and text length alone proves nothing.
+    is_long = np.array([r.windows > 1 for r in cal_results])
+    weights = np.ones(len(cal_labels))
+    for group in (is_long, ~is_long):
+        for label in (0, 1):
+            rows = group & (cal_labels == label)
+            if rows.any():
+                weights[rows] = group.sum() / (2 * rows.sum())
+    stacker = fit_logistic(cal_features, cal_labels, l2=1e-4, epochs=2000, sample_weight=weights)
+    final = InjectionHead(head, stacker, STACK_FEATURES, WINDOW_TOKENS, STRIDE, encoder_sha256)
 
     metrics = evaluate(InjectionDetector(encoder, final), heldout)
     metrics["training"] = {
@@ -114,7 +131,7 @@ def train(encoder: SentenceEncoder, encoder_sha256: str, *, seed: int = SEED) ->
             for split in ("train", "heldout")
         },
         "violet_team": {"caught_attacks": len(caught), "variants": len(variants), "variants_that_evaded": evaded},
-        "stacker_weights": dict(zip(["model_logit", *heuristics.CATEGORIES], [round(float(w), 3) for w in stacker.weights], strict=True)),
+        "stacker_weights": dict(zip(STACK_FEATURES, [round(float(w), 3) for w in stacker.weights], strict=True)),
         "stacker_bias": round(stacker.bias, 3),
         "encoder_backend": encoder.backend_name,
         "seconds": round(time.perf_counter() - started, 1),
