@@ -104,16 +104,19 @@ class SentenceEncoder:
         ]
 
     def _embed_windows(self, windows: list[Window]) -> np.ndarray:
-        """Run windows through the backend in length-sorted chunks (little padding), in order."""
+        """Run windows through the backend in chunks of similar length, results in input order."""
         order = sorted(range(len(windows)), key=lambda i: len(windows[i].ids))
         out = np.empty((len(windows), self.dim), dtype=np.float32)
         start = 0
         while start < len(order):
             longest = len(windows[order[start]].ids)
             end = start + 1
+            shortest = longest
             while end < len(order) and end - start < self._backend.max_batch:
                 longest = max(longest, len(windows[order[end]].ids))
-                if longest * (end - start + 1) > self.max_batch_tokens:
+                # Similar lengths only: padding wastes compute, and the INT8 graph quantises
+                # activations per batch, so very unequal batch-mates would nudge each other.
+                if longest * (end - start + 1) > self.max_batch_tokens or longest > 2 * shortest + 8:
                     break
                 end += 1
             chunk = order[start:end]
