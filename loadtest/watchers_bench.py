@@ -9,6 +9,9 @@ on a free port, the settings in its environment); this process is the client. It
     (~25 tokens), a <=128-token input and a 512-token input;
   - throughput with --concurrency callers sending short checks at once, which the server
     micro-batches (the mean batch size is read from the service's Prometheus metrics).
+For grounding the sources (six transcript lines) are the same in every check, as when a task's
+steps are checked against its notes: their embeddings come from the watcher's cache, and the
+claims (the checked text) are embedded each time.
 Prints a table and writes loadtest/results/watchers.json. Numbers depend on the machine and on
 whatever else runs on it; the bench asserts nothing.
 """
@@ -52,13 +55,15 @@ LINES = [
 SHORT = "Bo: please send the revised proposal to Ana before the security review on Tuesday."
 
 
-def text_of_tokens(tokenizer: WindowTokenizer, tokens: int) -> str:
+def varied_text_of_tokens(tokenizer: WindowTokenizer, tokens: int) -> str:
+    """Distinct sentences (the grounding watcher embeds each distinct sentence once)."""
     lines: list[str] = []
     while True:
-        candidate = "\n".join([*lines, LINES[len(lines) % len(LINES)]])
-        if tokenizer.count_tokens(candidate) > tokens:
+        i = len(lines)
+        line = f"{LINES[i % len(LINES)][:-1]}, as noted in item {i} of the plan for team {i % 7}."
+        if tokenizer.count_tokens("\n".join([*lines, line])) > tokens:
             return "\n".join(lines)
-        lines.append(LINES[len(lines) % len(LINES)])
+        lines.append(line)
 
 
 def requests_for(watcher: str, text: str):
@@ -188,7 +193,7 @@ async def main() -> None:
     args = parser.parse_args()
 
     tokenizer = WindowTokenizer(encoder_artifacts().require().tokenizer)
-    texts = {"short": SHORT, "128_tokens": text_of_tokens(tokenizer, 128), "512_tokens": text_of_tokens(tokenizer, 512)}
+    texts = {"short": SHORT, "128_tokens": varied_text_of_tokens(tokenizer, 128), "512_tokens": varied_text_of_tokens(tokenizer, 512)}
     sizes = {label: tokenizer.count_tokens(text) for label, text in texts.items()}
     backends = [("onnxruntime", precision) for precision in args.precisions]
     trt_missing = tensorrt_unavailable_reason()

@@ -12,6 +12,7 @@ Greetings, sign-offs and other boilerplate are not claims. Fact extraction is pu
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -218,33 +219,60 @@ class GroundingReport:
 
 
 class GroundingChecker:
-    def __init__(self, encoder: SentenceEncoder, *, similarity_threshold: float = 0.45, sharpness: float = 12.0) -> None:
+    def __init__(
+        self,
+        encoder: SentenceEncoder,
+        *,
+        similarity_threshold: float = 0.45,
+        sharpness: float = 12.0,
+        source_cache_size: int = 4096,
+    ) -> None:
         self.encoder = encoder
         self.similarity_threshold = similarity_threshold
         self.sharpness = sharpness
+        # A task's sources (its notes, the CRM record) are checked against again and again, step
+        # after step: their sentence embeddings are kept (least recently used dropped first).
+        self._source_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._source_cache_size = source_cache_size
+
+    def _embed(self, claims: list[str], sources: list[str]) -> dict[str, np.ndarray]:
+        cache = self._source_cache
+        vectors: dict[str, np.ndarray] = {}
+        for text in sources:
+            if text in cache:
+                cache.move_to_end(text)
+                vectors[text] = cache[text]
+        todo = list(dict.fromkeys([*claims, *(s for s in sources if s not in vectors)]))
+        for text, vector in zip(todo, self.encoder.embed(todo) if todo else [], strict=True):
+            vectors[text] = vector
+        for text in sources:
+            if text not in cache:
+                cache[text] = vectors[text]
+        while len(cache) > self._source_cache_size:
+            cache.popitem(last=False)
+        return vectors
 
     def check_batch(
         self, items: list[tuple[str, str]], *, similarity_thresholds: list[float] | None = None
     ) -> list[GroundingReport]:
         """items: (output text, sources text) pairs; one report each. Every distinct sentence is
-        embedded once, in one encoder call for the whole batch."""
+        embedded once, in one encoder call for the whole batch (source sentences seen recently
+        come from the cache)."""
         thresholds = similarity_thresholds or [self.similarity_threshold] * len(items)
         claims = [[s for s in split_sentences(output) if is_claim(s.text)] for output, _ in items]
         source_sentences = [[s.text for s in split_sentences(sources) if len(s.text.split()) >= 2] for _, sources in items]
-        unique = list(dict.fromkeys([c.text for group in claims for c in group] + [s for group in source_sentences for s in group]))
-        row = {text: index for index, text in enumerate(unique)}
-        vectors = self.encoder.embed(unique) if unique else np.zeros((0, self.encoder.dim), dtype=np.float32)
+        vectors = self._embed([c.text for group in claims for c in group], [s for group in source_sentences for s in group])
         known_by_sources: dict[str, dict[str, set[str]]] = {}
         reports = []
         for (_, sources), group, source_group, threshold in zip(items, claims, source_sentences, thresholds, strict=True):
-            source_vectors = vectors[[row[s] for s in source_group]] if source_group else None
+            source_vectors = np.stack([vectors[s] for s in source_group]) if source_group else None
             if sources not in known_by_sources:
                 known_by_sources[sources] = _source_facts(sources)
             known = known_by_sources[sources]
             report = GroundingReport()
             for sentence in group:
                 if source_vectors is not None:
-                    similarities = source_vectors @ vectors[row[sentence.text]]
+                    similarities = source_vectors @ vectors[sentence.text]
                     best = int(np.argmax(similarities))
                     similarity, best_source = float(similarities[best]), source_group[best]
                 else:

@@ -56,6 +56,8 @@ def test_a_fully_grounded_summary_scores_low(encoder):
     (report,) = checker.check_batch([(output, SOURCES)])
     assert report.claims and not report.unsupported
     assert report.score < 0.5
+    (again,) = checker.check_batch([(output, SOURCES)])  # source embeddings now from the cache
+    assert [round(c.similarity, 4) for c in again.claims] == [round(c.similarity, 4) for c in report.claims]
 
 
 def test_no_sources_means_nothing_is_supported(encoder):

@@ -159,8 +159,13 @@ def evaluate(detector: InjectionDetector, heldout: list[Example]) -> dict:
     for family in sorted({e.family for e in heldout}):
         rows = np.array([e.family == family for e in heldout])
         flagged = ensemble[rows] >= REVIEW_THRESHOLD
-        key = "recall" if labels[rows].all() else "false_positive_rate"
-        per_family[family] = {"n": int(rows.sum()), key: round(float(flagged.mean()), 4)}
+        blocked = ensemble[rows] >= BLOCK_THRESHOLD
+        attacks = bool(labels[rows].all())
+        per_family[family] = {
+            "n": int(rows.sum()),
+            ("recall" if attacks else "false_positive_rate"): round(float(flagged.mean()), 4),
+            ("recall_at_block" if attacks else "blocked_rate"): round(float(blocked.mean()), 4),
+        }
     return {
         "heldout": {
             "ensemble": summary(ensemble, REVIEW_THRESHOLD),
