@@ -7,6 +7,7 @@ character span of the original text it covers.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,9 @@ class WindowTokenizer:
         self._tokenizer.no_truncation()
         self.max_positions = max_positions
         self._configured: tuple[int, int] | None = None
+        # Truncation settings live on the shared tokenizer: configure + encode under one lock, so
+        # threads asking for different windows (an agent and a watcher) never mix them up.
+        self._lock = threading.Lock()
 
     def _configure(self, window_tokens: int, stride: int) -> None:
         if not 8 <= window_tokens <= self.max_positions:
@@ -43,17 +47,20 @@ class WindowTokenizer:
 
     def windows(self, texts: list[str], *, window_tokens: int, stride: int, all_windows: bool = True) -> list[Window]:
         """Windows of every text, in text order; `all_windows=False` keeps only the first (truncation)."""
-        self._configure(window_tokens, stride)
+        with self._lock:
+            self._configure(window_tokens, stride)
+            encodings = self._tokenizer.encode_batch(texts, add_special_tokens=True)
         out: list[Window] = []
-        for index, encoding in enumerate(self._tokenizer.encode_batch(texts, add_special_tokens=True)):
+        for index, encoding in enumerate(encodings):
             parts = [encoding, *encoding.overflowing] if all_windows else [encoding]
             out.extend(_window(index, part) for part in parts)
         return out
 
     def count_tokens(self, text: str) -> int:
-        self._tokenizer.no_truncation()
-        self._configured = None
-        return len(self._tokenizer.encode(text, add_special_tokens=True).ids)
+        with self._lock:
+            self._tokenizer.no_truncation()
+            self._configured = None
+            return len(self._tokenizer.encode(text, add_special_tokens=True).ids)
 
 
 def _window(index: int, encoding: Encoding) -> Window:
