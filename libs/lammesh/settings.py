@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     encoder_threads: int | None = Field(
         None, ge=1, description="ONNX Runtime intra-op threads; default: every core."
     )
+    encoder_engine_cache_dir: str | None = Field(
+        None, description="Where TensorRT engines are cached; default <models_dir>/encoder/tensorrt."
+    )
 
     # Observability
     service_name: str = "lammesh"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from lammesh.models.encoder import SentenceEncoder
 from lammesh.settings import Settings
@@ -12,7 +13,7 @@ _encoders: dict[tuple, SentenceEncoder] = {}
 
 
 def encoder_from_settings(settings: Settings) -> SentenceEncoder:
-    key = (settings.models_dir, settings.encoder_backend, settings.encoder_precision, settings.encoder_threads)
+    key = (settings.models_dir, settings.encoder_backend, settings.encoder_precision, settings.encoder_threads, settings.encoder_engine_cache_dir)
     with _lock:
         if key not in _encoders:
             _encoders[key] = SentenceEncoder.load(
@@ -20,5 +21,6 @@ def encoder_from_settings(settings: Settings) -> SentenceEncoder:
                 backend=settings.encoder_backend,
                 precision=settings.encoder_precision,
                 threads=settings.encoder_threads,
+                engine_cache_dir=Path(settings.encoder_engine_cache_dir) if settings.encoder_engine_cache_dir else None,
             )
         return _encoders[key]

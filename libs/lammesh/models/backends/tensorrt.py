@@ -258,11 +258,14 @@ class TensorRTBackend:
         else:
             log.info("building tensorrt engine (once per GPU model and TensorRT version)", gpu=gpu_name, onnx=str(onnx_path))
             serialized = build_engine(onnx_path, profiles)
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(".partial")
-            partial.write_bytes(serialized)
-            partial.replace(path)
-            path.with_suffix(".json").write_text(json.dumps(key, indent=2))
+            try:
+                cache_dir.mkdir(parents=True, exist_ok=True)
+                partial = path.with_suffix(".partial")
+                partial.write_bytes(serialized)
+                partial.replace(path)
+                path.with_suffix(".json").write_text(json.dumps(key, indent=2))
+            except OSError as exc:  # e.g. a read-only image: run from memory, rebuild next start
+                log.warning("tensorrt engine cache not writable; set LAMMESH_ENCODER_ENGINE_CACHE_DIR", path=str(path), error=str(exc))
         self.engine_path = path
         self._logger = trt.Logger(trt.Logger.WARNING)
         self._runtime = trt.Runtime(self._logger)
