@@ -47,5 +47,17 @@ SERVICES: list[ServiceSpec] = [
         capability="email",
         bootstrap="lammesh_services.tools.email.main:bootstrap",
         description="Tool: sends a mail over SMTP (a pivot: irreversible).",
+        name="injection",
+        kind=ServiceKind.WATCHER,
+        bootstrap="lammesh_services.watchers.injection.main:bootstrap",
+        latency_critical=True,
+        description="Watcher: prompt injection and jailbreaks (ONNX encoder + trained head over windows, ensembled with rules).",
+    ),
+    ServiceSpec(
+        name="grounding",
+        kind=ServiceKind.WATCHER,
+        bootstrap="lammesh_services.watchers.grounding.main:bootstrap",
+        latency_critical=True,
+        description="Watcher: every output sentence supported by the step's sources (embeddings + number/name/date checks).",
     ),
 ]

@@ -91,6 +91,22 @@ class Settings(BaseSettings):
     llm_model: str = Field("gpt-4o-mini", description="Model name sent to the LLM endpoint.")
     llm_api_key: SecretStr | None = None
     llm_timeout_s: float = Field(20.0, gt=0)
+    # Models (lammesh.models: the sentence encoder behind the model watchers and agents)
+    models_dir: str | None = Field(
+        None, description="Folder `make models` built; default .cache/models of the checkout."
+    )
+    encoder_backend: Literal["auto", "tensorrt", "onnxruntime"] = Field(
+        "auto", description="auto: TensorRT when it imports and a GPU is present, else ONNX Runtime."
+    )
+    encoder_precision: Literal["auto", "fp32", "int8"] = Field(
+        "auto", description="ONNX Runtime graph: auto = INT8 on CPU, FP32 on the CUDA provider."
+    )
+    encoder_threads: int | None = Field(
+        None, ge=1, description="ONNX Runtime intra-op threads; default: every core."
+    )
+    encoder_engine_cache_dir: str | None = Field(
+        None, description="Where TensorRT engines are cached; default <models_dir>/encoder/tensorrt."
+    )
 
     # Observability
     service_name: str = "lammesh"
