@@ -47,6 +47,8 @@ SERVICES: list[ServiceSpec] = [
         capability="email",
         bootstrap="lammesh_services.tools.email.main:bootstrap",
         description="Tool: sends a mail over SMTP (a pivot: irreversible).",
+    ),
+    ServiceSpec(
         name="injection",
         kind=ServiceKind.WATCHER,
         bootstrap="lammesh_services.watchers.injection.main:bootstrap",
