@@ -1,5 +1,5 @@
-"""Draft the follow-up email. Pure. Every sentence of the body is either a fixed courtesy line or
-copied from the notes and insights (key points, decisions, action items, open risks), so the
+"""Draft the follow-up email. Pure. Every sentence of the body is either a fixed courtesy line, a
+heading of at most two words (not a claim), or copied from the notes and insights (key points, decisions, action items, open risks), so the
 grounding watcher can trace each claim to a source.
 
 Recipients: the customer's attendees (addresses on the CRM account's domain) in To; in Cc,
@@ -86,11 +86,11 @@ def draft_email(
     points = [p["text"] for p in notes.get("key_points", []) if p["text"] not in action_sources and p["text"] not in decisions]
     lines = [f"Hi {_first_names(to_people)},", ""]
     title = notes.get("title") or "our meeting"
-    lines += [f"Thank you for the meeting on {notes.get('date', '')} ({title}). Here is a short recap.", ""]
+    lines += [f"Thank you for the meeting on {notes.get('date', '')} ({title}).", ""]
     if points:
-        lines += ["What we discussed:", *[f"- {p}" for p in points], ""]
+        lines += ["Discussed:", *[f"- {p}" for p in points], ""]
     if decisions:
-        lines += ["What we decided:", *[f"- {d}" for d in decisions], ""]
+        lines += ["Decided:", *[f"- {d}" for d in decisions], ""]
     items = notes.get("action_items", [])
     if items:
         lines.append("Next steps:")
@@ -100,7 +100,7 @@ def draft_email(
         lines.append("")
     open_points = [r["evidence"] for r in insights.get("risks", []) if r["evidence"] not in action_sources and r["evidence"] not in points]
     if open_points:
-        lines += ["Open points we will follow up on:", *[f"- {p}" for p in open_points], ""]
+        lines += ["Open points:", *[f"- {p}" for p in open_points], ""]
     name = sender_of(notes, account, sender)
     lines += ["Best regards,", name] if name else ["Best regards"]
     return {
