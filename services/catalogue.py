@@ -4,6 +4,12 @@ from lammesh.catalogue import ServiceKind, ServiceSpec
 
 SERVICES: list[ServiceSpec] = [
     ServiceSpec(
+        name="gateway",
+        kind=ServiceKind.GATEWAY,
+        bootstrap="lammesh_services.gateway.main:bootstrap",
+        description="gRPC TaskService and ReviewService: submit, get, list, cancel, watch, review.",
+    ),
+    ServiceSpec(
         name="coordinator",
         kind=ServiceKind.COORDINATOR,
         bootstrap="lammesh_services.coordinator.main:bootstrap",

@@ -53,3 +53,8 @@ def load_services() -> dict[str, ServiceSpec]:
                 raise RuntimeError(f"service {spec.name!r} is declared twice (catalogue {entry.value})")
             services[spec.name] = spec
     return services
+
+
+def served_capabilities() -> set[str]:
+    """Capabilities some service of the catalogue serves (what workflows may `use`)."""
+    return {spec.capability for spec in load_services().values() if spec.capability}

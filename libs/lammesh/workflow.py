@@ -383,3 +383,25 @@ def load_workflows(directory: str | Path, *, capabilities: set[str] | frozenset[
             raise WorkflowError("name", f"workflow {workflow.name!r} is defined twice", str(path))
         workflows[workflow.name] = workflow
     return workflows
+
+
+class WorkflowRegistry:
+    """The loaded workflows: by name (to start tasks) and by digest (to continue them)."""
+
+    def __init__(self, workflows: dict[str, Workflow]) -> None:
+        self.by_name = workflows
+        self.by_digest = {w.digest: w for w in workflows.values()}
+
+    @classmethod
+    def load(cls, directory: str | Path, *, capabilities: set[str] | frozenset[str] | None = None) -> WorkflowRegistry:
+        return cls(load_workflows(directory, capabilities=capabilities))
+
+    def capabilities(self) -> set[str]:
+        """Every capability the workflows use, compensations included."""
+        used = set()
+        for workflow in self.by_name.values():
+            for step in workflow.steps:
+                used.add(step.uses)
+                if step.compensate and step.compensate.uses:
+                    used.add(step.compensate.uses)
+        return used

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from lammesh.coordinator.processor import SagaProcessor, WorkflowRegistry
+from lammesh.catalogue import served_capabilities
+from lammesh.coordinator.processor import SagaProcessor
 from lammesh.coordinator.watchers import WatcherClient
 from lammesh.coordinator.worker import CoordinatorWorker
 from lammesh.service import ServiceRuntime
 from lammesh.settings import Settings
 from lammesh.topics import CORE_TOPICS, step_commands
+from lammesh.workflow import WorkflowRegistry
 
 
 def bootstrap(settings: Settings) -> ServiceRuntime:
-    workflows = WorkflowRegistry.load(settings.workflows_dir)
+    workflows = WorkflowRegistry.load(settings.workflows_dir, capabilities=served_capabilities())
     topics = [*CORE_TOPICS, *(step_commands(c) for c in sorted(workflows.capabilities()))]
     runtime = ServiceRuntime(settings, topics=topics)
     watchers = WatcherClient(settings)

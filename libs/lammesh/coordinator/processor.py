@@ -11,13 +11,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import structlog
 from google.protobuf.message import Message
 
 from lammesh import envelope as serde
-from lammesh.catalogue import load_services
 from lammesh.coordinator import codec
 from lammesh.coordinator.watchers import WatcherClient
 from lammesh.kafka import EnvelopeProducer, PoisonRecord
@@ -26,31 +24,9 @@ from lammesh.settings import Settings
 from lammesh.structs import from_struct
 from lammesh.topics import TASKS_EVENTS, TASKS_STATE, step_commands
 from lammesh.v1 import envelope_pb2, review_pb2, step_pb2, task_pb2
-from lammesh.workflow import Workflow, load_workflows
+from lammesh.workflow import Workflow, WorkflowRegistry
 
 log = structlog.get_logger(__name__)
-
-
-class WorkflowRegistry:
-    """Workflows by name (to start tasks) and by digest (to continue them)."""
-
-    def __init__(self, workflows: dict[str, Workflow]) -> None:
-        self.by_name = workflows
-        self.by_digest = {w.digest: w for w in workflows.values()}
-
-    @classmethod
-    def load(cls, directory: Path) -> WorkflowRegistry:
-        capabilities = {s.capability for s in load_services().values() if s.capability}
-        return cls(load_workflows(directory, capabilities=capabilities))
-
-    def capabilities(self) -> set[str]:
-        used = set()
-        for workflow in self.by_name.values():
-            for step in workflow.steps:
-                used.add(step.uses)
-                if step.compensate and step.compensate.uses:
-                    used.add(step.compensate.uses)
-        return used
 
 
 class SagaProcessor:

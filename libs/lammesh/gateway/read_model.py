@@ -1,0 +1,89 @@
+"""The gateway's read model: the latest snapshot of every task and each task's event history,
+materialised from tasks.state and tasks.events, with live subscriptions for Watch streams.
+
+Built from the topics, never from a coordinator's memory, so it works with any number of
+coordinator instances and after restarts of either side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+from collections.abc import Iterable
+
+from lammesh.v1 import review_pb2, task_pb2
+
+TERMINAL = frozenset({task_pb2.TASK_STATUS_COMPLETED, task_pb2.TASK_STATUS_COMPENSATED, task_pb2.TASK_STATUS_FAILED})
+
+
+class ReadModel:
+    def __init__(self) -> None:
+        self.tasks: dict[str, task_pb2.Task] = {}
+        self._events: dict[str, list[task_pb2.TaskEvent]] = {}
+        self._sequences: dict[str, list[int]] = {}
+        self._watchers: dict[str, set[asyncio.Queue[task_pb2.TaskEvent]]] = {}
+
+    # -- materialisation ---------------------------------------------------------------------
+
+    def apply_snapshot(self, task: task_pb2.Task) -> None:
+        current = self.tasks.get(task.task_id)
+        if current is None or task.version >= current.version:
+            self.tasks[task.task_id] = task
+
+    def apply_event(self, event: task_pb2.TaskEvent) -> None:
+        """Insert in sequence order; a repeated sequence (outputs repeat after a crash) is ignored."""
+        sequences = self._sequences.setdefault(event.task_id, [])
+        index = bisect.bisect_left(sequences, event.sequence)
+        if index < len(sequences) and sequences[index] == event.sequence:
+            return
+        sequences.insert(index, event.sequence)
+        self._events.setdefault(event.task_id, []).insert(index, event)
+        for queue in self._watchers.get(event.task_id, ()):
+            queue.put_nowait(event)
+
+    # -- queries -----------------------------------------------------------------------------
+
+    def get(self, task_id: str, tenant: str) -> task_pb2.Task | None:
+        task = self.tasks.get(task_id)
+        return task if task is not None and task.tenant == tenant else None
+
+    def list(self, tenant: str, *, status: int = 0, workflow: str = "") -> list[task_pb2.Task]:
+        found = [
+            t for t in self.tasks.values()
+            if t.tenant == tenant and (not status or t.status == status) and (not workflow or t.workflow == workflow)
+        ]
+        found.sort(key=lambda t: (-t.created_at.seconds, -t.created_at.nanos, t.task_id))
+        return found
+
+    def events_after(self, task_id: str, sequence: int) -> list[task_pb2.TaskEvent]:
+        sequences = self._sequences.get(task_id, [])
+        return self._events.get(task_id, [])[bisect.bisect_right(sequences, sequence):]
+
+    def reviews(self, tenant: str, *, include_decided: bool) -> Iterable[review_pb2.Review]:
+        for task in self.list(tenant):
+            for review in task.reviews:
+                if include_decided or review.decision == review_pb2.REVIEW_DECISION_PENDING:
+                    yield review
+
+    def find_review(self, review_id: str, tenant: str) -> tuple[task_pb2.Task, review_pb2.Review] | None:
+        task = self.get(review_id.split(":", 1)[0], tenant)
+        if task is None:
+            return None
+        for review in task.reviews:
+            if review.review_id == review_id:
+                return task, review
+        return None
+
+    # -- live updates ------------------------------------------------------------------------
+
+    def subscribe(self, task_id: str) -> asyncio.Queue[task_pb2.TaskEvent]:
+        queue: asyncio.Queue[task_pb2.TaskEvent] = asyncio.Queue()
+        self._watchers.setdefault(task_id, set()).add(queue)
+        return queue
+
+    def unsubscribe(self, task_id: str, queue: asyncio.Queue[task_pb2.TaskEvent]) -> None:
+        watchers = self._watchers.get(task_id)
+        if watchers is not None:
+            watchers.discard(queue)
+            if not watchers:
+                del self._watchers[task_id]

@@ -1,0 +1,192 @@
+"""gRPC TaskService and ReviewService of the gateway."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import grpc
+
+from lammesh.errors import FailedPrecondition, InvalidArgument, NotFound
+from lammesh.gateway.read_model import TERMINAL, ReadModel
+from lammesh.kafka import EnvelopeProducer
+from lammesh.settings import Settings
+from lammesh.topics import TASKS_CONTROL, TASKS_REQUESTED
+from lammesh.v1 import review_pb2, review_pb2_grpc, task_pb2, task_pb2_grpc
+from lammesh.workflow import WorkflowRegistry
+
+TENANT_HEADER = "x-lammesh-tenant"
+USER_HEADER = "x-lammesh-user"
+_TASK_KEYS = uuid.UUID("6d1f5bb4-8a9e-4c51-9d2c-6b5f0e0c7a11")
+MAX_PAGE = 500
+
+
+def _metadata(context: grpc.aio.ServicerContext, key: str) -> str:
+    for name, value in context.invocation_metadata() or ():
+        if name == key and isinstance(value, str):
+            return value
+    return ""
+
+
+def task_id_for(tenant: str, client_key: str) -> str:
+    """The same client key (per tenant) always names the same task."""
+    return uuid.uuid5(_TASK_KEYS, f"{tenant}\x00{client_key}").hex
+
+
+def _page(page_size: int, page_token: str) -> tuple[int, int]:
+    if page_size < 0:
+        raise InvalidArgument("page_size", "must not be negative")
+    size = min(page_size or 50, MAX_PAGE)
+    if not page_token:
+        return 0, size
+    if not page_token.isdigit():
+        raise InvalidArgument("page_token", "is not a token this server gave out")
+    return int(page_token), size
+
+
+class Gateway:
+    """What both servicers share: the read model, the producer, who is calling."""
+
+    def __init__(self, settings: Settings, model: ReadModel, producer: EnvelopeProducer, workflows: WorkflowRegistry) -> None:
+        self.settings = settings
+        self.model = model
+        self.producer = producer
+        self.workflows = workflows
+        self.requested_topic = TASKS_REQUESTED.name(settings)
+        self.control_topic = TASKS_CONTROL.name(settings)
+
+    def tenant(self, context: grpc.aio.ServicerContext) -> str:
+        return _metadata(context, TENANT_HEADER) or self.settings.default_tenant
+
+    def user(self, context: grpc.aio.ServicerContext) -> str:
+        return _metadata(context, USER_HEADER) or self.tenant(context)
+
+    def task(self, task_id: str, tenant: str, field: str = "task_id") -> task_pb2.Task:
+        if not task_id:
+            raise InvalidArgument(field, "is required")
+        task = self.model.get(task_id, tenant)
+        if task is None:  # another tenant's task is not found either
+            raise NotFound(f"task {task_id} not found")
+        return task
+
+    async def publish(self, topic: str, message, *, task_id: str, tenant: str) -> None:  # type: ignore[no-untyped-def]
+        await self.producer.send(topic, message, task_id=task_id, tenant=tenant)
+        await self.producer.confirm()
+
+
+class TaskServicer(task_pb2_grpc.TaskServiceServicer):
+    def __init__(self, gateway: Gateway) -> None:
+        self._g = gateway
+
+    async def SubmitTask(self, request: task_pb2.SubmitTaskRequest, context: grpc.aio.ServicerContext) -> task_pb2.SubmitTaskResponse:
+        if not request.workflow:
+            raise InvalidArgument("workflow", "is required")
+        if request.workflow not in self._g.workflows.by_name:
+            known = ", ".join(sorted(self._g.workflows.by_name)) or "none"
+            raise NotFound(f"workflow {request.workflow!r} not found (known: {known})")
+        if len(request.client_key) > 256:
+            raise InvalidArgument("client_key", "must be at most 256 characters")
+        tenant = self._g.tenant(context)
+        task_id = task_id_for(tenant, request.client_key) if request.client_key else uuid.uuid4().hex
+        existing = self._g.model.get(task_id, tenant)
+        if existing is not None:
+            return task_pb2.SubmitTaskResponse(task=existing, created=False)
+        requested = task_pb2.TaskRequested(
+            task_id=task_id, workflow=request.workflow, tenant=tenant, input=request.input, client_key=request.client_key,
+        )
+        requested.requested_at.GetCurrentTime()
+        await self._g.publish(self._g.requested_topic, requested, task_id=task_id, tenant=tenant)
+        pending = task_pb2.Task(
+            task_id=task_id, workflow=request.workflow, tenant=tenant, status=task_pb2.TASK_STATUS_PENDING,
+            input=request.input, client_key=request.client_key, created_at=requested.requested_at,
+            updated_at=requested.requested_at,
+        )
+        # Get and Watch work right away; the coordinator's first snapshot (version >= 1) replaces it.
+        self._g.model.apply_snapshot(pending)
+        return task_pb2.SubmitTaskResponse(task=pending, created=True)
+
+    async def GetTask(self, request: task_pb2.GetTaskRequest, context: grpc.aio.ServicerContext) -> task_pb2.GetTaskResponse:
+        return task_pb2.GetTaskResponse(task=self._g.task(request.task_id, self._g.tenant(context)))
+
+    async def ListTasks(self, request: task_pb2.ListTasksRequest, context: grpc.aio.ServicerContext) -> task_pb2.ListTasksResponse:
+        start, size = _page(request.page_size, request.page_token)
+        tasks = self._g.model.list(self._g.tenant(context), status=request.status, workflow=request.workflow)
+        page = tasks[start:start + size]
+        more = start + size < len(tasks)
+        return task_pb2.ListTasksResponse(tasks=page, next_page_token=str(start + size) if more else "")
+
+    async def CancelTask(self, request: task_pb2.CancelTaskRequest, context: grpc.aio.ServicerContext) -> task_pb2.CancelTaskResponse:
+        tenant = self._g.tenant(context)
+        task = self._g.task(request.task_id, tenant)
+        if task.status in TERMINAL:
+            raise FailedPrecondition(f"task {task.task_id} already ended ({task_pb2.TaskStatus.Name(task.status)})")
+        cancel = task_pb2.TaskCancelRequested(task_id=task.task_id, reason=request.reason or f"cancelled by {self._g.user(context)}")
+        await self._g.publish(self._g.control_topic, cancel, task_id=task.task_id, tenant=tenant)
+        return task_pb2.CancelTaskResponse(task=task)
+
+    async def WatchTask(
+        self, request: task_pb2.WatchTaskRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[task_pb2.WatchTaskResponse]:
+        task = self._g.task(request.task_id, self._g.tenant(context))
+        queue = self._g.model.subscribe(task.task_id)
+        try:
+            last = request.after_sequence
+            for event in self._g.model.events_after(task.task_id, last):
+                yield task_pb2.WatchTaskResponse(event=event)
+                last = event.sequence
+                if event.status in TERMINAL:
+                    return
+            while True:
+                event = await queue.get()
+                if event.sequence <= last:
+                    continue
+                for missed in self._g.model.events_after(task.task_id, last):  # in order, no gaps
+                    yield task_pb2.WatchTaskResponse(event=missed)
+                    last = missed.sequence
+                    if missed.status in TERMINAL:
+                        return
+        finally:
+            self._g.model.unsubscribe(task.task_id, queue)
+
+
+class ReviewServicer(review_pb2_grpc.ReviewServiceServicer):
+    def __init__(self, gateway: Gateway) -> None:
+        self._g = gateway
+
+    async def ListReviews(self, request: review_pb2.ListReviewsRequest, context: grpc.aio.ServicerContext) -> review_pb2.ListReviewsResponse:
+        start, size = _page(request.page_size, request.page_token)
+        reviews = sorted(
+            self._g.model.reviews(self._g.tenant(context), include_decided=request.include_decided),
+            key=lambda r: (r.created_at.seconds, r.created_at.nanos, r.review_id),
+        )
+        more = start + size < len(reviews)
+        return review_pb2.ListReviewsResponse(reviews=reviews[start:start + size], next_page_token=str(start + size) if more else "")
+
+    async def ApproveReview(self, request: review_pb2.ApproveReviewRequest, context: grpc.aio.ServicerContext) -> review_pb2.ApproveReviewResponse:
+        return review_pb2.ApproveReviewResponse(review=await self._decide(request, context, review_pb2.REVIEW_DECISION_APPROVED))
+
+    async def RejectReview(self, request: review_pb2.RejectReviewRequest, context: grpc.aio.ServicerContext) -> review_pb2.RejectReviewResponse:
+        return review_pb2.RejectReviewResponse(review=await self._decide(request, context, review_pb2.REVIEW_DECISION_REJECTED))
+
+    async def _decide(self, request, context: grpc.aio.ServicerContext, decision: int) -> review_pb2.Review:  # type: ignore[no-untyped-def]
+        if not request.review_id:
+            raise InvalidArgument("review_id", "is required")
+        tenant = self._g.tenant(context)
+        found = self._g.model.find_review(request.review_id, tenant)
+        if found is None:
+            raise NotFound(f"review {request.review_id} not found")
+        task, review = found
+        if review.decision != review_pb2.REVIEW_DECISION_PENDING:
+            raise FailedPrecondition(f"review {review.review_id} was already decided ({review_pb2.ReviewDecision.Name(review.decision)})")
+        by = self._g.user(context)
+        decided = review_pb2.ReviewDecided(
+            review_id=review.review_id, task_id=task.task_id, step_id=review.step_id, decision=decision,
+            decided_by=by, comment=request.comment,
+        )
+        await self._g.publish(self._g.control_topic, decided, task_id=task.task_id, tenant=tenant)
+        answer = review_pb2.Review()
+        answer.CopyFrom(review)
+        answer.decision, answer.decided_by, answer.comment = decision, by, request.comment
+        answer.decided_at.FromNanoseconds(time.time_ns())
+        return answer

@@ -1,0 +1,95 @@
+"""Reads whole topics from the beginning without a consumer group: for read models that
+materialise a compacted or event topic in memory (every instance reads everything)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+from aiokafka.structs import ConsumerRecord
+
+from lammesh import envelope as serde
+from lammesh import metrics
+from lammesh.kafka.client import client_config
+from lammesh.settings import Settings
+from lammesh.v1 import envelope_pb2
+
+log = structlog.get_logger(__name__)
+
+Apply = Callable[[ConsumerRecord, envelope_pb2.Envelope], Awaitable[None] | None]
+
+
+class TopicReader:
+    """Fits the ServiceRuntime worker protocol: `assigned` is set once the topics are read up to
+    the end offsets they had at start (the read model has caught up)."""
+
+    def __init__(self, settings: Settings, topics: list[str], apply: Apply, *, name: str) -> None:
+        self.topics = topics
+        self.assigned = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+        self._apply = apply
+        self._consumer = AIOKafkaConsumer(
+            **client_config(settings, f"{settings.service_name}-{name}-{uuid.uuid4().hex[:6]}"),
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+        )
+
+    async def start(self) -> None:
+        await self._consumer.start()
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in self.topics
+            for p in sorted(self._consumer.partitions_for_topic(topic) or await self._partitions(topic))
+        ]
+        self._consumer.assign(partitions)
+        await self._consumer.seek_to_beginning(*partitions)
+        ends = await self._consumer.end_offsets(partitions)
+        self._catch_up = {tp: end for tp, end in ends.items() if end > 0}
+        if not self._catch_up:
+            self.assigned.set()
+        self.task = asyncio.create_task(self._run(), name=f"reader:{','.join(self.topics)}")
+
+    async def _partitions(self, topic: str) -> set[int]:
+        for _ in range(50):
+            await self._consumer._client.force_metadata_update()
+            found = self._consumer.partitions_for_topic(topic)
+            if found:
+                return found
+            await asyncio.sleep(0.1)
+        raise RuntimeError(f"topic {topic} does not exist")
+
+    async def stop(self, timeout: float | None = None) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
+        await self._consumer.stop()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                batch = await self._consumer.getmany(timeout_ms=200, max_records=1000)
+            except KafkaError as exc:
+                log.warning("read failed; retrying", error=str(exc))
+                await asyncio.sleep(0.5)
+                continue
+            for tp, records in batch.items():
+                for record in records:
+                    try:
+                        envelope = serde.decode(record.value)
+                        outcome = self._apply(record, envelope)
+                        if outcome is not None:
+                            await outcome
+                    except serde.EnvelopeError as exc:
+                        # The producing consumer dead-letters bad input; here only count and say it.
+                        log.warning("unreadable record skipped", topic=record.topic, offset=record.offset, reason=exc.reason)
+                        metrics.MESSAGES.labels(record.topic, "unreadable").inc()
+                if not self.assigned.is_set() and tp in self._catch_up and records[-1].offset + 1 >= self._catch_up[tp]:
+                    del self._catch_up[tp]
+                    if not self._catch_up:
+                        self.assigned.set()

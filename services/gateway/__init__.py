@@ -1,0 +1,1 @@
+"""The gateway service: gRPC TaskService and ReviewService for clients and the CLI."""

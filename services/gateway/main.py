@@ -1,0 +1,35 @@
+"""Entrypoint of the gateway: `lammesh run gateway`."""
+
+from __future__ import annotations
+
+from lammesh import envelope as serde
+from lammesh.catalogue import served_capabilities
+from lammesh.gateway.read_model import ReadModel
+from lammesh.gateway.servicer import Gateway, ReviewServicer, TaskServicer
+from lammesh.kafka.reader import TopicReader
+from lammesh.service import ServiceRuntime
+from lammesh.settings import Settings
+from lammesh.topics import DLQ, TASKS_CONTROL, TASKS_EVENTS, TASKS_REQUESTED, TASKS_STATE
+from lammesh.v1 import review_pb2, review_pb2_grpc, task_pb2, task_pb2_grpc
+from lammesh.workflow import WorkflowRegistry
+
+
+def bootstrap(settings: Settings) -> ServiceRuntime:
+    workflows = WorkflowRegistry.load(settings.workflows_dir, capabilities=served_capabilities())
+    runtime = ServiceRuntime(settings, topics=[TASKS_REQUESTED, TASKS_EVENTS, TASKS_STATE, TASKS_CONTROL, DLQ])
+    model = ReadModel()
+    events_topic = TASKS_EVENTS.name(settings)
+
+    def apply(record, envelope) -> None:  # type: ignore[no-untyped-def]
+        if record.topic == events_topic:
+            model.apply_event(serde.unpack(envelope, task_pb2.TaskEvent))
+        else:
+            model.apply_snapshot(serde.unpack(envelope, task_pb2.Task))
+
+    runtime.add_consumer(TopicReader(settings, [TASKS_STATE.name(settings), events_topic], apply, name="read-model"))
+    gateway = Gateway(settings, model, runtime.producer, workflows)
+    runtime.grpc.add(task_pb2_grpc.add_TaskServiceServicer_to_server, TaskServicer(gateway),
+                     task_pb2.DESCRIPTOR.services_by_name["TaskService"].full_name)
+    runtime.grpc.add(review_pb2_grpc.add_ReviewServiceServicer_to_server, ReviewServicer(gateway),
+                     review_pb2.DESCRIPTOR.services_by_name["ReviewService"].full_name)
+    return runtime
