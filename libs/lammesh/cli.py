@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -125,6 +126,59 @@ def smtp_sink(
         await sink.stop()
 
     asyncio.run(main())
+
+
+@app.command("up")
+def up(
+    services: Annotated[str | None, typer.Option(help="Comma-separated services (default: the whole catalogue).")] = None,
+    run_dir: Annotated[Path, typer.Option(help="Logs (logs/<service>.log), Maildir and mesh.json.")] = Path(".run"),
+) -> None:
+    """Start Kafka (if none runs), an SMTP sink and every service as its own process; wait until
+    all are SERVING; run until Ctrl-C / SIGTERM, then stop everything cleanly."""
+    import time
+
+    from rich.live import Live
+
+    from lammesh.up import Mesh, MeshError, stop_on_signals
+
+    rows: dict[str, tuple[str, str]] = {}
+    colours = {"starting": "yellow", "serving": "green", "failed": "red", "stopping": "yellow", "stopped": "dim"}
+
+    def render() -> Table:
+        table = Table("service", "state", "detail", title="lammesh up")
+        for name, (state, detail) in rows.items():
+            table.add_row(name, f"[{colours.get(state, 'white')}]{state}[/]", detail)
+        return table
+
+    live_display = console.is_terminal
+    with Live(render(), console=console, refresh_per_second=4, transient=False) if live_display else contextlib.nullcontext() as live:
+        def progress(service: str, state: str, detail: str) -> None:
+            rows[service] = (state, detail or rows.get(service, ("", ""))[1])
+            if live is not None:
+                live.update(render())
+            else:  # not a terminal (CI, make demo > file): one line per change
+                console.print(f"{service:<12} [{colours.get(state, 'white')}]{state:<9}[/] {detail}")
+
+        mesh = Mesh(run_dir=run_dir, services=services.split(",") if services else None, progress=progress)
+        with stop_on_signals(mesh):
+            try:
+                mesh.start()
+                console.print(
+                    f"[green]mesh is up[/]: gateway {mesh.gateway_address}, Kafka {mesh.kafka_bootstrap}, "
+                    f"logs {mesh.logs_dir}/, mails {mesh.maildir_path}/. Ctrl-C stops everything."
+                )
+                while all(p.alive() for p in mesh.processes):
+                    time.sleep(0.5)
+                dead = [p.name for p in mesh.processes if not p.alive()]
+                console.print(f"[red]{', '.join(dead)} exited[/]; stopping the mesh (see {mesh.logs_dir}/)")
+                raise typer.Exit(1)
+            except MeshError as exc:
+                console.print(f"[red]{exc}[/]")
+                raise typer.Exit(1) from None
+            except KeyboardInterrupt:
+                console.print("stopping the mesh …")
+            finally:
+                mesh.stop()
 
 
 HomeOption = Annotated[Path, typer.Option(help="Data, config and logs of the broker.")]
