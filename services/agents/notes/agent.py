@@ -96,6 +96,7 @@ class NotesAgent(StepHandler):
             )
         except TranscriptError as exc:
             raise StepFailure("INVALID_INPUT", str(exc), retryable=False, field="input.transcript") from None
+        notes["summary_by"] = "encoder"
         if self._llm is not None:
             try:
                 notes["summary"] = await self._llm.complete(LLM_SYSTEM, data.transcript)

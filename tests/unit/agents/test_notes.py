@@ -63,3 +63,21 @@ def test_a_transcript_without_speaker_tags_is_refused(embed):
 )
 def test_due_dates_resolve_against_the_meeting_date(sentence, due):
     assert resolve_due(sentence, date(2026, 11, 18)) == due
+
+
+async def test_an_unreachable_llm_endpoint_falls_back_to_the_local_summary(embed):
+    from lammesh.localkafka import free_port
+    from lammesh.settings import Settings
+    from lammesh.steps import StepContext
+    from lammesh_services.agents.notes.agent import NotesAgent, NotesInput
+
+    from tests.unit.agents.conftest import meeting
+
+    m = meeting("01")
+    settings = Settings(llm_url=f"http://127.0.0.1:{free_port()}/v1", llm_timeout_s=2)  # nothing listens there
+    agent = NotesAgent(settings, embed=embed)
+    await agent.start()
+    data = NotesInput.model_validate({k: m[k] for k in ("transcript", "date", "title", "participants")})
+    out = await agent.execute(StepContext("t", "notes", 1, "notes", {}, data=data))
+    assert out["summary_by"] == "encoder"
+    assert "forecasting accuracy" in out["summary"]
