@@ -32,3 +32,12 @@ async def test_compensation_can_be_made_to_fail():
     with pytest.raises(StepFailure):
         await tool.compensate(ctx(1, fail_compensation_times=1))
     assert await tool.compensate(ctx(2, fail_compensation_times=1)) == {"compensated": True}
+
+
+async def test_faults_can_be_steered_per_step_id():
+    tool = NoopTool()
+    task_input = {"faults": {"s4": {"fail": True, "retryable": False}}, "payload": 1}
+    assert (await tool.execute(StepContext("t", "s3", 1, "noop", task_input)))["payload"] == 1
+    with pytest.raises(StepFailure) as info:
+        await tool.execute(StepContext("t", "s4", 1, "noop", task_input))
+    assert not info.value.retryable

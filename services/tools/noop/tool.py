@@ -12,10 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from lammesh.steps import StepContext, StepFailure, StepHandler
 
 
-class NoopInput(BaseModel):
-    """Control fields; any other field is echoed back untouched."""
-
-    model_config = ConfigDict(extra="allow")
+class NoopFaults(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
     fail: bool = Field(False, description="Fail every attempt.")
     fail_times: int = Field(0, ge=0, description="Fail attempts 1..N, then succeed.")
@@ -25,12 +23,24 @@ class NoopInput(BaseModel):
     fail_compensation_times: int = Field(0, ge=0, description="Fail compensation attempts 1..N.")
 
 
+class NoopInput(NoopFaults):
+    """Fault fields for this call, or per step id under `faults` (so one task input can steer
+    every step of a workflow). Any other field is echoed back untouched."""
+
+    model_config = ConfigDict(extra="allow")
+
+    faults: dict[str, NoopFaults] = Field(default_factory=dict)
+
+    def for_step(self, step_id: str) -> NoopFaults:
+        return self.faults.get(step_id, self)
+
+
 class NoopTool(StepHandler):
     capability = "noop"
     version = "1.0.0"
 
     async def execute(self, step: StepContext) -> Mapping[str, Any]:
-        control = NoopInput.model_validate(step.input)
+        control = NoopInput.model_validate(step.input).for_step(step.step_id)
         if control.delay_ms:
             await asyncio.sleep(control.delay_ms / 1000)
         if control.fail or step.attempt <= control.fail_times:
@@ -42,7 +52,7 @@ class NoopTool(StepHandler):
         return dict(step.input)
 
     async def compensate(self, step: StepContext) -> Mapping[str, Any]:
-        control = NoopInput.model_validate(step.input)
+        control = NoopInput.model_validate(step.input).for_step(step.step_id)
         if control.fail_compensation or step.attempt <= control.fail_compensation_times:
             raise StepFailure(
                 "INJECTED_FAILURE",

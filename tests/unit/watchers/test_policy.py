@@ -134,3 +134,18 @@ def test_bad_params_name_the_field(params, field):
     with pytest.raises(ValidationError) as caught:
         PolicyParams.model_validate(params)
     assert caught.value.errors()[0]["loc"] == field
+
+
+@pytest.mark.parametrize(
+    ("to", "offender"),
+    [
+        ("ana.lopez@acme.com; Ana Lopez <ana@acme.com.evil.io>", "ana@acme.com.evil.io"),
+        ('"ana.lopez@acme.com" <drop@evil.io>', "drop@evil.io"),  # display name dressed as a contact
+        ("ana.lopez@acme.com <drop@evil.io>", "drop@evil.io"),
+    ],
+)
+def test_recipient_strings_are_parsed_like_a_mail_client_would(to, offender):
+    outcome = check({"to": to}, CRM, **FROM_CRM)
+    assert outcome.verdict is Verdict.BLOCK
+    assert any(offender in reason for reason in outcome.reasons)
+    assert offender in [to[s.start : s.end] for s in outcome.spans]

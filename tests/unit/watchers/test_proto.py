@@ -54,3 +54,17 @@ def test_outcome_becomes_a_response():
     assert list(response.reasons) == ["API key"]
     assert [(s.field, s.start, s.end, s.label) for s in response.spans] == [("body", 3, 10, "api_key")]
     assert (response.watcher, response.watcher_version, response.latency_us) == ("pii", "1.2.0", 42)
+
+
+def test_integer_params_survive_the_struct_round_trip():
+    """A Struct carries every number as a double; integer params must still validate."""
+    from lammesh_services.watchers.loop.watcher import LoopParams
+    from lammesh_services.watchers.policy.watcher import PolicyParams
+
+    loop = check_input_from(check_request(params={"max_repeats": 3, "max_attempts": 4, "token_budget": 1000}), LoopParams)
+    assert (loop.params.max_repeats, loop.params.max_attempts, loop.params.token_budget) == (3, 4, 1000)
+    policy = check_input_from(check_request(params={"max_recipients": 10}), PolicyParams)
+    assert policy.params.max_recipients == 10
+    with pytest.raises(InvalidArgument) as caught:
+        check_input_from(check_request(params={"max_repeats": 2.5}), LoopParams)
+    assert caught.value.field == "params.max_repeats"
