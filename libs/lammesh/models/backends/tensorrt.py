@@ -20,7 +20,9 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import json
+import os
 import threading
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -260,7 +262,9 @@ class TensorRTBackend:
             serialized = build_engine(onnx_path, profiles)
             try:
                 cache_dir.mkdir(parents=True, exist_ok=True)
-                partial = path.with_suffix(".partial")
+                # Replicas may share the folder (one volume for all GPU pods): write to a name of
+                # our own, then rename, so a reader sees a whole engine or none.
+                partial = path.with_name(f"{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.partial")
                 partial.write_bytes(serialized)
                 partial.replace(path)
                 path.with_suffix(".json").write_text(json.dumps(key, indent=2))
