@@ -28,6 +28,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from datetime import UTC, datetime
@@ -94,17 +95,21 @@ class Service:
             "LAMMESH_LOG_LEVEL": "WARNING",
             "LAMMESH_SERVICE_NAME": name,
         }
+        self.log = tempfile.NamedTemporaryFile(prefix=f"bench-{name}-", suffix=".log", delete=False)
         self.process = subprocess.Popen(
             [str(ROOT / ".venv/bin/lammesh"), "run", name], env=environment, cwd=ROOT,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            stdout=self.log, stderr=subprocess.STDOUT,
         )
+
+    def tail(self) -> str:
+        return Path(self.log.name).read_text(errors="replace")[-3000:]
 
     async def wait_serving(self, channel: grpc.aio.Channel, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
         health = health_pb2_grpc.HealthStub(channel)
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited: {self.process.stderr.read().decode()[-2000:]}")
+                raise RuntimeError(f"{self.name} exited: {self.tail()}")
             try:
                 reply = await health.Check(health_pb2.HealthCheckRequest(), timeout=1)
                 if reply.status == health_pb2.HealthCheckResponse.SERVING:
@@ -178,6 +183,9 @@ async def bench(watcher: str, backend: str, precision: str, texts: dict[str, str
                 "mean_batch": round((after[0] - before[0]) / max(after[1] - before[1], 1), 1),
             }
             return result
+    except grpc.aio.AioRpcError:
+        print(f"{watcher} service failed (exit code {service.process.poll()}); its log:\n{service.tail()}", file=sys.stderr)
+        raise
     finally:
         service.stop()
 

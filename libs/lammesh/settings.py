@@ -105,7 +105,7 @@ class Settings(BaseSettings):
         None, ge=1, description="ONNX Runtime intra-op threads; default: every core."
     )
     encoder_engine_cache_dir: str | None = Field(
-        None, description="Where TensorRT engines are cached; default <models_dir>/encoder/tensorrt."
+        None, description="Where TensorRT engines are cached; default $XDG_CACHE_HOME/lammesh/tensorrt, else <models_dir>/encoder/tensorrt."
     )
 
     # Observability

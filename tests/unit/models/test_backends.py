@@ -74,3 +74,12 @@ def test_tensorrt_engine_matches_onnx_runtime_and_is_cached(artifacts, tmp_path)
     again = TensorRTBackend(artifacts.onnx_fp32, tmp_path)
     assert again.engine_path == engines[0] and engines[0].stat().st_mtime_ns == built_at
     again.close()
+
+
+def test_engine_cache_goes_to_xdg_cache_home_when_set(artifacts, monkeypatch, tmp_path):
+    from lammesh.models.backends.select import default_engine_cache_dir
+
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    assert default_engine_cache_dir(artifacts) == artifacts.directory / "tensorrt"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert default_engine_cache_dir(artifacts) == tmp_path / "lammesh" / "tensorrt"

@@ -3,6 +3,7 @@ ONNX Runtime otherwise (CUDA execution provider when installed and a GPU is pres
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -36,6 +37,13 @@ def tensorrt_unavailable_reason() -> str | None:
     return None
 
 
+def default_engine_cache_dir(artifacts: EncoderArtifacts) -> Path:
+    """$XDG_CACHE_HOME/lammesh/tensorrt when XDG_CACHE_HOME is set (the k8s GPU overlay mounts a
+    shared volume there), else next to the ONNX file."""
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return Path(xdg) / "lammesh" / "tensorrt" if xdg else artifacts.directory / "tensorrt"
+
+
 @dataclass(frozen=True)
 class BackendChoice:
     backend: EncoderBackend
@@ -63,7 +71,7 @@ def select_backend(
 
             backend = TensorRTBackend(
                 artifacts.onnx_fp32,
-                engine_cache_dir or artifacts.directory / "tensorrt",
+                engine_cache_dir or default_engine_cache_dir(artifacts),
                 use_cuda_graphs=use_cuda_graphs,
             )
             return BackendChoice(backend, f"TensorRT FP16 on {backend.gpu}")

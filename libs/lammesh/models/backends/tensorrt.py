@@ -20,7 +20,9 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import json
+import os
 import threading
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -131,6 +133,7 @@ class _ProfileRunner:
         self._stream = stream
         self._use_cuda_graphs = use_cuda_graphs
         self._graphs: dict[tuple[int, int], Any] = {}
+        self._shape: tuple[int, int] | None = None
         self.context = engine.create_execution_context()
         self.context.set_optimization_profile_async(index, int(stream))
         max_batch, max_seq = profile.max_shape
@@ -146,17 +149,21 @@ class _ProfileRunner:
             self.context.set_tensor_address(name, self._device[name])
 
     def _set_shape(self, batch: int, sequence: int) -> None:
-        self.context.set_input_shape(INPUT_IDS, (batch, sequence))
-        self.context.set_input_shape(ATTENTION_MASK, (batch, sequence))
+        if self._shape != (batch, sequence):
+            self.context.set_input_shape(INPUT_IDS, (batch, sequence))
+            self.context.set_input_shape(ATTENTION_MASK, (batch, sequence))
+            self._shape = (batch, sequence)
 
     def _launch(self, batch: int, sequence: int) -> None:
         cudart = import_cudart()
         key = (batch, sequence)
+        # A graph is tied to the shape it was captured with: keep the context on that shape too,
+        # so nothing TensorRT reads from the context at launch disagrees with the graph.
+        self._set_shape(batch, sequence)
         graph = self._graphs.get(key)
         if graph is not None:
             _check(cudart.cudaGraphLaunch(graph, self._stream))
             return
-        self._set_shape(batch, sequence)
         if not self.context.execute_async_v3(int(self._stream)):
             raise RuntimeError("TensorRT execute_async_v3 failed")
         if not self._use_cuda_graphs:
@@ -260,7 +267,9 @@ class TensorRTBackend:
             serialized = build_engine(onnx_path, profiles)
             try:
                 cache_dir.mkdir(parents=True, exist_ok=True)
-                partial = path.with_suffix(".partial")
+                # Replicas may share the folder (one volume for all GPU pods): write to a name of
+                # our own, then rename, so a reader sees a whole engine or none.
+                partial = path.with_name(f"{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.partial")
                 partial.write_bytes(serialized)
                 partial.replace(path)
                 path.with_suffix(".json").write_text(json.dumps(key, indent=2))

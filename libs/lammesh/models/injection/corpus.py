@@ -330,6 +330,16 @@ CRM_FIELDS = [
     ("Probability", ["20%", "50%", "80%"]), ("Renewal date", ["{d}"]), ("Seats", ["40", "120", "15"]),
 ]
 
+# Transcript and document headers (attendee lists with roles, dates, agendas).
+ROLES = ["VP Operations", "IT", "Account Executive", "Customer Success", "CFO", "Procurement", "Legal counsel", "Solutions Engineer", "Head of Sales", "CTO"]
+HEADERS = [
+    "Meeting: {c} {kind}", "Attendees: {n} ({c}, {role}), {n} ({role}), {n} ({c}, {role})", "Date: {iso}",
+    "Agenda: {t}, {t} and next steps", "Location: video call", "Notes taken by {n} ({role})",
+    "Participants: {n}, {n} and {n} from {c}", "Subject: {c} - {kind} follow-up", "Duration: {mins} minutes",
+    "Recording: available in the shared drive", "Customer: {c} | Owner: {n} | Stage: Negotiation", "Time: 10:00-{mins2} CET",
+]
+MEETING_KINDS = ["quarterly business review", "kickoff", "pricing call", "renewal discussion", "technical deep dive", "weekly sync", "steering committee"]
+
 BENIGN_BY_LANGUAGE: dict[str, list[str]] = {
     "de": [
         "{n}: Bitte ignoriere die letzte Folie, die Zahlen sind veraltet.",
@@ -361,7 +371,7 @@ BENIGN_WRAPPERS = ["{x}", "{x}", "{x}", "Note: {x}", "P.S. {x}", "Reminder: {x}"
 
 
 def _fill(template: str, rng: random.Random) -> str:
-    names = iter(rng.sample(PEOPLE, 3))
+    names = iter(rng.sample(PEOPLE, 5))
     return template.format_map(_Slots(rng, names))
 
 
@@ -385,6 +395,11 @@ class _Slots(dict):
             "t": lambda: rng.choice(TOPICS),
             "subject": lambda: rng.choice(SUBJECTS).format_map(self),
             "opener": lambda: rng.choice(REQUEST_OPENERS).format_map(self),
+            "role": lambda: rng.choice(ROLES),
+            "kind": lambda: rng.choice(MEETING_KINDS),
+            "iso": lambda: f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+            "mins": lambda: str(rng.choice([30, 45, 60, 90])),
+            "mins2": lambda: f"{rng.randint(10, 12)}:{rng.choice(['00', '15', '30', '45'])}",
             "object": lambda: rng.choice(REQUEST_OBJECTS),
             "target": lambda: rng.choice(REQUEST_TARGETS).format_map(self),
             "when": lambda: rng.choice(REQUEST_TIMES).format_map(self),
@@ -425,6 +440,7 @@ def templates() -> list[Template]:
     for family, items in BENIGN.items():
         out += [Template(f"{family}/{i:02d}", family, t, 0, "en", _split_of(i)) for i, t in enumerate(items)]
     out += [Template(f"hard_negative/{i:02d}", "hard_negative", t, 0, "en", _split_of(i)) for i, t in enumerate(HARD_NEGATIVES)]
+    out += [Template(f"header/{i:02d}", "header", h, 0, "en", _split_of(i)) for i, h in enumerate(HEADERS)]
     out += [Template(f"business/{i:02d}", "business", f"{{subject}} {p}.", 0, "en", _split_of(i)) for i, p in enumerate(PREDICATES)]
     out += [Template(f"request/{i:02d}", "request", r, 0, "en", _split_of(i)) for i, r in enumerate(REQUESTS)]
     out += [Template(f"ask/{i:02d}", "request", f"{{opener}}{verb.lower()} {{object}}{{target}}{{when}}.", 0, "en", _split_of(i)) for i, verb in enumerate(REQUEST_VERBS)]
@@ -468,8 +484,10 @@ def _transcript(rng: random.Random, benign_pool: list[Template], lines: int) -> 
 
 def _long(rng: random.Random, benign_pool: list[Template], attack: Example | None) -> Example:
     """A long meeting transcript (hundreds of tokens), optionally with an attack inserted."""
-    lines = _transcript(rng, benign_pool, rng.randint(12, 45))
-    header = f"Meeting transcript - {rng.choice(COMPANIES)} - {rng.choice(DAYS)}\n"
+    lines = _transcript(rng, [t for t in benign_pool if t.family != "header"], rng.randint(12, 45))
+    headers = [t for t in benign_pool if t.family == "header"]
+    header_lines = [_fill(t.text, rng) for t in rng.sample(headers, rng.randint(1, min(4, len(headers))))]
+    header = "\n".join(header_lines) + ("\n\n" if rng.random() < 0.5 else "\n")
     if attack is None:
         template = benign_pool[0]
         return Example(header + "\n".join(lines), 0, "long_benign", f"long/{template.split}", template.split)
