@@ -24,10 +24,12 @@ from rich.console import Console
 from rich.table import Table
 
 from lammesh.localkafka import REPO_ROOT, free_port
+from lammesh.registry import read_registry
+from lammesh.settings import Settings
 from lammesh.smtpsink import read_maildir
 from lammesh.structs import to_struct
 from lammesh.up import Mesh, MeshError, port_open, stop_on_signals
-from lammesh.v1 import task_pb2, task_pb2_grpc
+from lammesh.v1 import registry_pb2, task_pb2, task_pb2_grpc
 from lammesh_services.tools.crm.store import CrmStore
 
 console = Console()
@@ -131,6 +133,18 @@ async def submit_all(gateway: str, meetings: list[tuple[str, dict[str, Any]]]) -
     return runs
 
 
+def registry_table(bootstrap: str) -> Table:
+    """What `lammesh agents` shows: the capabilities that registered on the mesh."""
+    settings = Settings(kafka_bootstrap=bootstrap)
+    table = Table("capability", "kind", "version", "health", "gRPC", title="Capability registry (lammesh agents)")
+    for entry in asyncio.run(read_registry(settings)):
+        r = entry.registration
+        if entry.health == "SERVING":
+            table.add_row(r.capability, registry_pb2.ServiceKind.Name(r.kind).removeprefix("SERVICE_KIND_").lower(),
+                          r.version, entry.health, r.grpc_endpoint)
+    return table
+
+
 def outcomes_table(runs: list[Run]) -> Table:
     table = Table("meeting", "expected", "outcome", "steps", "as expected", title="Outcomes")
     for run in runs:
@@ -202,6 +216,7 @@ def main() -> int:
         with stop_on_signals(mesh):
             try:
                 mesh.start()
+                console.print(registry_table(mesh.kafka_bootstrap))
                 console.rule(f"Submitting {len(meetings)} meetings through the gateway ({gateway})")
                 runs = asyncio.run(submit_all(gateway, meetings))
             except KeyboardInterrupt:
