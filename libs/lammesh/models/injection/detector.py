@@ -1,0 +1,135 @@
+"""The injection detector: encoder + trained head over overlapping windows, ensembled with rules.
+
+score(text) =
+    stacker( max over windows (and decoded hidden payloads) of head(encoder(window)),
+             strongest rule signal of each category )
+
+Both the head and the stacker are logistic models trained by `make models`
+(lammesh.models.injection.train); the stacker is fitted on templates the head never saw, so its
+output is a calibrated probability that the text is an injection or jailbreak.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from lammesh.models.artifacts import injection_artifacts
+from lammesh.models.encoder import SentenceEncoder
+from lammesh.models.injection import heuristics
+from lammesh.models.injection.linear import LogisticModel, sigmoid
+
+LOGIT_CLIP = 12.0
+
+
+@dataclass(frozen=True)
+class InjectionHead:
+    head: LogisticModel
+    stacker: LogisticModel
+    categories: tuple[str, ...]
+    window_tokens: int
+    stride: int
+    encoder_sha256: str
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as handle:
+            np.savez(
+                handle,
+                head_weights=self.head.weights,
+                head_bias=np.float32(self.head.bias),
+                stacker_weights=self.stacker.weights,
+                stacker_bias=np.float32(self.stacker.bias),
+                categories=np.array(self.categories),
+                window_tokens=np.int32(self.window_tokens),
+                stride=np.int32(self.stride),
+                encoder_sha256=np.array(self.encoder_sha256),
+            )
+
+    @classmethod
+    def load(cls, path: Path) -> InjectionHead:
+        with np.load(path, allow_pickle=False) as data:
+            categories = tuple(str(c) for c in data["categories"])
+            if categories != STACK_FEATURES:
+                raise ValueError(f"{path}: trained with features {categories}, this code uses {STACK_FEATURES}; run `make models`")
+            return cls(
+                head=LogisticModel(data["head_weights"].astype(np.float32), float(data["head_bias"])),
+                stacker=LogisticModel(data["stacker_weights"].astype(np.float32), float(data["stacker_bias"])),
+                categories=categories,
+                window_tokens=int(data["window_tokens"]),
+                stride=int(data["stride"]),
+                encoder_sha256=str(data["encoder_sha256"]),
+            )
+
+
+@dataclass
+class InjectionResult:
+    probability: float
+    """Calibrated probability of injection/jailbreak (the ensemble's output)."""
+    model_logit: float
+    """The head alone, at its strongest window (or decoded payload)."""
+    window: tuple[int, int]
+    """Character span of the strongest window."""
+    windows: int = 1
+    """How many windows the text was scored in."""
+    signals: list[heuristics.Signal] = field(default_factory=list)
+    hidden: list[heuristics.Decoded] = field(default_factory=list)
+
+    @property
+    def model_probability(self) -> float:
+        return float(sigmoid(np.float64(self.model_logit)))
+
+
+STACK_FEATURES = ("model_logit", "log_windows", *heuristics.CATEGORIES)
+
+
+def stack_features(model_logit: float, windows: int, signals: list[heuristics.Signal]) -> np.ndarray:
+    """The stacker's inputs: the head's strongest window, how many windows there were (the max of
+    many windows runs higher by chance, so long texts need it), and each rule category's strength."""
+    clipped = float(np.clip(model_logit, -LOGIT_CLIP, LOGIT_CLIP))
+    return np.array([clipped, np.log(max(windows, 1)), *heuristics.category_strengths(signals)], dtype=np.float32)
+
+
+class InjectionDetector:
+    def __init__(self, encoder: SentenceEncoder, head: InjectionHead) -> None:
+        self.encoder = encoder
+        self.head = head
+
+    @classmethod
+    def load(cls, encoder: SentenceEncoder, models_dir: str | Path | None = None) -> InjectionDetector:
+        return cls(encoder, InjectionHead.load(injection_artifacts(models_dir).require().head))
+
+    def window_logits(self, texts: list[str]) -> list[tuple[np.ndarray, list[tuple[int, int]]]]:
+        """Per text: head logits of each window and the windows' character spans."""
+        windows = self.encoder.embed_windows(texts, window_tokens=self.head.window_tokens, stride=self.head.stride)
+        return [(self.head.head.logits(w.embeddings), w.spans) for w in windows]
+
+    def score_batch(self, texts: list[str]) -> list[InjectionResult]:
+        scans = [heuristics.scan(text) for text in texts]
+        # Decoded hidden payloads are scored by the model too, at the payload's position.
+        extra: list[tuple[int, heuristics.Decoded]] = [(i, d) for i, (_, hidden) in enumerate(scans) for d in hidden]
+        logits = self.window_logits([*texts, *(d.text for _, d in extra)])
+        best: list[tuple[float, tuple[int, int]]] = []
+        for text_logits, spans in logits[: len(texts)]:
+            index = int(np.argmax(text_logits))
+            best.append((float(text_logits[index]), spans[index]))
+        for (owner, decoded), (payload_logits, _) in zip(extra, logits[len(texts) :], strict=True):
+            value = float(payload_logits.max())
+            if value > best[owner][0]:
+                best[owner] = (value, (decoded.start, decoded.end))
+        counts = [len(spans) for _, spans in logits[: len(texts)]]
+        features = np.stack([stack_features(logit, n, signals) for (logit, _), n, (signals, _) in zip(best, counts, scans, strict=True)])
+        probabilities = self.head.stacker.probabilities(features)
+        return [
+            InjectionResult(
+                probability=float(probability),
+                model_logit=logit,
+                window=span,
+                windows=n,
+                signals=signals,
+                hidden=hidden,
+            )
+            for probability, (logit, span), n, (signals, hidden) in zip(probabilities, best, counts, scans, strict=True)
+        ]

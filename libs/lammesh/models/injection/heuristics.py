@@ -1,0 +1,164 @@
+"""Fast rules for prompt injection: phrases, framing and hidden payloads. Pure functions.
+
+Each rule yields Signals with a strength in 0..1 and the character span it matched; the ensemble
+(lammesh.models.injection.ensemble) weighs them together with the encoder head. Hidden payloads
+(base64, hex, rot13, Unicode tags, zero-width characters) are decoded and handed back, so the
+ensemble scores what the payload says, not only that it is there.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lammesh.models.injection import encodings
+
+# Categories are the ensemble's features; keep the order stable (it is saved with the weights).
+CATEGORIES = (
+    "instruction_override",
+    "system_marker",
+    "roleplay_framing",
+    "restriction_removal",
+    "prompt_extraction",
+    "concealment",
+    "encoded_payload",
+    "invisible_characters",
+)
+
+
+@dataclass(frozen=True)
+class Signal:
+    category: str
+    strength: float
+    start: int
+    end: int
+    detail: str
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A hidden payload found in the text, decoded."""
+
+    kind: str
+    start: int
+    end: int
+    text: str
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE | re.UNICODE)
+
+
+_OVERRIDE = [
+    _rx(r"\b(ignore|disregard|forget|skip|overlook|set aside|pay no attention to|do not follow|don't follow|stop following|override)\b"
+        r"[\w\s,'-]{0,30}?\b(instructions?|directions|guidelines|rules|prompts?|directives|orders|system prompt|task)\b"),
+    _rx(r"\b(previous|prior|above|earlier|original|preceding)\s+(instructions?|directions|rules|guidelines)\s+(are|were)\s+(cancel+ed|outdated|void|a test|no longer)"),
+    _rx(r"\b(your|the)\s+(guidelines|rules|instructions)\s+no longer apply\b"),
+    _rx(r"\bforget (everything|all)( you were told| above| before)?\b"),
+    _rx(r"\b(your )?real (instructions|task) (is|are)\b"),
+    _rx(r"\bignorier\w*\s+(alle\s+)?(vorherigen\s+|bisherigen\s+)?anweisungen\b|\bvergiss\s+(deine|alle)\s+(regeln|anweisungen)\b"),
+    _rx(r"\bignore[sz]?\s+(toutes\s+)?les\s+instructions\b|\boublie\s+(tes|vos|toutes)\s+(les\s+)?(règles|instructions)\b"),
+    _rx(r"\bignora\s+(todas\s+)?las\s+instrucciones\b|\bolvida\s+(tus|todas)\s+(las\s+)?(reglas|instrucciones)\b"),
+]
+_SYSTEM_MARKER = [
+    _rx(r"#{2,}\s*(new\s+)?(system|admin|developer)?\s*(instructions?|prompt|override)\s*#*"),
+    _rx(r"<\|?(im_start|system|endoftext)\|?>|\[/?(system|inst)\]"),
+    _rx(r"^\s*(system|note to (the )?(ai|assistant|agent)|attention (ai|assistant))\s*:", ),
+    _rx(r"\b(priority|administrator|admin) (instruction|override)\b"),
+    _rx(r"\bnew (system )?instructions?\s*:"),
+]
+_ROLEPLAY = [
+    _rx(r"\byou are (now|no longer)\b"),
+    _rx(r"\b(pretend|imagine) (that )?(you are|you're|to be)\b"),
+    _rx(r"\b(act|acting|roleplay|role-play) as\b"),
+    _rx(r"\bstay in character\b|\bdeveloper mode\b|\bjailbr(ea|o)k\w*\b|\bdo anything now\b|\bDAN\b"),
+    _rx(r"\blet'?s play a game\b|\bhypothetical (story|scenario)\b"),
+    _rx(r"\bdu bist jetzt\b|\btu es maintenant\b|\bahora eres\b"),
+]
+_RESTRICTION_REMOVAL = [
+    _rx(r"\b(no|without( any)?|free(d)? from( your)?)\s+(restrictions|rules|limitations|content polic(y|ies)|filters|safety guidelines|limits)\b"),
+    _rx(r"\bignore (all )?safety\b|\bunfiltered\b|\buncensored\b"),
+    _rx(r"\bohne einschränkungen\b|\bsans restrictions\b|\bsin restricciones\b"),
+]
+_EXTRACTION = [
+    _rx(r"\b(reveal|print|repeat|show|output|tell|echo|display|translate|summari[sz]e|begin[\w\s]{0,20}with)\b[\w\s'-]{0,30}?"
+        r"\b(system (prompt|message)|initial instructions|hidden instructions|your instructions|context window|instructions (you were|that came)|rules your developers)\b"),
+    _rx(r"\bwhat (is|are|were) your (system prompt|instructions|rules)\b|\bwhat were you told\b"),
+    _rx(r"\brepeat the text above\b|\bstarting with 'you are'"),
+    _rx(r"\b(api (keys?|tokens?)|passwords?|credentials|secrets?)\b[\w\s]{0,25}\b(you (have|were)|in your (context|reply|answer|email))"),
+]
+_CONCEALMENT = [
+    _rx(r"\b(don'?t|do not|never|no need to) (mention|tell|log|report|inform|let \w+ know)\b"),
+    _rx(r"\b(quietly|secretly|silently|covertly)\b"),
+    _rx(r"\bwithout (asking|telling|confirmation|approval|notifying)\b"),
+    _rx(r"\b(und erwähne es nicht|sans le dire|no lo menciones)\b"),
+]
+
+_TEXT_RULES = (
+    ("instruction_override", 0.9, _OVERRIDE),
+    ("system_marker", 0.6, _SYSTEM_MARKER),
+    ("roleplay_framing", 0.35, _ROLEPLAY),
+    ("restriction_removal", 0.8, _RESTRICTION_REMOVAL),
+    ("prompt_extraction", 0.8, _EXTRACTION),
+    ("concealment", 0.5, _CONCEALMENT),
+)
+
+
+def _text_signals(text: str, offset: int = 0, *, strength_scale: float = 1.0, tag: str = "") -> list[Signal]:
+    signals = []
+    for category, strength, patterns in _TEXT_RULES:
+        for pattern in patterns:
+            for match in pattern.finditer(text):
+                signals.append(Signal(category, strength * strength_scale, offset + match.start(), offset + match.end(), f"{tag}{match.group(0)[:80]}"))
+    return signals
+
+
+def _emoji_tag_sequence(text: str, start: int) -> bool:
+    """Subdivision flags (e.g. England) are U+1F3F4 followed by tag characters: legitimate."""
+    return start > 0 and text[start - 1] == "\U0001f3f4"
+
+
+def find_hidden(text: str) -> list[Decoded]:
+    """Every hidden payload: base64/hex runs that decode to words, Unicode-tag text, rot13 text,
+    and text with zero-width characters inside words."""
+    hidden = [Decoded("base64", s, e, d) for s, e, d in encodings.decode_base64_runs(text)]
+    hidden += [Decoded("hex", s, e, d) for s, e, d in encodings.decode_hex_runs(text)]
+    hidden += [
+        Decoded("unicode_tags", s, e, d) for s, e, d in encodings.decode_unicode_tags(text) if not _emoji_tag_sequence(text, s)
+    ]
+    inside_words = [i for i in encodings.zero_width_positions(text) if 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum()]
+    if len(inside_words) >= 3:
+        hidden.append(Decoded("zero_width", inside_words[0], inside_words[-1] + 1, encodings.strip_invisible(text)))
+    rot = encodings.to_rot13(text)
+    if _text_signals(rot) and not _text_signals(text):
+        hidden.append(Decoded("rot13", 0, len(text), rot))
+    return hidden
+
+
+def scan(text: str) -> tuple[list[Signal], list[Decoded]]:
+    """All rule signals in `text` (and inside its decoded hidden payloads), and the payloads."""
+    signals = _text_signals(text)
+    hidden = find_hidden(text)
+    for payload in hidden:
+        invisible = payload.kind in ("unicode_tags", "zero_width")
+        signals.append(
+            Signal(
+                "invisible_characters" if invisible else "encoded_payload",
+                0.9 if invisible else 0.4,
+                payload.start,
+                payload.end,
+                f"{payload.kind}: {payload.text[:80]}",
+            )
+        )
+        # What the payload says, at the payload's position, a little weaker than plain text.
+        for inner in _text_signals(payload.text, strength_scale=1.0, tag=f"[{payload.kind}] "):
+            signals.append(Signal(inner.category, inner.strength, payload.start, payload.end, inner.detail))
+    return signals, hidden
+
+
+def category_strengths(signals: list[Signal]) -> list[float]:
+    """The strongest signal of each category, in CATEGORIES order (the ensemble's rule features)."""
+    best = dict.fromkeys(CATEGORIES, 0.0)
+    for signal in signals:
+        best[signal.category] = max(best[signal.category], signal.strength)
+    return [best[c] for c in CATEGORIES]

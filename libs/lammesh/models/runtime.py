@@ -1,0 +1,26 @@
+"""Loading models from Settings (one encoder per process, shared by the watchers that need it)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from lammesh.models.encoder import SentenceEncoder
+from lammesh.settings import Settings
+
+_lock = threading.Lock()
+_encoders: dict[tuple, SentenceEncoder] = {}
+
+
+def encoder_from_settings(settings: Settings) -> SentenceEncoder:
+    key = (settings.models_dir, settings.encoder_backend, settings.encoder_precision, settings.encoder_threads, settings.encoder_engine_cache_dir)
+    with _lock:
+        if key not in _encoders:
+            _encoders[key] = SentenceEncoder.load(
+                settings.models_dir,
+                backend=settings.encoder_backend,
+                precision=settings.encoder_precision,
+                threads=settings.encoder_threads,
+                engine_cache_dir=Path(settings.encoder_engine_cache_dir) if settings.encoder_engine_cache_dir else None,
+            )
+        return _encoders[key]

@@ -1,0 +1,1 @@
+"""Specialist agents: small local models plus rules, one service each."""

@@ -1,0 +1,84 @@
+"""The `insights` handler: the encoder and the two trained heads loaded once at start."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from lammesh.agents.softmax import SoftmaxHead
+from lammesh.models.artifacts import ModelArtifactsMissing
+from lammesh.settings import Settings
+from lammesh.steps import StepContext, StepHandler
+from lammesh.v1 import registry_pb2
+from lammesh_services.agents.insights.logic import Embed, derive_insights
+from lammesh_services.agents.insights.train import heads_dir
+
+
+class DiscussionLine(BaseModel):
+    speaker: str
+    text: str
+
+
+class NotesIn(BaseModel):
+    attendees: list[dict[str, Any]] = Field(default_factory=list)
+    discussion: list[DiscussionLine] = Field(default_factory=list)
+    decisions: list[dict[str, str]] = Field(default_factory=list)
+    action_items: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class InsightsInput(BaseModel):
+    notes: NotesIn
+    account_domain: str | None = None
+
+
+class Risk(BaseModel):
+    category: str
+    evidence: str
+    said_by: str
+
+
+class InsightsOutput(BaseModel):
+    stage: Literal["prospecting", "discovery", "evaluation", "proposal", "negotiation", "closed_won", "closed_lost"] | None
+    stage_confidence: float
+    stage_evidence: str
+    sentiment: Literal["positive", "neutral", "negative"]
+    sentiment_score: float
+    risks: list[Risk]
+    risk_summary: list[str]
+    next_step: str
+
+
+class InsightsAgent(StepHandler):
+    capability = "insights"
+    version = "1.0.0"
+    kind = registry_pb2.SERVICE_KIND_AGENT
+    Input = InsightsInput
+    Output = InsightsOutput
+
+    def __init__(self, settings: Settings, embed: Embed | None = None) -> None:
+        self._settings = settings
+        self._embed = embed
+        self._stage: SoftmaxHead | None = None
+        self._sentiment: SoftmaxHead | None = None
+
+    async def start(self) -> None:
+        directory = heads_dir(self._settings.models_dir)
+        for name in ("stage", "sentiment"):
+            if not (directory / f"{name}.npz").is_file():
+                raise ModelArtifactsMissing(directory / f"{name}.npz", f"The insights {name} head")
+        self._stage = SoftmaxHead.load(directory / "stage.npz")
+        self._sentiment = SoftmaxHead.load(directory / "sentiment.npz")
+        if self._embed is None:
+            from lammesh.models.runtime import encoder_from_settings
+
+            encoder = await asyncio.to_thread(encoder_from_settings, self._settings)
+            self._embed = encoder.embed
+
+    async def execute(self, step: StepContext) -> dict[str, Any]:
+        data: InsightsInput = step.data
+        return await asyncio.to_thread(
+            derive_insights, data.notes.model_dump(), embed=self._embed, stage_head=self._stage,
+            sentiment_head=self._sentiment, account_domain=data.account_domain,
+        )

@@ -1,0 +1,1 @@
+"""The `notes` agent: meeting transcript -> summary, decisions, action items, attendees."""

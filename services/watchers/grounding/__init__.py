@@ -1,0 +1,1 @@
+"""The `grounding` watcher: each sentence of an output must be supported by the step's sources."""

@@ -1,0 +1,1 @@
+"""The `injection` watcher: prompt injection and jailbreak in step inputs and tool results."""

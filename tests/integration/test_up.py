@@ -1,0 +1,75 @@
+"""`lammesh up`'s supervisor: services as separate processes on their own ports, health-gated
+start, logs per service, and a stop that leaves no process behind — also when a start fails."""
+
+from __future__ import annotations
+
+import os
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from lammesh.localkafka import free_port
+from lammesh.up import Mesh, MeshError, port_open
+
+pytestmark = pytest.mark.kafka
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    # a zombie still answers kill(0); its state says it is gone
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split(")")[-1].split()[0] == "Z"
+
+
+def mesh_for(settings, tmp_path, services, **env) -> Mesh:
+    return Mesh(
+        run_dir=tmp_path / "run", services=services, kafka_bootstrap=settings.kafka_bootstrap,
+        gateway_address=f"127.0.0.1:{free_port()}", smtp_port=free_port(),
+        extra_env={"LAMMESH_TOPIC_PREFIX": settings.topic_prefix, "LAMMESH_STATE_DIR": str(tmp_path / "state"),
+                   "LAMMESH_TOPIC_PARTITIONS": "3", "LAMMESH_DRAIN_TIMEOUT_S": "5", **env},
+    )
+
+
+async def test_up_starts_separate_processes_and_stops_them_all(settings, tmp_path):
+    events = []
+    mesh = mesh_for(settings, tmp_path, ["noop", "pii", "policy"])
+    mesh.progress = lambda service, state, detail: events.append((service, state))
+    mesh.start()
+    try:
+        pids = {p.name: p.process.pid for p in mesh.processes}
+        assert len(set(pids.values())) == 3 and os.getpid() not in pids.values()
+        assert len({p.grpc_port for p in mesh.processes}) == 3
+        assert set(mesh.watcher_endpoints()) == {"pii", "policy"}
+        for proc in mesh.processes:
+            with grpc.insecure_channel(proc.address) as channel:
+                reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+            assert reply.status == health_pb2.HealthCheckResponse.SERVING
+            assert proc.log_path.is_file()
+        assert port_open("127.0.0.1", mesh.smtp_port)
+        assert (mesh.run_dir / "mesh.json").is_file()
+        # watchers come up before the step services that their callers depend on
+        serving = [s for s, state in events if state == "serving" and s in pids]
+        assert set(serving[:2]) == {"pii", "policy"}
+    finally:
+        sink_pid = mesh.sink.pid
+        mesh.stop()
+    assert all(gone(pid) for pid in [*pids.values(), sink_pid])
+    assert not port_open("127.0.0.1", mesh.smtp_port)
+    assert not (mesh.run_dir / "mesh.json").exists()
+    assert ("noop", "stopped") in events
+
+
+async def test_a_service_that_cannot_start_fails_the_start_and_leaves_nothing(settings, tmp_path):
+    mesh = mesh_for(settings, tmp_path, ["pii", "crm"], LAMMESH_CRM_DATABASE_URL="nosuchdb://x")
+    started = []
+    mesh.progress = lambda service, state, detail: started.append((service, state, detail))
+    with pytest.raises(MeshError) as failure:
+        mesh.start()
+    assert "crm exited during start" in str(failure.value)
+    pids = [int(d.split()[1].rstrip(",")) for s, state, d in started if state == "starting" and d.startswith("pid")]
+    assert pids and all(gone(pid) for pid in pids)
+    assert mesh.processes == [] and mesh.sink is None

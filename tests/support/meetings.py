@@ -1,0 +1,75 @@
+"""The meeting follow-up mesh, in-process against the real broker: every service of the workflow
+(agents, tools, watchers, coordinator) on its own gRPC port, a real SMTP sink, a seeded CRM file."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from lammesh.localkafka import free_port
+from lammesh.settings import Settings
+from lammesh.smtpsink import SmtpSink
+from lammesh_services.agents.followup.main import bootstrap as followup
+from lammesh_services.agents.insights.main import bootstrap as insights
+from lammesh_services.agents.notes.main import bootstrap as notes
+from lammesh_services.coordinator.main import bootstrap as coordinator
+from lammesh_services.tools.crm.main import bootstrap as crm
+from lammesh_services.tools.crm.store import CrmStore
+from lammesh_services.tools.email.main import bootstrap as email
+from lammesh_services.watchers.grounding.main import bootstrap as grounding
+from lammesh_services.watchers.injection.main import bootstrap as injection
+from lammesh_services.watchers.pii.main import bootstrap as pii
+from lammesh_services.watchers.policy.main import bootstrap as policy
+from tests.support.mesh import running
+
+REPO = Path(__file__).parents[2]
+MEETINGS = REPO / "examples" / "meetings"
+WATCHERS = {"injection": injection, "grounding": grounding, "pii": pii, "policy": policy}
+STEP_SERVICES = {"notes": notes, "insights": insights, "crm": crm, "followup": followup, "email": email}
+
+
+def load_meeting(prefix: str) -> dict:
+    return json.loads(next(MEETINGS.glob(f"{prefix}*.json")).read_text())
+
+
+def crm_seed() -> dict:
+    return json.loads((MEETINGS / "crm_seed.json").read_text())
+
+
+@dataclass
+class MeetingMesh:
+    settings: Settings
+    crm: CrmStore
+    maildir: Path
+
+
+@contextlib.asynccontextmanager
+async def meeting_mesh(settings: Settings, tmp: Path, workflows_dir: Path) -> AsyncIterator[MeetingMesh]:
+    base = settings.model_copy(update={
+        "workflows_dir": workflows_dir,
+        "crm_database_url": f"sqlite:///{tmp / 'crm.sqlite3'}",
+        "state_dir": tmp / "state",
+        "maildir": tmp / "maildir",
+        "smtp_port": free_port(),
+        "timer_interval_s": 0.02,
+        "coordinator_data_dir": tmp / "coordinator",
+        "encoder_threads": 2,
+    })
+    store = CrmStore(base.crm_database_url)
+    store.seed(crm_seed())
+    sink = SmtpSink(base.maildir, port=base.smtp_port)
+    await sink.start()
+    try:
+        watchers = {name: make(base.model_copy(update={"service_name": name})) for name, make in WATCHERS.items()}
+        async with running(*watchers.values()):
+            endpoints = {name: f"127.0.0.1:{runtime.grpc.port}" for name, runtime in watchers.items()}
+            with_watchers = base.model_copy(update={"watcher_endpoints": endpoints})
+            steps = [make(with_watchers.model_copy(update={"service_name": name})) for name, make in STEP_SERVICES.items()]
+            async with running(*steps, coordinator(with_watchers.model_copy(update={"service_name": "coordinator"}))):
+                yield MeetingMesh(with_watchers, store, base.maildir)
+    finally:
+        await sink.stop()
+        store.close()
