@@ -28,11 +28,11 @@ def _env(pairs: list[str]) -> dict[str, str]:
 @app.command("bench")
 def bench_command(
     rate: Annotated[float, typer.Option(help="Fixed-rate phase of scenario (a), sagas/s.")] = 100.0,
-    phase_s: Annotated[float, typer.Option(help="Seconds per fixed phase.")] = 20.0,
+    phase_s: Annotated[float, typer.Option(help="Seconds per fixed phase.")] = 10.0,
     ramp_start: float = 5.0,
     ramp_factor: float = 1.5,
     ramp_max: float = 400.0,
-    ramp_phase_s: Annotated[float, typer.Option(help="Seconds per ramp step.")] = 12.0,
+    ramp_phase_s: Annotated[float, typer.Option(help="Seconds per ramp step.")] = 10.0,
     no_ramp: bool = False,
     failure_rate: Annotated[Optional[float], typer.Option(help="Rate of scenario (d); default half the max rate.")] = None,
     p99_limit_ms: float = 1000.0,

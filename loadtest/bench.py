@@ -27,11 +27,11 @@ RESULTS = Path(__file__).resolve().parent / "results"
 @dataclass
 class BenchConfig:
     fixed_rate: float = 100.0  # the target point: overhead at 100 sagas/s
-    phase_s: float = 20.0
+    phase_s: float = 10.0
     ramp_start: float = 5.0
     ramp_factor: float = 1.5
     ramp_max: float = 400.0
-    ramp_phase_s: float = 12.0
+    ramp_phase_s: float = 10.0
     failure_rate: float | None = None  # default: half the max sustainable rate (at least 10/s)
     side_scenario_rate: float = 10.0  # (b) and (c), model/agent scenarios
     drain_s: float = 60.0
