@@ -237,11 +237,13 @@ def summarise_profile(collapsed: str, top: int = 40) -> dict[str, Any]:
         if frames:
             own[frames[-1]] += count
     if not total:
-        return {"samples": 0, "top_inclusive": [], "top_self": []}
+        return {"samples": 0, "top_inclusive": [], "top_self": [], "top_project": []}
     return {
         "samples": total,
         "top_inclusive": [{"function": f, "share": round(c / total, 4)} for f, c in inclusive.most_common(top)],
         "top_self": [{"function": f, "share": round(c / total, 4)} for f, c in own.most_common(top)],
+        "top_project": [{"function": f, "share": round(c / total, 4)} for f, c in inclusive.most_common()
+                        if "lammesh/" in f][:top],
     }
 
 

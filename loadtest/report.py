@@ -110,10 +110,19 @@ def markdown(result: dict[str, Any]) -> str:
             cpu = proc.get("cpu_seconds")
             rss = proc.get("rss_mib_end")
             lines.append(f"| {proc['instance']} | {'–' if cpu is None else f'{cpu:.1f}'} | {'–' if rss is None else f'{rss:.0f}'} |")
-    if result.get("profile"):
-        prof = result["profile"]
-        lines += ["", f"## Profile of {prof['service']} ({prof['samples']} samples, py-spy)", "",
-                  "| function (inclusive) | share |", "|---|---:|"]
-        for row in prof["top_inclusive"][:15]:
-            lines.append(f"| `{row['function']}` | {row['share']:.0%} |")
+    prof = result.get("profile")
+    if prof and prof.get("samples"):
+        lines += ["", f"## Profile of {prof['service']} during the fixed phase ({prof['samples']} samples, py-spy, "
+                  f"all threads; stacks in {prof.get('collapsed_stacks')})", "",
+                  "| where (inclusive) | share |", "|---|---:|"]
+        for row in prof["top_inclusive"][:12]:
+            lines.append(f"| `{row['function']}` | {row['share']:.1%} |")
+        lines += ["", "| project code (inclusive) | share |", "|---|---:|"]
+        for row in prof.get("top_project", [])[:12]:
+            lines.append(f"| `{row['function']}` | {row['share']:.1%} |")
+        lines += ["", "| self time | share |", "|---|---:|"]
+        for row in prof["top_self"][:10]:
+            lines.append(f"| `{row['function']}` | {row['share']:.1%} |")
+    elif prof:
+        lines += ["", f"Profile of {prof['service']}: {prof.get('error', 'no samples')}"]
     return "\n".join(lines) + "\n"

@@ -72,11 +72,18 @@ async def soak(*, minutes: float, rate: float | None, partitions: int, kafka_boo
         result["minutes_log"] = minutes_log
         result["lost"] = lost
         result["crashed_instances"] = mesh.alive()
-        result["rss"] = {
-            instance: {"start_mib": _mib(rss_start.get(instance)), "end_mib": _mib(end),
-                       "growth_mib": _mib((end or 0) - (rss_start.get(instance) or 0)) if end and rss_start.get(instance) else None}
-            for instance, end in rss_end.items()
-        }
+        tasks_after_start = sum(e["submitted"] for e in minutes_log[1:])
+        result["tasks"] = sum(e["submitted"] for e in minutes_log)
+        result["rss"] = {}
+        for instance, end in rss_end.items():
+            start = rss_start.get(instance)
+            growth = (end - start) if end and start else None
+            result["rss"][instance] = {
+                "start_mib": _mib(start), "end_mib": _mib(end), "growth_mib": _mib(growth),
+                # measured from the end of minute 1, so per task submitted after it
+                "growth_kib_per_1000_tasks": round(growth / 1024 / tasks_after_start * 1000, 1)
+                if growth is not None and tasks_after_start else None,
+            }
     finally:
         await mesh.stop()
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -106,9 +113,11 @@ def soak_markdown(result: dict[str, Any]) -> str:
              f"{result['minutes']} min at {result['rate']:g} sagas/s (scenario a with 10% compensations), "
              f"{m['cpu_count']} CPUs. Command: `{result['command']}`", "",
              f"Lost tasks: {result.get('lost')}; crashed: {result.get('crashed_instances') or 'none'}", "",
-             "| instance | RSS start MiB | RSS end MiB | growth MiB |", "|---|---:|---:|---:|"]
+             "RSS from the end of minute 1 (warm) to the end:", "",
+             "| instance | RSS start MiB | RSS end MiB | growth MiB | KiB per 1000 tasks |", "|---|---:|---:|---:|---:|"]
     for instance, rss in result.get("rss", {}).items():
-        lines.append(f"| {instance} | {rss['start_mib']} | {rss['end_mib']} | {rss['growth_mib']} |")
+        lines.append(f"| {instance} | {rss['start_mib']} | {rss['end_mib']} | {rss['growth_mib']} | "
+                     f"{rss.get('growth_kib_per_1000_tasks')} |")
     lines += ["", "| minute | tasks | outcomes | max backlog | e2e p99 ms | sustainable |", "|---:|---:|---|---:|---:|---|"]
     for entry in result.get("minutes_log", []):
         lines.append(f"| {entry['minute']} | {entry['submitted']} | {entry['outcomes']} | {entry['max_backlog']} | "

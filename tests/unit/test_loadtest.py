@@ -223,3 +223,4 @@ def test_profile_summary_counts_inclusive_and_self_time():
     assert inclusive["handle (p.py:1)"] == 0.4 and own["handle (p.py:1)"] == 0.1
     assert own["encode (e.py:2)"] == 0.3 and own["select (s.py:3)"] == 0.6
     assert not any("lammesh/cli.py" in f for f in inclusive)  # boilerplate frames left out
+    assert summary["top_project"] == []  # no lammesh/ frame in this made-up profile
