@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import subprocess
 import sys
@@ -13,11 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from loadtest import baselines, report
 from loadtest.generator import GrpcSubmitter, KafkaSubmitter, Observer, PhaseResult, Submitter, run_phase
 from loadtest.mesh import Mesh
 from loadtest.ramp import RampLimits, max_sustainable
-from loadtest.scenarios import Scenario, all_scenarios, failures, noop_watched
+from loadtest.scenarios import Scenario, all_scenarios
 from loadtest.schedule import ramp_rates
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -131,7 +134,19 @@ class Bench:
     async def _scrape(self) -> dict[str, dict[str, float]]:
         assert self.mesh is not None
         scraped = await asyncio.gather(*(asyncio.to_thread(p.scrape) for p in self.mesh.processes))
-        return {p.instance: values for p, values in zip(self.mesh.processes, scraped, strict=True)}
+        usage = {p.instance: values for p, values in zip(self.mesh.processes, scraped, strict=True)}
+        # The rest of the machine's work in this run: the broker (when started here) and this process.
+        pids = {"loadgen": os.getpid()}
+        if self.mesh.broker is not None and self.mesh.broker.running_pid():
+            pids["kafka-broker"] = self.mesh.broker.running_pid()
+        for name, pid in pids.items():
+            try:
+                times = psutil.Process(pid).cpu_times()
+                usage[name] = {"cpu_seconds": times.user + times.system}
+            except psutil.Error:
+                pass
+        usage["machine"] = {"cpu_seconds": _machine_busy_seconds()}
+        return usage
 
     async def _phase(self, scenario: Scenario, rate: float, duration: float) -> PhaseResult:
         assert self.observer is not None and self.submitter is not None
@@ -274,6 +289,12 @@ def service_usage(before: dict[str, dict[str, float]], after: dict[str, dict[str
     return usage
 
 
+def _machine_busy_seconds() -> float:
+    """CPU seconds all processes on this machine spent (other users' work included)."""
+    times = psutil.cpu_times()
+    return times.user + times.system + getattr(times, "nice", 0.0) + getattr(times, "irq", 0.0) + getattr(times, "softirq", 0.0)
+
+
 def _delta(after: float | None, before: float | None) -> float | None:
     return None if after is None or before is None else round(after - before, 2)
 
@@ -308,7 +329,12 @@ def summarise(result: dict[str, Any]) -> dict[str, Any]:
                 figures[f"overhead_{pct}_ms_at_max_rate"] = at_best["overhead"].get(f"{pct}_ms")
             rows.append({"figure": f"(a) per-step overhead p50 / p99 at {best:g}/s, ms",
                          "value": f"{at_best['step_overhead'].get('p50_ms')} / {at_best['step_overhead'].get('p99_ms')}", "target": ""})
-            coordinator = {k: v for k, v in at_best.get("services", {}).items() if k.startswith("coordinator")}
+            services = at_best.get("services", {})
+            machine_cpu = services.get("machine", {}).get("cpu_utilisation")
+            mesh_cpu = sum(v.get("cpu_utilisation") or 0 for k, v in services.items() if k != "machine")
+            rows.append({"figure": f"(a) CPU at {best:g}/s, cores: whole machine (incl. other users) / mesh + broker + load generator",
+                         "value": f"{machine_cpu} / {mesh_cpu:.2f}", "target": f"of {os.cpu_count()}"})
+            coordinator = {k: v for k, v in services.items() if k.startswith("coordinator")}
             for instance, usage in coordinator.items():
                 rows.append({"figure": f"(a) {instance} at {best:g}/s: CPU utilisation / busy fraction of its record loop",
                              "value": f"{usage.get('cpu_utilisation')} / {usage.get('busy_fraction')}", "target": ""})
