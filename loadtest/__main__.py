@@ -46,6 +46,7 @@ def bench_command(
     stem: Annotated[str, typer.Option(help="Result file name: loadtest/results/<stem>.json/.md")] = "latest",
     results_dir: Path = RESULTS,
     drain_s: float = 60.0,
+    poisson: Annotated[bool, typer.Option(help="Poisson arrivals (same mean rate) instead of uniform spacing.")] = False,
 ) -> None:
     """Baselines + scenarios (a) fixed rate and ramp, (b), (c), (d); writes loadtest/results/<stem>.json/.md."""
     config = BenchConfig(
@@ -53,7 +54,7 @@ def bench_command(
         ramp_phase_s=ramp_phase_s, ramp=not no_ramp, failure_rate=failure_rate, p99_limit_ms=p99_limit_ms,
         partitions=partitions, coordinators=coordinators, scenarios=list(scenarios), gateway=gateway,
         kafka_bootstrap=kafka_bootstrap, profile=profile or None, extra_env=_env(env), stem=stem,
-        results_dir=results_dir, drain_s=drain_s, command="python -m loadtest " + shlex.join(sys.argv[1:]),
+        results_dir=results_dir, drain_s=drain_s, poisson=poisson, command="python -m loadtest " + shlex.join(sys.argv[1:]),
     )
     asyncio.run(bench(config))
 

@@ -38,6 +38,7 @@ class BenchConfig:
     failure_rate: float | None = None  # default: half the max sustainable rate (at least 10/s)
     side_scenario_rate: float = 10.0  # (b) and (c), model/agent scenarios
     drain_s: float = 60.0
+    poisson: bool = False  # exponential gaps instead of uniform spacing (same mean rate)
     p99_limit_ms: float = 1000.0
     partitions: int = 1
     coordinators: int = 1
@@ -153,7 +154,7 @@ class Bench:
         limits = RampLimits(p99_limit_ms=self.config.p99_limit_ms)
         before, wall = await self._scrape(), time.monotonic()
         phase = await run_phase(self.observer, self.submitter, scenario.workload, rate, duration,
-                                drain_timeout_s=self.config.drain_s, limits=limits)
+                                drain_timeout_s=self.config.drain_s, limits=limits, poisson=self.config.poisson)
         phase.figures["services"] = service_usage(before, await self._scrape(), time.monotonic() - wall)
         f = phase.figures
         print(f"  {scenario.key} @ {rate:g}/s x {duration:g}s: {f['submitted']} tasks {dict(f['outcomes'])}, "

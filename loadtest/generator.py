@@ -78,7 +78,9 @@ class Observer:
                 found = self._consumer.partitions_for_topic(topic)
                 if found:
                     break
-                await self._consumer._client.force_metadata_update()  # topic just created by the services
+                # The services created these topics just now; aiokafka has no public call that
+                # refreshes the metadata partitions_for_topic reads (topics() does not).
+                await self._consumer._client.force_metadata_update()
                 await asyncio.sleep(0.1)
             if not found:
                 raise RuntimeError(f"topic {topic} does not exist (is the coordinator running with this prefix?)")
