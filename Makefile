@@ -31,7 +31,7 @@ INSIGHTS_SOURCES := $(wildcard services/agents/insights/*.py libs/lammesh/agents
 
 PYTEST_ARGS ?=
 
-.PHONY: help setup protos lint-protos kafka-jars kustomize kafka-up kafka-down kafka-status test test-unit k8s-validate demo bench models bench-watchers
+.PHONY: help setup protos lint-protos kafka-jars kustomize kafka-up kafka-down kafka-status test test-unit k8s-validate demo bench soak models bench-watchers
 
 help:
 	@echo "make setup       .venv, package + dev deps, protobuf code, Kafka jars (quick when done)"
@@ -41,7 +41,8 @@ help:
 	@echo "make test-unit   the pure unit tests only (no broker)"
 	@echo "make k8s-validate render every k8s overlay and validate it offline (schemas + consistency)"
 	@echo "make demo        the meeting follow-up workflow through the whole mesh"
-	@echo "make bench       load test against the local mesh"
+	@echo "make bench       load test: baselines, scenarios, ramp to the max rate (a few minutes); loadtest/results/latest.*"
+	@echo "make soak        SOAK_MINUTES (10) at half the max rate: RSS growth per service, backlog, lost tasks"
 	@echo "make models      export the sentence encoder to ONNX, train the injection head (quick when done)"
 	@echo "make bench-watchers  latency and throughput of the model watchers, per backend"
 
@@ -130,6 +131,14 @@ demo: setup
 bench-watchers: setup
 	$(PY) loadtest/watchers_bench.py $(BENCH_ARGS)
 
+# Starts its own broker and one process per service on free ports (loadtest/mesh.py).
+# BENCH_ARGS passes options through, e.g. BENCH_ARGS="--partitions 2 --coordinators 2 --stem p2".
+BENCH_ARGS ?=
+SOAK_MINUTES ?= 10
+SOAK_ARGS ?=
+
 bench: setup
-	@echo "make bench needs the saga coordinator and the load generator (issues #3, #6), not built yet."
-	@exit 1
+	$(PY) -m loadtest bench $(BENCH_ARGS)
+
+soak: setup
+	$(PY) -m loadtest soak --minutes $(SOAK_MINUTES) $(SOAK_ARGS)

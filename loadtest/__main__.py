@@ -1,0 +1,80 @@
+"""`python -m loadtest bench|soak` — see loadtest/__init__.py and BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from loadtest.bench import RESULTS, BenchConfig, bench
+
+app = typer.Typer(no_args_is_help=True, help="LAM Mesh load test (open loop).")
+
+
+def _env(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"--env wants KEY=VALUE, got {pair!r}")
+        out[key] = value
+    return out
+
+
+@app.command("bench")
+def bench_command(
+    rate: Annotated[float, typer.Option(help="Fixed-rate phase of scenario (a), sagas/s.")] = 100.0,
+    phase_s: Annotated[float, typer.Option(help="Seconds per fixed phase.")] = 10.0,
+    ramp_start: float = 5.0,
+    ramp_factor: float = 1.5,
+    ramp_max: float = 400.0,
+    ramp_phase_s: Annotated[float, typer.Option(help="Seconds per ramp step.")] = 10.0,
+    no_ramp: bool = False,
+    failure_rate: Annotated[Optional[float], typer.Option(help="Rate of scenario (d); default half the max rate.")] = None,
+    p99_limit_ms: float = 1000.0,
+    partitions: int = 1,
+    coordinators: int = 1,
+    scenarios: Annotated[str, typer.Option(help="Letters of the scenarios to run, e.g. 'ad'.")] = "abcd",
+    gateway: Annotated[Optional[str], typer.Option(help="host:port of a gateway: submit via TaskService.SubmitTask.")] = None,
+    kafka_bootstrap: Annotated[Optional[str], typer.Option(help="Use this broker instead of starting one.")] = None,
+    profile: Annotated[str, typer.Option(help="Service to py-spy during (a)'s fixed phase; '' for none.")] = "coordinator",
+    env: Annotated[list[str], typer.Option(help="KEY=VALUE for every service process (settings tuning).")] = [],
+    stem: Annotated[str, typer.Option(help="Result file name: loadtest/results/<stem>.json/.md")] = "latest",
+    results_dir: Path = RESULTS,
+    drain_s: float = 60.0,
+    poisson: Annotated[bool, typer.Option(help="Poisson arrivals (same mean rate) instead of uniform spacing.")] = False,
+) -> None:
+    """Baselines + scenarios (a) fixed rate and ramp, (b), (c), (d); writes loadtest/results/<stem>.json/.md."""
+    config = BenchConfig(
+        fixed_rate=rate, phase_s=phase_s, ramp_start=ramp_start, ramp_factor=ramp_factor, ramp_max=ramp_max,
+        ramp_phase_s=ramp_phase_s, ramp=not no_ramp, failure_rate=failure_rate, p99_limit_ms=p99_limit_ms,
+        partitions=partitions, coordinators=coordinators, scenarios=list(scenarios), gateway=gateway,
+        kafka_bootstrap=kafka_bootstrap, profile=profile or None, extra_env=_env(env), stem=stem,
+        results_dir=results_dir, drain_s=drain_s, poisson=poisson, command="python -m loadtest " + shlex.join(sys.argv[1:]),
+    )
+    asyncio.run(bench(config))
+
+
+@app.command("soak")
+def soak_command(
+    minutes: Annotated[float, typer.Option(help="How long to run.")] = 10.0,
+    rate: Annotated[Optional[float], typer.Option(help="Sagas/s; default half the max rate in results/latest.json.")] = None,
+    partitions: int = 1,
+    kafka_bootstrap: Optional[str] = None,
+    env: Annotated[list[str], typer.Option(help="KEY=VALUE for every service process.")] = [],
+    results_dir: Path = RESULTS,
+) -> None:
+    """Scenario (a) (with 10% compensations) at a steady rate; RSS growth per service, backlog, lost tasks."""
+    from loadtest.soak import soak
+
+    asyncio.run(soak(minutes=minutes, rate=rate, partitions=partitions, kafka_bootstrap=kafka_bootstrap,
+                     extra_env=_env(env), results_dir=results_dir,
+                     command="python -m loadtest " + shlex.join(sys.argv[1:])))
+
+
+if __name__ == "__main__":
+    app()
