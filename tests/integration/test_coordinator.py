@@ -139,3 +139,19 @@ async def test_the_same_request_twice_runs_once(settings, mesh):
     commands = payloads(await read_records(settings, f"{settings.topic_prefix}.steps.noop", count=4, quiet_for=1.0), step_pb2.StepCommand)
     assert sorted(c.step_id for c in commands if c.task_id == task_id) == ["a", "b", "c", "d"]
     assert mesh.kinds(task_id).count("task.started") == 1
+
+
+async def test_bad_records_go_to_the_dlq_and_the_coordinator_keeps_going(settings, mesh):
+    from lammesh.kafka.consumer import DLQ_CONSUMER_GROUP, DLQ_REASON
+    from lammesh.topics import DLQ, STEPS_RESULTS, TASKS_REQUESTED
+    from tests.support.kafka import header
+
+    await mesh.producer.send_raw(TASKS_REQUESTED.name(settings), b"\x07not protobuf", key=b"x")
+    await mesh.producer.send(STEPS_RESULTS.name(settings), step_pb2.StepResult(task_id="ghost", step_id="a", attempt=1), task_id="ghost")
+    await mesh.producer.confirm()
+    task_id = await mesh.submit("parallel", {"n": 3})
+    assert (await mesh.wait_for(task_id)).status == task_pb2.TASK_STATUS_COMPLETED
+    dead = await read_records(settings, DLQ.name(settings), count=2)
+    reasons = {header(r, DLQ_REASON) for r in dead if header(r, DLQ_CONSUMER_GROUP) == f"{settings.topic_prefix}-coordinator"}
+    assert any(r.startswith("not a protobuf Envelope") for r in reasons), reasons
+    assert "lammesh.v1.StepResult for unknown task ghost" in reasons

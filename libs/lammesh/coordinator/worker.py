@@ -21,7 +21,7 @@ from lammesh import metrics
 from lammesh.coordinator.codec import timestamp
 from lammesh.coordinator.processor import SagaProcessor
 from lammesh.kafka import EnvelopeProducer, PoisonRecord
-from lammesh.kafka.consumer import DLQ_CONSUMER_GROUP, DLQ_REASON, DLQ_SOURCE_OFFSET, DLQ_SOURCE_PARTITION, DLQ_SOURCE_TOPIC
+from lammesh.kafka.consumer import dlq_headers
 from lammesh.saga import Saga
 from lammesh.settings import Settings
 from lammesh.topics import COORDINATOR_APP, DLQ, STEPS_RESULTS, TASKS_CONTROL, TASKS_REQUESTED
@@ -167,14 +167,8 @@ class CoordinatorWorker:
         metrics.MESSAGE_SECONDS.labels(message.topic).observe(time.perf_counter() - started)
 
     async def _dead_letter(self, message: faust.types.Message, reason: str) -> None:
-        headers = list(message.headers or ())
-        headers += [
-            (DLQ_REASON, reason.encode()),
-            (DLQ_SOURCE_TOPIC, message.topic.encode()),
-            (DLQ_SOURCE_PARTITION, str(message.partition).encode()),
-            (DLQ_SOURCE_OFFSET, str(message.offset).encode()),
-            (DLQ_CONSUMER_GROUP, self._group.encode()),
-        ]
+        headers = dlq_headers(message.headers, reason, topic=message.topic, partition=message.partition,
+                              offset=message.offset, group=self._group)
         await self._producer.send_raw(self._dlq_topic, message.value, key=message.key, headers=headers)
         await self._producer.confirm()
         log.warning("record dead-lettered", reason=reason, topic=message.topic, offset=message.offset)

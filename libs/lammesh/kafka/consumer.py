@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -201,15 +201,8 @@ class EnvelopeConsumer:
         metrics.MESSAGE_SECONDS.labels(record.topic).observe(time.perf_counter() - started)
 
     async def dead_letter(self, record: ConsumerRecord, reason: str) -> None:
-        headers = list(record.headers or ())
-        headers += [
-            (DLQ_REASON, reason.encode()),
-            (DLQ_SOURCE_TOPIC, record.topic.encode()),
-            (DLQ_SOURCE_PARTITION, str(record.partition).encode()),
-            (DLQ_SOURCE_OFFSET, str(record.offset).encode()),
-            (DLQ_CONSUMER_GROUP, self.group_id.encode()),
-            (DLQ_AT, datetime.now(UTC).isoformat().encode()),
-        ]
+        headers = dlq_headers(record.headers, reason, topic=record.topic, partition=record.partition,
+                              offset=record.offset, group=self.group_id)
         await self._producer.send_raw(self._dlq_topic, record.value, key=record.key, headers=headers)
         log.warning(
             "record dead-lettered",
@@ -220,3 +213,18 @@ class EnvelopeConsumer:
         )
         metrics.MESSAGES.labels(record.topic, "dead_lettered").inc()
         metrics.DEAD_LETTERS.labels(record.topic).inc()
+
+
+def dlq_headers(
+    original: Iterable[tuple[str, bytes]] | None, reason: str, *, topic: str, partition: int, offset: int, group: str
+) -> list[tuple[str, bytes]]:
+    """The original headers plus why and where from: what every DLQ record carries."""
+    return [
+        *(original or ()),
+        (DLQ_REASON, reason.encode()),
+        (DLQ_SOURCE_TOPIC, topic.encode()),
+        (DLQ_SOURCE_PARTITION, str(partition).encode()),
+        (DLQ_SOURCE_OFFSET, str(offset).encode()),
+        (DLQ_CONSUMER_GROUP, group.encode()),
+        (DLQ_AT, datetime.now(UTC).isoformat().encode()),
+    ]
