@@ -90,7 +90,10 @@ async def test_a_slow_step_gives_up_at_its_deadline_and_is_retried(settings, mes
     task_id = await mesh.submit("parallel", {"n": 1, "faults": {"d": {"delay_ms": 5000}}})
     task = await mesh.wait_for(task_id, timeout=90)
     assert task.status == task_pb2.TASK_STATUS_COMPENSATED
-    assert "DEADLINE_EXCEEDED" in task.reason and "(after 3 attempts)" in task.reason
+    # The service gives up at the deadline it was sent and the coordinator's timer fires at that same
+    # moment: whichever reports first, the step failed for its deadline, three times.
+    assert "(after 3 attempts)" in task.reason
+    assert "DEADLINE_EXCEEDED" in task.reason or "timed out after 2s" in task.reason
 
 
 UNANSWERED = """
