@@ -27,7 +27,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from lammesh.catalogue import ServiceKind, ServiceSpec, load_services
-from lammesh.localkafka import DEFAULT_HOME, REPO_ROOT, LocalKafka, free_port
+from lammesh.localkafka import DEFAULT_HOME, REPO_ROOT, LocalKafka, free_port, free_ports
 
 # Watchers before the services that call them; the gateway last (it accepts work).
 START_ORDER = {ServiceKind.WATCHER: 0, ServiceKind.AGENT: 1, ServiceKind.TOOL: 1, ServiceKind.COORDINATOR: 2, ServiceKind.GATEWAY: 3}
@@ -166,12 +166,15 @@ class Mesh:
         if unknown:
             raise MeshError(f"unknown services {unknown}; known: {sorted(catalogue)}")
         gateway_host, gateway_port = _split(self.gateway_address)
+        ports = iter(free_ports(2 * len(names)))  # distinct: two services never share a port
         for name in sorted(names, key=lambda n: (START_ORDER[catalogue[n].kind], n)):
             spec = catalogue[name]
-            grpc_port = gateway_port if spec.kind == ServiceKind.GATEWAY else free_port()
-            if spec.kind == ServiceKind.GATEWAY and port_open(gateway_host, gateway_port):
-                raise MeshError(f"{self.gateway_address} (gateway) is taken; set LAMMESH_GATEWAY_ADDRESS to a free port")
-            self.processes.append(ServiceProcess(spec, grpc_port, free_port(), self.logs_dir / f"{name}.log"))
+            grpc_port = next(ports)
+            if spec.kind == ServiceKind.GATEWAY:
+                grpc_port = gateway_port
+                if port_open(gateway_host, gateway_port):
+                    raise MeshError(f"{self.gateway_address} (gateway) is taken; set LAMMESH_GATEWAY_ADDRESS to a free port")
+            self.processes.append(ServiceProcess(spec, grpc_port, next(ports), self.logs_dir / f"{name}.log"))
 
     def _env(self, overrides: dict[str, str]) -> dict[str, str]:
         env = {

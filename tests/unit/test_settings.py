@@ -51,3 +51,10 @@ def test_topic_catalogue_names_and_policies():
 def test_capability_names_are_checked(bad):
     with pytest.raises(ValueError, match="capability name"):
         step_commands(bad)
+
+
+def test_free_ports_are_distinct():
+    from lammesh.localkafka import free_ports
+
+    ports = free_ports(40)
+    assert len(set(ports)) == 40 and all(0 < p < 65536 for p in ports)
