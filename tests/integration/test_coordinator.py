@@ -158,3 +158,20 @@ async def test_bad_records_go_to_the_dlq_and_the_coordinator_keeps_going(setting
     reasons = {header(r, DLQ_REASON) for r in dead if header(r, DLQ_CONSUMER_GROUP) == f"{settings.topic_prefix}-coordinator"}
     assert any(r.startswith("not a protobuf Envelope") for r in reasons), reasons
     assert "lammesh.v1.StepResult for unknown task ghost" in reasons
+
+
+async def test_a_timer_set_before_a_restart_fires_after_it(kafka_bootstrap, tmp_path):
+    # Nothing answers the step: only its deadline, stored in the saga, can move the task on.
+    write_workflow(tmp_path / "workflows", UNANSWERED)
+    quiet = make_settings(kafka_bootstrap, workflows_dir=tmp_path / "workflows", timer_interval_s=0.02, timer_recovery_grace_s=0,
+                          coordinator_data_dir=tmp_path / "coordinator")
+    first = coordinator(quiet)
+    async with running(first):
+        async with Client(quiet) as client:
+            task_id = await client.submit("unanswered", {})
+            await client.wait_for(task_id, {task_pb2.TASK_STATUS_RUNNING})
+    await __import__("asyncio").sleep(1.0)  # the deadline passes while no coordinator runs
+    async with running(coordinator(quiet)), Client(quiet) as client:
+        task = await client.wait_for(task_id, timeout=60)
+    assert task.status == task_pb2.TASK_STATUS_COMPENSATED
+    assert task.reason == "step only failed: timed out after 0.5s (after 2 attempts)"
