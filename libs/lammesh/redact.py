@@ -6,7 +6,8 @@ lists and tuples included, and
 - replaces the value of any key that names a secret (password, token, api_key, authorization,
   sasl_plain_password, private_key, …; case-insensitive, `-`/`_` alike) with REDACTED;
 - replaces token patterns inside every string (bearer tokens, OpenAI-style sk-…, GitHub ghp_…,
-  AWS access key ids, JWTs, PEM private key blocks, basic-auth passwords in URLs).
+  AWS access key ids, JWTs, PEM private key blocks, basic-auth passwords in URLs), and the value
+  of `password=…` / `'api_key': '…'`-shaped pairs inside text (a dict formatted into a message).
 pydantic SecretStr values render as '**********' already; they pass through untouched.
 """
 
@@ -43,6 +44,22 @@ TOKEN_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)"),  # user:password@ in URLs
 )
 
+# key=value / "key": "value" inside text (a dict or URL query rendered into a message), where the
+# key ends in a secret word: the value goes, the key stays.
+_SECRET_WORD = r"(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?key|private[_-]?key|token|authorization|credentials)"
+_KEY = rf"\b[\w.-]*{_SECRET_WORD}[\"']?\s*[:=]\s*"
+KEY_VALUE_PATTERNS: tuple[re.Pattern[str], ...] = (
+    re.compile(rf"(?i)({_KEY})([\"'])(.*?)\2"),  # quoted value
+    re.compile(rf"(?i)({_KEY})()([^\s\"',;&}}\])]+)"),  # bare value
+)
+
+
+def _replace_value(match: re.Match[str]) -> str:
+    key, quote, value = match.group(1), match.group(2), match.group(3)
+    if not value or value.startswith(REDACTED[:-1]):
+        return match.group(0)
+    return f"{key}{quote}{REDACTED}{quote}"
+
 
 def is_secret_key(key: object) -> bool:
     if not isinstance(key, str):
@@ -56,12 +73,15 @@ def is_secret_key(key: object) -> bool:
 
 
 def redact_text(text: str) -> str:
-    """`text` with every token pattern replaced (the scheme word of a bearer/basic header is kept)."""
+    """`text` with every token pattern and every secret-named key's value replaced (the scheme
+    word of a bearer/basic header is kept)."""
     for pattern in TOKEN_PATTERNS:
         if pattern.groups:
             text = pattern.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
         else:
             text = pattern.sub(REDACTED, text)
+    for pattern in KEY_VALUE_PATTERNS:
+        text = pattern.sub(_replace_value, text)
     return text
 
 

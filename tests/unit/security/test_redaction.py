@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 
 import pytest
 import structlog
 
-from lammesh.logging import configure_logging
 from lammesh.redact import REDACTED, is_secret_key, redact_text
-from lammesh.settings import Settings
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbmEiLCJ0ZW5hbnQiOiJhY21lIn0.c2lnbmF0dXJlLWJ5dGVz"
 OPENAI = "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv"
@@ -21,26 +18,6 @@ PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo\n--
 BEARER = "Bearer lmt_9f8e7d6c5b4a39281706f5e4"
 SECRETS = [JWT, OPENAI, GITHUB, AWS, "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo", "lmt_9f8e7d6c5b4a39281706f5e4",
            "hunter2-db-pass", "s3cr3t-sasl", "tok-123456"]
-
-
-@pytest.fixture
-def json_log():
-    """The process logger configured as services run it; its one handler (stderr in production)
-    writes into a buffer here. The previous root handlers come back afterwards."""
-    root = logging.getLogger()
-    saved, level = root.handlers[:], root.level
-    structlog.reset_defaults()
-    configure_logging(Settings(service_name="redaction-test", log_format="json", log_level="DEBUG"))
-    [handler] = root.handlers
-    buffer = io.StringIO()
-    handler.setStream(buffer)
-
-    def lines() -> list[dict]:
-        return [json.loads(line) for line in buffer.getvalue().splitlines() if line.strip()]
-
-    yield lines
-    root.handlers[:], root.level = saved, level
-    structlog.reset_defaults()
 
 
 def test_secret_fields_are_redacted_case_insensitively_and_nested(json_log) -> None:
@@ -92,9 +69,23 @@ def test_standard_library_records_are_redacted_too(json_log) -> None:
     assert GITHUB not in json.dumps(second) and "RuntimeError" in second["exception"]
 
 
+@pytest.mark.parametrize(("text", "kept"), [
+    ("{'sasl_plain_username': 'mesh', 'sasl_plain_password': 'hunter2-db-pass'}", "'sasl_plain_username': 'mesh'"),
+    ('{"api_key": "tok-123456", "model": "gpt"}', '"model": "gpt"'),
+    ("GET /v1/x?access_token=tok-123456&page=2", "&page=2"),
+    ("login failed: password=hunter2-db-pass user=ana", "user=ana"),
+    ("SMTP_PASSWORD: s3cr3t-sasl", "SMTP_PASSWORD: "),
+])
+def test_secret_key_value_pairs_inside_text_lose_their_value(text: str, kept: str) -> None:
+    redacted = redact_text(text)
+    assert kept in redacted and REDACTED in redacted
+    assert not any(secret in redacted for secret in SECRETS)
+    assert redact_text(redacted) == redacted  # idempotent
+
+
 def test_plain_text_and_ids_are_left_alone() -> None:
     text = ("task 6d1f5bb48a9e4c51 step send attempt 2: mail to ana@acme.com; skip the tokenizer; "
-            "basic information for the bearer of https://crm.acme.com/opportunities/42")
+            "basic information for the bearer of https://crm.acme.com/opportunities/42; max_tokens=128 tokens: 40")
     assert redact_text(text) == text
     assert not is_secret_key("tokens") and not is_secret_key("tokenizer") and not is_secret_key("task_id")
     assert is_secret_key("X-Api-Key") and is_secret_key("LAMMESH_TOKEN") and is_secret_key("aws_secret_access_key")
