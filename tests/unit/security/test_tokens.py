@@ -58,3 +58,22 @@ def test_dev_mode_takes_the_tenant_from_the_header() -> None:
     assert auth.authenticate([("x-lammesh-tenant", "acme"), ("x-lammesh-user", "ana")]).tenant == "acme"
     anonymous = auth.authenticate([])
     assert (anonymous.tenant, anonymous.user, anonymous.roles) == ("sandbox", "sandbox", ALL_ROLES)
+
+
+def test_lammesh_token_new_prints_a_token_and_a_tokens_file_entry_that_accepts_it(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from lammesh.cli import app
+
+    result = CliRunner().invoke(app, ["token", "new", "--tenant", "acme", "--user", "ana@acme.com", "--roles", "read,review"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    token = next(line for line in lines if line.startswith("lmt_"))
+    entry = "\n".join(lines[lines.index("tokens:"):])
+    path = tmp_path / "tokens.yaml"
+    path.write_text(entry)
+    assert token not in entry
+    principal = Authenticator.from_settings(Settings(gateway_tokens_file=path)).authenticate([("authorization", f"Bearer {token}")])
+    assert (principal.tenant, principal.user, principal.roles) == ("acme", "ana@acme.com", frozenset({"read", "review"}))
+    refused = CliRunner().invoke(app, ["token", "new", "--tenant", "acme", "--user", "ana", "--roles", "admin"])
+    assert refused.exit_code == 2
