@@ -22,9 +22,9 @@ from google.protobuf.json_format import MessageToDict
 from rich.console import Console
 from rich.table import Table
 
+from lammesh.grpc.client import channel as grpc_channel
 from lammesh.localkafka import REPO_ROOT, free_port
 from lammesh.registry import read_registry
-from lammesh.grpc.client import channel as grpc_channel
 from lammesh.settings import Settings
 from lammesh.smtpsink import read_maildir
 from lammesh.structs import to_struct
