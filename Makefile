@@ -31,7 +31,7 @@ INSIGHTS_SOURCES := $(wildcard services/agents/insights/*.py libs/lammesh/agents
 
 PYTEST_ARGS ?=
 
-.PHONY: help setup protos lint-protos kafka-jars kustomize kafka-up kafka-down kafka-status test test-unit k8s-validate demo bench soak models bench-watchers
+.PHONY: help setup protos lint-protos kafka-jars kustomize kafka-up kafka-down kafka-status certs test test-unit k8s-validate demo bench soak models bench-watchers
 
 help:
 	@echo "make setup       .venv, package + dev deps, protobuf code, Kafka jars (quick when done)"
@@ -39,6 +39,7 @@ help:
 	@echo "make kafka-down  stop it"
 	@echo "make test        every test (starts its own broker unless LAMMESH_KAFKA_BOOTSTRAP is set)"
 	@echo "make test-unit   the pure unit tests only (no broker)"
+	@echo "make certs       a local CA + gRPC server/client certificates (mTLS) under .run/certs"
 	@echo "make k8s-validate render every k8s overlay and validate it offline (schemas + consistency)"
 	@echo "make demo        the meeting follow-up workflow through the whole mesh"
 	@echo "make bench       load test: baselines, scenarios, ramp to the max rate (a few minutes); loadtest/results/latest.*"
@@ -110,6 +111,14 @@ kafka-up: setup
 
 kafka-down:
 	@if [ -x $(LAMMESH) ]; then $(LAMMESH) kafka down; else echo "nothing to stop (no .venv)"; fi
+
+# Local CA, server certificate (SANs localhost, 127.0.0.1, ::1; CERT_HOSTS adds more) and client
+# certificate for gRPC TLS / mTLS, made with the `cryptography` package. CERTS_DIR=.run/certs.
+CERTS_DIR ?= .run/certs
+CERT_HOSTS ?=
+
+certs: setup
+	$(PY) -m lammesh.certs --out $(CERTS_DIR) $(foreach h,$(CERT_HOSTS),--host $(h))
 
 kafka-status: setup
 	$(LAMMESH) kafka status

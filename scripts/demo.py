@@ -18,11 +18,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import grpc
 from google.protobuf.json_format import MessageToDict
 from rich.console import Console
 from rich.table import Table
 
+from lammesh.grpc.client import channel as grpc_channel
 from lammesh.localkafka import REPO_ROOT, free_port
 from lammesh.registry import read_registry
 from lammesh.settings import Settings
@@ -122,7 +122,7 @@ async def follow(stub: task_pb2_grpc.TaskServiceStub, run: Run) -> None:
 
 async def submit_all(gateway: str, meetings: list[tuple[str, dict[str, Any]]]) -> list[Run]:
     runs = [Run(label, meeting) for label, meeting in meetings]
-    async with grpc.aio.insecure_channel(gateway) as channel:
+    async with grpc_channel(gateway, Settings()) as channel:  # TLS when LAMMESH_GRPC_TLS_CA is set
         stub = task_pb2_grpc.TaskServiceStub(channel)
         for run in runs:
             task_input = {k: v for k, v in run.meeting.items() if k not in META_FIELDS}

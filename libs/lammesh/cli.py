@@ -24,6 +24,32 @@ from lammesh import cli_tasks  # noqa: E402  (the gateway commands live in their
 app.command()(cli_tasks.submit)
 app.command()(cli_tasks.watch)
 app.add_typer(cli_tasks.review_app, name="review")
+token_app = typer.Typer(no_args_is_help=True, help="API tokens of the gateway (LAMMESH_GATEWAY_TOKENS_FILE).")
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("new")
+def token_new(
+    tenant: Annotated[str, typer.Option("--tenant", help="Tenant whose tasks the token reaches.")],
+    user: Annotated[str, typer.Option("--user", help="Who holds it (shown as decided_by, cancelled by).")],
+    roles: Annotated[str, typer.Option("--roles", help="Comma-separated: read, submit, review.")] = "read,submit,review",
+) -> None:
+    """Print a fresh token (give it to the caller; it is shown once) and the line for the tokens file."""
+    import yaml
+
+    from lammesh.gateway.auth import ALL_ROLES, new_token, token_digest
+
+    wanted = [r.strip() for r in roles.split(",") if r.strip()]
+    unknown = sorted(set(wanted) - ALL_ROLES)
+    if unknown or not wanted:
+        Console(stderr=True).print(f"[red]--roles: unknown {unknown or 'empty'}[/]; choose from {sorted(ALL_ROLES)}")
+        raise typer.Exit(2)
+    token = new_token()
+    entry = {token_digest(token): {"tenant": tenant, "user": user, "roles": wanted}}
+    Console(stderr=True).print("token (LAMMESH_TOKEN for the CLI; shown once, only its digest is stored):")
+    print(token)
+    Console(stderr=True).print("add under `tokens:` in the gateway's tokens file:")
+    print(yaml.safe_dump({"tokens": entry}, sort_keys=False).rstrip())
 
 console = Console(stderr=True)
 

@@ -20,7 +20,9 @@ from rich.panel import Panel
 from rich.table import Table
 
 from lammesh.gateway.read_model import TERMINAL
+from lammesh.gateway.auth import AUTHORIZATION_HEADER
 from lammesh.gateway.servicer import TENANT_HEADER, USER_HEADER
+from lammesh.grpc.client import channel as grpc_channel
 from lammesh.settings import Settings
 from lammesh.structs import to_struct
 from lammesh.v1 import review_pb2, review_pb2_grpc, task_pb2, task_pb2_grpc
@@ -45,6 +47,10 @@ def _name(enum: Any, value: int, prefix: str) -> str:
 
 
 def _metadata(settings: Settings) -> tuple[tuple[str, str], ...]:
+    """With LAMMESH_TOKEN: the bearer token (the gateway knows the tenant and user from it);
+    without: the dev-mode tenant and user headers."""
+    if settings.token is not None:
+        return ((AUTHORIZATION_HEADER, f"Bearer {settings.token.get_secret_value()}"),)
     return ((TENANT_HEADER, settings.default_tenant), (USER_HEADER, getpass.getuser()))
 
 
@@ -57,7 +63,7 @@ def _run(call: Callable[[grpc.aio.Channel, Settings], Awaitable[T]]) -> T:
     settings = Settings()
 
     async def main() -> T:
-        async with grpc.aio.insecure_channel(settings.gateway_address) as channel:
+        async with grpc_channel(settings.gateway_address, settings) as channel:
             return await call(channel, settings)
 
     try:

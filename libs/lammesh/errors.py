@@ -46,3 +46,9 @@ def invalid_argument_from(error: ValidationError, prefix: str = "") -> InvalidAr
     first = error.errors()[0]
     path = field_path(tuple(first["loc"]))
     return InvalidArgument(f"{prefix}{path}" if prefix else path, first["msg"])
+
+
+class Unauthenticated(ServiceError):
+    """No credentials, or credentials nobody issued."""
+
+    code = grpc.StatusCode.UNAUTHENTICATED

@@ -1,4 +1,5 @@
-"""structlog configuration: JSON lines with the task, step and trace ids bound per record."""
+"""structlog configuration: JSON lines with the task, step and trace ids bound per record, secrets
+redacted (lammesh.redact) from every record, structlog's and the standard library's."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sys
 
 import structlog
 
+from lammesh.redact import redact_secrets
 from lammesh.settings import Settings
 
 
@@ -37,7 +39,13 @@ def configure_logging(settings: Settings) -> None:
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        # Every record, structlog's and the standard library's, is redacted right before rendering.
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            redact_secrets,
+            renderer,
+        ],
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)

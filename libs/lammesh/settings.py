@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -40,6 +40,21 @@ class Settings(BaseSettings):
     grpc_host: str = "0.0.0.0"
     grpc_port: int = Field(50051, ge=0, le=65535, description="0 picks a free port.")
     grpc_max_message_bytes: int = Field(4 * 1024 * 1024, ge=1024)
+    grpc_tls_cert: Path | None = Field(
+        None, description="PEM certificate chain of this process: served by its gRPC server, presented by its clients under mTLS; set with grpc_tls_key to serve TLS."
+    )
+    grpc_tls_key: Path | None = Field(None, description="PEM private key of grpc_tls_cert.")
+    grpc_tls_ca: Path | None = Field(
+        None, description="PEM CA bundle: clients verify servers against it (set: every channel uses TLS); under mTLS the server verifies clients against it."
+    )
+    grpc_mtls: bool = Field(False, description="The gRPC server requires a client certificate signed by grpc_tls_ca.")
+    grpc_tls_server_name: str | None = Field(
+        None, description="Host name clients check the server certificate for, instead of the target's host."
+    )
+    grpc_health_port: int | None = Field(
+        None, ge=0, le=65535,
+        description="Also serve grpc.health.v1 (only it) in plaintext on this port, for probes that cannot do (m)TLS; unset: health on the main port only; 0 picks a free port.",
+    )
     metrics_port: int = Field(9464, ge=0, le=65535, description="Prometheus /metrics; 0 disables.")
     drain_timeout_s: float = Field(
         20.0, gt=0, description="How long a stopping service may finish in-flight work."
@@ -66,7 +81,11 @@ class Settings(BaseSettings):
         "{name}:50051", description="Address of a watcher not in watcher_endpoints (Kubernetes service names)."
     )
     gateway_address: str = Field("127.0.0.1:50051", description="Where the CLI reaches the gateway.")
-    default_tenant: str = Field("default", description="Tenant of requests that name none.")
+    default_tenant: str = Field("default", description="Tenant of requests that name none (dev mode only).")
+    gateway_tokens_file: Path | None = Field(
+        None, description="YAML/JSON of API tokens (sha256 hex of the token -> tenant, user, roles); set: the gateway requires `authorization: Bearer <token>`; unset: dev mode, the tenant comes from the x-lammesh-tenant header."
+    )
+    token: SecretStr | None = Field(None, description="Bearer token the CLI sends to the gateway (LAMMESH_TOKEN).")
 
     # Watchers (WatcherService micro-batching)
     watcher_batch_window_ms: float = Field(
@@ -121,6 +140,14 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
     otlp_endpoint: str | None = Field(None, description="OTLP/gRPC collector; unset disables export.")
+
+    @model_validator(mode="after")
+    def _grpc_tls_is_complete(self) -> "Settings":
+        if (self.grpc_tls_cert is None) != (self.grpc_tls_key is None):
+            raise ValueError("grpc_tls_cert and grpc_tls_key: set both or neither")
+        if self.grpc_mtls and (self.grpc_tls_ca is None or self.grpc_tls_cert is None):
+            raise ValueError("grpc_mtls: needs grpc_tls_ca (to verify clients) and grpc_tls_cert/grpc_tls_key")
+        return self
 
     @field_validator("log_level", mode="before")
     @classmethod

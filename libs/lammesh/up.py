@@ -27,7 +27,11 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from lammesh.catalogue import ServiceKind, ServiceSpec, load_services
+from lammesh.grpc.client import sync_channel
 from lammesh.localkafka import DEFAULT_HOME, REPO_ROOT, LocalKafka, free_port, free_ports
+from lammesh.settings import Settings
+
+_CLIENT_TLS_SETTINGS = ("grpc_tls_cert", "grpc_tls_key", "grpc_tls_ca", "grpc_tls_server_name")
 
 # Watchers before the services that call them; the gateway last (it accepts work).
 START_ORDER = {ServiceKind.WATCHER: 0, ServiceKind.AGENT: 1, ServiceKind.TOOL: 1, ServiceKind.COORDINATOR: 2, ServiceKind.GATEWAY: 3}
@@ -190,6 +194,12 @@ class Mesh:
         }
         return env
 
+    def _client_settings(self) -> Settings:
+        """How the services' clients reach each other (gRPC TLS files, if any), for health checks."""
+        env = self._env({})
+        tls = {key: env[f"LAMMESH_{key.upper()}"] for key in _CLIENT_TLS_SETTINGS if env.get(f"LAMMESH_{key.upper()}")}
+        return Settings(**tls)  # type: ignore[arg-type]
+
     def _spawn(self, proc: ServiceProcess) -> None:
         env = self._env({
             "LAMMESH_SERVICE_NAME": proc.name,
@@ -209,7 +219,8 @@ class Mesh:
     def _wait_serving(self, batch: list[ServiceProcess]) -> None:
         deadline = time.monotonic() + self.start_timeout_s
         waiting = list(batch)
-        channels = {p.name: grpc.insecure_channel(p.address) for p in batch}
+        client_settings = self._client_settings()
+        channels = {p.name: sync_channel(p.address, client_settings) for p in batch}
         try:
             while waiting:
                 for proc in list(waiting):

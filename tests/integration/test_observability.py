@@ -8,7 +8,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from lammesh import tracing
-from lammesh.grpc.client import insecure_channel
+from lammesh.grpc.client import channel as grpc_channel
 from lammesh.localkafka import free_port
 from lammesh.v1 import step_pb2, step_pb2_grpc
 from lammesh_services.tools.noop.main import bootstrap
@@ -25,7 +25,7 @@ async def test_metrics_endpoint_and_one_trace_across_a_grpc_call(kafka_bootstrap
     runtime = bootstrap(settings)
     await runtime.start()
     try:
-        channel = insecure_channel(f"127.0.0.1:{runtime.grpc.port}", settings)
+        channel = grpc_channel(f"127.0.0.1:{runtime.grpc.port}", settings)
         stub = step_pb2_grpc.StepServiceStub(channel)
         with tracing.tracer().start_as_current_span("caller") as caller:
             await stub.Execute(step_pb2.ExecuteRequest(command=step_pb2.StepCommand(task_id="m", step_id="s")))

@@ -73,3 +73,31 @@ async def test_a_service_that_cannot_start_fails_the_start_and_leaves_nothing(se
     pids = [int(d.split()[1].rstrip(",")) for s, state, d in started if state == "starting" and d.startswith("pid")]
     assert pids and all(gone(pid) for pid in pids)
     assert mesh.processes == [] and mesh.sink is None
+
+
+async def test_up_health_gates_services_that_require_mutual_tls(settings, tmp_path):
+    """With gRPC mTLS in the environment, the services serve mTLS only and `lammesh up`'s health
+    checks present the certificate too (a plaintext check would never see SERVING)."""
+    import asyncio
+
+    from lammesh.certs import make_certs
+    from lammesh.grpc.client import sync_channel
+    from lammesh.settings import Settings
+
+    certs = make_certs(tmp_path / "certs")
+    tls = {"LAMMESH_GRPC_TLS_CERT": str(certs.server_cert), "LAMMESH_GRPC_TLS_KEY": str(certs.server_key),
+           "LAMMESH_GRPC_TLS_CA": str(certs.ca), "LAMMESH_GRPC_MTLS": "true"}
+    mesh = mesh_for(settings, tmp_path, ["pii"], **tls)
+    mesh.start_timeout_s = 90
+    await asyncio.to_thread(mesh.start)
+    try:
+        [proc] = mesh.processes
+        with grpc.insecure_channel(proc.address) as plain, pytest.raises(grpc.RpcError) as refused:
+            health_pb2_grpc.HealthStub(plain).Check(health_pb2.HealthCheckRequest(), timeout=5)
+        assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+        client = Settings(grpc_tls_ca=certs.ca, grpc_tls_cert=certs.client_cert, grpc_tls_key=certs.client_key)
+        with sync_channel(proc.address, client) as channel:
+            reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+        assert reply.status == health_pb2.HealthCheckResponse.SERVING
+    finally:
+        await asyncio.to_thread(mesh.stop)

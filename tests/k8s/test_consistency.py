@@ -28,6 +28,9 @@ from tests.k8s.netpol import allowed
 from tests.k8s.upcoming import catalogue, expected_services
 
 STEP_KINDS = (ServiceKind.AGENT, ServiceKind.TOOL)
+# Secrets the operator creates (README "Kubernetes", docs/decisions/0600 and 0601): the gRPC
+# certificate (kubernetes.io/tls + ca.crt, e.g. from cert-manager) and the gateway's tokens file.
+EXTERNAL_SECRETS = {"lammesh-grpc-tls": ("tls.crt", "tls.key", "ca.crt"), "lammesh-gateway-tokens": ("tokens.yaml",)}
 
 
 def _kafka_settings(m: Manifests) -> Settings:
@@ -86,9 +89,11 @@ def test_workload_is_production_ready(manifests: Manifests, name: str) -> None:
     assert container["args"] == ["run", name]
 
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-    assert ports == {"grpc": settings.grpc_port, "metrics": settings.metrics_port}
+    assert ports == {"grpc": settings.grpc_port, "metrics": settings.metrics_port, "health": settings.grpc_health_port}
+    # The kubelet's gRPC probes speak plaintext only: they use the health-only plaintext port
+    # (docs/decisions/0600), never the (m)TLS gRPC port.
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-        assert container[probe].get("grpc") == {"port": settings.grpc_port}, f"{probe} must use grpc.health.v1"
+        assert container[probe].get("grpc") == {"port": settings.grpc_health_port}, f"{probe} must use grpc.health.v1 on the health port"
 
     # SIGTERM -> preStop sleep, then consumers drain (up to drain_timeout_s) and gRPC finishes calls
     # in flight (up to drain_timeout_s): the grace period must cover all of it.
@@ -402,15 +407,52 @@ def test_gpu_overlay_puts_exactly_the_latency_critical_watchers_on_gpu_nodes(man
 
 
 
+# --- gRPC TLS and gateway authentication -----------------------------------------------------------
+
+
+def _mounted_secret(workload: Obj, path: str) -> tuple[str, str]:
+    """(Secret name, key) of the file at `path` inside the main container."""
+    container, spec = main_container(workload), pod_spec(workload)
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    for mount in container["volumeMounts"]:
+        prefix = mount["mountPath"].rstrip("/") + "/"
+        if path.startswith(prefix) and "secret" in volumes[mount["name"]]:
+            assert mount.get("readOnly") is True, f"{mount['name']} must be mounted read-only"
+            return volumes[mount["name"]]["secret"]["secretName"], path.removeprefix(prefix)
+    raise AssertionError(f"{path} is not inside a mounted Secret")
+
+
+@pytest.mark.parametrize("name", sorted(expected_services()))
+def test_every_service_speaks_grpc_over_mutual_tls_from_a_mounted_secret(manifests: Manifests, name: str) -> None:
+    workload = manifests.workloads[name]
+    settings = manifests.settings_of(workload)
+    assert settings.grpc_tls_cert and settings.grpc_tls_key and settings.grpc_tls_ca, f"{name}: gRPC without TLS"
+    for path in (settings.grpc_tls_cert, settings.grpc_tls_key, settings.grpc_tls_ca):
+        secret, key = _mounted_secret(workload, str(path))
+        assert secret in EXTERNAL_SECRETS and key in EXTERNAL_SECRETS[secret], (name, path)
+    assert settings.grpc_health_port not in (None, settings.grpc_port, settings.metrics_port)
+    if expected_services()[name].kind == ServiceKind.GATEWAY:
+        # outside callers: TLS plus a bearer token, no client certificate
+        assert settings.grpc_mtls is False
+        assert settings.gateway_tokens_file, "the gateway must not run in dev mode (header tenants)"
+        secret, key = _mounted_secret(workload, str(settings.gateway_tokens_file))
+        assert secret in EXTERNAL_SECRETS and key in EXTERNAL_SECRETS[secret]
+    else:
+        assert settings.grpc_mtls is True, f"{name}: must require client certificates"
+        assert settings.gateway_tokens_file is None
+
+
 # --- references -----------------------------------------------------------------------------------
 
 
 def test_every_reference_resolves(manifests: Manifests) -> None:
     """ConfigMaps, Secrets, volumes, service accounts and scale targets a workload names exist in
-    the rendered output or are made by Strimzi (a KafkaUser's Secret, the cluster CA)."""
+    the rendered output, are made by Strimzi (a KafkaUser's Secret, the cluster CA), or are among
+    the Secrets the operator provides (EXTERNAL_SECRETS)."""
     kafka = manifests.get("Kafka", "lammesh")
     operator_secrets = {u["metadata"]["name"] for u in manifests.of_kind("KafkaUser")}
     operator_secrets.add(f"{kafka['metadata']['name']}-cluster-ca-cert")
+    operator_secrets |= set(EXTERNAL_SECRETS)
     names = lambda kind: {o["metadata"]["name"] for o in manifests.of_kind(kind)}  # noqa: E731
     configmaps, secrets, claims = names("ConfigMap"), names("Secret") | operator_secrets, names("PersistentVolumeClaim")
     problems = []

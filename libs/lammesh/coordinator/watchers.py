@@ -7,7 +7,7 @@ import asyncio
 import grpc
 import structlog
 
-from lammesh.grpc.client import insecure_channel
+from lammesh.grpc.client import channel as grpc_channel
 from lammesh.saga import RunChecks, Saga, Stage, Verdict, WatcherOutcome
 from lammesh.settings import Settings
 from lammesh.structs import to_struct
@@ -34,7 +34,7 @@ class WatcherClient:
     def _stub(self, name: str) -> watcher_pb2_grpc.WatcherServiceStub:
         stub = self._stubs.get(name)
         if stub is None:
-            channel = insecure_channel(self.address(name), self._settings)
+            channel = grpc_channel(self.address(name), self._settings)
             self._channels.append(channel)
             stub = self._stubs[name] = watcher_pb2_grpc.WatcherServiceStub(channel)
         return stub

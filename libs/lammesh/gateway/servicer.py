@@ -7,8 +7,10 @@ import uuid
 from collections.abc import AsyncIterator
 
 import grpc
+import structlog
 
 from lammesh.errors import FailedPrecondition, InvalidArgument, NotFound
+from lammesh.gateway.auth import READ, REVIEW, SUBMIT, TENANT_HEADER, USER_HEADER, Authenticator, Principal
 from lammesh.gateway.read_model import TERMINAL, ReadModel
 from lammesh.kafka import EnvelopeProducer
 from lammesh.settings import Settings
@@ -16,17 +18,10 @@ from lammesh.topics import TASKS_CONTROL, TASKS_REQUESTED
 from lammesh.v1 import review_pb2, review_pb2_grpc, task_pb2, task_pb2_grpc
 from lammesh.workflow import WorkflowRegistry
 
-TENANT_HEADER = "x-lammesh-tenant"
-USER_HEADER = "x-lammesh-user"
+__all__ = ["Gateway", "ReviewServicer", "TaskServicer", "TENANT_HEADER", "USER_HEADER", "task_id_for"]
+log = structlog.get_logger(__name__)
 _TASK_KEYS = uuid.UUID("6d1f5bb4-8a9e-4c51-9d2c-6b5f0e0c7a11")
 MAX_PAGE = 500
-
-
-def _metadata(context: grpc.aio.ServicerContext, key: str) -> str:
-    for name, value in context.invocation_metadata() or ():
-        if name == key and isinstance(value, str):
-            return value
-    return ""
 
 
 def task_id_for(tenant: str, client_key: str) -> str:
@@ -48,19 +43,26 @@ def _page(page_size: int, page_token: str) -> tuple[int, int]:
 class Gateway:
     """What both servicers share: the read model, the producer, who is calling."""
 
-    def __init__(self, settings: Settings, model: ReadModel, producer: EnvelopeProducer, workflows: WorkflowRegistry) -> None:
+    def __init__(
+        self, settings: Settings, model: ReadModel, producer: EnvelopeProducer, workflows: WorkflowRegistry,
+        auth: Authenticator | None = None,
+    ) -> None:
         self.settings = settings
+        self.auth = auth or Authenticator.from_settings(settings)
+        if self.auth.dev_mode:
+            log.warning("gateway in dev mode: no gateway_tokens_file, so callers are NOT authenticated and the "
+                        f"tenant comes from the {TENANT_HEADER} header; set LAMMESH_GATEWAY_TOKENS_FILE in production")
+        else:
+            log.info("gateway requires bearer tokens", tokens=self.auth.token_count)
         self.model = model
         self.producer = producer
         self.workflows = workflows
         self.requested_topic = TASKS_REQUESTED.name(settings)
         self.control_topic = TASKS_CONTROL.name(settings)
 
-    def tenant(self, context: grpc.aio.ServicerContext) -> str:
-        return _metadata(context, TENANT_HEADER) or self.settings.default_tenant
-
-    def user(self, context: grpc.aio.ServicerContext) -> str:
-        return _metadata(context, USER_HEADER) or self.tenant(context)
+    def caller(self, context: grpc.aio.ServicerContext, role: str) -> Principal:
+        """Who calls (UNAUTHENTICATED without valid credentials), if allowed `role` (else PERMISSION_DENIED)."""
+        return self.auth.authorize(context.invocation_metadata(), role)
 
     def task(self, task_id: str, tenant: str, field: str = "task_id") -> task_pb2.Task:
         if not task_id:
@@ -80,6 +82,7 @@ class TaskServicer(task_pb2_grpc.TaskServiceServicer):
         self._g = gateway
 
     async def SubmitTask(self, request: task_pb2.SubmitTaskRequest, context: grpc.aio.ServicerContext) -> task_pb2.SubmitTaskResponse:
+        tenant = self._g.caller(context, SUBMIT).tenant
         if not request.workflow:
             raise InvalidArgument("workflow", "is required")
         if request.workflow not in self._g.workflows.by_name:
@@ -87,7 +90,6 @@ class TaskServicer(task_pb2_grpc.TaskServiceServicer):
             raise NotFound(f"workflow {request.workflow!r} not found (known: {known})")
         if len(request.client_key) > 256:
             raise InvalidArgument("client_key", "must be at most 256 characters")
-        tenant = self._g.tenant(context)
         task_id = task_id_for(tenant, request.client_key) if request.client_key else uuid.uuid4().hex
         existing = self._g.model.get(task_id, tenant)
         if existing is not None:
@@ -107,28 +109,30 @@ class TaskServicer(task_pb2_grpc.TaskServiceServicer):
         return task_pb2.SubmitTaskResponse(task=pending, created=True)
 
     async def GetTask(self, request: task_pb2.GetTaskRequest, context: grpc.aio.ServicerContext) -> task_pb2.GetTaskResponse:
-        return task_pb2.GetTaskResponse(task=self._g.task(request.task_id, self._g.tenant(context)))
+        return task_pb2.GetTaskResponse(task=self._g.task(request.task_id, self._g.caller(context, READ).tenant))
 
     async def ListTasks(self, request: task_pb2.ListTasksRequest, context: grpc.aio.ServicerContext) -> task_pb2.ListTasksResponse:
+        tenant = self._g.caller(context, READ).tenant
         start, size = _page(request.page_size, request.page_token)
-        tasks = self._g.model.list(self._g.tenant(context), status=request.status, workflow=request.workflow)
+        tasks = self._g.model.list(tenant, status=request.status, workflow=request.workflow)
         page = tasks[start:start + size]
         more = start + size < len(tasks)
         return task_pb2.ListTasksResponse(tasks=page, next_page_token=str(start + size) if more else "")
 
     async def CancelTask(self, request: task_pb2.CancelTaskRequest, context: grpc.aio.ServicerContext) -> task_pb2.CancelTaskResponse:
-        tenant = self._g.tenant(context)
+        caller = self._g.caller(context, SUBMIT)
+        tenant = caller.tenant
         task = self._g.task(request.task_id, tenant)
         if task.status in TERMINAL:
             raise FailedPrecondition(f"task {task.task_id} already ended ({task_pb2.TaskStatus.Name(task.status)})")
-        cancel = task_pb2.TaskCancelRequested(task_id=task.task_id, reason=request.reason or f"cancelled by {self._g.user(context)}")
+        cancel = task_pb2.TaskCancelRequested(task_id=task.task_id, reason=request.reason or f"cancelled by {caller.user}")
         await self._g.publish(self._g.control_topic, cancel, task_id=task.task_id, tenant=tenant)
         return task_pb2.CancelTaskResponse(task=task)
 
     async def WatchTask(
         self, request: task_pb2.WatchTaskRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[task_pb2.WatchTaskResponse]:
-        task = self._g.task(request.task_id, self._g.tenant(context))
+        task = self._g.task(request.task_id, self._g.caller(context, READ).tenant)
         queue = self._g.model.subscribe(task.task_id)
         try:
             last = request.after_sequence
@@ -155,9 +159,10 @@ class ReviewServicer(review_pb2_grpc.ReviewServiceServicer):
         self._g = gateway
 
     async def ListReviews(self, request: review_pb2.ListReviewsRequest, context: grpc.aio.ServicerContext) -> review_pb2.ListReviewsResponse:
+        tenant = self._g.caller(context, READ).tenant
         start, size = _page(request.page_size, request.page_token)
         reviews = sorted(
-            self._g.model.reviews(self._g.tenant(context), include_decided=request.include_decided),
+            self._g.model.reviews(tenant, include_decided=request.include_decided),
             key=lambda r: (r.created_at.seconds, r.created_at.nanos, r.review_id),
         )
         more = start + size < len(reviews)
@@ -170,16 +175,17 @@ class ReviewServicer(review_pb2_grpc.ReviewServiceServicer):
         return review_pb2.RejectReviewResponse(review=await self._decide(request, context, review_pb2.REVIEW_DECISION_REJECTED))
 
     async def _decide(self, request, context: grpc.aio.ServicerContext, decision: int) -> review_pb2.Review:  # type: ignore[no-untyped-def]
+        caller = self._g.caller(context, REVIEW)
+        tenant = caller.tenant
         if not request.review_id:
             raise InvalidArgument("review_id", "is required")
-        tenant = self._g.tenant(context)
         found = self._g.model.find_review(request.review_id, tenant)
         if found is None:
             raise NotFound(f"review {request.review_id} not found")
         task, review = found
         if review.decision != review_pb2.REVIEW_DECISION_PENDING:
             raise FailedPrecondition(f"review {review.review_id} was already decided ({review_pb2.ReviewDecision.Name(review.decision)})")
-        by = self._g.user(context)
+        by = caller.user
         decided = review_pb2.ReviewDecided(
             review_id=review.review_id, task_id=task.task_id, step_id=review.step_id, decision=decision,
             decided_by=by, comment=request.comment,

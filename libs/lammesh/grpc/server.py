@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -101,6 +102,26 @@ def _observe(method: str, context: grpc.aio.ServicerContext, started: float, qui
         log.debug("rpc", method=method, code=code_name, ms=round(elapsed * 1000, 3))
 
 
+def _read(path: Path, setting: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ValueError(f"{setting}: cannot read {path}: {exc.strerror}") from None
+
+
+def server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
+    """TLS credentials from the PEM files in the settings (mounted Secrets in Kubernetes); None
+    when no certificate is configured (plaintext). With grpc_mtls, clients must present a
+    certificate that grpc_tls_ca signed."""
+    if settings.grpc_tls_cert is None or settings.grpc_tls_key is None:
+        return None
+    return grpc.ssl_server_credentials(
+        [(_read(settings.grpc_tls_key, "grpc_tls_key"), _read(settings.grpc_tls_cert, "grpc_tls_cert"))],
+        root_certificates=_read(settings.grpc_tls_ca, "grpc_tls_ca") if settings.grpc_tls_ca else None,
+        require_client_auth=settings.grpc_mtls,
+    )
+
+
 class GrpcServer:
     """A grpc.aio server with the standard health service and server reflection.
 
@@ -119,6 +140,8 @@ class GrpcServer:
         self.health = health.aio.HealthServicer()
         self._service_names: list[str] = []
         self.port: int | None = None
+        self.health_port: int | None = None
+        self._health_server: grpc.aio.Server | None = None
 
     def add(self, register: Callable[[Any, grpc.aio.Server], None], servicer: Any, service_name: str) -> None:
         register(servicer, self.server)
@@ -131,12 +154,31 @@ class GrpcServer:
             self.server,
         )
         address = f"{self._settings.grpc_host}:{self._settings.grpc_port}"
-        self.port = self.server.add_insecure_port(address)
+        credentials = server_credentials(self._settings)
+        if credentials is None:
+            self.port = self.server.add_insecure_port(address)
+        else:
+            self.port = self.server.add_secure_port(address, credentials)
         if self.port == 0:
             raise RuntimeError(f"could not bind gRPC to {address}")
         await self.set_serving(False)
+        if self._settings.grpc_health_port is not None:
+            await self._start_health_server()
         await self.server.start()
+        log.info("grpc listening", address=f"{self._settings.grpc_host}:{self.port}",
+                 tls=credentials is not None, mtls=self._settings.grpc_mtls, health_port=self.health_port)
         return self.port
+
+    async def _start_health_server(self) -> None:
+        """grpc.health.v1 alone, in plaintext, for probes that cannot present a client certificate
+        (Kubernetes gRPC probes). It shares the health state of the main server."""
+        self._health_server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self._health_server)
+        address = f"{self._settings.grpc_host}:{self._settings.grpc_health_port}"
+        self.health_port = self._health_server.add_insecure_port(address)
+        if self.health_port == 0:
+            raise RuntimeError(f"could not bind the gRPC health port to {address}")
+        await self._health_server.start()
 
     async def set_serving(self, serving: bool) -> None:
         status = (
@@ -150,3 +192,5 @@ class GrpcServer:
     async def stop(self, grace: float) -> None:
         await self.set_serving(False)
         await self.server.stop(grace)
+        if self._health_server is not None:
+            await self._health_server.stop(0)

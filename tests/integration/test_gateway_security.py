@@ -1,0 +1,178 @@
+"""The gateway in production shape: mutual TLS on every gRPC hop (test client -> gateway,
+coordinator -> watcher) and bearer tokens mapped to tenants. A second tenant can neither see,
+watch, cancel nor review the first tenant's tasks; the CLI sends LAMMESH_TOKEN over TLS."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+
+import grpc
+import pytest
+import yaml
+
+from lammesh.certs import make_certs
+from lammesh.gateway.auth import new_token, token_digest
+from lammesh.grpc.client import channel as grpc_channel
+from lammesh.settings import Settings
+from lammesh.structs import to_struct
+from lammesh.v1 import review_pb2, review_pb2_grpc, task_pb2, task_pb2_grpc
+from lammesh_services.coordinator.main import bootstrap as coordinator
+from lammesh_services.gateway.main import bootstrap as gateway
+from lammesh_services.tools.noop.main import bootstrap as noop
+from lammesh_services.watchers.pii.main import bootstrap as pii
+from tests.conftest import make_settings
+from tests.support.mesh import TERMINAL, running, write_workflow
+
+pytestmark = pytest.mark.kafka
+
+WORKFLOW = """
+name: guarded
+steps:
+  - {id: record, uses: noop, input: {account: "${input.account}"}, compensate: {}}
+  - id: send
+    uses: noop
+    input: {to: "${input.to}", body: "${input.body}"}
+    watchers:
+      input:
+        - {name: pii, params: {skip_fields: [to]}}
+"""
+NEEDS_REVIEW = {"account": "acme", "to": ["ana@acme.com"], "body": "Call me on +44 20 7946 0958 tomorrow."}
+CLEAN = {"account": "acme", "to": ["ana@acme.com"], "body": "Thanks for the meeting, Ana."}
+
+TOKENS = {name: new_token() for name in ("acme", "acme_reader", "globex")}
+
+
+def bearer(who: str, **headers: str) -> tuple[tuple[str, str], ...]:
+    return (("authorization", f"Bearer {TOKENS[who]}"), *headers.items())
+
+
+@pytest.fixture(scope="module")
+async def secured(kafka_bootstrap, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("secured")
+    certs = make_certs(tmp / "certs")
+    write_workflow(tmp / "workflows", WORKFLOW)
+    tokens_file = tmp / "tokens.yaml"
+    tokens_file.write_text(yaml.safe_dump({"tokens": {
+        token_digest(TOKENS["acme"]): {"tenant": "acme", "user": "ana@acme.com", "roles": ["read", "submit", "review"]},
+        token_digest(TOKENS["acme_reader"]): {"tenant": "acme", "user": "audit@acme.com", "roles": ["read"]},
+        token_digest(TOKENS["globex"]): {"tenant": "globex", "user": "eve@globex.com", "roles": ["read", "submit", "review"]},
+    }}))
+    tls = dict(grpc_tls_cert=certs.server_cert, grpc_tls_key=certs.server_key, grpc_tls_ca=certs.ca, grpc_mtls=True)
+    base = dict(workflows_dir=tmp / "workflows", timer_interval_s=0.02, coordinator_data_dir=tmp / "coordinator", **tls)
+    settings = make_settings(kafka_bootstrap, **base)
+    watcher = pii(settings)
+    async with running(watcher):
+        wired = make_settings(kafka_bootstrap, topic_prefix=settings.topic_prefix, gateway_tokens_file=tokens_file,
+                              watcher_endpoints={"pii": f"127.0.0.1:{watcher.grpc.port}"}, **base)
+        front = gateway(wired)
+        async with running(noop(wired), front, coordinator(wired)):
+            client = Settings(grpc_tls_ca=certs.ca, grpc_tls_cert=certs.client_cert, grpc_tls_key=certs.client_key)
+            channel = grpc_channel(f"127.0.0.1:{front.grpc.port}", client)
+            yield {"channel": channel, "address": f"127.0.0.1:{front.grpc.port}", "certs": certs, "tmp": tmp}
+            await channel.close()
+
+
+async def _code(call) -> grpc.StatusCode:  # type: ignore[no-untyped-def]
+    try:
+        result = await call if not hasattr(call, "__aiter__") else [r async for r in call]
+    except grpc.aio.AioRpcError as exc:
+        return exc.code()
+    raise AssertionError(f"expected an error, got {result}")
+
+
+async def wait_status(stub, task_id: str, statuses: set[int], who: str = "acme") -> task_pb2.Task:
+    for _ in range(1200):
+        task = (await stub.GetTask(task_pb2.GetTaskRequest(task_id=task_id), metadata=bearer(who))).task
+        if task.status in statuses:
+            return task
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"task {task_id} never reached {statuses}")
+
+
+async def test_calls_without_a_valid_token_are_unauthenticated(secured):
+    tasks = task_pb2_grpc.TaskServiceStub(secured["channel"])
+    reviews = review_pb2_grpc.ReviewServiceStub(secured["channel"])
+    submit = task_pb2.SubmitTaskRequest(workflow="guarded", input=to_struct(CLEAN))
+    for metadata in [
+        (),
+        (("x-lammesh-tenant", "acme"), ("x-lammesh-user", "ana@acme.com")),  # dev-mode headers count for nothing
+        (("authorization", "Bearer lmt_not-a-token-anyone-issued"),),
+        (("authorization", f"Basic {TOKENS['acme']}"),),
+        (("authorization", "Bearer "),),
+    ]:
+        assert await _code(tasks.SubmitTask(submit, metadata=metadata)) == grpc.StatusCode.UNAUTHENTICATED
+        assert await _code(tasks.GetTask(task_pb2.GetTaskRequest(task_id="x"), metadata=metadata)) == grpc.StatusCode.UNAUTHENTICATED
+        assert await _code(tasks.ListTasks(task_pb2.ListTasksRequest(), metadata=metadata)) == grpc.StatusCode.UNAUTHENTICATED
+        assert await _code(tasks.WatchTask(task_pb2.WatchTaskRequest(task_id="x"), metadata=metadata)) == grpc.StatusCode.UNAUTHENTICATED
+        assert await _code(reviews.ListReviews(review_pb2.ListReviewsRequest(), metadata=metadata)) == grpc.StatusCode.UNAUTHENTICATED
+    # and nothing was submitted on their behalf (this module's first test: no task exists yet)
+    for who in ("acme", "globex"):
+        assert not (await tasks.ListTasks(task_pb2.ListTasksRequest(), metadata=bearer(who))).tasks
+
+
+async def test_a_second_tenant_cannot_see_watch_cancel_or_review_the_first_tenants_task(secured):
+    tasks = task_pb2_grpc.TaskServiceStub(secured["channel"])
+    reviews = review_pb2_grpc.ReviewServiceStub(secured["channel"])
+    reply = await tasks.SubmitTask(task_pb2.SubmitTaskRequest(workflow="guarded", input=to_struct(NEEDS_REVIEW)),
+                                   metadata=bearer("acme", **{"x-lammesh-tenant": "globex"}))  # the header is ignored
+    task_id = reply.task.task_id
+    assert reply.task.tenant == "acme"
+    await wait_status(tasks, task_id, {task_pb2.TASK_STATUS_AWAITING_REVIEW})
+    review = next(r for r in (await reviews.ListReviews(review_pb2.ListReviewsRequest(), metadata=bearer("acme"))).reviews
+                  if r.task_id == task_id)
+
+    spoof = {"x-lammesh-tenant": "acme", "x-lammesh-user": "ana@acme.com"}  # globex pretending, in vain
+    for metadata in (bearer("globex"), bearer("globex", **spoof)):
+        assert await _code(tasks.GetTask(task_pb2.GetTaskRequest(task_id=task_id), metadata=metadata)) == grpc.StatusCode.NOT_FOUND
+        assert await _code(tasks.WatchTask(task_pb2.WatchTaskRequest(task_id=task_id), metadata=metadata)) == grpc.StatusCode.NOT_FOUND
+        assert await _code(tasks.CancelTask(task_pb2.CancelTaskRequest(task_id=task_id), metadata=metadata)) == grpc.StatusCode.NOT_FOUND
+        listed = await tasks.ListTasks(task_pb2.ListTasksRequest(), metadata=metadata)
+        assert task_id not in [t.task_id for t in listed.tasks]
+        everything = await reviews.ListReviews(review_pb2.ListReviewsRequest(include_decided=True), metadata=metadata)
+        assert review.review_id not in [r.review_id for r in everything.reviews]
+        assert await _code(reviews.ApproveReview(review_pb2.ApproveReviewRequest(review_id=review.review_id), metadata=metadata)) == grpc.StatusCode.NOT_FOUND
+        assert await _code(reviews.RejectReview(review_pb2.RejectReviewRequest(review_id=review.review_id), metadata=metadata)) == grpc.StatusCode.NOT_FOUND
+
+    # a reader of the same tenant sees it but may not decide or submit
+    seen = await tasks.GetTask(task_pb2.GetTaskRequest(task_id=task_id), metadata=bearer("acme_reader"))
+    assert seen.task.status == task_pb2.TASK_STATUS_AWAITING_REVIEW
+    assert await _code(reviews.ApproveReview(review_pb2.ApproveReviewRequest(review_id=review.review_id), metadata=bearer("acme_reader"))) == grpc.StatusCode.PERMISSION_DENIED
+    assert await _code(tasks.SubmitTask(task_pb2.SubmitTaskRequest(workflow="guarded", input=to_struct(CLEAN)), metadata=bearer("acme_reader"))) == grpc.StatusCode.PERMISSION_DENIED
+
+    # the owner still decides; who decided comes from the token, not from a header
+    approved = await reviews.ApproveReview(review_pb2.ApproveReviewRequest(review_id=review.review_id, comment="ok"),
+                                           metadata=bearer("acme", **{"x-lammesh-user": "mallory"}))
+    assert approved.review.decided_by == "ana@acme.com"
+    done = await wait_status(tasks, task_id, TERMINAL)
+    assert done.status == task_pb2.TASK_STATUS_COMPLETED  # globex's attempts changed nothing
+
+
+def _cli(args: list[str], secured, token: str | None) -> subprocess.CompletedProcess[str]:
+    certs = secured["certs"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAMMESH_")}
+    env.update(LAMMESH_GATEWAY_ADDRESS=secured["address"], LAMMESH_GRPC_TLS_CA=str(certs.ca),
+               LAMMESH_GRPC_TLS_CERT=str(certs.client_cert), LAMMESH_GRPC_TLS_KEY=str(certs.client_key),
+               LAMMESH_LOG_LEVEL="WARNING")
+    if token:
+        env["LAMMESH_TOKEN"] = token
+    return subprocess.run([sys.executable, "-m", "lammesh.cli", *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+async def test_the_cli_sends_its_token_over_mtls(secured):
+    task_input = secured["tmp"] / "clean.json"
+    task_input.write_text(json.dumps(CLEAN))
+    args = ["submit", "guarded", "--input", str(task_input), "--json"]
+    done = await asyncio.to_thread(_cli, args, secured, TOKENS["globex"])
+    assert done.returncode == 0, done.stderr
+    task = json.loads(done.stdout)
+    assert task["tenant"] == "globex"
+    refused = await asyncio.to_thread(_cli, args, secured, None)
+    assert refused.returncode == 1 and "UNAUTHENTICATED" in refused.stderr
+    assert TOKENS["globex"] not in done.stderr + done.stdout
+    # the task is globex's alone
+    tasks = task_pb2_grpc.TaskServiceStub(secured["channel"])
+    assert await _code(tasks.GetTask(task_pb2.GetTaskRequest(task_id=task["task_id"]), metadata=bearer("acme"))) == grpc.StatusCode.NOT_FOUND
