@@ -23,9 +23,9 @@ from pathlib import Path
 
 import grpc
 import psutil
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from lammesh.catalogue import ServiceKind, load_services
+from lammesh.grpc.client import NotServing, wait_serving
 from lammesh.localkafka import LocalKafka, free_port
 from lammesh.settings import Settings
 
@@ -195,24 +195,18 @@ class Mesh:
         return proc
 
     async def _wait_serving(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-
         async def one(proc: ServiceProcess) -> None:
+            assert proc.popen is not None
+            popen = proc.popen
+
+            def exited() -> str | None:
+                return None if popen.poll() is None else f"exited with {popen.returncode}"
+
             async with grpc.aio.insecure_channel(proc.address) as channel:
-                stub = health_pb2_grpc.HealthStub(channel)
-                while True:
-                    assert proc.popen is not None
-                    if proc.popen.poll() is not None:
-                        raise MeshError(f"{proc.instance} exited with {proc.popen.returncode}:\n{proc.log_tail()}")
-                    if time.monotonic() > deadline:
-                        raise MeshError(f"{proc.instance} not SERVING after {timeout:.0f} s:\n{proc.log_tail()}")
-                    try:
-                        reply = await stub.Check(health_pb2.HealthCheckRequest(), timeout=1.0)
-                        if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                            return
-                    except grpc.aio.AioRpcError:
-                        pass
-                    await asyncio.sleep(0.25)
+                try:
+                    await wait_serving(channel, exited=exited, timeout=timeout, name=proc.instance)
+                except NotServing as exc:
+                    raise MeshError(f"{exc}:\n{proc.log_tail()}") from None
 
         await asyncio.gather(*(one(p) for p in self.processes))
 

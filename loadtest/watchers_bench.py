@@ -35,8 +35,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+
+from lammesh.grpc.client import wait_serving
 from lammesh.localkafka import free_port
 from lammesh.models.backends import tensorrt_unavailable_reason
 from lammesh.models.tokenize import WindowTokenizer
@@ -105,19 +106,10 @@ class Service:
         return Path(self.log.name).read_text(errors="replace")[-3000:]
 
     async def wait_serving(self, channel: grpc.aio.Channel, timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        health = health_pb2_grpc.HealthStub(channel)
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited: {self.tail()}")
-            try:
-                reply = await health.Check(health_pb2.HealthCheckRequest(), timeout=1)
-                if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.aio.AioRpcError:
-                pass
-            await asyncio.sleep(0.2)
-        raise TimeoutError(f"{self.name} did not become SERVING in {timeout} s")
+        def exited() -> str | None:
+            return None if self.process.poll() is None else f"exited: {self.tail()}"
+
+        await wait_serving(channel, exited=exited, timeout=timeout, name=self.name)
 
     def batch_sizes(self) -> tuple[float, float]:
         text = urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5).read().decode()

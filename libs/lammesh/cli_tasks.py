@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import json
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path

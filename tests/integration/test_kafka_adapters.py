@@ -1,6 +1,5 @@
 """Envelope producer and consumer against the real broker: round trip, trace context, the DLQ."""
 
-import asyncio
 
 import pytest
 

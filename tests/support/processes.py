@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from lammesh.grpc.client import wait_serving as lammesh_wait_serving
 from lammesh.settings import Settings
 
 
@@ -43,21 +43,11 @@ async def start_service(name: str, settings: Settings, port: int, *, log: Path |
 
 
 async def wait_serving(port: int, process: asyncio.subprocess.Process, timeout: float = 90) -> None:
+    def exited() -> str | None:
+        return None if process.returncode is None else f"exited early with {process.returncode}"
+
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-        health = health_pb2_grpc.HealthStub(channel)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline:
-            if process.returncode is not None:
-                raise AssertionError(f"service exited early with {process.returncode}")
-            try:
-                reply = await health.Check(health_pb2.HealthCheckRequest(), timeout=1)
-                if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.aio.AioRpcError:
-                pass
-            await asyncio.sleep(0.2)
-    raise AssertionError("service never became SERVING")
+        await lammesh_wait_serving(channel, exited=exited, timeout=timeout, name="service")
 
 
 async def stop(process: asyncio.subprocess.Process, timeout: float = 60) -> int:

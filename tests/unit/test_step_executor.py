@@ -2,10 +2,9 @@
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from pydantic import BaseModel
 
-from lammesh.steps import StepContext, StepFailure, StepHandler
+from lammesh.steps import StepContext, StepHandler
 from lammesh.steps.executor import StepExecutor, validate_command
 from lammesh.steps.idempotency import MemoryIdempotencyStore
 from lammesh.v1 import step_pb2

@@ -3,6 +3,8 @@ channels that carry the caller's trace context in the call metadata."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +80,29 @@ def sync_channel(target: str, settings: Settings) -> grpc.Channel:
         return grpc.secure_channel(target, client_credentials(settings), options=channel_options(settings))
     return grpc.insecure_channel(target, options=channel_options(settings))
 
+
+
+class NotServing(RuntimeError):
+    """A service did not report SERVING: it exited, or the time ran out."""
+
+
+async def wait_serving(channel: grpc.aio.Channel, *, exited: Callable[[], str | None], timeout: float, name: str) -> None:
+    """Poll grpc.health.v1 on `channel` until the server is SERVING. `exited` returns why the
+    service's process is gone (None while it runs), so a crash is reported at once, not at timeout."""
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    health = health_pb2_grpc.HealthStub(channel)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        why = exited()
+        if why is not None:
+            raise NotServing(f"{name} {why}")
+        try:
+            reply = await health.Check(health_pb2.HealthCheckRequest(), timeout=1)
+            if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                return
+        except grpc.aio.AioRpcError:
+            pass
+        await asyncio.sleep(0.2)
+    raise NotServing(f"{name} did not become SERVING within {timeout:.0f}s")
