@@ -27,6 +27,7 @@ import psutil
 from lammesh.catalogue import ServiceKind, load_services
 from lammesh.grpc.client import NotServing, wait_serving
 from lammesh.localkafka import LocalKafka, free_port
+from lammesh.up import log_tail
 from lammesh.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -105,10 +106,7 @@ class ServiceProcess:
         return values
 
     def log_tail(self, lines: int = 15) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
+        return log_tail(self.log_path, lines)
 
 
 @dataclass

@@ -75,10 +75,15 @@ class ServiceProcess:
         return self.process is not None and self.process.poll() is None
 
     def log_tail(self, lines: int = 15) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
+        return log_tail(self.log_path, lines)
+
+
+def log_tail(path: Path, lines: int = 15) -> str:
+    """The last lines of a service's log, for error messages ("" when there is none)."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
 
 
 @dataclass
