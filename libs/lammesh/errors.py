@@ -41,11 +41,18 @@ def field_path(location: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in location) or "<root>"
 
 
-def invalid_argument_from(error: ValidationError, prefix: str = "") -> InvalidArgument:
-    """The first problem of a pydantic ValidationError as an InvalidArgument naming its field."""
+def first_problem(error: ValidationError, *prefix: str) -> tuple[str, str]:
+    """(field path, message) of the first problem of a pydantic ValidationError, the path
+    starting with `prefix` (e.g. "input")."""
     first = error.errors()[0]
-    path = field_path(tuple(first["loc"]))
-    return InvalidArgument(f"{prefix}{path}" if prefix else path, first["msg"])
+    return field_path((*prefix, *first["loc"])), first["msg"]
+
+
+def invalid_argument_from(error: ValidationError, prefix: str = "") -> InvalidArgument:
+    """The first problem of a pydantic ValidationError as an InvalidArgument naming its field
+    (`prefix` places it inside the request, e.g. "requests.3.params.")."""
+    path, message = first_problem(error)
+    return InvalidArgument(f"{prefix}{path}", message)
 
 
 class Unauthenticated(ServiceError):

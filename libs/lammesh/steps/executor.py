@@ -13,7 +13,7 @@ import structlog
 from pydantic import BaseModel, ValidationError
 
 from lammesh import metrics
-from lammesh.errors import field_path
+from lammesh.errors import first_problem
 from lammesh.structs import from_struct, to_struct
 from lammesh.steps.handler import StepContext, StepFailure, StepHandler
 from lammesh.steps.idempotency import IdempotencyStore
@@ -126,10 +126,7 @@ class StepExecutor:
             try:
                 data = input_model.model_validate(raw_input)
             except ValidationError as exc:
-                first = exc.errors()[0]
-                raise StepFailure(
-                    "INVALID_INPUT", first["msg"], retryable=False, field=field_path(("input", *first["loc"]))
-                ) from None
+                raise _failure("INVALID_INPUT", exc, "input") from None
         context = StepContext(
             task_id=command.task_id,
             step_id=command.step_id,
@@ -153,10 +150,7 @@ class StepExecutor:
         except TimeoutError:
             raise StepFailure("DEADLINE_EXCEEDED", "the step did not finish before its deadline", retryable=True) from None
         except ValidationError as exc:
-            first = exc.errors()[0]
-            raise StepFailure(
-                "INVALID_INPUT", first["msg"], retryable=False, field=field_path(tuple(first["loc"]))
-            ) from None
+            raise _failure("INVALID_INPUT", exc) from None
         except Exception as exc:  # unexpected: assume transient, let the retry policy decide
             log.exception("step handler raised", step_id=command.step_id)
             raise StepFailure("INTERNAL", f"{type(exc).__name__}: {exc}", retryable=True) from None
@@ -169,10 +163,13 @@ class StepExecutor:
             if not compensating and output_model is not None and not isinstance(output, output_model):
                 output = output_model.model_validate(output)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            raise StepFailure(
-                "INVALID_OUTPUT", first["msg"], retryable=False, field=field_path(("output", *first["loc"]))
-            ) from None
+            raise _failure("INVALID_OUTPUT", exc, "output") from None
         if isinstance(output, BaseModel):
             return output.model_dump(mode="json")
         return output
+
+
+def _failure(code: str, error: ValidationError, *prefix: str) -> StepFailure:
+    """Bad data never gets better by retrying: a non-retryable failure naming the field."""
+    field, message = first_problem(error, *prefix)
+    return StepFailure(code, message, retryable=False, field=field)
