@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     # Workflows, coordinator and gateway
     workflows_dir: Path = Field(Path("workflows"), description="Folder of workflow YAML files.")
     coordinator_store: str = Field(
-        "rocksdb://", description="Faust table store: rocksdb:// (local files, changelog tail on restart) or memory:// (whole changelog replayed)."
+        "rocksdb://", description="Faust table store: rocksdb:// (local files, changelog tail on restart; lammesh.coordinator.store) or memory:// (whole changelog replayed)."
     )
     coordinator_data_dir: Path = Field(Path(".run/coordinator"), description="Faust data folder.")
     timer_interval_s: float = Field(0.05, gt=0, le=10, description="How often due timers are looked for.")

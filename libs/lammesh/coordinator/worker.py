@@ -20,6 +20,7 @@ from lammesh import envelope as serde
 from lammesh import metrics
 from lammesh.coordinator.codec import timestamp
 from lammesh.coordinator.processor import SagaProcessor
+from lammesh.coordinator.store import RocksDBStore, store_url
 from lammesh.kafka import EnvelopeProducer, PoisonRecord
 from lammesh.kafka.consumer import dlq_headers
 from lammesh.saga import Saga
@@ -77,7 +78,7 @@ class CoordinatorWorker:
             self._group,
             broker=_broker_urls(settings),
             broker_credentials=_credentials(settings),
-            store=settings.coordinator_store,
+            store=store_url(settings.coordinator_store),
             datadir=str(settings.coordinator_data_dir / settings.topic_prefix),
             web_enabled=False,
             autodiscover=False,
@@ -118,18 +119,9 @@ class CoordinatorWorker:
         if self.task is not None:
             self.task.cancel()
             await asyncio.gather(self.task, return_exceptions=True)
-        open_dbs = list(getattr(self.table.data, "_dbs", {}).values())
         await asyncio.wait_for(self.app.stop(), timeout)
-        self._close_stores(open_dbs)
-
-    @staticmethod
-    def _close_stores(dbs: list[object]) -> None:
-        """Faust's RocksDB store leaves closing to the garbage collector; close the files now so the
-        same data folder can be opened again at once (a restart in the same process, tests)."""
-        for db in dbs:
-            close = getattr(db, "close", None)
-            if close is not None:
-                close()
+        if isinstance(self.table.data, RocksDBStore):
+            self.table.data.close()
 
     # -- the stream --------------------------------------------------------------------------
 

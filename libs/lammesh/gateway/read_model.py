@@ -3,6 +3,11 @@ materialised from tasks.state and tasks.events, with live subscriptions for Watc
 
 Built from the topics, never from a coordinator's memory, so it works with any number of
 coordinator instances and after restarts of either side.
+
+The two topics are read independently, so an event can arrive before the snapshot that includes
+it. An event is therefore only *visible* (to Watch streams) once the task's snapshot has reached
+its sequence (Task.version is the sequence of the last event the snapshot reflects): a client that
+has watched a task to its end and then asks for it gets the ended task, never an older one.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ class ReadModel:
         self.tasks: dict[str, task_pb2.Task] = {}
         self._events: dict[str, list[task_pb2.TaskEvent]] = {}
         self._sequences: dict[str, list[int]] = {}
-        self._watchers: dict[str, set[asyncio.Queue[task_pb2.TaskEvent]]] = {}
+        self._watchers: dict[str, set[asyncio.Event]] = {}
 
     # -- materialisation ---------------------------------------------------------------------
 
@@ -29,6 +34,8 @@ class ReadModel:
         current = self.tasks.get(task.task_id)
         if current is None or task.version >= current.version:
             self.tasks[task.task_id] = task
+            if current is None or task.version > current.version:
+                self._wake(task.task_id)
 
     def apply_event(self, event: task_pb2.TaskEvent) -> None:
         """Insert in sequence order; a repeated sequence (outputs repeat after a crash) is ignored."""
@@ -38,8 +45,7 @@ class ReadModel:
             return
         sequences.insert(index, event.sequence)
         self._events.setdefault(event.task_id, []).insert(index, event)
-        for queue in self._watchers.get(event.task_id, ()):
-            queue.put_nowait(event)
+        self._wake(event.task_id)
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -56,8 +62,14 @@ class ReadModel:
         return found
 
     def events_after(self, task_id: str, sequence: int) -> list[task_pb2.TaskEvent]:
+        """The visible events after `sequence`, in order: those the task's snapshot reflects."""
+        task = self.tasks.get(task_id)
+        if task is None:
+            return []
         sequences = self._sequences.get(task_id, [])
-        return self._events.get(task_id, [])[bisect.bisect_right(sequences, sequence):]
+        start = bisect.bisect_right(sequences, sequence)
+        end = bisect.bisect_right(sequences, task.version)
+        return self._events.get(task_id, [])[start:end]
 
     def reviews(self, tenant: str, *, include_decided: bool) -> Iterable[review_pb2.Review]:
         for task in self.list(tenant):
@@ -76,14 +88,19 @@ class ReadModel:
 
     # -- live updates ------------------------------------------------------------------------
 
-    def subscribe(self, task_id: str) -> asyncio.Queue[task_pb2.TaskEvent]:
-        queue: asyncio.Queue[task_pb2.TaskEvent] = asyncio.Queue()
-        self._watchers.setdefault(task_id, set()).add(queue)
-        return queue
+    def subscribe(self, task_id: str) -> asyncio.Event:
+        """An event set whenever the task may have new visible events; the watcher clears it."""
+        changed = asyncio.Event()
+        self._watchers.setdefault(task_id, set()).add(changed)
+        return changed
 
-    def unsubscribe(self, task_id: str, queue: asyncio.Queue[task_pb2.TaskEvent]) -> None:
+    def unsubscribe(self, task_id: str, changed: asyncio.Event) -> None:
         watchers = self._watchers.get(task_id)
         if watchers is not None:
-            watchers.discard(queue)
+            watchers.discard(changed)
             if not watchers:
                 del self._watchers[task_id]
+
+    def _wake(self, task_id: str) -> None:
+        for changed in self._watchers.get(task_id, ()):
+            changed.set()

@@ -133,25 +133,19 @@ class TaskServicer(task_pb2_grpc.TaskServiceServicer):
         self, request: task_pb2.WatchTaskRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[task_pb2.WatchTaskResponse]:
         task = self._g.task(request.task_id, self._g.caller(context, READ).tenant)
-        queue = self._g.model.subscribe(task.task_id)
+        changed = self._g.model.subscribe(task.task_id)
         try:
             last = request.after_sequence
-            for event in self._g.model.events_after(task.task_id, last):
-                yield task_pb2.WatchTaskResponse(event=event)
-                last = event.sequence
-                if event.status in TERMINAL:
-                    return
             while True:
-                event = await queue.get()
-                if event.sequence <= last:
-                    continue
-                for missed in self._g.model.events_after(task.task_id, last):  # in order, no gaps
-                    yield task_pb2.WatchTaskResponse(event=missed)
-                    last = missed.sequence
-                    if missed.status in TERMINAL:
+                changed.clear()
+                for event in self._g.model.events_after(task.task_id, last):
+                    yield task_pb2.WatchTaskResponse(event=event)
+                    last = event.sequence
+                    if event.status in TERMINAL:
                         return
+                await changed.wait()
         finally:
-            self._g.model.unsubscribe(task.task_id, queue)
+            self._g.model.unsubscribe(task.task_id, changed)
 
 
 class ReviewServicer(review_pb2_grpc.ReviewServiceServicer):

@@ -1,0 +1,67 @@
+"""The gateway's read model: events become visible to Watch only once the snapshot reflects them."""
+
+from __future__ import annotations
+
+import asyncio
+
+from lammesh.gateway.read_model import ReadModel
+from lammesh.v1 import task_pb2
+
+
+def snapshot(version: int, status: int = task_pb2.TASK_STATUS_RUNNING) -> task_pb2.Task:
+    return task_pb2.Task(task_id="t1", tenant="acme", status=status, version=version)
+
+
+def event(sequence: int, status: int = task_pb2.TASK_STATUS_RUNNING) -> task_pb2.TaskEvent:
+    return task_pb2.TaskEvent(task_id="t1", sequence=sequence, kind=f"e{sequence}", status=status)
+
+
+def sequences(model: ReadModel, after: int = 0) -> list[int]:
+    return [e.sequence for e in model.events_after("t1", after)]
+
+
+def test_an_event_ahead_of_the_snapshot_is_held_back_until_the_snapshot_catches_up():
+    model = ReadModel()
+    model.apply_snapshot(snapshot(1))
+    for n in (1, 2, 3):
+        model.apply_event(event(n, task_pb2.TASK_STATUS_COMPENSATED if n == 3 else task_pb2.TASK_STATUS_RUNNING))
+    assert sequences(model) == [1]
+    model.apply_snapshot(snapshot(3, task_pb2.TASK_STATUS_COMPENSATED))
+    assert sequences(model) == [1, 2, 3]
+    assert model.get("t1", "acme").status == task_pb2.TASK_STATUS_COMPENSATED
+
+
+def test_events_without_any_snapshot_are_not_visible_and_repeats_are_ignored():
+    model = ReadModel()
+    model.apply_event(event(2))
+    model.apply_event(event(1))
+    model.apply_event(event(2))
+    assert sequences(model) == []
+    model.apply_snapshot(snapshot(2))
+    assert sequences(model) == [1, 2]
+    assert sequences(model, after=1) == [2]
+
+
+def test_an_older_snapshot_never_replaces_a_newer_one():
+    model = ReadModel()
+    model.apply_snapshot(snapshot(5, task_pb2.TASK_STATUS_COMPLETED))
+    model.apply_snapshot(snapshot(4))
+    assert model.get("t1", "acme").status == task_pb2.TASK_STATUS_COMPLETED
+    assert model.get("t1", "globex") is None
+
+
+async def test_a_subscriber_is_woken_by_the_snapshot_that_makes_an_event_visible():
+    model = ReadModel()
+    model.apply_snapshot(snapshot(0))
+    changed = model.subscribe("t1")
+    changed.clear()
+    model.apply_event(event(1))
+    assert changed.is_set() and sequences(model) == []
+    changed.clear()
+    model.apply_snapshot(snapshot(1))
+    await asyncio.wait_for(changed.wait(), 1)
+    assert sequences(model) == [1]
+    model.unsubscribe("t1", changed)
+    changed.clear()
+    model.apply_snapshot(snapshot(2))
+    assert not changed.is_set()
