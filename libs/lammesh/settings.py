@@ -71,6 +71,10 @@ class Settings(BaseSettings):
         3.0, ge=0, le=300,
         description="After taking over partitions, hold overdue timers this long so results that arrived meanwhile are read first.",
     )
+    coordinator_max_in_flight: int = Field(
+        64, ge=1, le=4096,
+        description="Records the coordinator processes at once: different tasks overlap, one task's records stay in order (1 = strictly one at a time).",
+    )
     coordinator_session_timeout_s: float = Field(
         10.0, gt=0, le=300, description="How long a silent coordinator keeps its partitions (Kafka group session)."
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from google.protobuf import timestamp_pb2
 
 from lammesh.structs import to_struct as struct
@@ -12,7 +11,7 @@ from lammesh.v1 import review_pb2, step_pb2, task_pb2, watcher_pb2
 
 def timestamp(seconds: float) -> timestamp_pb2.Timestamp:
     ts = timestamp_pb2.Timestamp()
-    ts.FromDatetime(datetime.fromtimestamp(seconds, UTC))
+    ts.FromMicroseconds(round(seconds * 1e6))
     return ts
 
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 
 import structlog
+from aiokafka.structs import RecordMetadata
 from google.protobuf.message import Message
 
 from lammesh import envelope as serde
@@ -131,33 +132,35 @@ class SagaProcessor:
         """After taking over partitions: send every in-flight command again, same attempt. A result
         lost around the rebalance (see docs/decisions/0006) is then answered again by the step
         service's idempotency store; one that was not lost arrives twice and the copy is ignored."""
-        commands: list[Effect] = []
+        sent = []
         for saga in sagas:
             workflow = self.workflows.by_digest.get(saga.workflow_digest)
             if workflow is not None and not saga.status.terminal:
                 for dispatch in saga.in_flight(workflow):
-                    await self._send_command(saga, dispatch)
-                    commands.append(dispatch)
-        await self._producer.confirm()
-        return len(commands)
+                    sent.append(await self._send_command(saga, dispatch))
+        await self._producer.confirm(sent)
+        return len(sent)
 
-    async def _send_command(self, saga: Saga, dispatch: Dispatch) -> None:
+    async def _send_command(self, saga: Saga, dispatch: Dispatch) -> asyncio.Future[RecordMetadata]:
         command = codec.command(saga, dispatch)
         key = f"{saga.task_id}/{dispatch.step_id}/{command.action}/{dispatch.attempt}"
-        await self._producer.send(step_commands(dispatch.capability).name(self._settings), command, task_id=saga.task_id,
+        return await self._producer.send(step_commands(dispatch.capability).name(self._settings), command, task_id=saga.task_id,
                                   tenant=saga.tenant, idempotency_key=key)
 
     async def _publish(self, saga: Saga, workflow: Workflow | None, effects: list[Effect]) -> None:
+        """Send the record's outputs and wait for the broker to acknowledge them (only these: other
+        tasks' records are processed concurrently on the same producer)."""
         send = self._producer.send
+        sent = []
         for effect in effects:
             if isinstance(effect, Emit):
-                await send(self._events_topic, codec.event(saga.task_id, effect), task_id=saga.task_id, tenant=saga.tenant,
-                           idempotency_key=f"{saga.task_id}#{effect.sequence}")
+                sent.append(await send(self._events_topic, codec.event(saga.task_id, effect), task_id=saga.task_id,
+                                       tenant=saga.tenant, idempotency_key=f"{saga.task_id}#{effect.sequence}"))
             elif isinstance(effect, Dispatch):
-                await self._send_command(saga, effect)
+                sent.append(await self._send_command(saga, effect))
         capabilities = {s.id: s.uses for s in workflow.steps} if workflow else {}
-        await send(self._state_topic, codec.snapshot(saga, capabilities), task_id=saga.task_id, tenant=saga.tenant)
-        await self._producer.confirm()
+        sent.append(await send(self._state_topic, codec.snapshot(saga, capabilities), task_id=saga.task_id, tenant=saga.tenant))
+        await self._producer.confirm(sent)
 
 
 def _describe_payload(payload: Message, saga: Saga) -> str:

@@ -1,7 +1,9 @@
 """The coordinator's stream worker: a Faust app embedded in the service runtime.
 
-One agent (concurrency 1 per partition: see faust-streaming#606) reads the co-partitioned topics
-tasks.requested, steps.results and tasks.control, keyed by task id. Saga state lives in the Faust
+One agent reads the co-partitioned topics tasks.requested, steps.results and tasks.control, keyed
+by task id, and runs records in ordered lanes (lanes.py): records of different tasks overlap, those
+of one task are applied in order. Acks are manual: Faust commits an offset only once every record
+before it was stored, and a revocation waits for the lanes to drain (docs/decisions/0007). Saga state lives in the Faust
 table "sagas" (changelog topic <prefix>-coordinator-sagas-changelog), so a restarted or second
 instance recovers it. Table writes must happen inside the stream, so the timer loop does not touch
 state: it publishes TaskTimerFired records for due tasks into tasks.control.
@@ -10,6 +12,7 @@ state: it publishes TaskTimerFired records for due tasks into tasks.control.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 
 import faust
@@ -19,6 +22,7 @@ from aiokafka.errors import KafkaError
 from lammesh import envelope as serde
 from lammesh import metrics
 from lammesh.coordinator.codec import timestamp
+from lammesh.coordinator.lanes import OrderedLanes
 from lammesh.coordinator.processor import SagaProcessor
 from lammesh.coordinator.store import RocksDBStore, store_url
 from lammesh.kafka import EnvelopeProducer, PoisonRecord
@@ -104,9 +108,17 @@ class CoordinatorWorker:
         )
         self.app.agent(source, name="sagas", concurrency=1)(self._agent)
         self.app.on_partitions_assigned.connect(self._on_assigned)
+        self.app.on_partitions_revoked.connect(self._on_revoked)
+        self._lanes: OrderedLanes | None = None
 
     async def _on_assigned(self, sender: object, assigned: object, **_: object) -> None:
         self._saw_assignment = True
+
+    async def _on_revoked(self, sender: object, revoked: object, **_: object) -> None:
+        # Faust revokes the table's partitions after this returns: finish every record started
+        # (and store its saga) while this instance still owns them.
+        if self._lanes is not None:
+            await self._lanes.drain()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -126,8 +138,16 @@ class CoordinatorWorker:
     # -- the stream --------------------------------------------------------------------------
 
     async def _agent(self, stream: faust.Stream) -> None:
-        async for event in stream.events():
-            await self._process(event)
+        lanes = self._lanes = OrderedLanes(self._settings.coordinator_max_in_flight)
+        try:
+            async for event in stream.noack().events():
+                await lanes.submit(event.message.key, functools.partial(self._process_and_ack, event))
+        finally:
+            await lanes.cancel()
+
+    async def _process_and_ack(self, event: faust.types.EventT) -> None:
+        await self._process(event)
+        event.ack()
 
     async def _process(self, event: faust.types.EventT) -> None:
         message = event.message
@@ -161,8 +181,8 @@ class CoordinatorWorker:
     async def _dead_letter(self, message: faust.types.Message, reason: str) -> None:
         headers = dlq_headers(message.headers, reason, topic=message.topic, partition=message.partition,
                               offset=message.offset, group=self._group)
-        await self._producer.send_raw(self._dlq_topic, message.value, key=message.key, headers=headers)
-        await self._producer.confirm()
+        sent = await self._producer.send_raw(self._dlq_topic, message.value, key=message.key, headers=headers)
+        await self._producer.confirm([sent])
         log.warning("record dead-lettered", reason=reason, topic=message.topic, offset=message.offset)
         metrics.MESSAGES.labels(message.topic, "dead_lettered").inc()
         metrics.DEAD_LETTERS.labels(message.topic).inc()
@@ -197,6 +217,8 @@ class CoordinatorWorker:
             if self.app.crashed:
                 # Never sit idle while reporting SERVING: fail the service so it is restarted.
                 raise RuntimeError(f"the Faust app crashed: {self.app.crash_reason!r}")
+            if self._lanes is not None and self._lanes.failure is not None:
+                raise RuntimeError(f"the coordinator failed on a record: {self._lanes.failure!r}")
             if self.app.rebalancing or self.app.tables.recovery.in_recovery or not self._saw_assignment:
                 self._assignment = None
                 continue

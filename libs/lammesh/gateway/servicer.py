@@ -73,8 +73,8 @@ class Gateway:
         return task
 
     async def publish(self, topic: str, message, *, task_id: str, tenant: str) -> None:  # type: ignore[no-untyped-def]
-        await self.producer.send(topic, message, task_id=task_id, tenant=tenant)
-        await self.producer.confirm()
+        sent = await self.producer.send(topic, message, task_id=task_id, tenant=tenant)
+        await self.producer.confirm([sent])  # this call's record only: calls run concurrently
 
 
 class TaskServicer(task_pb2_grpc.TaskServiceServicer):

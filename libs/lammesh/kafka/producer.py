@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import RecordMetadata
@@ -89,11 +89,16 @@ class EnvelopeProducer:
         if not future.cancelled() and future.exception() is None:
             self._pending.discard(future)
 
-    async def confirm(self) -> None:
-        """Wait for every record sent so far; raises the first delivery error."""
-        if not self._pending:
+    async def confirm(self, sent: Iterable[asyncio.Future[RecordMetadata]] | None = None) -> None:
+        """Wait until the broker acknowledged records; raises the first delivery error.
+
+        Without `sent`: every record sent so far. With `sent` (futures `send` returned): only
+        those, and their failures are the caller's alone — concurrent senders sharing this
+        producer do not see each other's errors.
+        """
+        pending = list(self._pending) if sent is None else list(sent)
+        if not pending:
             return
-        pending = list(self._pending)
         try:
             await asyncio.gather(*pending)
         finally:
