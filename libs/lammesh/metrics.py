@@ -38,6 +38,10 @@ STEP_SECONDS = Histogram(
     buckets=_LATENCY_BUCKETS,
 )
 
+TASKS_FORGOTTEN = Counter(
+    "lammesh_tasks_forgotten_total", "Finished tasks removed from the coordinator's table after their retention."
+)
+
 
 def start_metrics_server(port: int) -> WSGIServer | None:
     """Serve /metrics on `port` in a background thread (0 disables)."""

@@ -375,6 +375,10 @@ class Saga(BaseModel):
         ]
         return min(due) if due else None
 
+    def forget_at(self, retention_s: float) -> float | None:
+        """When a finished task may be forgotten (None while it runs)."""
+        return self.updated_at + retention_s if self.status.terminal else None
+
     def in_flight(self, wf: Workflow) -> list[Dispatch]:
         """The commands still awaiting their result, exactly as they were sent (same attempt, same
         deadline), so they can be sent again after a takeover without starting a new attempt."""

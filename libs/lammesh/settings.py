@@ -71,6 +71,10 @@ class Settings(BaseSettings):
         3.0, ge=0, le=300,
         description="After taking over partitions, hold overdue timers this long so results that arrived meanwhile are read first.",
     )
+    coordinator_retention_s: float = Field(
+        7 * 24 * 3600, gt=0,
+        description="How long a finished task is kept (coordinator table, gateway read model, tasks.state) before it is forgotten; a request with the same task id within it is recognised as a repeat.",
+    )
     coordinator_max_in_flight: int = Field(
         64, ge=1, le=4096,
         description="Records the coordinator processes at once: different tasks overlap, one task's records stay in order (1 = strictly one at a time).",

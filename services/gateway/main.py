@@ -21,7 +21,10 @@ def bootstrap(settings: Settings) -> ServiceRuntime:
     events_topic = TASKS_EVENTS.name(settings)
 
     def apply(record, envelope) -> None:  # type: ignore[no-untyped-def]
-        if record.topic == events_topic:
+        if envelope is None:  # a tombstone: the coordinator forgot the finished task
+            if record.topic != events_topic and record.key:
+                model.forget(record.key.decode())
+        elif record.topic == events_topic:
             model.apply_event(serde.unpack(envelope, task_pb2.TaskEvent))
         else:
             model.apply_snapshot(serde.unpack(envelope, task_pb2.Task))

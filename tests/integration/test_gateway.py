@@ -16,7 +16,7 @@ from lammesh_services.tools.noop.main import bootstrap as noop
 from lammesh_services.watchers.pii.main import bootstrap as pii
 from lammesh_services.watchers.policy.main import bootstrap as policy
 from tests.conftest import make_settings
-from tests.support.mesh import running, write_workflow
+from tests.support.mesh import Client, running, write_workflow
 
 pytestmark = pytest.mark.kafka
 
@@ -195,3 +195,29 @@ async def test_bad_requests_get_clear_errors_and_tenants_are_isolated(mesh):
         with pytest.raises(grpc.aio.AioRpcError) as ended:
             await stub.CancelTask(task_pb2.CancelTaskRequest(task_id=task.task_id), metadata=tenant())
         assert ended.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+async def test_a_finished_task_is_forgotten_after_its_retention(mesh):
+    settings, channel = mesh
+    short = settings.model_copy(update={"coordinator_retention_s": 0.5})
+    async with running(coordinator(short)):
+        reply = await submit(channel, "followup", CLEAN)
+        task = await wait_status(channel, reply.task.task_id, TERMINAL)
+        assert task.status == task_pb2.TASK_STATUS_COMPLETED
+        # The coordinator deletes it from its table and tombstones tasks.state; the gateway drops it.
+        for _ in range(200):
+            try:
+                await get(channel, reply.task.task_id)
+            except grpc.aio.AioRpcError as exc:
+                assert exc.code() == grpc.StatusCode.NOT_FOUND
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the finished task was never forgotten")
+    # Deleted from the table and its changelog: after a restart, a request with the same task id is
+    # a new task (within the retention it would be recognised as a repeat and ignored).
+    async with running(coordinator(short)), Client(short) as client:
+        await client.submit("followup", CLEAN, task_id=reply.task.task_id)
+        again = await wait_status(channel, reply.task.task_id, TERMINAL)
+        assert again.status == task_pb2.TASK_STATUS_COMPLETED
+        assert (again.created_at.seconds, again.created_at.nanos) > (task.created_at.seconds, task.created_at.nanos)

@@ -65,3 +65,11 @@ async def test_a_subscriber_is_woken_by_the_snapshot_that_makes_an_event_visible
     changed.clear()
     model.apply_snapshot(snapshot(2))
     assert not changed.is_set()
+
+
+def test_a_forgotten_task_and_its_history_are_gone():
+    model = ReadModel()
+    model.apply_snapshot(snapshot(1, task_pb2.TASK_STATUS_COMPLETED))
+    model.apply_event(event(1, task_pb2.TASK_STATUS_COMPLETED))
+    model.forget("t1")
+    assert model.get("t1", "acme") is None and sequences(model) == [] and model.list("acme") == []

@@ -319,3 +319,12 @@ def test_in_flight_commands_are_the_ones_sent_and_change_nothing():
     snapshot = saga.model_dump()
     assert saga.in_flight(LINEAR) == dispatches(effects, compensate=True)  # b's compensation, attempt 1
     assert saga.model_dump() == snapshot
+
+
+def test_a_finished_task_may_be_forgotten_once_its_retention_has_passed():
+    saga, _ = start()
+    assert saga.forget_at(60.0) is None  # running: never
+    for step_id in ("a", "b", "c"):
+        ok(saga, LINEAR, step_id, now=150.0)
+    assert saga.status is TaskStatus.COMPLETED
+    assert saga.forget_at(60.0) == 210.0  # from when it ended

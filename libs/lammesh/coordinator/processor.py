@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 from collections.abc import Callable
 
 import structlog
@@ -28,6 +29,13 @@ from lammesh.v1 import envelope_pb2, review_pb2, step_pb2, task_pb2
 from lammesh.workflow import Workflow, WorkflowRegistry
 
 log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Forget:
+    """handle()'s answer when a finished task's retention has passed: delete it from the table."""
+
+    task_id: str
 
 
 class SagaProcessor:
@@ -49,8 +57,9 @@ class SagaProcessor:
             raise PoisonRecord(f"{envelope.message_type} record has no task_id")
         return envelope.task_id
 
-    async def handle(self, envelope: envelope_pb2.Envelope, stored: bytes | None) -> Saga | None:
-        """Apply one record; returns the saga to store, or None when nothing changed."""
+    async def handle(self, envelope: envelope_pb2.Envelope, stored: bytes | None) -> Saga | Forget | None:
+        """Apply one record; returns the saga to store, Forget when the task is to be deleted, or
+        None when nothing changed."""
         payload = serde.unpack_any(envelope)
         task_id = self.task_id(envelope)
         saga = Saga.model_validate_json(stored) if stored else None
@@ -62,6 +71,10 @@ class SagaProcessor:
         else:
             if saga is None:
                 raise PoisonRecord(f"{envelope.message_type} for unknown task {task_id}")
+            forget_at = saga.forget_at(self._settings.coordinator_retention_s)
+            if isinstance(payload, task_pb2.TaskTimerFired) and forget_at is not None and now >= forget_at:
+                await self._producer.confirm([await self._producer.send_raw(self._state_topic, None, key=task_id.encode())])
+                return Forget(task_id)
             workflow = self.workflows.by_digest.get(saga.workflow_digest)
             if workflow is None:
                 effects = saga.abandon(

@@ -23,7 +23,7 @@ from lammesh import envelope as serde
 from lammesh import metrics
 from lammesh.coordinator.codec import timestamp
 from lammesh.coordinator.lanes import OrderedLanes
-from lammesh.coordinator.processor import SagaProcessor
+from lammesh.coordinator.processor import Forget, SagaProcessor
 from lammesh.coordinator.store import RocksDBStore, store_url
 from lammesh.kafka import EnvelopeProducer, PoisonRecord
 from lammesh.kafka.consumer import dlq_headers
@@ -156,7 +156,7 @@ class CoordinatorWorker:
             try:
                 envelope = serde.decode(event.value)
                 task_id = self._processor.task_id(envelope)
-                saga = await self._processor.handle(envelope, self.table.get(task_id))
+                outcome = await self._processor.handle(envelope, self.table.get(task_id))
             except (serde.EnvelopeError, PoisonRecord) as exc:
                 log.warning("poison record", reason=exc.reason, in_recovery=self.app.tables.recovery.in_recovery,
                             topic=message.topic, partition=message.partition, offset=message.offset)
@@ -172,9 +172,14 @@ class CoordinatorWorker:
                 await self._dead_letter(message, f"handler error: {type(exc).__name__}: {exc}")
                 return
             break
-        if saga is not None:
-            self.table[task_id] = saga.model_dump_json().encode()
-            self._track(saga)
+        if isinstance(outcome, Forget):
+            del self.table[task_id]
+            self._due.pop(task_id, None)
+            self._fired.pop(task_id, None)
+            metrics.TASKS_FORGOTTEN.inc()
+        elif outcome is not None:
+            self.table[task_id] = outcome.model_dump_json().encode()
+            self._track(outcome)
         metrics.MESSAGES.labels(message.topic, "ok").inc()
         metrics.MESSAGE_SECONDS.labels(message.topic).observe(time.perf_counter() - started)
 
@@ -190,7 +195,8 @@ class CoordinatorWorker:
     # -- timers ------------------------------------------------------------------------------
 
     def _track(self, saga: Saga) -> None:
-        due = None if saga.status.terminal else saga.next_timer()
+        """Index when the task next needs a tick: a step timer, or forgetting a finished task."""
+        due = saga.forget_at(self._settings.coordinator_retention_s) if saga.status.terminal else saga.next_timer()
         if due is None:
             self._due.pop(saga.task_id, None)
             self._fired.pop(saga.task_id, None)

@@ -47,6 +47,12 @@ class ReadModel:
         self._events.setdefault(event.task_id, []).insert(index, event)
         self._wake(event.task_id)
 
+    def forget(self, task_id: str) -> None:
+        """The task's retention passed (a tombstone on tasks.state): drop it and its history."""
+        self.tasks.pop(task_id, None)
+        self._events.pop(task_id, None)
+        self._sequences.pop(task_id, None)
+
     # -- queries -----------------------------------------------------------------------------
 
     def get(self, task_id: str, tenant: str) -> task_pb2.Task | None:

@@ -20,7 +20,8 @@ from lammesh.v1 import envelope_pb2
 
 log = structlog.get_logger(__name__)
 
-Apply = Callable[[ConsumerRecord, envelope_pb2.Envelope], Awaitable[None] | None]
+# The envelope is None for a tombstone (a compacted topic's record with no value: the key is gone).
+Apply = Callable[[ConsumerRecord, envelope_pb2.Envelope | None], Awaitable[None] | None]
 
 
 class TopicReader:
@@ -81,7 +82,7 @@ class TopicReader:
             for tp, records in batch.items():
                 for record in records:
                     try:
-                        envelope = serde.decode(record.value)
+                        envelope = None if record.value is None else serde.decode(record.value)
                         outcome = self._apply(record, envelope)
                         if outcome is not None:
                             await outcome
