@@ -96,6 +96,13 @@ class Settings(BaseSettings):
     token: SecretStr | None = Field(None, description="Bearer token the CLI sends to the gateway (LAMMESH_TOKEN).")
 
     # Watchers (WatcherService micro-batching)
+    watcher_client_max_batch: int = Field(
+        64, ge=1, le=4096,
+        description="The coordinator sends the checks that queue for one watcher while its calls are in flight as one CheckBatch of at most this many (1 = one Check call each).",
+    )
+    watcher_client_max_calls: int = Field(
+        2, ge=1, le=64, description="Calls in flight to one watcher from the coordinator at most; more checks wait and are batched."
+    )
     watcher_batch_window_ms: float = Field(
         2.0, ge=0, le=1000, description="Longest a check waits for others to share its batch; 0 disables."
     )

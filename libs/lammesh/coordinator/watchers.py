@@ -7,6 +7,7 @@ import asyncio
 import grpc
 import structlog
 
+from lammesh.coordinator.watcher_batching import BatchingWatcherCaller, WatcherBatchError
 from lammesh.grpc.client import channel as grpc_channel
 from lammesh.saga import RunChecks, Saga, Stage, Verdict, WatcherOutcome
 from lammesh.settings import Settings
@@ -26,6 +27,7 @@ class WatcherClient:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._stubs: dict[str, watcher_pb2_grpc.WatcherServiceStub] = {}
+        self._callers: dict[str, BatchingWatcherCaller] = {}
         self._channels: list[grpc.aio.Channel] = []
 
     def address(self, name: str) -> str:
@@ -58,12 +60,29 @@ class WatcherClient:
             )
         )
 
+    def _caller(self, name: str) -> BatchingWatcherCaller:
+        caller = self._callers.get(name)
+        if caller is None:
+            caller = self._callers[name] = BatchingWatcherCaller(
+                self._stub(name), max_batch=self._settings.watcher_client_max_batch,
+                max_calls=self._settings.watcher_client_max_calls,
+            )
+        return caller
+
+    async def _call(self, name: str, request: watcher_pb2.CheckRequest, timeout: float) -> watcher_pb2.CheckResponse:
+        if self._settings.watcher_client_max_batch == 1:
+            return await self._stub(name).Check(request, timeout=timeout)
+        return await self._caller(name).check(request, timeout)
+
     async def _one(self, name: str, request: watcher_pb2.CheckRequest, timeout: float) -> WatcherOutcome:
         try:
-            reply = await self._stub(name).Check(request, timeout=timeout)
+            reply = await self._call(name, request, timeout)
         except grpc.aio.AioRpcError as exc:
             log.warning("watcher call failed", watcher=name, code=exc.code().name, details=exc.details())
             return WatcherOutcome(name, error=f"{exc.code().name}: {exc.details() or 'no details'}")
+        except WatcherBatchError as exc:
+            log.warning("watcher call failed", watcher=name, error=str(exc))
+            return WatcherOutcome(name, error=str(exc))
         verdict = _VERDICTS.get(reply.verdict)
         if verdict is None:
             return WatcherOutcome(name, error="watcher answered without a verdict")
@@ -71,4 +90,5 @@ class WatcherClient:
         return WatcherOutcome(reply.watcher or name, verdict, reply.score, tuple(reply.reasons), spans)
 
     async def close(self) -> None:
+        await asyncio.gather(*(caller.close() for caller in self._callers.values()))
         await asyncio.gather(*(channel.close() for channel in self._channels))
