@@ -146,6 +146,10 @@ class CoordinatorWorker:
             await lanes.cancel()
 
     async def _process_and_ack(self, event: faust.types.EventT) -> None:
+        if not self.app.flow_control.is_active() or event.message.generation_id != self.app.consumer_generation_id:
+            # Fetched before a rebalance that began while it waited in its lane: as Faust's own
+            # stream does, leave it (unacked, uncommitted) to whoever owns the partition now.
+            return
         await self._process(event)
         event.ack()
 
