@@ -19,6 +19,7 @@ from lammesh import envelope as serde
 from lammesh.coordinator import codec
 from lammesh.coordinator.watchers import WatcherClient
 from lammesh.kafka import EnvelopeProducer, PoisonRecord
+from lammesh.kafka.producer import OutboundRecord
 from lammesh.saga import Dispatch, Effect, Emit, RunChecks, Saga
 from lammesh.settings import Settings
 from lammesh.structs import from_struct
@@ -142,21 +143,29 @@ class SagaProcessor:
         return len(commands)
 
     async def _send_command(self, saga: Saga, dispatch: Dispatch) -> None:
+        await self._producer.send_prepared(self._command(saga, dispatch))
+
+    def _command(self, saga: Saga, dispatch: Dispatch) -> OutboundRecord:
         command = codec.command(saga, dispatch)
         key = f"{saga.task_id}/{dispatch.step_id}/{command.action}/{dispatch.attempt}"
-        await self._producer.send(step_commands(dispatch.capability).name(self._settings), command, task_id=saga.task_id,
-                                  tenant=saga.tenant, idempotency_key=key)
+        return self._producer.prepare(step_commands(dispatch.capability).name(self._settings), command, task_id=saga.task_id,
+                                      tenant=saga.tenant, idempotency_key=key)
 
     async def _publish(self, saga: Saga, workflow: Workflow | None, effects: list[Effect]) -> None:
-        send = self._producer.send
+        # Every output is prepared (and size-checked) before the first is sent: a record too large
+        # for Kafka (RecordTooLarge) leaves nothing half-published behind.
+        prepare = self._producer.prepare
+        outputs: list[OutboundRecord] = []
         for effect in effects:
             if isinstance(effect, Emit):
-                await send(self._events_topic, codec.event(saga.task_id, effect), task_id=saga.task_id, tenant=saga.tenant,
-                           idempotency_key=f"{saga.task_id}#{effect.sequence}")
+                outputs.append(prepare(self._events_topic, codec.event(saga.task_id, effect), task_id=saga.task_id,
+                                       tenant=saga.tenant, idempotency_key=f"{saga.task_id}#{effect.sequence}"))
             elif isinstance(effect, Dispatch):
-                await self._send_command(saga, effect)
+                outputs.append(self._command(saga, effect))
         capabilities = {s.id: s.uses for s in workflow.steps} if workflow else {}
-        await send(self._state_topic, codec.snapshot(saga, capabilities), task_id=saga.task_id, tenant=saga.tenant)
+        outputs.append(prepare(self._state_topic, codec.snapshot(saga, capabilities), task_id=saga.task_id, tenant=saga.tenant))
+        for record in outputs:
+            await self._producer.send_prepared(record)
         await self._producer.confirm()
 
 
