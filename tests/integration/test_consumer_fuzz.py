@@ -250,6 +250,7 @@ async def test_the_coordinator_dead_letters_every_bad_record_and_runs_the_next_t
     not_handled = rf"{unknown_task}|^the coordinator does not handle |^unknown message_type "
     ghost_results = task_ids.map(lambda tid: envelope_bytes(step_pb2.StepResult(task_id=tid, step_id="only", attempt=1), task_id=tid))
     ghost_controls = task_ids.map(lambda tid: envelope_bytes(task_pb2.TaskCancelRequested(task_id=tid), task_id=tid))
+    quoted = task_pb2.TaskRequested(task_id="quoted", workflow="twice", tenant="acme", input=to_struct({"blob": '"' * (limit * 6 // 10)}))
     too_big = task_pb2.TaskRequested(task_id="big", workflow="twice", tenant="acme", input=to_struct({"blob": "y" * (limit // 2 + 1000)}))
     by_topic = {
         requested: [
@@ -262,6 +263,9 @@ async def test_the_coordinator_dead_letters_every_bad_record_and_runs_the_next_t
             Bad("no_task_id", envelope_bytes(request, task_id=""), "^lammesh.v1.TaskRequested record has no task_id$"),
             # Valid and fits, but its step command (the input twice over) cannot fit in a record.
             Bad("too_large_outputs", envelope_bytes(too_big, task_id="big"), rf"over the {limit}-byte limit \(kafka_max_record_bytes\)"),
+            # Fits as protobuf, but its saga row (JSON: every quote escaped) cannot be stored.
+            Bad("too_large_row", envelope_bytes(quoted, task_id="quoted"),
+                rf"^a \S+-coordinator-sagas-changelog record of \d+ bytes is over the {limit}-byte limit"),
             *draw(oversized(limit), 1),
         ],
         results: [
@@ -288,4 +292,5 @@ async def test_the_coordinator_dead_letters_every_bad_record_and_runs_the_next_t
         dead = await read_records(settings, DLQ.name(settings), count=len(sent), timeout=60)
     assert task.status == task_pb2.TASK_STATUS_COMPLETED, task.reason
     assert_dead_lettered(dead, sent, group=f"{settings.topic_prefix}-coordinator")
-    assert "big" not in client.state and "big" not in client.events  # nothing of it was half-published
+    for too_large in ("big", "quoted"):  # nothing of them was half-published
+        assert too_large not in client.state and too_large not in client.events

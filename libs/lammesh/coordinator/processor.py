@@ -19,11 +19,11 @@ from lammesh import envelope as serde
 from lammesh.coordinator import codec
 from lammesh.coordinator.watchers import WatcherClient
 from lammesh.kafka import EnvelopeProducer, PoisonRecord
-from lammesh.kafka.producer import OutboundRecord
+from lammesh.kafka.producer import OutboundRecord, ensure_fits
 from lammesh.saga import Dispatch, Effect, Emit, RunChecks, Saga
 from lammesh.settings import Settings
 from lammesh.structs import from_struct
-from lammesh.topics import TASKS_EVENTS, TASKS_STATE, step_commands
+from lammesh.topics import COORDINATOR_CHANGELOG, TASKS_EVENTS, TASKS_STATE, step_commands
 from lammesh.v1 import envelope_pb2, review_pb2, step_pb2, task_pb2
 from lammesh.workflow import Workflow, WorkflowRegistry
 
@@ -42,6 +42,7 @@ class SagaProcessor:
         self._clock = clock
         self._events_topic = TASKS_EVENTS.name(settings)
         self._state_topic = TASKS_STATE.name(settings)
+        self._changelog_topic = COORDINATOR_CHANGELOG.name(settings)
 
     @staticmethod
     def task_id(envelope: envelope_pb2.Envelope) -> str:
@@ -49,8 +50,8 @@ class SagaProcessor:
             raise PoisonRecord(f"{envelope.message_type} record has no task_id")
         return envelope.task_id
 
-    async def handle(self, envelope: envelope_pb2.Envelope, stored: bytes | None) -> Saga | None:
-        """Apply one record; returns the saga to store, or None when nothing changed."""
+    async def handle(self, envelope: envelope_pb2.Envelope, stored: bytes | None) -> tuple[Saga, bytes] | None:
+        """Apply one record; returns the saga and its stored form, or None when nothing changed."""
         payload = serde.unpack_any(envelope)
         task_id = self.task_id(envelope)
         saga = Saga.model_validate_json(stored) if stored else None
@@ -74,8 +75,12 @@ class SagaProcessor:
                       status=saga.status.value, detail=_describe_payload(payload, saga))
             return None
         effects = await self._run_checks(saga, workflow, effects)
+        row = saga.model_dump_json().encode()
+        # The table row goes to the changelog topic: checked before anything is published, so a
+        # saga too large to store is dead-lettered instead of crashing the Faust app.
+        ensure_fits(self._settings, self._changelog_topic, task_id.encode(), row)
         await self._publish(saga, workflow, effects)
-        return saga
+        return saga, row
 
     def _start(self, task_id: str, request: task_pb2.TaskRequested, tenant: str, now: float) -> tuple[Saga, list[Effect], Workflow | None]:
         task_input = from_struct(request.input)

@@ -87,6 +87,7 @@ class CoordinatorWorker:
             consumer_auto_offset_reset="earliest",
             broker_commit_interval=1.0,
             producer_linger_ms=settings.producer_linger_ms,
+            producer_max_request_size=settings.kafka_max_record_bytes,  # table rows are checked against it
             stream_wait_empty=False,
             table_standby_replicas=0,
             broker_session_timeout=settings.coordinator_session_timeout_s,
@@ -136,7 +137,7 @@ class CoordinatorWorker:
             try:
                 envelope = serde.decode(event.value)
                 task_id = self._processor.task_id(envelope)
-                saga = await self._processor.handle(envelope, self.table.get(task_id))
+                outcome = await self._processor.handle(envelope, self.table.get(task_id))
             except (serde.EnvelopeError, PoisonRecord, RecordTooLarge) as exc:
                 log.warning("poison record", reason=exc.reason, in_recovery=self.app.tables.recovery.in_recovery,
                             topic=message.topic, partition=message.partition, offset=message.offset)
@@ -152,8 +153,9 @@ class CoordinatorWorker:
                 await self._dead_letter(message, f"handler error: {type(exc).__name__}: {exc}")
                 return
             break
-        if saga is not None:
-            self.table[task_id] = saga.model_dump_json().encode()
+        if outcome is not None:
+            saga, row = outcome
+            self.table[task_id] = row
             self._track(saga)
         metrics.MESSAGES.labels(message.topic, "ok").inc()
         metrics.MESSAGE_SECONDS.labels(message.topic).observe(time.perf_counter() - started)

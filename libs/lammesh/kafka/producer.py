@@ -43,6 +43,15 @@ class RecordTooLarge(ValueError):
         self.reason = reason
 
 
+def ensure_fits(settings: Settings, topic: str, key: bytes | None, value: bytes | None, headers: Headers = ()) -> None:
+    """RecordTooLarge when the record would be over kafka_max_record_bytes (also for records
+    another client writes, such as the coordinator's Faust table changelog)."""
+    size = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, list(headers))
+    limit = settings.kafka_max_record_bytes
+    if size > limit:
+        raise RecordTooLarge(f"a {topic} record of {size} bytes is over the {limit}-byte limit (kafka_max_record_bytes)")
+
+
 class EnvelopeProducer:
     """Sends protobuf payloads wrapped in Envelopes, keyed by task id.
 
@@ -122,14 +131,8 @@ class EnvelopeProducer:
         return await self.send_raw(record.topic, record.value, key=record.key, headers=record.headers)
 
     def _check_size(self, record: OutboundRecord) -> None:
-        if record.topic == self._dlq_topic:
-            return
-        size = DefaultRecordBatchBuilder.estimate_size_in_bytes(record.key, record.value, list(record.headers))
-        limit = self._settings.kafka_max_record_bytes
-        if size > limit:
-            raise RecordTooLarge(
-                f"a {record.topic} record of {size} bytes is over the {limit}-byte limit (kafka_max_record_bytes)"
-            )
+        if record.topic != self._dlq_topic:
+            ensure_fits(self._settings, record.topic, record.key, record.value, record.headers)
 
     async def send_raw(
         self, topic: str, value: bytes | None, *, key: bytes | None, headers: Headers = ()
