@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import Counter, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
@@ -23,6 +23,9 @@ DEAD_LETTERS = Counter(
     "lammesh_dead_letters_total", "Records sent to the DLQ, by source topic.", ["topic"]
 )
 RPCS = Counter("lammesh_rpc_total", "gRPC calls served, by method and code.", ["method", "code"])
+RPCS_IN_FLIGHT = Gauge(
+    "lammesh_rpcs_in_flight", "gRPC calls being served now (a cancelled or expired call leaves at once), by method.", ["method"]
+)
 RPC_SECONDS = Histogram(
     "lammesh_rpc_seconds", "gRPC server latency by method.", ["method"], buckets=_LATENCY_BUCKETS
 )

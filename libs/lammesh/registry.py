@@ -140,7 +140,7 @@ async def read_registry(settings: Settings, *, now: float | None = None) -> list
             batch = await consumer.getmany(*remaining, timeout_ms=1000)
             for tp, records in batch.items():
                 for record in records:
-                    key = record.key.decode() if record.key else ""
+                    key = record.key.decode(errors="replace") if record.key else ""
                     if record.value is None:
                         latest.pop(key, None)
                         continue

@@ -35,11 +35,18 @@ class Settings(BaseSettings):
     topic_replication: int = Field(1, ge=1)
     producer_linger_ms: int = Field(2, ge=0)
     consumer_max_batch: int = Field(500, ge=1, description="Records fetched per poll at most.")
+    kafka_max_record_bytes: int = Field(
+        1024 * 1024, ge=1024, le=2 * 1024 * 1024 - 64 * 1024,
+        description="Largest record the mesh writes to its topics (the broker's default message.max.bytes); a larger one is refused with a clear reason before it is sent. The DLQ takes 2 MiB, so a dead letter always fits.",
+    )
 
     # gRPC and HTTP
     grpc_host: str = "0.0.0.0"
     grpc_port: int = Field(50051, ge=0, le=65535, description="0 picks a free port.")
-    grpc_max_message_bytes: int = Field(4 * 1024 * 1024, ge=1024)
+    grpc_max_message_bytes: int = Field(
+        4 * 1024 * 1024, ge=1024,
+        description="Largest gRPC message a server accepts or sends and a client sends or accepts; a larger one fails with RESOURCE_EXHAUSTED naming both sizes.",
+    )
     grpc_tls_cert: Path | None = Field(
         None, description="PEM certificate chain of this process: served by its gRPC server, presented by its clients under mTLS; set with grpc_tls_key to serve TLS."
     )

@@ -71,8 +71,16 @@ COORDINATOR_LEADER = TopicSpec(
     partitions=1,
     description="Faust's leader election topic for the coordinator.",
 )
+# A dead letter is the original record plus a few hundred bytes of headers saying why and where
+# from, so the DLQ takes records twice the broker's default limit: a record at the source topic's
+# limit still fits, value and all (docs/decisions/0610).
+DLQ_MAX_RECORD_BYTES = 2 * 1024 * 1024
 DLQ = TopicSpec(
-    "dlq", partitions=1, retention_ms=30 * DAY_MS, description="Records no consumer could handle."
+    "dlq",
+    partitions=1,
+    retention_ms=30 * DAY_MS,
+    description="Records no consumer could handle.",
+    extra_config={"max.message.bytes": str(DLQ_MAX_RECORD_BYTES)},
 )
 REGISTRY = TopicSpec(
     "registry", partitions=1, compacted=True, description="Capability registry of live services."

@@ -21,15 +21,23 @@ def bootstrap(settings: Settings) -> ServiceRuntime:
     events_topic = TASKS_EVENTS.name(settings)
 
     def apply(record, envelope) -> None:  # type: ignore[no-untyped-def]
-        if envelope is None:  # a tombstone: the coordinator forgot the finished task
-            if record.topic != events_topic and record.key:
-                model.forget(record.key.decode())
+        if envelope is None:  # tasks.state is compacted: a null value is the tombstone of a forgotten task
+            if record.topic == events_topic or not record.key:
+                raise serde.EnvelopeError("empty record value")
+            model.forget(record.key.decode(errors="replace"))
         elif record.topic == events_topic:
-            model.apply_event(serde.unpack(envelope, task_pb2.TaskEvent))
+            event = serde.unpack(envelope, task_pb2.TaskEvent)
+            if not event.task_id:
+                raise serde.EnvelopeError("lammesh.v1.TaskEvent has no task_id")
+            model.apply_event(event)
         else:
-            model.apply_snapshot(serde.unpack(envelope, task_pb2.Task))
+            task = serde.unpack(envelope, task_pb2.Task)
+            if not task.task_id:
+                raise serde.EnvelopeError("lammesh.v1.Task has no task_id")
+            model.apply_snapshot(task)
 
-    runtime.add_consumer(TopicReader(settings, [TASKS_STATE.name(settings), events_topic], apply, name="read-model"))
+    runtime.add_consumer(TopicReader(settings, [TASKS_STATE.name(settings), events_topic], apply, name="read-model",
+                                     dead_letters=runtime.producer))
     gateway = Gateway(settings, model, runtime.producer, workflows)
     runtime.grpc.add(task_pb2_grpc.add_TaskServiceServicer_to_server, TaskServicer(gateway),
                      task_pb2.DESCRIPTOR.services_by_name["TaskService"].full_name)

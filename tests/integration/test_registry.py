@@ -13,6 +13,7 @@ import pytest
 from lammesh.registry import read_registry
 from lammesh.v1 import registry_pb2
 from lammesh_services.tools.noop.main import bootstrap
+from tests.support.mesh import running
 
 pytestmark = pytest.mark.kafka
 
@@ -41,3 +42,22 @@ async def test_step_service_registers_and_deregisters(settings):
         await runtime.stop()
     [after] = [e for e in await read_registry(settings) if e.registration.instance_id == "noop-a"]
     assert after.health == "STOPPED"
+
+
+async def test_unreadable_registry_records_are_skipped(settings):
+    from lammesh.kafka import EnvelopeProducer, ensure_topics
+    from lammesh.topics import REGISTRY
+
+    await ensure_topics(settings, [REGISTRY])
+    producer = EnvelopeProducer(settings, name="fuzzer")
+    await producer.start()
+    try:
+        await producer.send_raw(REGISTRY.name(settings), b"\x07not protobuf", key=b"\xff\xfe not utf-8")
+        await producer.send_raw(REGISTRY.name(settings), b"\x00", key=b"noop/ghost")
+        await producer.confirm()
+    finally:
+        await producer.stop()
+    runtime = bootstrap(settings.model_copy(update={"service_name": "noop", "instance_id": "noop-b"}))
+    async with running(runtime):
+        entries = await read_registry(settings)
+    assert [(e.registration.instance_id, e.health) for e in entries] == [("noop-b", "SERVING")]

@@ -190,6 +190,7 @@ def test_every_declared_topic_has_a_matching_kafka_topic(manifests: Manifests) -
             "replicas": settings.topic_replication,
             "cleanup.policy": config["cleanup.policy"],
             "retention.ms": config.get("retention.ms"),
+            "max.message.bytes": config.get("max.message.bytes"),
         }
     actual = {}
     for topic in manifests.of_kind("KafkaTopic"):
@@ -200,6 +201,7 @@ def test_every_declared_topic_has_a_matching_kafka_topic(manifests: Manifests) -
             "replicas": topic["spec"]["replicas"],
             "cleanup.policy": config.get("cleanup.policy"),
             "retention.ms": None if retention is None else str(retention),
+            "max.message.bytes": None if config.get("max.message.bytes") is None else str(config["max.message.bytes"]),
         }
     assert actual == expected
     assert settings.topic_replication <= brokers, "more topic replicas than brokers"

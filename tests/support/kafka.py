@@ -53,10 +53,13 @@ def payloads(records: list[ConsumerRecord], kind: type[Message]) -> list[Message
 
 
 def header(record: ConsumerRecord, name: str) -> str | None:
+    """The last header of that name (as Kafka's Headers.lastHeader): a dead letter keeps the
+    original headers, which may carry older or forged lammesh-dlq-* ones, and appends its own."""
+    found = None
     for key, value in record.headers or ():
         if key == name:
-            return value.decode()
-    return None
+            found = value
+    return None if found is None else found.decode(errors="replace")
 
 
 async def wait_until(predicate, *, timeout: float = 30.0, interval: float = 0.1) -> None:

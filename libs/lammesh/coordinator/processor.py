@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import structlog
 from aiokafka.structs import RecordMetadata
@@ -21,10 +21,11 @@ from lammesh import envelope as serde
 from lammesh.coordinator import codec
 from lammesh.coordinator.watchers import WatcherClient
 from lammesh.kafka import EnvelopeProducer, PoisonRecord
+from lammesh.kafka.producer import OutboundRecord, ensure_fits
 from lammesh.saga import Dispatch, Effect, Emit, RunChecks, Saga
 from lammesh.settings import Settings
 from lammesh.structs import from_struct
-from lammesh.topics import TASKS_EVENTS, TASKS_STATE, step_commands
+from lammesh.topics import COORDINATOR_CHANGELOG, TASKS_EVENTS, TASKS_STATE, step_commands
 from lammesh.v1 import envelope_pb2, review_pb2, step_pb2, task_pb2
 from lammesh.workflow import Workflow, WorkflowRegistry
 
@@ -50,6 +51,7 @@ class SagaProcessor:
         self._clock = clock
         self._events_topic = TASKS_EVENTS.name(settings)
         self._state_topic = TASKS_STATE.name(settings)
+        self._changelog_topic = COORDINATOR_CHANGELOG.name(settings)
 
     @staticmethod
     def task_id(envelope: envelope_pb2.Envelope) -> str:
@@ -57,9 +59,9 @@ class SagaProcessor:
             raise PoisonRecord(f"{envelope.message_type} record has no task_id")
         return envelope.task_id
 
-    async def handle(self, envelope: envelope_pb2.Envelope, stored: bytes | None) -> Saga | Forget | None:
-        """Apply one record; returns the saga to store, Forget when the task is to be deleted, or
-        None when nothing changed."""
+    async def handle(self, envelope: envelope_pb2.Envelope, stored: bytes | None) -> tuple[Saga, bytes] | Forget | None:
+        """Apply one record; returns the saga and its stored form, Forget when the task is to be
+        deleted, or None when nothing changed."""
         payload = serde.unpack_any(envelope)
         task_id = self.task_id(envelope)
         saga = Saga.model_validate_json(stored) if stored else None
@@ -87,8 +89,12 @@ class SagaProcessor:
                       status=saga.status.value, detail=_describe_payload(payload, saga))
             return None
         effects = await self._run_checks(saga, workflow, effects)
+        row = saga.model_dump_json().encode()
+        # The table row goes to the changelog topic: checked before anything is published, so a
+        # saga too large to store is dead-lettered instead of crashing the Faust app.
+        ensure_fits(self._settings, self._changelog_topic, task_id.encode(), row)
         await self._publish(saga, workflow, effects)
-        return saga
+        return saga, row
 
     def _start(self, task_id: str, request: task_pb2.TaskRequested, tenant: str, now: float) -> tuple[Saga, list[Effect], Workflow | None]:
         task_input = from_struct(request.input)
@@ -155,24 +161,30 @@ class SagaProcessor:
         return len(sent)
 
     async def _send_command(self, saga: Saga, dispatch: Dispatch) -> asyncio.Future[RecordMetadata]:
+        return await self._producer.send_prepared(self._command(saga, dispatch))
+
+    def _command(self, saga: Saga, dispatch: Dispatch) -> OutboundRecord:
         command = codec.command(saga, dispatch)
         key = f"{saga.task_id}/{dispatch.step_id}/{command.action}/{dispatch.attempt}"
-        return await self._producer.send(step_commands(dispatch.capability).name(self._settings), command, task_id=saga.task_id,
-                                  tenant=saga.tenant, idempotency_key=key)
+        return self._producer.prepare(step_commands(dispatch.capability).name(self._settings), command, task_id=saga.task_id,
+                                      tenant=saga.tenant, idempotency_key=key)
 
     async def _publish(self, saga: Saga, workflow: Workflow | None, effects: list[Effect]) -> None:
-        """Send the record's outputs and wait for the broker to acknowledge them (only these: other
-        tasks' records are processed concurrently on the same producer)."""
-        send = self._producer.send
-        sent = []
+        """Send the record's outputs and wait for the broker to acknowledge them — only these:
+        other tasks' records are processed concurrently on the same producer (decision 0007)."""
+        # Every output is prepared (and size-checked) before the first is sent: a record too large
+        # for Kafka (RecordTooLarge) leaves nothing half-published behind.
+        prepare = self._producer.prepare
+        outputs: list[OutboundRecord] = []
         for effect in effects:
             if isinstance(effect, Emit):
-                sent.append(await send(self._events_topic, codec.event(saga.task_id, effect), task_id=saga.task_id,
+                outputs.append(prepare(self._events_topic, codec.event(saga.task_id, effect), task_id=saga.task_id,
                                        tenant=saga.tenant, idempotency_key=f"{saga.task_id}#{effect.sequence}"))
             elif isinstance(effect, Dispatch):
-                sent.append(await self._send_command(saga, effect))
+                outputs.append(self._command(saga, effect))
         capabilities = {s.id: s.uses for s in workflow.steps} if workflow else {}
-        sent.append(await send(self._state_topic, codec.snapshot(saga, capabilities), task_id=saga.task_id, tenant=saga.tenant))
+        outputs.append(prepare(self._state_topic, codec.snapshot(saga, capabilities), task_id=saga.task_id, tenant=saga.tenant))
+        sent = [await self._producer.send_prepared(record) for record in outputs]
         await self._producer.confirm(sent)
 
 

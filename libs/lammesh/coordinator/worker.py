@@ -27,9 +27,10 @@ from lammesh.coordinator.processor import Forget, SagaProcessor
 from lammesh.coordinator.store import RocksDBStore, store_url
 from lammesh.kafka import EnvelopeProducer, PoisonRecord
 from lammesh.kafka.consumer import dlq_headers
+from lammesh.kafka.producer import RecordTooLarge
 from lammesh.saga import Saga
 from lammesh.settings import Settings
-from lammesh.topics import COORDINATOR_APP, DLQ, STEPS_RESULTS, TASKS_CONTROL, TASKS_REQUESTED
+from lammesh.topics import COORDINATOR_APP, STEPS_RESULTS, TASKS_CONTROL, TASKS_REQUESTED
 from lammesh.v1 import task_pb2
 
 log = structlog.get_logger(__name__)
@@ -76,7 +77,6 @@ class CoordinatorWorker:
         self._saw_assignment = False
         self._group = f"{settings.topic_prefix}-{COORDINATOR_APP}"
         self._control_topic = TASKS_CONTROL.name(settings)
-        self._dlq_topic = DLQ.name(settings)
         self._requested_topic = TASKS_REQUESTED.name(settings)
         self.app = faust.App(
             self._group,
@@ -91,6 +91,7 @@ class CoordinatorWorker:
             consumer_auto_offset_reset="earliest",
             broker_commit_interval=1.0,
             producer_linger_ms=settings.producer_linger_ms,
+            producer_max_request_size=settings.kafka_max_record_bytes,  # table rows are checked against it
             stream_wait_empty=False,
             table_standby_replicas=0,
             broker_session_timeout=settings.coordinator_session_timeout_s,
@@ -161,7 +162,7 @@ class CoordinatorWorker:
                 envelope = serde.decode(event.value)
                 task_id = self._processor.task_id(envelope)
                 outcome = await self._processor.handle(envelope, self.table.get(task_id))
-            except (serde.EnvelopeError, PoisonRecord) as exc:
+            except (serde.EnvelopeError, PoisonRecord, RecordTooLarge) as exc:
                 log.warning("poison record", reason=exc.reason, in_recovery=self.app.tables.recovery.in_recovery,
                             topic=message.topic, partition=message.partition, offset=message.offset)
                 await self._dead_letter(message, exc.reason)
@@ -182,15 +183,16 @@ class CoordinatorWorker:
             self._fired.pop(task_id, None)
             metrics.TASKS_FORGOTTEN.inc()
         elif outcome is not None:
-            self.table[task_id] = outcome.model_dump_json().encode()
-            self._track(outcome)
+            saga, row = outcome
+            self.table[task_id] = row
+            self._track(saga)
         metrics.MESSAGES.labels(message.topic, "ok").inc()
         metrics.MESSAGE_SECONDS.labels(message.topic).observe(time.perf_counter() - started)
 
     async def _dead_letter(self, message: faust.types.Message, reason: str) -> None:
         headers = dlq_headers(message.headers, reason, topic=message.topic, partition=message.partition,
                               offset=message.offset, group=self._group)
-        sent = await self._producer.send_raw(self._dlq_topic, message.value, key=message.key, headers=headers)
+        sent = await self._producer.send_dead_letter(message.value, key=message.key, headers=headers)
         await self._producer.confirm([sent])
         log.warning("record dead-lettered", reason=reason, topic=message.topic, offset=message.offset)
         metrics.MESSAGES.labels(message.topic, "dead_lettered").inc()

@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 import grpc
 import structlog
 
-from lammesh.errors import FailedPrecondition, InvalidArgument, NotFound
+from lammesh.errors import FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted
 from lammesh.gateway.auth import READ, REVIEW, SUBMIT, TENANT_HEADER, USER_HEADER, Authenticator, Principal
 from lammesh.gateway.read_model import TERMINAL, ReadModel
-from lammesh.kafka import EnvelopeProducer
+from lammesh.kafka import EnvelopeProducer, RecordTooLarge
 from lammesh.settings import Settings
 from lammesh.topics import TASKS_CONTROL, TASKS_REQUESTED
 from lammesh.v1 import review_pb2, review_pb2_grpc, task_pb2, task_pb2_grpc
@@ -73,7 +73,10 @@ class Gateway:
         return task
 
     async def publish(self, topic: str, message, *, task_id: str, tenant: str) -> None:  # type: ignore[no-untyped-def]
-        sent = await self.producer.send(topic, message, task_id=task_id, tenant=tenant)
+        try:
+            sent = await self.producer.send(topic, message, task_id=task_id, tenant=tenant)
+        except RecordTooLarge as exc:
+            raise ResourceExhausted(f"request too large for the mesh: {exc.reason}") from None
         await self.producer.confirm([sent])  # this call's record only: calls run concurrently
 
 

@@ -55,12 +55,15 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
         async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
             started = time.perf_counter()
             parent = tracing.context_from(_carrier(context.invocation_metadata()))
+            in_flight = metrics.RPCS_IN_FLIGHT.labels(method)
+            in_flight.inc()
             with tracing.tracer().start_as_current_span(method, context=parent, kind=SpanKind.SERVER):
                 try:
                     return await behavior(request, context)
                 except Exception as exc:
                     await _abort_for(exc, context, method)
-                finally:
+                finally:  # also when the call is cancelled: its deadline passed, or the client left
+                    in_flight.dec()
                     _observe(method, context, started, quiet)
 
         return call
@@ -69,13 +72,16 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
         async def call(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             started = time.perf_counter()
             parent = tracing.context_from(_carrier(context.invocation_metadata()))
+            in_flight = metrics.RPCS_IN_FLIGHT.labels(method)
+            in_flight.inc()
             with tracing.tracer().start_as_current_span(method, context=parent, kind=SpanKind.SERVER):
                 try:
                     async for response in behavior(request, context):
                         yield response
                 except Exception as exc:
                     await _abort_for(exc, context, method)
-                finally:
+                finally:  # also when the call is cancelled: its deadline passed, or the client left
+                    in_flight.dec()
                     _observe(method, context, started, quiet)
 
         return call

@@ -2,6 +2,6 @@
 
 from lammesh.kafka.admin import ensure_topics
 from lammesh.kafka.consumer import EnvelopeConsumer, InboundRecord, PoisonRecord
-from lammesh.kafka.producer import EnvelopeProducer
+from lammesh.kafka.producer import EnvelopeProducer, RecordTooLarge
 
-__all__ = ["EnvelopeConsumer", "EnvelopeProducer", "InboundRecord", "PoisonRecord", "ensure_topics"]
+__all__ = ["EnvelopeConsumer", "EnvelopeProducer", "InboundRecord", "PoisonRecord", "RecordTooLarge", "ensure_topics"]

@@ -2,8 +2,11 @@
 
 Guarantees:
 - an offset is committed only after the handler returned and everything it produced is acked;
-- a record that cannot be decoded, or that its handler rejects, goes to the DLQ with the reason
-  in its headers, and the loop moves on to the next record;
+- a record that cannot be decoded, or that its handler rejects (including one whose output is
+  over kafka_max_record_bytes), goes to the DLQ with the reason in its headers, and the loop
+  moves on to the next record;
+- when an output cannot be produced (the broker is away), the batch is read again from its
+  first record; nothing of it is committed;
 - records of one partition are handled in order; partitions are handled concurrently;
 - on stop, the batch in flight is finished and committed before the consumer leaves its group.
 """
@@ -24,9 +27,8 @@ from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 from lammesh import envelope as serde
 from lammesh import metrics, tracing
 from lammesh.kafka.client import client_config
-from lammesh.kafka.producer import EnvelopeProducer
+from lammesh.kafka.producer import EnvelopeProducer, RecordTooLarge
 from lammesh.settings import Settings
-from lammesh.topics import DLQ
 from lammesh.v1 import envelope_pb2
 
 log = structlog.get_logger(__name__)
@@ -94,7 +96,6 @@ class EnvelopeConsumer:
         self._handler = handler
         self._producer = producer
         self._on_assigned = on_assigned
-        self._dlq_topic = DLQ.name(settings)
         self._consumer = AIOKafkaConsumer(
             **client_config(settings, f"{settings.service_name}-{group_id}"),
             group_id=group_id,
@@ -148,10 +149,18 @@ class EnvelopeConsumer:
                     # A result could not be produced: nothing of this batch is committed and
                     # the records are read again (handlers are idempotent).
                     log.exception("producing results failed; re-reading the batch")
-                    self._consumer.seek_to_committed()
+                    self._rewind(batch)
                     await asyncio.sleep(0.5)
                     continue
                 await self._commit(batch)
+
+    def _rewind(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        """Fetch the batch again from its first record (not from the last commit: a partition
+        may have none yet, and then the position would stay past the batch)."""
+        assignment = self._consumer.assignment()
+        for tp, records in batch.items():
+            if tp in assignment:  # a partition lost meanwhile is re-read by its new owner
+                self._consumer.seek(tp, records[0].offset)
 
     async def _commit(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
         offsets = {tp: OffsetAndMetadata(recs[-1].offset + 1, "") for tp, recs in batch.items()}
@@ -186,7 +195,7 @@ class EnvelopeConsumer:
             structlog.contextvars.bind_contextvars(task_id=envelope.task_id, trace_id=tracing.trace_id_hex())
             try:
                 await self._handler(inbound)
-            except (PoisonRecord, serde.EnvelopeError) as exc:
+            except (PoisonRecord, serde.EnvelopeError, RecordTooLarge) as exc:
                 await self.dead_letter(record, exc.reason)
                 return
             except KafkaError:
@@ -203,7 +212,7 @@ class EnvelopeConsumer:
     async def dead_letter(self, record: ConsumerRecord, reason: str) -> None:
         headers = dlq_headers(record.headers, reason, topic=record.topic, partition=record.partition,
                               offset=record.offset, group=self.group_id)
-        await self._producer.send_raw(self._dlq_topic, record.value, key=record.key, headers=headers)
+        await self._producer.send_dead_letter(record.value, key=record.key, headers=headers)
         log.warning(
             "record dead-lettered",
             reason=reason,
@@ -218,7 +227,9 @@ class EnvelopeConsumer:
 def dlq_headers(
     original: Iterable[tuple[str, bytes]] | None, reason: str, *, topic: str, partition: int, offset: int, group: str
 ) -> list[tuple[str, bytes]]:
-    """The original headers plus why and where from: what every DLQ record carries."""
+    """The original headers plus why and where from: what every DLQ record carries. Ours come
+    last, so they win for readers that take the last header of a name (Kafka's lastHeader), also
+    when the original carried lammesh-dlq-* headers of its own (a replayed dead letter)."""
     return [
         *(original or ()),
         (DLQ_REASON, reason.encode()),

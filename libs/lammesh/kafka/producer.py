@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
+import structlog
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import MessageSizeTooLargeError
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from aiokafka.structs import RecordMetadata
 from google.protobuf.message import Message
 
@@ -13,8 +17,39 @@ from lammesh import envelope as serde
 from lammesh import tracing
 from lammesh.kafka.client import client_config
 from lammesh.settings import Settings
+from lammesh.topics import DLQ, DLQ_MAX_RECORD_BYTES
+
+log = structlog.get_logger(__name__)
 
 Headers = Sequence[tuple[str, bytes]]
+
+DLQ_VALUE_OMITTED = "lammesh-dlq-value-omitted"
+
+
+@dataclass(frozen=True)
+class OutboundRecord:
+    topic: str
+    value: bytes | None
+    key: bytes | None
+    headers: Headers
+
+
+class RecordTooLarge(ValueError):
+    """A record over `kafka_max_record_bytes`: refused before it is sent, so it never fails a
+    whole batch at the broker. Sending it again can never work; `reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def ensure_fits(settings: Settings, topic: str, key: bytes | None, value: bytes | None, headers: Headers = ()) -> None:
+    """RecordTooLarge when the record would be over kafka_max_record_bytes (also for records
+    another client writes, such as the coordinator's Faust table changelog)."""
+    size = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, list(headers))
+    limit = settings.kafka_max_record_bytes
+    if size > limit:
+        raise RecordTooLarge(f"a {topic} record of {size} bytes is over the {limit}-byte limit (kafka_max_record_bytes)")
 
 
 class EnvelopeProducer:
@@ -28,11 +63,14 @@ class EnvelopeProducer:
     def __init__(self, settings: Settings, *, name: str | None = None) -> None:
         self._settings = settings
         self._name = name or settings.service_name
+        self._dlq_topic = DLQ.name(settings)
         self._producer = AIOKafkaProducer(
             **client_config(settings, f"{self._name}-producer"),
             enable_idempotence=True,
             acks="all",
             linger_ms=settings.producer_linger_ms,
+            # The client's own check, at the DLQ's limit; other topics get the stricter one in send_raw.
+            max_request_size=max(DLQ_MAX_RECORD_BYTES, settings.kafka_max_record_bytes),
         )
         self._pending: set[asyncio.Future[RecordMetadata]] = set()
         self._started = False
@@ -58,6 +96,22 @@ class EnvelopeProducer:
         idempotency_key: str = "",
         key: str | None = None,
     ) -> asyncio.Future[RecordMetadata]:
+        return await self.send_prepared(
+            self.prepare(topic, payload, task_id=task_id, tenant=tenant, idempotency_key=idempotency_key, key=key)
+        )
+
+    def prepare(
+        self,
+        topic: str,
+        payload: Message,
+        *,
+        task_id: str,
+        tenant: str = "",
+        idempotency_key: str = "",
+        key: str | None = None,
+    ) -> OutboundRecord:
+        """The record `send` would queue, size-checked (RecordTooLarge): a caller with several
+        outputs prepares them all first, so one too large means none is sent."""
         trace_context = tracing.current_trace_context()
         envelope = serde.pack(
             payload,
@@ -69,20 +123,40 @@ class EnvelopeProducer:
         )
         headers = [(k, v.encode("latin-1")) for k, v in trace_context.items()]
         headers.append(("lammesh-type", envelope.message_type.encode()))
-        return await self.send_raw(
-            topic,
-            envelope.SerializeToString(),
-            key=(key if key is not None else task_id).encode(),
-            headers=headers,
-        )
+        record = OutboundRecord(topic, envelope.SerializeToString(), (key if key is not None else task_id).encode(), headers)
+        self._check_size(record)
+        return record
+
+    async def send_prepared(self, record: OutboundRecord) -> asyncio.Future[RecordMetadata]:
+        return await self.send_raw(record.topic, record.value, key=record.key, headers=record.headers)
+
+    def _check_size(self, record: OutboundRecord) -> None:
+        if record.topic != self._dlq_topic:
+            ensure_fits(self._settings, record.topic, record.key, record.value, record.headers)
 
     async def send_raw(
         self, topic: str, value: bytes | None, *, key: bytes | None, headers: Headers = ()
     ) -> asyncio.Future[RecordMetadata]:
-        future = await self._producer.send(topic, value=value, key=key, headers=list(headers))
+        """Queue one record; RecordTooLarge (nothing queued) when it is over kafka_max_record_bytes."""
+        headers = list(headers)
+        self._check_size(OutboundRecord(topic, value, key, headers))
+        future = await self._producer.send(topic, value=value, key=key, headers=headers)
         self._pending.add(future)
         future.add_done_callback(self._settled)
         return future
+
+    async def send_dead_letter(
+        self, value: bytes | None, *, key: bytes | None, headers: Headers
+    ) -> asyncio.Future[RecordMetadata]:
+        """Queue a record for the DLQ. One too large even for the DLQ (its source topic allows
+        more than the DLQ does) goes without its value, saying so, rather than blocking its
+        partition; the value stays in the source topic the headers name."""
+        try:
+            return await self.send_raw(self._dlq_topic, value, key=key, headers=headers)
+        except MessageSizeTooLargeError as exc:
+            log.error("dead letter too large for the DLQ; sent without its value", size=len(value or b""))
+            omitted = (DLQ_VALUE_OMITTED, f"{len(value or b'')} bytes: {exc}".encode())
+            return await self.send_raw(self._dlq_topic, None, key=key, headers=[*headers, omitted])
 
     def _settled(self, future: asyncio.Future[RecordMetadata]) -> None:
         # Failed deliveries stay pending so the next `confirm` reports them.

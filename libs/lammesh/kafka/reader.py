@@ -1,5 +1,9 @@
 """Reads whole topics from the beginning without a consumer group: for read models that
-materialise a compacted or event topic in memory (every instance reads everything)."""
+materialise a compacted or event topic in memory (every instance reads everything).
+
+A record it cannot apply is skipped and, given a producer, dead-lettered: every instance reads
+every record, so each instance (and each restart) sends its own copy; the copies carry the same
+source topic/partition/offset headers, which is what DLQ tooling dedupes on (docs/decisions/0611)."""
 
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ from aiokafka.structs import ConsumerRecord
 from lammesh import envelope as serde
 from lammesh import metrics
 from lammesh.kafka.client import client_config
+from lammesh.kafka.consumer import dlq_headers
+from lammesh.kafka.producer import EnvelopeProducer
 from lammesh.settings import Settings
 from lammesh.v1 import envelope_pb2
 
@@ -28,11 +34,15 @@ class TopicReader:
     """Fits the ServiceRuntime worker protocol: `assigned` is set once the topics are read up to
     the end offsets they had at start (the read model has caught up)."""
 
-    def __init__(self, settings: Settings, topics: list[str], apply: Apply, *, name: str) -> None:
+    def __init__(
+        self, settings: Settings, topics: list[str], apply: Apply, *, name: str, dead_letters: EnvelopeProducer | None = None
+    ) -> None:
         self.topics = topics
         self.assigned = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
         self._apply = apply
+        self._dead_letters = dead_letters
+        self._reader_name = f"{settings.service_name}-{name}"  # the DLQ's consumer-group header
         self._consumer = AIOKafkaConsumer(
             **client_config(settings, f"{settings.service_name}-{name}-{uuid.uuid4().hex[:6]}"),
             group_id=None,
@@ -87,10 +97,30 @@ class TopicReader:
                         if outcome is not None:
                             await outcome
                     except serde.EnvelopeError as exc:
-                        # The producing consumer dead-letters bad input; here only count and say it.
-                        log.warning("unreadable record skipped", topic=record.topic, offset=record.offset, reason=exc.reason)
-                        metrics.MESSAGES.labels(record.topic, "unreadable").inc()
+                        await self._skip(record, exc.reason)
+                    except Exception as exc:  # a bug must not stop the read model
+                        log.exception("applying a record failed", topic=record.topic, offset=record.offset)
+                        await self._skip(record, f"apply error: {type(exc).__name__}: {exc}")
+                if self._dead_letters is not None:
+                    try:
+                        await self._dead_letters.confirm()
+                    except KafkaError as exc:  # the next start reads (and dead-letters) it again
+                        log.warning("dead letter not acknowledged", error=str(exc))
                 if not self.assigned.is_set() and tp in self._catch_up and records[-1].offset + 1 >= self._catch_up[tp]:
                     del self._catch_up[tp]
                     if not self._catch_up:
                         self.assigned.set()
+
+    async def _skip(self, record: ConsumerRecord, reason: str) -> None:
+        log.warning("unreadable record skipped", topic=record.topic, partition=record.partition,
+                    offset=record.offset, reason=reason)
+        metrics.MESSAGES.labels(record.topic, "unreadable").inc()
+        if self._dead_letters is not None:
+            headers = dlq_headers(record.headers, reason, topic=record.topic, partition=record.partition,
+                                  offset=record.offset, group=self._reader_name)
+            try:
+                await self._dead_letters.send_dead_letter(record.value, key=record.key, headers=headers)
+            except KafkaError as exc:  # the next start reads (and dead-letters) it again
+                log.warning("dead letter not sent", error=str(exc))
+                return
+            metrics.DEAD_LETTERS.labels(record.topic).inc()
