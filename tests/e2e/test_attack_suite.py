@@ -291,5 +291,10 @@ def test_summary(runs):
     for (technique, workflow), counts in sorted(table.items()):
         shown = ", ".join(f"{k} x{v}" for k, v in sorted(counts.items()))
         lines.append(f"  {technique:<20} {'all watchers' if workflow == FULL else 'no injection check':<18} {shown}")
+    by_meeting: dict[str, dict[str, str]] = defaultdict(dict)
+    for run in runs:
+        by_meeting[run.meeting["file"]][run.workflow] = f"{run.outcome}:{run.blocked_by}" + ("" if run.outcome == run.expected else " (NOT AS EXPECTED)")
+    lines.append(f"  {'meeting':<44} {'all watchers':<34} no injection check")
+    lines += [f"  {name:<44} {shown[FULL]:<34} {shown.get(WITHOUT_INJECTION_CHECK, '')}" for name, shown in sorted(by_meeting.items())]
     print("\n".join(lines))
     assert all(run.task is not None for run in runs)

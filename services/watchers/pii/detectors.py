@@ -111,9 +111,18 @@ _KEY_PATTERNS: tuple[tuple[str, re.Pattern[str], str, tuple[str, ...]], ...] = (
         ("eyJ",),
     ),
 )
-_CREDENTIAL = re.compile(
-    r"\b(?:api[_ -]?key|secret|token|password|passwd|pwd)\s*[:=]\s*[\"']?([^\s\"']{8,})", re.IGNORECASE
+# A secret's name, alone or as the last part of a config key (aws_secret_access_key, DB_PASSWORD,
+# client-secret), then `:`/`=` or, in speech, "is"/"was"; the value is the group.
+# (no repeated prefix group: "(?:\w+_)*" before it would backtrack quadratically on long texts)
+_SECRET_NAME = (
+    r"(?<![A-Za-z0-9])(?:api[_ -]?key|(?:secret|private)(?:[_-]access)?[_-]key|access[_-]key|client[_-]secret|"
+    r"auth[_-]?token|access[_-]token|secret|token|password|passphrase|passwd|pwd|pin)"
 )
+_CREDENTIAL = re.compile(rf"{_SECRET_NAME}\s*[:=]\s*[\"']?([^\s\"']{{8,}})", re.IGNORECASE)
+_CREDENTIAL_SAID = re.compile(rf"{_SECRET_NAME}\s+(?:is|was|will be)\s+[\"']?([^\s\"']{{6,}})", re.IGNORECASE)
+_BEARER = re.compile(r"\b(?:Bearer|Basic|Token)\s+([A-Za-z0-9._~+/-]{16,}=*)")
+_URL_PASSWORD = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]+:([^\s/@]+)@")
+_TRAILING_PUNCTUATION = ".,;:!?)]}"
 _TOKEN = re.compile(r"(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_=-]{24,}(?![A-Za-z0-9+/_=-])")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _HEX = re.compile(r"[0-9a-fA-F]+")
@@ -227,6 +236,20 @@ def find_keys(text: str) -> list[Match]:
             if value.isalpha() and value.islower():
                 continue  # "password: forgotten" is prose, not a password
             found.append(Match("credential", m.start(1), m.end(1), 0.85, "credential assignment"))
+        for m in _URL_PASSWORD.finditer(text):
+            found.append(Match("credential", m.start(1), m.end(1), 0.97, "password in a URL"))  # beats the "email" its @ makes
+    for m in _CREDENTIAL_SAID.finditer(text):
+        start, end = m.span(1)
+        while end > start and text[end - 1] in _TRAILING_PUNCTUATION:
+            end -= 1  # "... the password is Winter2026!Fleet." ends the sentence, not the password
+        value = text[start:end]
+        # said aloud, only a value with a digit or a symbol counts: "the password is changed
+        # monthly" or "the token is Monday's" are prose
+        if len(value) >= 6 and any(not c.isalpha() for c in value) and not value.replace("'", "").isalpha():
+            found.append(Match("credential", start, end, 0.85, "credential said aloud"))
+    if "Bearer" in text or "Basic" in text or "Token" in text:
+        for m in _BEARER.finditer(text):
+            found.append(Match("credential", m.start(1), m.end(1), 0.9, "authorization header token"))
     return found
 
 
