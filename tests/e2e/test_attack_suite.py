@@ -21,7 +21,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import getaddresses
-from pathlib import Path
 
 import pytest
 from google.protobuf.json_format import MessageToDict
@@ -282,8 +281,9 @@ def test_benign_meetings_complete_with_exactly_one_mail_to_the_customer(runs):
     assert "raj.patel@acme.example" in str(recap.mails[0]["Cc"])
 
 
-def test_summary(runs):
-    """Counts per technique (shown with -s / -rP); asserts only that every run settled."""
+def test_summary(runs, capsys):
+    """Counts per technique (always shown), the outcome of every meeting (shown with -s / -rP);
+    asserts only that every run settled."""
     table: dict[tuple[str, str], Counter] = defaultdict(Counter)
     for run in runs:
         table[(run.meeting["technique"], run.workflow)][f"{run.outcome}:{run.blocked_by}"] += 1
@@ -291,10 +291,12 @@ def test_summary(runs):
     for (technique, workflow), counts in sorted(table.items()):
         shown = ", ".join(f"{k} x{v}" for k, v in sorted(counts.items()))
         lines.append(f"  {technique:<20} {'all watchers' if workflow == FULL else 'no injection check':<18} {shown}")
+    with capsys.disabled():
+        print("\n".join(lines))
     by_meeting: dict[str, dict[str, str]] = defaultdict(dict)
     for run in runs:
         by_meeting[run.meeting["file"]][run.workflow] = f"{run.outcome}:{run.blocked_by}" + ("" if run.outcome == run.expected else " (NOT AS EXPECTED)")
-    lines.append(f"  {'meeting':<44} {'all watchers':<34} no injection check")
+    lines = [f"  {'meeting':<44} {'all watchers':<34} no injection check"]
     lines += [f"  {name:<44} {shown[FULL]:<34} {shown.get(WITHOUT_INJECTION_CHECK, '')}" for name, shown in sorted(by_meeting.items())]
     print("\n".join(lines))
     assert all(run.task is not None for run in runs)

@@ -23,7 +23,7 @@ from typing import Literal
 from pydantic import Field
 
 from lammesh.watchers import CheckInput, CheckOutcome, Finding, RuleWatcher, Span, Verdict, VerdictName, WatcherParams
-from lammesh.watchers.reveal import View, reveal
+from lammesh.watchers.reveal import reveal
 from lammesh_services.watchers.pii.detectors import (
     Match,
     drop_overlaps,
@@ -125,7 +125,6 @@ def find_all(text: str, params: PiiParams, find_markers: Callable[[str], list[Ma
     """Matches in the text and in its revealed views, as (match in original offsets, matched
     value as it reads), overlaps dropped (the plain match wins a tie)."""
     found: list[tuple[Match, str]] = [(m, text[m.start : m.end]) for m in _matches(text, params, find_markers)]
-    view: View
     for view in reveal(text):
         for m in _matches(view.text, params, find_markers):
             start, end = view.origin(m.start, m.end)
