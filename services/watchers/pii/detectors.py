@@ -123,6 +123,7 @@ _CREDENTIAL_SAID = re.compile(rf"{_SECRET_NAME}\s+(?:is|was|will be)\s+[\"']?([^
 _BEARER = re.compile(r"\b(?:Bearer|Basic|Token)\s+([A-Za-z0-9._~+/-]{16,}=*)")
 _URL_PASSWORD = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]+:([^\s/@]+)@")
 _TRAILING_PUNCTUATION = ".,;:!?)]}"
+_PASSWORD_SYMBOLS = frozenset("!@#$%^&*_+=/\\|~?<>")
 _TOKEN = re.compile(r"(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_=-]{24,}(?![A-Za-z0-9+/_=-])")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _HEX = re.compile(r"[0-9a-fA-F]+")
@@ -244,8 +245,8 @@ def find_keys(text: str) -> list[Match]:
             end -= 1  # "... the password is Winter2026!Fleet." ends the sentence, not the password
         value = text[start:end]
         # said aloud, only a value with a digit or a symbol counts: "the password is changed
-        # monthly" or "the token is Monday's" are prose
-        if len(value) >= 6 and any(not c.isalpha() for c in value) and not value.replace("'", "").isalpha():
+        # monthly", "the token is Monday's", "the password is case-sensitive" are prose
+        if len(value) >= 8 and any(c.isdigit() or c in _PASSWORD_SYMBOLS for c in value):
             found.append(Match("credential", start, end, 0.85, "credential said aloud"))
     if "Bearer" in text or "Basic" in text or "Token" in text:
         for m in _BEARER.finditer(text):

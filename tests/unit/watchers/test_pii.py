@@ -188,6 +188,8 @@ def test_credentials_in_speech_config_keys_headers_and_urls_block(text, value, d
         "Our security team requires password rotation every 90 days.",
         "The password is changed monthly and the token is stored in the vault.",
         "The password was reset; the secret is to start small.",
+        "The password is case-sensitive and the PIN is four-digit.",
+        "The password is 90 days old, the token was Monday's.",
         "Token authentication is supported; Bearer tokens expire hourly.",
         "See https://docs.acme.example/setup for the installation instructions.",
     ],
