@@ -50,12 +50,15 @@ CORPUS = load_corpus()
 
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad\U000e0000-\U000e007f]")
 _B64_RUN = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
+# The Cyrillic and Greek letters the corpus disguises Latin ones with (a short list of its own,
+# not the pii watcher's confusables table).
+_LOOKALIKES = str.maketrans("\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0456\u0406\u03bf\u03b1", "aeopcyxiIoa")
 
 
 def readable(text: str) -> str:
-    """The text as a reader (or a mail filter) would take it: NFKC-folded, invisible characters
-    removed, and every base64 run's decoded form appended."""
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+    """The text as a reader (or a mail filter) would take it: NFKC-folded, look-alike letters made
+    Latin, invisible characters removed, and every base64 run's decoded form appended."""
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).translate(_LOOKALIKES)
     decoded = []
     for run in _B64_RUN.findall(text):
         try:
@@ -91,7 +94,7 @@ SECRET_SHAPES = {
         re.I,
     ),
 }
-_CARD = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
+_CARD = re.compile(r"(?<!\d)\d(?:[ .-]?\d){12,18}(?!\d)")
 
 
 def secret_shapes_in(text: str) -> list[str]:

@@ -7,6 +7,9 @@ pattern does not see it but a person (or a mail client, or a model) still reads 
   marks): `exfil<ZWSP>@evil.io`;
 - compatibility forms that NFKC folds to ASCII: full-width `ｅｘｆｉｌ＠ｅｖｉｌ．ｉｏ`, ligatures,
   circled or mathematical letters;
+- homoglyphs: Cyrillic or Greek letters that look like Latin ones (`gh<CYRILLIC ER>_...`,
+  `<CYRILLIC A>cme.example`), folded with the Unicode confusables table (TR39, from the
+  `confusable-homoglyphs` package) to the ASCII character they imitate;
 - Unicode tag characters (U+E0020..U+E007E), invisible copies of ASCII;
 - base64 or hex runs: `QUtJQUlPU0ZPRE5ON0VYQU1QTEU=`.
 
@@ -22,6 +25,7 @@ import binascii
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
 
 INVISIBLE = frozenset("\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff")
 TAG_FIRST, TAG_LAST = 0xE0000, 0xE007F
@@ -36,7 +40,8 @@ class View:
     the original's character offsets."""
 
     how: str
-    """'folded' (NFKC, invisible characters removed, tag characters made visible) or the
+    """'folded' (NFKC, invisible characters removed, tag characters made visible, homoglyphs
+    made Latin) or the
     encoding of a decoded run ('base64', 'hex')."""
     text: str
     offsets: tuple[int, ...] | None = None
@@ -52,9 +57,26 @@ class View:
         return self.offsets[start], self.offsets[max(start, end - 1)] + 1
 
 
+@cache
+def ascii_lookalikes() -> dict[str, str]:
+    """Non-ASCII character -> the ASCII letter, digit or address character it is confusable
+    with (Unicode confusables.txt). Loaded on the first non-ASCII text."""
+    from confusable_homoglyphs.confusables import confusables_data
+
+    table: dict[str, str] = {}
+    for char, homoglyphs in confusables_data.items():
+        if len(char) != 1 or char.isascii():
+            continue
+        ascii_forms = [h["c"] for h in homoglyphs if len(h["c"]) == 1 and h["c"].isascii() and (h["c"].isalnum() or h["c"] in "@._-")]
+        if ascii_forms:
+            table[char] = ascii_forms[0]
+    return table
+
+
 def fold(text: str) -> tuple[str, tuple[int, ...]]:
     """NFKC per character, invisible characters dropped, tag characters turned into the ASCII
-    they copy; with the original offset of every character of the result."""
+    they copy, homoglyphs into the ASCII they imitate; with the original offset of every
+    character of the result."""
     out: list[str] = []
     offsets: list[int] = []
     for index, char in enumerate(text):
@@ -67,6 +89,9 @@ def fold(text: str) -> tuple[str, tuple[int, ...]]:
             folded = char
         else:
             folded = unicodedata.normalize("NFKC", char)
+            if not folded.isascii():
+                lookalikes = ascii_lookalikes()
+                folded = "".join(lookalikes.get(c, c) for c in folded)
         out.append(folded)
         offsets.extend([index] * len(folded))
     return "".join(out), tuple(offsets)

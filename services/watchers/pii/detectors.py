@@ -84,7 +84,7 @@ _PHONE_NANP = re.compile(r"(?<![\w(])(?:\(\d{3}\)[ ]?|\d{3}[-. ])\d{3}[-. ]\d{4}
 _PHONE_LABELLED = re.compile(
     r"\b(?:phone|tel|telephone|mobile|cell|call me at|reach me at)\b[:.]?\s*(\(?\d[\d ().-]{7,18}\d)", re.IGNORECASE
 )
-_CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
+_CARD = re.compile(r"(?<![\w.-])\d(?:[ .-]?\d){12,18}(?![\w-]|\.\d)")
 _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])")
 _SSN = re.compile(r"(?<![\w-])(\d{3})-(\d{2})-(\d{4})(?![\w-])")
 _SSN_LABELLED = re.compile(r"\b(?:SSN|social security(?: number| no\.?)?)\b[:#]?\s*(\d{3})[ -]?(\d{2})[ -]?(\d{4})\b", re.IGNORECASE)
@@ -199,7 +199,7 @@ def find_cards(text: str) -> list[Match]:
         separators = {char for char in raw if not char.isdigit()}
         if len(separators) > 1:
             continue  # "1234 5678-..." mixes separators: not how card numbers are written
-        if separators and tuple(len(group) for group in re.split(r"[ -]", raw)) not in _CARD_GROUPS:
+        if separators and tuple(len(group) for group in re.split(r"[ .-]", raw)) not in _CARD_GROUPS:
             continue
         digits = "".join(char for char in raw if char.isdigit())
         if 13 <= len(digits) <= 19 and _card_brand_plausible(digits) and luhn_valid(digits):

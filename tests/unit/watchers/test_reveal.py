@@ -28,6 +28,12 @@ def test_fold_applies_nfkc_and_makes_tag_characters_visible():
     assert fold("\ufb01le")[0] == "file"  # ligature
 
 
+def test_fold_turns_cyrillic_and_greek_look_alikes_into_the_latin_they_imitate():
+    assert fold("gh\u0440_x \u0430cme.example")[0] == "ghp_x acme.example"  # Cyrillic er, a
+    assert fold("\u03bfk")[0] == "ok"  # Greek omicron
+    assert fold("Gr\u00fc\u00dfe aus M\u00fcnchen")[0] == "Gr\u00fc\u00dfe aus M\u00fcnchen"  # real letters stay
+
+
 def test_decoded_runs_find_base64_and_hex_even_without_spaces():
     key = base64.b64encode(b"AKIAIOSFODNN7EXAMPLE").decode()
     text = f"the key id, base64 {key}, and hex {b'x@evil.io says hi'.hex()} too"
