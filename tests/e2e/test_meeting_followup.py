@@ -4,34 +4,23 @@ anything is mailed, a failing CRM update compensates and leaves the database exa
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
 
 import pytest
-import yaml
 
 from lammesh.smtpsink import read_maildir
 from lammesh.v1 import task_pb2
-from tests.support.meetings import REPO, load_meeting, meeting_mesh
+from tests.support.meetings import WITHOUT_INJECTION_CHECK, load_meeting, meeting_mesh, write_meeting_workflows
 from tests.support.mesh import Client
 
 pytestmark = pytest.mark.kafka
 
-WORKFLOW = (REPO / "workflows" / "meeting_followup.yaml").read_text()
-
 
 @pytest.fixture(scope="module")
 def workflows(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("workflows")
-    shutil.copy(REPO / "workflows" / "meeting_followup.yaml", directory)
-    # The same workflow without the transcript check: shows the second line of defence (the
+    # With the workflow without the transcript check: shows the second line of defence (the
     # policy watcher before the send) and a compensation of a CRM write that did happen.
-    variant = yaml.safe_load(WORKFLOW)
-    variant["name"] = "meeting_followup_no_injection_check"
-    notes = next(step for step in variant["steps"] if step["id"] == "notes")
-    assert [w["name"] for w in notes.pop("watchers")["input"]] == ["injection"]
-    (directory / "meeting_followup_no_injection_check.yaml").write_text(yaml.safe_dump(variant))
-    return directory
+    return write_meeting_workflows(tmp_path_factory.mktemp("workflows"))
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +90,7 @@ async def test_injected_meeting_is_blocked_before_any_agent_reads_it(mesh):
 async def test_without_the_transcript_check_the_policy_watcher_blocks_the_send_and_the_crm_is_restored(mesh):
     mesh, client = mesh
     before = mesh.crm.snapshot()
-    task_id = await client.submit("meeting_followup_no_injection_check", load_meeting("03"))
+    task_id = await client.submit(WITHOUT_INJECTION_CHECK, load_meeting("03"))
     task = await client.wait_for(task_id, timeout=180)
     assert task.status == task_pb2.TASK_STATUS_COMPENSATED, (task.reason, client.kinds(task_id))
     assert "policy" in task.reason and "pipeline@competitor-intel.io" in task.reason

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 from lammesh.localkafka import free_port
 from lammesh.settings import Settings
@@ -37,6 +40,21 @@ def load_meeting(prefix: str) -> dict:
 
 def crm_seed() -> dict:
     return json.loads((MEETINGS / "crm_seed.json").read_text())
+
+
+WITHOUT_INJECTION_CHECK = "meeting_followup_no_injection_check"
+
+
+def write_meeting_workflows(directory: Path) -> Path:
+    """meeting_followup.yaml, and the same workflow without the transcript's injection check
+    (WITHOUT_INJECTION_CHECK): it shows what the watchers before the send (policy, pii) stop alone."""
+    shutil.copy(REPO / "workflows" / "meeting_followup.yaml", directory)
+    variant = yaml.safe_load((REPO / "workflows" / "meeting_followup.yaml").read_text())
+    variant["name"] = WITHOUT_INJECTION_CHECK
+    notes = next(step for step in variant["steps"] if step["id"] == "notes")
+    assert [w["name"] for w in notes.pop("watchers")["input"]] == ["injection"]
+    (directory / f"{WITHOUT_INJECTION_CHECK}.yaml").write_text(yaml.safe_dump(variant))
+    return directory
 
 
 @dataclass

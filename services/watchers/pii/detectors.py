@@ -84,7 +84,7 @@ _PHONE_NANP = re.compile(r"(?<![\w(])(?:\(\d{3}\)[ ]?|\d{3}[-. ])\d{3}[-. ]\d{4}
 _PHONE_LABELLED = re.compile(
     r"\b(?:phone|tel|telephone|mobile|cell|call me at|reach me at)\b[:.]?\s*(\(?\d[\d ().-]{7,18}\d)", re.IGNORECASE
 )
-_CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
+_CARD = re.compile(r"(?<![\w.-])\d(?:[ .-]?\d){12,18}(?![\w-]|\.\d)")
 _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])")
 _SSN = re.compile(r"(?<![\w-])(\d{3})-(\d{2})-(\d{4})(?![\w-])")
 _SSN_LABELLED = re.compile(r"\b(?:SSN|social security(?: number| no\.?)?)\b[:#]?\s*(\d{3})[ -]?(\d{2})[ -]?(\d{4})\b", re.IGNORECASE)
@@ -111,9 +111,19 @@ _KEY_PATTERNS: tuple[tuple[str, re.Pattern[str], str, tuple[str, ...]], ...] = (
         ("eyJ",),
     ),
 )
-_CREDENTIAL = re.compile(
-    r"\b(?:api[_ -]?key|secret|token|password|passwd|pwd)\s*[:=]\s*[\"']?([^\s\"']{8,})", re.IGNORECASE
+# A secret's name, alone or as the last part of a config key (aws_secret_access_key, DB_PASSWORD,
+# client-secret), then `:`/`=` or, in speech, "is"/"was"; the value is the group.
+# (no repeated prefix group: "(?:\w+_)*" before it would backtrack quadratically on long texts)
+_SECRET_NAME = (
+    r"(?<![A-Za-z0-9])(?:api[_ -]?key|(?:secret|private)(?:[_-]access)?[_-]key|access[_-]key|client[_-]secret|"
+    r"auth[_-]?token|access[_-]token|secret|token|password|passphrase|passwd|pwd|pin)"
 )
+_CREDENTIAL = re.compile(rf"{_SECRET_NAME}\s*[:=]\s*[\"']?([^\s\"']{{8,}})", re.IGNORECASE)
+_CREDENTIAL_SAID = re.compile(rf"{_SECRET_NAME}\s+(?:is|was|will be)\s+[\"']?([^\s\"']{{6,}})", re.IGNORECASE)
+_BEARER = re.compile(r"\b(?:Bearer|Basic|Token)\s+([A-Za-z0-9._~+/-]{16,}=*)")
+_URL_PASSWORD = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]+:([^\s/@]+)@")
+_TRAILING_PUNCTUATION = ".,;:!?)]}"
+_PASSWORD_SYMBOLS = frozenset("!@#$%^&*_+=/\\|~?<>")
 _TOKEN = re.compile(r"(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_=-]{24,}(?![A-Za-z0-9+/_=-])")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _HEX = re.compile(r"[0-9a-fA-F]+")
@@ -189,7 +199,7 @@ def find_cards(text: str) -> list[Match]:
         separators = {char for char in raw if not char.isdigit()}
         if len(separators) > 1:
             continue  # "1234 5678-..." mixes separators: not how card numbers are written
-        if separators and tuple(len(group) for group in re.split(r"[ -]", raw)) not in _CARD_GROUPS:
+        if separators and tuple(len(group) for group in re.split(r"[ .-]", raw)) not in _CARD_GROUPS:
             continue
         digits = "".join(char for char in raw if char.isdigit())
         if 13 <= len(digits) <= 19 and _card_brand_plausible(digits) and luhn_valid(digits):
@@ -227,6 +237,20 @@ def find_keys(text: str) -> list[Match]:
             if value.isalpha() and value.islower():
                 continue  # "password: forgotten" is prose, not a password
             found.append(Match("credential", m.start(1), m.end(1), 0.85, "credential assignment"))
+        for m in _URL_PASSWORD.finditer(text):
+            found.append(Match("credential", m.start(1), m.end(1), 0.97, "password in a URL"))  # beats the "email" its @ makes
+    for m in _CREDENTIAL_SAID.finditer(text):
+        start, end = m.span(1)
+        while end > start and text[end - 1] in _TRAILING_PUNCTUATION:
+            end -= 1  # "... the password is Winter2026!Fleet." ends the sentence, not the password
+        value = text[start:end]
+        # said aloud, only a value with a digit or a symbol counts: "the password is changed
+        # monthly", "the token is Monday's", "the password is case-sensitive" are prose
+        if len(value) >= 8 and any(c.isdigit() or c in _PASSWORD_SYMBOLS for c in value):
+            found.append(Match("credential", start, end, 0.85, "credential said aloud"))
+    if "Bearer" in text or "Basic" in text or "Token" in text:
+        for m in _BEARER.finditer(text):
+            found.append(Match("credential", m.start(1), m.end(1), 0.9, "authorization header token"))
     return found
 
 

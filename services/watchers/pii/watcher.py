@@ -4,7 +4,13 @@ the content and answers with the strictest verdict their kinds call for, with on
 Defaults: secrets (api_key, private_key, credential) and card numbers BLOCK; other personal data,
 random-looking tokens and internal markers REVIEW. A workflow relaxes this per step with params,
 e.g. a follow-up email may contain the customer's address: `allow_values: [ana@acme.com]`, or
-`allow: [email]` for any address.
+`allow: [email]` for any address; `address_fields: [to, cc]` lets addresses be where they belong
+while their display names are still checked.
+
+Every text is also matched as it reads once its disguises are off (lammesh.watchers.reveal):
+NFKC-folded with invisible characters removed, and each base64/hex run decoded, so
+`exfil<ZWSP>@evil.io`, a full-width address or a base64-encoded key id are found like plain ones;
+their spans point at the original text.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import Literal
 from pydantic import Field
 
 from lammesh.watchers import CheckInput, CheckOutcome, Finding, RuleWatcher, Span, Verdict, VerdictName, WatcherParams
+from lammesh.watchers.reveal import reveal
 from lammesh_services.watchers.pii.detectors import (
     Match,
     drop_overlaps,
@@ -70,6 +77,11 @@ class PiiParams(WatcherParams):
     skip_fields: list[str] = Field(
         default_factory=list, description="Dotted field paths not checked, with everything below them."
     )
+    address_fields: list[str] = Field(
+        default_factory=list,
+        description="Dotted field paths holding recipients (e.g. to, cc): email addresses are fine there, "
+        "anything else in them (a key in a display name) is checked as everywhere.",
+    )
     internal_markers: list[str] = Field(
         default_factory=list, description="More internal-only phrases, e.g. project code names."
     )
@@ -93,6 +105,35 @@ def _skipped(path: str, skip_fields: list[str]) -> bool:
     return any(path == skip or path.startswith(f"{skip}.") for skip in skip_fields)
 
 
+def _matches(text: str, params: PiiParams, find_markers: Callable[[str], list[Match]]) -> list[Match]:
+    return [
+        *find_keys(text),
+        *find_emails(text),
+        *find_cards(text),
+        *find_ibans(text),
+        *find_national_ids(text),
+        *find_phones(text),
+        *find_high_entropy(text, min_length=params.entropy_min_length, min_bits=params.entropy_min_bits),
+        *find_markers(text),
+    ]
+
+
+_HOW = {"folded": "hidden with invisible or look-alike characters", "base64": "base64-encoded", "hex": "hex-encoded"}
+
+
+def find_all(text: str, params: PiiParams, find_markers: Callable[[str], list[Match]]) -> list[tuple[Match, str]]:
+    """Matches in the text and in its revealed views, as (match in original offsets, matched
+    value as it reads), overlaps dropped (the plain match wins a tie)."""
+    found: list[tuple[Match, str]] = [(m, text[m.start : m.end]) for m in _matches(text, params, find_markers)]
+    for view in reveal(text):
+        for m in _matches(view.text, params, find_markers):
+            start, end = view.origin(m.start, m.end)
+            moved = Match(m.kind, start, end, m.confidence - 0.001, f"{m.detail}, {_HOW[view.how]}")
+            found.append((moved, view.text[m.start : m.end]))
+    values = {id(m): value for m, value in found}
+    return [(m, values[id(m)]) for m in drop_overlaps([m for m, _ in found])]
+
+
 class PiiWatcher(RuleWatcher[PiiParams]):
     name = "pii"
     version = "1.0.0"
@@ -108,23 +149,14 @@ class PiiWatcher(RuleWatcher[PiiParams]):
         for field in item.texts:
             if _skipped(field.path, params.skip_fields):
                 continue
-            text = field.text
-            matches = [
-                *find_keys(text),
-                *find_emails(text),
-                *find_cards(text),
-                *find_ibans(text),
-                *find_national_ids(text),
-                *find_phones(text),
-                *find_high_entropy(text, min_length=params.entropy_min_length, min_bits=params.entropy_min_bits),
-                *find_markers(text),
-            ]
-            for match in drop_overlaps(matches):
+            address_field = _skipped(field.path, params.address_fields)
+            for match, value in find_all(field.text, params, find_markers):
                 verdict = verdicts[match.kind]
                 if (
                     match.kind in allowed_kinds
                     or verdict is Verdict.ALLOW
-                    or normalise_value(text[match.start : match.end]) in allowed_values
+                    or normalise_value(value) in allowed_values
+                    or (address_field and match.kind == "email")
                 ):
                     continue
                 findings.append(

@@ -149,3 +149,23 @@ def test_recipient_strings_are_parsed_like_a_mail_client_would(to, offender):
     assert outcome.verdict is Verdict.BLOCK
     assert any(offender in reason for reason in outcome.reasons)
     assert offender in [to[s.start : s.end] for s in outcome.spans]
+
+
+# Recipients tried by the attack suite (examples/attacks, tests/e2e/test_attack_suite.py).
+@pytest.mark.parametrize(
+    "address",
+    [
+        "ana.lopez@acrne.com",  # rn for m
+        "ana.lopez@acme-com.io",
+        "ANA.LOPEZ@ACME.COM.EVIL.IO",
+        "ana.lopez@\u0430cme.com",  # Cyrillic a
+        "ana.lopez@\uff41cme.com",  # full-width a
+        "ana.lopez@acme.com\u200b.evil.io",  # zero-width space inside the domain
+        '"ana.lopez@acme.com"@evil.io',  # quoted local part that looks like a contact
+        "Ana Lopez <exfil@evil.io>, Ana <ana.lopez@acme.com>",  # display name carrying a second mailbox
+    ],
+)
+def test_disguised_outside_recipients_are_outside(address):
+    outcome = check({"to": ["ana.lopez@acme.com", address]}, CRM, **FROM_CRM)
+    assert outcome.verdict is Verdict.BLOCK, outcome.reasons
+    assert all(s.field == "to.1" for s in outcome.spans)
