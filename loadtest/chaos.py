@@ -32,7 +32,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import random
+import re
 import shutil
 import time
 import uuid
@@ -84,8 +86,8 @@ KINDS: dict[str, tuple[str, str, str]] = {
 }
 MEETING_MIX = ["meeting", "meeting_globex", "meeting", "meeting_globex", "meeting_injected",
                "meeting_policy_block", "meeting_policy_block", "meeting_unknown_account"]
-SERVICES = ["coordinator", "noop", "loop", "policy", "pii", "injection", "grounding",
-            "notes", "insights", "followup", "crm", "email"]
+NOOP_SERVICES = ["coordinator", "noop", "loop", "policy"]
+SERVICES = [*NOOP_SERVICES, "pii", "injection", "grounding", "notes", "insights", "followup", "crm", "email"]
 
 
 @dataclass
@@ -102,7 +104,8 @@ class ChaosConfig:
     stall_timeout_s: float = 150.0
     seed: int = 1
     workdir: Path = REPO_ROOT / ".run" / "chaos"
-    services: list[str] = field(default_factory=lambda: list(SERVICES))
+    services: list[str] | None = None
+    """None: what the workload needs (the noop services only when meeting_share is 0)."""
     partitions: int = 3
     log_level: str = "INFO"
 
@@ -122,6 +125,8 @@ class Plan:
 class Trace:
     events: dict[int, tuple[str, str]] = field(default_factory=dict)  # sequence -> (kind, step)
     outcome: str | None = None
+    reason: str = ""
+    """Why it rolled back or failed (the task.compensating / task.failed message)."""
     repeated_events: int = 0
 
 
@@ -227,6 +232,8 @@ class EventLog:
                         trace.repeated_events += 1
                         continue
                     trace.events[event.sequence] = (event.kind, event.step_id)
+                    if event.kind in ("task.compensating", "task.failed", "task.rejected") and not trace.reason:
+                        trace.reason = event.message
                     if event.kind in TERMINAL and trace.outcome is None:
                         trace.outcome = TERMINAL[event.kind]
 
@@ -255,6 +262,8 @@ class Verdict:
     counts: dict[str, int]
     outcomes: dict[str, Counter[str]]
     violations: dict[str, list[str]]
+    unexpected_reasons: Counter[str] = field(default_factory=Counter)
+    """Why tasks ended otherwise than expected, by kind of reason."""
 
     @property
     def ok(self) -> bool:
@@ -269,6 +278,7 @@ def judge(plans: list[Plan], traces: dict[str, Trace], evidence: Evidence,
         "completed_without_effect", "compensated_crm_not_restored", "step_left_uncompensated")}
     outcomes: dict[str, Counter[str]] = {}
     counts: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
     for plan in plans:
         trace = traces.get(plan.task_id)
         outcome = trace.outcome if trace else None
@@ -285,6 +295,7 @@ def judge(plans: list[Plan], traces: dict[str, Trace], evidence: Evidence,
         counts[outcome] += 1
         if outcome != KINDS[plan.kind][2]:
             counts["unexpected_outcome"] += 1
+            reasons[_reason_class(trace.reason)] += 1
         kinds = list(trace.events.values())
         succeeded = {step for kind, step in kinds if kind == "step.succeeded"}
         compensated = {step for kind, step in kinds if kind == "step.compensated"}
@@ -326,7 +337,13 @@ def judge(plans: list[Plan], traces: dict[str, Trace], evidence: Evidence,
     counts["mails_in_sink"] = sum(evidence.message_ids.values())
     for key, found in violations.items():
         counts[key] = len(found)
-    return Verdict(dict(counts), outcomes, {k: v for k, v in violations.items() if v})
+    return Verdict(dict(counts), outcomes, {k: v for k, v in violations.items() if v}, reasons)
+
+
+def _reason_class(reason: str) -> str:
+    """A task's reason without its ids and numbers, so like reasons count together."""
+    text = re.sub(r"chaos\d+-\d+-[a-z-]+|\b[0-9a-f]{8,}\b|\d+(\.\d+)?", "#", reason)
+    return text[:140] or "(no reason given)"
 
 
 def _diff(seed: dict[str, list[dict]] | None, final: dict[str, list[dict]] | None) -> str:
@@ -390,11 +407,13 @@ class ChaosRun:
         self.console = console or Console()
         self.rng = random.Random(config.seed + 1)
         self.faults = Faults()
+        self._restarting: dict[str, asyncio.Task[None]] = {}
         workdir = config.workdir
+        self.services = config.services or (SERVICES if config.meeting_share > 0 else NOOP_SERVICES)
         self.crm_url = f"sqlite:///{workdir / 'crm.sqlite3'}"
         self.maildir = workdir / "maildir"
         self.mesh = Mesh(
-            run_dir=workdir, services=config.services, kafka_bootstrap=f"127.0.0.1:{free_port()}",
+            run_dir=workdir, services=self.services, kafka_bootstrap=f"127.0.0.1:{free_port()}",
             gateway_address=f"127.0.0.1:{free_port()}", smtp_port=free_port(), maildir=self.maildir,
             start_timeout_s=180.0,
             extra_env={
@@ -433,9 +452,12 @@ class ChaosRun:
         seed_rows = rows_by_domain(json.loads(json.dumps(store.snapshot(), default=str)))
         compensatable = {name: {s.id for s in wf.steps if s.compensate is not None}
                          for name, wf in load_workflows(config.workdir / "workflows").items()}
-        self.say(f"starting the mesh: broker on {self.mesh.kafka_bootstrap}, {len(config.services)} services "
+        self.say(f"starting the mesh: broker on {self.mesh.kafka_bootstrap}, {len(self.services)} services "
                  f"(logs in {self.mesh.logs_dir})")
         timings: dict[str, float] = {}
+        kafka_logger = logging.getLogger("aiokafka")
+        level = kafka_logger.level
+        kafka_logger.setLevel(logging.CRITICAL)  # our clients' reconnect noise while the broker is away
         try:
             await asyncio.to_thread(self.mesh.start)
             timings["mesh_start_s"] = time.monotonic() - self.started
@@ -455,6 +477,7 @@ class ChaosRun:
             self.say("stopping the mesh")
             await asyncio.to_thread(self.mesh.stop)
             store.close()
+            kafka_logger.setLevel(level)
         verdict = judge(plans, events.traces, evidence, compensatable)
         verdict.counts.update({
             "service_kills": sum(self.faults.kills.values()), "coordinator_kills": self.faults.coordinator_kills,
@@ -512,12 +535,12 @@ class ChaosRun:
             return
 
     async def _chaos(self, stop: asyncio.Event) -> None:
-        """Random kills at `kill_interval_s`; the coordinator kills and broker restarts spread over
-        the load; a dead service restarted whenever one is seen."""
+        """Random kills every ~`kill_interval_s`; the coordinator kills and broker restarts spread
+        evenly over the load; a service that died on its own restarted whenever one is seen. A
+        killed service restarts in the background, so the faults keep their pace while it starts."""
         config = self.config
         began = time.monotonic()
-        # coordinator kills and broker restarts alternate, evenly spread over the submissions
-        order: list[str] = []
+        order: list[str] = []  # coordinator kills and broker restarts alternate
         for i in range(max(config.coordinator_kills, config.broker_restarts)):
             if i < config.coordinator_kills:
                 order.append("coordinator")
@@ -525,34 +548,47 @@ class ChaosRun:
                 order.append("broker")
         scheduled = [(began + config.duration_s * (i + 1) / (len(order) + 1), what) for i, what in enumerate(order)]
         next_kill = began + config.kill_interval_s
-        victims = [name for name in config.services if name != "coordinator"]
+        victims = [name for name in self.services if name != "coordinator"]
         while not stop.is_set():
             await self._supervise()
             now = time.monotonic()
             if scheduled and now >= scheduled[0][0]:
                 _, what = scheduled.pop(0)
                 if what == "coordinator":
-                    await self._kill_and_restart("coordinator")
+                    await self._kill("coordinator")
                     self.faults.coordinator_kills += 1
                 else:
+                    await self._settle_restarts()  # the broker goes down with every service up
                     await self._restart_broker()
-                next_kill = time.monotonic() + config.kill_interval_s
-            elif victims and now >= next_kill:
-                victim = self.rng.choice(victims)
-                await self._kill_and_restart(victim)
-                self.faults.kills[victim] += 1
+            elif now >= next_kill:
+                candidates = [v for v in victims if v not in self._restarting]
+                if candidates:
+                    victim = self.rng.choice(candidates)
+                    await self._kill(victim)
+                    self.faults.kills[victim] += 1
                 next_kill = time.monotonic() + config.kill_interval_s * self.rng.uniform(0.5, 1.5)
             else:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 0.25)
         for _, what in scheduled:  # the load ended first (only with very short runs)
             self.say(f"[yellow]{what} fault not reached before the load ended[/]")
+        await self._settle_restarts()
 
-    async def _kill_and_restart(self, name: str) -> None:
+    async def _kill(self, name: str) -> None:
+        """SIGKILL now; restart after restart_delay_s, in the background."""
         await asyncio.to_thread(self.mesh.kill, name)
         self.faults.log.append(f"{time.monotonic() - self.started:.1f}s kill -9 {name}")
-        await asyncio.sleep(self.config.restart_delay_s)
-        await self._respawn(name)
+        self._restarting[name] = asyncio.create_task(self._restart_later(name), name=f"chaos-restart-{name}")
+
+    async def _restart_later(self, name: str) -> None:
+        try:
+            await asyncio.sleep(self.config.restart_delay_s)
+            await self._respawn(name)
+        finally:
+            self._restarting.pop(name, None)
+
+    async def _settle_restarts(self) -> None:
+        await asyncio.gather(*list(self._restarting.values()))
 
     async def _respawn(self, name: str) -> None:
         try:
@@ -573,12 +609,12 @@ class ChaosRun:
 
     async def _supervise(self) -> None:
         for proc in list(self.mesh.processes):
-            if not proc.alive():
+            if not proc.alive() and proc.name not in self._restarting:
                 code = proc.process.returncode if proc.process else None
                 self.faults.crashed[proc.name] += 1
                 self.faults.log.append(f"{time.monotonic() - self.started:.1f}s {proc.name} exited on its own ({code})")
                 self.say(f"[yellow]{proc.name} exited on its own (code {code}); restarting it[/]")
-                await self._respawn(proc.name)
+                self._restarting[proc.name] = asyncio.create_task(self._restart_later(proc.name))
 
     async def _report(self, plans: list[Plan], events: EventLog, stop: asyncio.Event) -> None:
         ids = [p.task_id for p in plans]
@@ -604,6 +640,7 @@ class ChaosRun:
             if time.monotonic() - said > 5:
                 said = time.monotonic()
                 self.say(f"ended {ended}/{len(ids)}")
+        await self._settle_restarts()
 
 
 # -- presentation ---------------------------------------------------------------------------------
@@ -652,6 +689,8 @@ def print_report(console: Console, verdict: Verdict, details: dict[str, Any]) ->
     console.print(counts_table(verdict))
     console.print(f"kills per service: {details['kills']}  exited on their own: {details['crashed'] or 'none'}  "
                   f"timings: {details['timings_s']}")
+    for reason, n in verdict.unexpected_reasons.most_common(8):
+        console.print(f"  ended otherwise ({n}): {reason}", highlight=False)
     for key, found in verdict.violations.items():
         console.print(f"[bold red]{key}[/] ({len(found)}): " + "; ".join(found[:10]) + (" …" if len(found) > 10 else ""))
     console.rule("[green]no violations[/]" if verdict.ok else "[bold red]invariants violated[/]")
@@ -669,7 +708,8 @@ async def chaos(config: ChaosConfig, *, results: Path | None = None, command: st
         results.write_text(json.dumps({
             "command": command, "machine": report.machine(), "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "ok": verdict.ok, "counts": verdict.counts,
-            "outcomes": {k: dict(v) for k, v in verdict.outcomes.items()}, "violations": verdict.violations, **details,
+            "outcomes": {k: dict(v) for k, v in verdict.outcomes.items()}, "violations": verdict.violations,
+            "unexpected_reasons": dict(verdict.unexpected_reasons.most_common()), **details,
         }, indent=2))
         console.print(f"results: {results}")
     return verdict
