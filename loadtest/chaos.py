@@ -404,7 +404,7 @@ class Faults:
 class ChaosRun:
     def __init__(self, config: ChaosConfig, console: Console | None = None) -> None:
         self.config = config
-        self.console = console or Console()
+        self.console = console or wide_console()
         self.rng = random.Random(config.seed + 1)
         self.faults = Faults()
         self._restarting: dict[str, asyncio.Task[None]] = {}
@@ -434,7 +434,7 @@ class ChaosRun:
             self.say(f"{service:<12} {state:<8} {detail}")
 
     def say(self, text: str) -> None:
-        self.console.print(f"[dim]{time.monotonic() - self.started:7.1f}s[/] {text}", highlight=False)
+        self.console.print(f"[dim]{time.monotonic() - self.started:7.1f}s[/] {text}", highlight=False, soft_wrap=True)
 
     @property
     def settings(self) -> Settings:
@@ -555,6 +555,7 @@ class ChaosRun:
             if scheduled and now >= scheduled[0][0]:
                 _, what = scheduled.pop(0)
                 if what == "coordinator":
+                    await self._settle_restarts("coordinator")  # kill a serving one, not one starting
                     await self._kill("coordinator")
                     self.faults.coordinator_kills += 1
                 else:
@@ -585,21 +586,26 @@ class ChaosRun:
             await asyncio.sleep(self.config.restart_delay_s)
             await self._respawn(name)
         finally:
-            self._restarting.pop(name, None)
+            if self._restarting.get(name) is asyncio.current_task():
+                del self._restarting[name]
 
-    async def _settle_restarts(self) -> None:
-        await asyncio.gather(*list(self._restarting.values()))
+    async def _settle_restarts(self, *names: str) -> None:
+        """Wait for the restarts under way (of `names`, or all)."""
+        await asyncio.gather(*[t for n, t in list(self._restarting.items()) if not names or n in names])
 
-    async def _respawn(self, name: str) -> None:
-        try:
-            await asyncio.to_thread(self.mesh.respawn, name)
-        except MeshError as exc:
-            # Not serving (e.g. it exited while the broker was away): the supervisor tries again.
-            self.faults.restart_failures += 1
-            self.say(f"[yellow]restart of {name} failed: {str(exc).splitlines()[0]}[/]")
-            with contextlib.suppress(KeyError):
+    async def _respawn(self, name: str, tries: int = 5) -> None:
+        for _ in range(tries):
+            try:
+                await asyncio.to_thread(self.mesh.respawn, name)
+                return
+            except MeshError as exc:
+                # Not serving in time, or exited while starting: stop what is left, try again.
+                self.faults.restart_failures += 1
+                self.say(f"[yellow]restart of {name} failed: {str(exc).splitlines()[0]}[/]")
                 if self.mesh.process(name).alive():
                     await asyncio.to_thread(self.mesh.kill, name)
+                await asyncio.sleep(2.0)
+        self.say(f"[red]{name} did not restart after {tries} tries[/]")  # its tasks will show as stuck
 
     async def _restart_broker(self) -> None:
         self.faults.log.append(f"{time.monotonic() - self.started:.1f}s broker restart")
@@ -667,6 +673,12 @@ VIOLATIONS = {"lost", "stuck", "crm_applied_twice", "mail_sent_twice", "complete
               "effect_without_completion", "compensated_crm_not_restored", "step_left_uncompensated"}
 
 
+def wide_console() -> Console:
+    """Rich's console; 120 columns when the output is not a terminal (make, pytest -s, CI logs)."""
+    console = Console()
+    return console if console.is_terminal else Console(width=120)
+
+
 def counts_table(verdict: Verdict) -> Table:
     table = Table("count", "", title="Chaos: counts", show_lines=False)
     for key, label in COUNT_ROWS:
@@ -697,7 +709,7 @@ def print_report(console: Console, verdict: Verdict, details: dict[str, Any]) ->
 
 
 async def chaos(config: ChaosConfig, *, results: Path | None = None, command: str = "") -> Verdict:
-    console = Console()
+    console = wide_console()
     run = ChaosRun(config, console)
     verdict, details = await run.run()
     print_report(console, verdict, details)
