@@ -83,6 +83,7 @@ def chaos_command(
     kill_interval: Annotated[float, typer.Option(help="Seconds between SIGKILLs of a random service (jittered ±50%).")] = 5.0,
     coordinator_kills: Annotated[int, typer.Option(help="Times the coordinator is SIGKILLed and restarted.")] = 2,
     broker_restarts: Annotated[int, typer.Option(help="Times the Kafka broker is restarted.")] = 1,
+    broker_hard_kill: Annotated[bool, typer.Option(help="SIGKILL the broker instead of a controlled shutdown.")] = False,
     meeting_share: Annotated[float, typer.Option(help="Share of meeting follow-up sagas (the rest are noop sagas).")] = 0.12,
     noop_failure_share: Annotated[float, typer.Option(help="Share of noop sagas that fail at s4 and compensate.")] = 0.1,
     stall_timeout: Annotated[float, typer.Option(help="After the load: give up when no task ended for this long.")] = 150.0,
@@ -95,7 +96,7 @@ def chaos_command(
     from loadtest.chaos import ChaosConfig, chaos
 
     config = ChaosConfig(tasks=tasks, duration_s=duration, kill_interval_s=kill_interval, coordinator_kills=coordinator_kills,
-                         broker_restarts=broker_restarts, meeting_share=meeting_share, noop_failure_share=noop_failure_share,
+                         broker_restarts=broker_restarts, broker_hard_kill=broker_hard_kill, meeting_share=meeting_share, noop_failure_share=noop_failure_share,
                          stall_timeout_s=stall_timeout, seed=seed, workdir=workdir.resolve())
     verdict = asyncio.run(chaos(config, results=results, command="python -m loadtest " + shlex.join(sys.argv[1:])))
     raise typer.Exit(0 if verdict.ok else 1)

@@ -101,6 +101,8 @@ class ChaosConfig:
     restart_delay_s: float = 1.0
     coordinator_kills: int = 2
     broker_restarts: int = 1
+    broker_hard_kill: bool = False
+    """SIGKILL the broker instead of a controlled shutdown."""
     stall_timeout_s: float = 150.0
     seed: int = 1
     workdir: Path = REPO_ROOT / ".run" / "chaos"
@@ -610,7 +612,7 @@ class ChaosRun:
     async def _restart_broker(self) -> None:
         self.faults.log.append(f"{time.monotonic() - self.started:.1f}s broker restart")
         self.say("[bold]restarting the Kafka broker[/]")
-        await asyncio.to_thread(self.mesh.restart_kafka)
+        await asyncio.to_thread(self.mesh.restart_kafka, hard=self.config.broker_hard_kill)
         self.faults.broker_restarts += 1
 
     async def _supervise(self) -> None:

@@ -71,6 +71,13 @@ class Settings(BaseSettings):
         3.0, ge=0, le=300,
         description="After taking over partitions, hold overdue timers this long so results that arrived meanwhile are read first.",
     )
+    reconcile_interval_s: float = Field(
+        5.0, gt=0, le=3600,
+        description="How often the coordinator looks for task requests its group read past without starting a task (0631).",
+    )
+    reconcile_horizon_s: float = Field(
+        3600.0, gt=0, description="How far back (request time) the request reconciler looks when it starts.",
+    )
     coordinator_session_timeout_s: float = Field(
         10.0, gt=0, le=300, description="How long a silent coordinator keeps its partitions (Kafka group session)."
     )

@@ -283,12 +283,13 @@ class Mesh:
         self._spawn(proc)
         self._wait_serving([proc])
 
-    def restart_kafka(self) -> None:
-        """Stop the broker this mesh started (controlled shutdown) and start it again, same data."""
+    def restart_kafka(self, *, hard: bool = False) -> None:
+        """Stop the broker this mesh started (controlled shutdown; `hard`: SIGKILL at once) and
+        start it again on the same data."""
         if self.kafka is None:
             raise MeshError("this mesh did not start the broker, so it does not restart it")
-        self.progress("kafka", "stopping", "restart")
-        self.kafka.stop()
+        self.progress("kafka", "stopping", "restart (SIGKILL)" if hard else "restart")
+        self.kafka.stop(timeout=0 if hard else 60.0)
         self.progress("kafka", "starting", "restart")
         self.kafka.start()
         self.progress("kafka", "serving", self.kafka.bootstrap)
