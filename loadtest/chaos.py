@@ -486,6 +486,7 @@ class ChaosRun:
             "broker_restarts": self.faults.broker_restarts, "crashed_on_their_own": sum(self.faults.crashed.values()),
             "restart_failures": self.faults.restart_failures,
             "resubmissions": sum(max(0, p.submit_attempts - 1) for p in plans),
+            "requests_republished": _log_count(self.mesh.logs_dir / "coordinator.log", "published it again"),
         })
         details = {"config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
                    "timings_s": {k: round(v, 1) for k, v in timings.items()},
@@ -651,6 +652,14 @@ class ChaosRun:
         await self._settle_restarts()
 
 
+def _log_count(path: Path, text: str) -> int:
+    try:
+        with path.open(errors="replace") as lines:
+            return sum(text in line for line in lines)
+    except OSError:
+        return 0
+
+
 # -- presentation ---------------------------------------------------------------------------------
 
 
@@ -670,6 +679,7 @@ COUNT_ROWS = [
     ("broker_restarts", "Kafka broker restarts"), ("crashed_on_their_own", "services that exited on their own (restarted)"),
     ("restart_failures", "restarts that did not reach SERVING at once (retried)"),
     ("resubmissions", "submissions repeated after a broker error"),
+    ("requests_republished", "task requests the coordinator read past without starting them, published again (0631)"),
 ]
 VIOLATIONS = {"lost", "stuck", "crm_applied_twice", "mail_sent_twice", "completed_without_effect",
               "effect_without_completion", "compensated_crm_not_restored", "step_left_uncompensated"}
