@@ -31,7 +31,7 @@ INSIGHTS_SOURCES := $(wildcard services/agents/insights/*.py libs/lammesh/agents
 
 PYTEST_ARGS ?=
 
-.PHONY: help setup protos lint-protos kafka-jars kustomize kafka-up kafka-down kafka-status certs test test-unit k8s-validate demo bench soak models bench-watchers
+.PHONY: help setup protos lint-protos kafka-jars kustomize kafka-up kafka-down kafka-status certs test test-unit k8s-validate demo bench soak chaos models bench-watchers
 
 help:
 	@echo "make setup       .venv, package + dev deps, protobuf code, Kafka jars (quick when done)"
@@ -44,6 +44,7 @@ help:
 	@echo "make demo        the meeting follow-up workflow through the whole mesh"
 	@echo "make bench       load test: baselines, scenarios, ramp to the max rate (a few minutes); loadtest/results/latest.*"
 	@echo "make soak        SOAK_MINUTES (10) at half the max rate: RSS growth per service, backlog, lost tasks"
+	@echo "make chaos       1,000 sagas while services, the coordinator and the broker are killed; exit 1 on a lost/stuck task or a repeated side effect"
 	@echo "make models      export the sentence encoder to ONNX, train the injection head (quick when done)"
 	@echo "make bench-watchers  latency and throughput of the model watchers, per backend"
 
@@ -151,3 +152,10 @@ bench: setup
 
 soak: setup
 	$(PY) -m loadtest soak --minutes $(SOAK_MINUTES) $(SOAK_ARGS)
+
+# A dedicated broker, SMTP sink and CRM under .run/chaos; options pass through, e.g.
+# CHAOS_ARGS="--tasks 2000 --duration 600 --kill-interval 3 --seed 5" (python -m loadtest chaos --help).
+CHAOS_ARGS ?=
+
+chaos: setup
+	$(PY) -m loadtest chaos $(CHAOS_ARGS)

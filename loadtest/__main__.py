@@ -1,4 +1,4 @@
-"""`python -m loadtest bench|soak` — see loadtest/__init__.py and BENCHMARKS.md."""
+"""`python -m loadtest bench|soak|chaos` — see loadtest/__init__.py and BENCHMARKS.md."""
 
 from __future__ import annotations
 
@@ -74,6 +74,32 @@ def soak_command(
     asyncio.run(soak(minutes=minutes, rate=rate, partitions=partitions, kafka_bootstrap=kafka_bootstrap,
                      extra_env=_env(env), results_dir=results_dir,
                      command="python -m loadtest " + shlex.join(sys.argv[1:])))
+
+
+@app.command("chaos")
+def chaos_command(
+    tasks: Annotated[int, typer.Option(help="Sagas to submit (noop and meeting follow-ups).")] = 1000,
+    duration: Annotated[float, typer.Option(help="Seconds the submissions (and the faults) are spread over.")] = 240.0,
+    kill_interval: Annotated[float, typer.Option(help="Seconds between SIGKILLs of a random service (jittered ±50%).")] = 5.0,
+    coordinator_kills: Annotated[int, typer.Option(help="Times the coordinator is SIGKILLed and restarted.")] = 2,
+    broker_restarts: Annotated[int, typer.Option(help="Times the Kafka broker is restarted.")] = 1,
+    broker_hard_kill: Annotated[bool, typer.Option(help="SIGKILL the broker instead of a controlled shutdown.")] = False,
+    meeting_share: Annotated[float, typer.Option(help="Share of meeting follow-up sagas (the rest are noop sagas).")] = 0.12,
+    noop_failure_share: Annotated[float, typer.Option(help="Share of noop sagas that fail at s4 and compensate.")] = 0.1,
+    stall_timeout: Annotated[float, typer.Option(help="After the load: give up when no task ended for this long.")] = 150.0,
+    seed: Annotated[int, typer.Option(help="Seeds the task mix and the choice of victims.")] = 1,
+    workdir: Annotated[Path, typer.Option(help="Broker, CRM, Maildir, state and logs of the run (wiped first).")] = Path(".run/chaos"),
+    results: Annotated[Path, typer.Option(help="Where the counts go (JSON).")] = RESULTS / "chaos.json",
+) -> None:
+    """The mesh under load while services, the coordinator and the broker are killed; then: 0 lost,
+    0 stuck, 0 duplicate side effects, every compensated task's CRM rows as before. Exit 1 on any violation."""
+    from loadtest.chaos import ChaosConfig, chaos
+
+    config = ChaosConfig(tasks=tasks, duration_s=duration, kill_interval_s=kill_interval, coordinator_kills=coordinator_kills,
+                         broker_restarts=broker_restarts, broker_hard_kill=broker_hard_kill, meeting_share=meeting_share, noop_failure_share=noop_failure_share,
+                         stall_timeout_s=stall_timeout, seed=seed, workdir=workdir.resolve())
+    verdict = asyncio.run(chaos(config, results=results, command="python -m loadtest " + shlex.join(sys.argv[1:])))
+    raise typer.Exit(0 if verdict.ok else 1)
 
 
 if __name__ == "__main__":

@@ -52,3 +52,7 @@ def start_metrics_server(port: int) -> WSGIServer | None:
         return None
     server, _thread = start_http_server(port)
     return server
+REQUESTS_REPUBLISHED = Counter(
+    "lammesh_requests_republished_total",
+    "Task requests the coordinator group had read past without starting the task, published again (decision 0631).",
+)

@@ -86,6 +86,13 @@ class Settings(BaseSettings):
         64, ge=1, le=4096,
         description="Records the coordinator processes at once: different tasks overlap, one task's records stay in order (1 = strictly one at a time).",
     )
+    reconcile_interval_s: float = Field(
+        5.0, gt=0, le=3600,
+        description="How often the coordinator looks for task requests its group read past without starting a task (0631).",
+    )
+    reconcile_horizon_s: float = Field(
+        3600.0, gt=0, description="How far back (request time) the request reconciler looks when it starts.",
+    )
     coordinator_session_timeout_s: float = Field(
         10.0, gt=0, le=300, description="How long a silent coordinator keeps its partitions (Kafka group session)."
     )

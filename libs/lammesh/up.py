@@ -37,7 +37,7 @@ _CLIENT_TLS_SETTINGS = ("grpc_tls_cert", "grpc_tls_key", "grpc_tls_ca", "grpc_tl
 START_ORDER = {ServiceKind.WATCHER: 0, ServiceKind.AGENT: 1, ServiceKind.TOOL: 1, ServiceKind.COORDINATOR: 2, ServiceKind.GATEWAY: 3}
 
 Progress = Callable[[str, str, str], None]
-"""(service, state, detail): state is starting / serving / failed / stopping / stopped."""
+"""(service, state, detail): state is starting / serving / failed / stopping / stopped / killed."""
 
 
 class MeshError(RuntimeError):
@@ -213,7 +213,7 @@ class Mesh:
             "LAMMESH_METRICS_PORT": str(proc.metrics_port),
             "LAMMESH_WATCHER_ENDPOINTS": json.dumps(self.watcher_endpoints()),
         })
-        log = proc.log_path.open("wb")
+        log = proc.log_path.open("ab" if proc.process is not None else "wb")  # a restart keeps the earlier log
         proc.process = subprocess.Popen(
             [sys.executable, "-m", "lammesh.cli", "run", proc.name],
             stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True, cwd=REPO_ROOT,
@@ -258,6 +258,41 @@ class Mesh:
                                   "metrics": p.metrics_port, "log": str(p.log_path)} for p in self.processes},
         }
         (self.run_dir / "mesh.json").write_text(json.dumps(state, indent=2))
+
+    # -- faults (the chaos test) -----------------------------------------------------------------
+
+    def process(self, name: str) -> ServiceProcess:
+        for proc in self.processes:
+            if proc.name == name:
+                return proc
+        raise KeyError(name)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL a service (its whole process group): no drain, no clean-up, as a crash would."""
+        proc = self.process(name)
+        if proc.process is not None:
+            self._signal(proc.process, signal.SIGKILL)
+            proc.process.wait()
+            self.progress(name, "killed", f"exit {proc.process.returncode}")
+
+    def respawn(self, name: str) -> None:
+        """Start a service that is not running again, on the same ports, and wait for SERVING."""
+        proc = self.process(name)
+        if proc.alive():
+            raise MeshError(f"{name} is still running (pid {proc.process.pid if proc.process else '?'})")
+        self._spawn(proc)
+        self._wait_serving([proc])
+
+    def restart_kafka(self, *, hard: bool = False) -> None:
+        """Stop the broker this mesh started (controlled shutdown; `hard`: SIGKILL at once) and
+        start it again on the same data."""
+        if self.kafka is None:
+            raise MeshError("this mesh did not start the broker, so it does not restart it")
+        self.progress("kafka", "stopping", "restart (SIGKILL)" if hard else "restart")
+        self.kafka.stop(timeout=0 if hard else 60.0)
+        self.progress("kafka", "starting", "restart")
+        self.kafka.start()
+        self.progress("kafka", "serving", self.kafka.bootstrap)
 
     # -- stop ----------------------------------------------------------------------------------
 

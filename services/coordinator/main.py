@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lammesh.catalogue import served_capabilities
 from lammesh.coordinator.processor import SagaProcessor
+from lammesh.coordinator.reconciler import RequestReconciler
 from lammesh.coordinator.watchers import WatcherClient
 from lammesh.coordinator.worker import CoordinatorWorker
 from lammesh.service import ServiceRuntime
@@ -18,6 +19,9 @@ def bootstrap(settings: Settings) -> ServiceRuntime:
     runtime = ServiceRuntime(settings, topics=topics)
     watchers = WatcherClient(settings)
     processor = SagaProcessor(settings, workflows, watchers, runtime.producer)
-    runtime.add_consumer(CoordinatorWorker(settings, processor, runtime.producer))
+    worker = CoordinatorWorker(settings, processor, runtime.producer)
+    runtime.add_consumer(worker)
+    # task requests Faust read past without handing them over are published again (decision 0631)
+    runtime.add_consumer(RequestReconciler(settings, runtime.producer, group=worker.group, owned=worker.owned_partitions))
     runtime.on_stopping.append(watchers.close)
     return runtime

@@ -170,3 +170,46 @@ async def test_concurrent_checks_are_micro_batched(served):
     assert sum(watcher.batch_sizes) == len(scores)
     assert max(watcher.batch_sizes) > 1, watcher.batch_sizes
     assert len(watcher.batch_sizes) < len(scores), watcher.batch_sizes
+
+
+class SlowStartWatcher(ScoreFromContentWatcher):
+    """Loads its "model" until the test lets it finish."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+
+    async def start(self) -> None:
+        await self.release.wait()
+        await super().start()
+
+
+async def test_a_check_while_the_model_loads_is_unavailable_not_an_internal_error():
+    # Found by the chaos run (decision 0630): the coordinator calls a restarted watcher as soon as
+    # its port listens; before the fix the call failed INTERNAL (an assertion in check_batch).
+    watcher = SlowStartWatcher()
+    runtime = build_watcher_service(watcher, make_settings(NO_BROKER))
+    starting = asyncio.create_task(runtime.start())
+    try:
+        while not runtime.grpc.port:
+            await asyncio.sleep(0.05)
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{runtime.grpc.port}") as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            answer = await health.Check(health_pb2.HealthCheckRequest(), timeout=10, wait_for_ready=True)
+            assert answer.status == health_pb2.HealthCheckResponse.NOT_SERVING  # listening, model loading
+            stub = watcher_pb2_grpc.WatcherServiceStub(channel)
+            request = check_request(content={"score": 0.1})
+            for call in (lambda: stub.Check(request, timeout=10),
+                         lambda: stub.CheckBatch(watcher_pb2.CheckBatchRequest(requests=[request]), timeout=10)):
+                with pytest.raises(grpc.aio.AioRpcError) as error:
+                    await call()
+                assert error.value.code() == grpc.StatusCode.UNAVAILABLE
+                assert "still starting" in error.value.details()
+            assert watcher.batch_sizes == []
+            watcher.release.set()
+            await asyncio.wait_for(starting, 30)
+            assert (await stub.Check(request, timeout=10)).verdict == watcher_pb2.VERDICT_ALLOW
+    finally:
+        watcher.release.set()
+        await asyncio.gather(starting, return_exceptions=True)
+        await runtime.stop()

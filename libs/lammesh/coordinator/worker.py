@@ -112,6 +112,16 @@ class CoordinatorWorker:
         self.app.on_partitions_revoked.connect(self._on_revoked)
         self._lanes: OrderedLanes | None = None
 
+    @property
+    def group(self) -> str:
+        """The coordinator's consumer group (its committed offsets say what it has read)."""
+        return self._group
+
+    def owned_partitions(self) -> frozenset[int] | None:
+        """Partitions of tasks.requested this instance owns now; None while a rebalance or a
+        table recovery is under way."""
+        return self._assignment
+
     async def _on_assigned(self, sender: object, assigned: object, **_: object) -> None:
         self._saw_assignment = True
 

@@ -15,10 +15,7 @@ def build_watcher_service(watcher: Watcher, settings: Settings) -> ServiceRuntim
     """gRPC only (no Kafka: watchers are called synchronously by the coordinator). The service
     goes SERVING after `watcher.start()` (model loading, warm-up) has returned."""
     runtime = ServiceRuntime(settings, kafka=False)
-    runtime.grpc.add(
-        watcher_pb2_grpc.add_WatcherServiceServicer_to_server,
-        WatcherServicer(watcher, settings),
-        WATCHER_SERVICE,
-    )
-    runtime.on_started.append(watcher.start)
+    servicer = WatcherServicer(watcher, settings)
+    runtime.grpc.add(watcher_pb2_grpc.add_WatcherServiceServicer_to_server, servicer, WATCHER_SERVICE)
+    runtime.on_started.append(servicer.start)
     return runtime

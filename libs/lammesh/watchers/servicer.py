@@ -37,6 +37,8 @@ VERDICTS = Counter(
 class WatcherServicer(watcher_pb2_grpc.WatcherServiceServicer):
     def __init__(self, watcher: Watcher, settings: Settings) -> None:
         self.watcher = watcher
+        self.started = False
+        """Set once `watcher.start()` returned (model loaded); until then checks are UNAVAILABLE."""
         self.batcher: MicroBatcher[CheckInput, CheckOutcome] = MicroBatcher(
             self._score,
             window_s=settings.watcher_batch_window_ms / 1000,
@@ -47,6 +49,7 @@ class WatcherServicer(watcher_pb2_grpc.WatcherServiceServicer):
     async def Check(
         self, request: watcher_pb2.CheckRequest, context: grpc.aio.ServicerContext
     ) -> watcher_pb2.CheckResponse:
+        await self._require_started(context)
         started = time.perf_counter_ns()
         item = check_input_from(request, self.watcher.params_model)
         outcome = await self.batcher.submit(item)
@@ -55,6 +58,7 @@ class WatcherServicer(watcher_pb2_grpc.WatcherServiceServicer):
     async def CheckBatch(
         self, request: watcher_pb2.CheckBatchRequest, context: grpc.aio.ServicerContext
     ) -> watcher_pb2.CheckBatchResponse:
+        await self._require_started(context)
         started = time.perf_counter_ns()
         items = [
             check_input_from(r, self.watcher.params_model, prefix=f"requests.{i}.")
@@ -64,6 +68,16 @@ class WatcherServicer(watcher_pb2_grpc.WatcherServiceServicer):
         return watcher_pb2.CheckBatchResponse(
             responses=[self._response(outcome, started) for outcome in outcomes]
         )
+
+    async def start(self) -> None:
+        await self.watcher.start()
+        self.started = True
+
+    async def _require_started(self, context: grpc.aio.ServicerContext) -> None:
+        # The port listens (health NOT_SERVING) while the model loads; a caller that does not wait
+        # for SERVING (the coordinator after a watcher restart) gets a clear, retryable status.
+        if not self.started:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"the {self.watcher.name} watcher is still starting")
 
     async def _score(self, items: list[CheckInput]) -> list[CheckOutcome]:
         name = self.watcher.name
