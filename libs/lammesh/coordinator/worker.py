@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import heapq
 import time
 
 import faust
@@ -72,6 +73,9 @@ class CoordinatorWorker:
         self.task: asyncio.Task[None] | None = None
         self._due: dict[str, float] = {}
         self._fired: dict[str, tuple[float, float]] = {}  # task -> (due, when its tick was sent)
+        # Finished tasks wait days to be forgotten: a heap, so the timer loop does not scan them.
+        self._forget_at: dict[str, float] = {}
+        self._forget_queue: list[tuple[float, str]] = []
         self._assignment: frozenset[int] | None = None
         self._hold_overdue_until = 0.0
         self._saw_assignment = False
@@ -191,6 +195,7 @@ class CoordinatorWorker:
             del self.table[task_id]
             self._due.pop(task_id, None)
             self._fired.pop(task_id, None)
+            self._forget_at.pop(task_id, None)
             metrics.TASKS_FORGOTTEN.inc()
         elif outcome is not None:
             saga, row = outcome
@@ -212,18 +217,37 @@ class CoordinatorWorker:
 
     def _track(self, saga: Saga) -> None:
         """Index when the task next needs a tick: a step timer, or forgetting a finished task."""
-        due = saga.forget_at(self._settings.coordinator_retention_s) if saga.status.terminal else saga.next_timer()
+        forget_at = saga.forget_at(self._settings.coordinator_retention_s)
+        if forget_at is not None and self._forget_at.get(saga.task_id) != forget_at:
+            self._schedule_forget(saga.task_id, forget_at)
+        due = None if saga.status.terminal else saga.next_timer()
         if due is None:
             self._due.pop(saga.task_id, None)
             self._fired.pop(saga.task_id, None)
         else:
             self._due[saga.task_id] = due
 
+    def _schedule_forget(self, task_id: str, at: float) -> None:
+        self._forget_at[task_id] = at
+        heapq.heappush(self._forget_queue, (at, task_id))
+
+    async def _forget_due(self, now: float) -> None:
+        while self._forget_queue and self._forget_queue[0][0] <= now:
+            at, task_id = heapq.heappop(self._forget_queue)
+            if self._forget_at.get(task_id) != at:
+                continue  # rescheduled since, or already forgotten
+            await self._producer.send(
+                self._control_topic, task_pb2.TaskTimerFired(task_id=task_id, due_at=timestamp(at)), task_id=task_id
+            )
+            self._schedule_forget(task_id, now + 60.0)  # again if that tick is lost; forgetting drops it
+
     def _rebuild_index(self) -> list[Saga]:
         """After (re)assignment: the local table holds exactly the tasks this instance owns.
         Returns the tasks still running."""
         self._due.clear()
         self._fired.clear()
+        self._forget_at.clear()
+        self._forget_queue.clear()
         running = []
         for _, raw in self.table.items():
             saga = Saga.model_validate_json(raw)
@@ -256,6 +280,7 @@ class CoordinatorWorker:
                 self.assigned.set()
                 self._hold_overdue_until = time.time() + self._settings.timer_recovery_grace_s
             now = time.time()
+            await self._forget_due(now)
             for task_id, due in list(self._due.items()):
                 # Deadlines that passed while no instance owned the task wait for the backlog first.
                 overdue_on_takeover = now < self._hold_overdue_until and due < self._hold_overdue_until
