@@ -16,11 +16,14 @@ from typing import Any
 
 import psutil
 
-from loadtest import baselines, report
+from lammesh.smtpsink import SmtpSink
+from lammesh_services.tools.crm.store import CrmStore
+
+from loadtest import baselines, meetings, report
 from loadtest.generator import GrpcSubmitter, KafkaSubmitter, Observer, PhaseResult, Submitter, run_phase
 from loadtest.mesh import Mesh
 from loadtest.ramp import RampLimits, max_sustainable
-from loadtest.scenarios import Scenario, all_scenarios
+from loadtest.scenarios import Scenario, all_scenarios, meeting_account
 from loadtest.schedule import ramp_rates
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -36,7 +39,8 @@ class BenchConfig:
     ramp_max: float = 400.0
     ramp_phase_s: float = 10.0
     failure_rate: float | None = None  # default: half the max sustainable rate (at least 10/s)
-    side_scenario_rate: float = 10.0  # (b) and (c), model/agent scenarios
+    side_scenario_rate: float = 10.0  # (b): model watchers
+    meeting_rate: float = 2.0  # (c): three agents and four model/rule watchers per meeting
     drain_s: float = 60.0
     poisson: bool = False  # exponential gaps instead of uniform spacing (same mean rate)
     p99_limit_ms: float = 1000.0
@@ -65,6 +69,22 @@ class Bench:
         self.mesh: Mesh | None = None
         self.observer: Observer | None = None
         self.submitter: Submitter | None = None
+        self.smtp_sink: SmtpSink | None = None
+
+    async def _start_meeting_backends(self, workdir: Path, count: int) -> dict[str, str]:
+        """A fresh SQLite CRM seeded with an account per (c) arrival, and an SMTP sink (in this
+        process) storing the follow-up mails; returns the services' settings for both."""
+        workdir.mkdir(parents=True, exist_ok=True)
+        crm_url = f"sqlite:///{workdir / 'crm.sqlite3'}"
+        store = CrmStore(crm_url)
+        try:
+            store.seed(meetings.crm_seed(meeting_account(i) for i in range(count)))
+        finally:
+            store.close()
+        self.smtp_sink = SmtpSink(workdir / "maildir", port=0)
+        port = await self.smtp_sink.start()
+        return {"LAMMESH_CRM_DATABASE_URL": crm_url, "LAMMESH_SMTP_HOST": "127.0.0.1", "LAMMESH_SMTP_PORT": str(port),
+                "LAMMESH_MAILDIR": str(workdir / "maildir")}
 
     async def run(self) -> dict[str, Any]:
         cfg = self.config
@@ -73,8 +93,11 @@ class Bench:
         runnable = {k: s for k, s in selected.items() if s.missing() is None}
         services = sorted({name for s in runnable.values() for name in s.services} | {"coordinator", "noop"})
         workdir = REPO_ROOT / ".run" / "loadtest" / uuid.uuid4().hex[:8]
+        backends = {}
+        if "c" in runnable:  # the meeting workflow's CRM and mail server
+            backends = await self._start_meeting_backends(workdir, count=int(cfg.meeting_rate * cfg.phase_s * 2) + 50)
         self.mesh = Mesh(services, workdir, kafka_bootstrap=cfg.kafka_bootstrap, partitions=cfg.partitions,
-                         coordinators=cfg.coordinators, extra_env=cfg.extra_env)
+                         coordinators=cfg.coordinators, extra_env={**backends, **cfg.extra_env})
         started = time.time()
         print(f"starting the mesh: {', '.join(services)} (partitions={cfg.partitions}, coordinators={cfg.coordinators})", flush=True)
         await self.mesh.start()
@@ -110,6 +133,8 @@ class Bench:
                 elif key == "d":
                     rate = cfg.failure_rate or (max_rate / 2 if max_rate else 5.0)
                     entry = await self._fixed(scenario, rate, cfg.phase_s)
+                elif key == "c":
+                    entry = await self._fixed(scenario, cfg.meeting_rate, cfg.phase_s)
                 else:
                     entry = await self._fixed(scenario, cfg.side_scenario_rate, cfg.phase_s)
                 result["scenarios"].append(entry)
@@ -128,6 +153,8 @@ class Bench:
             if self.observer is not None:
                 await self.observer.stop()
             await self.mesh.stop()
+            if self.smtp_sink is not None:
+                await self.smtp_sink.stop()
         result["summary"] = summarise(result)
         result["total_s"] = round(time.time() - started, 1)
         return result

@@ -63,10 +63,10 @@ from lammesh.v1 import task_pb2
 from lammesh.workflow import load_workflows
 from lammesh_services.tools.crm.store import CrmStore, Revision
 
-MEETINGS = REPO_ROOT / "examples" / "meetings"
+from loadtest import meetings
+
 WORKFLOWS = REPO_ROOT / "workflows"
 NO_INJECTION_CHECK = "meeting_followup_no_injection_check"
-META_FIELDS = {"expected", "expected_failed_step", "note", "meeting_id"}
 TERMINAL = {"task.completed": "completed", "task.compensated": "compensated", "task.failed": "failed",
             "task.rejected": "rejected"}
 TOPIC_PREFIX = "chaos"
@@ -135,17 +135,13 @@ class Trace:
 # -- the workload ---------------------------------------------------------------------------------
 
 
-def _sample(stem: str) -> dict[str, Any]:
-    return json.loads((MEETINGS / f"{stem}.json").read_text())
-
-
 def plan_tasks(config: ChaosConfig) -> list[Plan]:
     """The tasks, in submission order (shuffled by the seed); meeting tasks own their CRM account."""
     rng = random.Random(config.seed)
-    meetings = round(config.tasks * config.meeting_share)
-    noop_fails = round((config.tasks - meetings) * config.noop_failure_share)
-    kinds = ([MEETING_MIX[i % len(MEETING_MIX)] for i in range(meetings)] + ["noop_fail"] * noop_fails
-             + ["noop"] * (config.tasks - meetings - noop_fails))
+    meeting_count = round(config.tasks * config.meeting_share)
+    noop_fails = round((config.tasks - meeting_count) * config.noop_failure_share)
+    kinds = ([MEETING_MIX[i % len(MEETING_MIX)] for i in range(meeting_count)] + ["noop_fail"] * noop_fails
+             + ["noop"] * (config.tasks - meeting_count - noop_fails))
     rng.shuffle(kinds)
     plans = []
     for index, kind in enumerate(kinds):
@@ -157,26 +153,15 @@ def plan_tasks(config: ChaosConfig) -> list[Plan]:
                 task_input["faults"] = {"s4": {"fail": True, "retryable": False}}
             plans.append(Plan(task_id, kind, workflow, task_input))
             continue
-        meeting = _sample(sample)
-        domain = meeting["account_domain"]
-        own = f"t{index:05d}-{domain}"  # a domain (hence account, contacts, opportunity) per task
-        text = json.dumps({k: v for k, v in meeting.items() if k not in META_FIELDS}).replace(domain, own)
-        plans.append(Plan(task_id, kind, workflow, json.loads(text), account_domain=own))
+        meeting = meetings.sample(sample)
+        own = meetings.own_domain(index, meeting["account_domain"])  # a domain (account, contacts, opportunity) per task
+        plans.append(Plan(task_id, kind, workflow, meetings.task_input(meeting, own), account_domain=own))
     return plans
 
 
 def crm_seed(plans: list[Plan]) -> dict[str, Any]:
-    """One account per meeting task, copied from the sample seed under the task's own domain.
-    The unknown-account sample (Initech) is deliberately not seeded."""
-    seed = json.loads((MEETINGS / "crm_seed.json").read_text())
-    by_domain = {a["domain"]: a for a in seed["accounts"]}
-    accounts = []
-    for plan in plans:
-        base = plan.account_domain.split("-", 1)[1] if plan.account_domain else ""
-        if base in by_domain:
-            text = json.dumps(by_domain[base]).replace(base, plan.account_domain)
-            accounts.append(json.loads(text))
-    return {"accounts": accounts}
+    """One account per meeting task. The unknown-account sample (Initech) is deliberately not seeded."""
+    return meetings.crm_seed(plan.account_domain for plan in plans if plan.account_domain)
 
 
 def write_workflows(directory: Path) -> None:

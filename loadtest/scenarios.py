@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,11 +10,11 @@ import yaml
 
 from lammesh.catalogue import load_services
 
+from loadtest import meetings
 from loadtest.generator import Workload
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = REPO_ROOT / "workflows"
-INPUTS = Path(__file__).resolve().parent / "inputs"
 STEP_COUNT = 5  # the noop sagas
 
 
@@ -74,13 +73,17 @@ def failures() -> Scenario:
     )
 
 
+MEETING_SAMPLE = "01-acme-proposal"
+
+
 class MeetingFollowup(Scenario):
-    """(c) needs the agents' workflow, its services, and a sample input (loadtest/inputs/meeting_followup.json)."""
+    """(c) the agents' workflow on the first sample meeting; each arrival gets its own CRM account
+    (loadtest/meetings.py), which the bench seeds, and the bench runs an SMTP sink for the mails."""
 
     def missing(self) -> str | None:
         path = WORKFLOWS / "meeting_followup.yaml"
         if not path.exists():
-            return "workflow file workflows/meeting_followup.yaml is not there (built on branch agents)"
+            return "workflow file workflows/meeting_followup.yaml is not there"
         spec = yaml.safe_load(path.read_text())
         catalogue = load_services()
         capabilities = {s.capability for s in catalogue.values() if s.capability}
@@ -90,20 +93,24 @@ class MeetingFollowup(Scenario):
         absent = sorted((needed_caps - capabilities) | (watchers - set(catalogue)))
         if absent:
             return f"capabilities/watchers not in the catalogue: {', '.join(absent)}"
-        if not (INPUTS / "meeting_followup.json").exists():
-            return "no sample input at loadtest/inputs/meeting_followup.json"
         self.services = ["coordinator", *sorted(watchers),
                          *sorted({s.name for s in catalogue.values() if s.capability in needed_caps})]
         self.hops = 2 * len(needed_caps) + 2
         return None
 
 
+def meeting_account(index: int) -> str:
+    return meetings.own_domain(index, meetings.sample(MEETING_SAMPLE)["account_domain"])
+
+
 def meeting_followup() -> Scenario:
+    meeting = meetings.sample(MEETING_SAMPLE)
+
     def make_input(index: int) -> dict[str, Any]:
-        return json.loads((INPUTS / "meeting_followup.json").read_text())
+        return meetings.task_input(meeting, meetings.own_domain(index, meeting["account_domain"]))
 
     return MeetingFollowup("c_meeting_followup", "(c) the meeting follow-up workflow", "meeting_followup",
-                           Workload("meeting_followup", make_input))
+                           Workload("meeting_followup", make_input, lambda i: meeting["expected"]))
 
 
 def all_scenarios() -> list[Scenario]:

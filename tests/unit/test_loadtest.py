@@ -3,6 +3,7 @@ per-task analysis of event timelines."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -224,3 +225,17 @@ def test_profile_summary_counts_inclusive_and_self_time():
     assert own["encode (e.py:2)"] == 0.3 and own["select (s.py:3)"] == 0.6
     assert not any("lammesh/cli.py" in f for f in inclusive)  # boilerplate frames left out
     assert summary["top_project"] == []  # no lammesh/ frame in this made-up profile
+
+
+def test_each_meeting_task_gets_its_own_account_and_the_seed_has_it():
+    from loadtest import meetings
+    from loadtest.scenarios import meeting_followup
+
+    workload = meeting_followup().workload
+    first, second = workload.make_input(0), workload.make_input(1)
+    assert first["account_domain"] != second["account_domain"]
+    assert first["account_domain"] in json.dumps(first["participants"])  # every mention follows the domain
+    assert not set(first) & meetings.META_FIELDS
+    assert workload.expect(0) == "completed"
+    seed = meetings.crm_seed([first["account_domain"], "t00009-unknown.example"])
+    assert [a["domain"] for a in seed["accounts"]] == [first["account_domain"]]  # unknown samples are not seeded
