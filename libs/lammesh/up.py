@@ -193,6 +193,9 @@ class Mesh:
             "LAMMESH_SMTP_HOST": "127.0.0.1",
             "LAMMESH_SMTP_PORT": str(self.smtp_port),
             "LAMMESH_MAILDIR": str(self.maildir_path),
+            # The coordinator's local table belongs with this run's broker: a table built from
+            # another broker's changelog is ahead of this one's, and Faust refuses to start.
+            "LAMMESH_COORDINATOR_DATA_DIR": str(self.run_dir / "coordinator"),
             "PYTHONUNBUFFERED": "1",
             **self.extra_env,
             **overrides,

@@ -101,3 +101,14 @@ async def test_up_health_gates_services_that_require_mutual_tls(settings, tmp_pa
         assert reply.status == health_pb2.HealthCheckResponse.SERVING
     finally:
         await asyncio.to_thread(mesh.stop)
+
+
+async def test_the_coordinator_keeps_its_table_in_the_run_folder(settings, tmp_path):
+    # with the broker: a table left from another broker's changelog would stop it starting
+    mesh = mesh_for(settings, tmp_path, ["coordinator", "noop"])
+    mesh.start()
+    try:
+        tables = mesh.run_dir / "coordinator" / settings.topic_prefix
+        assert tables.is_dir() and any(tables.rglob("*.db"))
+    finally:
+        mesh.stop()
