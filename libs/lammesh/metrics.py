@@ -45,6 +45,14 @@ TASKS_FORGOTTEN = Counter(
     "lammesh_tasks_forgotten_total", "Finished tasks removed from the coordinator's table after their retention."
 )
 
+COORDINATOR_RECORDS_IN_FLIGHT = Gauge(
+    "lammesh_coordinator_records_in_flight", "Records the coordinator is processing now (ordered lanes, decision 0007)."
+)
+WATCHER_CLIENT_BATCH = Histogram(
+    "lammesh_watcher_client_batch_size", "Checks per call the coordinator sends to a watcher.", ["watcher"],
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+)
+
 
 def start_metrics_server(port: int) -> WSGIServer | None:
     """Serve /metrics on `port` in a background thread (0 disables)."""

@@ -61,6 +61,8 @@ async def test_concurrent_checks_share_batch_calls_and_get_the_same_answers(watc
         assert [o.verdict for o in got].count(Verdict.BLOCK) == 14
         made = (calls(BATCH) - batches) + (calls(SINGLE) - singles)
         assert 1 <= made < len(RECIPIENTS) / 4  # the first goes alone, the rest queue behind it
+        sizes = metrics.WATCHER_CLIENT_BATCH.labels("policy")
+        assert sizes._sum.get() >= len(RECIPIENTS)  # every check was counted in a call
     finally:
         await asyncio.gather(one_by_one.close(), batching.close())
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import grpc
 
+from lammesh import metrics
 from lammesh.v1 import watcher_pb2, watcher_pb2_grpc
 
 
@@ -34,7 +35,8 @@ class _Pending:
 
 
 class BatchingWatcherCaller:
-    def __init__(self, stub: watcher_pb2_grpc.WatcherServiceStub, *, max_batch: int, max_calls: int) -> None:
+    def __init__(self, name: str, stub: watcher_pb2_grpc.WatcherServiceStub, *, max_batch: int, max_calls: int) -> None:
+        self._name = name
         self._stub = stub
         self._max_batch = max_batch
         self._max_calls = max_calls
@@ -61,6 +63,7 @@ class BatchingWatcherCaller:
             task.add_done_callback(self._tasks.discard)
 
     async def _call(self, batch: list[_Pending]) -> None:
+        metrics.WATCHER_CLIENT_BATCH.labels(self._name).observe(len(batch))
         try:
             if len(batch) == 1:
                 await self._one(batch[0])

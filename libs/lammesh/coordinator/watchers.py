@@ -64,7 +64,7 @@ class WatcherClient:
         caller = self._callers.get(name)
         if caller is None:
             caller = self._callers[name] = BatchingWatcherCaller(
-                self._stub(name), max_batch=self._settings.watcher_client_max_batch,
+                name, self._stub(name), max_batch=self._settings.watcher_client_max_batch,
                 max_calls=self._settings.watcher_client_max_calls,
             )
         return caller

@@ -165,7 +165,8 @@ class CoordinatorWorker:
             # Fetched before a rebalance that began while it waited in its lane: as Faust's own
             # stream does, leave it (unacked, uncommitted) to whoever owns the partition now.
             return
-        await self._process(event)
+        with metrics.COORDINATOR_RECORDS_IN_FLIGHT.track_inprogress():
+            await self._process(event)
         event.ack()
 
     async def _process(self, event: faust.types.EventT) -> None:
