@@ -71,12 +71,32 @@ class ServiceRuntime:
         metrics_port = self.settings.metrics_port or None
         for consumer in self.consumers:
             await consumer.start()
-        await asyncio.gather(*(consumer.assigned.wait() for consumer in self.consumers))
+        try:
+            await self._wait_assigned()
+        except BaseException:
+            await self.stop()
+            raise
         for hook in self.on_started:
             await hook()
         await self.grpc.set_serving(True)
         self.ready.set()
         log.info("service ready", grpc_port=port, metrics_port=metrics_port)
+
+    async def _wait_assigned(self) -> None:
+        """Until every consumer is assigned; raises what stopped a consumer's loop before that
+        (a start that cannot succeed must fail, not hang unready)."""
+        waits = {asyncio.ensure_future(c.assigned.wait()) for c in self.consumers}
+        loops = {c.task for c in self.consumers if c.task is not None}
+        try:
+            while waits:
+                done, _ = await asyncio.wait(waits | loops, return_when=asyncio.FIRST_COMPLETED)
+                for task in done & loops:
+                    task.result()  # raises what broke it
+                    raise RuntimeError("a consumer loop ended before its partitions were assigned")
+                waits -= done
+        finally:
+            for wait in waits:
+                wait.cancel()
 
     async def stop(self) -> None:
         drain = self.settings.drain_timeout_s

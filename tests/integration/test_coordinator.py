@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+import asyncio
 
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+
+from lammesh.topics import COORDINATOR_CHANGELOG
 from lammesh.v1 import step_pb2, task_pb2
 from lammesh_services.coordinator.main import bootstrap as coordinator
 from lammesh_services.tools.noop.main import bootstrap as noop
@@ -175,3 +179,32 @@ async def test_a_timer_set_before_a_restart_fires_after_it(kafka_bootstrap, tmp_
         task = await client.wait_for(task_id, timeout=60)
     assert task.status == task_pb2.TASK_STATUS_COMPENSATED
     assert task.reason == "step only failed: timed out after 0.5s (after 2 attempts)"
+
+
+async def test_a_local_table_ahead_of_its_changelog_fails_one_start_then_is_rebuilt(kafka_bootstrap, tmp_path):
+    """As after a Kafka cluster is rebuilt empty under a coordinator that keeps its volume."""
+    write_workflow(tmp_path / "workflows", PARALLEL)
+    own = make_settings(kafka_bootstrap, workflows_dir=tmp_path / "workflows", timer_interval_s=0.02,
+                        timer_recovery_grace_s=0, coordinator_data_dir=tmp_path / "coordinator")
+    async with running(noop(own), coordinator(own)), Client(own) as client:
+        assert (await client.wait_for(await client.submit("parallel", {"n": 1}))).status == task_pb2.TASK_STATUS_COMPLETED
+    tables = list((tmp_path / "coordinator").rglob("*.db"))
+    assert tables
+    changelog = COORDINATOR_CHANGELOG.name(own)
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_topics([changelog])
+        for _ in range(100):
+            if changelog not in await admin.list_topics():
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await admin.close()
+    failing = coordinator(own)
+    with pytest.raises(RuntimeError, match="ConsistencyError"):
+        await failing.start()  # fails (it does not hang unready) and deletes the stale files
+    assert not any((tmp_path / "coordinator").rglob("*.db"))
+    async with running(noop(own), coordinator(own)), Client(own) as client:
+        task = await client.wait_for(await client.submit("parallel", {"n": 2}))
+        assert task.status == task_pb2.TASK_STATUS_COMPLETED

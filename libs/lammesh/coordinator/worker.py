@@ -14,11 +14,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import heapq
+import shutil
 import time
+from pathlib import Path
 
 import faust
 import structlog
 from aiokafka.errors import KafkaError
+from faust.exceptions import ConsistencyError
 
 from lammesh import envelope as serde
 from lammesh import metrics
@@ -228,6 +231,17 @@ class CoordinatorWorker:
         else:
             self._due[saga.task_id] = due
 
+    def _discard_local_tables(self) -> None:
+        """The local table is ahead of its changelog: the Kafka cluster was reset or the topic
+        recreated. The changelog is the truth and the files only a cache of it, so delete them;
+        the restart rebuilds the table from the changelog."""
+        tables = Path(self.app.conf.tabledir)
+        log.error("the coordinator's local table is ahead of its changelog (was Kafka reset?); deleting it so the "
+                  "restart rebuilds it from the changelog", tables=str(tables), reason=str(self.app.crash_reason))
+        if isinstance(self.table.data, RocksDBStore):
+            self.table.data.close()
+        shutil.rmtree(tables, ignore_errors=True)
+
     def _schedule_forget(self, task_id: str, at: float) -> None:
         self._forget_at[task_id] = at
         heapq.heappush(self._forget_queue, (at, task_id))
@@ -262,6 +276,8 @@ class CoordinatorWorker:
         while True:
             await asyncio.sleep(interval)
             if self.app.crashed:
+                if isinstance(self.app.crash_reason, ConsistencyError):
+                    self._discard_local_tables()
                 # Never sit idle while reporting SERVING: fail the service so it is restarted.
                 raise RuntimeError(f"the Faust app crashed: {self.app.crash_reason!r}")
             if self._lanes is not None and self._lanes.failure is not None:
