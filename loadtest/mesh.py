@@ -37,8 +37,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 BENCH_ENV = {
     "LAMMESH_LOG_LEVEL": "WARNING",  # logging every transition would be part of what is measured
     "LAMMESH_LOG_FORMAT": "json",
-    # The coordinator awaits the broker's ack of each record's outputs before the next record, so
-    # a linger is paid once per record on the critical path: 0 sends at once.
+    # A linger is paid on the critical path of every record (each waits for the broker's ack of
+    # its outputs): 0 sends at once. With ordered lanes the product default (2 ms) costs ~30 ms
+    # of saga overhead at light load and nothing at the max rate (BENCHMARKS.md).
     "LAMMESH_PRODUCER_LINGER_MS": "0",
     # A blocking check should not wait for batch mates when watchers answer in microseconds.
     "LAMMESH_WATCHER_BATCH_WINDOW_MS": "0",
