@@ -11,11 +11,15 @@ pattern does not see it but a person (or a mail client, or a model) still reads 
   `<CYRILLIC A>cme.example`), folded with the Unicode confusables table (TR39, from the
   `confusable-homoglyphs` package) to the ASCII character they imitate;
 - Unicode tag characters (U+E0020..U+E007E), invisible copies of ASCII;
-- base64 or hex runs: `QUtJQUlPU0ZPRE5ON0VYQU1QTEU=`.
+- base64, base32, ascii85 or hex runs: `QUtJQUlPU0ZPRE5ON0VYQU1QTEU=`;
+- and, for watchers that read what a text *says* (`ciphers=True`, the injection watcher): lines
+  written in rot13, Atbash, leetspeak or Morse code, kept only where the decoded line reads as
+  English and the line itself does not (`english_share`), so ordinary text costs a word count.
 
 `reveal(text)` returns the views worth matching besides the text itself: the folded text (with a
 map from its offsets back to the original's) and each decoded run (whose matches point at the
-whole run). Views equal to the text are left out, so plain text costs one NFKC check.
+whole run). Views equal to the text are left out, so plain text costs one NFKC check. This is the
+one decoder of hidden text in the mesh: the pii and injection watchers both read its views.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import base64
 import binascii
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -31,6 +36,8 @@ INVISIBLE = frozenset("\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u2
 TAG_FIRST, TAG_LAST = 0xE0000, 0xE007F
 
 _BASE64_RUN = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{16,}={0,2}(?![A-Za-z0-9+/=_-])")
+_BASE32_RUN = re.compile(r"(?<![A-Za-z0-9=])[A-Z2-7]{16,}={0,6}(?![A-Za-z0-9=])")
+_ASCII85_RUN = re.compile(r"<~(.{10,}?)~>", re.DOTALL)
 _HEX_RUN = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){8,}(?![0-9A-Fa-f])")
 
 
@@ -101,41 +108,125 @@ def _printable(decoded: str) -> bool:
     return len(decoded) >= 8 and sum(ch.isprintable() for ch in decoded) / len(decoded) > 0.95
 
 
+def _decode_base64(run: str) -> bytes:
+    if run.isdigit() or run.isalpha() and (run.islower() or run.isupper()):
+        raise ValueError("a long number or a plain word is not base64 worth decoding")
+    return base64.b64decode(run.replace("-", "+").replace("_", "/") + "=" * (-len(run) % 4), validate=True)
+
+
+def _decode_base32(run: str) -> bytes:
+    return base64.b32decode(run + "=" * (-len(run) % 8))
+
+
+_RUNS: tuple[tuple[str, re.Pattern[str], Callable[[str], bytes]], ...] = (
+    ("base64", _BASE64_RUN, _decode_base64),
+    ("base32", _BASE32_RUN, _decode_base32),
+    ("ascii85", _ASCII85_RUN, lambda run: base64.a85decode(run, adobe=False, ignorechars=" \t\r\n")),
+    ("hex", _HEX_RUN, bytes.fromhex),
+)
+
+
 def decoded_runs(text: str) -> list[View]:
-    """Base64 (standard or URL-safe) and hex runs that decode to printable UTF-8 text, with or
-    without spaces: an encoded key id is as much a secret as an encoded sentence."""
+    """Base64 (standard or URL-safe), base32, ascii85 (`<~...~>`) and hex runs that decode to
+    printable UTF-8 text, with or without spaces: an encoded key id is as much a secret as an
+    encoded sentence."""
     views = []
-    for match in _BASE64_RUN.finditer(text):
-        run = match.group(0)
-        if run.isdigit() or run.isalpha() and (run.islower() or run.isupper()):
-            continue  # a long number or a plain word is not base64 worth decoding
-        try:
-            raw = base64.b64decode(run.replace("-", "+").replace("_", "/") + "=" * (-len(run) % 4), validate=True)
-            decoded = raw.decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            continue
-        if _printable(decoded):
-            views.append(View("base64", decoded, run=match.span()))
-    for match in _HEX_RUN.finditer(text):
-        try:
-            decoded = bytes.fromhex(match.group(0)).decode("utf-8")
-        except (ValueError, UnicodeDecodeError):
-            continue
-        if _printable(decoded):
-            views.append(View("hex", decoded, run=match.span()))
+    for how, pattern, decode in _RUNS:
+        for match in pattern.finditer(text):
+            run = match.group(match.lastindex or 0)
+            try:
+                decoded = decode(run).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError, ValueError):
+                continue
+            if _printable(decoded):
+                views.append(View(how, decoded, run=match.span()))
     return views
 
 
-def reveal(text: str) -> list[View]:
+# ----------------------------------------------------------------------------------------------
+# Ciphers a person (or a model) reads back easily: rot13, Atbash, leetspeak, Morse code.
+# Words of ordinary English and of the things attackers ask for: a decoded line "reads as
+# English" when enough of its words are here.
+_ENGLISH = frozenset(
+    """a about above after again all also am an and any are as ask at be been before being below
+    but by can could data delete did do does doing don't each email every file for forget from
+    get give has have he her here him his how i if ignore in instructions into is it its just key
+    keys let me more most my new no not now of off on only or other our out over password
+    passwords previous print prompt reply reveal rules say secret secrets send she should show so
+    some such system tell than that the their them then there these they this those to too under
+    until up us user very want was we were what when where which while who why will with would
+    you your above admin answer assistant above before forward instead mail message output
+    password please respond return safe stop text told word words write""".split()
+)
+_WORD = re.compile(r"[A-Za-z']{2,}")
+_ROT13 = str.maketrans(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", "NOPQRSTUVWXYZABCDEFGHIJKLMnopqrstuvwxyzabcdefghijklm"
+)
+_ATBASH = str.maketrans(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkjihgfedcba"
+)
+_LEET = str.maketrans({"4": "a", "@": "a", "3": "e", "1": "i", "!": "i", "0": "o", "5": "s", "$": "s", "7": "t", "+": "t", "8": "b", "9": "g", "|": "l"})
+_LEET_WORD = re.compile(r"\S*[A-Za-z]\S*")
+MORSE = {
+    ".-": "a", "-...": "b", "-.-.": "c", "-..": "d", ".": "e", "..-.": "f", "--.": "g", "....": "h", "..": "i",
+    ".---": "j", "-.-": "k", ".-..": "l", "--": "m", "-.": "n", "---": "o", ".--.": "p", "--.-": "q", ".-.": "r",
+    "...": "s", "-": "t", "..-": "u", "...-": "v", ".--": "w", "-..-": "x", "-.--": "y", "--..": "z",
+    "-----": "0", ".----": "1", "..---": "2", "...--": "3", "....-": "4", ".....": "5", "-....": "6",
+    "--...": "7", "---..": "8", "----.": "9", ".-.-.-": ".", "--..--": ",", "..--..": "?", ".--.-.": "@",
+}
+_MORSE_RUN = re.compile(r"(?:[.\-\u2022\u2013\u2014_]{1,7}[ /|]+){4,}[.\-\u2022\u2013\u2014_]{1,7}")
+_LINE = re.compile(r"[^\n]+")
+MIN_ENGLISH_SHARE = 0.4
+MIN_ENGLISH_GAIN = 0.25
+
+
+def english_share(text: str) -> float:
+    """Share of the words of `text` that are common English (0 when it has fewer than 3 words)."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    if len(words) < 3:
+        return 0.0
+    return sum(w in _ENGLISH for w in words) / len(words)
+
+
+def _deleet(line: str) -> str:
+    return _LEET_WORD.sub(lambda m: m.group(0).translate(_LEET) if any(c.isalpha() for c in m.group(0)) else m.group(0), line)
+
+
+def decode_morse(code: str) -> str:
+    words = re.split(r"\s*[/|]\s*|\s{3,}", code.replace("\u2022", ".").replace("\u2013", "-").replace("\u2014", "-").replace("_", "-").strip())
+    return " ".join("".join(MORSE.get(letter, "?") for letter in word.split()) for word in words if word.strip())
+
+
+def cipher_views(text: str) -> list[View]:
+    """Lines (and Morse runs) of `text` that read as English once deciphered, and did not before."""
+    views: list[View] = []
+    for match in _MORSE_RUN.finditer(text):
+        decoded = decode_morse(match.group(0))
+        if decoded.count("?") <= len(decoded) // 10 and english_share(decoded) >= MIN_ENGLISH_SHARE:
+            views.append(View("morse", decoded, run=match.span()))
+    for match in _LINE.finditer(text):
+        line = match.group(0)
+        plain = english_share(line)
+        if plain >= 1 - MIN_ENGLISH_GAIN:
+            continue
+        for how, decoded in (("rot13", line.translate(_ROT13)), ("atbash", line.translate(_ATBASH)), ("leetspeak", _deleet(line))):
+            if decoded != line and english_share(decoded) >= max(MIN_ENGLISH_SHARE, plain + MIN_ENGLISH_GAIN):
+                views.append(View(how, decoded, run=match.span()))
+                break
+    return views
+
+
+def reveal(text: str, *, ciphers: bool = False) -> list[View]:
     """The views of `text` other than itself: folded (when folding changes anything) and every
-    decoded run of the folded text."""
+    decoded run of the folded text; with `ciphers`, also its deciphered lines."""
+    decode: Callable[[str], list[View]] = (lambda t: decoded_runs(t) + cipher_views(t)) if ciphers else decoded_runs
     if text.isascii():  # nothing to fold (the common case, checked at C speed)
-        return decoded_runs(text)
+        return decode(text)
     folded, offsets = fold(text)
     views: list[View] = []
     if folded != text:
         views.append(View("folded", folded, offsets))
-    for view in decoded_runs(folded):
+    for view in decode(folded):
         start, end = view.run
         views.append(View(view.how, view.text, run=(offsets[start], offsets[end - 1] + 1)))
     return views

@@ -1,9 +1,10 @@
 """Fast rules for prompt injection: phrases, framing and hidden payloads. Pure functions.
 
 Each rule yields Signals with a strength in 0..1 and the character span it matched; the ensemble
-(lammesh.models.injection.ensemble) weighs them together with the encoder head. Hidden payloads
-(base64, hex, rot13, Unicode tags, zero-width characters) are decoded and handed back, so the
-ensemble scores what the payload says, not only that it is there.
+(lammesh.models.injection.detector) weighs them together with the encoder head. Hidden payloads
+are found by the mesh's one decoder of hidden text (lammesh.watchers.reveal: base16/32/64/85,
+rot13, Atbash, Morse, leetspeak, Unicode tags, zero-width characters, homoglyphs), decoded and
+handed back, so the ensemble scores what the payload says, not only that it is there.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lammesh.models.injection import encodings
+from lammesh.watchers import reveal
 
 # Categories are the ensemble's features; keep the order stable (it is saved with the weights).
 CATEGORIES = (
@@ -71,7 +72,8 @@ _ROLEPLAY = [
     _rx(r"\byou are (now|no longer)\b"),
     _rx(r"\b(pretend|imagine) (that )?(you are|you're|to be)\b"),
     _rx(r"\b(act|acting|roleplay|role-play) as\b"),
-    _rx(r"\bstay in character\b|\bdeveloper mode\b|\bjailbr(ea|o)k\w*\b|\bdo anything now\b|\bDAN\b"),
+    _rx(r"\bstay in character\b|\bdeveloper mode\b|\bjailbr(ea|o)k\w*\b|\bdo anything now\b"),
+    re.compile(r"\bDAN\b(?=.{0,80}\b(mode|prompt|jailbreak|anything|restrictions|rules|character)\b)", re.DOTALL),  # not Dan the colleague
     _rx(r"\blet'?s play a game\b|\bhypothetical (story|scenario)\b"),
     _rx(r"\bdu bist jetzt\b|\btu es maintenant\b|\bahora eres\b"),
 ]
@@ -118,21 +120,49 @@ def _emoji_tag_sequence(text: str, start: int) -> bool:
     return start > 0 and text[start - 1] == "\U0001f3f4"
 
 
+_TAGS = re.compile("[\U000e0000-\U000e007f]+")
+_MIXED_SCRIPT_WORD = re.compile(r"\b(?=\w*[A-Za-z])(?=\w*[^\W\d_A-Za-z])\w{3,}\b")
+
+
+def _has_mixed_script_word(text: str) -> bool:
+    """A word with Latin letters and look-alike letters of another script ("ІGNORE"), the
+    homoglyph disguise; a text wholly in Cyrillic or Greek is just another language."""
+    lookalikes = reveal.ascii_lookalikes()
+    return any(any(c in lookalikes for c in m.group(0) if not c.isascii()) for m in _MIXED_SCRIPT_WORD.finditer(text))
+
+
 def find_hidden(text: str) -> list[Decoded]:
-    """Every hidden payload: base64/hex runs that decode to words, Unicode-tag text, rot13 text,
-    and text with zero-width characters inside words."""
-    hidden = [Decoded("base64", s, e, d) for s, e, d in encodings.decode_base64_runs(text)]
-    hidden += [Decoded("hex", s, e, d) for s, e, d in encodings.decode_hex_runs(text)]
-    hidden += [
-        Decoded("unicode_tags", s, e, d) for s, e, d in encodings.decode_unicode_tags(text) if not _emoji_tag_sequence(text, s)
+    """Every hidden payload: encoded runs that decode to words, Unicode-tag text, text with
+    zero-width characters inside words or homoglyphs in words, and lines in a cipher."""
+    hidden = [
+        Decoded("unicode_tags", m.start(), m.end(), reveal.fold(m.group(0))[0])
+        for m in _TAGS.finditer(text)
+        if not _emoji_tag_sequence(text, m.start())
     ]
-    inside_words = [i for i in encodings.zero_width_positions(text) if 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum()]
-    if len(inside_words) >= 3:
-        hidden.append(Decoded("zero_width", inside_words[0], inside_words[-1] + 1, encodings.strip_invisible(text)))
-    rot = encodings.to_rot13(text)
-    if _text_signals(rot) and not _text_signals(text):
-        hidden.append(Decoded("rot13", 0, len(text), rot))
+    for view in reveal.reveal(text, ciphers=True):
+        if view.how == "folded":
+            inside_words = [
+                i for i, c in enumerate(text) if c in reveal.INVISIBLE and 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum()
+            ]
+            if len(inside_words) >= 3:
+                hidden.append(Decoded("zero_width", inside_words[0], inside_words[-1] + 1, view.text))
+            elif _has_mixed_script_word(text):
+                hidden.append(Decoded("homoglyphs", 0, len(text), view.text))
+        elif view.how in ("base64", "base32", "ascii85", "hex"):
+            if encodings_mostly_text(view.text):
+                hidden.append(Decoded(view.how, *view.run, view.text))
+        else:
+            hidden.append(Decoded(view.how, *view.run, view.text))
     return hidden
+
+
+def encodings_mostly_text(decoded: str) -> bool:
+    """A decoded run worth scoring as words (not a key id or binary-looking bytes)."""
+    if len(decoded) < 6:
+        return False
+    printable = sum(ch.isprintable() for ch in decoded)
+    letters = sum(ch.isalpha() or ch == " " for ch in decoded)
+    return printable / len(decoded) > 0.95 and letters / len(decoded) > 0.7 and " " in decoded
 
 
 def scan(text: str) -> tuple[list[Signal], list[Decoded]]:
@@ -140,7 +170,7 @@ def scan(text: str) -> tuple[list[Signal], list[Decoded]]:
     signals = _text_signals(text)
     hidden = find_hidden(text)
     for payload in hidden:
-        invisible = payload.kind in ("unicode_tags", "zero_width")
+        invisible = payload.kind in ("unicode_tags", "zero_width", "homoglyphs")
         signals.append(
             Signal(
                 "invisible_characters" if invisible else "encoded_payload",
