@@ -31,7 +31,7 @@ INSIGHTS_SOURCES := $(wildcard services/agents/insights/*.py libs/lammesh/agents
 
 PYTEST_ARGS ?=
 
-.PHONY: help setup protos lint-protos kafka-jars kustomize kafka-up kafka-down kafka-status certs test test-unit k8s-validate demo bench soak chaos models bench-watchers
+.PHONY: help setup protos lint-protos kafka-jars kustomize kafka-up kafka-down kafka-status certs test test-unit k8s-validate demo bench soak chaos models bench-watchers eval-watchers
 
 help:
 	@echo "make setup       .venv, package + dev deps, protobuf code, Kafka jars (quick when done)"
@@ -47,6 +47,7 @@ help:
 	@echo "make chaos       1,000 sagas while services, the coordinator and the broker are killed; exit 1 on a lost/stuck task or a repeated side effect"
 	@echo "make models      export the sentence encoder to ONNX, train the injection head (quick when done)"
 	@echo "make bench-watchers  latency and throughput of the model watchers, per backend"
+	@echo "make eval-watchers   the watchers measured on frozen evaluation sets from other sources (evaluation/frozen)"
 
 setup: $(VENV_STAMP) $(PROTO_STAMP) $(KAFKA_STAMP) $(BUF) $(KUSTOMIZE_STAMP) $(MODELS_STAMP) $(INSIGHTS_STAMP)
 	@echo "setup done: $(LAMMESH) is ready"
@@ -137,6 +138,11 @@ k8s-validate: setup
 # the gateway with live progress; outcomes, CRM before/after and the mails; then a clean stop.
 demo: setup
 	$(PY) scripts/demo.py
+
+# The watchers on frozen evaluation sets they were not built from (evaluation/frozen/): figures
+# per family, language and carrier kind, latency; loadtest/results/eval-watchers.json.
+eval-watchers: setup
+	$(PY) -m lammesh.evaluation $(EVAL_ARGS)
 
 bench-watchers: setup
 	$(PY) loadtest/watchers_bench.py $(BENCH_ARGS)

@@ -88,9 +88,16 @@ class InjectionArtifacts:
     def metrics(self) -> Path:
         return self.directory / "metrics.json"
 
+    @property
+    def encoder(self) -> EncoderArtifacts:
+        """The encoder fine-tuned for injection together with the head (same layout as the
+        shared encoder's folder)."""
+        return EncoderArtifacts(self.directory / ENCODER_SUBDIR)
+
     def require(self) -> InjectionArtifacts:
         if not self.head.is_file():
             raise ModelArtifactsMissing(self.head, "The injection classifier head")
+        self.encoder.require()
         return self
 
 

@@ -53,9 +53,6 @@ def weights_dir() -> Path:
 def build_encoder(target: EncoderArtifacts, *, force: bool = False) -> dict:
     from importlib.metadata import version
 
-    from lammesh.models.onnx_export import export_encoder
-    from lammesh.models.tokenize import WindowTokenizer, pad_batch
-
     source = weights_dir()
     weights_sha = sha256_file(source / "model.safetensors")
     if not force and target.manifest.is_file() and target.onnx_fp32.is_file() and target.onnx_int8.is_file():
@@ -63,11 +60,39 @@ def build_encoder(target: EncoderArtifacts, *, force: bool = False) -> dict:
         if manifest.get("weights_sha256") == weights_sha and manifest.get("onnx_sha256") == sha256_file(target.onnx_fp32):
             print(f"encoder: up to date ({target.directory})")
             return manifest
-    started = time.perf_counter()
     config = BertConfig.from_file(source / "config.json")
     weights = BertWeights.from_safetensors(source / "model.safetensors", config)
+    manifest = write_encoder(
+        config,
+        weights,
+        source / "tokenizer.json",
+        target,
+        {"source_package": WEIGHTS_DISTRIBUTION, "source_version": version(WEIGHTS_DISTRIBUTION), "weights_sha256": weights_sha},
+    )
+    print(
+        f"encoder: exported to {target.onnx_fp32} (reference max abs diff {manifest['reference_max_abs_difference']:.1e}, "
+        f"int8 min cosine {manifest['int8_min_cosine_to_fp32']:.4f})"
+    )
+    return manifest
+
+
+def base_encoder() -> tuple[BertConfig, BertWeights, Path]:
+    """The shipped MiniLM: its configuration, weights and tokenizer.json."""
+    source = weights_dir()
+    config = BertConfig.from_file(source / "config.json")
+    return config, BertWeights.from_safetensors(source / "model.safetensors", config), source / "tokenizer.json"
+
+
+def write_encoder(config: BertConfig, weights: BertWeights, tokenizer_json: Path, target: EncoderArtifacts, provenance: dict) -> dict:
+    """Export `weights` to the standard-ops ONNX graph, check it against the numpy reference,
+    quantise the INT8 copy, copy the tokenizer and write the manifest (the shared encoder and the
+    fine-tuned injection encoder are built the same way)."""
+    from lammesh.models.onnx_export import export_encoder
+    from lammesh.models.tokenize import WindowTokenizer, pad_batch
+
+    started = time.perf_counter()
     target.directory.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source / "tokenizer.json", target.tokenizer)
+    shutil.copyfile(tokenizer_json, target.tokenizer)
     export_encoder(config, weights, target.onnx_fp32)
 
     import onnxruntime as ort
@@ -93,9 +118,7 @@ def build_encoder(target: EncoderArtifacts, *, force: bool = False) -> dict:
         sys.exit(f"INT8 encoder drifts too far from FP32: min cosine {int8_cosine:.4f} < {INT8_MIN_COSINE}")
 
     manifest = {
-        "source_package": WEIGHTS_DISTRIBUTION,
-        "source_version": version(WEIGHTS_DISTRIBUTION),
-        "weights_sha256": weights_sha,
+        **provenance,
         "onnx_sha256": sha256_file(target.onnx_fp32),
         "onnx_int8_sha256": sha256_file(target.onnx_int8),
         "tokenizer_sha256": sha256_file(target.tokenizer),
@@ -107,7 +130,6 @@ def build_encoder(target: EncoderArtifacts, *, force: bool = False) -> dict:
         "built_seconds": round(time.perf_counter() - started, 1),
     }
     target.manifest.write_text(json.dumps(manifest, indent=2) + "\n")
-    print(f"encoder: exported to {target.onnx_fp32} (reference max abs diff {difference:.1e}, int8 min cosine {int8_cosine:.4f})")
     return manifest
 
 
@@ -117,32 +139,36 @@ def training_code_sha256() -> str:
 
     package = Path(__file__).parent / "injection"
     digest = hashlib.sha256()
-    for path in sorted(package.glob("*.py")):
+    for path in [*sorted(package.glob("*.py")), *sorted((package / "seeds").glob("*.jsonl"))]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
 def build_injection(models_dir: Path, encoder_manifest: dict, *, force: bool = False) -> dict:
-    from lammesh.models.encoder import SentenceEncoder
     from lammesh.models.injection.train import train
 
     target = injection_artifacts(models_dir)
-    if not force and target.head.is_file() and target.metrics.is_file():
+    if not force and target.head.is_file() and target.metrics.is_file() and target.encoder.manifest.is_file():
         metrics = json.loads(target.metrics.read_text())
-        if metrics.get("encoder_onnx_sha256") == encoder_manifest["onnx_sha256"] and metrics.get("training_code_sha256") == training_code_sha256():
+        if metrics.get("base_weights_sha256") == encoder_manifest["weights_sha256"] and metrics.get("training_code_sha256") == training_code_sha256():
             print(f"injection: up to date ({target.directory})")
             return metrics
-    encoder = SentenceEncoder.load(models_dir, backend="onnxruntime")
-    result = train(encoder, encoder_manifest["onnx_sha256"])
+    base = base_encoder()
+
+    def write_tuned(weights: BertWeights) -> EncoderArtifacts:
+        write_encoder(base[0], weights, base[2], target.encoder, {"fine_tuned_from": encoder_manifest["weights_sha256"], "for": "injection"})
+        return target.encoder
+
+    result = train(base, write_tuned, progress=lambda line: print(line, flush=True))
     result.head.save(target.head)
-    metrics = {"encoder_onnx_sha256": encoder_manifest["onnx_sha256"], "training_code_sha256": training_code_sha256(), **result.metrics}
+    metrics = {"base_weights_sha256": encoder_manifest["weights_sha256"], "training_code_sha256": training_code_sha256(), **result.metrics}
     target.metrics.write_text(json.dumps(metrics, indent=2) + "\n")
-    ensemble = metrics["heldout"]["ensemble"]
-    print(
-        f"injection: trained in {metrics['training']['seconds']} s; held-out ensemble "
-        f"precision {ensemble['precision']} recall {ensemble['recall']} F1 {ensemble['f1']} "
-        f"ROC-AUC {ensemble['roc_auc']} recall@1%FPR {ensemble['recall_at_1pct_fpr']} -> {target.metrics}"
-    )
+    for name, figures in (("templates", metrics["heldout"]["ensemble"]), ("writers' texts", metrics["heldout_writers"]["ensemble"])):
+        print(
+            f"injection: held-out {name}: precision {figures['precision']} recall {figures['recall']} F1 {figures['f1']} "
+            f"ROC-AUC {figures['roc_auc']} recall@1%FPR {figures['recall_at_1pct_fpr']}"
+        )
+    print(f"injection: trained in {metrics['training']['seconds']} s -> {target.directory}")
     return metrics
 
 

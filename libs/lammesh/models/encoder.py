@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import structlog
 
-from lammesh.models.artifacts import encoder_artifacts
+from lammesh.models.artifacts import EncoderArtifacts, encoder_artifacts
 from lammesh.models.backends import EncoderBackend, select_backend
 from lammesh.models.backends.select import BackendPreference, Precision
 from lammesh.models.tokenize import Window, WindowTokenizer, pad_batch
@@ -63,9 +63,11 @@ class SentenceEncoder:
         threads: int | None = None,
         max_tokens: int = DEFAULT_MAX_TOKENS,
         engine_cache_dir: Path | None = None,
+        artifacts: EncoderArtifacts | None = None,
     ) -> SentenceEncoder:
-        """Load the artifacts built by `make models` (ModelArtifactsMissing says so if absent)."""
-        artifacts = encoder_artifacts(models_dir).require()
+        """Load the artifacts built by `make models` (ModelArtifactsMissing says so if absent):
+        the shared encoder of `models_dir`, or another encoder folder (`artifacts`)."""
+        artifacts = (artifacts or encoder_artifacts(models_dir)).require()
         manifest = artifacts.read_manifest()
         choice = select_backend(
             artifacts,
@@ -124,6 +126,9 @@ class SentenceEncoder:
             out[chunk] = self._backend.run(ids, mask)
             start = end
         return out
+
+    def count_tokens(self, text: str) -> int:
+        return self._tokenizer.count_tokens(text)
 
     def close(self) -> None:
         self._backend.close()

@@ -12,6 +12,7 @@ import asyncio
 
 from pydantic import Field
 
+from lammesh.models.artifacts import injection_artifacts
 from lammesh.models.injection.detector import InjectionDetector, InjectionResult
 from lammesh.models.runtime import encoder_from_settings
 from lammesh.settings import Settings
@@ -78,7 +79,7 @@ class InjectionWatcher(Watcher[InjectionParams]):
         await asyncio.to_thread(self.detector.score_batch, ["warm-up: the meeting moved to Tuesday."])
 
     def _load(self) -> InjectionDetector:
-        encoder = encoder_from_settings(self._settings)
+        encoder = encoder_from_settings(self._settings, injection_artifacts(self._settings.models_dir).require().encoder)
         return InjectionDetector.load(encoder, self._settings.models_dir)
 
     async def check_batch(self, inputs: list[CheckInput[InjectionParams]]) -> list[CheckOutcome]:

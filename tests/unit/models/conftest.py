@@ -29,4 +29,4 @@ def detector(encoder):
         injection_artifacts().require()
     except ModelArtifactsMissing as missing:
         pytest.fail(str(missing))
-    return InjectionDetector.load(encoder)
+    return InjectionDetector.load(backend="onnxruntime", threads=2)

@@ -27,7 +27,7 @@ def encoder() -> SentenceEncoder:
 
 @pytest.fixture(scope="module")
 def injection(encoder) -> InjectionWatcher:
-    return InjectionWatcher(Settings(), InjectionDetector.load(encoder))
+    return InjectionWatcher(Settings(), InjectionDetector.load(backend="onnxruntime", threads=2))
 
 
 @pytest.fixture(scope="module")

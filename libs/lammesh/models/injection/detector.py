@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -24,6 +25,12 @@ from lammesh.models.injection.linear import LogisticModel, sigmoid
 LOGIT_CLIP = 12.0
 
 
+# The score a watcher reports puts the calibrated operating points here, so that workflow
+# thresholds keep one meaning across model versions: REVIEW at 0.5, BLOCK at 0.85 (decision 0107).
+REVIEW_SCORE = 0.5
+BLOCK_SCORE = 0.85
+
+
 @dataclass(frozen=True)
 class InjectionHead:
     head: LogisticModel
@@ -32,6 +39,14 @@ class InjectionHead:
     window_tokens: int
     stride: int
     encoder_sha256: str
+    operating_points: tuple[float, float] = (REVIEW_SCORE, BLOCK_SCORE)
+    """Stacker outputs chosen at build time (benign false-positive rates of the calibration
+    texts) that become the REVIEW and BLOCK scores."""
+
+    def score(self, stacked: np.ndarray) -> np.ndarray:
+        """Stacker probabilities mapped monotonically so the operating points land on 0.5 / 0.85."""
+        review, block = self.operating_points
+        return np.interp(stacked, [0.0, review, block, 1.0], [0.0, REVIEW_SCORE, BLOCK_SCORE, 1.0])
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -46,6 +61,7 @@ class InjectionHead:
                 window_tokens=np.int32(self.window_tokens),
                 stride=np.int32(self.stride),
                 encoder_sha256=np.array(self.encoder_sha256),
+                operating_points=np.array(self.operating_points, dtype=np.float64),
             )
 
     @classmethod
@@ -61,13 +77,15 @@ class InjectionHead:
                 window_tokens=int(data["window_tokens"]),
                 stride=int(data["stride"]),
                 encoder_sha256=str(data["encoder_sha256"]),
+                operating_points=(float(data["operating_points"][0]), float(data["operating_points"][1])),
             )
 
 
 @dataclass
 class InjectionResult:
     probability: float
-    """Calibrated probability of injection/jailbreak (the ensemble's output)."""
+    """The ensemble's score: the stacker's probability mapped so that 0.5 and 0.85 are the
+    calibrated REVIEW and BLOCK operating points."""
     model_logit: float
     """The head alone, at its strongest window (or decoded payload)."""
     window: tuple[int, int]
@@ -98,8 +116,13 @@ class InjectionDetector:
         self.head = head
 
     @classmethod
-    def load(cls, encoder: SentenceEncoder, models_dir: str | Path | None = None) -> InjectionDetector:
-        return cls(encoder, InjectionHead.load(injection_artifacts(models_dir).require().head))
+    def load(cls, encoder: SentenceEncoder | None = None, models_dir: str | Path | None = None, **encoder_options: Any) -> InjectionDetector:
+        """The head and the encoder it was fine-tuned with (`injection_artifacts(models_dir).encoder`,
+        loaded with `encoder_options` unless an `encoder` of that folder is passed)."""
+        artifacts = injection_artifacts(models_dir).require()
+        if encoder is None:
+            encoder = SentenceEncoder.load(artifacts=artifacts.encoder, **encoder_options)
+        return cls(encoder, InjectionHead.load(artifacts.head))
 
     def window_logits(self, texts: list[str]) -> list[tuple[np.ndarray, list[tuple[int, int]]]]:
         """Per text: head logits of each window and the windows' character spans."""
@@ -121,7 +144,7 @@ class InjectionDetector:
                 best[owner] = (value, (decoded.start, decoded.end))
         counts = [len(spans) for _, spans in logits[: len(texts)]]
         features = np.stack([stack_features(logit, n, signals) for (logit, _), n, (signals, _) in zip(best, counts, scans, strict=True)])
-        probabilities = self.head.stacker.probabilities(features)
+        probabilities = self.head.score(self.head.stacker.probabilities(features))
         return [
             InjectionResult(
                 probability=float(probability),

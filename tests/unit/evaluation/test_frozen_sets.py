@@ -1,0 +1,73 @@
+"""The frozen injection evaluation set: intact, big and varied enough, and kept apart from training."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from lammesh.evaluation.frozen import FROZEN_ROOT, FrozenSetError, load_cases, verify
+from lammesh.evaluation.injection import summarise
+from lammesh.models.injection import corpus, seed_corpus
+from lammesh.watchers.verdicts import Verdict
+
+MODEL_CODE = Path(__file__).resolve().parents[3] / "libs" / "lammesh" / "models"
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+@pytest.fixture(scope="module")
+def cases() -> list[dict]:
+    return load_cases("injection")
+
+
+def test_the_set_is_the_frozen_one_and_a_changed_file_is_refused(cases, tmp_path):
+    verify(FROZEN_ROOT / "injection")
+    (tmp_path / "injection").mkdir()
+    (tmp_path / "injection" / "cases.jsonl").write_text((FROZEN_ROOT / "injection" / "cases.jsonl").read_text()[:-200] + "\n")
+    (tmp_path / "injection" / "SHA256SUMS").write_text((FROZEN_ROOT / "injection" / "SHA256SUMS").read_text())
+    with pytest.raises(FrozenSetError, match="changed"):
+        load_cases("injection", root=tmp_path)
+
+
+def test_the_set_has_what_the_issue_asks_for(cases):
+    benign = [c for c in cases if c["label"] == 0]
+    attacks = [c for c in cases if c["label"] == 1]
+    assert len(benign) >= 300 and len(attacks) >= 300
+    assert sum(bool(c.get("hard")) for c in benign) >= 100
+    assert sum(c["lang"] != "en" for c in benign) >= 0.10 * len(benign)
+    assert len({c["id"] for c in cases}) == len(cases)
+
+
+def test_no_training_text_is_in_the_frozen_set(cases):
+    frozen = {_normalised(c["text"]) for c in cases}
+    training = [*(e.text for e in corpus.generate(7)), *(s.text for s in seed_corpus.load_seeds())]
+    shared = [t for t in training if _normalised(t) in frozen]
+    assert shared == [], f"{len(shared)} training texts are in the frozen set, e.g. {shared[0][:120]!r}"
+
+
+def test_model_building_code_never_reads_the_frozen_set_or_the_reserved_packages():
+    reserved = re.compile(r"evaluation/frozen|evaluation\.frozen|garak|agent.injection.bench|\baib\b", re.IGNORECASE)
+    offenders = [str(p) for p in MODEL_CODE.rglob("*.py") if reserved.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []
+
+
+def test_summarise_counts_flags_blocks_and_recall_at_fpr():
+    cases = [
+        {"id": "a1", "label": 1, "family": "override", "lang": "en", "kind": "chat"},
+        {"id": "a2", "label": 1, "family": "override", "lang": "de", "kind": "chat"},
+        {"id": "b1", "label": 0, "family": "mail", "lang": "en", "kind": "email", "hard": True},
+        {"id": "b2", "label": 0, "family": "mail", "lang": "en", "kind": "email"},
+    ]
+    results = [(0.95, Verdict.BLOCK, 5.0), (0.40, Verdict.ALLOW, 6.0), (0.60, Verdict.REVIEW, 7.0), (0.10, Verdict.ALLOW, 8.0)]
+    figures = summarise(cases, results, tokens=[20, 30, 600, 40])
+    assert figures["roc_auc"] == 0.75
+    assert figures["attacks_flagged"] == 0.5 and figures["attacks_blocked"] == 0.5
+    assert figures["benign_flagged"] == 0.5 and figures["benign_blocked"] == 0.0
+    assert figures["hard_negatives_flagged"] == 1
+    assert figures["attack_languages"]["de"] == {"n": 1, "flagged": 0.0, "blocked": 0.0}
+    assert figures["latency_ms"][">512 tokens"]["n"] == 1
+    assert [row["id"] for row in figures["false_positives"]] == ["b1"]
