@@ -119,7 +119,7 @@ CERTS_DIR ?= .run/certs
 CERT_HOSTS ?=
 
 certs: setup
-	$(PY) -m lammesh.certs --out $(CERTS_DIR) $(foreach h,$(CERT_HOSTS),--host $(h))
+	$(PY) -m lammesh.dev.certs --out $(CERTS_DIR) $(foreach h,$(CERT_HOSTS),--host $(h))
 
 kafka-status: setup
 	$(LAMMESH) kafka status

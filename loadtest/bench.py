@@ -16,7 +16,7 @@ from typing import Any
 
 import psutil
 
-from lammesh.smtpsink import SmtpSink
+from lammesh.dev.smtpsink import SmtpSink
 from lammesh_services.tools.crm.store import CrmStore
 
 from loadtest import baselines, meetings, report

@@ -53,9 +53,9 @@ from sqlalchemy import select
 from lammesh import envelope as serde
 from lammesh.kafka import EnvelopeProducer
 from lammesh.kafka.client import client_config
-from lammesh.localkafka import REPO_ROOT, free_port
+from lammesh.dev.localkafka import REPO_ROOT, free_port
 from lammesh.settings import Settings
-from lammesh.smtpsink import read_maildir
+from lammesh.dev.smtpsink import read_maildir
 from lammesh.structs import to_struct
 from lammesh.topics import TASKS_EVENTS, TASKS_REQUESTED
 from lammesh.up import Mesh, MeshError

@@ -26,7 +26,7 @@ import psutil
 
 from lammesh.catalogue import ServiceKind, load_services
 from lammesh.grpc.client import NotServing, wait_serving
-from lammesh.localkafka import LocalKafka, free_port
+from lammesh.dev.localkafka import LocalKafka, free_port
 from lammesh.up import log_tail
 from lammesh.settings import Settings
 

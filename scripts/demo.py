@@ -23,10 +23,10 @@ from rich.console import Console
 from rich.table import Table
 
 from lammesh.grpc.client import channel as grpc_channel
-from lammesh.localkafka import REPO_ROOT, free_port
+from lammesh.dev.localkafka import REPO_ROOT, free_port
 from lammesh.registry import read_registry
 from lammesh.settings import Settings
-from lammesh.smtpsink import read_maildir
+from lammesh.dev.smtpsink import read_maildir
 from lammesh.structs import to_struct
 from lammesh.up import Mesh, MeshError, port_open, stop_on_signals
 from lammesh.v1 import registry_pb2, task_pb2, task_pb2_grpc

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lammesh.catalogue import load_services
-from lammesh.localkafka import DEFAULT_HOME, DEFAULT_JARS, KafkaError, LocalKafka
+from lammesh.dev.localkafka import DEFAULT_HOME, DEFAULT_JARS, KafkaError, LocalKafka
 from lammesh.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, help="LAM Mesh: agents, watchers and tools as sagas over Kafka and gRPC.")
@@ -140,7 +140,7 @@ def smtp_sink(
 ) -> None:
     """A local SMTP server that stores every mail in a Maildir and relays nothing."""
     from lammesh.logging import configure_logging
-    from lammesh.smtpsink import SmtpSink
+    from lammesh.dev.smtpsink import SmtpSink
 
     settings = Settings()
     configure_logging(settings.model_copy(update={"service_name": "smtp-sink"}))

@@ -1,6 +1,6 @@
 """`lammesh up`: the whole mesh on one machine, every service its own process.
 
-Starts Kafka when none answers (lammesh.localkafka), an SMTP sink writing a Maildir, then every
+Starts Kafka when none answers (lammesh.dev.localkafka), an SMTP sink writing a Maildir, then every
 catalogue service with `lammesh run NAME` on its own gRPC and metrics ports: watchers first, then
 agents and tools, the coordinator (told where the watchers are through
 LAMMESH_WATCHER_ENDPOINTS) and the gateway (on LAMMESH_GATEWAY_ADDRESS). It waits for each
@@ -28,7 +28,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from lammesh.catalogue import ServiceKind, ServiceSpec, load_services
 from lammesh.grpc.client import sync_channel
-from lammesh.localkafka import DEFAULT_HOME, REPO_ROOT, LocalKafka, free_port, free_ports
+from lammesh.dev.localkafka import DEFAULT_HOME, REPO_ROOT, LocalKafka, free_port, free_ports
 from lammesh.settings import Settings
 
 _CLIENT_TLS_SETTINGS = ("grpc_tls_cert", "grpc_tls_key", "grpc_tls_ca", "grpc_tls_server_name")

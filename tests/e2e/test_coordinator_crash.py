@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lammesh.kafka import ensure_topics
-from lammesh.localkafka import free_port
+from lammesh.dev.localkafka import free_port
 from lammesh.topics import CORE_TOPICS, step_commands
 from lammesh.v1 import step_pb2, task_pb2
 from lammesh_services.tools.noop.main import bootstrap as noop

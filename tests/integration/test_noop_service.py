@@ -12,7 +12,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from lammesh.kafka import EnvelopeProducer
-from lammesh.localkafka import free_port
+from lammesh.dev.localkafka import free_port
 from lammesh.topics import STEPS_RESULTS, step_commands
 from lammesh.v1 import step_pb2, step_pb2_grpc
 from lammesh_services.tools.noop.main import bootstrap

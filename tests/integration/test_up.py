@@ -9,7 +9,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from lammesh.localkafka import free_port
+from lammesh.dev.localkafka import free_port
 from lammesh.up import Mesh, MeshError, port_open
 
 pytestmark = pytest.mark.kafka
@@ -80,7 +80,7 @@ async def test_up_health_gates_services_that_require_mutual_tls(settings, tmp_pa
     checks present the certificate too (a plaintext check would never see SERVING)."""
     import asyncio
 
-    from lammesh.certs import make_certs
+    from lammesh.dev.certs import make_certs
     from lammesh.grpc.client import sync_channel
     from lammesh.settings import Settings
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import yaml
 
-from lammesh.localkafka import free_port
+from lammesh.dev.localkafka import free_port
 from lammesh.settings import Settings
-from lammesh.smtpsink import SmtpSink
+from lammesh.dev.smtpsink import SmtpSink
 from lammesh_services.agents.followup.main import bootstrap as followup
 from lammesh_services.agents.insights.main import bootstrap as insights
 from lammesh_services.agents.notes.main import bootstrap as notes
