@@ -141,7 +141,7 @@ demo: setup
 bench-watchers: setup
 	$(PY) loadtest/watchers_bench.py $(BENCH_ARGS)
 
-# Starts its own broker and one process per service on free ports (loadtest/mesh.py).
+# Starts its own broker and one process per service on free ports (lammesh.up, the one launcher).
 # BENCH_ARGS passes options through, e.g. BENCH_ARGS="--partitions 2 --coordinators 2 --stem p2".
 BENCH_ARGS ?=
 SOAK_MINUTES ?= 10
