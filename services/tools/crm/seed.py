@@ -94,9 +94,10 @@ def seed_store(store: CrmStore, data: dict[str, Any]) -> SeedResult:
 
 def seed_database(url: str, data: dict[str, Any] | None = None) -> SeedResult:
     """Seed the CRM at `url` (created when missing) with `data`, the sample accounts by default."""
+    seed = load_seed() if data is None else validate_seed(data)  # refused before the database is touched
     store = CrmStore(url)
     try:
-        return seed_store(store, load_seed() if data is None else data)
+        return seed_store(store, seed)
     finally:
         store.close()
 
