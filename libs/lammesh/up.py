@@ -296,6 +296,9 @@ class Mesh:
             result = seed_database(url)
         except SeedError as exc:
             raise MeshError(f"the dev CRM was not seeded: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - e.g. a database URL nothing answers on: say which
+            raise MeshError(f"the dev CRM at {url} could not be seeded ({type(exc).__name__}: {exc}); "
+                            "fix LAMMESH_CRM_DATABASE_URL or start with --no-seed-crm") from None
         added = f"added {', '.join(result.added)}" if result.added else "nothing to add"
         self.progress("crm-seed", "seeded", f"sample accounts: {added}; {len(result.present)} there already ({url})")
 

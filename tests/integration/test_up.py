@@ -145,3 +145,11 @@ def test_the_dev_crm_is_where_the_crm_service_looks_for_it(tmp_path, monkeypatch
     assert Mesh(run_dir=tmp_path).crm_database_url() == f"sqlite:///{REPO_ROOT}/.run/state/crm.sqlite3"
     mesh = Mesh(run_dir=tmp_path, extra_env={"LAMMESH_CRM_DATABASE_URL": "sqlite:///x/crm.db"})
     assert mesh.crm_database_url() == f"sqlite:///{REPO_ROOT}/x/crm.db"
+
+
+async def test_a_dev_crm_that_cannot_be_seeded_fails_the_start_saying_which(settings, tmp_path):
+    mesh = mesh_for(settings, tmp_path, ["crm"], LAMMESH_CRM_DATABASE_URL="nosuchdb://x")
+    mesh.seed_crm = True
+    with pytest.raises(MeshError, match=r"the dev CRM at nosuchdb://x could not be seeded .*--no-seed-crm"):
+        mesh.start()
+    assert mesh.processes == [] and mesh.sink is None
