@@ -120,7 +120,7 @@ CERTS_DIR ?= .run/certs
 CERT_HOSTS ?=
 
 certs: setup
-	$(PY) -m lammesh.certs --out $(CERTS_DIR) $(foreach h,$(CERT_HOSTS),--host $(h))
+	$(PY) -m lammesh.dev.certs --out $(CERTS_DIR) $(foreach h,$(CERT_HOSTS),--host $(h))
 
 kafka-status: setup
 	$(LAMMESH) kafka status
@@ -147,7 +147,7 @@ eval-watchers: setup
 bench-watchers: setup
 	$(PY) loadtest/watchers_bench.py $(BENCH_ARGS)
 
-# Starts its own broker and one process per service on free ports (loadtest/mesh.py).
+# Starts its own broker and one process per service on free ports (lammesh.up, the one launcher).
 # BENCH_ARGS passes options through, e.g. BENCH_ARGS="--partitions 2 --coordinators 2 --stem p2".
 BENCH_ARGS ?=
 SOAK_MINUTES ?= 10

@@ -16,18 +16,92 @@ from typing import Any
 
 import psutil
 
-from lammesh.smtpsink import SmtpSink
-from lammesh_services.tools.crm.store import CrmStore
+from lammesh.dev.localkafka import free_port
+from lammesh.settings import Settings
+from lammesh.up import Mesh, ServiceProcess
+from lammesh_services.tools.crm.seed import seed_database
 
 from loadtest import baselines, meetings, report
 from loadtest.generator import GrpcSubmitter, KafkaSubmitter, Observer, PhaseResult, Submitter, run_phase
-from loadtest.mesh import Mesh
 from loadtest.ramp import RampLimits, max_sustainable
 from loadtest.scenarios import Scenario, all_scenarios, meeting_account
 from loadtest.schedule import ramp_rates
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
+
+# Settings the bench tunes through the environment (the products' defaults are left alone; see
+# docs/decisions/0501). `--env KEY=VALUE` overrides any of them, e.g. to measure the defaults.
+BENCH_ENV = {
+    "LAMMESH_LOG_LEVEL": "WARNING",  # logging every transition would be part of what is measured
+    "LAMMESH_LOG_FORMAT": "json",
+    # A linger is paid on the critical path of every record (each waits for the broker's ack of
+    # its outputs): 0 sends at once. With ordered lanes the product default (2 ms) costs ~30 ms
+    # of saga overhead at light load and nothing at the max rate (BENCHMARKS.md).
+    "LAMMESH_PRODUCER_LINGER_MS": "0",
+    # A blocking check should not wait for batch mates when watchers answer in microseconds.
+    "LAMMESH_WATCHER_BATCH_WINDOW_MS": "0",
+}
+
+
+def bench_mesh(services: list[str], run_dir: Path, *, kafka_bootstrap: str | None, partitions: int = 1,
+               coordinators: int = 1, extra_env: dict[str, str] | None = None) -> Mesh:
+    """The mesh the bench and the soak measure (lammesh.up, the one launcher): a broker of its own
+    on free ports unless one is given, a fresh topic prefix, `coordinators` coordinator instances
+    (coordinator-0, …), BENCH_ENV under the caller's `--env` overrides."""
+    return Mesh(run_dir=run_dir, services=services, kafka_bootstrap=kafka_bootstrap,
+                gateway_address=f"127.0.0.1:{free_port()}", smtp_port=free_port(),
+                topic_prefix=f"bench{uuid.uuid4().hex[:8]}", partitions=partitions,
+                replicas={"coordinator": coordinators} if "coordinator" in services else {},
+                extra_env={**BENCH_ENV, **(extra_env or {})})
+
+
+def loadgen_settings(mesh: Mesh) -> Settings:
+    """Settings for the load generator's own clients (same broker, prefix, partitions, linger)."""
+    linger = mesh.extra_env.get("LAMMESH_PRODUCER_LINGER_MS")
+    extra = {"producer_linger_ms": int(linger)} if linger is not None else {}
+    return mesh.client_settings(grpc_port=0, metrics_port=0, log_level="WARNING", **extra)
+
+
+def rss_bytes(proc: ServiceProcess) -> int | None:
+    try:
+        return psutil.Process(proc.pid).memory_info().rss if proc.pid else None
+    except psutil.Error:
+        return None
+
+
+def cpu_seconds(proc: ServiceProcess) -> float | None:
+    try:
+        times = psutil.Process(proc.pid).cpu_times() if proc.pid else None
+    except psutil.Error:
+        return None
+    return times.user + times.system if times else None
+
+
+def scrape(proc: ServiceProcess) -> dict[str, float]:
+    """Record handling time from /metrics: {"<topic>:sum": s, "<topic>:count": n}, plus CPU seconds."""
+    from urllib.request import urlopen
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    values: dict[str, float] = {}
+    cpu = cpu_seconds(proc)
+    if cpu is not None:
+        values["cpu_seconds"] = cpu
+    try:
+        with urlopen(f"http://127.0.0.1:{proc.metrics_port}/metrics", timeout=2) as response:
+            text = response.read().decode()
+    except OSError:
+        return values
+    for family in text_string_to_metric_families(text):
+        if family.name != "lammesh_message_handle_seconds":
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_sum") or sample.name.endswith("_count"):
+                kind = sample.name.rsplit("_", 1)[1]
+                topic = sample.labels.get("topic", "")
+                values[f"{topic}:{kind}"] = values.get(f"{topic}:{kind}", 0.0) + sample.value
+    return values
 
 
 @dataclass
@@ -69,22 +143,15 @@ class Bench:
         self.mesh: Mesh | None = None
         self.observer: Observer | None = None
         self.submitter: Submitter | None = None
-        self.smtp_sink: SmtpSink | None = None
 
-    async def _start_meeting_backends(self, workdir: Path, count: int) -> dict[str, str]:
-        """A fresh SQLite CRM seeded with an account per (c) arrival, and an SMTP sink (in this
-        process) storing the follow-up mails; returns the services' settings for both."""
+    @staticmethod
+    def _seed_meeting_crm(workdir: Path, count: int) -> dict[str, str]:
+        """A fresh SQLite CRM seeded with an account per (c) arrival (the mesh's SMTP sink stores
+        the follow-up mails); returns the crm service's setting for it."""
         workdir.mkdir(parents=True, exist_ok=True)
         crm_url = f"sqlite:///{workdir / 'crm.sqlite3'}"
-        store = CrmStore(crm_url)
-        try:
-            store.seed(meetings.crm_seed(meeting_account(i) for i in range(count)))
-        finally:
-            store.close()
-        self.smtp_sink = SmtpSink(workdir / "maildir", port=0)
-        port = await self.smtp_sink.start()
-        return {"LAMMESH_CRM_DATABASE_URL": crm_url, "LAMMESH_SMTP_HOST": "127.0.0.1", "LAMMESH_SMTP_PORT": str(port),
-                "LAMMESH_MAILDIR": str(workdir / "maildir")}
+        seed_database(crm_url, meetings.crm_seed(meeting_account(i) for i in range(count)))
+        return {"LAMMESH_CRM_DATABASE_URL": crm_url}
 
     async def run(self) -> dict[str, Any]:
         cfg = self.config
@@ -94,19 +161,20 @@ class Bench:
         services = sorted({name for s in runnable.values() for name in s.services} | {"coordinator", "noop"})
         workdir = REPO_ROOT / ".run" / "loadtest" / uuid.uuid4().hex[:8]
         backends = {}
-        if "c" in runnable:  # the meeting workflow's CRM and mail server
-            backends = await self._start_meeting_backends(workdir, count=int(cfg.meeting_rate * cfg.phase_s * 2) + 50)
-        self.mesh = Mesh(services, workdir, kafka_bootstrap=cfg.kafka_bootstrap, partitions=cfg.partitions,
-                         coordinators=cfg.coordinators, extra_env={**backends, **cfg.extra_env})
+        if "c" in runnable:  # the meeting workflow's CRM
+            backends = self._seed_meeting_crm(workdir, count=int(cfg.meeting_rate * cfg.phase_s * 2) + 50)
+        self.mesh = bench_mesh(services, workdir, kafka_bootstrap=cfg.kafka_bootstrap, partitions=cfg.partitions,
+                               coordinators=cfg.coordinators, extra_env={**backends, **cfg.extra_env})
         started = time.time()
         print(f"starting the mesh: {', '.join(services)} (partitions={cfg.partitions}, coordinators={cfg.coordinators})", flush=True)
-        await self.mesh.start()
+        await asyncio.to_thread(self.mesh.start)
         result: dict[str, Any] = {"machine": machine, "command": cfg.command, "config": _config_dict(cfg),
                                   "mesh": {"services": services, "topic_prefix": self.mesh.topic_prefix,
                                            "mesh_start_s": round(time.time() - started, 1)}}
-        cpu_before = {p.instance: p.cpu_seconds() for p in self.mesh.processes}
+        processes = list(self.mesh.processes)  # the mesh forgets them when it stops
+        cpu_before = {p.instance: cpu_seconds(p) for p in processes}
         try:
-            settings = self.mesh.settings
+            settings = loadgen_settings(self.mesh)
             self.observer = Observer(settings)
             await self.observer.start()
             if cfg.gateway:
@@ -140,33 +208,34 @@ class Bench:
                 result["scenarios"].append(entry)
             result["max_sustainable_rate"] = max_rate
             result["observer_duplicates"] = self.observer.duplicates
-            crashed = self.mesh.alive()
+            crashed = self.mesh.exited()
             result["crashed_instances"] = crashed
         finally:
             result["processes"] = [
-                {"instance": p.instance, "pid": p.pid, "cpu_seconds": _delta(p.cpu_seconds(), cpu_before.get(p.instance)),
-                 "rss_mib_end": (p.rss_bytes() or 0) / 2**20 or None}
-                for p in self.mesh.processes
+                {"instance": p.instance, "pid": p.pid, "cpu_seconds": _delta(cpu_seconds(p), cpu_before.get(p.instance)),
+                 "rss_mib_end": (rss_bytes(p) or 0) / 2**20 or None}
+                for p in processes
             ]
             if self.submitter is not None:
                 await self.submitter.stop()
             if self.observer is not None:
                 await self.observer.stop()
-            await self.mesh.stop()
-            if self.smtp_sink is not None:
-                await self.smtp_sink.stop()
+            await asyncio.to_thread(self.mesh.stop)
         result["summary"] = summarise(result)
         result["total_s"] = round(time.time() - started, 1)
         return result
 
     async def _scrape(self) -> dict[str, dict[str, float]]:
         assert self.mesh is not None
-        scraped = await asyncio.gather(*(asyncio.to_thread(p.scrape) for p in self.mesh.processes))
+        scraped = await asyncio.gather(*(asyncio.to_thread(scrape, p) for p in self.mesh.processes))
         usage = {p.instance: values for p, values in zip(self.mesh.processes, scraped, strict=True)}
-        # The rest of the machine's work in this run: the broker (when started here) and this process.
+        # The rest of the machine's work in this run: the broker (when started here), the SMTP
+        # sink and this process.
         pids = {"loadgen": os.getpid()}
-        if self.mesh.broker is not None and self.mesh.broker.running_pid():
-            pids["kafka-broker"] = self.mesh.broker.running_pid()
+        if self.mesh.kafka is not None and self.mesh.kafka.running_pid():
+            pids["kafka-broker"] = self.mesh.kafka.running_pid()
+        if self.mesh.sink is not None:
+            pids["smtp-sink"] = self.mesh.sink.pid
         for name, pid in pids.items():
             try:
                 times = psutil.Process(pid).cpu_times()
@@ -239,7 +308,7 @@ class Bench:
         proc = next((p for p in self.mesh.processes if p.name == name), None)
         if proc is None:
             return None
-        out = self.mesh.workdir / f"profile-{name}.txt"
+        out = self.mesh.run_dir / f"profile-{name}.txt"
         command = [spy, "record", "--pid", str(proc.pid), "--duration", str(int(duration)), "--rate", "200",
                    "--format", "raw", "--nonblocking", "--output", str(out)]
         return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE), out, name
@@ -260,7 +329,7 @@ class Bench:
 
 def _BOILERPLATE(frame: str) -> bool:  # noqa: N802 - frames every sample has (CLI, loop runner, threads)
     return any(part in frame for part in ("typer/", "click/", "asyncio/runners.py", "uvloop/__init__", "threading.py",
-                                          "lammesh/cli.py", "<module>", "(lammesh:"))
+                                          "lammesh/cli.py", "<module>", "(lammesh:", "runpy.py"))
 
 
 def summarise_profile(collapsed: str, top: int = 40) -> dict[str, Any]:

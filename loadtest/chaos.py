@@ -53,14 +53,15 @@ from sqlalchemy import select
 from lammesh import envelope as serde
 from lammesh.kafka import EnvelopeProducer
 from lammesh.kafka.client import client_config
-from lammesh.localkafka import REPO_ROOT, free_port
+from lammesh.dev.localkafka import REPO_ROOT, free_port
 from lammesh.settings import Settings
-from lammesh.smtpsink import read_maildir
+from lammesh.dev.smtpsink import read_maildir
 from lammesh.structs import to_struct
 from lammesh.topics import TASKS_EVENTS, TASKS_REQUESTED
 from lammesh.up import Mesh, MeshError
 from lammesh.v1 import task_pb2
 from lammesh.workflow import load_workflows
+from lammesh_services.tools.crm.seed import seed_store
 from lammesh_services.tools.crm.store import CrmStore, Revision
 
 from loadtest import meetings
@@ -402,12 +403,10 @@ class ChaosRun:
         self.mesh = Mesh(
             run_dir=workdir, services=self.services, kafka_bootstrap=f"127.0.0.1:{free_port()}",
             gateway_address=f"127.0.0.1:{free_port()}", smtp_port=free_port(), maildir=self.maildir,
-            start_timeout_s=180.0,
+            topic_prefix=TOPIC_PREFIX, partitions=config.partitions, start_timeout_s=180.0,
             extra_env={
-                "LAMMESH_TOPIC_PREFIX": TOPIC_PREFIX, "LAMMESH_TOPIC_PARTITIONS": str(config.partitions),
                 "LAMMESH_STATE_DIR": str(workdir / "state"), "LAMMESH_CRM_DATABASE_URL": self.crm_url,
                 "LAMMESH_WORKFLOWS_DIR": str(workdir / "workflows"),
-                "LAMMESH_COORDINATOR_DATA_DIR": str(workdir / "coordinator"),
                 "LAMMESH_LOG_FORMAT": "json", "LAMMESH_LOG_LEVEL": config.log_level,
                 # five model services share the cores: one ONNX Runtime thread each
                 "LAMMESH_ENCODER_THREADS": "1",
@@ -425,8 +424,7 @@ class ChaosRun:
 
     @property
     def settings(self) -> Settings:
-        return Settings(kafka_bootstrap=self.mesh.kafka_bootstrap, topic_prefix=TOPIC_PREFIX,
-                        topic_partitions=self.config.partitions, producer_linger_ms=5)
+        return self.mesh.client_settings(producer_linger_ms=5)
 
     async def run(self) -> tuple[Verdict, dict[str, Any]]:
         config = self.config
@@ -435,7 +433,7 @@ class ChaosRun:
         write_workflows(config.workdir / "workflows")
         plans = plan_tasks(config)
         store = CrmStore(self.crm_url)
-        store.seed(crm_seed(plans))
+        seed_store(store, crm_seed(plans))
         seed_rows = rows_by_domain(json.loads(json.dumps(store.snapshot(), default=str)))
         compensatable = {name: {s.id for s in wf.steps if s.compensate is not None}
                          for name, wf in load_workflows(config.workdir / "workflows").items()}
@@ -603,12 +601,12 @@ class ChaosRun:
 
     async def _supervise(self) -> None:
         for proc in list(self.mesh.processes):
-            if not proc.alive() and proc.name not in self._restarting:
+            if not proc.alive() and proc.instance not in self._restarting:
                 code = proc.process.returncode if proc.process else None
-                self.faults.crashed[proc.name] += 1
-                self.faults.log.append(f"{time.monotonic() - self.started:.1f}s {proc.name} exited on its own ({code})")
-                self.say(f"[yellow]{proc.name} exited on its own (code {code}); restarting it[/]")
-                self._restarting[proc.name] = asyncio.create_task(self._restart_later(proc.name))
+                self.faults.crashed[proc.instance] += 1
+                self.faults.log.append(f"{time.monotonic() - self.started:.1f}s {proc.instance} exited on its own ({code})")
+                self.say(f"[yellow]{proc.instance} exited on its own (code {code}); restarting it[/]")
+                self._restarting[proc.instance] = asyncio.create_task(self._restart_later(proc.instance))
 
     async def _report(self, plans: list[Plan], events: EventLog, stop: asyncio.Event) -> None:
         ids = [p.task_id for p in plans]

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from lammesh_services.tools.crm.seed import load_seed
+
 MEETINGS = Path(__file__).resolve().parents[1] / "examples" / "meetings"
 META_FIELDS = {"expected", "expected_failed_step", "note", "meeting_id"}  # about the sample, not task input
 
@@ -33,7 +35,7 @@ def task_input(meeting: dict[str, Any], domain: str) -> dict[str, Any]:
 def crm_seed(domains: Iterable[str]) -> dict[str, Any]:
     """Accounts for `own_domain` domains, each a copy of the sample seed's account for the domain
     it was made from; a domain whose sample account is not in the seed is left out."""
-    seed = json.loads((MEETINGS / "crm_seed.json").read_text())
+    seed = load_seed()
     by_domain = {a["domain"]: a for a in seed["accounts"]}
     accounts = []
     for domain in domains:

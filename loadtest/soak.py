@@ -7,6 +7,7 @@ after the final drain). Writes loadtest/results/soak.json and soak.md.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -14,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from loadtest import report
+from loadtest.bench import bench_mesh, loadgen_settings, rss_bytes
 from loadtest.generator import KafkaSubmitter, Observer, run_phase
-from loadtest.mesh import Mesh
 from loadtest.scenarios import failures
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -35,16 +36,17 @@ async def soak(*, minutes: float, rate: float | None, partitions: int, kafka_boo
                extra_env: dict[str, str], results_dir: Path, command: str) -> dict[str, Any]:
     rate = rate or default_rate(results_dir)
     scenario = failures()
-    mesh = Mesh(scenario.services, REPO_ROOT / ".run" / "loadtest" / f"soak-{uuid.uuid4().hex[:8]}",
-                kafka_bootstrap=kafka_bootstrap, partitions=partitions, extra_env=extra_env)
+    mesh = bench_mesh(scenario.services, REPO_ROOT / ".run" / "loadtest" / f"soak-{uuid.uuid4().hex[:8]}",
+                      kafka_bootstrap=kafka_bootstrap, partitions=partitions, extra_env=extra_env)
     result: dict[str, Any] = {"machine": report.machine(), "command": command, "rate": rate, "minutes": minutes}
-    await mesh.start()
+    await asyncio.to_thread(mesh.start)
     minutes_log: list[dict[str, Any]] = []
     rss_start: dict[str, int | None] = {}
     try:
-        observer = Observer(mesh.settings)
+        settings = loadgen_settings(mesh)
+        observer = Observer(settings)
         await observer.start()
-        submitter = KafkaSubmitter(mesh.settings)
+        submitter = KafkaSubmitter(settings)
         await submitter.start()
         rounds = max(1, int(round(minutes)))
         length = minutes * MINUTE_S / rounds
@@ -54,13 +56,13 @@ async def soak(*, minutes: float, rate: float | None, partitions: int, kafka_boo
             phase = await run_phase(observer, submitter, scenario.workload, rate, length, drain_timeout_s=120,
                                     id_prefix=f"soak{index:04d}")
             if index == 0 or not rss_start:
-                rss_start = {p.instance: p.rss_bytes() for p in mesh.processes}
+                rss_start = {p.instance: rss_bytes(p) for p in mesh.processes}
             f = phase.figures
             lost += f["lost"]
             entry = {"minute": index + 1, "submitted": f["submitted"], "outcomes": f["outcomes"],
                      "unexpected_outcomes": f["unexpected_outcomes"], "e2e_p99_ms": f["e2e"]["p99_ms"],
                      "max_backlog": max_backlog(phase), "sustainable": f["sustainable"],
-                     "rss_mib": {p.instance: round((p.rss_bytes() or 0) / 2**20, 1) for p in mesh.processes},
+                     "rss_mib": {p.instance: round((rss_bytes(p) or 0) / 2**20, 1) for p in mesh.processes},
                      "at": time.time()}
             minutes_log.append(entry)
             print(json.dumps(entry), flush=True)
@@ -68,10 +70,10 @@ async def soak(*, minutes: float, rate: float | None, partitions: int, kafka_boo
                 del observer.traces[task_id]
         await submitter.stop()
         await observer.stop()
-        rss_end = {p.instance: p.rss_bytes() for p in mesh.processes}
+        rss_end = {p.instance: rss_bytes(p) for p in mesh.processes}
         result["minutes_log"] = minutes_log
         result["lost"] = lost
-        result["crashed_instances"] = mesh.alive()
+        result["crashed_instances"] = mesh.exited()
         tasks_after_start = sum(e["submitted"] for e in minutes_log[1:])
         result["tasks"] = sum(e["submitted"] for e in minutes_log)
         result["rss"] = {}
@@ -85,7 +87,7 @@ async def soak(*, minutes: float, rate: float | None, partitions: int, kafka_boo
                 if growth is not None and tasks_after_start else None,
             }
     finally:
-        await mesh.stop()
+        await asyncio.to_thread(mesh.stop)
     results_dir.mkdir(parents=True, exist_ok=True)
     (results_dir / "soak.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
     (results_dir / "soak.md").write_text(soak_markdown(result))

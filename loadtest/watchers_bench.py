@@ -38,7 +38,7 @@ import grpc
 
 
 from lammesh.grpc.client import wait_serving
-from lammesh.localkafka import free_port
+from lammesh.dev.localkafka import free_port
 from lammesh.models.backends import tensorrt_unavailable_reason
 from lammesh.models.tokenize import WindowTokenizer
 from lammesh.models.artifacts import encoder_artifacts

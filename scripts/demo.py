@@ -23,13 +23,14 @@ from rich.console import Console
 from rich.table import Table
 
 from lammesh.grpc.client import channel as grpc_channel
-from lammesh.localkafka import REPO_ROOT, free_port
+from lammesh.dev.localkafka import REPO_ROOT, free_port
 from lammesh.registry import read_registry
 from lammesh.settings import Settings
-from lammesh.smtpsink import read_maildir
+from lammesh.dev.smtpsink import read_maildir
 from lammesh.structs import to_struct
 from lammesh.up import Mesh, MeshError, port_open, stop_on_signals
 from lammesh.v1 import registry_pb2, task_pb2, task_pb2_grpc
+from lammesh_services.tools.crm.seed import load_seed, seed_store
 from lammesh_services.tools.crm.store import CrmStore
 
 console = Console()
@@ -199,7 +200,7 @@ def main() -> int:
     DEMO_DIR.mkdir(parents=True)
     crm_url = f"sqlite:///{DEMO_DIR / 'crm.sqlite3'}"
     store = CrmStore(crm_url)
-    store.seed(json.loads((MEETINGS / "crm_seed.json").read_text()))
+    seed_store(store, load_seed())  # the sample accounts, as `lammesh up` / `lammesh crm seed` add them
     before = store.snapshot()
 
     gateway = os.environ.get("LAMMESH_GATEWAY_ADDRESS") or f"127.0.0.1:{free_or(50051)}"

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from lammesh.localkafka import LocalKafka, free_port
+from lammesh.dev.localkafka import LocalKafka, free_port
 from lammesh.settings import Settings
 
 

@@ -12,12 +12,14 @@ from rich.console import Console
 from rich.table import Table
 
 from lammesh.catalogue import load_services
-from lammesh.localkafka import DEFAULT_HOME, DEFAULT_JARS, KafkaError, LocalKafka
+from lammesh.dev.localkafka import DEFAULT_HOME, DEFAULT_JARS, KafkaError, LocalKafka
 from lammesh.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, help="LAM Mesh: agents, watchers and tools as sagas over Kafka and gRPC.")
 kafka_app = typer.Typer(no_args_is_help=True, help="A local single-node Kafka (KRaft) for development.")
 app.add_typer(kafka_app, name="kafka")
+crm_app = typer.Typer(no_args_is_help=True, help="The crm tool's database (LAMMESH_CRM_DATABASE_URL).")
+app.add_typer(crm_app, name="crm")
 
 from lammesh import cli_tasks  # noqa: E402  (the gateway commands live in their own module)
 
@@ -140,7 +142,7 @@ def smtp_sink(
 ) -> None:
     """A local SMTP server that stores every mail in a Maildir and relays nothing."""
     from lammesh.logging import configure_logging
-    from lammesh.smtpsink import SmtpSink
+    from lammesh.dev.smtpsink import SmtpSink
 
     settings = Settings()
     configure_logging(settings.model_copy(update={"service_name": "smtp-sink"}))
@@ -164,9 +166,11 @@ def smtp_sink(
 def up(
     services: Annotated[str | None, typer.Option(help="Comma-separated services (default: the whole catalogue).")] = None,
     run_dir: Annotated[Path, typer.Option(help="Logs (logs/<service>.log), Maildir and mesh.json.")] = Path(".run"),
+    seed_crm: Annotated[bool, typer.Option(help="Add the sample accounts (examples/meetings) to the CRM first; idempotent.")] = True,
 ) -> None:
-    """Start Kafka (if none runs), an SMTP sink and every service as its own process; wait until
-    all are SERVING; run until Ctrl-C / SIGTERM, then stop everything cleanly."""
+    """Start Kafka (if none runs), an SMTP sink and every service as its own process (the dev CRM
+    seeded with the sample accounts); wait until all are SERVING; run until Ctrl-C / SIGTERM,
+    then stop everything cleanly."""
     import time
 
     from rich.live import Live
@@ -191,7 +195,7 @@ def up(
             else:  # not a terminal (CI, make demo > file): one line per change
                 console.print(f"{service:<12} [{colours.get(state, 'white')}]{state:<9}[/] {detail}")
 
-        mesh = Mesh(run_dir=run_dir, services=services.split(",") if services else None, progress=progress)
+        mesh = Mesh(run_dir=run_dir, services=services.split(",") if services else None, seed_crm=seed_crm, progress=progress)
         with stop_on_signals(mesh):
             try:
                 mesh.start()
@@ -211,6 +215,28 @@ def up(
                 console.print("stopping the mesh …")
             finally:
                 mesh.stop()
+
+
+@crm_app.command("seed")
+def crm_seed(
+    file: Annotated[Path | None, typer.Option(help="Seed file (JSON: {\"accounts\": [...]}); default examples/meetings/crm_seed.json.")] = None,
+    database_url: Annotated[str | None, typer.Option(help="SQLAlchemy URL (default LAMMESH_CRM_DATABASE_URL).")] = None,
+) -> None:
+    """Add the sample accounts (with their contacts and opportunities) to the CRM database; an
+    account whose domain is there already is left as it is, so running it twice changes nothing."""
+    from lammesh_services.tools.crm.seed import SAMPLE_SEED, SeedError, load_seed, seed_database
+
+    url = database_url or Settings().crm_database_url
+    try:
+        result = seed_database(url, load_seed(file or SAMPLE_SEED))
+    except SeedError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    except Exception as exc:  # noqa: BLE001 - a database that cannot be opened: say which and why
+        console.print(f"[red]cannot seed the CRM at {url}[/]: {exc}")
+        raise typer.Exit(1) from None
+    added = ", ".join(result.added) or "none"
+    console.print(f"CRM {url}: added {added}; {len(result.present)} account(s) there already")
 
 
 HomeOption = Annotated[Path, typer.Option(help="Data, config and logs of the broker.")]

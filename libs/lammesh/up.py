@@ -1,12 +1,18 @@
-"""`lammesh up`: the whole mesh on one machine, every service its own process.
+"""The one process launcher: the whole mesh on one machine, every service its own process.
 
-Starts Kafka when none answers (lammesh.localkafka), an SMTP sink writing a Maildir, then every
-catalogue service with `lammesh run NAME` on its own gRPC and metrics ports: watchers first, then
-agents and tools, the coordinator (told where the watchers are through
-LAMMESH_WATCHER_ENDPOINTS) and the gateway (on LAMMESH_GATEWAY_ADDRESS). It waits for each
-service's grpc.health.v1 SERVING, logs each service to .run/logs/<name>.log, and stops
-everything it started on `stop()` — SIGTERM first (services drain), SIGKILL after the grace
-period — so nothing is left behind. `make demo` and the tests reuse it.
+`lammesh up`, `make demo`, the bench and the soak (loadtest/), the chaos run and the tests that
+need services as real processes all start them through `Mesh`; this is the one place that builds
+a service process's `LAMMESH_*` environment (`Mesh.service_env`).
+
+Starts Kafka when none answers (or, with `kafka_bootstrap=None`, a broker of its own on free
+ports; lammesh.dev.localkafka), an SMTP sink writing a Maildir, then every catalogue service with
+`lammesh run NAME` on its own gRPC and metrics ports: watchers first, then agents and tools, the
+coordinator (told where the watchers are through LAMMESH_WATCHER_ENDPOINTS; `replicas` runs
+several instances) and the gateway (on LAMMESH_GATEWAY_ADDRESS). With `seed_crm` it first adds
+the sample accounts to the crm service's database (`lammesh up` does, so the README's example
+finds its account). It waits for each service's grpc.health.v1 SERVING, logs each instance to
+<run_dir>/logs/<instance>.log, and stops everything it started on `stop()` — SIGTERM first
+(services drain), SIGKILL after the grace period — so nothing is left behind.
 """
 
 from __future__ import annotations
@@ -22,13 +28,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from lammesh.catalogue import ServiceKind, ServiceSpec, load_services
+from lammesh.dev.localkafka import DEFAULT_HOME, REPO_ROOT, LocalKafka, free_port, free_ports
 from lammesh.grpc.client import sync_channel
-from lammesh.localkafka import DEFAULT_HOME, REPO_ROOT, LocalKafka, free_port, free_ports
 from lammesh.settings import Settings
 
 _CLIENT_TLS_SETTINGS = ("grpc_tls_cert", "grpc_tls_key", "grpc_tls_ca", "grpc_tls_server_name")
@@ -37,7 +44,8 @@ _CLIENT_TLS_SETTINGS = ("grpc_tls_cert", "grpc_tls_key", "grpc_tls_ca", "grpc_tl
 START_ORDER = {ServiceKind.WATCHER: 0, ServiceKind.AGENT: 1, ServiceKind.TOOL: 1, ServiceKind.COORDINATOR: 2, ServiceKind.GATEWAY: 3}
 
 Progress = Callable[[str, str, str], None]
-"""(service, state, detail): state is starting / serving / failed / stopping / stopped / killed."""
+"""(instance, state, detail): state is starting / serving / failed / stopping / stopped / killed
+(and `seeded` for the dev CRM)."""
 
 
 class MeshError(RuntimeError):
@@ -58,9 +66,13 @@ def _split(address: str) -> tuple[str, int]:
 @dataclass
 class ServiceProcess:
     spec: ServiceSpec
+    instance: str
+    """The service's name, or `<name>-<i>` for an instance of a replicated service."""
     grpc_port: int
     metrics_port: int
     log_path: Path
+    env: dict[str, str] = field(default_factory=dict)
+    """What this instance's environment adds to the mesh's (ports, name, data folder)."""
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -70,6 +82,10 @@ class ServiceProcess:
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.grpc_port}"
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -94,11 +110,25 @@ class Mesh:
     run_dir: Path = REPO_ROOT / ".run"
     services: list[str] | None = None
     """Catalogue names to run; None: every service in the catalogue."""
-    kafka_bootstrap: str = field(default_factory=lambda: os.environ.get("LAMMESH_KAFKA_BOOTSTRAP", "127.0.0.1:9092"))
+    kafka_bootstrap: str | None = field(default_factory=lambda: os.environ.get("LAMMESH_KAFKA_BOOTSTRAP", "127.0.0.1:9092"))
+    """The broker; one is started on it when none answers there (on 127.0.0.1). None: a broker
+    of this mesh's own on free ports, under <run_dir>/kafka."""
     gateway_address: str = field(default_factory=lambda: os.environ.get("LAMMESH_GATEWAY_ADDRESS", "127.0.0.1:50051"))
     smtp_port: int = field(default_factory=lambda: int(os.environ.get("LAMMESH_SMTP_PORT", "2525")))
+    smtp_sink: bool = True
+    """Start the SMTP sink (and point the services at it); False: leave LAMMESH_SMTP_* alone."""
     maildir: Path | None = None
+    topic_prefix: str | None = None
+    """LAMMESH_TOPIC_PREFIX of every service (None: the environment's, else the default)."""
+    partitions: int | None = None
+    """LAMMESH_TOPIC_PARTITIONS of every service (None: the environment's, else the default)."""
+    replicas: dict[str, int] = field(default_factory=dict)
+    """Services that run several instances, e.g. {"coordinator": 2}: named <name>-0, <name>-1, …,
+    each with its own ports, log and coordinator data folder."""
+    seed_crm: bool = False
+    """Before the services start, add the sample accounts to the crm service's database."""
     extra_env: dict[str, str] = field(default_factory=dict)
+    """LAMMESH_* settings for every service (over the mesh's own; under each instance's ports)."""
     start_timeout_s: float = 180.0
     stop_timeout_s: float = 30.0
     progress: Progress = lambda service, state, detail: None  # noqa: E731
@@ -118,14 +148,38 @@ class Mesh:
     def watcher_endpoints(self) -> dict[str, str]:
         return {p.name: p.address for p in self.processes if p.spec.kind == ServiceKind.WATCHER}
 
+    def client_settings(self, **overrides: Any) -> Settings:
+        """Settings for a client of this mesh (a load generator, a test): its broker, topic
+        prefix and partitions, and the services' gRPC TLS client files, if any."""
+        env = self.service_env()
+        values: dict[str, Any] = {key: env[f"LAMMESH_{key.upper()}"] for key in _CLIENT_TLS_SETTINGS if env.get(f"LAMMESH_{key.upper()}")}
+        if self.kafka_bootstrap is not None:
+            values["kafka_bootstrap"] = self.kafka_bootstrap
+        if env.get("LAMMESH_TOPIC_PREFIX"):
+            values["topic_prefix"] = env["LAMMESH_TOPIC_PREFIX"]
+        if env.get("LAMMESH_TOPIC_PARTITIONS"):
+            values["topic_partitions"] = int(env["LAMMESH_TOPIC_PARTITIONS"])
+        return Settings(**{**values, **overrides})
+
+    def crm_database_url(self) -> str:
+        """The database the crm service of this mesh uses (a relative SQLite file is relative to
+        the repository, the folder every service runs in)."""
+        from lammesh_services.tools.crm.seed import resolve_sqlite_url  # the crm tool's own code
+
+        url = self.service_env().get("LAMMESH_CRM_DATABASE_URL") or Settings.model_fields["crm_database_url"].default
+        return resolve_sqlite_url(url, REPO_ROOT)
+
     # -- start ---------------------------------------------------------------------------------
 
     def start(self) -> None:
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         try:
             self._ensure_kafka()
-            self._start_sink()
+            if self.smtp_sink:
+                self._start_sink()
             self._plan()
+            if self.seed_crm and any(p.name == "crm" for p in self.processes):
+                self._seed_crm()
             for group in sorted({START_ORDER[p.spec.kind] for p in self.processes}):
                 batch = [p for p in self.processes if START_ORDER[p.spec.kind] == group]
                 for proc in batch:
@@ -137,6 +191,13 @@ class Mesh:
             raise
 
     def _ensure_kafka(self) -> None:
+        if self.kafka_bootstrap is None:
+            self.progress("kafka", "starting", "a broker of this mesh's own, on free ports")
+            broker = LocalKafka(home=self.run_dir / "kafka", port=free_port(), controller_port=free_port())
+            broker.start()
+            self.kafka, self.kafka_bootstrap = broker, broker.bootstrap
+            self.progress("kafka", "serving", f"{broker.bootstrap} (logs {broker.log_file})")
+            return
         host, port = _split(self.kafka_bootstrap.split(",")[0])
         if port_open(host, port):
             self.progress("kafka", "serving", f"using the broker on {self.kafka_bootstrap}")
@@ -159,8 +220,9 @@ class Mesh:
         log = (self.logs_dir / "smtp-sink.log").open("wb")
         self.sink = subprocess.Popen(
             [sys.executable, "-m", "lammesh.cli", "smtp-sink", "--port", str(self.smtp_port), "--maildir", str(self.maildir_path)],
-            stdout=log, stderr=subprocess.STDOUT, env=self._env({}), start_new_session=True, cwd=REPO_ROOT,
+            stdout=log, stderr=subprocess.STDOUT, env=self.service_env(), start_new_session=True, cwd=REPO_ROOT,
         )
+        log.close()
         deadline = time.monotonic() + 30
         while not port_open("127.0.0.1", self.smtp_port):
             if self.sink.poll() is not None or time.monotonic() > deadline:
@@ -171,79 +233,104 @@ class Mesh:
     def _plan(self) -> None:
         catalogue = load_services()
         names = self.services if self.services is not None else sorted(catalogue)
-        unknown = [n for n in names if n not in catalogue]
+        unknown = [n for n in [*names, *self.replicas] if n not in catalogue]
         if unknown:
             raise MeshError(f"unknown services {unknown}; known: {sorted(catalogue)}")
+        bad = {n: c for n, c in self.replicas.items() if c < 1 or catalogue[n].kind == ServiceKind.GATEWAY and c != 1}
+        if bad:
+            raise MeshError(f"replicas must be at least 1 (the gateway runs once): {bad}")
         gateway_host, gateway_port = _split(self.gateway_address)
-        ports = iter(free_ports(2 * len(names)))  # distinct: two services never share a port
-        for name in sorted(names, key=lambda n: (START_ORDER[catalogue[n].kind], n)):
+        instances = [(name, f"{name}-{i}" if name in self.replicas else name)
+                     for name in sorted(names, key=lambda n: (START_ORDER[catalogue[n].kind], n))
+                     for i in range(self.replicas.get(name, 1))]
+        ports = iter(free_ports(2 * len(instances)))  # distinct: two services never share a port
+        data_dir = self.service_env()["LAMMESH_COORDINATOR_DATA_DIR"]
+        for name, instance in instances:
             spec = catalogue[name]
             grpc_port = next(ports)
             if spec.kind == ServiceKind.GATEWAY:
                 grpc_port = gateway_port
                 if port_open(gateway_host, gateway_port):
                     raise MeshError(f"{self.gateway_address} (gateway) is taken; set LAMMESH_GATEWAY_ADDRESS to a free port")
-            self.processes.append(ServiceProcess(spec, grpc_port, next(ports), self.logs_dir / f"{name}.log"))
+            env = {"LAMMESH_SERVICE_NAME": name}
+            if instance != name:  # instances of one service must not share a local table
+                env["LAMMESH_COORDINATOR_DATA_DIR"] = str(Path(data_dir) / instance)
+            self.processes.append(ServiceProcess(spec, instance, grpc_port, next(ports), self.logs_dir / f"{instance}.log", env))
 
-    def _env(self, overrides: dict[str, str]) -> dict[str, str]:
+    def service_env(self, proc: ServiceProcess | None = None) -> dict[str, str]:
+        """The environment of a service process of this mesh (of `proc`; without one: what every
+        process shares). The only place a launched process's LAMMESH_* settings are made."""
         env = {
             **os.environ,
-            "LAMMESH_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "LAMMESH_GATEWAY_ADDRESS": self.gateway_address,
-            "LAMMESH_SMTP_HOST": "127.0.0.1",
-            "LAMMESH_SMTP_PORT": str(self.smtp_port),
-            "LAMMESH_MAILDIR": str(self.maildir_path),
             # The coordinator's local table belongs with this run's broker: a table built from
             # another broker's changelog is ahead of this one's, and Faust refuses to start.
             "LAMMESH_COORDINATOR_DATA_DIR": str(self.run_dir / "coordinator"),
             "PYTHONUNBUFFERED": "1",
-            **self.extra_env,
-            **overrides,
         }
+        if self.kafka_bootstrap is not None:
+            env["LAMMESH_KAFKA_BOOTSTRAP"] = self.kafka_bootstrap
+        if self.smtp_sink:
+            env.update({"LAMMESH_SMTP_HOST": "127.0.0.1", "LAMMESH_SMTP_PORT": str(self.smtp_port),
+                        "LAMMESH_MAILDIR": str(self.maildir_path)})
+        if self.topic_prefix is not None:
+            env["LAMMESH_TOPIC_PREFIX"] = self.topic_prefix
+        if self.partitions is not None:
+            env["LAMMESH_TOPIC_PARTITIONS"] = str(self.partitions)
+        env.update(self.extra_env)
+        if proc is not None:
+            env.update({
+                "LAMMESH_GRPC_HOST": "127.0.0.1",
+                "LAMMESH_GRPC_PORT": str(proc.grpc_port),
+                "LAMMESH_METRICS_PORT": str(proc.metrics_port),
+                "LAMMESH_WATCHER_ENDPOINTS": json.dumps(self.watcher_endpoints()),
+                **proc.env,
+            })
         return env
 
-    def _client_settings(self) -> Settings:
-        """How the services' clients reach each other (gRPC TLS files, if any), for health checks."""
-        env = self._env({})
-        tls = {key: env[f"LAMMESH_{key.upper()}"] for key in _CLIENT_TLS_SETTINGS if env.get(f"LAMMESH_{key.upper()}")}
-        return Settings(**tls)  # type: ignore[arg-type]
+    def _seed_crm(self) -> None:
+        from lammesh_services.tools.crm.seed import SeedError, seed_database  # the crm tool's own code
+
+        url = self.crm_database_url()
+        try:
+            result = seed_database(url)
+        except SeedError as exc:
+            raise MeshError(f"the dev CRM was not seeded: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - e.g. a database URL nothing answers on: say which
+            raise MeshError(f"the dev CRM at {url} could not be seeded ({type(exc).__name__}: {exc}); "
+                            "fix LAMMESH_CRM_DATABASE_URL or start with --no-seed-crm") from None
+        added = f"added {', '.join(result.added)}" if result.added else "nothing to add"
+        self.progress("crm-seed", "seeded", f"sample accounts: {added}; {len(result.present)} there already ({url})")
 
     def _spawn(self, proc: ServiceProcess) -> None:
-        env = self._env({
-            "LAMMESH_SERVICE_NAME": proc.name,
-            "LAMMESH_GRPC_HOST": "127.0.0.1",
-            "LAMMESH_GRPC_PORT": str(proc.grpc_port),
-            "LAMMESH_METRICS_PORT": str(proc.metrics_port),
-            "LAMMESH_WATCHER_ENDPOINTS": json.dumps(self.watcher_endpoints()),
-        })
         log = proc.log_path.open("ab" if proc.process is not None else "wb")  # a restart keeps the earlier log
         proc.process = subprocess.Popen(
             [sys.executable, "-m", "lammesh.cli", "run", proc.name],
-            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True, cwd=REPO_ROOT,
+            stdout=log, stderr=subprocess.STDOUT, env=self.service_env(proc), start_new_session=True, cwd=REPO_ROOT,
         )
         log.close()
-        self.progress(proc.name, "starting", f"pid {proc.process.pid}, gRPC {proc.address}, metrics :{proc.metrics_port}")
+        self.progress(proc.instance, "starting", f"pid {proc.process.pid}, gRPC {proc.address}, metrics :{proc.metrics_port}")
 
     def _wait_serving(self, batch: list[ServiceProcess]) -> None:
         deadline = time.monotonic() + self.start_timeout_s
         waiting = list(batch)
-        client_settings = self._client_settings()
-        channels = {p.name: sync_channel(p.address, client_settings) for p in batch}
+        client_settings = self.client_settings()
+        channels = {p.instance: sync_channel(p.address, client_settings) for p in batch}
         try:
             while waiting:
                 for proc in list(waiting):
                     if not proc.alive():
-                        self.progress(proc.name, "failed", f"exited with {proc.process.returncode if proc.process else '?'}")
-                        raise MeshError(f"{proc.name} exited during start; last log lines ({proc.log_path}):\n{proc.log_tail()}")
+                        self.progress(proc.instance, "failed", f"exited with {proc.process.returncode if proc.process else '?'}")
+                        raise MeshError(f"{proc.instance} exited during start; last log lines ({proc.log_path}):\n{proc.log_tail()}")
                     try:
-                        reply = health_pb2_grpc.HealthStub(channels[proc.name]).Check(health_pb2.HealthCheckRequest(), timeout=1)
+                        reply = health_pb2_grpc.HealthStub(channels[proc.instance]).Check(health_pb2.HealthCheckRequest(), timeout=1)
                     except grpc.RpcError:
                         continue
                     if reply.status == health_pb2.HealthCheckResponse.SERVING:
                         waiting.remove(proc)
-                        self.progress(proc.name, "serving", proc.address)
+                        self.progress(proc.instance, "serving", proc.address)
                 if waiting and time.monotonic() > deadline:
-                    names = ", ".join(p.name for p in waiting)
+                    names = ", ".join(p.instance for p in waiting)
                     raise MeshError(f"not SERVING after {self.start_timeout_s:.0f}s: {names} (logs in {self.logs_dir})")
                 if waiting:
                     time.sleep(0.25)
@@ -255,34 +342,50 @@ class Mesh:
         state = {
             "kafka_bootstrap": self.kafka_bootstrap,
             "gateway_address": self.gateway_address,
-            "smtp": f"127.0.0.1:{self.smtp_port}",
-            "maildir": str(self.maildir_path),
-            "services": {p.name: {"pid": p.process.pid if p.process else None, "grpc": p.address,
-                                  "metrics": p.metrics_port, "log": str(p.log_path)} for p in self.processes},
+            "smtp": f"127.0.0.1:{self.smtp_port}" if self.smtp_sink else None,
+            "maildir": str(self.maildir_path) if self.smtp_sink else None,
+            "services": {p.instance: {"service": p.name, "pid": p.pid, "grpc": p.address,
+                                      "metrics": p.metrics_port, "log": str(p.log_path)} for p in self.processes},
         }
         (self.run_dir / "mesh.json").write_text(json.dumps(state, indent=2))
 
-    # -- faults (the chaos test) -----------------------------------------------------------------
+    # -- one instance (the chaos run, crash tests) -----------------------------------------------
 
-    def process(self, name: str) -> ServiceProcess:
+    def process(self, instance: str) -> ServiceProcess:
         for proc in self.processes:
-            if proc.name == name:
+            if proc.instance == instance:
                 return proc
-        raise KeyError(name)
+        raise KeyError(instance)
 
-    def kill(self, name: str) -> None:
+    def exited(self) -> list[str]:
+        """Instances that are not running (a crash during a bench run invalidates its figures)."""
+        return [p.instance for p in self.processes if not p.alive()]
+
+    def kill(self, instance: str) -> None:
         """SIGKILL a service (its whole process group): no drain, no clean-up, as a crash would."""
-        proc = self.process(name)
+        proc = self.process(instance)
         if proc.process is not None:
             self._signal(proc.process, signal.SIGKILL)
             proc.process.wait()
-            self.progress(name, "killed", f"exit {proc.process.returncode}")
+            self.progress(instance, "killed", f"exit {proc.process.returncode}")
 
-    def respawn(self, name: str) -> None:
-        """Start a service that is not running again, on the same ports, and wait for SERVING."""
-        proc = self.process(name)
+    def stop_service(self, instance: str, timeout: float | None = None) -> int | None:
+        """SIGTERM one instance and wait for it to drain (SIGKILL after `timeout`, default the
+        mesh's stop timeout); returns its exit status (None: it was never started)."""
+        proc = self.process(instance)
+        if proc.process is None:
+            return None
         if proc.alive():
-            raise MeshError(f"{name} is still running (pid {proc.process.pid if proc.process else '?'})")
+            self.progress(instance, "stopping", "")
+            self._terminate(proc.process, self.stop_timeout_s if timeout is None else timeout)
+            self.progress(instance, "stopped", f"exit {proc.process.returncode}")
+        return proc.process.returncode
+
+    def respawn(self, instance: str) -> None:
+        """Start an instance that is not running again, on the same ports, and wait for SERVING."""
+        proc = self.process(instance)
+        if proc.alive():
+            raise MeshError(f"{instance} is still running (pid {proc.pid})")
         self._spawn(proc)
         self._wait_serving([proc])
 
@@ -303,25 +406,16 @@ class Mesh:
         """SIGTERM every process (newest first), wait for them to drain, SIGKILL what remains."""
         running = [p for p in reversed(self.processes) if p.alive()]
         for proc in running:
-            self.progress(proc.name, "stopping", "")
+            self.progress(proc.instance, "stopping", "")
             self._signal(proc.process, signal.SIGTERM)
         deadline = time.monotonic() + self.stop_timeout_s
         for proc in running:
             assert proc.process is not None
-            try:
-                proc.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                self._signal(proc.process, signal.SIGKILL)
-                proc.process.wait()
-            self.progress(proc.name, "stopped", f"exit {proc.process.returncode}")
+            self._terminate(proc.process, max(0.1, deadline - time.monotonic()), signalled=True)
+            self.progress(proc.instance, "stopped", f"exit {proc.process.returncode}")
         self.processes = []
         if self.sink is not None and self.sink.poll() is None:
-            self._signal(self.sink, signal.SIGTERM)
-            try:
-                self.sink.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._signal(self.sink, signal.SIGKILL)
-                self.sink.wait()
+            self._terminate(self.sink, 10)
             self.progress("smtp-sink", "stopped", "")
         self.sink = None
         if self.kafka is not None:
@@ -331,6 +425,16 @@ class Mesh:
             self.kafka = None
         with contextlib.suppress(FileNotFoundError):
             (self.run_dir / "mesh.json").unlink()
+
+    @classmethod
+    def _terminate(cls, process: subprocess.Popen[bytes], timeout: float, *, signalled: bool = False) -> None:
+        if not signalled:
+            cls._signal(process, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            cls._signal(process, signal.SIGKILL)
+            process.wait()
 
     @staticmethod
     def _signal(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:

@@ -25,7 +25,7 @@ from email.utils import getaddresses
 import pytest
 from google.protobuf.json_format import MessageToDict
 
-from lammesh.smtpsink import read_maildir
+from lammesh.dev.smtpsink import read_maildir
 from lammesh.v1 import task_pb2
 from tests.support.meetings import REPO, WITHOUT_INJECTION_CHECK, meeting_mesh, write_meeting_workflows
 from tests.support.mesh import TERMINAL, Client

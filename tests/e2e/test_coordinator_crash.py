@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 from pathlib import Path
 
 import pytest
 
 from lammesh.kafka import ensure_topics
-from lammesh.localkafka import free_port
 from lammesh.topics import CORE_TOPICS, step_commands
 from lammesh.v1 import step_pb2, task_pb2
 from lammesh_services.tools.noop.main import bootstrap as noop
 from tests.conftest import make_settings
 from tests.support.kafka import payloads, read_records
-from tests.support.mesh import Client, running
-from tests.support.processes import start_service, stop, wait_serving
+from tests.support.mesh import Client, process_mesh, running
 
 pytestmark = pytest.mark.kafka
 
@@ -33,24 +30,21 @@ async def settings(kafka_bootstrap, tmp_path):
 
 
 async def test_kill_9_mid_saga_loses_nothing_and_adds_no_attempts(settings, tmp_path):
-    port = free_port()
-    log = tmp_path / "coordinator.log"
+    mesh = process_mesh(settings, tmp_path / "run", ["coordinator"])
     async with running(noop(settings)), Client(settings) as client:
-        first = await start_service("coordinator", settings, port, log=log)
-        await wait_serving(port, first)
-        tasks = [await client.submit("noop_saga", {"payload": i, **SLOW}) for i in range(8)]
-        # Let the sagas get going, then pull the plug without any chance to clean up.
-        while sum("step.succeeded" in client.kinds(t) for t in tasks) < len(tasks):
-            await asyncio.sleep(0.05)
-        killed_at = __import__("time").time()
-        first.send_signal(signal.SIGKILL)
-        await first.wait()
-        second = await start_service("coordinator", settings, port, log=log)
+        await asyncio.to_thread(mesh.start)
         try:
-            await wait_serving(port, second)
+            tasks = [await client.submit("noop_saga", {"payload": i, **SLOW}) for i in range(8)]
+            # Let the sagas get going, then pull the plug without any chance to clean up.
+            while sum("step.succeeded" in client.kinds(t) for t in tasks) < len(tasks):
+                await asyncio.sleep(0.05)
+            killed_at = __import__("time").time()
+            await asyncio.to_thread(mesh.kill, "coordinator")  # SIGKILL
+            await asyncio.to_thread(mesh.respawn, "coordinator")  # same ports, same data folder
             finished = [await client.wait_for(t, timeout=120) for t in tasks]
+            assert await asyncio.to_thread(mesh.stop_service, "coordinator", 60) == 0
         finally:
-            assert await stop(second) == 0
+            await asyncio.to_thread(mesh.stop)
     assert [t.status for t in finished] == [task_pb2.TASK_STATUS_COMPLETED] * len(tasks), [
         (t.task_id, t.reason, client.kinds(t.task_id)) for t in finished if t.status != task_pb2.TASK_STATUS_COMPLETED
     ]
@@ -71,18 +65,18 @@ async def test_kill_9_mid_saga_loses_nothing_and_adds_no_attempts(settings, tmp_
 
 
 async def test_two_instances_share_the_partitions(settings, tmp_path):
-    ports = [free_port(), free_port()]
-    logs = [tmp_path / "c1.log", tmp_path / "c2.log"]
+    mesh = process_mesh(settings, tmp_path / "run", ["coordinator"], replicas={"coordinator": 2})
+    instances = ["coordinator-0", "coordinator-1"]
     async with running(noop(settings)), Client(settings) as client:
-        coordinators = [await start_service("coordinator", settings, p, log=log) for p, log in zip(ports, logs, strict=True)]
+        await asyncio.to_thread(mesh.start)
+        logs = [mesh.process(i).log_path for i in instances]
         try:
-            for port, process in zip(ports, coordinators, strict=True):
-                await wait_serving(port, process)
             await asyncio.sleep(3)  # let the group settle on both members
             tasks = [await client.submit("noop_saga", {"payload": i}) for i in range(12)]
             finished = [await client.wait_for(t, timeout=120) for t in tasks]
+            codes = [await asyncio.to_thread(mesh.stop_service, i, 60) for i in instances]
         finally:
-            codes = [await stop(p) for p in coordinators]
+            await asyncio.to_thread(mesh.stop)
     assert codes == [0, 0]
     assert all(t.status == task_pb2.TASK_STATUS_COMPLETED for t in finished)
     owned = []

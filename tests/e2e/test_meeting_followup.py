@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from lammesh.smtpsink import read_maildir
+from lammesh.dev.smtpsink import read_maildir
 from lammesh.v1 import task_pb2
 from tests.support.meetings import WITHOUT_INJECTION_CHECK, load_meeting, meeting_mesh, write_meeting_workflows
 from tests.support.mesh import Client

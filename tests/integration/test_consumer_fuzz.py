@@ -17,8 +17,8 @@ import pytest
 from hypothesis import strategies as st
 
 from lammesh.kafka import EnvelopeProducer
-from lammesh.localkafka import free_port
-from lammesh.smtpsink import SmtpSink, read_maildir
+from lammesh.dev.localkafka import free_port
+from lammesh.dev.smtpsink import SmtpSink, read_maildir
 from lammesh.structs import to_struct
 from lammesh.topics import DLQ, STEPS_RESULTS, TASKS_CONTROL, TASKS_EVENTS, TASKS_REQUESTED, TASKS_STATE, step_commands
 from lammesh.v1 import registry_pb2, step_pb2, task_pb2, task_pb2_grpc

@@ -14,7 +14,7 @@ import grpc
 import pytest
 import yaml
 
-from lammesh.certs import make_certs
+from lammesh.dev.certs import make_certs
 from lammesh.gateway.auth import new_token, token_digest
 from lammesh.grpc.client import channel as grpc_channel
 from lammesh.settings import Settings

@@ -1,5 +1,5 @@
 """gRPC TLS and mutual TLS through the settings: the real server bootstrap (GrpcServer) on a real
-port, the mesh's one channel helper, certificates made by `lammesh.certs` (what `make certs` runs)."""
+port, the mesh's one channel helper, certificates made by `lammesh.dev.certs` (what `make certs` runs)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from pydantic import ValidationError
 
-from lammesh.certs import CertSet, make_certs
+from lammesh.dev.certs import CertSet, make_certs
 from lammesh.grpc.client import channel, sync_channel
 from lammesh.grpc.server import GrpcServer
 from lammesh.settings import Settings

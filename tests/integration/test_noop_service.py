@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 
 import grpc
 import pytest
@@ -12,12 +11,11 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from lammesh.kafka import EnvelopeProducer
-from lammesh.localkafka import free_port
 from lammesh.topics import STEPS_RESULTS, step_commands
 from lammesh.v1 import step_pb2, step_pb2_grpc
 from lammesh_services.tools.noop.main import bootstrap
 from tests.support.kafka import payloads, read_records
-from tests.support.processes import start_service, wait_serving
+from tests.support.mesh import process_mesh
 
 pytestmark = pytest.mark.kafka
 
@@ -113,39 +111,29 @@ async def _committed(settings, group: str, topic: str) -> int:
     return sum(meta.offset for tp, meta in offsets.items() if tp.topic == topic)
 
 
-async def _start_process(settings, port: int) -> asyncio.subprocess.Process:
-    return await start_service("noop", settings, port)
-
-
-async def test_sigterm_drains_commits_offsets_and_a_restart_does_not_reprocess(settings):
+async def test_sigterm_drains_commits_offsets_and_a_restart_does_not_reprocess(settings, tmp_path):
     commands_topic = step_commands("noop").name(settings)
     results_topic = STEPS_RESULTS.name(settings)
-    port = free_port()
-    process = await _start_process(settings, port)
+    mesh = process_mesh(settings, tmp_path / "run", ["noop"])
+    await asyncio.to_thread(mesh.start)
     try:
-        await wait_serving(port, process)
+        proc = mesh.process("noop")
         # Slow commands, so some are still in flight when SIGTERM arrives.
         await _send(settings, *(command(f"t{i}", delay_ms=150) for i in range(6)))
         await read_records(settings, results_topic, count=1, timeout=30)
-        process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
-    finally:
-        if process.returncode is None:
-            process.kill()
-    assert process.returncode == 0, stderr.decode()[-2000:]
-    assert b"service stopped" in stderr
-    results = await read_records(settings, results_topic, count=6, timeout=30)
-    assert sorted(r.key.decode() for r in results) == [f"t{i}" for i in range(6)]
-    assert await _committed(settings, f"{settings.topic_prefix}.noop", commands_topic) == 6
+        code = await asyncio.to_thread(mesh.stop_service, "noop", 60)
+        log = proc.log_path.read_text()
+        assert code == 0, log[-2000:]
+        assert "service stopped" in log
+        results = await read_records(settings, results_topic, count=6, timeout=30)
+        assert sorted(r.key.decode() for r in results) == [f"t{i}" for i in range(6)]
+        assert await _committed(settings, f"{settings.topic_prefix}.noop", commands_topic) == 6
 
-    # A new instance picks up where the old one committed: nothing is answered twice.
-    process = await _start_process(settings, port)
-    try:
-        await wait_serving(port, process)
+        # A new instance (same ports) picks up where the old one committed: nothing is answered twice.
+        await asyncio.to_thread(mesh.respawn, "noop")
         await _send(settings, command("after-restart"))
         results = await read_records(settings, results_topic, count=7, timeout=30, quiet_for=2)
     finally:
-        process.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(process.communicate(), timeout=60)
+        await asyncio.to_thread(mesh.stop)
     keys = [r.key.decode() for r in results]
     assert sorted(keys) == sorted([*(f"t{i}" for i in range(6)), "after-restart"])  # no repeats

@@ -9,7 +9,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from lammesh.localkafka import free_port
+from lammesh.dev.localkafka import free_port
 from lammesh.up import Mesh, MeshError, port_open
 
 pytestmark = pytest.mark.kafka
@@ -80,7 +80,7 @@ async def test_up_health_gates_services_that_require_mutual_tls(settings, tmp_pa
     checks present the certificate too (a plaintext check would never see SERVING)."""
     import asyncio
 
-    from lammesh.certs import make_certs
+    from lammesh.dev.certs import make_certs
     from lammesh.grpc.client import sync_channel
     from lammesh.settings import Settings
 
@@ -112,3 +112,44 @@ async def test_the_coordinator_keeps_its_table_in_the_run_folder(settings, tmp_p
         assert tables.is_dir() and any(tables.rglob("*.db"))
     finally:
         mesh.stop()
+
+
+async def test_seed_crm_adds_the_sample_accounts_before_the_crm_starts_and_only_once(settings, tmp_path):
+    from lammesh_services.tools.crm.store import CrmStore
+
+    crm_url = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
+    said = []
+    for _ in range(2):  # a second `lammesh up` on the same CRM adds nothing
+        mesh = mesh_for(settings, tmp_path, ["crm"], LAMMESH_CRM_DATABASE_URL=crm_url)
+        mesh.seed_crm = True
+        mesh.progress = lambda service, state, detail: said.append((service, state, detail))
+        assert mesh.crm_database_url() == crm_url
+        mesh.start()
+        mesh.stop()
+    seeded = [detail for service, state, detail in said if state == "seeded"]
+    assert len(seeded) == 2
+    assert seeded[0].startswith("sample accounts: added acme.example, globex.example, umbrella.example; 0 there already")
+    assert seeded[1].startswith("sample accounts: nothing to add; 3 there already")
+    store = CrmStore(crm_url)
+    try:
+        assert sorted(a["domain"] for a in store.snapshot()["accounts"]) == ["acme.example", "globex.example", "umbrella.example"]
+    finally:
+        store.close()
+
+
+def test_the_dev_crm_is_where_the_crm_service_looks_for_it(tmp_path, monkeypatch):
+    # services run in the repository: a relative SQLite file (the default) is relative to it
+    monkeypatch.delenv("LAMMESH_CRM_DATABASE_URL", raising=False)
+    from lammesh.dev.localkafka import REPO_ROOT
+
+    assert Mesh(run_dir=tmp_path).crm_database_url() == f"sqlite:///{REPO_ROOT}/.run/state/crm.sqlite3"
+    mesh = Mesh(run_dir=tmp_path, extra_env={"LAMMESH_CRM_DATABASE_URL": "sqlite:///x/crm.db"})
+    assert mesh.crm_database_url() == f"sqlite:///{REPO_ROOT}/x/crm.db"
+
+
+async def test_a_dev_crm_that_cannot_be_seeded_fails_the_start_saying_which(settings, tmp_path):
+    mesh = mesh_for(settings, tmp_path, ["crm"], LAMMESH_CRM_DATABASE_URL="nosuchdb://x")
+    mesh.seed_crm = True
+    with pytest.raises(MeshError, match=r"the dev CRM at nosuchdb://x could not be seeded .*--no-seed-crm"):
+        mesh.start()
+    assert mesh.processes == [] and mesh.sink is None

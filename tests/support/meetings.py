@@ -12,14 +12,15 @@ from pathlib import Path
 
 import yaml
 
-from lammesh.localkafka import free_port
+from lammesh.dev.localkafka import free_port
 from lammesh.settings import Settings
-from lammesh.smtpsink import SmtpSink
+from lammesh.dev.smtpsink import SmtpSink
 from lammesh_services.agents.followup.main import bootstrap as followup
 from lammesh_services.agents.insights.main import bootstrap as insights
 from lammesh_services.agents.notes.main import bootstrap as notes
 from lammesh_services.coordinator.main import bootstrap as coordinator
 from lammesh_services.tools.crm.main import bootstrap as crm
+from lammesh_services.tools.crm.seed import load_seed
 from lammesh_services.tools.crm.store import CrmStore
 from lammesh_services.tools.email.main import bootstrap as email
 from lammesh_services.watchers.grounding.main import bootstrap as grounding
@@ -39,7 +40,7 @@ def load_meeting(prefix: str) -> dict:
 
 
 def crm_seed() -> dict:
-    return json.loads((MEETINGS / "crm_seed.json").read_text())
+    return load_seed()
 
 
 WITHOUT_INJECTION_CHECK = "meeting_followup_no_injection_check"

@@ -13,11 +13,13 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 
 from lammesh import envelope as serde
+from lammesh.dev.localkafka import free_port
 from lammesh.kafka import EnvelopeProducer
 from lammesh.service import ServiceRuntime
 from lammesh.settings import Settings
 from lammesh.structs import to_struct
 from lammesh.topics import TASKS_CONTROL, TASKS_EVENTS, TASKS_REQUESTED, TASKS_STATE
+from lammesh.up import Mesh
 from lammesh.v1 import review_pb2, task_pb2
 
 TERMINAL = {task_pb2.TASK_STATUS_COMPLETED, task_pb2.TASK_STATUS_COMPENSATED, task_pb2.TASK_STATUS_FAILED}
@@ -34,6 +36,21 @@ async def running(*runtimes: ServiceRuntime) -> AsyncIterator[None]:
     finally:
         for runtime in reversed(started):
             await runtime.stop()
+
+
+def process_mesh(settings: Settings, run_dir: Path, services: list[str], *, replicas: dict[str, int] | None = None,
+                 **env: str) -> Mesh:
+    """`services` as real processes (`lammesh run NAME`, through lammesh.up: the launcher users
+    run) on the broker, topic prefix, partitions, workflows and timer of `settings`; JSON logs in
+    <run_dir>/logs/<instance>.log; no SMTP sink. Start and stop it off the event loop
+    (asyncio.to_thread): in-process services of the same test keep running meanwhile."""
+    return Mesh(
+        run_dir=run_dir, services=services, replicas=replicas or {}, kafka_bootstrap=settings.kafka_bootstrap,
+        topic_prefix=settings.topic_prefix, partitions=settings.topic_partitions, smtp_sink=False,
+        gateway_address=f"127.0.0.1:{free_port()}",
+        extra_env={"LAMMESH_WORKFLOWS_DIR": str(Path(settings.workflows_dir).resolve()),
+                   "LAMMESH_TIMER_INTERVAL_S": str(settings.timer_interval_s), "LAMMESH_LOG_FORMAT": "json", **env},
+    )
 
 
 def write_workflow(directory: Path, text: str) -> None:

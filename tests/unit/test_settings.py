@@ -54,7 +54,7 @@ def test_capability_names_are_checked(bad):
 
 
 def test_free_ports_are_distinct():
-    from lammesh.localkafka import free_ports
+    from lammesh.dev.localkafka import free_ports
 
     ports = free_ports(40)
     assert len(set(ports)) == 40 and all(0 < p < 65536 for p in ports)

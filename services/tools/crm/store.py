@@ -190,12 +190,15 @@ class CrmStore:
 
     # -- seeding (the demo and the tests) --------------------------------------------------------
 
-    def seed(self, data: dict[str, Any]) -> None:
-        """Insert accounts with their contacts and opportunities (skipped if the domain exists)."""
+    def seed(self, data: dict[str, Any]) -> list[str]:
+        """Insert accounts with their contacts and opportunities (skipped if the domain exists);
+        returns the domains added."""
+        added: list[str] = []
         with self.transaction() as session:
             for account_data in data.get("accounts", []):
                 if self.account_by_domain(session, account_data["domain"]) is not None:
                     continue
+                added.append(account_data["domain"].lower())
                 account = Account(name=account_data["name"], domain=account_data["domain"].lower())
                 session.add(account)
                 session.flush()
@@ -206,3 +209,4 @@ class CrmStore:
                         account_id=account.id, name=opp["name"], stage=opp["stage"], amount=float(opp.get("amount", 0)),
                         next_step=opp.get("next_step", ""), sentiment=opp.get("sentiment", ""), risks=list(opp.get("risks", [])),
                     ))
+        return added

@@ -66,7 +66,7 @@ def test_due_dates_resolve_against_the_meeting_date(sentence, due):
 
 
 async def test_an_unreachable_llm_endpoint_falls_back_to_the_local_summary(embed):
-    from lammesh.localkafka import free_port
+    from lammesh.dev.localkafka import free_port
     from lammesh.settings import Settings
     from lammesh.steps import StepContext
     from lammesh_services.agents.notes.agent import NotesAgent, NotesInput

@@ -10,7 +10,7 @@ import faust
 import pytest
 import structlog
 
-from lammesh.certs import CertSet, make_certs
+from lammesh.dev.certs import CertSet, make_certs
 from lammesh.kafka.client import client_config
 from lammesh.settings import Settings
 from lammesh.coordinator.worker import _credentials as faust_credentials
