@@ -352,15 +352,6 @@ def tasks_list(
     out.print(table)
 
 
-def _verdicts(step: timeline.StepTimeline) -> str:
-    """`input ALLOW: pii 0.01, policy 0.00`, one line per check."""
-    return "\n".join(
-        f"{c.stage.lower()} {c.verdict}: " + ", ".join(
-            f"{w.watcher} {w.verdict} {w.score:.2f}" + (f" ({w.error})" if w.error else "") for w in c.watchers)
-        for c in step.checks
-    )
-
-
 @tasks_app.command("show")
 def tasks_show(
     task_id: Annotated[str, typer.Argument(help="The task (its full id, as `tasks list` prints it).")],
@@ -398,14 +389,25 @@ def tasks_show(
         lines.append(f"[red]needs a person[/]: {', '.join(task.needs_attention)}")
     out.print(Panel("\n".join(lines), title=f"task {task.task_id}", border_style=STATUS_STYLE.get(task.status, "cyan")))
 
-    table = Table("step", "uses", "state", "attempts", "took", Column("watchers", overflow="fold"), Column("error", overflow="fold"), title="steps")
+    width = max((len(step.step_id) for step in steps), default=4) + 2
+    table = Table(Column("step", no_wrap=True, min_width=width), "uses", Column("state", no_wrap=True, min_width=11),
+                  "attempts", Column("took", no_wrap=True), Column("error", overflow="fold"), title="steps")
     for step in steps:
         retried = f" ({len(step.retries)} retried)" if step.retries else ""
-        table.add_row(step.step_id, step.uses, step.state, f"{step.attempts or ''}{retried}", _took(step.duration_s), _verdicts(step), step.error)
+        table.add_row(step.step_id, step.uses, step.state, f"{step.attempts or ''}{retried}", _took(step.duration_s), step.error)
         if step.compensation_attempts or step.compensation_outcome:
-            table.add_row(f"  ↩ {step.step_id}", "compensate", step.compensation_outcome.upper() or "COMPENSATING",
-                          str(step.compensation_attempts or ""), _took(step.compensation_duration_s), "", "")
+            table.add_row(f"↩ {step.step_id}", "compensate", step.compensation_outcome.upper() or "COMPENSATING",
+                          str(step.compensation_attempts or ""), _took(step.compensation_duration_s), "")
     out.print(table)
+    checks = [(step.step_id, check, w) for step in steps for check in step.checks for w in check.watchers]
+    if checks:
+        verdicts = Table(Column("step", no_wrap=True), "stage", Column("watcher", no_wrap=True), Column("verdict", no_wrap=True),
+                         "score", Column("why", overflow="fold"), title="watcher checks")
+        for step_id, check, answer in checks:
+            colour = {"ALLOW": "green", "REVIEW": "magenta", "BLOCK": "red"}.get(answer.verdict, "white")
+            verdicts.add_row(step_id, check.stage.lower(), answer.watcher, f"[{colour}]{answer.verdict}[/]", f"{answer.score:.2f}",
+                             answer.error or "; ".join(answer.reasons))
+        out.print(verdicts)
     if task.reviews:
         reviews = Table(Column("review", no_wrap=True), "watcher", "decision", "by", Column("why", overflow="fold"), title="reviews")
         for review in task.reviews:

@@ -44,7 +44,7 @@ class StepTimeline:
     uses: str = ""
     state: str = ""
     attempts: int = 0
-    started_at: float | None = None
+    started_at: float | None = None  # first dispatch (a step its input watchers blocked never started)
     ended_at: float | None = None
     error: str = ""
     checks: list[Check] = field(default_factory=list)
@@ -114,7 +114,7 @@ def build(task: task_pb2.Task, events: list[task_pb2.TaskEvent]) -> list[StepTim
             if event.step_id not in known and event.step_state:
                 step.state = task_pb2.StepState.Name(event.step_state).removeprefix("STEP_STATE_")
             continue
-        if step.started_at is None:
+        if event.kind == "step.dispatched" and step.started_at is None:
             step.started_at = at
         if attempt:
             step.attempts = max(step.attempts, int(attempt))
@@ -123,7 +123,7 @@ def build(task: task_pb2.Task, events: list[task_pb2.TaskEvent]) -> list[StepTim
         elif event.kind == "step.retry_scheduled":
             step.retries.append(event.message)
         elif event.kind in STEP_ENDS:
-            step.ended_at = at
+            step.ended_at = at if step.started_at is not None else None
             if event.kind != "step.succeeded" and event.message:
                 step.error = event.message
         if event.step_id not in known and event.step_state:  # no snapshot: the latest event says

@@ -34,7 +34,7 @@ def test_a_blocked_task_shows_attempts_durations_verdicts_scores_and_its_compens
     assert (a.step_id, a.uses, a.state, a.attempts) == ("a", "noop", "COMPENSATED", 2)
     assert a.duration_s == 2.0 and a.retries == ["timeout"]
     assert (a.compensation_attempts, a.compensation_outcome, a.compensation_duration_s) == (1, "compensated", 0.75)
-    assert (b.state, b.duration_s) == ("FAILED", 0.0)
+    assert (b.state, b.started_at, b.duration_s) == ("FAILED", None, None)  # blocked before it ran
     (check,) = b.checks
     assert (check.stage, check.verdict) == ("INPUT", "BLOCK")
     assert [(w.watcher, w.verdict, w.score) for w in check.watchers] == [("pii", "ALLOW", 0.01), ("policy", "BLOCK", 0.99)]
