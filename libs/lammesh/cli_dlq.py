@@ -112,13 +112,14 @@ def dlq_list(
     if not unique:
         out.print("the DLQ is empty")
         return
-    table = Table("offset", "dead-lettered", Column("source", overflow="fold"), "group", Column("task", no_wrap=True),
-                  Column("reason", overflow="fold"), "copies", title=f"dead letters ({len(letters)} newest of {total})")
+    out.print(f"[bold]dead letters[/] in {letters[0].topic}: the {len(letters)} newest of {total}", highlight=False)
     for letter, copies in unique:
         source = f"{letter.source_topic}[{letter.source_partition}]@{letter.source_offset}"
-        table.add_row(str(letter.offset), letter.dead_lettered_at[:19].replace("T", " "), source, letter.consumer_group,
-                      letter.task_id, letter.reason[:200], str(copies))
-    out.print(table)
+        extra = f"  ({copies} copies)" if copies > 1 else ""
+        replayed = f"  replayed from {letter.replayed_from}" if letter.replayed_from else ""
+        out.print(f"[bold]{letter.offset}[/]  {letter.dead_lettered_at[:19].replace('T', ' ')}  from {source}  "
+                  f"task {letter.task_id or '-'}  group {letter.consumer_group or '-'}{extra}{replayed}", soft_wrap=True, highlight=False)
+        out.print(f"    {letter.reason[:300] or '(no reason header)'}", highlight=False)
 
 
 @dlq_app.command("show")
@@ -149,7 +150,8 @@ def dlq_show(
             if document[name] not in ("", None):
                 table.add_row(name, str(document[name]))
         for key, value in document["headers"]:
-            table.add_row(f"header {key}", value)
+            if not key.startswith("lammesh-dlq-"):  # those are the fields above
+                table.add_row(f"header {key}", value)
         if envelope is None:
             preview = (letter.value or b"")[:64]
             table.add_row("value", f"not an Envelope; first {len(preview)} bytes: {preview!r}")

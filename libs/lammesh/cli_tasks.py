@@ -229,13 +229,15 @@ def review_list(
         for review in reviews:
             out.print(_as_json(review), soft_wrap=True)
         return
-    # Full review ids (they start with the task id): `review approve ID` takes them as printed.
-    widest = max((len(r.review_id) for r in reviews), default=6)
-    table = Table(Column("review", no_wrap=True, min_width=widest), "step", "watcher", "decision", Column("why", overflow="fold"))
+    if not reviews:
+        out.print("no reviews waiting")
+        return
+    # One review per entry, its whole id first (`review approve ID` takes it as printed), why below.
     for review in reviews:
-        table.add_row(review.review_id, review.step_id, review.watcher,
-                      _name(review_pb2.ReviewDecision, review.decision, "REVIEW_DECISION_"), "; ".join(review.reasons)[:100])
-    out.print(table if reviews else "no reviews waiting")
+        decision = _name(review_pb2.ReviewDecision, review.decision, "REVIEW_DECISION_")
+        out.print(f"[bold]{review.review_id}[/]  step {review.step_id}  watcher {review.watcher}  "
+                  f"[{'magenta' if decision == 'PENDING' else 'dim'}]{decision}[/]", soft_wrap=True, highlight=False)
+        out.print(f"    {'; '.join(review.reasons)[:300] or '(no reason given)'}", highlight=False)
 
 
 def _decide(review_id: str, comment: str, approve: bool) -> None:

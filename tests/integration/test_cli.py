@@ -195,6 +195,8 @@ async def test_a_poison_record_is_listed_shown_and_replayed_to_its_source(mesh):
     listed = [d for d in lines(await run(mesh, "dlq", "list", "--json")) if d["task_id"] == "poison-1"]
     assert len(listed) == 1 and listed[0]["offset"] == letter.offset
     assert listed[0]["source_topic"] == source and listed[0]["reason"] == letter.reason and listed[0]["consumer_group"]
+    human = await run(mesh, "dlq", "list")
+    assert f"{letter.offset}  " in human.stdout and "task poison-1" in human.stdout and letter.reason[:40] in human.stdout
     table = await run(mesh, "dlq", "show", str(letter.offset))
     assert table.returncode == 0 and letter.reason[:30] in table.stdout and "not an Envelope" in table.stdout, table.stdout
     (by_task,) = lines(await run(mesh, "dlq", "show", "poison-1", "--json"))
