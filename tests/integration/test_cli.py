@@ -16,8 +16,9 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from lammesh import envelope as serde
-from lammesh.kafka.consumer import dlq_headers
+from lammesh.kafka.consumer import DLQ_SOURCE_OFFSET, dlq_headers
 from lammesh.kafka.dlq import DeadLetter, DeadLetterQueue
+from lammesh.kafka.producer import DLQ_VALUE_OMITTED
 from lammesh.structs import to_struct
 from lammesh.topics import DLQ, TASKS_REQUESTED, step_commands
 from lammesh.v1 import task_pb2, task_pb2_grpc
@@ -209,8 +210,23 @@ async def test_a_poison_record_is_listed_shown_and_replayed_to_its_source(mesh):
     (answer,) = lines(replayed)
     assert answer["topic"] == source and answer["to_offset"] > sent.offset
     # Still poison: noop reads the replayed copy and dead-letters it again, naming where it came from.
-    again = await dead_letters(mesh, lambda d: d.key == b"poison-1" and d.source_offset == answer["to_offset"])
+    again = await dead_letters(mesh, lambda d: (d.source_partition, d.source_offset) == (answer["to_partition"], answer["to_offset"]))
     assert again[0].replayed_from == f"{DLQ.name(settings)}:0:{letter.offset}"
+
+    # A dead letter too large for the DLQ went without its value: replay takes it from the source record.
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+    await producer.start()
+    try:
+        omitted = [*letter.headers, (DLQ_VALUE_OMITTED, b"3000000 bytes")]
+        lean = await producer.send_and_wait(DLQ.name(settings), None, key=b"poison-2", headers=omitted)
+        gone = [(k, b"999999" if k == DLQ_SOURCE_OFFSET else v) for k, v in omitted]
+        lost = await producer.send_and_wait(DLQ.name(settings), None, key=b"poison-3", headers=gone)
+    finally:
+        await producer.stop()
+    (answer,) = lines(await run(mesh, "dlq", "replay", str(lean.offset), "--json"))
+    (third,) = await dead_letters(mesh, lambda d: (d.source_partition, d.source_offset) == (answer["to_partition"], answer["to_offset"]))
+    assert third.value == b"\x08\x96\x01 not an envelope" and third.replayed_from.endswith(f":{lean.offset}")
+    one_line_error(await run(mesh, "dlq", "replay", str(lost.offset)), 2, "went without its value and the source record is gone")
 
     one_line_error(await run(mesh, "dlq", "show", "999999"), 2, "no record at offset 999999")
     one_line_error(await run(mesh, "dlq", "replay", "no-such-task"), 2, "no dead letter of task or source 'no-such-task'")

@@ -95,3 +95,13 @@ def test_a_dead_letter_reads_its_own_headers_last_wins_and_copies_are_one():
     assert last_header(again.headers, "traceparent") == "00-x"
     assert again.envelope() is None and again.task_id == "task-1"  # not an Envelope: the key names the task
     assert [(d.offset, copies) for d, copies in dedupe([once, letter(3, 8), again])] == [(5, 2), (3, 1)]
+
+
+def test_dlq_without_a_broker_says_where_it_looked(monkeypatch):
+    from lammesh.localkafka import free_port
+
+    address = f"127.0.0.1:{free_port()}"  # nothing listens there
+    monkeypatch.setenv("LAMMESH_KAFKA_BOOTSTRAP", address)
+    result = run("dlq", "list")
+    assert result.exit_code == 1
+    assert result.stderr.strip().count("\n") == 0 and f"cannot read the DLQ from Kafka at {address}" in result.stderr
