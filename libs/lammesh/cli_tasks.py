@@ -1,11 +1,15 @@
-"""`lammesh submit`, `lammesh watch` and `lammesh review`: the gateway from the command line."""
+"""`lammesh submit`, `watch`, `tasks` and `review`: the gateway from the command line."""
 
 from __future__ import annotations
 
 import asyncio
 import getpass
+import json
+import re
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -16,8 +20,9 @@ from google.protobuf import json_format
 from rich.console import Console, Group
 from rich.live import Live
 from rich.panel import Panel
-from rich.table import Table
+from rich.table import Column, Table
 
+from lammesh import timeline
 from lammesh.gateway.read_model import TERMINAL
 from lammesh.gateway.auth import AUTHORIZATION_HEADER
 from lammesh.gateway.servicer import TENANT_HEADER, USER_HEADER
@@ -29,6 +34,7 @@ from lammesh.v1 import review_pb2, review_pb2_grpc, task_pb2, task_pb2_grpc
 console = Console(stderr=True)
 out = Console()
 review_app = typer.Typer(no_args_is_help=True, help="Steps paused for a person's decision.")
+tasks_app = typer.Typer(no_args_is_help=True, help="Find tasks, see what happened to one, cancel one.")
 
 T = TypeVar("T")
 
@@ -72,7 +78,7 @@ def _run(call: Callable[[grpc.aio.Channel, Settings], Awaitable[T]]) -> T:
             console.print(f"[red]cannot reach the gateway at {settings.gateway_address}[/] ({exc.details()}); "
                           "is the mesh up? (`lammesh up`, or set LAMMESH_GATEWAY_ADDRESS)")
         else:
-            console.print(f"[red]{exc.code().name}[/]: {exc.details()}")
+            console.print(f"[red]{exc.code().name}[/]: {exc.details()}", soft_wrap=True)
         raise typer.Exit(2 if exc.code() in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND) else 1) from None
 
 
@@ -223,11 +229,15 @@ def review_list(
         for review in reviews:
             out.print(_as_json(review), soft_wrap=True)
         return
-    table = Table("review", "step", "watcher", "decision", "why")
+    if not reviews:
+        out.print("no reviews waiting")
+        return
+    # One review per entry, its whole id first (`review approve ID` takes it as printed), why below.
     for review in reviews:
-        table.add_row(review.review_id, review.step_id, review.watcher,
-                      _name(review_pb2.ReviewDecision, review.decision, "REVIEW_DECISION_"), "; ".join(review.reasons)[:100])
-    out.print(table if reviews else "no reviews waiting")
+        decision = _name(review_pb2.ReviewDecision, review.decision, "REVIEW_DECISION_")
+        out.print(f"[bold]{review.review_id}[/]  step {review.step_id}  watcher {review.watcher}  "
+                  f"[{'magenta' if decision == 'PENDING' else 'dim'}]{decision}[/]", soft_wrap=True, highlight=False)
+        out.print(f"    {'; '.join(review.reasons)[:300] or '(no reason given)'}", highlight=False)
 
 
 def _decide(review_id: str, comment: str, approve: bool) -> None:
@@ -251,3 +261,192 @@ def review_approve(review_id: str, comment: Annotated[str, typer.Option("--comme
 def review_reject(review_id: str, comment: Annotated[str, typer.Option("--comment", "-m")] = "") -> None:
     """Fail the paused step; the task compensates."""
     _decide(review_id, comment, False)
+
+
+# -- lammesh tasks list|show|cancel ------------------------------------------------------------
+
+STATUSES = {_name(task_pb2.TaskStatus, v, "TASK_STATUS_").lower(): v for v in task_pb2.TaskStatus.values() if v}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """`--since`: a duration back from `now` (90s, 10m, 2h, 1d, 1h30m) or an ISO 8601 time (a time
+    without a zone is local time). ValueError says what is accepted."""
+    compact = text.strip().lower().replace(" ", "")
+    if compact and _DURATION.sub("", compact) == "":
+        return now - timedelta(seconds=sum(float(n) * _UNIT_S[u] for n, u in _DURATION.findall(compact)))
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is neither a duration (30s, 10m, 2h, 1d, 1h30m) nor an ISO 8601 time "
+                         "(2026-12-01T09:30, 2026-12-01T09:30:00+00:00)") from None
+    return moment if moment.tzinfo else moment.astimezone()
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[red]{message}[/]", soft_wrap=True)
+    return typer.Exit(2)
+
+
+def _when(ts: Any) -> str:
+    if not ts.seconds and not ts.nanos:
+        return ""
+    return datetime.fromtimestamp(timeline.seconds(ts), UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _took(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+@tasks_app.command("list")
+def tasks_list(
+    status: Annotated[str | None, typer.Option("--status", help=f"Only tasks in this status: {', '.join(STATUSES)}.")] = None,
+    workflow: Annotated[str | None, typer.Option("--workflow", help="Only tasks of this workflow.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Only tasks created since: a duration (10m, 2h, 1d) or an ISO time.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many tasks, newest first.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON task per line.")] = False,
+) -> None:
+    """The tenant's tasks, newest first, with their full ids (for `tasks show`, `watch`, `cancel`)."""
+    wanted = 0
+    if status is not None:
+        wanted = STATUSES.get(status.strip().lower(), -1)
+        if wanted < 0:
+            raise _fail(f"--status: unknown status {status!r}; choose from {', '.join(STATUSES)}")
+    if limit < 1:
+        raise _fail(f"--limit: must be at least 1, not {limit}")
+    request = task_pb2.ListTasksRequest(status=wanted, workflow=workflow or "")
+    if since is not None:
+        try:
+            request.created_after.FromDatetime(parse_since(since, datetime.now(UTC)).astimezone(UTC))
+        except ValueError as exc:
+            raise _fail(f"--since: {exc}") from None
+
+    async def call(channel: grpc.aio.Channel, settings: Settings) -> list[task_pb2.Task]:
+        stub = task_pb2_grpc.TaskServiceStub(channel)
+        found: list[task_pb2.Task] = []
+        while len(found) < limit:
+            request.page_size = min(limit - len(found), 500)
+            reply = await stub.ListTasks(request, metadata=_metadata(settings))
+            found += reply.tasks
+            request.page_token = reply.next_page_token
+            if not request.page_token:
+                break
+        return found[:limit]
+
+    tasks = _run(call)
+    if as_json:
+        for task in tasks:
+            out.print(_as_json(task), soft_wrap=True)
+        return
+    if not tasks:
+        out.print("no tasks" + (" match" if status or workflow or since else " yet"))
+        return
+    table = Table(Column("task", no_wrap=True, min_width=max(len(t.task_id) for t in tasks)), "workflow", "status",
+                  "created", "steps", Column("reason", overflow="fold"))
+    for task in tasks:
+        done = sum(s.state == task_pb2.STEP_STATE_SUCCEEDED for s in task.steps)
+        colour = STATUS_STYLE.get(task.status, "cyan")
+        table.add_row(task.task_id, task.workflow, f"[{colour}]{_name(task_pb2.TaskStatus, task.status, 'TASK_STATUS_')}[/]",
+                      _when(task.created_at), f"{done}/{len(task.steps)}" if task.steps else "", task.reason[:120])
+    out.print(table)
+
+
+@tasks_app.command("show")
+def tasks_show(
+    task_id: Annotated[str, typer.Argument(help="The task (its full id, as `tasks list` prints it).")],
+    as_json: Annotated[bool, typer.Option("--json", help="The task, its events and its step timeline as one JSON object.")] = False,
+) -> None:
+    """A task's timeline: steps, durations, attempts, watcher verdicts and scores, compensation, reason.
+
+    Also its reviews and every event, in order."""
+
+    async def call(channel: grpc.aio.Channel, settings: Settings) -> task_pb2.GetTaskResponse:
+        stub = task_pb2_grpc.TaskServiceStub(channel)
+        return await stub.GetTask(task_pb2.GetTaskRequest(task_id=task_id, include_events=True), metadata=_metadata(settings))
+
+    reply = _run(call)
+    task, events = reply.task, list(reply.events)
+    steps = timeline.build(task, events)
+    if as_json:
+        document = {
+            "task": json_format.MessageToDict(task, preserving_proto_field_name=True),
+            "events": [json_format.MessageToDict(e, preserving_proto_field_name=True) for e in events],
+            "steps": [{**asdict(s), "duration_s": s.duration_s, "compensation_duration_s": s.compensation_duration_s} for s in steps],
+        }
+        out.print(json.dumps(document), soft_wrap=True)
+        return
+    status = _name(task_pb2.TaskStatus, task.status, "TASK_STATUS_")
+    started = timeline.seconds(task.created_at)
+    lines = [f"workflow [bold]{task.workflow}[/]  tenant {task.tenant}  status [{STATUS_STYLE.get(task.status, 'cyan')}]{status}[/]",
+             f"created {_when(task.created_at)}  updated {_when(task.updated_at)}"
+             + (f"  ({_took(timeline.seconds(task.updated_at) - started)})" if task.status in TERMINAL else "")]
+    if task.client_key:
+        lines.append(f"client key {task.client_key}")
+    if task.reason:
+        lines.append(f"reason: {task.reason}")
+    if task.needs_attention:
+        lines.append(f"[red]needs a person[/]: {', '.join(task.needs_attention)}")
+    out.print(Panel("\n".join(lines), title=f"task {task.task_id}", border_style=STATUS_STYLE.get(task.status, "cyan")))
+
+    width = max((len(step.step_id) for step in steps), default=4) + 2
+    table = Table(Column("step", no_wrap=True, min_width=width), "uses", Column("state", no_wrap=True, min_width=11),
+                  "attempts", Column("took", no_wrap=True), Column("error", overflow="fold"), title="steps")
+    for step in steps:
+        retried = f" ({len(step.retries)} retried)" if step.retries else ""
+        table.add_row(step.step_id, step.uses, step.state, f"{step.attempts or ''}{retried}", _took(step.duration_s), step.error)
+        if step.compensation_attempts or step.compensation_outcome:
+            table.add_row(f"↩ {step.step_id}", "compensate", step.compensation_outcome.upper() or "COMPENSATING",
+                          str(step.compensation_attempts or ""), _took(step.compensation_duration_s), "")
+    out.print(table)
+    checks = [(step.step_id, check, w) for step in steps for check in step.checks for w in check.watchers]
+    if checks:
+        verdicts = Table(Column("step", no_wrap=True), "stage", Column("watcher", no_wrap=True), Column("verdict", no_wrap=True),
+                         "score", Column("why", overflow="fold"), title="watcher checks")
+        for step_id, check, answer in checks:
+            colour = {"ALLOW": "green", "REVIEW": "magenta", "BLOCK": "red"}.get(answer.verdict, "white")
+            verdicts.add_row(step_id, check.stage.lower(), answer.watcher, f"[{colour}]{answer.verdict}[/]", f"{answer.score:.2f}",
+                             answer.error or "; ".join(answer.reasons))
+        out.print(verdicts)
+    if task.reviews:
+        reviews = Table(Column("review", no_wrap=True), "watcher", "decision", "by", Column("why", overflow="fold"), title="reviews")
+        for review in task.reviews:
+            reviews.add_row(review.review_id, review.watcher,
+                            _name(review_pb2.ReviewDecision, review.decision, "REVIEW_DECISION_"), review.decided_by,
+                            "; ".join(review.reasons) + (f" — {review.comment}" if review.comment else ""))
+        out.print(reviews)
+    history = Table("#", "at", "kind", "step", Column("message", overflow="fold"), title="events")
+    for event in events:
+        history.add_row(str(event.sequence), f"+{_took(timeline.seconds(event.at) - started) or '0 ms'}", event.kind,
+                        event.step_id, event.message[:200])
+    out.print(history if events else "no events yet (the coordinator has not started the task)")
+
+
+@tasks_app.command("cancel")
+def tasks_cancel(
+    task_id: Annotated[str, typer.Argument(help="The task to cancel (its full id).")],
+    reason: Annotated[str, typer.Option("--reason", "-m", help="Kept as the task's reason (default: cancelled by <you>).")] = "",
+    wait: Annotated[bool, typer.Option("--wait", help="Follow the task until it has compensated.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Cancel a running task: the coordinator stops it and compensates what it did.
+
+    Exit codes with --wait as for `submit --wait` (3 once compensated); an ended task cannot be cancelled (1)."""
+
+    async def call(channel: grpc.aio.Channel, settings: Settings) -> task_pb2.Task:
+        stub = task_pb2_grpc.TaskServiceStub(channel)
+        task = (await stub.CancelTask(task_pb2.CancelTaskRequest(task_id=task_id, reason=reason), metadata=_metadata(settings))).task
+        if not wait:
+            return task
+        if not as_json:
+            console.print(f"cancel of task {task.task_id} requested; following it")
+        return await _follow(channel, settings, task.task_id, as_json=as_json)
+
+    task = _run(call)
+    if not wait:
+        out.print(_as_json(task) if as_json else f"cancel of task {task.task_id} requested", soft_wrap=True)
+        return
+    _outcome(task, as_json)
+    raise typer.Exit(EXIT_CODES.get(task.status, 1))

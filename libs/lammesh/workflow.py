@@ -374,10 +374,15 @@ def load_workflow(path: str | Path, *, capabilities: set[str] | frozenset[str] |
     return parse_workflow(data, capabilities=capabilities, source=str(path))
 
 
+def workflow_files(directory: str | Path) -> list[Path]:
+    """The workflow files of a folder (`*.yaml`, `*.yml`), in the order they are loaded."""
+    return sorted(Path(directory).glob("*.y*ml"))
+
+
 def load_workflows(directory: str | Path, *, capabilities: set[str] | frozenset[str] | None = None) -> dict[str, Workflow]:
     """Every `*.yaml` in `directory`, by workflow name; the first bad file raises."""
     workflows: dict[str, Workflow] = {}
-    for path in sorted(Path(directory).glob("*.y*ml")):
+    for path in workflow_files(directory):
         workflow = load_workflow(path, capabilities=capabilities)
         if workflow.name in workflows:
             raise WorkflowError("name", f"workflow {workflow.name!r} is defined twice", str(path))

@@ -180,6 +180,7 @@ async def test_bad_requests_get_clear_errors_and_tenants_are_isolated(mesh):
             (stub.GetTask(task_pb2.GetTaskRequest(), metadata=tenant()), grpc.StatusCode.INVALID_ARGUMENT, "task_id: is required"),
             (stub.GetTask(task_pb2.GetTaskRequest(task_id="missing"), metadata=tenant()), grpc.StatusCode.NOT_FOUND, "task missing not found"),
             (stub.ListTasks(task_pb2.ListTasksRequest(page_token="xyz"), metadata=tenant()), grpc.StatusCode.INVALID_ARGUMENT, "page_token"),
+            (stub.ListTasks(task_pb2.ListTasksRequest(status=99), metadata=tenant()), grpc.StatusCode.INVALID_ARGUMENT, "status: unknown task status 99"),
         ]
         for call, code, message in cases:
             with pytest.raises(grpc.aio.AioRpcError) as info:

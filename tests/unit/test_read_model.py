@@ -73,3 +73,23 @@ def test_a_forgotten_task_and_its_history_are_gone():
     model.apply_event(event(1, task_pb2.TASK_STATUS_COMPLETED))
     model.forget("t1")
     assert model.get("t1", "acme") is None and sequences(model) == [] and model.list("acme") == []
+
+
+def test_list_filters_by_tenant_status_workflow_and_creation_time_newest_first():
+    model = ReadModel()
+    for task_id, tenant, status, workflow, created in [
+        ("a", "acme", task_pb2.TASK_STATUS_COMPLETED, "followup", 100),
+        ("b", "acme", task_pb2.TASK_STATUS_RUNNING, "followup", 200),
+        ("c", "acme", task_pb2.TASK_STATUS_COMPLETED, "other", 300),
+        ("d", "globex", task_pb2.TASK_STATUS_COMPLETED, "followup", 400),
+    ]:
+        task = task_pb2.Task(task_id=task_id, tenant=tenant, status=status, workflow=workflow, version=1)
+        task.created_at.seconds = created
+        model.apply_snapshot(task)
+    ids = lambda **kw: [t.task_id for t in model.list("acme", **kw)]  # noqa: E731
+    assert ids() == ["c", "b", "a"]
+    assert ids(status=task_pb2.TASK_STATUS_COMPLETED) == ["c", "a"]
+    assert ids(workflow="followup") == ["b", "a"]
+    assert ids(created_after=(200, 0)) == ["c", "b"]
+    assert ids(created_after=(200, 1)) == ["c"]
+    assert [t.task_id for t in model.list("globex", created_after=(0, 0))] == ["d"]

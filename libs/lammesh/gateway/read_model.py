@@ -59,10 +59,14 @@ class ReadModel:
         task = self.tasks.get(task_id)
         return task if task is not None and task.tenant == tenant else None
 
-    def list(self, tenant: str, *, status: int = 0, workflow: str = "") -> list[task_pb2.Task]:
+    def list(
+        self, tenant: str, *, status: int = 0, workflow: str = "", created_after: tuple[int, int] = (0, 0)
+    ) -> list[task_pb2.Task]:
+        """The tenant's tasks, newest first; `created_after` is (seconds, nanos), inclusive."""
         found = [
             t for t in self.tasks.values()
             if t.tenant == tenant and (not status or t.status == status) and (not workflow or t.workflow == workflow)
+            and (t.created_at.seconds, t.created_at.nanos) >= created_after
         ]
         found.sort(key=lambda t: (-t.created_at.seconds, -t.created_at.nanos, t.task_id))
         return found

@@ -112,12 +112,17 @@ class TaskServicer(task_pb2_grpc.TaskServiceServicer):
         return task_pb2.SubmitTaskResponse(task=pending, created=True)
 
     async def GetTask(self, request: task_pb2.GetTaskRequest, context: grpc.aio.ServicerContext) -> task_pb2.GetTaskResponse:
-        return task_pb2.GetTaskResponse(task=self._g.task(request.task_id, self._g.caller(context, READ).tenant))
+        task = self._g.task(request.task_id, self._g.caller(context, READ).tenant)
+        events = self._g.model.events_after(task.task_id, 0) if request.include_events else ()
+        return task_pb2.GetTaskResponse(task=task, events=events)
 
     async def ListTasks(self, request: task_pb2.ListTasksRequest, context: grpc.aio.ServicerContext) -> task_pb2.ListTasksResponse:
         tenant = self._g.caller(context, READ).tenant
         start, size = _page(request.page_size, request.page_token)
-        tasks = self._g.model.list(tenant, status=request.status, workflow=request.workflow)
+        if request.status not in task_pb2.TaskStatus.values():
+            raise InvalidArgument("status", f"unknown task status {request.status}")
+        after = (request.created_after.seconds, request.created_after.nanos)
+        tasks = self._g.model.list(tenant, status=request.status, workflow=request.workflow, created_after=after)
         page = tasks[start:start + size]
         more = start + size < len(tasks)
         return task_pb2.ListTasksResponse(tasks=page, next_page_token=str(start + size) if more else "")
