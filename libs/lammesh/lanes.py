@@ -127,10 +127,16 @@ class FinishedPrefix:
         return len(self._started.get(partition, ()))
 
     def advanced(self) -> dict[Hashable, int]:
-        """The commit position of each partition whose finished prefix grew since the last call."""
-        moved = {p: pos for p, pos in self._position.items() if self._reported.get(p) != pos}
-        self._reported.update(moved)
-        return moved
+        """The commit position of each partition whose finished prefix grew past what was last
+        `committed`."""
+        return {p: pos for p, pos in self._position.items() if self._reported.get(p) != pos}
+
+    def committed(self, positions: dict[Hashable, int]) -> None:
+        """`positions` (from `advanced`) were committed; a commit that failed is simply not
+        reported, and `advanced` offers it again."""
+        for partition, position in positions.items():
+            if partition in self._position:
+                self._reported[partition] = position
 
     def forget(self, partitions: Iterable[Hashable]) -> None:
         """Drop partitions this consumer no longer owns (a rebalance took them)."""

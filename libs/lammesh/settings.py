@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     topic_replication: int = Field(1, ge=1)
     producer_linger_ms: int = Field(2, ge=0)
     consumer_max_batch: int = Field(500, ge=1, description="Records fetched per poll at most.")
+    consumer_max_in_flight: int = Field(
+        64, ge=1, le=4096,
+        description="Records a step service handles at once: different tasks overlap, one task's records stay in order (1 = strictly one at a time).",
+    )
     kafka_max_record_bytes: int = Field(
         1024 * 1024, ge=1024, le=2 * 1024 * 1024 - 64 * 1024,
         description="Largest record the mesh writes to its topics (the broker's default message.max.bytes); a larger one is refused with a clear reason before it is sent. The DLQ takes 2 MiB, so a dead letter always fits.",
