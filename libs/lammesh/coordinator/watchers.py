@@ -1,8 +1,8 @@
 """Calls watchers over gRPC with the step's deadline; an error becomes an outcome, never a crash.
 
 A check rides out a watcher's restart (docs/decisions/0632): the channel balances over every
-replica of the watcher and gRPC retries a call that fails UNAVAILABLE a few times; past that, the
-check is tried again here, with backoff and jitter, as soon as the channel reconnects, until the
+replica of the watcher that reports SERVING, and a call that fails UNAVAILABLE is tried again here,
+with backoff and jitter (at once when the channel reconnects), on any healthy replica, until the
 check's own deadline. Only then does it fail (closed, unless the workflow says otherwise), with a
 reason that says the watcher was unavailable until the deadline and the last error seen.
 """
@@ -52,7 +52,9 @@ class WatcherClient:
         if stub is None:
             # Client-side health checking: a replica gets checks only while it reports SERVING
             # (not while it loads its model, nor while it drains on its way down).
-            channel = grpc_channel(self.address(name), self._settings, health_service=_WATCHER_SERVICE)
+            # Retries are ours (below), not the channel's: gRPC's own, run into the deadline, end
+            # DEADLINE_EXCEEDED and the reason would lose the cause.
+            channel = grpc_channel(self.address(name), self._settings, retry=False, health_service=_WATCHER_SERVICE)
             self._channels[name] = channel
             stub = self._stubs[name] = watcher_pb2_grpc.WatcherServiceStub(channel)
         return stub
@@ -127,11 +129,20 @@ class WatcherClient:
                     last_error = _describe(exc)
                 elif exc.code() is grpc.StatusCode.DEADLINE_EXCEEDED and first_failure is not None:
                     raise _Unavailable(now - first_failure, last_error) from None  # the last try ran out of time
+                elif exc.code() is grpc.StatusCode.DEADLINE_EXCEEDED and not self._connected(name):
+                    # The deadline passed while connecting (an address that never answers).
+                    raise _Unavailable(now - tried, f"no connection ({self._state(name)})") from None
                 else:
                     raise
             if not await self._wait_to_retry(name, backoff.next(), deadline):
                 raise _Unavailable(loop.time() - first_failure, last_error)
             metrics.WATCHER_CLIENT_RETRIES.labels(name).inc()
+
+    def _state(self, name: str) -> str:
+        return self._channels[name].get_state().name.lower()
+
+    def _connected(self, name: str) -> bool:
+        return self._channels[name].get_state() is grpc.ChannelConnectivity.READY
 
     async def _wait_to_retry(self, name: str, delay: float, deadline: float) -> bool:
         """Wait `delay`, or less if the channel (re)connects meanwhile; False when the deadline

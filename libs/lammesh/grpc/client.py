@@ -64,13 +64,13 @@ def client_credentials(settings: Settings) -> grpc.ChannelCredentials:
     )
 
 
-def service_config(settings: Settings, *, health_service: str | None = None) -> dict[str, Any]:
-    """Round-robin over the replicas; UNAVAILABLE retried with backoff. With `health_service`, a
-    replica is picked only while it reports SERVING for that name (client-side health checking:
-    one that is starting or draining gets no calls)."""
-    config: dict[str, Any] = {
-        "loadBalancingConfig": [{"round_robin": {}}],
-        "methodConfig": [{
+def service_config(settings: Settings, *, retry: bool = True, health_service: str | None = None) -> dict[str, Any]:
+    """Round-robin over the replicas; with `retry`, UNAVAILABLE retried with backoff. With
+    `health_service`, a replica is picked only while it reports SERVING for that name (client-side
+    health checking: one that is starting or draining gets no calls)."""
+    config: dict[str, Any] = {"loadBalancingConfig": [{"round_robin": {}}]}
+    if retry:
+        config["methodConfig"] = [{
             "name": [{}],  # every method
             "retryPolicy": {
                 "maxAttempts": 5,  # gRPC's own cap
@@ -79,19 +79,18 @@ def service_config(settings: Settings, *, health_service: str | None = None) -> 
                 "backoffMultiplier": 2,
                 "retryableStatusCodes": ["UNAVAILABLE"],
             },
-        }],
-    }
+        }]
     if health_service is not None:
         config["healthCheckConfig"] = {"serviceName": health_service}
     return config
 
 
-def channel_options(settings: Settings, *, health_service: str | None = None) -> list[tuple[str, Any]]:
+def channel_options(settings: Settings, *, retry: bool = True, health_service: str | None = None) -> list[tuple[str, Any]]:
     reconnect_max = settings.grpc_reconnect_backoff_max_ms
     options: list[tuple[str, Any]] = [
         ("grpc.max_receive_message_length", settings.grpc_max_message_bytes),
         ("grpc.max_send_message_length", settings.grpc_max_message_bytes),
-        ("grpc.service_config", json.dumps(service_config(settings, health_service=health_service))),
+        ("grpc.service_config", json.dumps(service_config(settings, retry=retry, health_service=health_service))),
         ("grpc.enable_retries", 1),
         ("grpc.initial_reconnect_backoff_ms", min(100, reconnect_max)),
         ("grpc.max_reconnect_backoff_ms", reconnect_max),
@@ -103,13 +102,16 @@ def channel_options(settings: Settings, *, health_service: str | None = None) ->
     return options
 
 
-def channel(target: str, settings: Settings, *, health_service: str | None = None) -> grpc.aio.Channel:
+def channel(
+    target: str, settings: Settings, *, retry: bool = True, health_service: str | None = None
+) -> grpc.aio.Channel:
     """An asyncio channel to `target` (an address as lammesh.grpc.targets reads it): TLS/mTLS per
     the settings, else plaintext; trace context travels with every call. Every client in the
-    mesh opens its channels here."""
+    mesh opens its channels here. `retry=False` for a caller that retries itself (the watcher
+    client: gRPC's retries, run into the deadline, end DEADLINE_EXCEEDED and hide the cause)."""
     interceptors = [TraceContextInterceptor()]
     resolved = grpc_target(target)
-    options = channel_options(settings, health_service=health_service)
+    options = channel_options(settings, retry=retry, health_service=health_service)
     if uses_tls(settings):
         return grpc.aio.secure_channel(resolved, client_credentials(settings), options=options, interceptors=interceptors)
     return grpc.aio.insecure_channel(resolved, options=options, interceptors=interceptors)
