@@ -165,3 +165,9 @@ CHAOS_ARGS ?=
 
 chaos: setup
 	$(PY) -m loadtest chaos $(CHAOS_ARGS)
+
+# The grounding, pii and policy watchers on their frozen sets (evaluation/frozen/), with the params
+# of workflows/meeting_followup.yaml; EVAL_ARGS passes options, e.g. EVAL_ARGS="--only pii --json x.json".
+EVAL_ARGS ?=
+eval-rule-watchers: setup
+	$(PY) -m lammesh.evaluation.rule_watchers $(EVAL_ARGS)
