@@ -141,6 +141,8 @@ demo: setup
 
 # The watchers on frozen evaluation sets they were not built from (evaluation/frozen/): figures
 # per family, language and carrier kind, latency; loadtest/results/eval-watchers.json.
+# EVAL_ARGS="--watchers rules" for grounding, pii and policy only (python -m lammesh.evaluation --help).
+EVAL_ARGS ?=
 eval-watchers: setup
 	$(PY) -m lammesh.evaluation $(EVAL_ARGS)
 
@@ -166,8 +168,3 @@ CHAOS_ARGS ?=
 chaos: setup
 	$(PY) -m loadtest chaos $(CHAOS_ARGS)
 
-# The grounding, pii and policy watchers on their frozen sets (evaluation/frozen/), with the params
-# of workflows/meeting_followup.yaml; EVAL_ARGS passes options, e.g. EVAL_ARGS="--only pii --json x.json".
-EVAL_ARGS ?=
-eval-rule-watchers: setup
-	$(PY) -m lammesh.evaluation.rule_watchers $(EVAL_ARGS)

@@ -20,6 +20,7 @@ import asyncio
 import json
 import sys
 import time
+from lammesh.evaluation.frozen import verify
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -101,6 +102,7 @@ def _case(row: dict[str, Any], sources: dict[str, Any]) -> Case:
 
 def load_cases(repo_root: Path, watcher: str) -> list[Case]:
     folder = repo_root / FROZEN / watcher
+    verify(folder)
     rows = read_jsonl(folder / "cases.jsonl")
     if watcher == "grounding":
         meetings = {m["meeting"]: m["sources"] for m in _raw_jsonl(folder / "meetings.jsonl")}

@@ -71,3 +71,8 @@ def test_summarise_counts_flags_blocks_and_recall_at_fpr():
     assert figures["attack_languages"]["de"] == {"n": 1, "flagged": 0.0, "blocked": 0.0}
     assert figures["latency_ms"][">512 tokens"]["n"] == 1
     assert [row["id"] for row in figures["false_positives"]] == ["b1"]
+
+
+@pytest.mark.parametrize("watcher", ["grounding", "pii", "policy"])
+def test_the_rule_watcher_sets_are_frozen_too(watcher):
+    verify(FROZEN_ROOT / watcher)
