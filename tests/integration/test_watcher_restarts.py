@@ -1,29 +1,30 @@
 """Checks ride out watcher restarts (docs/decisions/0632), with the policy watcher as a real
-process on a real port: a watcher that starts late or is killed and restarted while checks are
-out answers them once it is back within their deadline; with two replicas, one draining or
-killed, the other answers; with no watcher at all, the step fails closed at the check's deadline
-with a reason that says so. Outcomes and order are asserted, never durations."""
+process on a real port (lammesh.up, the one launcher): a watcher that starts late or is killed
+and restarted while checks are out answers them once it is back within their deadline; with two
+replicas, one draining or killed, the other answers; with no watcher at all, the step fails
+closed at the check's deadline with a reason that says so. Outcomes and order are asserted,
+never durations."""
 
 from __future__ import annotations
 
 import asyncio
 import re
-import signal
 
 import pytest
 
 from lammesh import metrics
 from lammesh.coordinator.watchers import WatcherClient
-from lammesh.localkafka import free_port
 from lammesh.saga import RunChecks, Saga, Stage, Verdict
+from lammesh.up import Mesh
 from lammesh.v1 import task_pb2
 from lammesh.workflow import WatcherRef
 from lammesh_services.coordinator.main import bootstrap as coordinator
 from lammesh_services.tools.noop.main import bootstrap as noop
 from tests.conftest import make_settings
 from tests.support.kafka import wait_until
-from tests.support.mesh import Client, running, write_workflow
-from tests.support.processes import start_service, stop, wait_serving
+from tests.support.mesh import Client, process_mesh, running, write_workflow
+
+pytestmark = pytest.mark.kafka  # the watcher needs none, but the launcher runs every service on one
 
 NO_BROKER = "127.0.0.1:9"
 RECIPIENTS = [f"user{i}@{'acme.com' if i % 3 else 'evil.io'}" for i in range(12)]
@@ -67,69 +68,70 @@ async def answered(pending: list[asyncio.Task]) -> list[Verdict]:
     return [o.verdict for o in outcomes]
 
 
-async def start_policy(port: int, tmp_path) -> asyncio.subprocess.Process:
-    process = await start_service("policy", make_settings(NO_BROKER), port, log=tmp_path / f"policy-{port}.log")
-    await wait_serving(port, process)
-    return process
+def policy_watcher(settings, tmp_path, replicas: int = 1) -> Mesh:
+    """The policy watcher as `replicas` real processes, planned but not started: its addresses
+    (`watcher_endpoints()`) are known before any process exists."""
+    mesh = process_mesh(settings, tmp_path / "run", ["policy"], replicas={"policy": replicas} if replicas > 1 else None)
+    mesh.plan()
+    return mesh
 
 
-async def test_checks_wait_for_a_watcher_that_starts_late_or_restarts(tmp_path):
-    port = free_port()
-    client = WatcherClient(make_settings(NO_BROKER, watcher_endpoints={"policy": f"127.0.0.1:{port}"}))
-    process = None
+async def test_checks_wait_for_a_watcher_that_starts_late_or_restarts(kafka_bootstrap, tmp_path):
+    mesh = policy_watcher(make_settings(kafka_bootstrap), tmp_path)
+    client = WatcherClient(make_settings(NO_BROKER, watcher_endpoints=mesh.watcher_endpoints()))
     try:
         # Started late: the checks go out (and fail to connect) before the watcher exists.
         before = retries()
         pending = issue(client, "late")
         await wait_until(lambda: retried_since(before), timeout=30)
-        process = await start_policy(port, tmp_path)
+        await asyncio.to_thread(mesh.start)
         assert (await answered(pending)).count(Verdict.BLOCK) == BLOCKED
 
         # Killed and restarted on the same port: checks issued while it is down are answered.
-        process.kill()
-        await process.wait()
+        await asyncio.to_thread(mesh.kill, "policy")
         before = retries()
         pending = issue(client, "restart")
         await wait_until(lambda: retried_since(before), timeout=30)
-        process = await start_policy(port, tmp_path)
+        await asyncio.to_thread(mesh.respawn, "policy")
         assert (await answered(pending)).count(Verdict.BLOCK) == BLOCKED
     finally:
         await client.close()
-        if process is not None:
-            await stop(process)
+        await asyncio.to_thread(mesh.stop)
 
 
 @pytest.mark.parametrize("how", ["drained", "killed"])
-async def test_with_two_replicas_the_other_answers_while_one_goes_away(tmp_path, how):
-    ports = [free_port(), free_port()]
-    replicas = list(await asyncio.gather(*(start_policy(port, tmp_path) for port in ports)))
-    client = WatcherClient(make_settings(NO_BROKER, watcher_endpoints={"policy": ",".join(f"127.0.0.1:{p}" for p in ports)}))
+async def test_with_two_replicas_the_other_answers_while_one_goes_away(kafka_bootstrap, tmp_path, how):
+    mesh = policy_watcher(make_settings(kafka_bootstrap), tmp_path, replicas=2)
+    endpoints = mesh.watcher_endpoints()
+    assert endpoints == {"policy": f"{mesh.process('policy-0').address},{mesh.process('policy-1').address}"}
+    await asyncio.to_thread(mesh.start)
+    client = WatcherClient(make_settings(NO_BROKER, watcher_endpoints=endpoints))
     try:
         assert (await answered(issue(client, "both"))).count(Verdict.BLOCK) == BLOCKED
         # Checks keep going out while the first replica drains (SIGTERM, as a rolling update
         # does) or dies (SIGKILL), and after it is gone; it never comes back.
         rounds: list[list[asyncio.Task]] = [issue(client, "during")]
-        replicas[0].send_signal(signal.SIGTERM if how == "drained" else signal.SIGKILL)
-        while replicas[0].returncode is None:
+        going = asyncio.create_task(asyncio.to_thread(mesh.stop_service if how == "drained" else mesh.kill, "policy-0"))
+        while not going.done():  # done once the replica has exited
             rounds.append(issue(client, f"during{len(rounds)}"))
             await asyncio.sleep(0.05)  # pacing the load, not a timed assertion
+        exit_status = await going
+        assert how != "drained" or exit_status == 0, mesh.process("policy-0").log_tail()
         rounds.append(issue(client, "after"))
         for pending in rounds:
             assert (await answered(pending)).count(Verdict.BLOCK) == BLOCKED
     finally:
         await client.close()
-        for replica in replicas:
-            await stop(replica)
+        await asyncio.to_thread(mesh.stop)
 
 
 async def test_a_saga_rides_out_a_watcher_restart_and_fails_closed_at_the_deadline_without_one(kafka_bootstrap, tmp_path):
-    port = free_port()
     write_workflow(tmp_path / "workflows", SEND.format(name="send_patient", timeout_ms=60_000))
     write_workflow(tmp_path / "workflows", SEND.format(name="send_strict", timeout_ms=1500))
     settings = make_settings(kafka_bootstrap, workflows_dir=tmp_path / "workflows", timer_interval_s=0.02,
-                             timer_recovery_grace_s=0, coordinator_data_dir=tmp_path / "coordinator",
-                             watcher_endpoints={"policy": f"127.0.0.1:{port}"})
-    process = None
+                             timer_recovery_grace_s=0, coordinator_data_dir=tmp_path / "coordinator")
+    watcher = policy_watcher(settings, tmp_path)
+    settings = settings.model_copy(update={"watcher_endpoints": watcher.watcher_endpoints()})
     async with running(noop(settings), coordinator(settings)), Client(settings) as mesh:
         try:
             # No watcher at all: the step fails closed once the check's deadline passed.
@@ -142,22 +144,20 @@ async def test_a_saga_rides_out_a_watcher_restart_and_fails_closed_at_the_deadli
             before = retries()
             waiting = [await mesh.submit("send_patient", {"to": f"u{i}@acme.com"}) for i in range(4)]
             await wait_until(lambda: retried_since(before), timeout=30)
-            process = await start_policy(port, tmp_path)
+            await asyncio.to_thread(watcher.start)
             for task_id in waiting:
                 assert (await mesh.wait_for(task_id)).status == task_pb2.TASK_STATUS_COMPLETED
 
             # Killed and restarted: tasks submitted meanwhile complete; a bad recipient is still blocked.
-            process.kill()
-            await process.wait()
+            await asyncio.to_thread(watcher.kill, "policy")
             before = retries()
             waiting = [await mesh.submit("send_patient", {"to": f"v{i}@acme.com"}) for i in range(4)]
             blocked = await mesh.submit("send_patient", {"to": "eve@evil.io"})
             await wait_until(lambda: retried_since(before), timeout=30)
-            process = await start_policy(port, tmp_path)
+            await asyncio.to_thread(watcher.respawn, "policy")
             for task_id in waiting:
                 assert (await mesh.wait_for(task_id)).status == task_pb2.TASK_STATUS_COMPLETED
             task = await mesh.wait_for(blocked)
             assert task.status == task_pb2.TASK_STATUS_COMPENSATED and "unavailable" not in task.reason
         finally:
-            if process is not None:
-                await stop(process)
+            await asyncio.to_thread(watcher.stop)
