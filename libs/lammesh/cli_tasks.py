@@ -88,7 +88,7 @@ def _read_input(path: Path) -> dict[str, Any]:
     try:
         raw = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
     except OSError as exc:
-        console.print(f"[red]cannot read {path}[/]: {exc.strerror}")
+        console.print(f"[red]cannot read {path}[/]: {exc.strerror}", soft_wrap=True)
         raise typer.Exit(2) from None
     try:
         text = raw.decode("utf-8")
@@ -99,10 +99,10 @@ def _read_input(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(text)  # JSON is YAML too
     except yaml.YAMLError as exc:
-        console.print(f"[red]{path} is not valid JSON or YAML[/]: {exc}")
+        console.print(f"[red]{path} is not valid JSON or YAML[/]: {' '.join(str(exc).split())}", soft_wrap=True)
         raise typer.Exit(2) from None
     if not isinstance(data, dict):
-        console.print(f"[red]{path} must hold an object (mapping) of task input fields[/]")
+        console.print(f"[red]{path} must hold an object (mapping) of task input fields[/]", soft_wrap=True)
         raise typer.Exit(2)
     try:  # as JSON would carry it: YAML dates (date: 2026-11-18) as their ISO text
         return json.loads(json.dumps(data, default=_iso_date))
