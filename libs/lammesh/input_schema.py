@@ -85,7 +85,8 @@ def _describe(error: ValidationError) -> tuple[list[Any], str]:
         return where, "must be one of " + ", ".join(repr(v) for v in error.validator_value)[:_MAX_MESSAGE]
     if kind == "format":
         example = _FORMAT_EXAMPLES.get(error.validator_value)
-        return where, f"must be a {error.validator_value}" + (f" ({example})" if example else "")
+        article = "an" if str(error.validator_value)[:1] in "aeiou" else "a"
+        return where, f"must be {article} {error.validator_value}" + (f" ({example})" if example else "")
     if kind in _BOUNDS:
         return where, _BOUNDS[kind].format(error.validator_value)[:_MAX_MESSAGE]
     return where, error.message[:_MAX_MESSAGE]
