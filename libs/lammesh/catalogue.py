@@ -55,6 +55,17 @@ def load_services() -> dict[str, ServiceSpec]:
     return services
 
 
+def catalogue_watchers() -> set[str]:
+    """Names of the catalogue's watcher services (what workflows may list under `watchers`)."""
+    return {spec.name for spec in load_services().values() if spec.kind is ServiceKind.WATCHER}
+
+
+def known_watchers(settings: Settings) -> set[str]:
+    """Watchers a workflow may name: the catalogue's, plus any given an address in
+    `watcher_endpoints` (a watcher deployed outside this repository)."""
+    return catalogue_watchers() | set(settings.watcher_endpoints)
+
+
 def served_capabilities() -> set[str]:
     """Capabilities some service of the catalogue serves (what workflows may `use`)."""
     return {spec.capability for spec in load_services().values() if spec.capability}

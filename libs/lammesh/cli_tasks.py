@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -47,6 +47,8 @@ STATUS_STYLE = {
     task_pb2.TASK_STATUS_FAILED: "red",
     task_pb2.TASK_STATUS_AWAITING_REVIEW: "magenta",
 }
+# The request itself is wrong (exit 2): a field, an unknown name, or an input over the mesh's limits.
+BAD_INPUT = (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND, grpc.StatusCode.RESOURCE_EXHAUSTED)
 EXIT_CODES = {task_pb2.TASK_STATUS_COMPLETED: 0, task_pb2.TASK_STATUS_COMPENSATED: 3, task_pb2.TASK_STATUS_FAILED: 4}
 
 
@@ -82,24 +84,40 @@ def _run(call: Callable[[grpc.aio.Channel, Settings], Awaitable[T]]) -> T:
                           "is the mesh up? (`lammesh up`, or set LAMMESH_GATEWAY_ADDRESS)")
         else:
             console.print(f"[red]{exc.code().name}[/]: {exc.details()}", soft_wrap=True)
-        raise typer.Exit(2 if exc.code() in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND) else 1) from None
+        raise typer.Exit(2 if exc.code() in BAD_INPUT else 1) from None
 
 
 def _read_input(path: Path) -> dict[str, Any]:
     try:
-        text = sys.stdin.read() if str(path) == "-" else path.read_text()
+        raw = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
     except OSError as exc:
-        console.print(f"[red]cannot read {path}[/]: {exc.strerror}")
+        console.print(f"[red]cannot read {path}[/]: {exc.strerror}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        console.print(f"[red]{path} is not UTF-8 text[/]: byte 0x{raw[exc.start]:02x} at offset {exc.start} ({exc.reason})",
+                      soft_wrap=True, highlight=False)
         raise typer.Exit(2) from None
     try:
         data = yaml.safe_load(text)  # JSON is YAML too
     except yaml.YAMLError as exc:
-        console.print(f"[red]{path} is not valid JSON or YAML[/]: {exc}")
+        console.print(f"[red]{path} is not valid JSON or YAML[/]: {' '.join(str(exc).split())}", soft_wrap=True)
         raise typer.Exit(2) from None
     if not isinstance(data, dict):
-        console.print(f"[red]{path} must hold an object (mapping) of task input fields[/]")
+        console.print(f"[red]{path} must hold an object (mapping) of task input fields[/]", soft_wrap=True)
         raise typer.Exit(2)
-    return data
+    try:  # as JSON would carry it: YAML dates (date: 2026-11-18) as their ISO text
+        return json.loads(json.dumps(data, default=_iso_date))
+    except (TypeError, ValueError) as exc:
+        console.print(f"[red]{path} holds a value a task input cannot carry[/]: {exc}", soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+def _iso_date(value: Any) -> str:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 class Progress:
@@ -199,13 +217,13 @@ def submit(
     """Submit a task through the gateway (and with --wait, follow it to its end).
 
     Exit codes with --wait: 0 completed, 3 compensated, 4 failed; 2 bad input, 1 other errors."""
-    task_input = _read_input(input)
+    struct_input = to_struct(_read_input(input))
 
     async def call(channel: grpc.aio.Channel, settings: Settings) -> task_pb2.Task:
         stub = task_pb2_grpc.TaskServiceStub(channel)
         # Without --key, a fresh one: the channel retries a submit whose answer was lost
         # (UNAVAILABLE), and the same key gives the same task, never a second one.
-        request = task_pb2.SubmitTaskRequest(workflow=workflow, input=to_struct(task_input), client_key=key or f"cli-{uuid.uuid4().hex}")
+        request = task_pb2.SubmitTaskRequest(workflow=workflow, input=struct_input, client_key=key or f"cli-{uuid.uuid4().hex}")
         reply = await stub.SubmitTask(request, metadata=_metadata(settings))
         if not wait:
             return reply.task

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Column, Table
 
-from lammesh.catalogue import served_capabilities
+from lammesh.catalogue import known_watchers, served_capabilities
 from lammesh.settings import Settings
 from lammesh.workflow import Workflow, WorkflowError, load_workflow, workflow_files
 
@@ -19,7 +19,7 @@ out = Console()
 workflows_app = typer.Typer(no_args_is_help=True, help="Workflow files: what is deployed, and checks before deploying.")
 
 
-def _check(paths: list[Path], capabilities: set[str]) -> tuple[list[tuple[Path, Workflow]], list[WorkflowError]]:
+def _check(paths: list[Path], capabilities: set[str], watchers: set[str] | None = None) -> tuple[list[tuple[Path, Workflow]], list[WorkflowError]]:
     """Load each file as the mesh would; a folder stands for its workflow files. Two files may not
     define the same workflow name (the mesh refuses that too)."""
     good: list[tuple[Path, Workflow]] = []
@@ -28,7 +28,7 @@ def _check(paths: list[Path], capabilities: set[str]) -> tuple[list[tuple[Path, 
     for path in paths:
         for file in workflow_files(path) if path.is_dir() else [path]:
             try:
-                workflow = load_workflow(file, capabilities=capabilities)
+                workflow = load_workflow(file, capabilities=capabilities, watchers=watchers)
             except WorkflowError as exc:
                 bad.append(exc)
                 continue
@@ -53,7 +53,7 @@ def workflows_list(
     if not folder.is_dir():
         console.print(f"[red]{folder} is not a folder[/] (set LAMMESH_WORKFLOWS_DIR or --dir)", soft_wrap=True)
         raise typer.Exit(2)
-    good, bad = _check([folder], served_capabilities())
+    good, bad = _check([folder], served_capabilities(), known_watchers(Settings()))
     widest = max((len(w.name) for _, w in good), default=8)
     table = Table(Column("workflow", no_wrap=True, min_width=widest), "version", Column("steps", overflow="fold"),
                   Column("digest", no_wrap=True, min_width=16), Column("file", overflow="fold"), title=f"workflows in {folder}")
@@ -72,7 +72,7 @@ def workflows_validate(
 ) -> None:
     """Check workflow files as the mesh loads them: exit 0 when all are valid, 2 with each file and
     the path of the offending field otherwise."""
-    good, bad = _check(files, served_capabilities())
+    good, bad = _check(files, served_capabilities(), known_watchers(Settings()))
     for file, workflow in good:
         out.print(f"[green]ok[/] {file}: {workflow.name} v{workflow.version}, {len(workflow.steps)} steps "
                   f"({_describe(workflow)}), digest {workflow.digest}", soft_wrap=True)

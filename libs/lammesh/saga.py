@@ -248,8 +248,10 @@ class Saga(BaseModel):
 
     def on_step_result(
         self, wf: Workflow, *, step_id: str, attempt: int, compensate: bool, succeeded: bool,
-        output: dict[str, Any] | None = None, error: str = "", retryable: bool = False, now: float,
+        output: dict[str, Any] | None = None, error: str = "", retryable: bool = False, ran: bool = False, now: float,
     ) -> list[Effect]:
+        """`ran`: a failed attempt whose side effects happened anyway (its output could not be
+        sent back): it is compensated on rollback like a step that succeeded."""
         run = self.steps.get(step_id)
         if run is None:
             return []
@@ -267,7 +269,19 @@ class Saga(BaseModel):
             if step.watchers.output and self.compensation_queue is None:
                 return self._check(wf, step, run, Stage.OUTPUT, now)
             return self._succeed(wf, step_id, now)
+        if ran:
+            self._executed(step_id)
         return self._attempt_failed(wf, step_id, error, retryable, now)
+
+    def on_result_too_large(self, wf: Workflow, *, step_id: str, attempt: int, reason: str, now: float) -> list[Effect]:
+        """A step succeeded but what follows from its output cannot be stored or sent (over a
+        record size limit, `reason`): the step fails for good, and is compensated as one that ran."""
+        run = self.steps.get(step_id)
+        if run is None or run.state is not StepState.RUNNING or attempt != run.attempt:
+            return []
+        run.deadline_at = None
+        self._executed(step_id)
+        return self._step_failed(wf, step_id, f"OUTPUT_TOO_LARGE: {reason}", now)
 
     def on_checks(
         self, wf: Workflow, *, step_id: str, stage: Stage, attempt: int, outcomes: list[WatcherOutcome], now: float,

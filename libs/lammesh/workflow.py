@@ -18,6 +18,10 @@ the offending field (e.g. `steps[2].compensate`).
         after: [crm]
         pivot: true               # irreversible: later steps retry forward, never compensate
 
+A workflow may declare `input_schema:` (JSON Schema, see lammesh.input_schema) that every task
+input is checked against before the task starts. Watcher names must be known (`watchers`: the
+catalogue's watcher services and the configured watcher endpoints) when the caller passes them.
+
 Input values may reference `${input.<path>}`, `${steps.<id>.output.<path>}`, `${task.id}` and
 `${task.tenant}`, optionally with a JSON default: `${input.faults ?? {}}`. A value that is exactly
 one reference keeps its JSON type; references inside a longer string are formatted into it.
@@ -35,6 +39,8 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from lammesh.input_schema import input_problem, schema_problem
 
 REFERENCE = re.compile(r"\$\{((?:[^{}]|\{[^{}]*\})*)\}")  # one level of {} for defaults
 _ID = r"^[a-z][a-z0-9_]*$"
@@ -116,6 +122,7 @@ class Workflow(_Strict):
     description: str = ""
     on_watcher_error: WatcherErrorPolicy = WatcherErrorPolicy.BLOCK
     watcher_timeout_ms: int = Field(500, ge=1, le=60_000)
+    input_schema: dict[str, Any] | None = None
     steps: list[Step] = Field(min_length=1)
 
     @field_validator("steps")
@@ -127,6 +134,10 @@ class Workflow(_Strict):
                 raise ValueError(f"duplicate step id {step.id!r} at steps[{index}]")
             seen.add(step.id)
         return steps
+
+    def input_problem(self, task_input: Mapping[str, Any]) -> tuple[str, str] | None:
+        """(field path, message) of the first way `task_input` breaks `input_schema`; None if it fits."""
+        return input_problem(self.input_schema, task_input)
 
     # -- derived views (cached: the model is frozen) --------------------------------------------
 
@@ -166,7 +177,10 @@ class Workflow(_Strict):
     def digest(self) -> str:
         cached = self.__dict__.get("_digest")
         if cached is None:
-            canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+            definition = self.model_dump(mode="json")
+            if definition["input_schema"] is None:  # workflows without one keep the digest they had before it existed
+                del definition["input_schema"]
+            canonical = json.dumps(definition, sort_keys=True, separators=(",", ":"))
             cached = hashlib.sha256(canonical.encode()).hexdigest()[:16]
             self.__dict__["_digest"] = cached
         return cached
@@ -282,12 +296,26 @@ def _walk_values(value: Any, path: str) -> Iterable[tuple[str, Any]]:
         yield path, value
 
 
-def validate_graph(workflow: Workflow, capabilities: frozenset[str] | set[str] | None = None) -> None:
-    """Checks pydantic cannot: capabilities, references, cycles, pivot rules."""
+Names = set[str] | frozenset[str]
+
+
+def validate_graph(workflow: Workflow, capabilities: Names | None = None, watchers: Names | None = None) -> None:
+    """Checks pydantic cannot: capabilities, watcher names, the input schema, references, cycles,
+    pivot rules."""
+    if workflow.input_schema is not None:
+        problem = schema_problem(workflow.input_schema)
+        if problem is not None:
+            where, message = problem
+            raise WorkflowError(f"input_schema.{where}" if where else "input_schema", message)
     ids = {s.id for s in workflow.steps}
     index = {s.id: i for i, s in enumerate(workflow.steps)}
     for i, step in enumerate(workflow.steps):
         at = f"steps[{i}]"
+        for stage in ("input", "output"):
+            for j, ref in enumerate(getattr(step.watchers, stage)):
+                if watchers is not None and ref.name not in watchers:
+                    raise WorkflowError(f"{at}.watchers.{stage}[{j}]",
+                                        f"unknown watcher {ref.name!r}; known: {', '.join(sorted(watchers)) or 'none'}")
         if capabilities is not None and step.uses not in capabilities:
             raise WorkflowError(f"{at}.uses", f"unknown capability {step.uses!r}; known: {', '.join(sorted(capabilities))}")
         if step.compensate and step.compensate.uses and capabilities is not None and step.compensate.uses not in capabilities:
@@ -346,7 +374,7 @@ def _check_acyclic(workflow: Workflow, index: dict[str, int]) -> None:
             visit(step.id, [step.id])
 
 
-def parse_workflow(data: Any, *, capabilities: set[str] | frozenset[str] | None = None, source: str = "") -> Workflow:
+def parse_workflow(data: Any, *, capabilities: Names | None = None, watchers: Names | None = None, source: str = "") -> Workflow:
     if not isinstance(data, Mapping):
         raise WorkflowError("<root>", "a workflow is a mapping with name and steps", source)
     try:
@@ -355,13 +383,13 @@ def parse_workflow(data: Any, *, capabilities: set[str] | frozenset[str] | None 
         first = exc.errors()[0]
         raise WorkflowError(_pydantic_path(tuple(first["loc"])), first["msg"], source) from None
     try:
-        validate_graph(workflow, capabilities)
+        validate_graph(workflow, capabilities, watchers)
     except WorkflowError as exc:
         raise WorkflowError(exc.path, exc.problem, source) from None
     return workflow
 
 
-def load_workflow(path: str | Path, *, capabilities: set[str] | frozenset[str] | None = None) -> Workflow:
+def load_workflow(path: str | Path, *, capabilities: Names | None = None, watchers: Names | None = None) -> Workflow:
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text())
@@ -371,7 +399,7 @@ def load_workflow(path: str | Path, *, capabilities: set[str] | frozenset[str] |
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "<file>"
         raise WorkflowError(where, f"not valid YAML: {getattr(exc, 'problem', exc)}", str(path)) from None
-    return parse_workflow(data, capabilities=capabilities, source=str(path))
+    return parse_workflow(data, capabilities=capabilities, watchers=watchers, source=str(path))
 
 
 def workflow_files(directory: str | Path) -> list[Path]:
@@ -379,11 +407,13 @@ def workflow_files(directory: str | Path) -> list[Path]:
     return sorted(Path(directory).glob("*.y*ml"))
 
 
-def load_workflows(directory: str | Path, *, capabilities: set[str] | frozenset[str] | None = None) -> dict[str, Workflow]:
+def load_workflows(
+    directory: str | Path, *, capabilities: Names | None = None, watchers: Names | None = None
+) -> dict[str, Workflow]:
     """Every `*.yaml` in `directory`, by workflow name; the first bad file raises."""
     workflows: dict[str, Workflow] = {}
     for path in workflow_files(directory):
-        workflow = load_workflow(path, capabilities=capabilities)
+        workflow = load_workflow(path, capabilities=capabilities, watchers=watchers)
         if workflow.name in workflows:
             raise WorkflowError("name", f"workflow {workflow.name!r} is defined twice", str(path))
         workflows[workflow.name] = workflow
@@ -398,8 +428,8 @@ class WorkflowRegistry:
         self.by_digest = {w.digest: w for w in workflows.values()}
 
     @classmethod
-    def load(cls, directory: str | Path, *, capabilities: set[str] | frozenset[str] | None = None) -> WorkflowRegistry:
-        return cls(load_workflows(directory, capabilities=capabilities))
+    def load(cls, directory: str | Path, *, capabilities: Names | None = None, watchers: Names | None = None) -> WorkflowRegistry:
+        return cls(load_workflows(directory, capabilities=capabilities, watchers=watchers))
 
     def capabilities(self) -> set[str]:
         """Every capability the workflows use, compensations included."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lammesh.catalogue import served_capabilities
+from lammesh.catalogue import known_watchers, served_capabilities
 from lammesh.coordinator.processor import SagaProcessor
 from lammesh.coordinator.reconciler import RequestReconciler
 from lammesh.coordinator.watchers import WatcherClient
@@ -14,7 +14,9 @@ from lammesh.workflow import WorkflowRegistry
 
 
 def bootstrap(settings: Settings) -> ServiceRuntime:
-    workflows = WorkflowRegistry.load(settings.workflows_dir, capabilities=served_capabilities())
+    workflows = WorkflowRegistry.load(
+        settings.workflows_dir, capabilities=served_capabilities(), watchers=known_watchers(settings)
+    )
     topics = [*CORE_TOPICS, *(step_commands(c) for c in sorted(workflows.capabilities()))]
     runtime = ServiceRuntime(settings, topics=topics)
     watchers = WatcherClient(settings)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lammesh import envelope as serde
-from lammesh.catalogue import served_capabilities
+from lammesh.catalogue import known_watchers, served_capabilities
 from lammesh.gateway.read_model import ReadModel
 from lammesh.gateway.servicer import Gateway, ReviewServicer, TaskServicer
 from lammesh.kafka.reader import TopicReader
@@ -15,7 +15,9 @@ from lammesh.workflow import WorkflowRegistry
 
 
 def bootstrap(settings: Settings) -> ServiceRuntime:
-    workflows = WorkflowRegistry.load(settings.workflows_dir, capabilities=served_capabilities())
+    workflows = WorkflowRegistry.load(
+        settings.workflows_dir, capabilities=served_capabilities(), watchers=known_watchers(settings)
+    )
     runtime = ServiceRuntime(settings, topics=[TASKS_REQUESTED, TASKS_EVENTS, TASKS_STATE, TASKS_CONTROL, DLQ])
     model = ReadModel()
     events_topic = TASKS_EVENTS.name(settings)

@@ -8,7 +8,9 @@ still run, and the good record must have been handled."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import re
 import uuid
 from collections.abc import AsyncIterator
 
@@ -250,8 +252,10 @@ async def test_the_coordinator_dead_letters_every_bad_record_and_runs_the_next_t
     not_handled = rf"{unknown_task}|^the coordinator does not handle |^unknown message_type "
     ghost_results = task_ids.map(lambda tid: envelope_bytes(step_pb2.StepResult(task_id=tid, step_id="only", attempt=1), task_id=tid))
     ghost_controls = task_ids.map(lambda tid: envelope_bytes(task_pb2.TaskCancelRequested(task_id=tid), task_id=tid))
-    quoted = task_pb2.TaskRequested(task_id="quoted", workflow="twice", tenant="acme", input=to_struct({"blob": '"' * (limit * 6 // 10)}))
-    too_big = task_pb2.TaskRequested(task_id="big", workflow="twice", tenant="acme", input=to_struct({"blob": "y" * (limit // 2 + 1000)}))
+    # Valid and fit one record, but what they start cannot: the saga row and step command (the input
+    # twice over), the saga row of JSON with every quote escaped. Not dead letters: tasks that end
+    # FAILED naming the limit (decision 0670), with nothing else published for them.
+    too_large = {"big": {"blob": "y" * (limit // 2 + 1000)}, "quoted": {"blob": '"' * (limit * 6 // 10)}}
     by_topic = {
         requested: [
             *draw(garbage(), 6),
@@ -261,11 +265,6 @@ async def test_the_coordinator_dead_letters_every_bad_record_and_runs_the_next_t
             *draw(bad_type_url(request, task_id="t", reason="^unknown message_type "), 4),
             *draw(future_schema(request, task_id="t"), 2),
             Bad("no_task_id", envelope_bytes(request, task_id=""), "^lammesh.v1.TaskRequested record has no task_id$"),
-            # Valid and fits, but its step command (the input twice over) cannot fit in a record.
-            Bad("too_large_outputs", envelope_bytes(too_big, task_id="big"), rf"over the {limit}-byte limit \(kafka_max_record_bytes\)"),
-            # Fits as protobuf, but its saga row (JSON: every quote escaped) cannot be stored.
-            Bad("too_large_row", envelope_bytes(quoted, task_id="quoted"),
-                rf"^a \S+-coordinator-sagas-changelog record of \d+ bytes is over the {limit}-byte limit"),
             *draw(oversized(limit), 1),
         ],
         results: [
@@ -285,12 +284,22 @@ async def test_the_coordinator_dead_letters_every_bad_record_and_runs_the_next_t
         sent = {}
         for topic, bad in by_topic.items():  # on the good task's partition, before it
             sent |= await publish(client.producer, topic, bad, key=task_id.encode())
+        for big_id, big_input in too_large.items():
+            await client.submit("twice", big_input, task_id=big_id)
         await client.submit("twice", {"blob": "fine"}, task_id=task_id)
         task = await client.wait_for(task_id, timeout=90)
+        refused = {big_id: await client.wait_for(big_id, timeout=90) for big_id in too_large}
+        for _ in range(200):  # the event may be read a moment after the snapshot
+            if all(client.events.get(big_id) for big_id in too_large):
+                break
+            await asyncio.sleep(0.05)
         worker = runtime.consumers[0]
         assert not worker.app.crashed and worker.task is not None and not worker.task.done()
         dead = await read_records(settings, DLQ.name(settings), count=len(sent), timeout=60)
     assert task.status == task_pb2.TASK_STATUS_COMPLETED, task.reason
     assert_dead_lettered(dead, sent, group=f"{settings.topic_prefix}-coordinator")
-    for too_large in ("big", "quoted"):  # nothing of them was half-published
-        assert too_large not in client.state and too_large not in client.events
+    for big_id, big in refused.items():  # refused before anything of them was published
+        assert big.status == task_pb2.TASK_STATUS_FAILED and not big.steps and not big.input.fields
+        assert re.fullmatch(rf"the task is too large to run: a \S+-coordinator-sagas-changelog record of \d+ bytes is over "
+                            rf"the {limit}-byte limit \(kafka_max_record_bytes\)", big.reason), big.reason
+        assert [e.kind for e in client.events[big_id]] == ["task.rejected"]

@@ -45,6 +45,10 @@ def test_validate_accepts_a_good_file(tmp_path):
     ("name: f\nsteps:\n  - {id: a, uses: no_such_capability}\n", "steps[0].uses", "unknown capability 'no_such_capability'"),
     ("name: f\nsteps:\n  - {id: a, uses: noop}\n  - {id: b, uses: noop, input: {x: '${steps.zz.output}'}}\n", "steps[1].input.x", "missing step 'zz'"),
     ("name: f\nsteps: [\n", "line 3", "not valid YAML"),
+    ("name: f\nsteps:\n  - {id: a, uses: noop, watchers: {input: [pii, telepathy]}}\n", "steps[0].watchers.input[1]",
+     "unknown watcher 'telepathy'; known: grounding, injection, loop, pii, policy"),
+    ("name: f\ninput_schema: {type: object, required: transcript}\nsteps:\n  - {id: a, uses: noop}\n",
+     "input_schema.required", "is not of type 'array'"),
 ])
 def test_validate_names_the_file_and_the_field_of_an_error(tmp_path, text, path, problem):
     (tmp_path / "good.yaml").write_text(GOOD)
@@ -105,3 +109,17 @@ def test_dlq_without_a_broker_says_where_it_looked(monkeypatch):
     result = run("dlq", "list")
     assert result.exit_code == 1
     assert result.stderr.strip().count("\n") == 0 and f"cannot read the DLQ from Kafka at {address}" in result.stderr
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    (b'{"transcript": "caf\xe9"}', "is not UTF-8 text: byte 0xe9 at offset 19"),
+    (b"[1, 2]", "must hold an object"),
+    (b"{oops", "is not valid JSON or YAML"),
+])
+def test_submit_refuses_an_unreadable_input_in_one_line_before_calling_anyone(tmp_path, monkeypatch, content, says):
+    monkeypatch.setenv("LAMMESH_GATEWAY_ADDRESS", "127.0.0.1:9")  # nothing listens: the input is refused first
+    (tmp_path / "in.json").write_bytes(content)
+    result = run("submit", "noop_saga", "--input", str(tmp_path / "in.json"))
+    assert result.exit_code == 2
+    assert says in result.stderr and "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

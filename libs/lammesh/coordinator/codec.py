@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from google.protobuf import timestamp_pb2
+from google.protobuf import struct_pb2, timestamp_pb2
 
 from lammesh.structs import to_struct as struct
-from lammesh.saga import Dispatch, Emit, Review, Saga, Stage, StepState, TaskStatus
+from lammesh.saga import Dispatch, Emit, Review, RunChecks, Saga, Stage, StepState, TaskStatus
+from lammesh.workflow import WatcherRef
 from lammesh.v1 import review_pb2, step_pb2, task_pb2, watcher_pb2
 
 
@@ -109,4 +110,19 @@ def command(saga: Saga, dispatch: Dispatch) -> step_pb2.StepCommand:
         deadline=timestamp(dispatch.deadline),
         tenant=saga.tenant,
         workflow=saga.workflow,
+    )
+
+
+def check_request(
+    saga: Saga, checks: RunChecks, watcher: WatcherRef, *, content: struct_pb2.Struct | None = None,
+    sources: struct_pb2.Struct | None = None,
+) -> watcher_pb2.CheckRequest:
+    """One watcher's CheckRequest for `checks` (`content`/`sources`: the converted structs, when
+    the caller shares them between the watchers of one check)."""
+    return watcher_pb2.CheckRequest(
+        task_id=saga.task_id, step_id=checks.step_id, attempt=checks.attempt, capability=checks.capability,
+        stage=watcher_pb2.CHECK_STAGE_INPUT if checks.stage is Stage.INPUT else watcher_pb2.CHECK_STAGE_OUTPUT,
+        content=content if content is not None else struct(checks.content),
+        sources=sources if sources is not None else struct(checks.sources),
+        params=struct(watcher.params), tenant=saga.tenant,
     )

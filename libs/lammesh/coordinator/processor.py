@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import structlog
@@ -21,7 +21,7 @@ from lammesh import envelope as serde
 from lammesh.coordinator import codec
 from lammesh.coordinator.watchers import WatcherClient
 from lammesh.kafka import EnvelopeProducer, PoisonRecord
-from lammesh.kafka.producer import OutboundRecord, ensure_fits
+from lammesh.kafka.producer import OutboundRecord, RecordTooLarge, ensure_fits
 from lammesh.saga import Dispatch, Effect, Emit, RunChecks, Saga
 from lammesh.settings import Settings
 from lammesh.structs import from_struct
@@ -30,6 +30,8 @@ from lammesh.v1 import envelope_pb2, review_pb2, step_pb2, task_pb2
 from lammesh.workflow import Workflow, WorkflowRegistry
 
 log = structlog.get_logger(__name__)
+
+OUTPUT_TOO_LARGE = "OUTPUT_TOO_LARGE"  # a step service's failure code: it ran, but its output cannot travel
 
 
 @dataclass(frozen=True)
@@ -89,12 +91,53 @@ class SagaProcessor:
                       status=saga.status.value, detail=_describe_payload(payload, saga))
             return None
         effects = await self._run_checks(saga, workflow, effects)
+        try:
+            row = await self._store_and_publish(saga, workflow, effects)
+        except RecordTooLarge as exc:
+            # Nothing was published. Rather than dead-letter the record (a task PENDING forever, or
+            # a step that times out), apply "too large" to the state as it was, naming the limit.
+            log.warning("a record's outcome is over a size limit; the task fails instead", task_id=task_id,
+                        kind=envelope.message_type, reason=exc.reason)
+            for saga, effects in self._too_large(payload, task_id, envelope.tenant, stored, workflow, exc.reason, now):
+                try:
+                    return saga, await self._store_and_publish(saga, workflow, effects)
+                except RecordTooLarge:
+                    continue
+            raise  # not even that fits: the record is dead-lettered with the reason
+        return saga, row
+
+    async def _store_and_publish(self, saga: Saga, workflow: Workflow | None, effects: list[Effect]) -> bytes:
         row = saga.model_dump_json().encode()
         # The table row goes to the changelog topic: checked before anything is published, so a
-        # saga too large to store is dead-lettered instead of crashing the Faust app.
-        ensure_fits(self._settings, self._changelog_topic, task_id.encode(), row)
+        # saga too large to store never crashes the Faust app.
+        ensure_fits(self._settings, self._changelog_topic, saga.task_id.encode(), row)
         await self._publish(saga, workflow, effects)
-        return saga, row
+        return row
+
+    def _too_large(
+        self, payload: Message, task_id: str, tenant: str, stored: bytes | None, workflow: Workflow | None,
+        reason: str, now: float,
+    ) -> Iterator[tuple[Saga, list[Effect]]]:
+        """Outcomes for a record whose own outcome is over a size limit, best first: a request
+        too large to run is rejected (FAILED, without its input: that stays in tasks.requested); a
+        step result fails its step (OUTPUT_TOO_LARGE, compensated as a step that ran); otherwise,
+        or when the rollback does not fit either, the task stops for a person (FAILED, needs attention)."""
+        if isinstance(payload, task_pb2.TaskRequested):
+            yield Saga.rejected(task_id, payload.workflow, reason=f"the task is too large to run: {reason}", task_input={},
+                                tenant=payload.tenant or tenant or self._settings.default_tenant,
+                                client_key=payload.client_key, now=now)
+            return
+        if stored is None or workflow is None:
+            return
+        if isinstance(payload, step_pb2.StepResult) and payload.action != step_pb2.STEP_ACTION_COMPENSATE:
+            saga = Saga.model_validate_json(stored)
+            effects = saga.on_result_too_large(workflow, step_id=payload.step_id, attempt=payload.attempt, reason=reason, now=now)
+            if effects and not any(isinstance(e, RunChecks) for e in effects):
+                yield saga, effects
+        saga = Saga.model_validate_json(stored)
+        effects = saga.abandon(f"the task's state is too large to go on: {reason}", now)
+        if effects:
+            yield saga, effects
 
     def _start(self, task_id: str, request: task_pb2.TaskRequested, tenant: str, now: float) -> tuple[Saga, list[Effect], Workflow | None]:
         task_input = from_struct(request.input)
@@ -104,6 +147,13 @@ class SagaProcessor:
             known = ", ".join(sorted(self.workflows.by_name)) or "none"
             saga, effects = Saga.rejected(
                 task_id, request.workflow, reason=f"unknown workflow {request.workflow!r} (known: {known})",
+                task_input=task_input, tenant=tenant, client_key=request.client_key, now=now,
+            )
+            return saga, effects, None
+        problem = workflow.input_problem(task_input)
+        if problem is not None:  # what SubmitTask refuses with INVALID_ARGUMENT, for requests sent to Kafka
+            saga, effects = Saga.rejected(
+                task_id, request.workflow, reason=f"invalid input: {problem[0]}: {problem[1]}",
                 task_input=task_input, tenant=tenant, client_key=request.client_key, now=now,
             )
             return saga, effects, None
@@ -117,7 +167,8 @@ class SagaProcessor:
             return saga.on_step_result(
                 workflow, step_id=payload.step_id, attempt=payload.attempt,
                 compensate=payload.action == step_pb2.STEP_ACTION_COMPENSATE, succeeded=not failed,
-                output=from_struct(payload.output), error=error, retryable=payload.error.retryable, now=now,
+                output=from_struct(payload.output), error=error, retryable=payload.error.retryable,
+                ran=payload.error.code == OUTPUT_TOO_LARGE, now=now,
             )
         if isinstance(payload, task_pb2.TaskTimerFired):
             return saga.on_tick(workflow, now)

@@ -15,6 +15,7 @@ import grpc
 import structlog
 
 from lammesh import metrics
+from lammesh.coordinator import codec
 from lammesh.coordinator.watcher_batching import BatchingWatcherCaller, WatcherBatchError
 from lammesh.grpc.client import channel as grpc_channel
 from lammesh.grpc.retry import Backoff
@@ -61,18 +62,11 @@ class WatcherClient:
 
     async def check(self, saga: Saga, checks: RunChecks) -> list[WatcherOutcome]:
         content, sources = to_struct(checks.content), to_struct(checks.sources)
-        stage = watcher_pb2.CHECK_STAGE_INPUT if checks.stage is Stage.INPUT else watcher_pb2.CHECK_STAGE_OUTPUT
         return list(
             await asyncio.gather(
                 *(
-                    self._one(
-                        watcher.name,
-                        watcher_pb2.CheckRequest(
-                            task_id=saga.task_id, step_id=checks.step_id, attempt=checks.attempt, capability=checks.capability,
-                            stage=stage, content=content, sources=sources, params=to_struct(watcher.params), tenant=saga.tenant,
-                        ),
-                        checks.timeout_ms / 1000,
-                    )
+                    self._one(watcher.name, codec.check_request(saga, checks, watcher, content=content, sources=sources),
+                              checks.timeout_ms / 1000)
                     for watcher in checks.watchers
                 )
             )

@@ -13,10 +13,12 @@ from lammesh.errors import FailedPrecondition, InvalidArgument, NotFound, Resour
 from lammesh.gateway.auth import READ, REVIEW, SUBMIT, TENANT_HEADER, USER_HEADER, Authenticator, Principal
 from lammesh.gateway.read_model import TERMINAL, ReadModel
 from lammesh.kafka import EnvelopeProducer, RecordTooLarge
+from lammesh.limits import start_problem
 from lammesh.settings import Settings
 from lammesh.topics import TASKS_CONTROL, TASKS_REQUESTED
 from lammesh.v1 import review_pb2, review_pb2_grpc, task_pb2, task_pb2_grpc
-from lammesh.workflow import WorkflowRegistry
+from lammesh.structs import from_struct
+from lammesh.workflow import Workflow, WorkflowRegistry
 
 __all__ = ["Gateway", "ReviewServicer", "TaskServicer", "TENANT_HEADER", "USER_HEADER", "task_id_for"]
 log = structlog.get_logger(__name__)
@@ -72,6 +74,19 @@ class Gateway:
             raise NotFound(f"task {task_id} not found")
         return task
 
+    def admit(self, workflow: Workflow, task_id: str, tenant: str, request: task_pb2.SubmitTaskRequest) -> None:
+        """Refuse a task that cannot run: input against the workflow's input_schema (INVALID_ARGUMENT
+        naming the field), then what starting it would write and send against the mesh's size limits
+        (RESOURCE_EXHAUSTED naming the limit), so it never sits PENDING or fails later for either."""
+        task_input = from_struct(request.input)
+        problem = workflow.input_problem(task_input)
+        if problem is not None:
+            raise InvalidArgument(*problem)
+        too_large = start_problem(self.settings, workflow, task_id=task_id, tenant=tenant,
+                                  client_key=request.client_key, task_input=task_input)
+        if too_large is not None:
+            raise ResourceExhausted(f"input too large for workflow {workflow.name}: {too_large}")
+
     async def publish(self, topic: str, message, *, task_id: str, tenant: str) -> None:  # type: ignore[no-untyped-def]
         try:
             sent = await self.producer.send(topic, message, task_id=task_id, tenant=tenant)
@@ -97,6 +112,7 @@ class TaskServicer(task_pb2_grpc.TaskServiceServicer):
         existing = self._g.model.get(task_id, tenant)
         if existing is not None:
             return task_pb2.SubmitTaskResponse(task=existing, created=False)
+        self._g.admit(self._g.workflows.by_name[request.workflow], task_id, tenant, request)
         requested = task_pb2.TaskRequested(
             task_id=task_id, workflow=request.workflow, tenant=tenant, input=request.input, client_key=request.client_key,
         )

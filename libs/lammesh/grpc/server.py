@@ -16,7 +16,7 @@ from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
 from lammesh import metrics, tracing
-from lammesh.errors import ServiceError, invalid_argument_from
+from lammesh.errors import InvalidArgument, ServiceError, invalid_argument_from
 from lammesh.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -38,16 +38,17 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
             return None
         method = handler_call_details.method
         quiet = method.startswith(_QUIET_PREFIXES)
+        deserializer = _lenient(handler.request_deserializer)
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
                 self._wrap_unary(method, handler.unary_unary, quiet),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream is not None:
             return grpc.unary_stream_rpc_method_handler(
                 self._wrap_stream(method, handler.unary_stream, quiet),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=deserializer,
                 response_serializer=handler.response_serializer,
             )
         return handler
@@ -60,6 +61,8 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
             in_flight.inc()
             with tracing.tracer().start_as_current_span(method, context=parent, kind=SpanKind.SERVER):
                 try:
+                    if (bad := _undecodable(request)) is not None:
+                        raise bad
                     return await behavior(request, context)
                 except Exception as exc:
                     await _abort_for(exc, context, method)
@@ -82,6 +85,8 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
             in_flight.inc()
             with tracing.tracer().start_as_current_span(method, context=parent, kind=SpanKind.SERVER):
                 try:
+                    if (bad := _undecodable(request)) is not None:
+                        raise bad
                     async for response in behavior(request, context):
                         yield response
                 except Exception as exc:
@@ -91,6 +96,38 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
                     _observe(method, context, started, quiet)
 
         return call
+
+
+class _Undecodable:
+    """A request whose bytes are not the method's message (e.g. a string field that is not UTF-8)."""
+
+    def __init__(self, message_type: str, error: Exception) -> None:
+        self.message_type = message_type
+        self.error = error
+
+
+def _lenient(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    """gRPC answers a request its deserializer cannot parse with UNKNOWN; this one hands the
+    method a marker instead, which the wrapper answers with INVALID_ARGUMENT."""
+    if deserializer is None:
+        return None
+    message_class = getattr(deserializer, "__self__", None)  # Message.FromString is a classmethod
+    message_type = getattr(getattr(message_class, "DESCRIPTOR", None), "full_name", "request message")
+
+    def parse(raw: bytes) -> Any:
+        try:
+            return deserializer(raw)
+        except Exception as exc:  # protobuf's DecodeError, or a UnicodeDecodeError from the runtime
+            return _Undecodable(message_type, exc)
+
+    return parse
+
+
+def _undecodable(request: Any) -> InvalidArgument | None:
+    if not isinstance(request, _Undecodable):
+        return None
+    problem = str(request.error).rpartition(": ")[2] or type(request.error).__name__  # "String field had bad UTF-8"
+    return InvalidArgument("request", f"cannot be decoded as {request.message_type}: {problem}")
 
 
 async def _abort_for(exc: Exception, context: grpc.aio.ServicerContext, method: str) -> None:

@@ -49,10 +49,13 @@ class RecordTooLarge(ValueError):
         self.reason = reason
 
 
-def ensure_fits(settings: Settings, topic: str, key: bytes | None, value: bytes | None, headers: Headers = ()) -> None:
+def ensure_fits(
+    settings: Settings, topic: str, key: bytes | None, value: bytes | None, headers: Headers = (), *, reserve: int = 0
+) -> None:
     """RecordTooLarge when the record would be over kafka_max_record_bytes (also for records
-    another client writes, such as the coordinator's Faust table changelog)."""
-    size = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, list(headers))
+    another client writes, such as the coordinator's Faust table changelog). `reserve`: bytes to
+    count on top, for an estimate of a record someone else will write later."""
+    size = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, list(headers)) + reserve
     limit = settings.kafka_max_record_bytes
     if size > limit:
         raise RecordTooLarge(f"a {topic} record of {size} bytes is over the {limit}-byte limit (kafka_max_record_bytes)")
