@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from aiokafka.errors import KafkaConnectionError, KafkaError
 from rich.console import Console
 from rich.table import Table
 
 from lammesh.modelregistry.domain import ModelVersion, RegistryError, Status, parse_target
 from lammesh.settings import Settings
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 out = Console()
 models_app = typer.Typer(
     no_args_is_help=True,
@@ -50,15 +51,13 @@ def _run(work: Awaitable[T], settings: Settings) -> T:
     except RegistryError as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
-    except (TimeoutError, OSError, RuntimeError) as exc:
-        console.print(f"[red]cannot use the registry topic on {settings.kafka_bootstrap}: {exc or type(exc).__name__}[/]"
-                      " (is Kafka up? `lammesh kafka up`, or set LAMMESH_KAFKA_BOOTSTRAP)")
+    except (TimeoutError, OSError, KafkaConnectionError) as exc:
+        console.print(f"[red]cannot reach Kafka at {settings.kafka_bootstrap}: {exc or type(exc).__name__}[/]"
+                      " (is it up? `lammesh kafka up`, or set LAMMESH_KAFKA_BOOTSTRAP)")
         raise typer.Exit(1) from None
-    except Exception as exc:  # aiokafka's errors (no broker, fenced by another writer)
-        if type(exc).__module__.startswith("aiokafka"):
-            console.print(f"[red]Kafka refused the registry change: {type(exc).__name__}: {exc}[/]")
-            raise typer.Exit(1) from None
-        raise
+    except (KafkaError, RuntimeError) as exc:  # e.g. fenced off by another registry writer mid-change
+        console.print(f"[red]Kafka refused the registry change: {type(exc).__name__}: {exc}[/] (nothing was changed; try again)")
+        raise typer.Exit(1) from None
 
 
 def _when(seconds: float) -> str:

@@ -132,7 +132,7 @@ class RegistryWriter:
             ensure_fits(self._settings, self._topic, key, value, headers)
             records.append((key, value, headers))
         async with self._producer.transaction():
-            for key, value, headers in records:
-                await self._producer.send(self._topic, value, key=key, headers=headers)
+            sent = [await self._producer.send(self._topic, value, key=key, headers=headers) for key, value, headers in records]
+            await asyncio.gather(*sent)  # a fenced writer fails here, and the transaction is aborted
         self.registry.apply(changed)
         log.info("model registry changed", changes=[f"{v.key}={v.status.value}" for v in changed])
