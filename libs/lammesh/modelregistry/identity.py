@@ -27,10 +27,10 @@ def folder_ref(name: str, directory: Path, registry_dir: Path | None = None) -> 
 
 
 def injection_ref(models_dir: str | Path | None, registry_dir: Path | None = None) -> ModelRef:
-    """The injection model: its folder (head, metrics, and its own `encoder/` when it has one),
-    plus the shared encoder under `encoder/` when it has none: everything that decides a score.
-    Publish it the same way: `lammesh models publish .cache/models/injection --name injection`
-    (add `--add encoder=.cache/models/encoder` while the injection folder has no encoder of its own)."""
+    """The injection model: its folder (head, metrics and the encoder fine-tuned with it, in
+    `encoder/`): everything that decides a score, as `lammesh models publish
+    .cache/models/injection --name injection` stores it. A folder without an encoder of its own
+    (a head on the shared encoder) gets the shared one under `encoder/`, as `--add encoder=…` would."""
     from lammesh.models.artifacts import encoder_artifacts, injection_artifacts
 
     folder = injection_artifacts(models_dir).directory
