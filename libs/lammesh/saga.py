@@ -126,6 +126,21 @@ class WatcherOutcome:
     reasons: tuple[str, ...] = ()
     spans: tuple[dict[str, Any], ...] = ()
     error: str = ""
+    watcher_version: str = ""
+    model: dict[str, str] = field(default_factory=dict)
+    """The model that gave the verdict: {"name", "version", "sha256"} (empty when none answered)."""
+
+    def record(self) -> dict[str, Any]:
+        """This outcome as a task event records it."""
+        entry: dict[str, Any] = {
+            "watcher": self.watcher, "verdict": self.verdict.value, "score": self.score, "reasons": list(self.reasons),
+            "error": self.error,
+        }
+        if self.watcher_version:
+            entry["watcher_version"] = self.watcher_version
+        if self.model:
+            entry["model"] = dict(self.model)
+        return entry
 
 
 def combine(outcomes: list[WatcherOutcome], on_error: WatcherErrorPolicy) -> tuple[Verdict, list[WatcherOutcome]]:
@@ -163,6 +178,8 @@ class Review(BaseModel):
     watchers: list[str]
     reasons: list[str]
     spans: list[dict[str, Any]] = Field(default_factory=list)
+    models: list[dict[str, str]] = Field(default_factory=list)
+    """The model of each watcher in `watchers` ({} for one that did not answer)."""
     content: dict[str, Any] = Field(default_factory=dict)
     created_at: float
     decision: str = "PENDING"  # PENDING | APPROVED | REJECTED
@@ -294,10 +311,7 @@ class Saga(BaseModel):
         details = {
             "stage": stage.value,
             "verdict": verdict.value,
-            "watchers": [
-                {"watcher": o.watcher, "verdict": o.verdict.value, "score": o.score, "reasons": list(o.reasons), "error": o.error}
-                for o in outcomes
-            ],
+            "watchers": [o.record() for o in outcomes],
         }
         effects: list[Effect] = [self._emit("watchers.checked", now, step_id=step_id, message=verdict.value, details=details)]
         if verdict is Verdict.ALLOW:
@@ -311,6 +325,7 @@ class Saga(BaseModel):
                 watchers=[o.watcher for o in deciding],
                 reasons=[r for o in deciding for r in o.reasons],
                 spans=[s for o in deciding for s in o.spans],
+                models=[dict(o.model) for o in deciding],
                 content=run.output if stage is Stage.OUTPUT else (run.input or {}),
                 created_at=now,
             )

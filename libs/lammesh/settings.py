@@ -168,6 +168,10 @@ class Settings(BaseSettings):
     models_dir: str | None = Field(
         None, description="Folder `make models` built; default .cache/models of the checkout."
     )
+    models_registry_dir: Path = Field(
+        Path(".run/models-registry"),
+        description="The model registry's volume: content-addressed artifacts that `lammesh models publish` stores (announced on lammesh.models).",
+    )
     encoder_backend: Literal["auto", "tensorrt", "onnxruntime"] = Field(
         "auto", description="auto: TensorRT when it imports and a GPU is present, else ONNX Runtime."
     )

@@ -85,6 +85,14 @@ DLQ = TopicSpec(
 REGISTRY = TopicSpec(
     "registry", partitions=1, compacted=True, description="Capability registry of live services."
 )
+# One partition: every registry change is one Kafka transaction over the records it touches, and
+# readers see all versions in the order they were announced (docs/decisions/0700).
+MODELS = TopicSpec(
+    "models",
+    partitions=1,
+    compacted=True,
+    description="Model registry: every version of every model and its status, keyed by name/version.",
+)
 
 CORE_TOPICS: tuple[TopicSpec, ...] = (
     TASKS_REQUESTED,
@@ -96,6 +104,7 @@ CORE_TOPICS: tuple[TopicSpec, ...] = (
     COORDINATOR_LEADER,
     DLQ,
     REGISTRY,
+    MODELS,
 )
 
 

@@ -19,9 +19,9 @@ def test_protos_pass_buf_lint():
 
 
 def test_generated_code_is_current():
-    from lammesh.v1 import envelope_pb2, registry_pb2, review_pb2, step_pb2, task_pb2, watcher_pb2
+    from lammesh.v1 import envelope_pb2, model_pb2, registry_pb2, review_pb2, step_pb2, task_pb2, watcher_pb2
 
-    for module in (envelope_pb2, registry_pb2, review_pb2, step_pb2, task_pb2, watcher_pb2):
+    for module in (envelope_pb2, model_pb2, registry_pb2, review_pb2, step_pb2, task_pb2, watcher_pb2):
         source = ROOT / "protos" / module.DESCRIPTOR.name
         assert source.exists(), source
         generated = Path(module.__file__)

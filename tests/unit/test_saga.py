@@ -226,6 +226,28 @@ def test_review_pauses_until_a_person_decides():
     assert restored.on_review(WATCHED, review_id=review_id, approved=False, by="bob", comment="", now=111.0) == []
 
 
+INJECTION_3 = {"name": "injection", "version": "3", "sha256": "ab" * 32}
+
+
+def test_each_check_event_and_review_names_the_model_that_gave_the_verdict():
+    saga, _ = start(WATCHED)
+    ok(saga, WATCHED, "a")
+    outcomes = [
+        WatcherOutcome("pii", watcher_version="1.2.0", model={"name": "pii", "version": "1.2.0", "sha256": "cd" * 32}),
+        WatcherOutcome("policy", Verdict.REVIEW, 0.7, ("outside recipient",), watcher_version="1.0.0", model=INJECTION_3),
+    ]
+    effects = saga.on_checks(WATCHED, step_id="b", stage=Stage.INPUT, attempt=1, outcomes=outcomes, now=102.0)
+    (checked,) = [e for e in effects if getattr(e, "kind", "") == "watchers.checked"]
+    recorded = {w["watcher"]: w for w in checked.details["watchers"]}
+    assert recorded["policy"]["model"] == INJECTION_3 and recorded["policy"]["watcher_version"] == "1.0.0"
+    assert recorded["pii"]["model"]["version"] == "1.2.0"
+    assert WatcherOutcome("loop", error="UNAVAILABLE: down").record().keys() == {"watcher", "verdict", "score", "reasons", "error"}
+    (review,) = saga.reviews.values()
+    assert review.watchers == ["policy"] and review.models == [INJECTION_3]
+    restored = Saga.model_validate_json(saga.model_dump_json())
+    assert next(iter(restored.reviews.values())).models == [INJECTION_3]
+
+
 def test_rejected_review_compensates():
     saga, _ = start(WATCHED)
     ok(saga, WATCHED, "a")

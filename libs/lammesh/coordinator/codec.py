@@ -7,7 +7,7 @@ from google.protobuf import struct_pb2, timestamp_pb2
 from lammesh.structs import to_struct as struct
 from lammesh.saga import Dispatch, Emit, Review, RunChecks, Saga, Stage, StepState, TaskStatus
 from lammesh.workflow import WatcherRef
-from lammesh.v1 import review_pb2, step_pb2, task_pb2, watcher_pb2
+from lammesh.v1 import model_pb2, review_pb2, step_pb2, task_pb2, watcher_pb2
 
 
 def timestamp(seconds: float) -> timestamp_pb2.Timestamp:
@@ -51,6 +51,9 @@ def review(saga: Saga, item: Review) -> review_pb2.Review:
             field=str(span.get("field", "")), start=int(span.get("start", 0)), end=int(span.get("end", 0)),
             label=str(span.get("label", "")),
         )
+    message.models.extend(
+        model_pb2.ModelRef(name=m.get("name", ""), version=m.get("version", ""), sha256=m.get("sha256", "")) for m in item.models
+    )
     if item.decided_at is not None:
         message.decided_at.CopyFrom(timestamp(item.decided_at))
     return message

@@ -103,7 +103,11 @@ class WatcherClient:
         if verdict is None:
             return WatcherOutcome(name, error="watcher answered without a verdict")
         spans = tuple({"field": s.field, "start": s.start, "end": s.end, "label": s.label} for s in reply.spans)
-        return WatcherOutcome(reply.watcher or name, verdict, reply.score, tuple(reply.reasons), spans)
+        model = {"name": reply.model.name, "version": reply.model.version, "sha256": reply.model.sha256} if reply.HasField("model") else {}
+        return WatcherOutcome(
+            reply.watcher or name, verdict, reply.score, tuple(reply.reasons), spans,
+            watcher_version=reply.watcher_version, model=model,
+        )
 
     async def _call_until_deadline(self, name: str, request: watcher_pb2.CheckRequest, timeout: float) -> watcher_pb2.CheckResponse:
         """The call, tried again while the watcher is unavailable, until `timeout` from now."""

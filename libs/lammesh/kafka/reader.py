@@ -106,10 +106,17 @@ class TopicReader:
                         await self._dead_letters.confirm()
                     except KafkaError as exc:  # the next start reads (and dead-letters) it again
                         log.warning("dead letter not acknowledged", error=str(exc))
-                if not self.assigned.is_set() and tp in self._catch_up and records[-1].offset + 1 >= self._catch_up[tp]:
-                    del self._catch_up[tp]
-                    if not self._catch_up:
-                        self.assigned.set()
+            if not self.assigned.is_set():
+                await self._check_caught_up()
+
+    async def _check_caught_up(self) -> None:
+        # By position, not by the last record's offset: on a topic written in transactions the end
+        # offset lies past the commit marker, which no record ever reaches.
+        for tp, end in list(self._catch_up.items()):
+            if await self._consumer.position(tp) >= end:
+                del self._catch_up[tp]
+        if not self._catch_up:
+            self.assigned.set()
 
     async def _skip(self, record: ConsumerRecord, reason: str) -> None:
         log.warning("unreadable record skipped", topic=record.topic, partition=record.partition,

@@ -9,7 +9,8 @@ from google.protobuf import json_format, struct_pb2
 from pydantic import ValidationError
 
 from lammesh.errors import InvalidArgument, invalid_argument_from
-from lammesh.v1 import watcher_pb2
+from lammesh.modelregistry.domain import ModelRef
+from lammesh.v1 import model_pb2, watcher_pb2
 from lammesh.watchers.verdicts import CheckOutcome, Verdict, WatcherParams
 from lammesh.watchers.watcher import CheckInput, Stage
 
@@ -67,8 +68,12 @@ def check_input_from(
     )
 
 
+def model_ref(ref: ModelRef) -> model_pb2.ModelRef:
+    return model_pb2.ModelRef(name=ref.name, version=ref.version, sha256=ref.sha256)
+
+
 def response_from(
-    outcome: CheckOutcome, *, watcher: str, version: str, latency_us: int
+    outcome: CheckOutcome, *, watcher: str, version: str, latency_us: int, model: ModelRef | None = None
 ) -> watcher_pb2.CheckResponse:
     return watcher_pb2.CheckResponse(
         verdict=int(outcome.verdict),
@@ -81,6 +86,7 @@ def response_from(
         watcher=watcher,
         watcher_version=version,
         latency_us=latency_us,
+        model=model_ref(model) if model is not None else None,
     )
 
 

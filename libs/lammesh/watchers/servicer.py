@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import grpc
 import structlog
@@ -30,7 +31,9 @@ BATCH_SECONDS = Histogram(
     buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
 )
 VERDICTS = Counter(
-    "lammesh_watcher_verdicts_total", "Checks answered, by watcher and verdict.", ["watcher", "verdict"]
+    "lammesh_watcher_verdicts_total",
+    "Checks answered, by watcher, verdict and the version of the model that gave it.",
+    ["watcher", "verdict", "model_version"],
 )
 
 
@@ -71,6 +74,8 @@ class WatcherServicer(watcher_pb2_grpc.WatcherServiceServicer):
 
     async def start(self) -> None:
         await self.watcher.start()
+        model = self.watcher.model
+        log.info("watcher model loaded", watcher=self.watcher.name, model=str(model), sha256=model.sha256)
         self.started = True
 
     async def _require_started(self, context: grpc.aio.ServicerContext) -> None:
@@ -81,19 +86,25 @@ class WatcherServicer(watcher_pb2_grpc.WatcherServiceServicer):
 
     async def _score(self, items: list[CheckInput]) -> list[CheckOutcome]:
         name = self.watcher.name
+        model = self.watcher.model
         started = time.perf_counter()
         outcomes = await self.watcher.check_batch(items)
         BATCH_SECONDS.labels(name).observe(time.perf_counter() - started)
         BATCH_SIZE.labels(name).observe(len(items))
+        pinned = []
         for item, outcome in zip(items, outcomes, strict=False):
             if not isinstance(outcome, CheckOutcome):
                 raise TypeError(f"{name}.check_batch returned {type(outcome).__name__}, not CheckOutcome")
-            VERDICTS.labels(name, outcome.verdict.label).inc()
+            if outcome.model is None:
+                outcome = replace(outcome, model=model)
+            pinned.append(outcome)
+            VERDICTS.labels(name, outcome.verdict.label, outcome.model.version).inc()
             if outcome.verdict is not Verdict.ALLOW:
                 # kinds and field paths only: reasons may quote the very data being flagged
                 log.info(
                     "check flagged",
                     watcher=name,
+                    model=str(outcome.model),
                     verdict=outcome.verdict.label,
                     score=round(outcome.score, 4),
                     task_id=item.task_id,
@@ -102,7 +113,7 @@ class WatcherServicer(watcher_pb2_grpc.WatcherServiceServicer):
                     kinds=sorted({f.kind for f in outcome.findings}),
                     fields=sorted({s.field for s in outcome.spans}),
                 )
-        return outcomes
+        return pinned + list(outcomes[len(pinned) :])  # a count mismatch is the batcher's to report
 
     def _response(self, outcome: CheckOutcome, started_ns: int) -> watcher_pb2.CheckResponse:
         return response_from(
@@ -110,4 +121,5 @@ class WatcherServicer(watcher_pb2_grpc.WatcherServiceServicer):
             watcher=self.watcher.name,
             version=self.watcher.version,
             latency_us=(time.perf_counter_ns() - started_ns) // 1000,
+            model=outcome.model or self.watcher.model,
         )

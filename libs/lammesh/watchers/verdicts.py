@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from lammesh.modelregistry.domain import ModelRef
+
 
 class Verdict(IntEnum):
     """Ordered by severity, so `max()` of verdicts is the strictest. Values equal the proto enum."""
@@ -73,13 +75,16 @@ class Finding:
 @dataclass(frozen=True)
 class CheckOutcome:
     """A watcher's answer to one check: verdict, calibrated score 0..1 (probability that the
-    content is unsafe for this watcher), human-readable reasons, and spans."""
+    content is unsafe for this watcher), human-readable reasons, and spans. `model` is the model
+    that gave it: the server fills in the watcher's current model unless the watcher set it (a
+    watcher that swaps models sets it per outcome, so a swap mid-batch cannot mislabel one)."""
 
     verdict: Verdict
     score: float
     reasons: tuple[str, ...] = ()
     spans: tuple[Span, ...] = ()
     findings: tuple[Finding, ...] = field(default=(), compare=False)
+    model: ModelRef | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.score <= 1.0:

@@ -8,6 +8,8 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any, ClassVar, Generic, TypeVar
 
+from lammesh.modelregistry.domain import ModelRef
+from lammesh.modelregistry.identity import code_ref
 from lammesh.watchers.content import TextField, text_fields
 from lammesh.watchers.verdicts import CheckOutcome, WatcherParams
 
@@ -50,11 +52,26 @@ class Watcher(Generic[P]):
     are what a workflow may put in CheckRequest.params) and implement `check_batch`. The server
     validates params before calling, so `check_batch` only sees well-formed inputs. Override
     `start` to load models or warm up: it runs before the service reports SERVING.
+
+    `model` names what gives the verdicts (every CheckResponse carries it): by default the
+    watcher's code (its version and the sha256 of its package sources); a model watcher sets
+    `self.model` in `start` to the artifact it loaded (`lammesh.modelregistry.identity`).
     """
 
     name: ClassVar[str]
     version: ClassVar[str] = "0.1.0"
     params_model: ClassVar[type[WatcherParams]] = WatcherParams
+    _model: ModelRef | None = None
+
+    @property
+    def model(self) -> ModelRef:
+        if self._model is None:
+            self._model = code_ref(self.name, self.version, type(self))
+        return self._model
+
+    @model.setter
+    def model(self, ref: ModelRef) -> None:
+        self._model = ref
 
     async def start(self) -> None:
         """Load and warm up; called once before the service goes SERVING."""

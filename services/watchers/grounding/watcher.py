@@ -14,6 +14,7 @@ import asyncio
 
 from pydantic import Field
 
+from lammesh.modelregistry.identity import encoder_ref
 from lammesh.models.grounding import GroundingChecker, GroundingReport
 from lammesh.models.runtime import encoder_from_settings
 from lammesh.settings import Settings
@@ -87,6 +88,7 @@ class GroundingWatcher(Watcher[GroundingParams]):
     async def start(self) -> None:
         if self.checker is None:
             self.checker = GroundingChecker(await asyncio.to_thread(encoder_from_settings, self._settings))
+            self.model = await asyncio.to_thread(encoder_ref, self._settings.models_dir, self._settings.models_registry_dir)
         await asyncio.to_thread(self.checker.check_batch, [("The meeting moved to Tuesday.", "We moved the meeting to Tuesday.")])
 
     async def check_batch(self, inputs: list[CheckInput[GroundingParams]]) -> list[CheckOutcome]:

@@ -12,6 +12,7 @@ import asyncio
 
 from pydantic import Field
 
+from lammesh.modelregistry.identity import injection_ref
 from lammesh.models.artifacts import injection_artifacts
 from lammesh.models.injection.detector import InjectionDetector, InjectionResult
 from lammesh.models.runtime import encoder_from_settings
@@ -76,6 +77,10 @@ class InjectionWatcher(Watcher[InjectionParams]):
     async def start(self) -> None:
         if self.detector is None:
             self.detector = await asyncio.to_thread(self._load)
+            # what was just loaded: the head and the encoder, by content (docs/registry.md)
+            self.model = await asyncio.to_thread(
+                injection_ref, self._settings.models_dir, self._settings.models_registry_dir
+            )
         await asyncio.to_thread(self.detector.score_batch, ["warm-up: the meeting moved to Tuesday."])
 
     def _load(self) -> InjectionDetector:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from lammesh.modelregistry.domain import ModelRef
+
 from lammesh.errors import InvalidArgument
 from lammesh.v1 import watcher_pb2
 from lammesh.watchers import (
@@ -54,6 +56,9 @@ def test_outcome_becomes_a_response():
     assert list(response.reasons) == ["API key"]
     assert [(s.field, s.start, s.end, s.label) for s in response.spans] == [("body", 3, 10, "api_key")]
     assert (response.watcher, response.watcher_version, response.latency_us) == ("pii", "1.2.0", 42)
+    assert not response.HasField("model")
+    pinned = response_from(outcome, watcher="pii", version="1.2.0", latency_us=1, model=ModelRef("pii", "1.2.0", "ab" * 32))
+    assert (pinned.model.name, pinned.model.version, pinned.model.sha256) == ("pii", "1.2.0", "ab" * 32)
 
 
 def test_integer_params_survive_the_struct_round_trip():
