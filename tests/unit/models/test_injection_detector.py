@@ -148,3 +148,33 @@ def test_rules_raise_the_ensemble_score_and_nothing_lowers_it(detector):
 @pytest.mark.parametrize("logit", [-50.0, 50.0])
 def test_extreme_model_logits_are_clipped(logit):
     assert abs(stack_features(logit, 1, [])[0]) <= 12.0
+
+
+def test_operating_points_become_the_review_and_block_scores_monotonically():
+    import numpy as np
+
+    from lammesh.models.injection.detector import BLOCK_SCORE, REVIEW_SCORE, InjectionHead
+    from lammesh.models.injection.linear import LogisticModel
+
+    zero = LogisticModel(np.zeros(3, dtype=np.float32), 0.0)
+    head = InjectionHead(zero, zero, STACK_FEATURES, 64, 32, "sha", operating_points=(0.2, 0.6))
+    raw = np.linspace(0.0, 1.0, 101)
+    mapped = head.score(raw)
+    assert np.all(np.diff(mapped) >= 0)
+    assert head.score(np.array([0.0, 0.2, 0.6, 1.0])).tolist() == [0.0, REVIEW_SCORE, BLOCK_SCORE, 1.0]
+
+
+def test_operating_points_flag_the_chosen_share_of_the_writers_benign_calibration_texts():
+    import numpy as np
+
+    from lammesh.models.injection.corpus import Example
+    from lammesh.models.injection.train import BLOCK_FPR, REVIEW_FPR, choose_operating_points
+
+    rng = np.random.default_rng(3)
+    benign = rng.beta(1, 8, 1000)
+    texts = [Example("t", 0, "seed-benign/email", f"seed/w/{i}", "train") for i in range(1000)]
+    generated = [Example("t", 0, "hard_negative", "hard/1", "train")]  # ignored: not a writer's text
+    review, block = choose_operating_points(np.concatenate([benign, [0.999]]), texts + generated)
+    assert (benign >= review).mean() <= REVIEW_FPR
+    assert (benign >= block).mean() <= BLOCK_FPR
+    assert review < block
