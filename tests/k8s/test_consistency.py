@@ -30,7 +30,6 @@ from tests.k8s.manifests import (
 )
 from tests.k8s.netpol import allowed
 
-STEP_KINDS = (ServiceKind.AGENT, ServiceKind.TOOL)
 # Secrets the operator creates (README "Kubernetes", docs/decisions/0600 and 0601): the gRPC
 # certificate (kubernetes.io/tls + ca.crt, e.g. from cert-manager) and the gateway's tokens file.
 EXTERNAL_SECRETS = {"lammesh-grpc-tls": ("tls.crt", "tls.key", "ca.crt"), "lammesh-gateway-tokens": ("tokens.yaml",)}
@@ -172,55 +171,50 @@ def test_every_declared_topic_has_a_matching_kafka_topic(manifests: Manifests) -
     assert settings.topic_replication <= brokers, "more topic replicas than brokers"
 
 
-def test_kafka_clients_authenticate_as_their_own_kafka_user(manifests: Manifests) -> None:
+def test_kafka_clients_reach_the_tls_scram_listener_with_the_cluster_ca(manifests: Manifests) -> None:
+    """kafka.env (bootstrap, protocol, mechanism, CA file) against the hand-written Kafka cluster."""
     kafka = manifests.get("Kafka", "lammesh")
-    listeners = {f"{kafka['metadata']['name']}-kafka-bootstrap:{lst['port']}": lst for lst in kafka["spec"]["kafka"]["listeners"]}
+    cluster = kafka["metadata"]["name"]
+    listeners = {f"{cluster}-kafka-bootstrap:{lst['port']}": lst for lst in kafka["spec"]["kafka"]["listeners"]}
     for name, workload in manifests.workloads.items():
-        is_client = pod_labels(workload).get("lammesh.io/kafka-client") == "true"
-        container = main_container(workload)
-        env = {e["name"]: e for e in container.get("env", [])}
-        if not is_client:
-            assert "LAMMESH_KAFKA_SASL_PASSWORD" not in env and manifests.get("KafkaUser", name) is None
+        if pod_labels(workload).get("lammesh.io/kafka-client") != "true":
             continue
         settings = manifests.settings_of(workload)
         listener = listeners[settings.kafka_bootstrap]
         assert listener["tls"] and settings.kafka_security_protocol == "SASL_SSL"
         assert listener["authentication"]["type"] == "scram-sha-512" == settings.kafka_sasl_mechanism.lower()
         user = manifests.get("KafkaUser", settings.kafka_sasl_username)
-        assert user is not None and settings.kafka_sasl_username == name
-        assert user["spec"]["authentication"]["type"] == "scram-sha-512"
-        assert env["LAMMESH_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": name, "key": "password"}
-        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        assert user is not None and user["spec"]["authentication"]["type"] == "scram-sha-512", name
+        mounts = {m["mountPath"]: m["name"] for m in main_container(workload)["volumeMounts"]}
         ca_dir, ca_file = settings.kafka_ssl_cafile.rsplit("/", 1)
         volume = {v["name"]: v for v in pod_spec(workload)["volumes"]}[mounts[ca_dir]]
-        assert volume["secret"]["secretName"] == f"{kafka['metadata']['name']}-cluster-ca-cert"
+        assert volume["secret"]["secretName"] == f"{cluster}-cluster-ca-cert"
         assert {"key": "ca.crt", "path": ca_file} in volume["secret"]["items"]
 
 
 # --- autoscaling --------------------------------------------------------------------------------
 
 
-def test_step_services_scale_on_consumer_group_lag(manifests: Manifests) -> None:
+def test_autoscaling_bounds_survive_the_overlays(manifests: Manifests) -> None:
+    """Overlays patch replica bounds: agents/tools never above their command topic's partitions
+    (idle consumers), the coordinator never above its input topics' partitions, min <= max."""
     settings = _kafka_settings(manifests)
-    kafka = manifests.get("Kafka", "lammesh")
-    tls = next(lst for lst in kafka["spec"]["kafka"]["listeners"] if lst["tls"])
-    bootstrap = f"{kafka['metadata']['name']}-kafka-bootstrap.{manifests.namespace}.svc:{tls['port']}"
-    scaled = {s["spec"]["scaleTargetRef"]["name"]: s for s in manifests.of_kind("ScaledObject")}
-    for name, spec in catalogue().items():
-        if spec.kind not in STEP_KINDS:
-            assert name not in scaled
-            continue
-        obj = scaled[name]
-        assert manifests.workloads[name]["kind"] == "Deployment"
-        assert "replicas" not in manifests.workloads[name]["spec"], "KEDA owns the replica count"
-        commands = step_commands(spec.capability)
-        (trigger,) = obj["spec"]["triggers"]
-        assert trigger["type"] == "kafka"
-        assert trigger["metadata"]["topic"] == commands.name(settings)
-        assert trigger["metadata"]["consumerGroup"] == f"{settings.topic_prefix}.{spec.capability}"
-        assert trigger["metadata"]["bootstrapServers"] == bootstrap  # KEDA runs in its own namespace
-        _check_lag_reader_auth(manifests, manifests.get("TriggerAuthentication", trigger["authenticationRef"]["name"]))
-        assert 1 <= obj["spec"]["minReplicaCount"] <= obj["spec"]["maxReplicaCount"] <= commands.partition_count(settings)
+    services = catalogue()
+    for scaled in manifests.of_kind("ScaledObject"):
+        spec = services[scaled["spec"]["scaleTargetRef"]["name"]]
+        ceiling = step_commands(spec.capability).partition_count(settings)
+        assert 1 <= scaled["spec"]["minReplicaCount"] <= scaled["spec"]["maxReplicaCount"] <= ceiling, spec.name
+        _check_lag_reader_auth(manifests, manifests.get("TriggerAuthentication", scaled["spec"]["triggers"][0]["authenticationRef"]["name"]))
+    for hpa in manifests.of_kind("HorizontalPodAutoscaler"):
+        assert 1 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"], hpa["metadata"]["name"]
+    autoscaled = {o["spec"]["scaleTargetRef"]["name"] for o in manifests.of_kind("ScaledObject", "HorizontalPodAutoscaler")}
+    for name, workload in manifests.workloads.items():
+        assert ("replicas" in workload["spec"]) != (name in autoscaled), f"{name}: replicas owned twice or by nobody"
+    inputs = (topic_catalogue.TASKS_REQUESTED, topic_catalogue.STEPS_RESULTS)
+    for name, spec in services.items():
+        if spec.kind == ServiceKind.COORDINATOR:
+            replicas = manifests.workloads[name]["spec"]["replicas"]
+            assert 1 <= replicas <= min(t.partition_count(settings) for t in inputs)
 
 
 def _check_lag_reader_auth(m: Manifests, auth: Obj | None) -> None:
@@ -237,29 +231,6 @@ def _check_lag_reader_auth(m: Manifests, auth: Obj | None) -> None:
     assert secrets["ca"] == ("lammesh-cluster-ca-cert", "ca.crt")
     assert {acl["resource"]["type"] for acl in user["spec"]["authorization"]["acls"]} == {"topic", "group"}
     assert all(acl["operations"] == ["Describe"] for acl in user["spec"]["authorization"]["acls"])
-
-
-def test_gateway_and_watchers_scale_on_cpu(manifests: Manifests) -> None:
-    hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in manifests.of_kind("HorizontalPodAutoscaler")}
-    for name, spec in catalogue().items():
-        if spec.kind not in (ServiceKind.GATEWAY, ServiceKind.WATCHER):
-            assert name not in hpas
-            continue
-        hpa = hpas[name]
-        assert hpa["spec"]["scaleTargetRef"]["kind"] == manifests.workloads[name]["kind"] == "Deployment"
-        assert "replicas" not in manifests.workloads[name]["spec"], "the HPA owns the replica count"
-        assert [m["resource"]["name"] for m in hpa["spec"]["metrics"]] == ["cpu"]
-        assert 1 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
-
-
-def test_coordinator_replicas_do_not_exceed_partitions(manifests: Manifests) -> None:
-    settings = _kafka_settings(manifests)
-    for name, spec in catalogue().items():
-        if spec.kind != ServiceKind.COORDINATOR:
-            continue
-        workload = manifests.workloads[name]
-        inputs = (topic_catalogue.TASKS_REQUESTED, topic_catalogue.STEPS_RESULTS)
-        assert 1 <= workload["spec"]["replicas"] <= min(t.partition_count(settings) for t in inputs)
 
 
 # --- network: only what must talk does ------------------------------------------------------------
