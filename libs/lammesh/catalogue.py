@@ -1,7 +1,8 @@
 """The service catalogue: every deployable service, what it is and how to start it.
 
-`lammesh run`, `lammesh up` and the k8s generator (`python -m lammesh.k8s render`) read it. Catalogues are found through
-the `lammesh.catalogues` entry point group, so a separate package can add services of its own.
+`lammesh run`, `lammesh up` and the k8s generator (`python -m lammesh.k8s render`) read it.
+Catalogues are found through the `lammesh.catalogues` entry point group, so a separate package can
+add services of its own.
 """
 
 from __future__ import annotations

@@ -204,10 +204,12 @@ def test_autoscaling_bounds_survive_the_overlays(manifests: Manifests) -> None:
         spec = services[scaled["spec"]["scaleTargetRef"]["name"]]
         ceiling = step_commands(spec.capability).partition_count(settings)
         assert 1 <= scaled["spec"]["minReplicaCount"] <= scaled["spec"]["maxReplicaCount"] <= ceiling, spec.name
-        _check_lag_reader_auth(manifests, manifests.get("TriggerAuthentication", scaled["spec"]["triggers"][0]["authenticationRef"]["name"]))
+        (trigger,) = scaled["spec"]["triggers"]
+        _check_lag_reader_auth(manifests, manifests.get("TriggerAuthentication", trigger["authenticationRef"]["name"]))
     for hpa in manifests.of_kind("HorizontalPodAutoscaler"):
         assert 1 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"], hpa["metadata"]["name"]
-    autoscaled = {o["spec"]["scaleTargetRef"]["name"] for o in manifests.of_kind("ScaledObject", "HorizontalPodAutoscaler")}
+    scalers = manifests.of_kind("ScaledObject", "HorizontalPodAutoscaler")
+    autoscaled = {o["spec"]["scaleTargetRef"]["name"] for o in scalers}
     for name, workload in manifests.workloads.items():
         assert ("replicas" in workload["spec"]) != (name in autoscaled), f"{name}: replicas owned twice or by nobody"
     inputs = (topic_catalogue.TASKS_REQUESTED, topic_catalogue.STEPS_RESULTS)

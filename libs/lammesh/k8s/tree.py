@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, cast
+
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from lammesh.catalogue import ServiceSpec, load_services
 from lammesh.k8s.manifests import Cluster
@@ -17,7 +20,9 @@ class _FileSettings(Settings):
     """Settings from the values given only, never from this process's environment."""
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, **_sources):  # type: ignore[override]
+    def settings_customise_sources(  # type: ignore[override]
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource, **_sources: object
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings,)
 
 
@@ -38,7 +43,7 @@ def read_env_file(path: Path) -> dict[str, str]:
 def settings_from_env(env: dict[str, str]) -> Settings:
     """The Settings a pod would read from these LAMMESH_* variables (others are ignored)."""
     values = {k.removeprefix("LAMMESH_").lower(): v for k, v in env.items() if k.startswith("LAMMESH_")}
-    return _FileSettings(**values)
+    return _FileSettings(**cast(dict[str, Any], values))
 
 
 def cluster_of(k8s: Path) -> Cluster:
