@@ -147,6 +147,8 @@ demo: setup
 
 # The watchers on frozen evaluation sets they were not built from (evaluation/frozen/): figures
 # per family, language and carrier kind, latency; loadtest/results/eval-watchers.json.
+# EVAL_ARGS="--watchers rules" for grounding, pii and policy only (python -m lammesh.evaluation --help).
+EVAL_ARGS ?=
 eval-watchers: setup
 	$(PY) -m lammesh.evaluation $(EVAL_ARGS)
 
@@ -171,3 +173,4 @@ CHAOS_ARGS ?=
 
 chaos: setup
 	$(PY) -m loadtest chaos $(CHAOS_ARGS)
+

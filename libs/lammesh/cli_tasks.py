@@ -7,7 +7,9 @@ import getpass
 import json
 import re
 import sys
-from collections.abc import Awaitable, Callable
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,6 +29,7 @@ from lammesh.gateway.read_model import TERMINAL
 from lammesh.gateway.auth import AUTHORIZATION_HEADER
 from lammesh.gateway.servicer import TENANT_HEADER, USER_HEADER
 from lammesh.grpc.client import channel as grpc_channel
+from lammesh.grpc.retry import Backoff
 from lammesh.settings import Settings
 from lammesh.structs import to_struct
 from lammesh.v1 import review_pb2, review_pb2_grpc, task_pb2, task_pb2_grpc
@@ -129,11 +132,33 @@ class Progress:
         return Group(table, f"[{STATUS_STYLE.get(self.status, 'cyan')}]{status}[/]  {self.last}")
 
 
+RESUME_FOR_S = 60.0  # how long `watch` keeps reconnecting to a gateway that went away
+
+
+async def _watch(
+    stub: task_pb2_grpc.TaskServiceStub, task_id: str, after: int, metadata: tuple[tuple[str, str], ...]
+) -> AsyncIterator[task_pb2.WatchTaskResponse]:
+    """WatchTask, resumed after the last event seen when the stream breaks because the gateway
+    restarted or its replica went away (UNAVAILABLE); the gateway replays from `after_sequence`."""
+    backoff, away_since = Backoff(0.1, 2.0), None
+    while True:
+        try:
+            async for reply in stub.WatchTask(task_pb2.WatchTaskRequest(task_id=task_id, after_sequence=after), metadata=metadata):
+                after, backoff, away_since = reply.event.sequence, Backoff(0.1, 2.0), None
+                yield reply
+            return
+        except grpc.aio.AioRpcError as exc:
+            away_since = away_since or time.monotonic()
+            if exc.code() != grpc.StatusCode.UNAVAILABLE or time.monotonic() - away_since > RESUME_FOR_S:
+                raise
+            await asyncio.sleep(backoff.next())
+
+
 async def _follow(channel: grpc.aio.Channel, settings: Settings, task_id: str, *, as_json: bool, after: int = 0) -> task_pb2.Task:
     stub = task_pb2_grpc.TaskServiceStub(channel)
     metadata = _metadata(settings)
     task = (await stub.GetTask(task_pb2.GetTaskRequest(task_id=task_id), metadata=metadata)).task
-    stream = stub.WatchTask(task_pb2.WatchTaskRequest(task_id=task_id, after_sequence=after), metadata=metadata)
+    stream = _watch(stub, task_id, after, metadata)
     if as_json:
         async for reply in stream:
             out.print(_as_json(reply.event), soft_wrap=True)
@@ -178,7 +203,9 @@ def submit(
 
     async def call(channel: grpc.aio.Channel, settings: Settings) -> task_pb2.Task:
         stub = task_pb2_grpc.TaskServiceStub(channel)
-        request = task_pb2.SubmitTaskRequest(workflow=workflow, input=to_struct(task_input), client_key=key)
+        # Without --key, a fresh one: the channel retries a submit whose answer was lost
+        # (UNAVAILABLE), and the same key gives the same task, never a second one.
+        request = task_pb2.SubmitTaskRequest(workflow=workflow, input=to_struct(task_input), client_key=key or f"cli-{uuid.uuid4().hex}")
         reply = await stub.SubmitTask(request, metadata=_metadata(settings))
         if not wait:
             return reply.task

@@ -48,6 +48,16 @@ TASKS_FORGOTTEN = Counter(
 COORDINATOR_RECORDS_IN_FLIGHT = Gauge(
     "lammesh_coordinator_records_in_flight", "Records the coordinator is processing now (ordered lanes, decision 0007)."
 )
+CONSUMER_RECORDS_IN_FLIGHT = Gauge(
+    "lammesh_consumer_records_in_flight",
+    "Records a step service's consumer is handling now (ordered lanes, decision 0008), by consumer group.",
+    ["group"],
+)
+WATCHER_CLIENT_RETRIES = Counter(
+    "lammesh_watcher_client_retries_total",
+    "Checks the coordinator tried again because the watcher was unavailable (restarting, draining, unreachable), by watcher.",
+    ["watcher"],
+)
 WATCHER_CLIENT_BATCH = Histogram(
     "lammesh_watcher_client_batch_size", "Checks per call the coordinator sends to a watcher.", ["watcher"],
     buckets=(1, 2, 4, 8, 16, 32, 64, 128),

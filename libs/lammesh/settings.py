@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lammesh.grpc.targets import grpc_target
+
 
 class Settings(BaseSettings):
     """One model for all services; each reads the part it needs.
@@ -35,6 +37,10 @@ class Settings(BaseSettings):
     topic_replication: int = Field(1, ge=1)
     producer_linger_ms: int = Field(2, ge=0)
     consumer_max_batch: int = Field(500, ge=1, description="Records fetched per poll at most.")
+    consumer_max_in_flight: int = Field(
+        64, ge=1, le=4096,
+        description="Records a step service handles at once: different tasks overlap, one task's records stay in order (1 = strictly one at a time).",
+    )
     kafka_max_record_bytes: int = Field(
         1024 * 1024, ge=1024, le=2 * 1024 * 1024 - 64 * 1024,
         description="Largest record the mesh writes to its topics (the broker's default message.max.bytes); a larger one is refused with a clear reason before it is sent. The DLQ takes 2 MiB, so a dead letter always fits.",
@@ -61,6 +67,17 @@ class Settings(BaseSettings):
     grpc_health_port: int | None = Field(
         None, ge=0, le=65535,
         description="Also serve grpc.health.v1 (only it) in plaintext on this port, for probes that cannot do (m)TLS; unset: health on the main port only; 0 picks a free port.",
+    )
+    grpc_retry_initial_backoff_ms: float = Field(
+        50.0, gt=0, le=60_000,
+        description="First wait before a gRPC call that failed UNAVAILABLE (a replica restarting) is tried again; later waits double, with jitter.",
+    )
+    grpc_retry_max_backoff_ms: float = Field(
+        500.0, gt=0, le=60_000, description="Longest wait between tries of a call that failed UNAVAILABLE."
+    )
+    grpc_reconnect_backoff_max_ms: int = Field(
+        1000, ge=100, le=120_000,
+        description="Longest a client channel waits between attempts to reconnect to a replica that went away (gRPC's default is 120 s).",
     )
     metrics_port: int = Field(9464, ge=0, le=65535, description="Prometheus /metrics; 0 disables.")
     drain_timeout_s: float = Field(
@@ -97,7 +114,8 @@ class Settings(BaseSettings):
         10.0, gt=0, le=300, description="How long a silent coordinator keeps its partitions (Kafka group session)."
     )
     watcher_endpoints: dict[str, str] = Field(
-        default_factory=dict, description='host:port per watcher, JSON: {"pii": "127.0.0.1:7001"}.'
+        default_factory=dict,
+        description='Address per watcher, JSON: {"pii": "127.0.0.1:7001"}; several replicas as "ip:port,ip:port" or one name that resolves to all of them (a headless Service); calls are balanced round-robin and retried on another replica while one is away.',
     )
     watcher_endpoint_template: str = Field(
         "{name}:50051", description="Address of a watcher not in watcher_endpoints (Kubernetes service names)."
@@ -176,6 +194,28 @@ class Settings(BaseSettings):
             raise ValueError("grpc_tls_cert and grpc_tls_key: set both or neither")
         if self.grpc_mtls and (self.grpc_tls_ca is None or self.grpc_tls_cert is None):
             raise ValueError("grpc_mtls: needs grpc_tls_ca (to verify clients) and grpc_tls_cert/grpc_tls_key")
+        return self
+
+    @field_validator("watcher_endpoints")
+    @classmethod
+    def _watcher_endpoints_are_targets(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, address in value.items():
+            try:
+                grpc_target(address)
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
+        return value
+
+    @field_validator("gateway_address")
+    @classmethod
+    def _gateway_address_is_a_target(cls, value: str) -> str:
+        grpc_target(value)
+        return value
+
+    @model_validator(mode="after")
+    def _retry_backoff_is_ordered(self) -> "Settings":
+        if self.grpc_retry_initial_backoff_ms > self.grpc_retry_max_backoff_ms:
+            raise ValueError("grpc_retry_initial_backoff_ms: must not be above grpc_retry_max_backoff_ms")
         return self
 
     @field_validator("log_level", mode="before")

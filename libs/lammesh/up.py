@@ -146,7 +146,13 @@ class Mesh:
         return self.maildir or self.run_dir / "maildir"
 
     def watcher_endpoints(self) -> dict[str, str]:
-        return {p.name: p.address for p in self.processes if p.spec.kind == ServiceKind.WATCHER}
+        """Where each watcher of this mesh answers, as LAMMESH_WATCHER_ENDPOINTS takes it: a
+        replicated watcher's instances as "ip:port,ip:port" (its callers balance over them)."""
+        addresses: dict[str, list[str]] = {}
+        for proc in self.processes:
+            if proc.spec.kind == ServiceKind.WATCHER:
+                addresses.setdefault(proc.name, []).append(proc.address)
+        return {name: ",".join(each) for name, each in addresses.items()}
 
     def client_settings(self, **overrides: Any) -> Settings:
         """Settings for a client of this mesh (a load generator, a test): its broker, topic
@@ -177,7 +183,7 @@ class Mesh:
             self._ensure_kafka()
             if self.smtp_sink:
                 self._start_sink()
-            self._plan()
+            self.plan()
             if self.seed_crm and any(p.name == "crm" for p in self.processes):
                 self._seed_crm()
             for group in sorted({START_ORDER[p.spec.kind] for p in self.processes}):
@@ -229,6 +235,15 @@ class Mesh:
                 raise MeshError(f"the SMTP sink did not start; see {self.logs_dir / 'smtp-sink.log'}")
             time.sleep(0.1)
         self.progress("smtp-sink", "serving", f"127.0.0.1:{self.smtp_port} -> {self.maildir_path}")
+
+    def plan(self) -> None:
+        """Give every instance its ports, log and environment without starting anything;
+        `start()` starts this plan (and makes it when there is none). Plan first to know the
+        addresses before any process exists (`watcher_endpoints()`, `process(i).address`), e.g.
+        to point a client at a watcher that starts late. Raises MeshError for unknown services,
+        bad replica counts or a taken gateway port."""
+        if not self.processes:
+            self._plan()
 
     def _plan(self) -> None:
         catalogue = load_services()

@@ -100,6 +100,16 @@ async def test_a_slow_step_gives_up_at_its_deadline_and_is_retried(settings, mes
     assert "DEADLINE_EXCEEDED" in task.reason or "timed out after 2s" in task.reason
 
 
+async def test_a_slow_step_holds_up_only_its_own_task(settings, mesh):
+    # One task's step b sleeps; other tasks on the same capability (noop, every step) go on.
+    slow = await mesh.submit("parallel", {"n": 0, "faults": {"b": {"delay_ms": 20_000}}})
+    others = [await mesh.submit("parallel", {"n": n}) for n in range(1, 6)]
+    for task_id in others:
+        assert (await mesh.wait_for(task_id)).status == task_pb2.TASK_STATUS_COMPLETED
+    assert mesh.state[slow].status == task_pb2.TASK_STATUS_RUNNING  # still in its slow step
+    assert (await mesh.wait_for(slow, timeout=90)).status == task_pb2.TASK_STATUS_COMPLETED
+
+
 UNANSWERED = """
 name: unanswered
 steps:

@@ -14,8 +14,9 @@ from lammesh.kafka import EnvelopeProducer
 from lammesh.topics import STEPS_RESULTS, step_commands
 from lammesh.v1 import step_pb2, step_pb2_grpc
 from lammesh_services.tools.noop.main import bootstrap
-from tests.support.kafka import payloads, read_records
-from tests.support.mesh import process_mesh
+from tests.conftest import make_settings
+from tests.support.kafka import payloads, read_records, wait_until
+from tests.support.mesh import process_mesh, running
 
 pytestmark = pytest.mark.kafka
 
@@ -137,3 +138,29 @@ async def test_sigterm_drains_commits_offsets_and_a_restart_does_not_reprocess(s
         await asyncio.to_thread(mesh.stop)
     keys = [r.key.decode() for r in results]
     assert sorted(keys) == sorted([*(f"t{i}" for i in range(6)), "after-restart"])  # no repeats
+
+
+async def test_a_slow_step_holds_up_only_its_own_task(kafka_bootstrap):
+    # One partition: every command below is on it, so the old consumer (records of a partition
+    # strictly in turn, the next fetch after the whole batch) ran them all behind the slow one.
+    settings = make_settings(kafka_bootstrap, topic_partitions=1)
+    commands_topic, results_topic = step_commands("noop").name(settings), STEPS_RESULTS.name(settings)
+    group = f"{settings.topic_prefix}.noop"
+    fast = [command(f"fast{i}") for i in range(6)]
+    async with running(bootstrap(settings)):
+        # offset 0: a quick one; 1: the slow step; 2: the slow task's next step; 3..7: other tasks
+        await _send(settings, command("first"), command("slow", "s1", delay_ms=12_000), command("slow", "s2"), *fast)
+        early = payloads(await read_records(settings, results_topic, count=7, timeout=60), step_pb2.StepResult)
+        # Every other task finished while the slow step still ran; the slow task's own next
+        # step waited behind it (in order per task).
+        assert sorted(r.task_id for r in early[:7]) == sorted(["first", *(c.task_id for c in fast)])
+        # Only the finished prefix is committed: up to the slow record, not past it.
+        await wait_until(lambda: _committed_is(settings, group, commands_topic, 1), timeout=30)
+        results = payloads(await read_records(settings, results_topic, count=9, timeout=60), step_pb2.StepResult)
+        assert [(r.task_id, r.step_id) for r in results[7:]] == [("slow", "s1"), ("slow", "s2")]
+        assert all(r.status == step_pb2.STEP_STATUS_SUCCEEDED for r in results)
+        await wait_until(lambda: _committed_is(settings, group, commands_topic, 9), timeout=30)
+
+
+async def _committed_is(settings, group: str, topic: str, offset: int) -> bool:
+    return await _committed(settings, group, topic) == offset

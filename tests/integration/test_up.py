@@ -3,6 +3,7 @@ start, logs per service, and a stop that leaves no process behind — also when 
 
 from __future__ import annotations
 
+import json
 import os
 
 import grpc
@@ -10,6 +11,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from lammesh.dev.localkafka import free_port
+from lammesh.settings import Settings
 from lammesh.up import Mesh, MeshError, port_open
 
 pytestmark = pytest.mark.kafka
@@ -63,6 +65,26 @@ async def test_up_starts_separate_processes_and_stops_them_all(settings, tmp_pat
     assert ("noop", "stopped") in events
 
 
+def test_a_plan_gives_every_address_before_anything_starts(settings, tmp_path):
+    # a client can be pointed at a watcher that is not up yet; a replicated watcher's callers
+    # are told every instance (they balance over them), not only the last one planned
+    mesh = mesh_for(settings, tmp_path, ["noop", "pii", "policy"])
+    mesh.replicas = {"policy": 2}
+    mesh.plan()
+    assert [p.instance for p in mesh.processes] == ["pii", "policy-0", "policy-1", "noop"]
+    assert all(p.process is None for p in mesh.processes) and mesh.sink is None
+    ports = {p.instance: (p.grpc_port, p.metrics_port) for p in mesh.processes}
+    endpoints = {"pii": mesh.process("pii").address,
+                 "policy": f"{mesh.process('policy-0').address},{mesh.process('policy-1').address}"}
+    assert mesh.watcher_endpoints() == endpoints
+    assert Settings(watcher_endpoints=endpoints).watcher_endpoints == endpoints  # a valid setting
+    assert json.loads(mesh.service_env(mesh.process("noop"))["LAMMESH_WATCHER_ENDPOINTS"]) == endpoints
+    mesh.plan()  # planned once: start() starts these ports
+    assert {p.instance: (p.grpc_port, p.metrics_port) for p in mesh.processes} == ports
+    mesh.stop()
+    assert mesh.processes == []
+
+
 async def test_a_service_that_cannot_start_fails_the_start_and_leaves_nothing(settings, tmp_path):
     mesh = mesh_for(settings, tmp_path, ["pii", "crm"], LAMMESH_CRM_DATABASE_URL="nosuchdb://x")
     started = []
@@ -82,7 +104,6 @@ async def test_up_health_gates_services_that_require_mutual_tls(settings, tmp_pa
 
     from lammesh.dev.certs import make_certs
     from lammesh.grpc.client import sync_channel
-    from lammesh.settings import Settings
 
     certs = make_certs(tmp_path / "certs")
     tls = {"LAMMESH_GRPC_TLS_CERT": str(certs.server_cert), "LAMMESH_GRPC_TLS_KEY": str(certs.server_key),

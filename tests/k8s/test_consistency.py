@@ -247,6 +247,24 @@ def test_only_the_coordinator_reaches_the_watchers_over_grpc(manifests: Manifest
     assert edges == expected
 
 
+def test_the_coordinator_balances_over_every_watcher_replica(manifests: Manifests) -> None:
+    """The coordinator's address of each watcher names a headless Service: DNS answers with every
+    ready pod, and its channel spreads checks round-robin over them and retries on another while
+    one restarts (docs/decisions/0632). A ClusterIP would hide the replicas behind one address."""
+    services = expected_services()
+    coordinator = manifests.settings_of(manifests.workloads["coordinator"])
+    for name, spec in services.items():
+        if spec.kind != ServiceKind.WATCHER:
+            continue
+        address = coordinator.watcher_endpoints.get(name) or coordinator.watcher_endpoint_template.format(name=name)
+        host, _, port = address.removeprefix("dns:///").rpartition(":")
+        service = manifests.get("Service", host.split(".")[0])
+        assert service is not None, f"{name}: the coordinator calls {address}, but no Service {host} exists"
+        assert service["spec"].get("clusterIP") == "None", f"Service {host} must be headless for client-side balancing"
+        grpc_port = manifests.settings_of(manifests.workloads[name]).grpc_port
+        assert any(p["port"] == int(port) and p.get("targetPort") in ("grpc", grpc_port) for p in service["spec"]["ports"])
+
+
 def test_gateway_callers_kafka_dns_and_prometheus_are_allowed(manifests: Manifests) -> None:
     services = catalogue()
     workloads = {n: w for n, w in manifests.workloads.items() if n in services}

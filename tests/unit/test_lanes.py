@@ -1,4 +1,5 @@
-"""Ordered lanes: one key's work in order, different keys overlapping, a bound on work in flight."""
+"""Ordered lanes: one key's work in order, different keys overlapping, a bound on work in flight;
+and the finished prefix a consumer may commit when records finish out of order."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import contextvars
 
 import pytest
 
-from lammesh.coordinator.lanes import LaneFailure, OrderedLanes
+from lammesh.lanes import FinishedPrefix, LaneFailure, OrderedLanes
 
 
 async def test_one_key_runs_in_order_while_other_keys_overlap():
@@ -91,3 +92,51 @@ async def test_a_failure_stops_later_work_and_is_raised_to_the_owner():
 def test_the_limit_must_be_positive():
     with pytest.raises(ValueError, match="at least 1"):
         OrderedLanes(limit=0)
+
+
+def test_only_the_finished_prefix_of_a_partition_is_committable():
+    prefix = FinishedPrefix()
+    for offset in (5, 6, 7, 8):
+        prefix.started("p0", offset)
+    prefix.started("p1", 0)
+    prefix.finished("p0", 6)  # a later record finished first: 5 is still running
+    prefix.finished("p0", 8)
+    assert prefix.advanced() == {}
+    prefix.finished("p0", 5)
+    assert prefix.advanced() == {"p0": 7}  # 5 and 6 done; 7 still running, 8 waits behind it
+    assert prefix.in_flight("p0") == 2
+    prefix.finished("p1", 0)
+    prefix.finished("p0", 7)
+    assert prefix.advanced() == {"p0": 9, "p1": 1}
+    assert prefix.advanced() == {"p0": 9, "p1": 1}  # offered again until committed
+    prefix.committed({"p0": 9})
+    assert prefix.advanced() == {"p1": 1}
+    prefix.committed({"p1": 1})
+    assert prefix.advanced() == {}
+    assert prefix.in_flight("p0") == 0
+
+
+def test_finished_prefix_refuses_what_a_consumer_cannot_do():
+    prefix = FinishedPrefix()
+    prefix.started("p", 3)
+    with pytest.raises(ValueError, match="must increase"):
+        prefix.started("p", 3)
+    with pytest.raises(ValueError, match="not in flight"):
+        prefix.finished("p", 4)
+    prefix.finished("p", 3)
+    with pytest.raises(ValueError, match="not in flight"):
+        prefix.finished("p", 3)
+    with pytest.raises(ValueError, match="below its finished prefix"):
+        prefix.started("p", 2)
+
+
+def test_a_forgotten_partition_starts_afresh():
+    prefix = FinishedPrefix()
+    prefix.started("p", 10)
+    prefix.finished("p", 10)
+    prefix.forget(["p"])
+    prefix.committed({"p": 11})  # a commit that ended after the partition went: nothing to record
+    assert prefix.advanced() == {}
+    prefix.started("p", 4)  # re-read from an older commit after a rebalance gave it back
+    prefix.finished("p", 4)
+    assert prefix.advanced() == {"p": 5}

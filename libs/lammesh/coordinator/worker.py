@@ -1,7 +1,7 @@
 """The coordinator's stream worker: a Faust app embedded in the service runtime.
 
 One agent reads the co-partitioned topics tasks.requested, steps.results and tasks.control, keyed
-by task id, and runs records in ordered lanes (lanes.py): records of different tasks overlap, those
+by task id, and runs records in ordered lanes (lammesh.lanes): records of different tasks overlap, those
 of one task are applied in order. Acks are manual: Faust commits an offset only once every record
 before it was stored, and a revocation waits for the lanes to drain (docs/decisions/0007). Saga state lives in the Faust
 table "sagas" (changelog topic <prefix>-coordinator-sagas-changelog), so a restarted or second
@@ -26,7 +26,7 @@ from faust.exceptions import ConsistencyError
 from lammesh import envelope as serde
 from lammesh import metrics
 from lammesh.coordinator.codec import timestamp
-from lammesh.coordinator.lanes import OrderedLanes
+from lammesh.lanes import OrderedLanes
 from lammesh.coordinator.processor import Forget, SagaProcessor
 from lammesh.coordinator.store import RocksDBStore, store_url
 from lammesh.kafka import EnvelopeProducer, PoisonRecord

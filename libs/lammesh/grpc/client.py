@@ -1,9 +1,17 @@
 """gRPC client side: one way to open a channel — TLS (and mTLS) when the settings say so — and
-channels that carry the caller's trace context in the call metadata."""
+channels that carry the caller's trace context in the call metadata.
+
+Every channel rides out a replica's restart (docs/decisions/0632): calls are balanced round-robin
+over every address of the target (several ip:port, or a name resolving to every replica, like a
+headless Service), a call that fails UNAVAILABLE is retried by gRPC itself (the retry policy in
+the service config: up to 5 tries, exponential backoff with jitter, within the call's deadline),
+and a channel reconnects within grpc_reconnect_backoff_max_ms of a replica coming back.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +19,7 @@ from typing import Any
 import grpc
 
 from lammesh import tracing
+from lammesh.grpc.targets import grpc_target
 from lammesh.settings import Settings
 
 
@@ -55,30 +64,65 @@ def client_credentials(settings: Settings) -> grpc.ChannelCredentials:
     )
 
 
-def channel_options(settings: Settings) -> list[tuple[str, Any]]:
+def service_config(settings: Settings, *, retry: bool = True, health_service: str | None = None) -> dict[str, Any]:
+    """Round-robin over the replicas; with `retry`, UNAVAILABLE retried with backoff. With
+    `health_service`, a replica is picked only while it reports SERVING for that name (client-side
+    health checking: one that is starting or draining gets no calls)."""
+    config: dict[str, Any] = {"loadBalancingConfig": [{"round_robin": {}}]}
+    if retry:
+        config["methodConfig"] = [{
+            "name": [{}],  # every method
+            "retryPolicy": {
+                "maxAttempts": 5,  # gRPC's own cap
+                "initialBackoff": f"{settings.grpc_retry_initial_backoff_ms / 1000:.3f}s",
+                "maxBackoff": f"{settings.grpc_retry_max_backoff_ms / 1000:.3f}s",
+                "backoffMultiplier": 2,
+                "retryableStatusCodes": ["UNAVAILABLE"],
+            },
+        }]
+    if health_service is not None:
+        config["healthCheckConfig"] = {"serviceName": health_service}
+    return config
+
+
+def channel_options(settings: Settings, *, retry: bool = True, health_service: str | None = None) -> list[tuple[str, Any]]:
+    reconnect_max = settings.grpc_reconnect_backoff_max_ms
     options: list[tuple[str, Any]] = [
         ("grpc.max_receive_message_length", settings.grpc_max_message_bytes),
         ("grpc.max_send_message_length", settings.grpc_max_message_bytes),
+        ("grpc.service_config", json.dumps(service_config(settings, retry=retry, health_service=health_service))),
+        ("grpc.enable_retries", 1),
+        ("grpc.initial_reconnect_backoff_ms", min(100, reconnect_max)),
+        ("grpc.max_reconnect_backoff_ms", reconnect_max),
+        # Look the name up again soon after a replica went away (a rolling update's new pods).
+        ("grpc.dns_min_time_between_resolutions_ms", 1000),
     ]
     if uses_tls(settings) and settings.grpc_tls_server_name:
         options.append(("grpc.ssl_target_name_override", settings.grpc_tls_server_name))
     return options
 
 
-def channel(target: str, settings: Settings) -> grpc.aio.Channel:
-    """An asyncio channel to `target`: TLS/mTLS per the settings, else plaintext; trace context
-    travels with every call. Every client in the mesh opens its channels here."""
+def channel(
+    target: str, settings: Settings, *, retry: bool = True, health_service: str | None = None
+) -> grpc.aio.Channel:
+    """An asyncio channel to `target` (an address as lammesh.grpc.targets reads it): TLS/mTLS per
+    the settings, else plaintext; trace context travels with every call. Every client in the
+    mesh opens its channels here. `retry=False` for a caller that retries itself (the watcher
+    client: gRPC's retries, run into the deadline, end DEADLINE_EXCEEDED and hide the cause)."""
     interceptors = [TraceContextInterceptor()]
+    resolved = grpc_target(target)
+    options = channel_options(settings, retry=retry, health_service=health_service)
     if uses_tls(settings):
-        return grpc.aio.secure_channel(target, client_credentials(settings), options=channel_options(settings), interceptors=interceptors)
-    return grpc.aio.insecure_channel(target, options=channel_options(settings), interceptors=interceptors)
+        return grpc.aio.secure_channel(resolved, client_credentials(settings), options=options, interceptors=interceptors)
+    return grpc.aio.insecure_channel(resolved, options=options, interceptors=interceptors)
 
 
 def sync_channel(target: str, settings: Settings) -> grpc.Channel:
     """The blocking twin of `channel` (used where no event loop runs, e.g. `lammesh up`)."""
+    resolved = grpc_target(target)
     if uses_tls(settings):
-        return grpc.secure_channel(target, client_credentials(settings), options=channel_options(settings))
-    return grpc.insecure_channel(target, options=channel_options(settings))
+        return grpc.secure_channel(resolved, client_credentials(settings), options=channel_options(settings))
+    return grpc.insecure_channel(resolved, options=channel_options(settings))
 
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -69,6 +70,11 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
         return call
 
     def _wrap_stream(self, method: str, behavior: Callable, quiet: bool) -> Callable:
+        if not inspect.isasyncgenfunction(behavior):
+            # A handler that streams with `await context.write(...)` (grpc.health.v1's Watch,
+            # which clients' health checking uses) rather than by yielding.
+            return self._wrap_unary(method, behavior, quiet)
+
         async def call(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             started = time.perf_counter()
             parent = tracing.context_from(_carrier(context.invocation_metadata()))

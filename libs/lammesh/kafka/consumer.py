@@ -1,19 +1,24 @@
 """The consumer loop every service uses: decode, handle, produce, then commit; bad records to the DLQ.
 
 Guarantees:
-- an offset is committed only after the handler returned and everything it produced is acked;
+- records run in ordered lanes (lammesh.lanes, docs/decisions/0008): records of one key (one
+  task) one after the other in offset order, records of different keys concurrently, at most
+  consumer_max_in_flight at once, so a slow or stuck record holds up only its own task;
+- an offset is committed only after its record's handler returned and everything it produced is
+  acked, and only up to the first unfinished record of its partition (the finished prefix);
 - a record that cannot be decoded, or that its handler rejects (including one whose output is
-  over kafka_max_record_bytes), goes to the DLQ with the reason in its headers, and the loop
+  over kafka_max_record_bytes), goes to the DLQ with the reason in its headers, and its lane
   moves on to the next record;
-- when an output cannot be produced (the broker is away), the batch is read again from its
-  first record; nothing of it is committed;
-- records of one partition are handled in order; partitions are handled concurrently;
-- on stop, the batch in flight is finished and committed before the consumer leaves its group.
+- when an output cannot be produced (the broker is away), the record is handled again (handlers
+  are idempotent) until its outputs are acked; it and the records after it stay uncommitted;
+- on stop, and before a rebalance takes the partitions, the records in flight are finished and
+  committed; records not yet started are left to the next owner.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -28,6 +33,7 @@ from lammesh import envelope as serde
 from lammesh import metrics, tracing
 from lammesh.kafka.client import client_config
 from lammesh.kafka.producer import EnvelopeProducer, RecordTooLarge
+from lammesh.lanes import FinishedPrefix, LaneFailure, OrderedLanes
 from lammesh.settings import Settings
 from lammesh.v1 import envelope_pb2
 
@@ -67,12 +73,12 @@ class _Rebalance(ConsumerRebalanceListener):
         self._owner = owner
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        # Let the batch in flight finish and commit before the partitions move elsewhere.
-        async with self._owner._batch_lock:
-            pass
+        # Let the records in flight finish and commit before the partitions move elsewhere.
+        await self._owner._revoked(revoked)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         log.info("partitions assigned", group=self._owner.group_id, partitions=len(assigned))
+        self._owner._generation += 1
         self._owner.assigned.set()
         if self._owner._on_assigned is not None:
             self._owner._on_assigned(assigned)
@@ -104,7 +110,13 @@ class EnvelopeConsumer:
             isolation_level="read_committed",
             metadata_max_age_ms=30_000,  # notice new partitions within half a minute
         )
-        self._batch_lock = asyncio.Lock()
+        self._lanes = OrderedLanes(settings.consumer_max_in_flight)
+        self._prefix = FinishedPrefix()
+        # Bumped at every revocation and assignment: a record read under an older one is left
+        # (unhandled, uncommitted) to whoever owns its partition now.
+        self._generation = 0
+        self._commit_lock = asyncio.Lock()
+        self._in_flight = metrics.CONSUMER_RECORDS_IN_FLIGHT.labels(group_id)
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -114,7 +126,7 @@ class EnvelopeConsumer:
         self._task = asyncio.create_task(self._run(), name=f"consumer:{self.group_id}")
 
     async def stop(self, timeout: float | None = None) -> None:
-        """Finish and commit the batch in flight, then leave the group."""
+        """Finish and commit the records in flight, then leave the group."""
         self._stopping.set()
         if self._task is not None:
             try:
@@ -123,6 +135,9 @@ class EnvelopeConsumer:
                 log.warning("consumer did not drain in time; uncommitted records will be redelivered")
                 self._task.cancel()
                 await asyncio.gather(self._task, return_exceptions=True)
+            except Exception:  # noqa: BLE001 - the loop's failure is reported through `task`
+                pass
+        await self._commit()  # what finished, also when the drain ran out of time
         await self._consumer.stop()
 
     @property
@@ -132,48 +147,78 @@ class EnvelopeConsumer:
 
     async def _run(self) -> None:
         max_records = self._settings.consumer_max_batch
-        while not self._stopping.is_set():
-            try:
-                batch = await self._consumer.getmany(timeout_ms=100, max_records=max_records)
-            except KafkaError as exc:
-                log.warning("fetch failed; retrying", error=str(exc))
-                await asyncio.sleep(0.5)
-                continue
-            if not batch:
-                continue
-            async with self._batch_lock:
+        try:
+            while not self._stopping.is_set():
                 try:
-                    await asyncio.gather(*(self._handle_partition(recs) for recs in batch.values()))
-                    await self._producer.confirm()
-                except KafkaError:
-                    # A result could not be produced: nothing of this batch is committed and
-                    # the records are read again (handlers are idempotent).
-                    log.exception("producing results failed; re-reading the batch")
-                    self._rewind(batch)
+                    batch = await self._consumer.getmany(timeout_ms=100, max_records=max_records)
+                except KafkaError as exc:
+                    log.warning("fetch failed; retrying", error=str(exc))
                     await asyncio.sleep(0.5)
                     continue
-                await self._commit(batch)
+                generation = self._generation
+                for tp, records in batch.items():
+                    for record in records:
+                        if self._stopping.is_set() or generation != self._generation:
+                            break  # stopping, or a rebalance came: the rest is the next owner's
+                        await self._submit(tp, record, generation)
+                await self._commit()
+            await self._lanes.drain()
+        except BaseException:  # cancelled (stop ran out of time), or a lane failed: stop the rest
+            await self._lanes.cancel()
+            raise
+        await self._commit()
 
-    def _rewind(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
-        """Fetch the batch again from its first record (not from the last commit: a partition
-        may have none yet, and then the position would stay past the batch)."""
-        assignment = self._consumer.assignment()
-        for tp, records in batch.items():
-            if tp in assignment:  # a partition lost meanwhile is re-read by its new owner
-                self._consumer.seek(tp, records[0].offset)
-
-    async def _commit(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
-        offsets = {tp: OffsetAndMetadata(recs[-1].offset + 1, "") for tp, recs in batch.items()}
+    async def _submit(self, tp: TopicPartition, record: ConsumerRecord, generation: int) -> None:
         try:
-            await self._consumer.commit(offsets)
-        except KafkaError as exc:
-            # Typically a rebalance took the partitions; the new owner re-reads from the last
-            # commit and the step services' idempotency makes that safe.
-            log.warning("offset commit failed", error=str(exc))
+            self._prefix.started(tp, record.offset)
+        except ValueError:
+            # Read again around a rebalance while it is still in flight, or already finished.
+            log.warning("record read twice; the first read handles it", topic=tp.topic, partition=tp.partition,
+                        offset=record.offset)
+            return
+        await self._lanes.submit((tp, record.key), functools.partial(self._work, tp, record, generation))
 
-    async def _handle_partition(self, records: list[ConsumerRecord]) -> None:
-        for record in records:
-            await self._handle_record(record)
+    async def _work(self, tp: TopicPartition, record: ConsumerRecord, generation: int) -> None:
+        """One record in its lane: handle it, confirm its own outputs, mark it finished."""
+        with self._in_flight.track_inprogress():
+            while generation == self._generation:
+                with self._producer.collecting() as sent:
+                    try:
+                        await self._handle_record(record)
+                        await self._producer.confirm(sent)
+                    except KafkaError:
+                        if self._stopping.is_set():
+                            return  # not finished, not committed: read again after the restart
+                        # A result could not be produced: nothing of this record is committed and
+                        # it is handled again (handlers are idempotent).
+                        log.exception("producing results failed; handling the record again", offset=record.offset)
+                        await asyncio.sleep(0.5)
+                        continue
+                self._prefix.finished(tp, record.offset)
+                return
+
+    async def _revoked(self, revoked: set[TopicPartition]) -> None:
+        self._generation += 1  # records waiting in their lanes are left to the next owner
+        try:
+            await self._lanes.drain()
+        except LaneFailure:
+            pass  # the loop raises it and the service fails
+        await self._commit()
+        self._prefix.forget(revoked)
+
+    async def _commit(self) -> None:
+        async with self._commit_lock:
+            positions = self._prefix.advanced()
+            if not positions:
+                return
+            try:
+                await self._consumer.commit({tp: OffsetAndMetadata(pos, "") for tp, pos in positions.items()})
+            except KafkaError as exc:
+                # Typically a rebalance took the partitions; the new owner re-reads from the last
+                # commit and the step services' idempotency makes that safe.
+                log.warning("offset commit failed", error=str(exc))
+                return
+            self._prefix.committed(positions)
 
     async def _handle_record(self, record: ConsumerRecord) -> None:
         started = time.perf_counter()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import structlog
@@ -24,6 +26,10 @@ log = structlog.get_logger(__name__)
 Headers = Sequence[tuple[str, bytes]]
 
 DLQ_VALUE_OMITTED = "lammesh-dlq-value-omitted"
+
+# The list `EnvelopeProducer.collecting` opened in this context (asyncio tasks started inside
+# share it): every record queued here is added, so a caller can confirm its own sends only.
+_COLLECTED: ContextVar[list[asyncio.Future[RecordMetadata]] | None] = ContextVar("lammesh_sent", default=None)
 
 
 @dataclass(frozen=True)
@@ -143,7 +149,22 @@ class EnvelopeProducer:
         future = await self._producer.send(topic, value=value, key=key, headers=headers)
         self._pending.add(future)
         future.add_done_callback(self._settled)
+        collected = _COLLECTED.get()
+        if collected is not None:
+            collected.append(future)
         return future
+
+    @staticmethod
+    @contextlib.contextmanager
+    def collecting() -> Iterator[list[asyncio.Future[RecordMetadata]]]:
+        """Collect the futures of every record sent inside the block, by whatever code: a consumer
+        handling records concurrently confirms each record's own outputs (`confirm(sent)`)."""
+        sent: list[asyncio.Future[RecordMetadata]] = []
+        token = _COLLECTED.set(sent)
+        try:
+            yield sent
+        finally:
+            _COLLECTED.reset(token)
 
     async def send_dead_letter(
         self, value: bytes | None, *, key: bytes | None, headers: Headers

@@ -19,7 +19,7 @@ from lammesh.models.runtime import encoder_from_settings
 from lammesh.settings import Settings
 from lammesh.watchers import CheckInput, CheckOutcome, Span, TextField, Thresholds, Watcher, text_fields, value_at
 
-FACT_LABELS = {"number": "number", "date": "date", "name": "name", "email": "email address"}
+FACT_LABELS = {"number": "number", "date": "date", "name": "name", "email": "email address", "phone": "phone number"}
 
 
 class GroundingParams(Thresholds):

@@ -12,7 +12,9 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from email.headerregistry import Address
+
+from lammesh.watchers.addresses import split_address
+from lammesh.watchers.reveal import ascii_lookalikes
 
 
 @dataclass(frozen=True)
@@ -78,14 +80,17 @@ def shannon_entropy(text: str) -> float:
 
 # ---------------------------------------------------------------- patterns
 
-_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}(?![\w-])")
+# Local part and labels may be Unicode (RFC 6531, IDN); lammesh.watchers.addresses validates them.
+_EMAIL = re.compile(r"(?<![\w.+-])[^\W_][\w.%+-]*@(?:[\w-]+\.)+(?:[^\W\d_]{2,24}|xn--[a-z0-9-]{2,59})(?![\w-])")
 _PHONE_INTERNATIONAL = re.compile(r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,6}(?![\w])")
 _PHONE_NANP = re.compile(r"(?<![\w(])(?:\(\d{3}\)[ ]?|\d{3}[-. ])\d{3}[-. ]\d{4}(?![\w])")
 _PHONE_LABELLED = re.compile(
     r"\b(?:phone|tel|telephone|mobile|cell|call me at|reach me at)\b[:.]?\s*(\(?\d[\d ().-]{7,18}\d)", re.IGNORECASE
 )
-_CARD = re.compile(r"(?<![\w.-])\d(?:[ .-]?\d){12,18}(?![\w-]|\.\d)")
-_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])")
+_CARD = re.compile(r"(?<![\w.+/-])\d(?:[ ./-]?\d){11,18}(?![\w-]|[./]\d)")
+# Printed in groups of four (spaces, or dashes), electronic form in one run; any case
+# ("gb94 cyxn ..."): the country's length and the mod-97 check decide.
+_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]{4}){2,7}(?:[ -]?[A-Za-z0-9]{1,3})?(?![A-Za-z0-9])")
 _SSN = re.compile(r"(?<![\w-])(\d{3})-(\d{2})-(\d{4})(?![\w-])")
 _SSN_LABELLED = re.compile(r"\b(?:SSN|social security(?: number| no\.?)?)\b[:#]?\s*(\d{3})[ -]?(\d{2})[ -]?(\d{4})\b", re.IGNORECASE)
 _UK_NINO = re.compile(
@@ -110,16 +115,42 @@ _KEY_PATTERNS: tuple[tuple[str, re.Pattern[str], str, tuple[str, ...]], ...] = (
         "JSON web token",
         ("eyJ",),
     ),
+    # more providers, as they document their key formats (the shapes secret scanners match)
+    ("api_key", re.compile(r"(?<![\w.-])SG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}"), "SendGrid key", ("SG.",)),
+    ("api_key", re.compile(r"(?<!\w)npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])"), "npm token", ("npm_",)),
+    ("api_key", re.compile(r"(?<![A-Za-z0-9])SK[0-9a-fA-F]{32}(?![A-Za-z0-9])"), "Twilio API key", ("SK",)),
+    ("api_key", re.compile(r"(?<!\w)hf_[A-Za-z0-9]{30,}"), "Hugging Face token", ("hf_",)),
+    ("api_key", re.compile(r"(?<![\w-])pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}"), "PyPI token", ("pypi-",)),
+    ("api_key", re.compile(r"(?<!\w)shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}"), "Shopify token", ("shp",)),
+    ("api_key", re.compile(r"(?<!\w)do[opr]_v1_[a-f0-9]{64}"), "DigitalOcean token", ("_v1_",)),
+    (
+        "api_key",
+        re.compile(r"https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]{16,}"),
+        "Slack webhook URL",
+        ("hooks.slack.com",),
+    ),
 )
 # A secret's name, alone or as the last part of a config key (aws_secret_access_key, DB_PASSWORD,
 # client-secret), then `:`/`=` or, in speech, "is"/"was"; the value is the group.
 # (no repeated prefix group: "(?:\w+_)*" before it would backtrack quadratically on long texts)
 _SECRET_NAME = (
     r"(?<![A-Za-z0-9])(?:api[_ -]?key|(?:secret|private)(?:[_-]access)?[_-]key|access[_-]key|client[_-]secret|"
+    r"account[_-]?key|shared[_-]?access[_-]?key|"  # Azure connection strings
     r"auth[_-]?token|access[_-]token|secret|token|password|passphrase|passwd|pwd|pin)"
 )
-_CREDENTIAL = re.compile(rf"{_SECRET_NAME}\s*[:=]\s*[\"']?([^\s\"']{{8,}})", re.IGNORECASE)
-_CREDENTIAL_SAID = re.compile(rf"{_SECRET_NAME}\s+(?:is|was|will be)\s+[\"']?([^\s\"']{{6,}})", re.IGNORECASE)
+_CREDENTIAL = re.compile(rf"{_SECRET_NAME}\s*[:=]\s*[\"']?([^\s\"';]{{8,}})", re.IGNORECASE)
+# Said in prose: a secret's name (in the languages of the mails we send), up to a few words about
+# what it is for, a verb or colon, then the value: "the password for the staging VPN is X",
+# "das Passwort lautet X", "le mot de passe est X", "log in with password X".
+_SECRET_SAID = re.compile(
+    r"(?<![\w-])(?:passwords?|passwort|kennwort|passphrase|passcode|passwd|pwd|pin|secret|token|api[ -]key|"
+    r"mot de passe|contraseña|clave|wachtwoord|senha)(?![\w-])",
+    re.IGNORECASE,
+)
+_SAID_CONNECTORS = frozenset(
+    {"is", "was", "are", "be", "to", "now", "ist", "lautet", "lautete", "est", "était", "es", "era", "é", "foi", "=", ":"}
+)
+_VALUE_QUOTES = "\"'`\u201c\u201d\u2018\u2019\u00ab\u00bb"
 _BEARER = re.compile(r"\b(?:Bearer|Basic|Token)\s+([A-Za-z0-9._~+/-]{16,}=*)")
 _URL_PASSWORD = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]+:([^\s/@]+)@")
 _TRAILING_PUNCTUATION = ".,;:!?)]}"
@@ -150,16 +181,19 @@ _LABELLED_CLASSIFICATION = re.compile(
 # ---------------------------------------------------------------- detectors
 
 
+def _imitates_ascii(value: str) -> bool:
+    return not value.isascii() and any(char in ascii_lookalikes() for char in value)
+
+
 def find_emails(text: str) -> list[Match]:
-    found = []
-    for m in _EMAIL.finditer(text):
-        local, _, domain = m.group().rpartition("@")
-        try:
-            Address(username=local, domain=domain)
-        except ValueError:
-            continue
-        found.append(Match("email", m.start(), m.end(), 0.95, "email address"))
-    return found
+    """Addresses valid as written, internationalised ones included (jürgen@müller-bau.example).
+    One disguised with look-alike, full-width or invisible characters is left to the revealed
+    view (lammesh.watchers.reveal), whose reason says so."""
+    return [
+        Match("email", m.start(), m.end(), 0.95, "email address")
+        for m in _EMAIL.finditer(text)
+        if split_address(m.group()) and not _imitates_ascii(m.group())
+    ]
 
 
 def _digit_count(text: str) -> int:
@@ -179,17 +213,48 @@ def find_phones(text: str) -> list[Match]:
     return found
 
 
-def _card_brand_plausible(digits: str) -> bool:
-    """Issuer ranges of the major card networks (Visa, Mastercard, Amex, Discover, JCB,
-    Diners, UnionPay, Maestro); an order number that happens to pass Luhn rarely starts so."""
-    if digits[0] in "3456":
+# Card schemes by issuer identification number (IIN) range and the lengths each issues (ISO/IEC
+# 7812; ranges as the networks publish them, e.g. the "Payment card number" tables). A number is
+# a card number only when its prefix and its length fit one scheme: a 15-digit IMEI that starts
+# 35 passes Luhn but is no card (35 is JCB, 16-19 digits), nor is an order number starting 1, 7 or
+# 9. UATP (airline, prefix 1) is left out: too many ids start with 1.
+# (scheme, lowest prefix, highest prefix (same number of digits), lengths)
+CARD_SCHEMES: tuple[tuple[str, str, str, frozenset[int]], ...] = (
+    ("American Express", "34", "34", frozenset({15})),
+    ("American Express", "37", "37", frozenset({15})),
+    ("Diners Club", "300", "305", frozenset({14, 16, 17, 18, 19})),
+    ("Diners Club", "3095", "3095", frozenset({14, 16, 17, 18, 19})),
+    ("Diners Club", "36", "36", frozenset(range(14, 20))),
+    ("Diners Club", "38", "39", frozenset(range(14, 20))),
+    ("JCB", "3528", "3589", frozenset(range(16, 20))),
+    ("Visa", "4", "4", frozenset({13, 16, 19})),
+    ("Mastercard", "51", "55", frozenset({16})),
+    ("Mastercard", "2221", "2720", frozenset({16})),
+    ("Mir", "2200", "2204", frozenset(range(16, 20))),
+    ("Maestro", "50", "50", frozenset(range(12, 20))),
+    ("Maestro", "56", "69", frozenset(range(12, 20))),  # Maestro, Discover (6011, 644-649, 65), UnionPay (62), RuPay (60)
+    ("UnionPay", "81", "81", frozenset(range(16, 20))),
+    ("RuPay", "82", "82", frozenset({16})),
+    ("Troy", "9792", "9792", frozenset({16})),
+)
+
+
+def card_scheme(digits: str) -> str | None:
+    """The scheme whose IIN range and lengths fit the digits, or None."""
+    for scheme, low, high, lengths in CARD_SCHEMES:
+        if len(digits) in lengths and low <= digits[: len(low)] <= high:
+            return scheme
+    return None
+
+
+# A card number is written in one run of digits, or grouped with one kind of separator (space,
+# dash, dot or slash) in fours with a shorter last group (4-4-4-4, 4-4-4-2 for 14 digits, 4-4-4
+# for 12), or as Amex (4-6-5) and Diners (4-6-4) print them.
+def _card_grouping(groups: list[str]) -> bool:
+    sizes = [len(group) for group in groups]
+    if tuple(sizes) in ((4, 6, 5), (4, 6, 4)):
         return True
-    return 2221 <= int(digits[:4]) <= 2720
-
-
-# How card numbers are grouped when written with separators: 4-4-4-4 (most), 4-6-5 (Amex),
-# 4-6-4 (Diners), 4-4-4-4-3 (19 digits).
-_CARD_GROUPS = {(4, 4, 4, 4), (4, 6, 5), (4, 6, 4), (4, 4, 4, 4, 3)}
+    return all(size == 4 for size in sizes[:-1]) and 1 <= sizes[-1] <= 4
 
 
 def find_cards(text: str) -> list[Match]:
@@ -199,20 +264,24 @@ def find_cards(text: str) -> list[Match]:
         separators = {char for char in raw if not char.isdigit()}
         if len(separators) > 1:
             continue  # "1234 5678-..." mixes separators: not how card numbers are written
-        if separators and tuple(len(group) for group in re.split(r"[ .-]", raw)) not in _CARD_GROUPS:
+        if separators and not _card_grouping(re.split(r"[ ./-]", raw)):
             continue
         digits = "".join(char for char in raw if char.isdigit())
-        if 13 <= len(digits) <= 19 and _card_brand_plausible(digits) and luhn_valid(digits):
-            found.append(Match("card_number", m.start(), m.end(), 0.95, "card number (Luhn-valid)"))
+        scheme = card_scheme(digits)
+        if scheme and luhn_valid(digits):
+            found.append(Match("card_number", m.start(), m.end(), 0.95, f"card number ({scheme}, Luhn-valid)"))
     return found
 
 
 def find_ibans(text: str) -> list[Match]:
-    return [
-        Match("iban", m.start(), m.end(), 0.97, "IBAN (checksum valid)")
-        for m in _IBAN.finditer(text)
-        if iban_valid(m.group())
-    ]
+    found = []
+    for m in _IBAN.finditer(text):
+        raw = m.group()
+        if " " in raw and "-" in raw:
+            continue  # one kind of separator, as IBANs are printed
+        if iban_valid(raw.replace("-", "")):
+            found.append(Match("iban", m.start(), m.end(), 0.97, "IBAN (checksum valid)"))
+    return found
 
 
 def find_national_ids(text: str) -> list[Match]:
@@ -239,18 +308,54 @@ def find_keys(text: str) -> list[Match]:
             found.append(Match("credential", m.start(1), m.end(1), 0.85, "credential assignment"))
         for m in _URL_PASSWORD.finditer(text):
             found.append(Match("credential", m.start(1), m.end(1), 0.97, "password in a URL"))  # beats the "email" its @ makes
-    for m in _CREDENTIAL_SAID.finditer(text):
-        start, end = m.span(1)
-        while end > start and text[end - 1] in _TRAILING_PUNCTUATION:
-            end -= 1  # "... the password is Winter2026!Fleet." ends the sentence, not the password
-        value = text[start:end]
-        # said aloud, only a value with a digit or a symbol counts: "the password is changed
-        # monthly", "the token is Monday's", "the password is case-sensitive" are prose
-        if len(value) >= 8 and any(c.isdigit() or c in _PASSWORD_SYMBOLS for c in value):
-            found.append(Match("credential", start, end, 0.85, "credential said aloud"))
+    found += find_said_credentials(text)
     if "Bearer" in text or "Basic" in text or "Token" in text:
         for m in _BEARER.finditer(text):
             found.append(Match("credential", m.start(1), m.end(1), 0.9, "authorization header token"))
+    return found
+
+
+def _password_like(value: str) -> bool:
+    """Said aloud, only a value with a digit or a symbol counts: "the password is changed
+    monthly", "the token is Monday's", "the password is case-sensitive" are prose."""
+    return len(value) >= 8 and any(c.isdigit() or c in _PASSWORD_SYMBOLS for c in value) and not value.isdigit()
+
+
+_WORD = re.compile(r"\S+")
+
+
+def find_said_credentials(text: str) -> list[Match]:
+    """A secret's value said in a sentence: after the secret's name, the word that follows the
+    first verb or colon among the next six words ("the password for the VPN is X", "the PIN
+    for the door: X"), or the word right after the name ("with password X"). Only one
+    candidate per name, so "the password is in 1Password" is prose."""
+    found = []
+    for name in _SECRET_SAID.finditer(text):
+        window = text[name.end() : name.end() + 120]
+        words = [(w.start(), w.group()) for w in _WORD.finditer(window)][:8]
+        candidate = None
+        for index, (_, word) in enumerate(words[:6]):
+            bare = word.lower().strip(_VALUE_QUOTES)
+            if bare in _SAID_CONNECTORS or (bare.endswith(":") and len(bare) > 1 and index < 5):
+                candidate = words[index + 1] if index + 1 < len(words) else None
+                break
+            if word[-1:] in ".;!?" and not _password_like(word.rstrip(_TRAILING_PUNCTUATION)):
+                break  # the sentence ended without saying a value
+        else:
+            candidate = None
+        if candidate is None and words and _password_like(words[0][1].strip(_VALUE_QUOTES).rstrip(_TRAILING_PUNCTUATION)):
+            candidate = words[0]
+        if candidate is None:
+            continue
+        offset, word = candidate
+        start = name.end() + offset
+        end = start + len(word)
+        while end > start and text[end - 1] in _TRAILING_PUNCTUATION + _VALUE_QUOTES:
+            end -= 1  # "... the password is Winter2026!Fleet." ends the sentence, not the password
+        while start < end and text[start] in _VALUE_QUOTES:
+            start += 1
+        if _password_like(text[start:end]):
+            found.append(Match("credential", start, end, 0.85, "credential said aloud"))
     return found
 
 
@@ -284,6 +389,43 @@ def marker_finder(extra_markers: Iterable[str] = ()) -> Callable[[str], list[Mat
         return found
 
     return find_markers
+
+
+# Closing lines before a mail's signature: a short line that ends with a comma or an exclamation
+# mark ("Best,", "Thanks!", "Safe travels,"), or one of the closings written without one.
+_CLOSINGS = re.compile(
+    r"(?:best|best regards|kind regards|regards|warm regards|many thanks|thanks|thank you|cheers|sincerely|"
+    r"yours|yours sincerely|all the best|mit freundlichen grüßen|mit freundlichen grüssen|freundliche grüße|"
+    r"viele grüße|beste grüße|liebe grüße|grüße|cordialement|bien cordialement|bien à vous|salutations|"
+    r"un saludo|saludos|saludos cordiales|atentamente|met vriendelijke groet|vriendelijke groet|groeten|"
+    r"atenciosamente|cumprimentos|abraço|obrigado|obrigada)[.!]?",
+    re.IGNORECASE,
+)
+SIGNATURE_MAX_LINES = 6
+SIGNATURE_MAX_LINE = 80
+
+
+def signature_start(text: str) -> int | None:
+    """Where the sender's signature starts: the line after the last closing line ("Best,",
+    "Mit freundlichen Grüßen"), when at most six short lines follow it to the end of the text
+    (name, title, company, phone). The first line (the greeting, "Hi Ana,") is never a closing.
+    None when the text has no such block."""
+    lines = text.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    for index in range(len(lines) - 1, 0, -1):
+        line = lines[index].strip()
+        tail = [t.strip() for t in lines[index + 1 :] if t.strip()]
+        if len(tail) > SIGNATURE_MAX_LINES or any(len(t) > SIGNATURE_MAX_LINE for t in tail):
+            return None
+        if not tail or not line:
+            continue
+        if not any(t.strip() for t in lines[:index]):
+            return None  # only the greeting before it
+        if _CLOSINGS.fullmatch(line.rstrip(",")) or (len(line) <= 40 and line[-1] in ",!" and len(line.split()) <= 5):
+            return offsets[index + 1]
+    return None
 
 
 def drop_overlaps(matches: list[Match]) -> list[Match]:

@@ -7,6 +7,13 @@ e.g. a follow-up email may contain the customer's address: `allow_values: [ana@a
 `allow: [email]` for any address; `address_fields: [to, cc]` lets addresses be where they belong
 while their display names are still checked.
 
+What a mail may contain is taken from its context, not from special cases: addresses on the
+company's own domains (`allowed_domains`) and on the customer's (`allowed_domains_from`, e.g. the
+CRM account's domain), the recipients' own addresses (`address_fields`), values the sources hold
+(`allow_values_from`, e.g. the CRM contacts and the sender), and the sender's contact details in
+the signature block after the closing line (`signature_kinds`, phone numbers by default). These
+allowances apply to what is written plainly; a disguised or encoded value is always reported.
+
 Every text is also matched as it reads once its disguises are off (lammesh.watchers.reveal):
 NFKC-folded with invisible characters removed, and each base64/hex run decoded, so
 `exfil<ZWSP>@evil.io`, a full-width address or a base64-encoded key id are found like plain ones;
@@ -17,12 +24,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field
 
 from lammesh.watchers import CheckInput, CheckOutcome, Finding, RuleWatcher, Span, Verdict, VerdictName, WatcherParams
+from lammesh.watchers.addresses import canonical_domains, domain_allowed, split_address, strings_at
 from lammesh.watchers.reveal import reveal
 from lammesh_services.watchers.pii.detectors import (
     Match,
@@ -35,6 +44,7 @@ from lammesh_services.watchers.pii.detectors import (
     find_national_ids,
     find_phones,
     marker_finder,
+    signature_start,
 )
 
 PiiKind = Literal[
@@ -82,6 +92,26 @@ class PiiParams(WatcherParams):
         description="Dotted field paths holding recipients (e.g. to, cc): email addresses are fine there, "
         "anything else in them (a key in a display name) is checked as everywhere.",
     )
+    allowed_domains: list[str] = Field(
+        default_factory=list,
+        description="Domains (and their subdomains) whose email addresses are fine anywhere, e.g. the company's own.",
+    )
+    allowed_domains_from: list[str] = Field(
+        default_factory=list,
+        description="Dotted paths in sources holding more such domains (strings, {domain} objects, or addresses "
+        "standing for their domain), e.g. steps.crm.account.domain. A missing path allows nothing.",
+    )
+    allow_values_from: list[str] = Field(
+        default_factory=list,
+        description="Dotted paths in sources whose strings are allowed values, e.g. steps.crm.contacts (the "
+        "account's contacts' addresses and numbers) or task_input.sender. A missing path allows nothing.",
+    )
+    signature_kinds: list[PiiKind] = Field(
+        default_factory=lambda: ["phone"],
+        description="Kinds that are the sender's own contact details when they stand in a text's signature (the "
+        "short block after its closing line): fine there, and wherever else the mail repeats them. [] checks "
+        "signatures like any text.",
+    )
     internal_markers: list[str] = Field(
         default_factory=list, description="More internal-only phrases, e.g. project code names."
     )
@@ -121,51 +151,88 @@ def _matches(text: str, params: PiiParams, find_markers: Callable[[str], list[Ma
 _HOW = {"folded": "hidden with invisible or look-alike characters", "base64": "base64-encoded", "hex": "hex-encoded"}
 
 
-def find_all(text: str, params: PiiParams, find_markers: Callable[[str], list[Match]]) -> list[tuple[Match, str]]:
+def find_all(text: str, params: PiiParams, find_markers: Callable[[str], list[Match]]) -> list[tuple[Match, str, bool]]:
     """Matches in the text and in its revealed views, as (match in original offsets, matched
-    value as it reads), overlaps dropped (the plain match wins a tie)."""
-    found: list[tuple[Match, str]] = [(m, text[m.start : m.end]) for m in _matches(text, params, find_markers)]
+    value as it reads, whether it was written plainly), overlaps dropped (the plain match wins
+    a tie)."""
+    found: list[tuple[Match, str, bool]] = [(m, text[m.start : m.end], True) for m in _matches(text, params, find_markers)]
     for view in reveal(text):
         for m in _matches(view.text, params, find_markers):
             start, end = view.origin(m.start, m.end)
             moved = Match(m.kind, start, end, m.confidence - 0.001, f"{m.detail}, {_HOW[view.how]}")
-            found.append((moved, view.text[m.start : m.end]))
-    values = {id(m): value for m, value in found}
-    return [(m, values[id(m)]) for m in drop_overlaps([m for m, _ in found])]
+            found.append((moved, view.text[m.start : m.end], False))
+    found_by_id = {id(m): (value, plain) for m, value, plain in found}
+    return [(m, *found_by_id[id(m)]) for m in drop_overlaps([m for m, _, _ in found])]
+
+
+@dataclass
+class _Allowances:
+    """What this mail may contain, from params, sources and the mail itself."""
+
+    kinds: set[str]
+    values: set[str]  # normalised (normalise_value)
+    context_values: set[str] = field(default_factory=set)  # normalised; only for plain matches
+    domains: set[str] = field(default_factory=set)  # canonical
+
+    def allow(self, match: Match, value: str, plain: bool) -> bool:
+        if match.kind in self.kinds or normalise_value(value) in self.values:
+            return True
+        if not plain:
+            return False
+        if normalise_value(value) in self.context_values:
+            return True
+        parts = split_address(value) if match.kind == "email" else None
+        return parts is not None and domain_allowed(parts[1], self.domains)
+
+
+def _source_strings(sources: dict, paths: list[str], key: str | None) -> list[str]:
+    return [value for path in paths for value in strings_at(sources, path, key) or []]
 
 
 class PiiWatcher(RuleWatcher[PiiParams]):
     name = "pii"
-    version = "1.0.0"
+    version = "1.1.0"
     params_model = PiiParams
 
     def check(self, item: CheckInput[PiiParams]) -> CheckOutcome:
         params = item.params
         verdicts = {**DEFAULT_VERDICTS, **{kind: Verdict.parse(v) for kind, v in params.verdicts.items()}}
-        allowed_kinds = set(params.allow)
-        allowed_values = {normalise_value(value) for value in params.allow_values}
         find_markers = _markers(tuple(params.internal_markers))
-        findings = []
-        for field in item.texts:
-            if _skipped(field.path, params.skip_fields):
-                continue
-            address_field = _skipped(field.path, params.address_fields)
-            for match, value in find_all(field.text, params, find_markers):
-                verdict = verdicts[match.kind]
-                if (
-                    match.kind in allowed_kinds
-                    or verdict is Verdict.ALLOW
-                    or normalise_value(value) in allowed_values
-                    or (address_field and match.kind == "email")
+        fields = [f for f in item.texts if not _skipped(f.path, params.skip_fields)]
+        matches = {f.path: find_all(f.text, params, find_markers) for f in fields}
+        allowances = _Allowances(
+            kinds=set(params.allow),
+            values={normalise_value(value) for value in params.allow_values},
+            context_values={normalise_value(v) for v in _source_strings(item.sources, params.allow_values_from, None)},
+            domains=canonical_domains([*params.allowed_domains, *_source_strings(item.sources, params.allowed_domains_from, "domain")]),
+        )
+        signature_kinds = set(params.signature_kinds)
+        for f in fields:
+            address_field = _skipped(f.path, params.address_fields)
+            signature = signature_start(f.text) if signature_kinds else None
+            for match, value, plain in matches[f.path]:
+                if not plain:
+                    continue
+                # the recipients' own addresses, and the sender's own contact details in the
+                # signature, are fine wherever the mail repeats them
+                if (address_field and match.kind == "email") or (
+                    signature is not None and match.start >= signature and match.kind in signature_kinds
                 ):
+                    allowances.context_values.add(normalise_value(value))
+        findings = []
+        for f in fields:
+            address_field = _skipped(f.path, params.address_fields)
+            for match, value, plain in matches[f.path]:
+                verdict = verdicts[match.kind]
+                if verdict is Verdict.ALLOW or (address_field and match.kind == "email") or allowances.allow(match, value, plain):
                     continue
                 findings.append(
                     Finding(
                         kind=match.kind,
-                        reason=f"{match.detail} in {field.path}",
+                        reason=f"{match.detail} in {f.path}",
                         score=match.confidence,
                         verdict=verdict,
-                        spans=(Span(field.path, match.start, match.end, match.kind),),
+                        spans=(Span(f.path, match.start, match.end, match.kind),),
                     )
                 )
         return CheckOutcome.from_findings(findings)

@@ -4,6 +4,7 @@ tool-call arguments, and the generic per-field rules."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import getaddresses
@@ -12,23 +13,25 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from lammesh.watchers import VerdictName, join_path, value_at
+from lammesh.watchers.addresses import split_address
 
 
 @dataclass(frozen=True)
 class Recipient:
     address: str
-    """Lower-cased address, or the raw text when it does not parse ('' domain then)."""
+    """Lower-cased address as written (for reasons), or the raw text when it does not parse."""
     domain: str
+    """Canonical domain (lower case, IDN labels as A-labels; see lammesh.watchers.addresses), ''
+    when the address does not parse."""
     field: str
     start: int
     end: int
+    canonical: str = ""
+    """Canonical address (local part lower-cased, canonical domain), for comparisons."""
 
     @property
     def valid(self) -> bool:
         return bool(self.domain)
-
-
-_ADDRESS = re.compile(r"^[^@\s<>]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)$")
 
 
 def _recipients_in_text(text: str, field: str) -> Iterator[Recipient]:
@@ -39,9 +42,12 @@ def _recipients_in_text(text: str, field: str) -> Iterator[Recipient]:
         start = text.find(address, cursor)
         start = start if start >= 0 else 0
         cursor = start + len(address)
-        match = _ADDRESS.match(address)
-        domain = match.group(1).lower() if match else ""
-        yield Recipient(address.lower() if match else address, domain, field, start, start + len(address))
+        parts = split_address(address)
+        if parts is None:
+            yield Recipient(address, "", field, start, start + len(address))
+        else:
+            shown = unicodedata.normalize("NFC", address).lower()
+            yield Recipient(shown, parts[1], field, start, start + len(address), f"{parts[0]}@{parts[1]}")
 
 
 def recipients_at(content: Mapping[str, Any], path: str) -> list[Recipient]:
@@ -67,29 +73,6 @@ def recipients_at(content: Mapping[str, Any], path: str) -> list[Recipient]:
         elif item is not None:
             found.append(Recipient(str(item), "", field, 0, 0))
     return found
-
-
-def domain_allowed(domain: str, allowed: set[str]) -> bool:
-    """`domain` is one of `allowed` or a subdomain of one (sales.acme.com under acme.com);
-    look-alikes such as acme.com.evil.io or evilacme.com are not."""
-    return any(domain == d or domain.endswith(f".{d}") for d in allowed)
-
-
-def strings_at(sources: Mapping[str, Any], path: str, key: str) -> list[str] | None:
-    """Strings at a dotted path of the sources: a string, a list of strings, or a list of
-    objects whose `key` is a string. None when the path is not there."""
-    try:
-        value = value_at(sources, path)
-    except KeyError:
-        return None
-    items = value if isinstance(value, list) else [value]
-    out: list[str] = []
-    for item in items:
-        if isinstance(item, Mapping):
-            item = item.get(key)
-        if isinstance(item, str) and item.strip():
-            out.append(item.strip())
-    return out
 
 
 @dataclass(frozen=True)

@@ -18,15 +18,8 @@ import re
 from pydantic import Field, field_validator
 
 from lammesh.watchers import CheckInput, CheckOutcome, Finding, RuleWatcher, Span, Verdict, VerdictName, WatcherParams
-from lammesh_services.watchers.policy.rules import (
-    Attachment,
-    FieldRule,
-    Recipient,
-    attachments_at,
-    domain_allowed,
-    recipients_at,
-    strings_at,
-)
+from lammesh.watchers.addresses import canonical_address, canonical_domains, domain_allowed, strings_at
+from lammesh_services.watchers.policy.rules import Attachment, FieldRule, Recipient, attachments_at, recipients_at
 
 SCORE = 1.0  # a declared rule either holds or it does not
 
@@ -93,13 +86,15 @@ class PolicyWatcher(RuleWatcher[PolicyParams]):
         return CheckOutcome.from_findings(findings)
 
     def _allowed(self, item: CheckInput[PolicyParams]) -> tuple[set[str], set[str], list[Finding]]:
+        """Allowed addresses and domains, canonical (lammesh.watchers.addresses: IDN domains as
+        A-labels), and a finding per declared source path that is missing."""
         params = item.params
-        addresses = set(params.allowed_recipients)
-        domains = set(params.allowed_domains)
+        addresses = list(params.allowed_recipients)
+        domains = list(params.allowed_domains)
         missing: list[Finding] = []
         for paths, key, into in (
             (params.allowed_recipients_from, "email", addresses),
-            (params.allowed_domains_from, "domain", domains),
+            (params.allowed_domains_from, "domain", domains),  # a contact's address stands for its domain
         ):
             for path in paths:
                 values = strings_at(item.sources, path, key)
@@ -107,26 +102,23 @@ class PolicyWatcher(RuleWatcher[PolicyParams]):
                     reason = f"sources has no {path} to take allowed recipients from"
                     missing.append(Finding("missing_source", reason, SCORE, Verdict.REVIEW))
                     continue
-                for value in values:
-                    value = value.lower()
-                    if key == "domain":
-                        value = value.rpartition("@")[2]  # a contact's address stands for its domain
-                    into.add(value)
-        return addresses, domains, missing
+                into.extend(values)
+        canonical = {a for a in map(canonical_address, addresses) if a}
+        return canonical, canonical_domains(domains), missing
 
     def _recipient_findings(self, item: CheckInput[PolicyParams], recipients: list[Recipient]) -> list[Finding]:
         if not recipients:
             return []
         params = item.params
         addresses, domains, findings = self._allowed(item)
-        internal = set(params.internal_domains)
+        internal = canonical_domains(params.internal_domains)
         outside = Verdict.parse(params.outside_recipient)
         for recipient in recipients:
             if not recipient.valid:
                 reason = f"recipient {recipient.address!r} in {recipient.field} is not an email address"
                 findings.append(Finding("invalid_recipient", reason, SCORE, outside, (_span(recipient, "invalid_recipient"),)))
             elif not (
-                recipient.address in addresses
+                recipient.canonical in addresses
                 or domain_allowed(recipient.domain, domains)
                 or domain_allowed(recipient.domain, internal)
             ):
@@ -146,7 +138,7 @@ class PolicyWatcher(RuleWatcher[PolicyParams]):
 
     def _attachment_findings(self, item: CheckInput[PolicyParams], recipients: list[Recipient]) -> list[Finding]:
         params = item.params
-        internal = set(params.internal_domains)
+        internal = canonical_domains(params.internal_domains)
         external = [r for r in recipients if not (r.valid and domain_allowed(r.domain, internal))]
         if not external:
             return []

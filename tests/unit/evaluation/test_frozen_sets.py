@@ -50,7 +50,8 @@ def test_no_training_text_is_in_the_frozen_set(cases):
 
 
 def test_model_building_code_never_reads_the_frozen_set_or_the_reserved_packages():
-    reserved = re.compile(r"evaluation/frozen|evaluation\.frozen|garak|agent.injection.bench|\baib\b", re.IGNORECASE)
+    # A path or package name in a string, or an import of the evaluation code (comments may name them).
+    reserved = re.compile(r"""["'][^"'\n]*(evaluation/frozen|garak|agent.injection.bench|\baib\b)|import[^\n]*lammesh\.evaluation|lammesh\.evaluation[^\n]*import""", re.IGNORECASE)
     offenders = [str(p) for p in MODEL_CODE.rglob("*.py") if reserved.search(p.read_text(encoding="utf-8"))]
     assert offenders == []
 
@@ -71,3 +72,8 @@ def test_summarise_counts_flags_blocks_and_recall_at_fpr():
     assert figures["attack_languages"]["de"] == {"n": 1, "flagged": 0.0, "blocked": 0.0}
     assert figures["latency_ms"][">512 tokens"]["n"] == 1
     assert [row["id"] for row in figures["false_positives"]] == ["b1"]
+
+
+@pytest.mark.parametrize("watcher", ["grounding", "pii", "policy"])
+def test_the_rule_watcher_sets_are_frozen_too(watcher):
+    verify(FROZEN_ROOT / watcher)

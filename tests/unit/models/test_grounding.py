@@ -67,3 +67,52 @@ def test_a_fully_grounded_summary_scores_low(encoder):
 def test_no_sources_means_nothing_is_supported(encoder):
     (report,) = GroundingChecker(encoder).check_batch([("The deal closed at $1.2M last week.", "")])
     assert report.unsupported and report.score > 0.5
+
+
+# Found by the frozen evaluation set (evaluation/frozen/grounding/, issue 18).
+def test_a_sentence_initial_word_after_a_greeting_is_not_a_name():
+    names = {f.text for f in extract_facts("Hi Ana,\n\nLet me recap. Below is what Priya Natarajan said.") if f.kind == "name"}
+    assert names == {"Ana", "Priya Natarajan"}
+
+
+def test_names_are_unicode_words_and_german_nouns_are_not_names():
+    assert {f.value for f in extract_facts("Hola Rocío y Andrés:") if f.kind == "name"} == {"rocío", "andrés"}
+    german = "Ihr Budget liegt bei 210.000 € über drei Jahre. Mein Kollege Stefan Hoffmann meldet sich."
+    assert [f.text for f in extract_facts(german) if f.kind == "name"] == ["Kollege Stefan Hoffmann"]
+
+
+@pytest.mark.parametrize(
+    ("claim", "source", "kind"),
+    [
+        ("thirty-five shelters", "35 shelters", "number"),
+        ("one hundred and forty staff", "about 140 staff", "number"),
+        ("EUR 54 000 a year", "a ceiling of 54,000 euros", "number"),
+        ("58 000 Zähler", "58.000 Zähler", "number"),
+        ("4,5 millones de kilos", "4.5 million kilos", "number"),
+        ("before 17/11", "avant le 17 novembre", "date"),
+        ("bis zum 13.10.2026", "bis zum 13. Oktober", "date"),
+        ("by October 14th", "by 14 October", "date"),
+        ("call +1 (415) 555-0110", "+1 (415) 555-0110 ext. 42", "phone"),
+    ],
+)
+def test_the_same_fact_written_differently_is_found(claim, source, kind):
+    from lammesh.models.grounding import _source_facts, missing_facts
+
+    assert any(f.kind == kind for f in extract_facts(claim))
+    assert missing_facts(claim, _source_facts(source)) == []
+
+
+def test_a_changed_figure_is_still_missing():
+    from lammesh.models.grounding import _source_facts, missing_facts
+
+    known = _source_facts("For the renewal we have a ceiling of 54,000 euros per year, quote by 14 October.")
+    assert [f.text for f in missing_facts("a ceiling of 45,000 euros", known)] == ["45,000"]
+    assert [f.text for f in missing_facts("the quote by 28 October", known)] == ["28 October"]
+    assert missing_facts("1.2 million dollars", _source_facts("the grant covers 1.2 million dollars")) == []
+
+
+def test_a_pleasantry_no_source_resembles_does_not_reach_the_shipped_threshold(encoder):
+    checker = GroundingChecker(encoder)
+    [report] = checker.check_batch([("Here is where we landed. Feel free to forward this to your team.", SOURCES)])
+    assert report.claims and all(c.supported for c in report.claims)
+    assert 0.0 < report.score < 0.5

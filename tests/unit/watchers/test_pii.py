@@ -244,3 +244,185 @@ def test_address_fields_allow_addresses_but_check_their_display_names():
     # an address in the body is still an address in the body
     leaky = {**clean, "body": "also cc x@evil.io"}
     assert check(leaky, address_fields=["to", "cc"], verdicts={"email": "block"}).verdict is Verdict.BLOCK
+
+
+# ---- issue 18 (evaluation/frozen/pii, calibration part): what a mail may contain comes from its
+# ---- context: our own and the account's domains, the recipients, the CRM contacts, the sender's
+# ---- signature. Each case failed before that context was known.
+
+SIGNED = (
+    "Hi Erica,\n\nPlease find attached the invoice for October. For questions call me on +1-835-588-5952.\n\n"
+    "Thanks,\nLauren Larson\nAccounts receivable, Northwind\nTel. +1-835-588-5952"
+)
+MAIL_PARAMS = {
+    "address_fields": ["to", "cc"],
+    "allowed_domains": ["northwind.example"],
+    "allowed_domains_from": ["steps.crm.account.domain"],
+    "allow_values_from": ["steps.crm.contacts"],
+    "verdicts": {"email": "block"},
+}
+MAIL_SOURCES = {"steps": {"crm": {"account": {"domain": "müller-bau.example"},
+                                  "contacts": [{"email": "cfo@holding.example", "phone": "+49 30 901820"}]}}}
+
+
+def check_mail(content, sources=MAIL_SOURCES, **params):
+    params = {**MAIL_PARAMS, **params}
+    return WATCHER.check(CheckInput(params=PiiParams.model_validate(params), content=content, sources=sources))
+
+
+def test_the_senders_phone_in_the_signature_is_not_personal_data_to_review():
+    assert check({"body": SIGNED}).verdict is Verdict.ALLOW, check({"body": SIGNED}).reasons
+    assert check({"body": "Mit freundlichen Grüßen\nHilde Kramer\nTel. 05234 70397"}).verdict is Verdict.REVIEW  # no body: no signature
+    german = "Guten Tag Stella,\n\nanbei die Rechnung.\n\nMit freundlichen Grüßen\nHilde Kramer\nBuchhaltung\nTel. 05234 70397"
+    assert check({"body": german}).verdict is Verdict.ALLOW
+
+
+def test_a_phone_outside_the_signature_or_a_secret_inside_it_is_still_found():
+    other = SIGNED.replace("call me on +1-835-588-5952", "call Bo on +1-415-555-0132")
+    assert [s.label for s in check({"body": other}).spans] == ["phone"]
+    keyed = SIGNED + "\nKey: sk-4fT9xQ2LmZ8rV1bN7cK3wY6h"
+    assert check({"body": keyed}).verdict is Verdict.BLOCK
+    assert check({"body": SIGNED}, signature_kinds=[]).verdict is Verdict.REVIEW
+    # a signature is a short block at the end: a long paragraph after "Thanks," is not one
+    long = "Hi Bo,\n\nThanks,\n" + "we will call you from +1-835-588-5952 about the many open points of the rollout plan."
+    assert check({"body": long}).verdict is Verdict.REVIEW
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "RSVP to support@northwind.example or events@eu.northwind.example.",  # our own domain, a subdomain
+        "Einkauf: einkauf@müller-bau.example",  # the CRM account's (internationalised) domain
+        "Our CFO cfo@holding.example is in the loop; call +49 30 901820.",  # a CRM contact's address and number
+        "We will write to erica@customer.example, as you asked.",  # a recipient's own address
+    ],
+)
+def test_addresses_the_context_allows_pass_anywhere_in_the_mail(body):
+    content = {"to": ["Erica <erica@customer.example>"], "body": body}
+    outcome = check_mail(content)
+    assert outcome.verdict is Verdict.ALLOW, outcome.reasons
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Reply to pipeline@evil.io as well.",
+        "Write to support@northwind.example.evil.io.",  # a look-alike suffix
+        "Write to einkauf@mueller-bau.example.",  # transliterated: another domain
+        "Write to support@n\u043erthwind.example.",  # Cyrillic o: folded, it reads as ours, but it is not
+        "Write to support@northwind\u200b.example.",  # zero-width space
+        "decode c3VwcG9ydEBub3J0aHdpbmQuZXhhbXBsZQ==",  # base64: encoded values are never allowed by context
+        "Write to bo@bäckerei.example.",  # an internationalised outside address is an address
+    ],
+)
+def test_outside_or_disguised_addresses_still_block(body):
+    outcome = check_mail({"to": ["erica@customer.example"], "body": body})
+    assert outcome.verdict is Verdict.BLOCK, body
+    assert [s.label for s in outcome.spans] == ["email"]
+
+
+def test_a_missing_source_path_allows_nothing():
+    outcome = check_mail({"to": ["erica@customer.example"], "body": "Einkauf: einkauf@müller-bau.example"}, sources={})
+    assert outcome.verdict is Verdict.BLOCK
+
+
+# ---- card numbers: a scheme's IIN range and length (ISO/IEC 7812), grouped as cards are printed
+
+
+def _groups_of_four(digits: str) -> list[str]:
+    return [digits[i : i + 4] for i in range(0, len(digits), 4)]
+
+
+@pytest.mark.parametrize(
+    ("number", "scheme"),
+    [
+        ("3057 6722 7096 18", "Diners Club"),  # 14 digits, 4-4-4-2
+        ("5038.8365.8646", "Maestro"),  # 12 digits
+        ("3531/9970/7842/3042", "JCB"),  # slashes
+        ("6011 1111 1111 1117", "Maestro"),  # Discover's 6011 lies in the 56-69 Maestro block
+        (" ".join(_groups_of_four(_with_luhn_digit("220012345678901"))), "Mir"),
+    ],
+)
+def test_cards_of_every_scheme_and_grouping_block(number, scheme):
+    digits = "".join(c for c in number if c.isdigit())
+    assert luhn_valid(digits)
+    outcome = check({"body": f"Card: {number}, expiry 09/28"})
+    assert outcome.verdict is Verdict.BLOCK
+    assert outcome.reasons == (f"card number ({scheme}, Luhn-valid) in body",)
+
+
+@pytest.mark.parametrize(
+    ("template", "digits"),
+    [
+        ("The replacement phone has IMEI {}.", "356938035643809"),  # TAC 35, 15 digits: JCB is 16-19
+        ("Device IMEI {} is registered to the pool.", _with_luhn_digit("49015420323751")),  # 49: no 15-digit scheme
+        ("Tracking {} is not in a card range.", " ".join(_groups_of_four(_with_luhn_digit("700000000000000")))),
+        ("Visa issues 13, 16 or 19 digits: {} is none.", " ".join(_groups_of_four(_with_luhn_digit("4000000000000")))),
+    ],
+)
+def test_luhn_valid_numbers_outside_every_scheme_are_not_cards(template, digits):
+    assert luhn_valid(digits.replace(" ", ""))
+    text = template.format(digits)
+    assert check({"body": text}).verdict is Verdict.ALLOW, check({"body": text}).reasons
+
+
+@pytest.mark.parametrize(
+    "iban",
+    ["gb82 west 1234 5698 7654 32", "GB82-WEST-1234-5698-7654-32", "de89 3704 0044 0532 0130 00"],
+)
+def test_ibans_in_lower_case_or_with_dashes_are_found(iban):
+    outcome = check({"body": f"bank details: {iban}"})
+    assert [(s.label, f"bank details: {iban}"[s.start : s.end]) for s in outcome.spans] == [("iban", iban)]
+
+
+@pytest.mark.parametrize(
+    ("secret", "detail"),
+    [
+        ("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", "SendGrid key"),
+        ("npm_" + "a1B2c3D4e5" * 3 + "F6g7H8", "npm token"),
+        ("SK" + "0123456789abcdef" * 2, "Twilio API key"),
+        ("hf_" + "AbCdEfGhIjKlMnOpQrStUvWxYz01234567", "Hugging Face token"),
+    ],
+)
+def test_more_provider_key_shapes_block(secret, detail):
+    outcome = check({"body": f'Use the key "{secret}" in the relay settings.'})
+    assert outcome.verdict is Verdict.BLOCK
+    assert outcome.reasons[0].startswith(detail)
+
+
+def test_azure_connection_string_key_blocks_up_to_its_semicolon():
+    key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+    text = f"DefaultEndpointsProtocol=https;AccountName=acme;AccountKey={key};EndpointSuffix=core.windows.net"
+    outcome = check({"body": text})
+    assert outcome.verdict is Verdict.BLOCK
+    assert [text[s.start : s.end] for s in outcome.spans if s.label == "credential"] == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("The password for the staging VPN is Hx9!vQ2#mL.", "Hx9!vQ2#mL"),
+        ("Log in with password Tr0ub4dor&3x and change it.", "Tr0ub4dor&3x"),
+        ("Das Passwort für den Testzugang lautet Sommer2026!Nord.", "Sommer2026!Nord"),
+        ("Le mot de passe du portail est «Lune#2026bleu».", "Lune#2026bleu"),
+        ("The PIN for the door: 7731-9920-44.", "7731-9920-44"),
+    ],
+)
+def test_secrets_said_in_prose_block(text, value):
+    outcome = check({"body": text})
+    assert outcome.verdict is Verdict.BLOCK, outcome.reasons
+    assert [text[s.start : s.end] for s in outcome.spans] == [value]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The password for the portal is in 1Password, ask Li.",
+        "Your password must be at least 12 characters and is reset every 90 days.",
+        "Das Passwort ist beim letzten Update 2026 abgelaufen.",
+        "The password policy changed on 2026-07-07.",
+        "Use password-protected PDFs for invoices.",
+    ],
+)
+def test_prose_about_passwords_is_not_a_password(text):
+    assert check({"body": text}).verdict is Verdict.ALLOW, check({"body": text}).reasons

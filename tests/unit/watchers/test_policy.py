@@ -169,3 +169,50 @@ def test_disguised_outside_recipients_are_outside(address):
     outcome = check({"to": ["ana.lopez@acme.com", address]}, CRM, **FROM_CRM)
     assert outcome.verdict is Verdict.BLOCK, outcome.reasons
     assert all(s.field == "to.1" for s in outcome.spans)
+
+
+# ---- issue 18 (evaluation/frozen/policy): an account on an internationalised domain. Its
+# ---- contacts were refused as "not an email address"; IDN domains are compared as A-labels.
+IDN_CRM = {
+    "crm": {
+        "account": {"name": "Müller Bau", "domain": "müller-bau.example"},
+        "contacts": [{"name": "Jürgen Müller", "email": "Jürgen.Müller@müller-bau.example"}],
+    }
+}
+
+
+@pytest.mark.parametrize(
+    "to",
+    [
+        "jürgen.müller@müller-bau.example",  # the contact, as in the CRM but lower case
+        "Petra Schäfer <petra.schaefer@Müller-Bau.example>",  # the account's domain, another case
+        "einkauf@xn--mller-bau-q9a.example",  # the same domain written as its A-label
+        "einkauf@werk2.müller-bau.example",  # a subdomain
+        "jüergen@mu\u0308ller-bau.example",  # ü written as u + combining diaeresis (NFC is the same name)
+    ],
+)
+def test_contacts_and_domain_of_an_internationalised_account_are_allowed(to):
+    outcome = check({"to": [to]}, IDN_CRM, **FROM_CRM)
+    assert outcome.verdict is Verdict.ALLOW, outcome.reasons
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "einkauf@mueller-bau.example",  # transliterated: another domain
+        "einkauf@muller-bau.example",
+        "einkauf@müller-bau.example.evil.io",
+        "einkauf@müIler-bau.example",  # capital I for l
+        "einkauf@ｍüller-bau.example",  # full-width m: reads as the domain only after mapping
+        "einkauf@m\u00fcller\u200b-bau.example",  # zero-width space inside
+    ],
+)
+def test_look_alikes_of_an_internationalised_domain_are_outside(address):
+    outcome = check({"to": ["einkauf@müller-bau.example", address]}, IDN_CRM, **FROM_CRM)
+    assert outcome.verdict is Verdict.BLOCK, outcome.reasons
+    assert [s.field for s in outcome.spans] == ["to.1"]
+
+
+def test_a_recipient_on_an_internationalised_domain_is_named_as_written():
+    outcome = check({"to": ["bo@bäckerei.example"]}, IDN_CRM, **FROM_CRM)
+    assert outcome.reasons == ("recipient bo@bäckerei.example in to.0 is not an allowed contact or domain",)
