@@ -251,7 +251,7 @@ def test_the_coordinator_balances_over_every_watcher_replica(manifests: Manifest
     """The coordinator's address of each watcher names a headless Service: DNS answers with every
     ready pod, and its channel spreads checks round-robin over them and retries on another while
     one restarts (docs/decisions/0632). A ClusterIP would hide the replicas behind one address."""
-    services = expected_services()
+    services = catalogue()
     coordinator = manifests.settings_of(manifests.workloads["coordinator"])
     for name, spec in services.items():
         if spec.kind != ServiceKind.WATCHER:
