@@ -177,7 +177,7 @@ def _dir(path: object) -> str:
     return str(PurePosixPath(str(path)).parent)
 
 
-def _env(spec: ServiceSpec, cluster: Cluster) -> list[Obj]:
+def _env(spec: ServiceSpec) -> list[Obj]:
     env: list[Obj] = [
         {"name": "LAMMESH_SERVICE_NAME", "value": spec.name},
         {"name": "LAMMESH_INSTANCE_ID", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
@@ -259,7 +259,7 @@ def container(spec: ServiceSpec, cluster: Cluster) -> Obj:
         ],
         "envFrom": [{"configMapRef": {"name": "lammesh-runtime"}}]
         + ([{"configMapRef": {"name": "lammesh-kafka"}}] if is_kafka_client(spec) else []),
-        "env": _env(spec, cluster),
+        "env": _env(spec),
         "resources": {
             "requests": {"cpu": res.cpu, "memory": res.memory},
             "limits": {"memory": res.memory_limit},
