@@ -31,7 +31,7 @@ INSIGHTS_SOURCES := $(wildcard services/agents/insights/*.py libs/lammesh/agents
 
 PYTEST_ARGS ?=
 
-.PHONY: help setup protos lint-protos kafka-jars kustomize kafka-up kafka-down kafka-status certs test test-unit k8s-validate demo bench soak chaos models bench-watchers eval-watchers
+.PHONY: help setup protos lint-protos kafka-jars kustomize kafka-up kafka-down kafka-status certs test test-unit k8s-render k8s-validate demo bench soak chaos models bench-watchers eval-watchers
 
 help:
 	@echo "make setup       .venv, package + dev deps, protobuf code, Kafka jars (quick when done)"
@@ -40,7 +40,8 @@ help:
 	@echo "make test        every test (starts its own broker unless LAMMESH_KAFKA_BOOTSTRAP is set)"
 	@echo "make test-unit   the pure unit tests only (no broker)"
 	@echo "make certs       a local CA + gRPC server/client certificates (mTLS) under .run/certs"
-	@echo "make k8s-validate render every k8s overlay and validate it offline (schemas + consistency)"
+	@echo "make k8s-render  write k8s/base/services/* and kafka/topics.yaml from the service and topic catalogues"
+	@echo "make k8s-validate render every k8s overlay and validate it offline (schemas + consistency + not stale)"
 	@echo "make demo        the meeting follow-up workflow through the whole mesh"
 	@echo "make bench       load test: baselines, scenarios, ramp to the max rate (a few minutes); loadtest/results/latest.*"
 	@echo "make soak        SOAK_MINUTES (10) at half the max rate: RSS growth per service, backlog, lost tasks"
@@ -130,6 +131,11 @@ test: setup
 
 test-unit: setup
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+# The per-service manifests, KafkaTopics and KafkaUser ACLs are generated (lammesh.k8s, decision 0206);
+# k8s-validate fails while the committed files differ from what this writes.
+k8s-render: setup
+	$(PY) -m lammesh.k8s render
 
 k8s-validate: setup
 	$(PY) -m pytest tests/k8s $(PYTEST_ARGS)

@@ -1,6 +1,6 @@
 """The services this repository ships. Add a service here and `lammesh run NAME` can start it."""
 
-from lammesh.catalogue import ServiceKind, ServiceSpec
+from lammesh.catalogue import Deploy, Egress, SecretEnv, ServiceKind, ServiceSpec
 
 SERVICES: list[ServiceSpec] = [
     ServiceSpec(
@@ -46,6 +46,13 @@ SERVICES: list[ServiceSpec] = [
         capability="crm",
         bootstrap="lammesh_services.tools.crm.main:bootstrap",
         description="Tool: updates the opportunity and contacts in the CRM database; every change versioned, compensate restores it.",
+        deploy=Deploy(
+            state_dir=True,
+            # k8s/base/config/crm-database.yaml: a SQLite trial default; production: a PostgreSQL URL
+            secret_env=(SecretEnv("LAMMESH_CRM_DATABASE_URL", "crm-database", "url",
+                                  "postgresql+psycopg://USER:PASSWORD@HOST/crm (see docs/deploy.md)"),),
+            egress=(Egress(5432, "the CRM database (PostgreSQL)"),),
+        ),
     ),
     ServiceSpec(
         name="email",
@@ -53,6 +60,13 @@ SERVICES: list[ServiceSpec] = [
         capability="email",
         bootstrap="lammesh_services.tools.email.main:bootstrap",
         description="Tool: sends a mail over SMTP (a pivot: irreversible).",
+        deploy=Deploy(
+            state_dir=True,
+            # your SMTP relay; credentials via LAMMESH_SMTP_USERNAME/PASSWORD
+            env={"LAMMESH_SMTP_HOST": "smtp-relay.mail.svc", "LAMMESH_SMTP_PORT": "587",
+                 "LAMMESH_SMTP_STARTTLS": "true"},
+            egress=(Egress(587, "the SMTP relay"),),
+        ),
     ),
     ServiceSpec(
         name="injection",

@@ -1,13 +1,15 @@
 """The service catalogue: every deployable service, what it is and how to start it.
 
-`lammesh run`, `lammesh up` and the k8s consistency tests read it. Catalogues are found through
-the `lammesh.catalogues` entry point group, so a separate package can add services of its own.
+`lammesh run`, `lammesh up` and the k8s generator (`python -m lammesh.k8s render`) read it.
+Catalogues are found through the `lammesh.catalogues` entry point group, so a separate package can
+add services of its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import import_module
 from importlib.metadata import entry_points
@@ -29,6 +31,53 @@ class ServiceKind(StrEnum):
 
 
 @dataclass(frozen=True)
+class Resources:
+    """Container requests and memory limit (no CPU limit: throttling hurts tail latency)."""
+
+    cpu: str
+    memory: str
+    memory_limit: str
+
+
+@dataclass(frozen=True)
+class Egress:
+    """A TCP port outside the mesh the service connects to (its NetworkPolicy opens it)."""
+
+    port: int
+    to: str
+    """What is reached there, for the reader of the manifests."""
+
+
+@dataclass(frozen=True)
+class SecretEnv:
+    """An environment variable read from a Secret the operator provides."""
+
+    name: str
+    secret: str
+    key: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Deploy:
+    """What a service needs on Kubernetes beyond what its kind implies. `k8s/` is rendered from the
+    catalogue (lammesh.k8s); the defaults fit most services, so a new agent needs none of this."""
+
+    resources: Resources | None = None
+    """None: the default of its kind (lammesh.k8s.manifests.DEFAULT_RESOURCES)."""
+    max_replicas: int | None = None
+    """Autoscaler ceiling; None: the kind's default. Agents/tools never scale above their partitions."""
+    cpu_utilization: int | None = None
+    """CPU target of the HPA (gateway, watchers); None: the kind's default."""
+    env: Mapping[str, str] = field(default_factory=dict)
+    """Literal LAMMESH_* values for this service only (shared ones live in k8s/base/config)."""
+    secret_env: tuple[SecretEnv, ...] = ()
+    egress: tuple[Egress, ...] = ()
+    state_dir: bool = False
+    """A writable LAMMESH_STATE_DIR (emptyDir at /var/lib/lammesh), e.g. its idempotency store."""
+
+
+@dataclass(frozen=True)
 class ServiceSpec:
     name: str
     kind: ServiceKind
@@ -39,6 +88,8 @@ class ServiceSpec:
     latency_critical: bool = False
     """A model watcher that runs on GPU nodes (TensorRT) in the gpu overlay."""
     description: str = ""
+    deploy: Deploy = field(default_factory=Deploy)
+    """How it runs on Kubernetes, where that differs from the defaults of its kind."""
 
     def load(self) -> Callable[[Settings], ServiceRuntime]:
         module, _, function = self.bootstrap.partition(":")

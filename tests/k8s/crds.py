@@ -1,6 +1,7 @@
 """Upstream CRD schemas (Strimzi, KEDA, Prometheus Operator) as strict JSON Schemas.
 
-The CRDs live outside the repository, in ../shared/crds (LAMMESH_CRDS_DIR overrides). A CRD's
+The CRDs live outside the repository, in shared/crds next to it or next to a folder above it (a
+worktree under /work/wt/NAME finds /work/shared/crds); LAMMESH_CRDS_DIR overrides. A CRD's
 openAPIV3Schema lets unknown fields through wherever it says nothing; the API server would prune
 them silently, so a typo'd field would be lost without a word. Here an object node with
 `properties` rejects unknown fields unless it carries x-kubernetes-preserve-unknown-fields, which
@@ -21,7 +22,12 @@ import yaml
 
 from tests.k8s.manifests import REPO
 
-CRDS_DIR = Path(os.environ.get("LAMMESH_CRDS_DIR", REPO.parent / "shared" / "crds"))
+def _find_crds() -> Path:
+    candidates = [parent / "shared" / "crds" for parent in REPO.parents]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+CRDS_DIR = Path(os.environ.get("LAMMESH_CRDS_DIR") or _find_crds())
 
 Schema = dict[str, Any]
 

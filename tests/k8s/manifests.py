@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from lammesh.k8s.tree import settings_from_env
 from lammesh.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,20 +44,6 @@ def render(target: Path) -> list[Obj]:
     if done.returncode != 0:
         raise AssertionError(f"kustomize build {target.relative_to(REPO)} failed:\n{done.stderr}")
     return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
-
-
-class SettingsFromManifest(Settings):
-    """Settings built only from the values given (never from this process's environment)."""
-
-    @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, **_sources):  # type: ignore[override]
-        return (init_settings,)
-
-
-def settings_from_env(env: dict[str, str]) -> Settings:
-    """The Settings a process would read from these LAMMESH_* variables."""
-    values = {key.removeprefix("LAMMESH_").lower(): value for key, value in env.items()}
-    return SettingsFromManifest(**values)
 
 
 def labels_match(selector: dict[str, str], labels: dict[str, str]) -> bool:

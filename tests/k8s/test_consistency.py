@@ -1,16 +1,20 @@
-"""The manifests and the code must not drift apart: services, settings, topics, Kafka users,
-autoscaling, network edges and GPU placement are all derived from the code at test time."""
+"""What can still drift after rendering: the hand-written parts of k8s/ (Kafka cluster, shared
+network policies, ServiceMonitor, KEDA's lag reader, config/*.env, the overlays' patches) against
+the generated per-service objects and the code. The generated files themselves are checked against
+the generator in test_render.py; what each service gets is the generator's business, tested there.
+
+Every check runs on each rendered target, because an overlay can change a setting (a merged
+ConfigMap) or patch an object that the generator derived from the base's settings."""
 
 from __future__ import annotations
-
-import inspect
 
 import pytest
 
 from lammesh import topics as topic_catalogue
-from lammesh.catalogue import ServiceKind, ServiceSpec
+from lammesh.catalogue import ServiceKind, ServiceSpec, load_services
+from lammesh.k8s.manifests import declared_topics
 from lammesh.settings import Settings
-from lammesh.topics import CORE_TOPICS, TopicSpec, step_commands
+from lammesh.topics import step_commands
 from tests.k8s.manifests import (
     GPU_RESOURCE,
     Manifests,
@@ -25,12 +29,14 @@ from tests.k8s.manifests import (
     settings_from_env,
 )
 from tests.k8s.netpol import allowed
-from tests.k8s.upcoming import catalogue, expected_services
 
-STEP_KINDS = (ServiceKind.AGENT, ServiceKind.TOOL)
 # Secrets the operator creates (README "Kubernetes", docs/decisions/0600 and 0601): the gRPC
 # certificate (kubernetes.io/tls + ca.crt, e.g. from cert-manager) and the gateway's tokens file.
 EXTERNAL_SECRETS = {"lammesh-grpc-tls": ("tls.crt", "tls.key", "ca.crt"), "lammesh-gateway-tokens": ("tokens.yaml",)}
+
+
+def catalogue() -> dict[str, ServiceSpec]:
+    return load_services()
 
 
 def _kafka_settings(m: Manifests) -> Settings:
@@ -43,53 +49,28 @@ def _kafka_settings(m: Manifests) -> Settings:
     return m.settings_of(clients[0])
 
 
-def declared_topics(services: dict[str, ServiceSpec]) -> list[TopicSpec]:
-    """Every topic lammesh.topics declares (module-level TopicSpecs and CORE_TOPICS) plus the command
-    topic of every agent/tool capability."""
-    found = {id(t): t for t in CORE_TOPICS}
-    for _, value in inspect.getmembers(topic_catalogue):
-        if isinstance(value, TopicSpec):
-            found[id(value)] = value
-        elif isinstance(value, tuple | list) and all(isinstance(v, TopicSpec) for v in value):
-            found.update({id(v): v for v in value})
-    for spec in services.values():
-        if spec.capability:
-            found[id(spec)] = step_commands(spec.capability)
-    return list(found.values())
-
-
 # --- services and workloads -------------------------------------------------------------------
 
 
-def test_every_catalogue_service_has_a_workload_that_runs_it(manifests: Manifests) -> None:
-    services = catalogue()
-    assert services, "the service catalogue is empty"
-    missing = sorted(set(services) - set(manifests.workloads))
-    assert missing == [], f"{manifests.target}: no Deployment/StatefulSet for {missing}"
-    for name in services:
-        container = main_container(manifests.workloads[name])
-        assert container.get("args") == ["run", name], f"{name}: must run `lammesh run {name}`"
-        assert image_name(container["image"]) in {"lammesh", "lammesh-gpu"}, container["image"]
+def test_every_catalogue_service_runs_production_ready(manifests: Manifests) -> None:
+    missing = sorted(set(catalogue()) - set(manifests.workloads))
+    assert missing == [], f"{manifests.target}: no workload for {missing}"
+    for name in catalogue():
+        _check_production_ready(manifests, name)
 
 
-def test_every_workload_is_a_known_service(manifests: Manifests) -> None:
-    """The other direction: a workload for a service that is neither in the catalogue nor one of
-    the services announced in upcoming.py (written ahead of their catalogue entries) is stale."""
-    unknown = sorted(set(manifests.workloads) - set(expected_services()))
-    assert unknown == [], f"{manifests.target}: workloads for services nobody declares: {unknown}"
-
-
-@pytest.mark.parametrize("name", sorted(expected_services()))
-def test_workload_is_production_ready(manifests: Manifests, name: str) -> None:
-    workload = manifests.workloads.get(name)
-    if workload is None:
-        pytest.fail(f"{manifests.target}: no workload for {name}")
+def _check_production_ready(manifests: Manifests, name: str) -> None:
+    workload = manifests.workloads[name]
     spec, container = pod_spec(workload), main_container(workload)
     settings = manifests.settings_of(workload)
     assert container["args"] == ["run", name]
+    assert image_name(container["image"]) in {"lammesh", "lammesh-gpu"}, container["image"]
 
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     assert ports == {"grpc": settings.grpc_port, "metrics": settings.metrics_port, "health": settings.grpc_health_port}
+    (service,) = manifests.selecting("Service", pod_labels(workload))
+    ports = {p["name"]: (p["port"], p["targetPort"]) for p in service["spec"]["ports"]}
+    assert ports == {"grpc": (settings.grpc_port, "grpc"), "metrics": (settings.metrics_port, "metrics")}
     # The kubelet's gRPC probes speak plaintext only: they use the health-only plaintext port
     # (docs/decisions/0600), never the (m)TLS gRPC port.
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
@@ -120,26 +101,9 @@ def test_workload_is_production_ready(manifests: Manifests, name: str) -> None:
         assert labels_match(match_labels(constraint["labelSelector"]), pod_labels(workload))
 
 
-@pytest.mark.parametrize("name", sorted(expected_services()))
-def test_service_account_service_pdb_and_network_policy(manifests: Manifests, name: str) -> None:
-    workload = manifests.workloads[name]
-    labels = pod_labels(workload)
-    settings = manifests.settings_of(workload)
-    assert pod_spec(workload)["serviceAccountName"] == name and manifests.get("ServiceAccount", name)
-
-    services = list(manifests.selecting("Service", labels))
-    assert [s["metadata"]["name"] for s in services] == [name]
-    ports = {p["name"]: (p["port"], p["targetPort"]) for p in services[0]["spec"]["ports"]}
-    assert ports == {"grpc": (settings.grpc_port, "grpc"), "metrics": (settings.metrics_port, "metrics")}
-
-    assert [p["metadata"]["name"] for p in manifests.selecting("PodDisruptionBudget", labels)] == [name]
-    policies = {p["metadata"]["name"] for p in manifests.selecting("NetworkPolicy", labels)}
-    assert name in policies and "lammesh-default-deny" in policies
-
-
 def test_every_service_metrics_port_is_scraped(manifests: Manifests) -> None:
     monitors = manifests.of_kind("ServiceMonitor")
-    for name in expected_services():
+    for name in catalogue():
         service = manifests.get("Service", name)
         scraped = [
             m for m in monitors
@@ -183,7 +147,7 @@ def test_every_declared_topic_has_a_matching_kafka_topic(manifests: Manifests) -
     settings = _kafka_settings(manifests)
     brokers = sum(p["spec"]["replicas"] for p in manifests.of_kind("KafkaNodePool") if "broker" in p["spec"]["roles"])
     expected = {}
-    for spec in declared_topics(expected_services()):
+    for spec in declared_topics(list(catalogue().values())):
         config = spec.config()
         expected[spec.name(settings)] = {
             "partitions": spec.partition_count(settings),
@@ -207,105 +171,52 @@ def test_every_declared_topic_has_a_matching_kafka_topic(manifests: Manifests) -
     assert settings.topic_replication <= brokers, "more topic replicas than brokers"
 
 
-def _acl_allows(user: Obj, resource_type: str, name: str, operation: str) -> bool:
-    for acl in user["spec"]["authorization"]["acls"]:
-        resource = acl["resource"]
-        if acl.get("type", "allow") != "allow" or resource["type"] != resource_type:
-            continue
-        pattern = resource.get("patternType", "literal")
-        matches = name == resource["name"] if pattern == "literal" else name.startswith(resource["name"])
-        if matches and (operation in acl["operations"] or "All" in acl["operations"]):
-            return True
-    return False
-
-
-def test_kafka_clients_authenticate_as_their_own_kafka_user(manifests: Manifests) -> None:
+def test_kafka_clients_reach_the_tls_scram_listener_with_the_cluster_ca(manifests: Manifests) -> None:
+    """kafka.env (bootstrap, protocol, mechanism, CA file) against the hand-written Kafka cluster."""
     kafka = manifests.get("Kafka", "lammesh")
-    listeners = {f"{kafka['metadata']['name']}-kafka-bootstrap:{lst['port']}": lst for lst in kafka["spec"]["kafka"]["listeners"]}
+    cluster = kafka["metadata"]["name"]
+    listeners = {f"{cluster}-kafka-bootstrap:{lst['port']}": lst for lst in kafka["spec"]["kafka"]["listeners"]}
     for name, workload in manifests.workloads.items():
-        is_client = pod_labels(workload).get("lammesh.io/kafka-client") == "true"
-        container = main_container(workload)
-        env = {e["name"]: e for e in container.get("env", [])}
-        if not is_client:
-            assert "LAMMESH_KAFKA_SASL_PASSWORD" not in env and manifests.get("KafkaUser", name) is None
+        if pod_labels(workload).get("lammesh.io/kafka-client") != "true":
             continue
         settings = manifests.settings_of(workload)
         listener = listeners[settings.kafka_bootstrap]
         assert listener["tls"] and settings.kafka_security_protocol == "SASL_SSL"
         assert listener["authentication"]["type"] == "scram-sha-512" == settings.kafka_sasl_mechanism.lower()
         user = manifests.get("KafkaUser", settings.kafka_sasl_username)
-        assert user is not None and settings.kafka_sasl_username == name
-        assert user["spec"]["authentication"]["type"] == "scram-sha-512"
-        assert env["LAMMESH_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": name, "key": "password"}
-        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        assert user is not None and user["spec"]["authentication"]["type"] == "scram-sha-512", name
+        mounts = {m["mountPath"]: m["name"] for m in main_container(workload)["volumeMounts"]}
         ca_dir, ca_file = settings.kafka_ssl_cafile.rsplit("/", 1)
         volume = {v["name"]: v for v in pod_spec(workload)["volumes"]}[mounts[ca_dir]]
-        assert volume["secret"]["secretName"] == f"{kafka['metadata']['name']}-cluster-ca-cert"
+        assert volume["secret"]["secretName"] == f"{cluster}-cluster-ca-cert"
         assert {"key": "ca.crt", "path": ca_file} in volume["secret"]["items"]
-
-
-def test_kafka_users_have_the_acls_their_service_needs(manifests: Manifests) -> None:
-    settings = _kafka_settings(manifests)
-    services = expected_services()
-    topic = lambda spec: spec.name(settings)  # noqa: E731
-    results, dlq = topic(topic_catalogue.STEPS_RESULTS), topic(topic_catalogue.DLQ)
-    step_topics = [topic(step_commands(s.capability)) for s in services.values() if s.capability]
-    for name, spec in services.items():
-        user = manifests.get("KafkaUser", name)
-        if spec.kind in STEP_KINDS:
-            commands = topic(step_commands(spec.capability))
-            assert _acl_allows(user, "topic", commands, "Read")
-            assert _acl_allows(user, "group", f"{settings.topic_prefix}.{spec.capability}", "Read")
-            assert _acl_allows(user, "topic", results, "Write") and _acl_allows(user, "topic", dlq, "Write")
-            # ServiceRuntime checks that its topics exist before it starts (ensure_topics).
-            for core in [*topic_catalogue.STEP_SERVICE_TOPICS, step_commands(spec.capability)]:
-                assert _acl_allows(user, "topic", topic(core), "Describe"), (name, topic(core))
-            for other in step_topics:
-                if other != commands:
-                    assert not _acl_allows(user, "topic", other, "Read"), f"{name} may read {other}"
-        elif spec.kind == ServiceKind.COORDINATOR:
-            for command_topic in step_topics:
-                assert _acl_allows(user, "topic", command_topic, "Write"), f"coordinator cannot send to {command_topic}"
-            for inbound in (topic_catalogue.TASKS_REQUESTED, topic_catalogue.STEPS_RESULTS):
-                assert _acl_allows(user, "topic", topic(inbound), "Read")
-            for outbound in (topic_catalogue.TASKS_EVENTS, topic_catalogue.TASKS_STATE, topic_catalogue.DLQ):
-                assert _acl_allows(user, "topic", topic(outbound), "Write")
-        elif spec.kind == ServiceKind.GATEWAY:
-            assert _acl_allows(user, "topic", topic(topic_catalogue.TASKS_REQUESTED), "Write")
-            for inbound in (topic_catalogue.TASKS_STATE, topic_catalogue.TASKS_EVENTS):
-                assert _acl_allows(user, "topic", topic(inbound), "Read")
-            assert not any(_acl_allows(user, "topic", t, "Write") for t in step_topics)
-        elif spec.kind == ServiceKind.WATCHER:
-            assert user is None, f"watcher {name} talks gRPC only; it needs no Kafka principal"
-        if user is not None:
-            for acl in user["spec"]["authorization"]["acls"]:
-                assert "All" not in acl["operations"], f"{name}: use named operations, not All"
 
 
 # --- autoscaling --------------------------------------------------------------------------------
 
 
-def test_step_services_scale_on_consumer_group_lag(manifests: Manifests) -> None:
+def test_autoscaling_bounds_survive_the_overlays(manifests: Manifests) -> None:
+    """Overlays patch replica bounds: agents/tools never above their command topic's partitions
+    (idle consumers), the coordinator never above its input topics' partitions, min <= max."""
     settings = _kafka_settings(manifests)
-    kafka = manifests.get("Kafka", "lammesh")
-    tls = next(lst for lst in kafka["spec"]["kafka"]["listeners"] if lst["tls"])
-    bootstrap = f"{kafka['metadata']['name']}-kafka-bootstrap.{manifests.namespace}.svc:{tls['port']}"
-    scaled = {s["spec"]["scaleTargetRef"]["name"]: s for s in manifests.of_kind("ScaledObject")}
-    for name, spec in expected_services().items():
-        if spec.kind not in STEP_KINDS:
-            assert name not in scaled
-            continue
-        obj = scaled[name]
-        assert manifests.workloads[name]["kind"] == "Deployment"
-        assert "replicas" not in manifests.workloads[name]["spec"], "KEDA owns the replica count"
-        commands = step_commands(spec.capability)
-        (trigger,) = obj["spec"]["triggers"]
-        assert trigger["type"] == "kafka"
-        assert trigger["metadata"]["topic"] == commands.name(settings)
-        assert trigger["metadata"]["consumerGroup"] == f"{settings.topic_prefix}.{spec.capability}"
-        assert trigger["metadata"]["bootstrapServers"] == bootstrap  # KEDA runs in its own namespace
+    services = catalogue()
+    for scaled in manifests.of_kind("ScaledObject"):
+        spec = services[scaled["spec"]["scaleTargetRef"]["name"]]
+        ceiling = step_commands(spec.capability).partition_count(settings)
+        assert 1 <= scaled["spec"]["minReplicaCount"] <= scaled["spec"]["maxReplicaCount"] <= ceiling, spec.name
+        (trigger,) = scaled["spec"]["triggers"]
         _check_lag_reader_auth(manifests, manifests.get("TriggerAuthentication", trigger["authenticationRef"]["name"]))
-        assert 1 <= obj["spec"]["minReplicaCount"] <= obj["spec"]["maxReplicaCount"] <= commands.partition_count(settings)
+    for hpa in manifests.of_kind("HorizontalPodAutoscaler"):
+        assert 1 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"], hpa["metadata"]["name"]
+    scalers = manifests.of_kind("ScaledObject", "HorizontalPodAutoscaler")
+    autoscaled = {o["spec"]["scaleTargetRef"]["name"] for o in scalers}
+    for name, workload in manifests.workloads.items():
+        assert ("replicas" in workload["spec"]) != (name in autoscaled), f"{name}: replicas owned twice or by nobody"
+    inputs = (topic_catalogue.TASKS_REQUESTED, topic_catalogue.STEPS_RESULTS)
+    for name, spec in services.items():
+        if spec.kind == ServiceKind.COORDINATOR:
+            replicas = manifests.workloads[name]["spec"]["replicas"]
+            assert 1 <= replicas <= min(t.partition_count(settings) for t in inputs)
 
 
 def _check_lag_reader_auth(m: Manifests, auth: Obj | None) -> None:
@@ -324,34 +235,11 @@ def _check_lag_reader_auth(m: Manifests, auth: Obj | None) -> None:
     assert all(acl["operations"] == ["Describe"] for acl in user["spec"]["authorization"]["acls"])
 
 
-def test_gateway_and_watchers_scale_on_cpu(manifests: Manifests) -> None:
-    hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in manifests.of_kind("HorizontalPodAutoscaler")}
-    for name, spec in expected_services().items():
-        if spec.kind not in (ServiceKind.GATEWAY, ServiceKind.WATCHER):
-            assert name not in hpas
-            continue
-        hpa = hpas[name]
-        assert hpa["spec"]["scaleTargetRef"]["kind"] == manifests.workloads[name]["kind"] == "Deployment"
-        assert "replicas" not in manifests.workloads[name]["spec"], "the HPA owns the replica count"
-        assert [m["resource"]["name"] for m in hpa["spec"]["metrics"]] == ["cpu"]
-        assert 1 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
-
-
-def test_coordinator_replicas_do_not_exceed_partitions(manifests: Manifests) -> None:
-    settings = _kafka_settings(manifests)
-    for name, spec in expected_services().items():
-        if spec.kind != ServiceKind.COORDINATOR:
-            continue
-        workload = manifests.workloads[name]
-        inputs = (topic_catalogue.TASKS_REQUESTED, topic_catalogue.STEPS_RESULTS)
-        assert 1 <= workload["spec"]["replicas"] <= min(t.partition_count(settings) for t in inputs)
-
-
 # --- network: only what must talk does ------------------------------------------------------------
 
 
 def test_only_the_coordinator_reaches_the_watchers_over_grpc(manifests: Manifests) -> None:
-    services = expected_services()
+    services = catalogue()
     pods = {name: pod_labels(w) for name, w in manifests.workloads.items() if name in services}
     grpc = {name: manifests.settings_of(w).grpc_port for name, w in manifests.workloads.items() if name in services}
     edges = {(src, dst) for src in pods for dst in pods if src != dst and allowed(manifests, pods[src], pods[dst], grpc[dst])}
@@ -363,7 +251,7 @@ def test_the_coordinator_balances_over_every_watcher_replica(manifests: Manifest
     """The coordinator's address of each watcher names a headless Service: DNS answers with every
     ready pod, and its channel spreads checks round-robin over them and retries on another while
     one restarts (docs/decisions/0632). A ClusterIP would hide the replicas behind one address."""
-    services = expected_services()
+    services = catalogue()
     coordinator = manifests.settings_of(manifests.workloads["coordinator"])
     for name, spec in services.items():
         if spec.kind != ServiceKind.WATCHER:
@@ -378,7 +266,7 @@ def test_the_coordinator_balances_over_every_watcher_replica(manifests: Manifest
 
 
 def test_gateway_callers_kafka_dns_and_prometheus_are_allowed(manifests: Manifests) -> None:
-    services = expected_services()
+    services = catalogue()
     workloads = {n: w for n, w in manifests.workloads.items() if n in services}
     gateway = pod_labels(workloads["gateway"])
     settings = manifests.settings_of(workloads["gateway"])
@@ -400,7 +288,7 @@ def test_gateway_callers_kafka_dns_and_prometheus_are_allowed(manifests: Manifes
 
 
 def test_gpu_overlay_puts_exactly_the_latency_critical_watchers_on_gpu_nodes(manifests: Manifests) -> None:
-    services = expected_services()
+    services = catalogue()
     critical = {n for n, s in services.items() if s.kind == ServiceKind.WATCHER and s.latency_critical}
     for name, spec in services.items():
         labelled = manifests.workloads[name]["metadata"]["labels"].get("lammesh.io/latency-critical") == "true"
@@ -442,8 +330,12 @@ def _mounted_secret(workload: Obj, path: str) -> tuple[str, str]:
     raise AssertionError(f"{path} is not inside a mounted Secret")
 
 
-@pytest.mark.parametrize("name", sorted(expected_services()))
-def test_every_service_speaks_grpc_over_mutual_tls_from_a_mounted_secret(manifests: Manifests, name: str) -> None:
+def test_every_service_speaks_grpc_over_mutual_tls_from_a_mounted_secret(manifests: Manifests) -> None:
+    for name in catalogue():
+        _check_grpc_tls(manifests, name)
+
+
+def _check_grpc_tls(manifests: Manifests, name: str) -> None:
     workload = manifests.workloads[name]
     settings = manifests.settings_of(workload)
     assert settings.grpc_tls_cert and settings.grpc_tls_key and settings.grpc_tls_ca, f"{name}: gRPC without TLS"
@@ -451,7 +343,7 @@ def test_every_service_speaks_grpc_over_mutual_tls_from_a_mounted_secret(manifes
         secret, key = _mounted_secret(workload, str(path))
         assert secret in EXTERNAL_SECRETS and key in EXTERNAL_SECRETS[secret], (name, path)
     assert settings.grpc_health_port not in (None, settings.grpc_port, settings.metrics_port)
-    if expected_services()[name].kind == ServiceKind.GATEWAY:
+    if catalogue()[name].kind == ServiceKind.GATEWAY:
         # outside callers: TLS plus a bearer token, no client certificate
         assert settings.grpc_mtls is False
         assert settings.gateway_tokens_file, "the gateway must not run in dev mode (header tenants)"
