@@ -84,10 +84,13 @@ QBR_INJECTED = QBR.replace(
 )
 
 
-def test_a_realistic_meeting_passes_and_its_injected_twin_is_blocked(detector):
+def test_a_realistic_meeting_passes_and_its_injected_twin_is_flagged(detector):
+    # BLOCK is the point where 0.5% of the writers' hard benign texts would be blocked (decision
+    # 0107): one injected line in a 12-window transcript is flagged for review there, not blocked.
     clean, injected = detector.score_batch([QBR, QBR_INJECTED])
-    assert clean.probability < REVIEW_THRESHOLD
-    assert injected.probability >= BLOCK_THRESHOLD
+    assert clean.probability < 0.05
+    assert injected.probability >= REVIEW_THRESHOLD
+    assert injected.model_probability > 0.99  # the model finds it; the ensemble weighs the text's length
 
 
 def test_attacks_are_flagged_and_most_are_blocked(detector):
