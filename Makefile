@@ -24,7 +24,7 @@ BUF_VERSION := v1.50.0
 MODELS_DIR := .cache/models
 MODELS_STAMP := $(MODELS_DIR)/.built
 WEIGHTS_STAMP := $(VENV)/.weights-installed
-MODEL_SOURCES := $(wildcard libs/lammesh/models/*.py libs/lammesh/models/*/*.py)
+MODEL_SOURCES := $(wildcard libs/lammesh/models/*.py libs/lammesh/models/*/*.py libs/lammesh/models/injection/seeds/*.jsonl)
 # The insights agent's heads (deal stage, sentiment), trained on the repository's own corpus.
 INSIGHTS_STAMP := $(MODELS_DIR)/insights/.built
 INSIGHTS_SOURCES := $(wildcard services/agents/insights/*.py libs/lammesh/agents/softmax.py)
