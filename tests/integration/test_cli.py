@@ -28,22 +28,11 @@ from lammesh_services.tools.noop.main import bootstrap as noop
 from lammesh_services.watchers.pii.main import bootstrap as pii
 from lammesh_services.watchers.policy.main import bootstrap as policy
 from tests.conftest import make_settings
-from tests.support.mesh import TERMINAL, running, write_workflow
+from tests.support.mesh import TERMINAL, guarded_send, running, write_workflow
 
 pytestmark = pytest.mark.kafka
 
-FLOW = """
-name: cli_flow
-steps:
-  - {id: record, uses: noop, input: {account: "${input.account}"}, compensate: {}}
-  - id: send
-    uses: noop
-    input: {to: "${input.to}", body: "${input.body}"}
-    watchers:
-      input:
-        - {name: policy, params: {allowed_domains: [acme.com]}}
-        - {name: pii, params: {skip_fields: [to]}}
-"""
+FLOW = guarded_send("cli_flow")
 CLEAN = {"account": "acme", "to": ["ana@acme.com"], "body": "Thanks for the meeting, Ana."}
 OUTSIDE = {**CLEAN, "to": ["ana@acme.com", "pipeline@evil.io"]}
 PHONE = {**CLEAN, "body": "Call me on +44 20 7946 0958 tomorrow."}  # pii asks for a review

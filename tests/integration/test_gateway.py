@@ -16,24 +16,12 @@ from lammesh_services.tools.noop.main import bootstrap as noop
 from lammesh_services.watchers.pii.main import bootstrap as pii
 from lammesh_services.watchers.policy.main import bootstrap as policy
 from tests.conftest import make_settings
-from tests.support.mesh import Client, running, write_workflow
+from tests.support.mesh import TERMINAL, Client, guarded_send, running, write_workflow
 
 pytestmark = pytest.mark.kafka
 
-FOLLOWUP = """
-name: followup
-steps:
-  - {id: record, uses: noop, input: {account: "${input.account}"}, compensate: {}}
-  - id: send
-    uses: noop
-    input: {to: "${input.to}", body: "${input.body}"}
-    watchers:
-      input:
-        - {name: policy, params: {allowed_domains: [acme.com]}}
-        - {name: pii, params: {skip_fields: [to]}}
-"""
+FOLLOWUP = guarded_send("followup")
 
-TERMINAL = {task_pb2.TASK_STATUS_COMPLETED, task_pb2.TASK_STATUS_COMPENSATED, task_pb2.TASK_STATUS_FAILED}
 
 
 GONE = FOLLOWUP.replace("name: followup", "name: followup_gone").replace("{name: pii, params: {skip_fields: [to]}}", "gone")

@@ -25,21 +25,11 @@ from lammesh_services.gateway.main import bootstrap as gateway
 from lammesh_services.tools.noop.main import bootstrap as noop
 from lammesh_services.watchers.pii.main import bootstrap as pii
 from tests.conftest import make_settings
-from tests.support.mesh import TERMINAL, running, write_workflow
+from tests.support.mesh import TERMINAL, guarded_send, running, write_workflow
 
 pytestmark = pytest.mark.kafka
 
-WORKFLOW = """
-name: guarded
-steps:
-  - {id: record, uses: noop, input: {account: "${input.account}"}, compensate: {}}
-  - id: send
-    uses: noop
-    input: {to: "${input.to}", body: "${input.body}"}
-    watchers:
-      input:
-        - {name: pii, params: {skip_fields: [to]}}
-"""
+WORKFLOW = guarded_send("guarded", watchers=("pii",))
 NEEDS_REVIEW = {"account": "acme", "to": ["ana@acme.com"], "body": "Call me on +44 20 7946 0958 tomorrow."}
 CLEAN = {"account": "acme", "to": ["ana@acme.com"], "body": "Thanks for the meeting, Ana."}
 

@@ -53,6 +53,23 @@ def process_mesh(settings: Settings, run_dir: Path, services: list[str], *, repl
     )
 
 
+def guarded_send(name: str, watchers: tuple[str, ...] = ("policy", "pii")) -> str:
+    """A workflow of the gateway and CLI tests: a compensatable `record` step, then a `send` step
+    whose input the watchers check (policy: acme.com recipients only; pii: the body)."""
+    refs = {"policy": "{name: policy, params: {allowed_domains: [acme.com]}}", "pii": "{name: pii, params: {skip_fields: [to]}}"}
+    checks = "".join(f"\n        - {refs[w]}" for w in watchers)
+    return f"""
+name: {name}
+steps:
+  - {{id: record, uses: noop, input: {{account: "${{input.account}}"}}, compensate: {{}}}}
+  - id: send
+    uses: noop
+    input: {{to: "${{input.to}}", body: "${{input.body}}"}}
+    watchers:
+      input:{checks}
+"""
+
+
 def write_workflow(directory: Path, text: str) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     name = text.split("name:", 1)[1].split()[0]
