@@ -141,11 +141,10 @@ def evaluate_injection(console: Console, settings=None) -> dict:  # type: ignore
     watcher = InjectionWatcher(settings or Settings(service_name="eval-watchers", log_level="WARNING"))
     asyncio.run(watcher.start())
     assert watcher.detector is not None
-    tokenizer = watcher.detector.encoder._tokenizer
-    tokens = [tokenizer.count_tokens(c["text"]) for c in cases]
+    tokens = [watcher.detector.encoder.count_tokens(c["text"]) for c in cases]
     with console.status(f"injection: checking {len(cases)} frozen cases one at a time"):
         results = asyncio.run(_check_all(watcher, cases))
     figures = summarise(cases, results, tokens)
-    figures["model"] = watcher.model_info() if hasattr(watcher, "model_info") else {"watcher": watcher.name, "version": watcher.version}
+    figures["model"] = {"watcher": watcher.name, "watcher_version": watcher.version, "model": watcher.model.as_dict()}
     print_summary(console, figures, title=f"injection watcher on the frozen set ({figures['cases']} cases)")
     return figures

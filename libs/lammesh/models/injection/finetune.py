@@ -181,7 +181,6 @@ class EncoderTrainer:
 
         self._step = jax.jit(step)
         self._logits = jax.jit(logits)
-        self._pooled = jax.jit(pooled)
 
     def train_epoch(self, data: WindowBatchSource, rng: random.Random, progress: Callable[[str], None]) -> float:
         batch_size = self.settings.batch_size
@@ -213,10 +212,6 @@ class EncoderTrainer:
             padded, mask = _pad([ids[r] for r in rows], size)
             out[rows] = np.asarray(self._logits(self.params, padded, mask))[: len(rows)]
         return out
-
-    def embed(self, ids: Sequence[list[int]]) -> np.ndarray:
-        padded, mask = _pad(ids, len(ids))
-        return np.asarray(self._pooled(self.params, padded, mask))
 
     def result(self) -> tuple[BertWeights, LogisticModel]:
         layers = tuple(

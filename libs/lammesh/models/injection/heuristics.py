@@ -149,14 +149,14 @@ def find_hidden(text: str) -> list[Decoded]:
             elif _has_mixed_script_word(text):
                 hidden.append(Decoded("homoglyphs", 0, len(text), view.text))
         elif view.how in ("base64", "base32", "ascii85", "hex"):
-            if encodings_mostly_text(view.text):
+            if _mostly_words(view.text):
                 hidden.append(Decoded(view.how, *view.run, view.text))
         else:
             hidden.append(Decoded(view.how, *view.run, view.text))
     return hidden
 
 
-def encodings_mostly_text(decoded: str) -> bool:
+def _mostly_words(decoded: str) -> bool:
     """A decoded run worth scoring as words (not a key id or binary-looking bytes)."""
     if len(decoded) < 6:
         return False
