@@ -27,8 +27,11 @@ from lammesh.v1 import watcher_pb2, watcher_pb2_grpc
 log = structlog.get_logger(__name__)
 
 # A replica that is away (restarting, draining, not yet started, the connection broken): another
-# try, on any replica, may succeed. Every other code is the watcher's answer to this request.
-_RETRYABLE = frozenset({grpc.StatusCode.UNAVAILABLE})
+# try, on any replica, may succeed. CANCELLED too: our own cancellation raises CancelledError, so
+# an RpcError with CANCELLED is the server dropping the call as it stops (a call that reached a
+# draining replica); a check has no side effect, so another replica may answer it. Every other
+# code is the watcher's answer to this request.
+_RETRYABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED})
 _WATCHER_SERVICE = "lammesh.v1.WatcherService"
 
 _VERDICTS = {
