@@ -29,6 +29,7 @@ from lammesh_services.watchers.pii.main import bootstrap as pii
 from lammesh_services.watchers.policy.main import bootstrap as policy
 from tests.conftest import make_settings
 from tests.support.mesh import TERMINAL, guarded_send, running, write_workflow
+from tests.support.mesh import wait_status as shared_wait_status
 
 pytestmark = pytest.mark.kafka
 
@@ -86,17 +87,7 @@ async def submit(mesh, task_input: dict, tenant: str = "acme") -> str:
 
 
 async def wait_status(mesh, task_id: str, statuses: set[int], tenant: str = "acme") -> task_pb2.Task:
-    stub = task_pb2_grpc.TaskServiceStub(mesh["channel"])
-    for _ in range(1200):
-        try:
-            task = (await stub.GetTask(task_pb2.GetTaskRequest(task_id=task_id), metadata=(("x-lammesh-tenant", tenant), ("x-lammesh-user", "ana")))).task
-            if task.status in statuses:
-                return task
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() != grpc.StatusCode.NOT_FOUND:
-                raise
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"task {task_id} never reached {statuses}")
+    return await shared_wait_status(mesh["channel"], task_id, statuses, metadata=(("x-lammesh-tenant", tenant), ("x-lammesh-user", "ana")), timeout=60)
 
 
 async def test_tasks_list_filters_and_show_explains_a_blocked_task(mesh):

@@ -17,6 +17,7 @@ from lammesh_services.watchers.pii.main import bootstrap as pii
 from lammesh_services.watchers.policy.main import bootstrap as policy
 from tests.conftest import make_settings
 from tests.support.mesh import TERMINAL, Client, guarded_send, running, write_workflow
+from tests.support.mesh import wait_status as shared_wait_status
 
 pytestmark = pytest.mark.kafka
 
@@ -68,17 +69,8 @@ async def get(channel, task_id: str, who: str = "acme") -> task_pb2.Task:
     return (await stub.GetTask(task_pb2.GetTaskRequest(task_id=task_id), metadata=tenant(who))).task
 
 
-async def wait_status(channel, task_id: str, statuses: set[int], timeout: float = 60) -> task_pb2.Task:
-    for _ in range(int(timeout / 0.05)):
-        try:
-            task = await get(channel, task_id)
-            if task.status in statuses:
-                return task
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() != grpc.StatusCode.NOT_FOUND:
-                raise
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"task {task_id} never reached {statuses}")
+async def wait_status(channel, task_id: str, statuses: set[int], who: str = "acme") -> task_pb2.Task:
+    return await shared_wait_status(channel, task_id, statuses, metadata=tenant(who))
 
 
 CLEAN = {"account": "acme", "to": ["ana@acme.com"], "body": "Thanks for the meeting, Ana."}

@@ -25,7 +25,7 @@ from lammesh_services.gateway.main import bootstrap as gateway
 from lammesh_services.tools.noop.main import bootstrap as noop
 from lammesh_services.watchers.pii.main import bootstrap as pii
 from tests.conftest import make_settings
-from tests.support.mesh import TERMINAL, guarded_send, running, write_workflow
+from tests.support.mesh import TERMINAL, guarded_send, running, wait_status, write_workflow
 
 pytestmark = pytest.mark.kafka
 
@@ -74,15 +74,6 @@ async def _code(call) -> grpc.StatusCode:  # type: ignore[no-untyped-def]
     raise AssertionError(f"expected an error, got {result}")
 
 
-async def wait_status(stub, task_id: str, statuses: set[int], who: str = "acme") -> task_pb2.Task:
-    for _ in range(1200):
-        task = (await stub.GetTask(task_pb2.GetTaskRequest(task_id=task_id), metadata=bearer(who))).task
-        if task.status in statuses:
-            return task
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"task {task_id} never reached {statuses}")
-
-
 async def test_calls_without_a_valid_token_are_unauthenticated(secured):
     tasks = task_pb2_grpc.TaskServiceStub(secured["channel"])
     reviews = review_pb2_grpc.ReviewServiceStub(secured["channel"])
@@ -111,7 +102,7 @@ async def test_a_second_tenant_cannot_see_watch_cancel_or_review_the_first_tenan
                                    metadata=bearer("acme", **{"x-lammesh-tenant": "globex"}))  # the header is ignored
     task_id = reply.task.task_id
     assert reply.task.tenant == "acme"
-    await wait_status(tasks, task_id, {task_pb2.TASK_STATUS_AWAITING_REVIEW})
+    await wait_status(secured["channel"], task_id, {task_pb2.TASK_STATUS_AWAITING_REVIEW}, metadata=bearer("acme"))
     review = next(r for r in (await reviews.ListReviews(review_pb2.ListReviewsRequest(), metadata=bearer("acme"))).reviews
                   if r.task_id == task_id)
 
@@ -137,7 +128,7 @@ async def test_a_second_tenant_cannot_see_watch_cancel_or_review_the_first_tenan
     approved = await reviews.ApproveReview(review_pb2.ApproveReviewRequest(review_id=review.review_id, comment="ok"),
                                            metadata=bearer("acme", **{"x-lammesh-user": "mallory"}))
     assert approved.review.decided_by == "ana@acme.com"
-    done = await wait_status(tasks, task_id, TERMINAL)
+    done = await wait_status(secured["channel"], task_id, TERMINAL, metadata=bearer("acme"))
     assert done.status == task_pb2.TASK_STATUS_COMPLETED  # globex's attempts changed nothing
 
 

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import grpc
 from aiokafka import AIOKafkaConsumer
 
 from lammesh import envelope as serde
@@ -20,7 +21,7 @@ from lammesh.settings import Settings
 from lammesh.structs import to_struct
 from lammesh.topics import TASKS_CONTROL, TASKS_EVENTS, TASKS_REQUESTED, TASKS_STATE
 from lammesh.up import Mesh
-from lammesh.v1 import review_pb2, task_pb2
+from lammesh.v1 import review_pb2, task_pb2, task_pb2_grpc
 
 TERMINAL = {task_pb2.TASK_STATUS_COMPLETED, task_pb2.TASK_STATUS_COMPENSATED, task_pb2.TASK_STATUS_FAILED}
 
@@ -68,6 +69,23 @@ steps:
     watchers:
       input:{checks}
 """
+
+
+async def wait_status(channel: grpc.aio.Channel, task_id: str, statuses: set[int], *,
+                      metadata: tuple[tuple[str, str], ...] = (), timeout: float = 60) -> task_pb2.Task:
+    """GetTask through the gateway until the task is in one of `statuses` (NOT_FOUND while the
+    gateway has not seen it yet)."""
+    stub = task_pb2_grpc.TaskServiceStub(channel)
+    for _ in range(int(timeout / 0.05)):
+        try:
+            task = (await stub.GetTask(task_pb2.GetTaskRequest(task_id=task_id), metadata=metadata)).task
+            if task.status in statuses:
+                return task
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() != grpc.StatusCode.NOT_FOUND:
+                raise
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"task {task_id} never reached {statuses}")
 
 
 def write_workflow(directory: Path, text: str) -> None:
