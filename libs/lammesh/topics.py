@@ -93,6 +93,12 @@ MODELS = TopicSpec(
     compacted=True,
     description="Model registry: every version of every model and its status, keyed by name/version.",
 )
+WATCHERS_FEEDBACK = TopicSpec(
+    "watchers.feedback",
+    partitions=1,
+    compacted=True,
+    description="Feedback on watcher verdicts (lammesh.feedback.FeedbackCase JSON), keyed by case id; the later report of a case wins.",
+)
 
 CORE_TOPICS: tuple[TopicSpec, ...] = (
     TASKS_REQUESTED,
@@ -105,6 +111,7 @@ CORE_TOPICS: tuple[TopicSpec, ...] = (
     DLQ,
     REGISTRY,
     MODELS,
+    WATCHERS_FEEDBACK,
 )
 
 
