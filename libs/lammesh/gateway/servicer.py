@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import grpc
 import structlog
 
+from lammesh.audit import audit
 from lammesh.errors import FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted
 from lammesh.gateway.auth import READ, REVIEW, SUBMIT, TENANT_HEADER, USER_HEADER, Authenticator, Principal
 from lammesh.gateway.read_model import TERMINAL, ReadModel
@@ -209,6 +210,9 @@ class ReviewServicer(review_pb2_grpc.ReviewServiceServicer):
             decided_by=by, comment=request.comment,
         )
         await self._g.publish(self._g.control_topic, decided, task_id=task.task_id, tenant=tenant)
+        audit(f"review.{'approve' if decision == review_pb2.REVIEW_DECISION_APPROVED else 'reject'}",
+              "approved" if decision == review_pb2.REVIEW_DECISION_APPROVED else "rejected", caller=by, via="grpc",
+              task_id=task.task_id, step_id=review.step_id, idempotency_key=review.review_id, tenant=tenant)
         answer = review_pb2.Review()
         answer.CopyFrom(review)
         answer.decision, answer.decided_by, answer.comment = decision, by, request.comment

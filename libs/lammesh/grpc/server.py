@@ -16,6 +16,7 @@ from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
 from lammesh import metrics, tracing
+from lammesh.grpc.authz import AuthorisationInterceptor
 from lammesh.errors import InvalidArgument, ServiceError, invalid_argument_from
 from lammesh.settings import Settings
 
@@ -185,7 +186,10 @@ class GrpcServer:
             ("grpc.max_send_message_length", settings.grpc_max_message_bytes),
             ("grpc.so_reuseport", 0),
         ]
-        self.server = grpc.aio.server(interceptors=[ObservabilityInterceptor()], options=options)
+        interceptors: list[grpc.aio.ServerInterceptor] = [ObservabilityInterceptor()]
+        if settings.grpc_mtls:  # every peer has a certificate: authorise it by its identity (0680)
+            interceptors.append(AuthorisationInterceptor())
+        self.server = grpc.aio.server(interceptors=interceptors, options=options)
         self.health = health.aio.HealthServicer()
         self._service_names: list[str] = []
         self.port: int | None = None

@@ -13,6 +13,7 @@ import structlog
 from pydantic import BaseModel, ValidationError
 
 from lammesh import metrics
+from lammesh.audit import audit
 from lammesh.errors import first_problem
 from lammesh.structs import from_struct, to_struct
 from lammesh.steps.handler import StepContext, StepFailure, StepHandler
@@ -57,8 +58,18 @@ class StepExecutor:
         self._store = store
         self._service = service
 
-    async def run(self, command: step_pb2.StepCommand) -> step_pb2.StepResult:
-        """Execute or compensate a command that `validate_command` accepted."""
+    async def run(self, command: step_pb2.StepCommand, *, caller: str | None = None, via: str = "in-process") -> step_pb2.StepResult:
+        """Execute or compensate a command that `validate_command` accepted, for `caller` (a
+        service identity or Kafka producer) that sent it `via` grpc or kafka; audited."""
+        result = await self._run(command)
+        audit(_ACTION_NAMES.get(command.action, "unknown"),
+              "replayed" if result.replayed else ("succeeded" if result.status == step_pb2.STEP_STATUS_SUCCEEDED else "failed"),
+              caller=caller, via=via, task_id=command.task_id, step_id=command.step_id,
+              idempotency_key=success_key(command), attempt=command.attempt, capability=self.handler.capability,
+              tenant=command.tenant, error_code=result.error.code or None)
+        return result
+
+    async def _run(self, command: step_pb2.StepCommand) -> step_pb2.StepResult:
         for key in (success_key(command), failure_key(command)):
             stored = await self._store.get(key)
             if stored is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import grpc
 
 from lammesh.errors import InvalidArgument
+from lammesh.grpc.authz import peer_service
 from lammesh.steps.executor import StepExecutor, validate_command
 from lammesh.v1 import step_pb2, step_pb2_grpc
 
@@ -14,15 +15,16 @@ class StepServicer(step_pb2_grpc.StepServiceServicer):
         self._executor = executor
 
     async def Execute(self, request: step_pb2.ExecuteRequest, context: grpc.aio.ServicerContext) -> step_pb2.ExecuteResponse:
-        return step_pb2.ExecuteResponse(result=await self._checked(request, step_pb2.STEP_ACTION_EXECUTE))
+        return step_pb2.ExecuteResponse(result=await self._checked(request, step_pb2.STEP_ACTION_EXECUTE, context))
 
     async def Compensate(
         self, request: step_pb2.CompensateRequest, context: grpc.aio.ServicerContext
     ) -> step_pb2.CompensateResponse:
-        return step_pb2.CompensateResponse(result=await self._checked(request, step_pb2.STEP_ACTION_COMPENSATE))
+        return step_pb2.CompensateResponse(result=await self._checked(request, step_pb2.STEP_ACTION_COMPENSATE, context))
 
     async def _checked(
-        self, request: step_pb2.ExecuteRequest | step_pb2.CompensateRequest, action: int
+        self, request: step_pb2.ExecuteRequest | step_pb2.CompensateRequest, action: int,
+        context: grpc.aio.ServicerContext,
     ) -> step_pb2.StepResult:
         if not request.HasField("command"):
             raise InvalidArgument("command", "is required")
@@ -37,4 +39,4 @@ class StepServicer(step_pb2_grpc.StepServiceServicer):
         invalid = validate_command(command, self._executor.handler.capability)
         if invalid is not None:
             raise InvalidArgument(f"command.{invalid.field}", invalid.message)
-        return await self._executor.run(command)
+        return await self._executor.run(command, caller=peer_service(context), via="grpc")

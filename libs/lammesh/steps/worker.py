@@ -22,7 +22,9 @@ class StepCommandHandler:
         invalid = validate_command(command, self._executor.handler.capability)
         if invalid is not None:
             raise PoisonRecord(f"invalid StepCommand: {invalid.field}: {invalid.message}")
-        result = await self._executor.run(command)
+        # Kafka ACLs decide who may write the command topic (only the coordinator, k8s/); the
+        # envelope names the producer that did.
+        result = await self._executor.run(command, caller=record.envelope.producer or None, via="kafka")
         try:
             await self._send(command, result, record.envelope.tenant)
         except RecordTooLarge as exc:
