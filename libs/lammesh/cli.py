@@ -171,6 +171,7 @@ def up(
     services: Annotated[str | None, typer.Option(help="Comma-separated services (default: the whole catalogue).")] = None,
     run_dir: Annotated[Path, typer.Option(help="Logs (logs/<service>.log), Maildir and mesh.json.")] = Path(".run"),
     seed_crm: Annotated[bool, typer.Option(help="Add the sample accounts (examples/meetings) to the CRM first; idempotent.")] = True,
+    certs: Annotated[Path | None, typer.Option(help="A `make certs` folder: mutual TLS, one identity per service (docs/security.md).")] = None,
 ) -> None:
     """Start Kafka (if none runs), an SMTP sink and every service as its own process (the dev CRM
     seeded with the sample accounts); wait until all are SERVING; run until Ctrl-C / SIGTERM,
@@ -199,7 +200,7 @@ def up(
             else:  # not a terminal (CI, make demo > file): one line per change
                 console.print(f"{service:<12} [{colours.get(state, 'white')}]{state:<9}[/] {detail}")
 
-        mesh = Mesh(run_dir=run_dir, services=services.split(",") if services else None, seed_crm=seed_crm, progress=progress)
+        mesh = Mesh(run_dir=run_dir, services=services.split(",") if services else None, seed_crm=seed_crm, certs=certs, progress=progress)
         with stop_on_signals(mesh):
             try:
                 mesh.start()

@@ -129,6 +129,10 @@ class Mesh:
     """Before the services start, add the sample accounts to the crm service's database."""
     extra_env: dict[str, str] = field(default_factory=dict)
     """LAMMESH_* settings for every service (over the mesh's own; under each instance's ports)."""
+    certs: Path | None = None
+    """A `make certs` folder: the mesh runs mutual TLS, each service with its own certificate
+    (services/<name>.crt, its identity; decision 0680), clients of the mesh with client.crt.
+    None: whatever LAMMESH_GRPC_TLS_* the environment and extra_env give (plaintext by default)."""
     start_timeout_s: float = 180.0
     stop_timeout_s: float = 30.0
     progress: Progress = lambda service, state, detail: None  # noqa: E731
@@ -292,7 +296,14 @@ class Mesh:
             env["LAMMESH_TOPIC_PREFIX"] = self.topic_prefix
         if self.partitions is not None:
             env["LAMMESH_TOPIC_PARTITIONS"] = str(self.partitions)
+        if self.certs is not None:
+            env.update({"LAMMESH_GRPC_TLS_CA": str(self.certs / "ca.crt"), "LAMMESH_GRPC_MTLS": "true",
+                        "LAMMESH_GRPC_TLS_CERT": str(self.certs / "client.crt"),
+                        "LAMMESH_GRPC_TLS_KEY": str(self.certs / "client.key")})
         env.update(self.extra_env)
+        if proc is not None and self.certs is not None:
+            env.update({"LAMMESH_GRPC_TLS_CERT": str(self.certs / "services" / f"{proc.spec.name}.crt"),
+                        "LAMMESH_GRPC_TLS_KEY": str(self.certs / "services" / f"{proc.spec.name}.key")})
         if proc is not None:
             env.update({
                 "LAMMESH_GRPC_HOST": "127.0.0.1",

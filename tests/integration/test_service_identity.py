@@ -83,3 +83,53 @@ async def test_only_the_coordinators_certificate_may_execute_the_email_tool(sett
         ("unknown", "denied", "t-shared", f"t-shared/send/{step_pb2.STEP_ACTION_EXECUTE}", "grpc"),
         ("coordinator", "succeeded", "t-coordinator", f"t-coordinator/send/{step_pb2.STEP_ACTION_EXECUTE}", "grpc"),
     ]
+
+
+async def test_the_launched_mutual_tls_mesh_runs_a_watched_workflow_with_one_identity_per_service(settings, tmp_path) -> None:
+    """`lammesh up --certs` (lammesh.up.Mesh): every process its own certificate; the coordinator's
+    watcher checks pass the policy, a workflow completes through the gateway; the gateway's
+    identity still may not execute a step."""
+    import asyncio
+    from pathlib import Path
+
+    from lammesh.structs import to_struct
+    from lammesh.up import Mesh
+    from lammesh.v1 import task_pb2, task_pb2_grpc
+    from tests.support.mesh import wait_status
+
+    services = ["gateway", "coordinator", "noop", "loop", "policy"]
+    certs = make_certs(tmp_path / "certs", services=tuple(services))
+    mesh = Mesh(
+        run_dir=tmp_path / "run", services=services, kafka_bootstrap=settings.kafka_bootstrap,
+        gateway_address=f"127.0.0.1:{free_port()}", smtp_port=free_port(), certs=certs.folder,
+        extra_env={"LAMMESH_TOPIC_PREFIX": settings.topic_prefix, "LAMMESH_STATE_DIR": str(tmp_path / "state"),
+                   "LAMMESH_TOPIC_PARTITIONS": "3", "LAMMESH_DRAIN_TIMEOUT_S": "5",
+                   "LAMMESH_WORKFLOWS_DIR": str(Path(settings.workflows_dir).resolve())},
+    )
+    mesh.start_timeout_s = 120
+    await asyncio.to_thread(mesh.start)
+    try:
+        client = mesh.client_settings()  # the mesh's client certificate: a user of the gateway, no service identity
+        async with channel(mesh.gateway_address, client) as ch:
+            reply = await task_pb2_grpc.TaskServiceStub(ch).SubmitTask(
+                task_pb2.SubmitTaskRequest(workflow="noop_saga_watched", input=to_struct({"payload": "hello"})), timeout=10)
+            task = await wait_status(ch, reply.task.task_id, {task_pb2.TASK_STATUS_COMPLETED, task_pb2.TASK_STATUS_FAILED,
+                                                              task_pb2.TASK_STATUS_COMPENSATED}, timeout=90)
+        assert task.status == task_pb2.TASK_STATUS_COMPLETED, task.error
+        noop = next(p for p in mesh.processes if p.name == "noop")
+        with pytest.raises(grpc.aio.AioRpcError) as denied:
+            async with channel(noop.address, as_service(certs, "gateway")) as ch:
+                command = step_pb2.StepCommand(task_id="direct", step_id="s1", capability="noop")
+                await step_pb2_grpc.StepServiceStub(ch).Execute(step_pb2.ExecuteRequest(command=command), timeout=10)
+        assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    finally:
+        await asyncio.to_thread(mesh.stop)
+    import json
+
+    audited = [event for line in (mesh.logs_dir / "noop.log").read_text().splitlines()
+               if line.startswith("{") and (event := json.loads(line)).get("event") == "audit"]
+    steps = [e for e in audited if e["task_id"] == task.task_id]  # a redelivery would add a "replayed" one
+    assert {e["step_id"] for e in steps if e["outcome"] == "succeeded"} == {f"s{i}" for i in range(1, 6)}
+    assert {(e["caller"], e["via"]) for e in steps} == {("coordinator", "kafka")}
+    assert all(e["idempotency_key"] == f"{task.task_id}/{e['step_id']}/{step_pb2.STEP_ACTION_EXECUTE}" for e in steps)
+    assert [(e["caller"], e["via"], e["outcome"]) for e in audited if e["task_id"] == "direct"] == [("gateway", "grpc", "denied")]
