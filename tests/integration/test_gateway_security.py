@@ -43,7 +43,7 @@ def bearer(who: str, **headers: str) -> tuple[tuple[str, str], ...]:
 @pytest.fixture(scope="module")
 async def secured(kafka_bootstrap, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("secured")
-    certs = make_certs(tmp / "certs")
+    certs = make_certs(tmp / "certs", services=("pii", "noop", "gateway", "coordinator"))
     write_workflow(tmp / "workflows", WORKFLOW)
     tokens_file = tmp / "tokens.yaml"
     tokens_file.write_text(yaml.safe_dump({"tokens": {
@@ -51,15 +51,20 @@ async def secured(kafka_bootstrap, tmp_path_factory):
         token_digest(TOKENS["acme_reader"]): {"tenant": "acme", "user": "audit@acme.com", "roles": ["read"]},
         token_digest(TOKENS["globex"]): {"tenant": "globex", "user": "eve@globex.com", "roles": ["read", "submit", "review"]},
     }}))
-    tls = dict(grpc_tls_cert=certs.server_cert, grpc_tls_key=certs.server_key, grpc_tls_ca=certs.ca, grpc_mtls=True)
-    base = dict(workflows_dir=tmp / "workflows", timer_interval_s=0.02, coordinator_data_dir=tmp / "coordinator", **tls)
+    base = dict(workflows_dir=tmp / "workflows", timer_interval_s=0.02, coordinator_data_dir=tmp / "coordinator",
+                grpc_tls_ca=certs.ca, grpc_mtls=True)
+
+    def identity(settings: Settings, service: str) -> Settings:  # each service its own certificate (0680)
+        return settings.model_copy(update={"service_name": service, "grpc_tls_cert": certs.service_cert(service),
+                                           "grpc_tls_key": certs.service_key(service)})
+
     settings = make_settings(kafka_bootstrap, **base)
-    watcher = pii(settings)
+    watcher = pii(identity(settings, "pii"))
     async with running(watcher):
         wired = make_settings(kafka_bootstrap, topic_prefix=settings.topic_prefix, gateway_tokens_file=tokens_file,
                               watcher_endpoints={"pii": f"127.0.0.1:{watcher.grpc.port}"}, **base)
-        front = gateway(wired)
-        async with running(noop(wired), front, coordinator(wired)):
+        front = gateway(identity(wired, "gateway"))
+        async with running(noop(identity(wired, "noop")), front, coordinator(identity(wired, "coordinator"))):
             client = Settings(grpc_tls_ca=certs.ca, grpc_tls_cert=certs.client_cert, grpc_tls_key=certs.client_key)
             channel = grpc_channel(f"127.0.0.1:{front.grpc.port}", client)
             yield {"channel": channel, "address": f"127.0.0.1:{front.grpc.port}", "certs": certs, "tmp": tmp}

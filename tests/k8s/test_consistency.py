@@ -12,7 +12,7 @@ import pytest
 
 from lammesh import topics as topic_catalogue
 from lammesh.catalogue import ServiceKind, ServiceSpec, load_services
-from lammesh.k8s.manifests import declared_topics
+from lammesh.k8s.manifests import declared_topics, grpc_tls_secret
 from lammesh.settings import Settings
 from lammesh.topics import step_commands
 from tests.k8s.manifests import (
@@ -32,7 +32,9 @@ from tests.k8s.netpol import allowed
 
 # Secrets the operator creates (README "Kubernetes", docs/decisions/0600 and 0601): the gRPC
 # certificate (kubernetes.io/tls + ca.crt, e.g. from cert-manager) and the gateway's tokens file.
-EXTERNAL_SECRETS = {"lammesh-grpc-tls": ("tls.crt", "tls.key", "ca.crt"), "lammesh-gateway-tokens": ("tokens.yaml",)}
+# One gRPC certificate per service (its identity, docs/decisions/0680).
+EXTERNAL_SECRETS = {**{grpc_tls_secret(name): ("tls.crt", "tls.key", "ca.crt") for name in load_services()},
+                    "lammesh-gateway-tokens": ("tokens.yaml",)}
 
 
 def catalogue() -> dict[str, ServiceSpec]:
@@ -342,6 +344,7 @@ def _check_grpc_tls(manifests: Manifests, name: str) -> None:
     for path in (settings.grpc_tls_cert, settings.grpc_tls_key, settings.grpc_tls_ca):
         secret, key = _mounted_secret(workload, str(path))
         assert secret in EXTERNAL_SECRETS and key in EXTERNAL_SECRETS[secret], (name, path)
+        assert secret == grpc_tls_secret(name), f"{name}: must present its own certificate (identity), not {secret}"
     assert settings.grpc_health_port not in (None, settings.grpc_port, settings.metrics_port)
     if catalogue()[name].kind == ServiceKind.GATEWAY:
         # outside callers: TLS plus a bearer token, no client certificate

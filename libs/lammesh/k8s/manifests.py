@@ -173,6 +173,12 @@ def grace_period(settings: Settings) -> int:
 # --- the workload ----------------------------------------------------------------------------------
 
 
+def grpc_tls_secret(service: str) -> str:
+    """The Secret (tls.crt, tls.key, ca.crt) holding one service's certificate: its SANs are
+    spiffe://lammesh.local/ns/<namespace>/sa/<service> and its Service's DNS names (0680)."""
+    return f"lammesh-grpc-tls-{service}"
+
+
 def _dir(path: object) -> str:
     return str(PurePosixPath(str(path)).parent)
 
@@ -214,8 +220,9 @@ def _volumes(spec: ServiceSpec, cluster: Cluster) -> tuple[list[Obj], list[Obj]]
     ]
     volumes: list[Obj] = [
         {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
-        # tls.crt, tls.key, ca.crt: gRPC mTLS (docs/decisions/0600), provided by the operator
-        {"name": "grpc-tls", "secret": {"secretName": "lammesh-grpc-tls"}},
+        # tls.crt, tls.key, ca.crt: this service's own gRPC certificate, its identity in a URI SAN
+        # (docs/decisions/0600, 0680), provided by the operator
+        {"name": "grpc-tls", "secret": {"secretName": grpc_tls_secret(spec.name)}},
     ]
     if spec.kind == ServiceKind.GATEWAY:
         # tokens.yaml: sha256 of each token -> tenant, user, roles (docs/decisions/0601)
