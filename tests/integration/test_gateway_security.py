@@ -13,6 +13,7 @@ import sys
 import grpc
 import pytest
 import yaml
+from structlog.testing import capture_logs
 
 from lammesh.dev.certs import make_certs
 from lammesh.gateway.auth import new_token, token_digest
@@ -54,15 +55,18 @@ async def secured(kafka_bootstrap, tmp_path_factory):
     base = dict(workflows_dir=tmp / "workflows", timer_interval_s=0.02, coordinator_data_dir=tmp / "coordinator",
                 grpc_tls_ca=certs.ca, grpc_mtls=True)
 
-    def identity(settings: Settings, service: str) -> Settings:  # each service its own certificate (0680)
-        return settings.model_copy(update={"service_name": service, "grpc_tls_cert": certs.service_cert(service),
-                                           "grpc_tls_key": certs.service_key(service)})
+    def tls(service: str) -> dict[str, object]:  # each service its own certificate, its identity (0680)
+        return {"service_name": service, "grpc_tls_cert": certs.service_cert(service),
+                "grpc_tls_key": certs.service_key(service)}
 
-    settings = make_settings(kafka_bootstrap, **base)
-    watcher = pii(identity(settings, "pii"))
+    def identity(settings: Settings, service: str) -> Settings:
+        return settings.model_copy(update=tls(service))
+
+    settings = make_settings(kafka_bootstrap, **base, **tls("pii"))
+    watcher = pii(settings)
     async with running(watcher):
         wired = make_settings(kafka_bootstrap, topic_prefix=settings.topic_prefix, gateway_tokens_file=tokens_file,
-                              watcher_endpoints={"pii": f"127.0.0.1:{watcher.grpc.port}"}, **base)
+                              watcher_endpoints={"pii": f"127.0.0.1:{watcher.grpc.port}"}, **base, **tls("gateway"))
         front = gateway(identity(wired, "gateway"))
         async with running(noop(identity(wired, "noop")), front, coordinator(identity(wired, "coordinator"))):
             client = Settings(grpc_tls_ca=certs.ca, grpc_tls_cert=certs.client_cert, grpc_tls_key=certs.client_key)
@@ -126,13 +130,20 @@ async def test_a_second_tenant_cannot_see_watch_cancel_or_review_the_first_tenan
     # a reader of the same tenant sees it but may not decide or submit
     seen = await tasks.GetTask(task_pb2.GetTaskRequest(task_id=task_id), metadata=bearer("acme_reader"))
     assert seen.task.status == task_pb2.TASK_STATUS_AWAITING_REVIEW
-    assert await _code(reviews.ApproveReview(review_pb2.ApproveReviewRequest(review_id=review.review_id), metadata=bearer("acme_reader"))) == grpc.StatusCode.PERMISSION_DENIED
+    with capture_logs() as refused_logs:
+        assert await _code(reviews.ApproveReview(review_pb2.ApproveReviewRequest(review_id=review.review_id), metadata=bearer("acme_reader"))) == grpc.StatusCode.PERMISSION_DENIED
     assert await _code(tasks.SubmitTask(task_pb2.SubmitTaskRequest(workflow="guarded", input=to_struct(CLEAN)), metadata=bearer("acme_reader"))) == grpc.StatusCode.PERMISSION_DENIED
 
     # the owner still decides; who decided comes from the token, not from a header
-    approved = await reviews.ApproveReview(review_pb2.ApproveReviewRequest(review_id=review.review_id, comment="ok"),
-                                           metadata=bearer("acme", **{"x-lammesh-user": "mallory"}))
+    with capture_logs() as decided_logs:
+        approved = await reviews.ApproveReview(review_pb2.ApproveReviewRequest(review_id=review.review_id, comment="ok"),
+                                               metadata=bearer("acme", **{"x-lammesh-user": "mallory"}))
     assert approved.review.decided_by == "ana@acme.com"
+    # the audit trail: the refusal and the decision, each with who, the task / review (0680)
+    audit_of = lambda logs: [(e["action"], e["outcome"], e["caller"], e["task_id"], e["idempotency_key"])  # noqa: E731
+                             for e in logs if e["event"] == "audit"]
+    assert audit_of(refused_logs) == [("review.approve", "denied", "audit@acme.com", "", review.review_id)]
+    assert audit_of(decided_logs) == [("review.approve", "approved", "ana@acme.com", task_id, review.review_id)]
     done = await wait_status(secured["channel"], task_id, TERMINAL, metadata=bearer("acme"))
     assert done.status == task_pb2.TASK_STATUS_COMPLETED  # globex's attempts changed nothing
 

@@ -194,6 +194,11 @@ class ReviewServicer(review_pb2_grpc.ReviewServiceServicer):
         return review_pb2.RejectReviewResponse(review=await self._decide(request, context, review_pb2.REVIEW_DECISION_REJECTED))
 
     async def _decide(self, request, context: grpc.aio.ServicerContext, decision: int) -> review_pb2.Review:  # type: ignore[no-untyped-def]
+        action = f"review.{'approve' if decision == review_pb2.REVIEW_DECISION_APPROVED else 'reject'}"
+        principal = self._g.auth.authenticate(context.invocation_metadata())  # UNAUTHENTICATED: no one to audit
+        if REVIEW not in principal.roles:
+            audit(action, "denied", caller=principal.user, via="grpc", idempotency_key=request.review_id,
+                  tenant=principal.tenant, reason=f"lacks the {REVIEW!r} role")
         caller = self._g.caller(context, REVIEW)
         tenant = caller.tenant
         if not request.review_id:
@@ -210,8 +215,7 @@ class ReviewServicer(review_pb2_grpc.ReviewServiceServicer):
             decided_by=by, comment=request.comment,
         )
         await self._g.publish(self._g.control_topic, decided, task_id=task.task_id, tenant=tenant)
-        audit(f"review.{'approve' if decision == review_pb2.REVIEW_DECISION_APPROVED else 'reject'}",
-              "approved" if decision == review_pb2.REVIEW_DECISION_APPROVED else "rejected", caller=by, via="grpc",
+        audit(action, "approved" if decision == review_pb2.REVIEW_DECISION_APPROVED else "rejected", caller=by, via="grpc",
               task_id=task.task_id, step_id=review.step_id, idempotency_key=review.review_id, tenant=tenant)
         answer = review_pb2.Review()
         answer.CopyFrom(review)
