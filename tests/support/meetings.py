@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from lammesh.dev.certs import CertSet
 from lammesh.dev.localkafka import free_port
 from lammesh.settings import Settings
 from lammesh.dev.smtpsink import SmtpSink
@@ -66,7 +67,17 @@ class MeetingMesh:
 
 
 @contextlib.asynccontextmanager
-async def meeting_mesh(settings: Settings, tmp: Path, workflows_dir: Path) -> AsyncIterator[MeetingMesh]:
+async def meeting_mesh(settings: Settings, tmp: Path, workflows_dir: Path,
+                       certs: CertSet | None = None) -> AsyncIterator[MeetingMesh]:
+    """With `certs` (made with services=...): gRPC mutual TLS, each service its own identity."""
+
+    def as_service(settings: Settings, name: str) -> Settings:
+        update: dict[str, object] = {"service_name": name}
+        if certs is not None:
+            update.update(grpc_mtls=True, grpc_tls_ca=certs.ca, grpc_tls_cert=certs.service_cert(name),
+                          grpc_tls_key=certs.service_key(name))
+        return settings.model_copy(update=update)
+
     base = settings.model_copy(update={
         "workflows_dir": workflows_dir,
         "crm_database_url": f"sqlite:///{tmp / 'crm.sqlite3'}",
@@ -82,12 +93,12 @@ async def meeting_mesh(settings: Settings, tmp: Path, workflows_dir: Path) -> As
     sink = SmtpSink(base.maildir, port=base.smtp_port)
     await sink.start()
     try:
-        watchers = {name: make(base.model_copy(update={"service_name": name})) for name, make in WATCHERS.items()}
+        watchers = {name: make(as_service(base, name)) for name, make in WATCHERS.items()}
         async with running(*watchers.values()):
             endpoints = {name: f"127.0.0.1:{runtime.grpc.port}" for name, runtime in watchers.items()}
             with_watchers = base.model_copy(update={"watcher_endpoints": endpoints})
-            steps = [make(with_watchers.model_copy(update={"service_name": name})) for name, make in STEP_SERVICES.items()]
-            async with running(*steps, coordinator(with_watchers.model_copy(update={"service_name": "coordinator"}))):
+            steps = [make(as_service(with_watchers, name)) for name, make in STEP_SERVICES.items()]
+            async with running(*steps, coordinator(as_service(with_watchers, "coordinator"))):
                 yield MeetingMesh(with_watchers, store, base.maildir)
     finally:
         await sink.stop()
