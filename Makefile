@@ -39,7 +39,7 @@ help:
 	@echo "make kafka-down  stop it"
 	@echo "make test        every test (starts its own broker unless LAMMESH_KAFKA_BOOTSTRAP is set)"
 	@echo "make test-unit   the pure unit tests only (no broker)"
-	@echo "make certs       a local CA + gRPC server/client certificates (mTLS) under .run/certs"
+	@echo "make certs       a local CA, gRPC client cert and one cert per service (its identity, mTLS) under .run/certs"
 	@echo "make k8s-render  write k8s/base/services/* and kafka/topics.yaml from the service and topic catalogues"
 	@echo "make k8s-validate render every k8s overlay and validate it offline (schemas + consistency + not stale)"
 	@echo "make demo        the meeting follow-up workflow through the whole mesh"
