@@ -22,7 +22,7 @@ pytestmark = pytest.mark.kafka
 
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory: pytest.TempPathFactory) -> CertSet:
-    return make_certs(tmp_path_factory.mktemp("certs"), services=("email", "coordinator", "gateway"))
+    return make_certs(tmp_path_factory.mktemp("certs"), services=("email", "coordinator", "gateway", "pii"))
 
 
 def as_service(certs: CertSet, service: str) -> Settings:
@@ -133,3 +133,29 @@ async def test_the_launched_mutual_tls_mesh_runs_a_watched_workflow_with_one_ide
     assert {(e["caller"], e["via"]) for e in steps} == {("coordinator", "kafka")}
     assert all(e["idempotency_key"] == f"{task.task_id}/{e['step_id']}/{step_pb2.STEP_ACTION_EXECUTE}" for e in steps)
     assert [(e["caller"], e["via"], e["outcome"]) for e in audited if e["task_id"] == "direct"] == [("gateway", "grpc", "denied")]
+
+
+async def test_a_watcher_answers_the_coordinator_and_the_gateway_and_refuses_a_tool(tmp_path, certs) -> None:
+    from lammesh.v1 import watcher_pb2, watcher_pb2_grpc
+    from lammesh_services.watchers.pii.main import bootstrap as pii
+
+    watcher = Settings(service_name="pii", grpc_host="127.0.0.1", grpc_port=0, metrics_port=0, grpc_mtls=True,
+                       grpc_tls_ca=certs.ca, grpc_tls_cert=certs.service_cert("pii"),
+                       grpc_tls_key=certs.service_key("pii"))
+    runtime = pii(watcher)
+    check = watcher_pb2.CheckRequest(task_id="t-check", step_id="send", stage=watcher_pb2.CHECK_STAGE_INPUT)
+    check.content.update({"body": "Thanks for the meeting."})
+
+    async def call(service: str) -> watcher_pb2.CheckResponse:
+        async with channel(f"localhost:{runtime.grpc.port}", as_service(certs, service)) as ch:
+            return await watcher_pb2_grpc.WatcherServiceStub(ch).Check(check, timeout=10)
+
+    async with running(runtime):
+        with capture_logs() as logs:
+            assert (await call("coordinator")).verdict == watcher_pb2.VERDICT_ALLOW
+            assert (await call("gateway")).verdict == watcher_pb2.VERDICT_ALLOW
+            with pytest.raises(grpc.aio.AioRpcError) as denied:
+                await call("email")
+    assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "email may not call this method; allowed callers: coordinator, gateway" in denied.value.details()
+    assert [(e["caller"], e["outcome"], e["task_id"]) for e in logs if e["event"] == "audit"] == [("email", "denied", "t-check")]

@@ -37,9 +37,11 @@ def peer_service(context: grpc.aio.ServicerContext) -> str | None:
 
 
 def _command_fields(method: str, request: Any) -> dict[str, str]:
-    """Task, step and idempotency key (the step executor's success key) of a refused step call."""
+    """Task, step and (for a step call) idempotency key, the step executor's success key, of a refused call."""
     command = getattr(request, "command", None)
     if not isinstance(command, step_pb2.StepCommand):
+        if isinstance(getattr(request, "task_id", None), str):  # a watcher's CheckRequest
+            return {"task_id": request.task_id, "step_id": request.step_id}
         return {}
     action = command.action or _STEP_ACTIONS.get(method, 0)  # the servicer fills it from the method the same way
     return {"task_id": command.task_id, "step_id": command.step_id,
