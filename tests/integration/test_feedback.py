@@ -1,0 +1,104 @@
+"""Feedback end to end: review decisions and FeedbackService.Report publish cases on
+lammesh.watchers.feedback (real broker, real gRPC, the real pii and policy watchers)."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from lammesh.feedback import FeedbackCase, FeedbackKind, FeedbackSource
+from lammesh.structs import to_struct
+from lammesh.topics import WATCHERS_FEEDBACK
+from lammesh.v1 import feedback_pb2, feedback_pb2_grpc, review_pb2, review_pb2_grpc, task_pb2, task_pb2_grpc
+from lammesh_services.coordinator.main import bootstrap as coordinator
+from lammesh_services.gateway.main import bootstrap as gateway
+from lammesh_services.tools.noop.main import bootstrap as noop
+from lammesh_services.watchers.pii.main import bootstrap as pii
+from lammesh_services.watchers.policy.main import bootstrap as policy
+from tests.conftest import make_settings
+from tests.support.kafka import read_records
+from tests.support.mesh import TERMINAL, guarded_send, running, wait_status, write_workflow
+
+pytestmark = pytest.mark.kafka
+
+CLEAN = {"account": "acme", "to": ["ana@acme.com"], "body": "Thanks for the meeting, Ana."}
+PHONE = {**CLEAN, "body": "Call me on +44 20 7946 0958 tomorrow."}
+
+
+@pytest.fixture(scope="module")
+async def mesh(kafka_bootstrap, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("feedback")
+    write_workflow(tmp / "workflows", guarded_send("followup"))
+    base = dict(workflows_dir=tmp / "workflows", timer_interval_s=0.02, coordinator_data_dir=tmp / "coordinator")
+    settings = make_settings(kafka_bootstrap, **base)
+    watchers = {"pii": pii(settings), "policy": policy(settings)}
+    async with running(*watchers.values()):
+        endpoints = {name: f"127.0.0.1:{rt.grpc.port}" for name, rt in watchers.items()}
+        wired = make_settings(kafka_bootstrap, topic_prefix=settings.topic_prefix, watcher_endpoints=endpoints, **base)
+        front = gateway(wired)
+        async with running(noop(wired), front, coordinator(wired)):
+            channel = grpc.aio.insecure_channel(f"127.0.0.1:{front.grpc.port}")
+            yield wired, channel
+            await channel.close()
+
+
+def tenant(name: str = "acme") -> tuple[tuple[str, str], ...]:
+    return (("x-lammesh-tenant", name), ("x-lammesh-user", f"ana@{name}.com"))
+
+
+async def finished(channel, task_input: dict, statuses: set[int]) -> task_pb2.Task:
+    stub = task_pb2_grpc.TaskServiceStub(channel)
+    reply = await stub.SubmitTask(task_pb2.SubmitTaskRequest(workflow="followup", input=to_struct(task_input)), metadata=tenant())
+    return await wait_status(channel, reply.task.task_id, statuses, metadata=tenant())
+
+
+async def cases_of(settings, task_id: str, count: int) -> list[FeedbackCase]:
+    records = await read_records(settings, WATCHERS_FEEDBACK.name(settings), count=count, timeout=30, quiet_for=0.5)
+    cases = [FeedbackCase.from_json(r.value) for r in records]
+    assert all(r.key.decode() == FeedbackCase.from_json(r.value).case_id for r in records)
+    return [c for c in cases if c.task_id == task_id]
+
+
+async def test_an_approved_review_publishes_a_false_positive_of_the_flagging_watcher(mesh):
+    settings, channel = mesh
+    task = await finished(channel, PHONE, {task_pb2.TASK_STATUS_AWAITING_REVIEW})
+    reviews = review_pb2_grpc.ReviewServiceStub(channel)
+    [review] = [r for r in (await reviews.ListReviews(review_pb2.ListReviewsRequest(), metadata=tenant())).reviews
+                if r.task_id == task.task_id]
+    await reviews.ApproveReview(review_pb2.ApproveReviewRequest(review_id=review.review_id, comment="my own number"), metadata=tenant())
+    [case] = await cases_of(settings, task.task_id, 1)
+    assert (case.kind, case.source, case.watcher, case.step, case.stage) == (FeedbackKind.FALSE_POSITIVE, FeedbackSource.REVIEW, "pii", "send", "input")
+    assert case.field == "body" and case.content == PHONE["body"]
+    assert case.verdict == "REVIEW" and case.model.name and case.model.sha256
+    assert (case.note, case.reporter, case.tenant) == ("my own number", "ana@acme.com", "acme")
+    assert (await wait_status(channel, task.task_id, TERMINAL, metadata=tenant())).status == task_pb2.TASK_STATUS_COMPLETED
+
+
+async def test_report_checks_the_task_and_publishes_a_miss(mesh):
+    settings, channel = mesh
+    task = await finished(channel, CLEAN, TERMINAL)
+    stub = feedback_pb2_grpc.FeedbackServiceStub(channel)
+
+    async def report(metadata=tenant(), **fields) -> feedback_pb2.ReportFeedbackResponse:
+        fields = {"task_id": task.task_id, "step": "send", "kind": feedback_pb2.FEEDBACK_KIND_MISSED, **fields}
+        request = feedback_pb2.ReportFeedbackRequest(**fields)
+        return await stub.Report(request, metadata=metadata)
+
+    async def refused(code: grpc.StatusCode, *, metadata=tenant(), **fields) -> str:
+        with pytest.raises(grpc.aio.AioRpcError) as error:
+            await report(metadata, **fields)
+        assert error.value.code() == code, error.value.details()
+        return error.value.details()
+
+    assert "pii, policy" in await refused(grpc.StatusCode.INVALID_ARGUMENT)
+    assert "pii, policy" in await refused(grpc.StatusCode.INVALID_ARGUMENT, watcher="loop")
+    assert "record, send" in await refused(grpc.StatusCode.NOT_FOUND, step="publish")
+    await refused(grpc.StatusCode.NOT_FOUND, metadata=tenant("globex"), watcher="pii")
+    await refused(grpc.StatusCode.NOT_FOUND, task_id="nope", watcher="pii")
+    assert "report it as missed" in await refused(grpc.StatusCode.FAILED_PRECONDITION, watcher="pii",
+                                                  kind=feedback_pb2.FEEDBACK_KIND_FALSE_POSITIVE)
+    reply = await report(watcher="pii", note="a phone number in words")
+    assert [c.field for c in reply.cases] and reply.case_id == reply.cases[0].case_id
+    published = await cases_of(settings, task.task_id, 2)
+    assert {c.case_id for c in published} >= {c.case_id for c in reply.cases}
+    assert all(c.kind is FeedbackKind.MISSED and c.source is FeedbackSource.REPORT and c.verdict == "ALLOW" for c in published)
