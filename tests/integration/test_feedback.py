@@ -3,6 +3,12 @@ lammesh.watchers.feedback (real broker, real gRPC, the real pii and policy watch
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import subprocess
+import sys
+
 import grpc
 import pytest
 
@@ -38,7 +44,7 @@ async def mesh(kafka_bootstrap, tmp_path_factory):
         front = gateway(wired)
         async with running(noop(wired), front, coordinator(wired)):
             channel = grpc.aio.insecure_channel(f"127.0.0.1:{front.grpc.port}")
-            yield wired, channel
+            yield wired, channel, f"127.0.0.1:{front.grpc.port}"
             await channel.close()
 
 
@@ -60,7 +66,7 @@ async def cases_of(settings, task_id: str, count: int) -> list[FeedbackCase]:
 
 
 async def test_an_approved_review_publishes_a_false_positive_of_the_flagging_watcher(mesh):
-    settings, channel = mesh
+    settings, channel, _ = mesh
     task = await finished(channel, PHONE, {task_pb2.TASK_STATUS_AWAITING_REVIEW})
     reviews = review_pb2_grpc.ReviewServiceStub(channel)
     [review] = [r for r in (await reviews.ListReviews(review_pb2.ListReviewsRequest(), metadata=tenant())).reviews
@@ -75,7 +81,7 @@ async def test_an_approved_review_publishes_a_false_positive_of_the_flagging_wat
 
 
 async def test_report_checks_the_task_and_publishes_a_miss(mesh):
-    settings, channel = mesh
+    settings, channel, _ = mesh
     task = await finished(channel, CLEAN, TERMINAL)
     stub = feedback_pb2_grpc.FeedbackServiceStub(channel)
 
@@ -102,3 +108,26 @@ async def test_report_checks_the_task_and_publishes_a_miss(mesh):
     published = await cases_of(settings, task.task_id, 2)
     assert {c.case_id for c in published} >= {c.case_id for c in reply.cases}
     assert all(c.kind is FeedbackKind.MISSED and c.source is FeedbackSource.REPORT and c.verdict == "ALLOW" for c in published)
+
+
+def cli(mesh, *args: str) -> subprocess.CompletedProcess[str]:
+    settings, _, address = mesh
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAMMESH_")}
+    env.update(LAMMESH_GATEWAY_ADDRESS=address, LAMMESH_DEFAULT_TENANT="acme", LAMMESH_LOG_LEVEL="WARNING",
+               LAMMESH_KAFKA_BOOTSTRAP=settings.kafka_bootstrap, LAMMESH_TOPIC_PREFIX=settings.topic_prefix)
+    return subprocess.run([sys.executable, "-m", "lammesh.cli", *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+async def test_the_cli_reports_a_false_positive_and_exits_2_on_bad_input(mesh):
+    settings, channel, _ = mesh
+    task = await finished(channel, PHONE, {task_pb2.TASK_STATUS_AWAITING_REVIEW})
+    ambiguous = await asyncio.to_thread(cli, mesh, "feedback", "false-positive", task.task_id, "send")
+    assert ambiguous.returncode == 2 and "pii, policy" in ambiguous.stderr, ambiguous.stderr
+    unknown = await asyncio.to_thread(cli, mesh, "feedback", "missed", "no-such-task", "send")
+    assert unknown.returncode == 2 and "not found" in unknown.stderr, unknown.stderr
+    done = await asyncio.to_thread(cli, mesh, "feedback", "false-positive", task.task_id, "send", "--watcher", "pii",
+                                   "--note", "our own switchboard", "--json")
+    assert done.returncode == 0, done.stderr
+    reply = json.loads(done.stdout)
+    [case] = [c for c in await cases_of(settings, task.task_id, 1) if c.source is FeedbackSource.REPORT]
+    assert reply["case_id"] == case.case_id and case.note == "our own switchboard" and case.field == "body"
