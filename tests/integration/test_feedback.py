@@ -131,3 +131,16 @@ async def test_the_cli_reports_a_false_positive_and_exits_2_on_bad_input(mesh):
     reply = json.loads(done.stdout)
     [case] = [c for c in await cases_of(settings, task.task_id, 1) if c.source is FeedbackSource.REPORT]
     assert reply["case_id"] == case.case_id and case.note == "our own switchboard" and case.field == "body"
+
+
+async def test_task_replay_shows_rule_watchers_with_their_recorded_verdict(mesh):
+    settings, channel, _ = mesh
+    task = await finished(channel, CLEAN, TERMINAL)
+    result = await asyncio.to_thread(cli, mesh, "task", "replay", task.task_id, "--models", "1", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    assert {(r["step"], r["watcher"]) for r in rows} == {("send", "pii"), ("send", "policy")}
+    assert all(r["recorded"]["verdict"] == "ALLOW" and r["recorded"]["model"]["sha256"] for r in rows)
+    assert all(r["replayed"]["1"]["note"] == "rule watcher: recorded verdict only" for r in rows)
+    no_versions = await asyncio.to_thread(cli, mesh, "tasks", "replay", task.task_id)
+    assert no_versions.returncode == 2 and "--models" in no_versions.stderr
