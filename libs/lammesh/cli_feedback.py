@@ -23,7 +23,7 @@ JsonOption = Annotated[bool, typer.Option("--json")]
 def _report(task_id: str, step: str, kind: int, watcher: str, note: str, stage: str, as_json: bool) -> None:
     async def call(channel: grpc.aio.Channel, settings: Settings) -> feedback_pb2.ReportFeedbackResponse:
         request = feedback_pb2.ReportFeedbackRequest(task_id=task_id, step=step, kind=kind, watcher=watcher, note=note, stage=stage)
-        return await feedback_pb2_grpc.FeedbackServiceStub(channel).Report(request, metadata=_metadata(settings))
+        return await feedback_pb2_grpc.FeedbackServiceStub(channel).ReportFeedback(request, metadata=_metadata(settings))
 
     reply = _run(call)
     if as_json:

@@ -1,4 +1,4 @@
-"""Feedback end to end: review decisions and FeedbackService.Report publish cases on
+"""Feedback end to end: review decisions and FeedbackService.ReportFeedback publish cases on
 lammesh.watchers.feedback (real broker, real gRPC, the real pii and policy watchers)."""
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ async def test_report_checks_the_task_and_publishes_a_miss(mesh):
     async def report(metadata=tenant(), **fields) -> feedback_pb2.ReportFeedbackResponse:
         fields = {"task_id": task.task_id, "step": "send", "kind": feedback_pb2.FEEDBACK_KIND_MISSED, **fields}
         request = feedback_pb2.ReportFeedbackRequest(**fields)
-        return await stub.Report(request, metadata=metadata)
+        return await stub.ReportFeedback(request, metadata=metadata)
 
     async def refused(code: grpc.StatusCode, *, metadata=tenant(), **fields) -> str:
         with pytest.raises(grpc.aio.AioRpcError) as error:

@@ -1,4 +1,4 @@
-"""A tenant's report on a watcher's verdict (`lammesh feedback`, FeedbackService.Report), checked
+"""A tenant's report on a watcher's verdict (`lammesh feedback`, FeedbackService.ReportFeedback), checked
 against what the task recorded. Pure: the task, its events and its workflow in; cases or a clear
 error (lammesh.errors, mapped to gRPC codes by the gateway) out."""
 

@@ -1,4 +1,4 @@
-"""gRPC TaskService and ReviewService of the gateway."""
+"""gRPC TaskService, ReviewService and FeedbackService of the gateway."""
 
 from __future__ import annotations
 
@@ -247,7 +247,7 @@ class FeedbackServicer(feedback_pb2_grpc.FeedbackServiceServicer):
     def __init__(self, gateway: Gateway) -> None:
         self._g = gateway
 
-    async def Report(self, request: feedback_pb2.ReportFeedbackRequest, context: grpc.aio.ServicerContext) -> feedback_pb2.ReportFeedbackResponse:
+    async def ReportFeedback(self, request: feedback_pb2.ReportFeedbackRequest, context: grpc.aio.ServicerContext) -> feedback_pb2.ReportFeedbackResponse:
         caller = self._g.caller(context, SUBMIT)
         kind = _REPORT_KINDS.get(request.kind)
         if kind is None:
