@@ -144,3 +144,27 @@ async def test_task_replay_shows_rule_watchers_with_their_recorded_verdict(mesh)
     assert all(r["replayed"]["1"]["note"] == "rule watcher: recorded verdict only" for r in rows)
     no_versions = await asyncio.to_thread(cli, mesh, "tasks", "replay", task.task_id)
     assert no_versions.returncode == 2 and "--models" in no_versions.stderr
+
+
+async def test_cases_that_cannot_be_published_now_are_retried_until_they_are(kafka_bootstrap):
+    """The gateway confirms a decision before its cases; a publish that fails (here: the producer
+    is not connected yet, so the attempt runs out of time) is retried in the background."""
+    from lammesh.feedback.publisher import FeedbackPublisher
+    from lammesh.feedback.recorded import review_cases
+    from lammesh.kafka import EnvelopeProducer, ensure_topics
+    from tests.unit.test_feedback_cases import EVENTS
+    from tests.unit.test_feedback_cases import task as recorded_task
+
+    settings = make_settings(kafka_bootstrap)
+    await ensure_topics(settings, [WATCHERS_FEEDBACK])
+    snapshot, review = recorded_task()
+    [case] = review_cases(snapshot, review, EVENTS, approved=True, reviewer="ann", note="", now=1.0)
+    producer = EnvelopeProducer(settings, name="feedback-retry-test")
+    publisher = FeedbackPublisher(settings, producer, attempt_s=1.0)
+    assert await publisher.publish_or_retry([case]) is False
+    await producer.start()
+    try:
+        [record] = await read_records(settings, WATCHERS_FEEDBACK.name(settings), count=1, timeout=30)
+        assert record.key.decode() == case.case_id and FeedbackCase.from_json(record.value) == case
+    finally:
+        await producer.stop()
