@@ -7,7 +7,7 @@ SERVICES: list[ServiceSpec] = [
         name="gateway",
         kind=ServiceKind.GATEWAY,
         bootstrap="lammesh_services.gateway.main:bootstrap",
-        description="gRPC TaskService and ReviewService: submit, get, list, cancel, watch, review.",
+        description="gRPC TaskService, ReviewService and FeedbackService: submit, get, list, cancel, watch, review, report a wrong verdict.",
     ),
     ServiceSpec(
         name="coordinator",

@@ -5,12 +5,12 @@ from __future__ import annotations
 from lammesh import envelope as serde
 from lammesh.catalogue import known_watchers, served_capabilities
 from lammesh.gateway.read_model import ReadModel
-from lammesh.gateway.servicer import Gateway, ReviewServicer, TaskServicer
+from lammesh.gateway.servicer import FeedbackServicer, Gateway, ReviewServicer, TaskServicer
 from lammesh.kafka.reader import TopicReader
 from lammesh.service import ServiceRuntime
 from lammesh.settings import Settings
-from lammesh.topics import DLQ, TASKS_CONTROL, TASKS_EVENTS, TASKS_REQUESTED, TASKS_STATE
-from lammesh.v1 import review_pb2, review_pb2_grpc, task_pb2, task_pb2_grpc
+from lammesh.topics import DLQ, TASKS_CONTROL, TASKS_EVENTS, TASKS_REQUESTED, TASKS_STATE, WATCHERS_FEEDBACK
+from lammesh.v1 import feedback_pb2, feedback_pb2_grpc, review_pb2, review_pb2_grpc, task_pb2, task_pb2_grpc
 from lammesh.workflow import WorkflowRegistry
 
 
@@ -18,7 +18,8 @@ def bootstrap(settings: Settings) -> ServiceRuntime:
     workflows = WorkflowRegistry.load(
         settings.workflows_dir, capabilities=served_capabilities(), watchers=known_watchers(settings)
     )
-    runtime = ServiceRuntime(settings, topics=[TASKS_REQUESTED, TASKS_EVENTS, TASKS_STATE, TASKS_CONTROL, DLQ])
+    runtime = ServiceRuntime(settings, topics=[TASKS_REQUESTED, TASKS_EVENTS, TASKS_STATE, TASKS_CONTROL, DLQ,
+                                               WATCHERS_FEEDBACK])
     model = ReadModel()
     events_topic = TASKS_EVENTS.name(settings)
 
@@ -45,4 +46,6 @@ def bootstrap(settings: Settings) -> ServiceRuntime:
                      task_pb2.DESCRIPTOR.services_by_name["TaskService"].full_name)
     runtime.grpc.add(review_pb2_grpc.add_ReviewServiceServicer_to_server, ReviewServicer(gateway),
                      review_pb2.DESCRIPTOR.services_by_name["ReviewService"].full_name)
+    runtime.grpc.add(feedback_pb2_grpc.add_FeedbackServiceServicer_to_server, FeedbackServicer(gateway),
+                     feedback_pb2.DESCRIPTOR.services_by_name["FeedbackService"].full_name)
     return runtime

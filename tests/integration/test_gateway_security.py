@@ -173,3 +173,18 @@ async def test_the_cli_sends_its_token_over_mtls(secured):
     # the task is globex's alone
     tasks = task_pb2_grpc.TaskServiceStub(secured["channel"])
     assert await _code(tasks.GetTask(task_pb2.GetTaskRequest(task_id=task["task_id"]), metadata=bearer("acme"))) == grpc.StatusCode.NOT_FOUND
+
+
+async def test_feedback_reports_need_a_token_with_submit_and_stay_in_the_tenant(secured):
+    from lammesh.v1 import feedback_pb2, feedback_pb2_grpc
+
+    tasks = task_pb2_grpc.TaskServiceStub(secured["channel"])
+    feedback = feedback_pb2_grpc.FeedbackServiceStub(secured["channel"])
+    reply = await tasks.SubmitTask(task_pb2.SubmitTaskRequest(workflow="guarded", input=to_struct(CLEAN)), metadata=bearer("acme"))
+    await wait_status(secured["channel"], reply.task.task_id, TERMINAL, metadata=bearer("acme"))
+    report = feedback_pb2.ReportFeedbackRequest(task_id=reply.task.task_id, step="send", kind=feedback_pb2.FEEDBACK_KIND_MISSED)
+    assert await _code(feedback.ReportFeedback(report, metadata=())) == grpc.StatusCode.UNAUTHENTICATED
+    assert await _code(feedback.ReportFeedback(report, metadata=bearer("acme_reader"))) == grpc.StatusCode.PERMISSION_DENIED
+    assert await _code(feedback.ReportFeedback(report, metadata=bearer("globex"))) == grpc.StatusCode.NOT_FOUND
+    answer = await feedback.ReportFeedback(report, metadata=bearer("acme"))
+    assert answer.cases and all(c.watcher == "pii" and c.verdict == "ALLOW" for c in answer.cases)

@@ -403,3 +403,14 @@ def test_every_reference_resolves(manifests: Manifests) -> None:
         if obj["metadata"]["labels"].get("strimzi.io/cluster") != kafka["metadata"]["name"]:
             problems.append(f"{obj['kind']} {obj['metadata']['name']}: not labelled for cluster {kafka['metadata']['name']}")
     assert problems == [], f"{manifests.target}: unresolved references:\n" + "\n".join(problems)
+
+
+def test_the_gateway_may_write_feedback_cases(manifests: Manifests) -> None:
+    """Review decisions and FeedbackService reports go out as cases on lammesh.watchers.feedback
+    (docs/feedback.md): the gateway's principal describes and writes that topic, which is declared."""
+    user = manifests.get("KafkaUser", "gateway")
+    acls = {acl["resource"]["name"]: acl["operations"] for acl in user["spec"]["authorization"]["acls"]}
+    topic = f"lammesh.{topic_catalogue.WATCHERS_FEEDBACK.suffix}"
+    assert acls[topic] == ["Describe", "Write"]
+    assert manifests.get("KafkaTopic", topic.replace(".", "-")) is not None or any(
+        t["spec"].get("topicName") == topic for t in manifests.of_kind("KafkaTopic"))

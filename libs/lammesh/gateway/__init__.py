@@ -1,1 +1,1 @@
-"""The gateway: gRPC TaskService and ReviewService over a read model of tasks.state/tasks.events."""
+"""The gateway: gRPC TaskService, ReviewService and FeedbackService over a read model of tasks.state/tasks.events."""

@@ -1,4 +1,4 @@
-"""gRPC TaskService and ReviewService of the gateway."""
+"""gRPC TaskService, ReviewService and FeedbackService of the gateway."""
 
 from __future__ import annotations
 
@@ -11,17 +11,21 @@ import structlog
 
 from lammesh.audit import audit
 from lammesh.errors import FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted
+from lammesh.feedback.publisher import FeedbackPublisher
+from lammesh.feedback.case import FeedbackCase, FeedbackKind
+from lammesh.feedback.recorded import review_cases
+from lammesh.feedback.report import report_cases
 from lammesh.gateway.auth import READ, REVIEW, SUBMIT, TENANT_HEADER, USER_HEADER, Authenticator, Principal
 from lammesh.gateway.read_model import TERMINAL, ReadModel
 from lammesh.kafka import EnvelopeProducer, RecordTooLarge
 from lammesh.limits import start_problem
 from lammesh.settings import Settings
 from lammesh.topics import TASKS_CONTROL, TASKS_REQUESTED
-from lammesh.v1 import review_pb2, review_pb2_grpc, task_pb2, task_pb2_grpc
+from lammesh.v1 import feedback_pb2, feedback_pb2_grpc, model_pb2, review_pb2, review_pb2_grpc, task_pb2, task_pb2_grpc
 from lammesh.structs import from_struct
 from lammesh.workflow import Workflow, WorkflowRegistry
 
-__all__ = ["Gateway", "ReviewServicer", "TaskServicer", "TENANT_HEADER", "USER_HEADER", "task_id_for"]
+__all__ = ["FeedbackServicer", "Gateway", "ReviewServicer", "TaskServicer", "TENANT_HEADER", "USER_HEADER", "task_id_for"]
 log = structlog.get_logger(__name__)
 _TASK_KEYS = uuid.UUID("6d1f5bb4-8a9e-4c51-9d2c-6b5f0e0c7a11")
 MAX_PAGE = 500
@@ -62,6 +66,7 @@ class Gateway:
         self.workflows = workflows
         self.requested_topic = TASKS_REQUESTED.name(settings)
         self.control_topic = TASKS_CONTROL.name(settings)
+        self.feedback = FeedbackPublisher(settings, producer)
 
     def caller(self, context: grpc.aio.ServicerContext, role: str) -> Principal:
         """Who calls (UNAUTHENTICATED without valid credentials), if allowed `role` (else PERMISSION_DENIED)."""
@@ -217,8 +222,49 @@ class ReviewServicer(review_pb2_grpc.ReviewServiceServicer):
         await self._g.publish(self._g.control_topic, decided, task_id=task.task_id, tenant=tenant)
         audit(action, "approved" if decision == review_pb2.REVIEW_DECISION_APPROVED else "rejected", caller=by, via="grpc",
               task_id=task.task_id, step_id=review.step_id, idempotency_key=review.review_id, tenant=tenant)
+        # The decision is confirmed first: its feedback never holds it up nor loses it (retried, logged).
+        cases = review_cases(task, review, self._g.model.events_after(task.task_id, 0),
+                             approved=decision == review_pb2.REVIEW_DECISION_APPROVED, reviewer=by,
+                             note=request.comment, now=time.time())
+        await self._g.feedback.publish_or_retry(cases)
         answer = review_pb2.Review()
         answer.CopyFrom(review)
         answer.decision, answer.decided_by, answer.comment = decision, by, request.comment
         answer.decided_at.FromNanoseconds(time.time_ns())
         return answer
+
+
+_REPORT_KINDS = {
+    feedback_pb2.FEEDBACK_KIND_FALSE_POSITIVE: FeedbackKind.FALSE_POSITIVE,
+    feedback_pb2.FEEDBACK_KIND_MISSED: FeedbackKind.MISSED,
+}
+
+
+def case_message(case: FeedbackCase) -> feedback_pb2.FeedbackCase:
+    return feedback_pb2.FeedbackCase(
+        case_id=case.case_id, task_id=case.task_id, step=case.step, stage=case.stage, watcher=case.watcher,
+        field=case.field, content=case.content, verdict=case.verdict, score=case.score,
+        model=model_pb2.ModelRef(name=case.model.name, version=case.model.version, sha256=case.model.sha256),
+        kind=feedback_pb2.FeedbackKind.Value(f"FEEDBACK_KIND_{case.kind.value.upper()}"), note=case.note,
+    )
+
+
+class FeedbackServicer(feedback_pb2_grpc.FeedbackServiceServicer):
+    """Report a watcher's verdict on one of the caller's tasks as wrong (docs/feedback.md)."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self._g = gateway
+
+    async def ReportFeedback(self, request: feedback_pb2.ReportFeedbackRequest, context: grpc.aio.ServicerContext) -> feedback_pb2.ReportFeedbackResponse:
+        caller = self._g.caller(context, SUBMIT)
+        kind = _REPORT_KINDS.get(request.kind)
+        if kind is None:
+            raise InvalidArgument("kind", "must be FEEDBACK_KIND_FALSE_POSITIVE or FEEDBACK_KIND_MISSED")
+        task = self._g.task(request.task_id, caller.tenant)
+        cases = report_cases(
+            task, self._g.model.events_after(task.task_id, 0), self._g.workflows.by_name.get(task.workflow),
+            step=request.step, kind=kind, watcher=request.watcher, stage=request.stage.strip().lower(),
+            note=request.note, reporter=caller.user, now=time.time(),
+        )
+        await self._g.feedback.publish(cases)
+        return feedback_pb2.ReportFeedbackResponse(case_id=cases[0].case_id, cases=[case_message(c) for c in cases])

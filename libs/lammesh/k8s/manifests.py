@@ -71,6 +71,7 @@ TOPIC_ACCESS: dict[ServiceKind, tuple[tuple[TopicSpec, tuple[str, ...]], ...]] =
     ServiceKind.GATEWAY: (
         (t.TASKS_REQUESTED, (DESCRIBE, WRITE)),
         (t.TASKS_CONTROL, (DESCRIBE, WRITE)),  # cancels and review decisions, for the coordinator
+        (t.WATCHERS_FEEDBACK, (DESCRIBE, WRITE)),  # review decisions and reports as feedback cases
         (t.TASKS_STATE, (DESCRIBE, READ)),
         (t.TASKS_EVENTS, (DESCRIBE, READ)),
         (t.DLQ, (DESCRIBE, WRITE)),
