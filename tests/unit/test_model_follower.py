@@ -99,7 +99,8 @@ def test_follower_swaps_on_promote_and_rollback_and_ignores_a_broken_version(tmp
     changed = lineage.rollback(now=6.0); lineage.apply(changed); follower.apply(changed)
     asyncio.run(follower.settle())
     assert follower.serving.current().ref.version == "1"
-    assert swaps == [("1", "2"), ("2", "1")]
+    assert follower.serving.current().model == "builtin"  # the model kept from before the promote: no reload
+    assert swaps == [("1", "2"), ("2", "1")] and loaded == [SHA_B]
 
     # a version that cannot load is logged and ignored: the serving model stays
     changed = lineage.publish(SHA_BAD, now=7.0); lineage.apply(changed); follower.apply(changed)

@@ -125,6 +125,8 @@ class ModelFollower(Generic[M]):
         self._on_swap = on_swap
         self._lock = asyncio.Lock()
         self._builtin: ModelSnapshot[M] | None = self.serving.current()
+        self._previous: ModelSnapshot[M] | None = None
+        """The model served before the last swap, kept loaded so a rollback swaps back at once."""
 
     def apply(self, versions: list[ModelVersion]) -> None:
         self.lineage.apply([v for v in versions if v.name == self.name])
@@ -148,8 +150,14 @@ class ModelFollower(Generic[M]):
             return
         if wanted.sha256 in self.failed:
             return
+        # already loaded: the canary being promoted, or the model served before (a rollback)
+        kept = [self.shadow.current(), self._previous] if serving else []
+        reuse = next((k for k in kept if k is not None and k.ref.sha256 == wanted.sha256), None)
         try:
-            model = await asyncio.to_thread(self._load_version, wanted)
+            if reuse is not None:
+                model = reuse.model
+            else:
+                model = await asyncio.to_thread(self._load_version, wanted)
         except Exception as error:  # noqa: BLE001 - any load failure leaves the slot as it is
             self.failed[wanted.sha256] = f"{type(error).__name__}: {error}"
             log.warning("model version did not load; ignored", model=str(wanted.ref), reason=self.failed[wanted.sha256])
@@ -157,6 +165,7 @@ class ModelFollower(Generic[M]):
         snapshot = ModelSnapshot(wanted.ref, model)
         previous = slot.swap(snapshot)
         if serving:
+            self._previous = previous
             log.info("model swapped", model=str(wanted.ref), previous=str(previous.ref) if previous else None)
             if self._on_swap is not None:
                 self._on_swap(previous.ref if previous else None, wanted.ref)
