@@ -176,6 +176,10 @@ class Settings(BaseSettings):
         False,
         description="Model watchers follow lammesh.models (needs the broker settings): serve the active version, shadow the canary, swap without downtime.",
     )
+    models_checkout_dir: Path | None = Field(
+        None,
+        description="Where a following watcher checks registry versions out (hard links where on the same filesystem); default <models_registry_dir>/checkouts. Set it when the registry volume is mounted read-only.",
+    )
     models_shadow_share: float = Field(
         0.1, ge=0.0, le=1.0, description="Share of check batches the canary also scores in shadow (off the hot path) while following the registry."
     )

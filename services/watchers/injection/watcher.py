@@ -113,7 +113,7 @@ class InjectionWatcher(Watcher[InjectionParams]):
         its canary, and swap on every promote or rollback (docs/registry.md)."""
         registry_dir = Path(self._settings.models_registry_dir)
         self.follower = ModelFollower(
-            self.name, self._load_folder, store_checkout(ArtifactStore(registry_dir), registry_dir / "checkouts"),
+            self.name, self._load_folder, store_checkout(ArtifactStore(registry_dir), self._settings.models_checkout_dir or registry_dir / "checkouts"),
             serving=self.slot, on_swap=self._swapped,
         )
         self._reader = await follow_registry(self._settings, self.follower)
