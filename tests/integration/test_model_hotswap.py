@@ -103,3 +103,35 @@ async def test_checks_at_load_never_fail_through_canary_promote_and_rollback(kaf
         values.sort()
         print(f"hot swap {name}: {len(values)} checks, p50 {values[len(values) // 2] * 1000:.1f} ms, "
               f"p99 {values[int(len(values) * 0.99)] * 1000:.1f} ms")
+
+
+async def test_the_insights_agent_swaps_its_heads_on_promote_and_back_on_rollback(kafka_bootstrap, tmp_path):
+    """The same follower serves agent models: the insights heads (model "insights")."""
+    import shutil
+
+    from lammesh_services.agents.insights.agent import InsightsAgent
+    from lammesh_services.agents.insights.train import heads_dir
+
+    settings = make_settings(kafka_bootstrap, models_registry_dir=tmp_path / "registry", models_follow_registry=True)
+    shipped = await service.publish(settings, heads_dir(None), name="insights")
+    await service.promote(settings, "insights", shipped.version.version, to=Status.ACTIVE)
+    agent = InsightsAgent(settings, embed=lambda texts: np.zeros((len(texts), 4), dtype=np.float32))
+    await agent.start()
+    try:
+        assert agent.heads.current().ref.version == "1"  # the built heads are version 1: relabelled
+        patched = tmp_path / "insights-2"
+        shutil.copytree(heads_dir(None), patched)
+        with np.load(patched / "stage.npz", allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+        np.savez(patched / "stage.npz", **arrays, patch_note=np.array("hot swap test"))
+        await service.publish(settings, patched, name="insights")
+        await service.promote(settings, "insights", "2")
+        await service.promote(settings, "insights", "2")
+        while agent.heads.current().ref.version != "2":
+            await asyncio.sleep(0.05)
+        await service.rollback(settings, "insights")
+        while agent.heads.current().ref.version != "1":
+            await asyncio.sleep(0.05)
+        assert agent.follower.failed == {}
+    finally:
+        await agent._reader.stop()
