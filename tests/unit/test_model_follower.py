@@ -88,24 +88,28 @@ def test_follower_swaps_on_promote_and_rollback_and_ignores_a_broken_version(tmp
     assert follower.serving.current().ref.version == "1" and follower.serving.current().model == "builtin"
     assert loaded == []
 
-    follower.apply(lineage.promote("2", now=4.0)); lineage.apply(lineage.promote("2", now=4.0))
+    def change(changed: list) -> None:
+        lineage.apply(changed)
+        follower.apply(changed)
+
+    change(lineage.promote("2", now=4.0))
     asyncio.run(follower.settle())
     assert follower.shadow.current().ref.version == "2" and follower.serving.current().ref.version == "1"
 
-    changed = lineage.promote("2", now=5.0); lineage.apply(changed); follower.apply(changed)
+    change(lineage.promote("2", now=5.0))
     asyncio.run(follower.settle())
     assert follower.serving.current().ref.version == "2" and follower.shadow.current() is None
 
-    changed = lineage.rollback(now=6.0); lineage.apply(changed); follower.apply(changed)
+    change(lineage.rollback(now=6.0))
     asyncio.run(follower.settle())
     assert follower.serving.current().ref.version == "1"
     assert follower.serving.current().model == "builtin"  # the model kept from before the promote: no reload
     assert swaps == [("1", "2"), ("2", "1")] and loaded == [SHA_B]
 
     # a version that cannot load is logged and ignored: the serving model stays
-    changed = lineage.publish(SHA_BAD, now=7.0); lineage.apply(changed); follower.apply(changed)
-    changed = lineage.promote("3", now=8.0); lineage.apply(changed); follower.apply(changed)
-    changed = lineage.promote("3", now=9.0); lineage.apply(changed); follower.apply(changed)
+    change(lineage.publish(SHA_BAD, now=7.0))
+    change(lineage.promote("3", now=8.0))
+    change(lineage.promote("3", now=9.0))
     asyncio.run(follower.settle())
     assert follower.serving.current().ref.version == "1"
     assert "truncated" in follower.failed[SHA_BAD]

@@ -147,7 +147,9 @@ class InjectionWatcher(Watcher[InjectionParams]):
         self._maybe_shadow(inputs, per_item, texts, outcomes)
         return outcomes
 
-    def _maybe_shadow(self, inputs, per_item, texts, outcomes) -> None:  # noqa: ANN001 - the batch's own parts
+    def _maybe_shadow(
+        self, inputs: list[CheckInput[InjectionParams]], per_item: list[list[TextField]], texts: list[str], outcomes: list[CheckOutcome]
+    ) -> None:
         """Score a sampled batch with the canary in the background (at most one at a time, so it
         never queues up behind live checks); export agreement and score drift."""
         shadow = self.follower.shadow.current() if self.follower is not None else None
