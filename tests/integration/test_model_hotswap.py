@@ -21,7 +21,8 @@ from lammesh.modelregistry.domain import Status
 from lammesh.models.artifacts import injection_artifacts
 from lammesh.v1 import watcher_pb2_grpc
 from lammesh.watchers import check_request
-from lammesh_services.watchers.injection.main import bootstrap as injection
+from lammesh.watchers import build_watcher_service
+from lammesh_services.watchers.injection.watcher import InjectionWatcher
 from tests.conftest import make_settings
 from tests.support.mesh import running
 
@@ -68,7 +69,8 @@ async def test_checks_at_load_never_fail_through_canary_promote_and_rollback(kaf
         while version not in seen[mark:]:
             await asyncio.sleep(0.05)
 
-    runtime = injection(settings)
+    watcher = InjectionWatcher(settings)
+    runtime = build_watcher_service(watcher, settings)  # what `lammesh run injection` builds
     async with running(runtime), grpc.aio.insecure_channel(f"127.0.0.1:{runtime.grpc.port}") as channel:
         stub = watcher_pb2_grpc.WatcherServiceStub(channel)
         clients = [asyncio.create_task(client(stub)) for _ in range(4)]
@@ -97,6 +99,7 @@ async def test_checks_at_load_never_fail_through_canary_promote_and_rollback(kaf
         await asyncio.gather(*clients)
 
     assert errors == []
+    assert len({id(encoder) for encoder in watcher._encoders.values()}) == 1  # head-only patch: encoder reused
     switches = [version for i, version in enumerate(seen) if i == 0 or seen[i - 1] != version]
     assert switches == ["1", "2", "1"]  # swapped once on promote, once on rollback, never flapping
     for name, values in latencies.items():

@@ -27,8 +27,9 @@ from lammesh.modelregistry.follower import (
     store_checkout,
 )
 from lammesh.modelregistry.identity import injection_ref
-from lammesh.modelregistry.store import ArtifactStore
+from lammesh.modelregistry.store import ArtifactStore, manifest_of
 from lammesh.models.artifacts import InjectionArtifacts, injection_artifacts
+from lammesh.models.encoder import SentenceEncoder
 from lammesh.models.injection.detector import InjectionDetector, InjectionHead, InjectionResult
 from lammesh.models.runtime import encoder_from_settings
 from lammesh.settings import Settings
@@ -95,6 +96,8 @@ class InjectionWatcher(Watcher[InjectionParams]):
         self._sampler = ShadowSampler(settings.models_shadow_share)
         self._shadow_running = False
         self._background: set[asyncio.Task[None]] = set()
+        self._encoders: dict[str, SentenceEncoder] = {}
+        """Loaded encoders by the sha256 of their folder's manifest."""
 
     async def start(self) -> None:
         if self.detector is None:
@@ -112,6 +115,10 @@ class InjectionWatcher(Watcher[InjectionParams]):
         """Serve the registry's active version (loaded before SERVING when there is one), shadow
         its canary, and swap on every promote or rollback (docs/registry.md)."""
         registry_dir = Path(self._settings.models_registry_dir)
+        if self.detector is not None:  # the built-in encoder, by content: a head-only patch reuses it
+            built_in = injection_artifacts(self._settings.models_dir).encoder.directory
+            if built_in.is_dir():
+                self._encoders[await asyncio.to_thread(lambda: manifest_of(built_in).sha256)] = self.detector.encoder
         self.follower = ModelFollower(
             self.name, self._load_folder, store_checkout(ArtifactStore(registry_dir), self._settings.models_checkout_dir or registry_dir / "checkouts"),
             serving=self.slot, on_swap=self._swapped,
@@ -131,9 +138,15 @@ class InjectionWatcher(Watcher[InjectionParams]):
         return InjectionDetector.load(encoder, self._settings.models_dir)
 
     def _load_folder(self, folder: Path) -> InjectionDetector:
-        """A registry version's folder (head.npz, encoder/), loaded and warmed up in a thread."""
+        """A registry version's folder (head.npz, encoder/), loaded and warmed up in a thread. An
+        encoder with the same content as one already loaded (a patch of the head only) is reused."""
         artifacts = InjectionArtifacts(folder).require()
-        detector = InjectionDetector(encoder_from_settings(self._settings, artifacts.encoder), InjectionHead.load(artifacts.head))
+        encoder_sha = manifest_of(artifacts.encoder.directory).sha256
+        encoder = self._encoders.get(encoder_sha)
+        if encoder is None:
+            encoder = encoder_from_settings(self._settings, artifacts.encoder)
+            self._encoders[encoder_sha] = encoder
+        detector = InjectionDetector(encoder, InjectionHead.load(artifacts.head))
         detector.score_batch(["warm-up: the meeting moved to Tuesday."])
         return detector
 
