@@ -31,7 +31,7 @@ INSIGHTS_SOURCES := $(wildcard services/agents/insights/*.py libs/lammesh/agents
 
 PYTEST_ARGS ?=
 
-.PHONY: help setup protos lint-protos kafka-jars kustomize kafka-up kafka-down kafka-status certs test test-unit k8s-render k8s-validate demo bench soak chaos models bench-watchers eval-watchers
+.PHONY: help setup protos lint-protos kafka-jars kustomize kafka-up kafka-down kafka-status certs test test-unit k8s-render k8s-validate demo bench soak chaos models bench-watchers bench-hotswap eval-watchers
 
 help:
 	@echo "make setup       .venv, package + dev deps, protobuf code, Kafka jars (quick when done)"
@@ -48,6 +48,7 @@ help:
 	@echo "make chaos       1,000 sagas while services, the coordinator and the broker are killed; exit 1 on a lost/stuck task or a repeated side effect"
 	@echo "make models      export the sentence encoder to ONNX, train the injection head (quick when done)"
 	@echo "make bench-watchers  latency and throughput of the model watchers, per backend"
+	@echo "make bench-hotswap   check p50/p99 before, during and after a model hot swap (registry follower)"
 	@echo "make eval-watchers   the watchers measured on frozen evaluation sets from other sources (evaluation/frozen)"
 
 setup: $(VENV_STAMP) $(PROTO_STAMP) $(KAFKA_STAMP) $(BUF) $(KUSTOMIZE_STAMP) $(MODELS_STAMP) $(INSIGHTS_STAMP)
@@ -154,6 +155,11 @@ eval-watchers: setup
 
 bench-watchers: setup
 	$(PY) loadtest/watchers_bench.py $(BENCH_ARGS)
+
+# Check latency (p50/p99) before, during and after a hot swap: the injection watcher at load
+# through publish, canary (shadow), promote and rollback, on a broker of its own (docs/registry.md).
+bench-hotswap: setup
+	$(PY) -m pytest -q -s -p no:cacheprovider tests/integration/test_model_hotswap.py
 
 # Starts its own broker and one process per service on free ports (lammesh.up, the one launcher).
 # BENCH_ARGS passes options through, e.g. BENCH_ARGS="--partitions 2 --coordinators 2 --stem p2".

@@ -73,6 +73,7 @@ SERVICES: list[ServiceSpec] = [
         kind=ServiceKind.WATCHER,
         bootstrap="lammesh_services.watchers.injection.main:bootstrap",
         latency_critical=True,
+        deploy=Deploy(follows_models=True),
         description="Watcher: prompt injection and jailbreaks (ONNX encoder + trained head over windows, ensembled with rules).",
     ),
     ServiceSpec(
@@ -94,6 +95,7 @@ SERVICES: list[ServiceSpec] = [
         kind=ServiceKind.AGENT,
         capability="insights",
         bootstrap="lammesh_services.agents.insights.main:bootstrap",
+        deploy=Deploy(follows_models=True),
         description="Agent: deal stage, sentiment, risks and next step from the notes (encoder + trained heads + rules).",
     ),
     ServiceSpec(

@@ -75,6 +75,9 @@ class Deploy:
     egress: tuple[Egress, ...] = ()
     state_dir: bool = False
     """A writable LAMMESH_STATE_DIR (emptyDir at /var/lib/lammesh), e.g. its idempotency store."""
+    follows_models: bool = False
+    """Follows the model registry (hot swap, docs/registry.md): the registry volume mounted read-only,
+    LAMMESH_MODELS_FOLLOW_REGISTRY, a Kafka principal that reads lammesh.models."""
 
 
 @dataclass(frozen=True)

@@ -74,3 +74,16 @@ REQUESTS_REPUBLISHED = Counter(
     "lammesh_requests_republished_total",
     "Task requests the coordinator group had read past without starting the task, published again (decision 0631).",
 )
+
+MODEL_SWAPS = Counter(
+    "lammesh_model_swaps_total", "Serving-model swaps a watcher made from the registry, by model and the version swapped in.",
+    ["model", "version"],
+)
+SHADOW_CHECKS = Counter(
+    "lammesh_shadow_checks_total", "Checks the canary also scored in shadow, by model, canary version and agreement (agree, disagree).",
+    ["model", "version", "agreement"],
+)
+SHADOW_SCORE_DRIFT = Histogram(
+    "lammesh_shadow_score_drift", "|served score - canary score| of shadow checks, by model and canary version.",
+    ["model", "version"], buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0),
+)

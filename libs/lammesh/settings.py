@@ -172,6 +172,17 @@ class Settings(BaseSettings):
         Path(".run/models-registry"),
         description="The model registry's volume: content-addressed artifacts that `lammesh models publish` stores (announced on lammesh.models).",
     )
+    models_follow_registry: bool = Field(
+        False,
+        description="Model watchers follow lammesh.models (needs the broker settings): serve the active version, shadow the canary, swap without downtime.",
+    )
+    models_checkout_dir: Path | None = Field(
+        None,
+        description="Where a following watcher checks registry versions out (hard links where on the same filesystem); default <models_registry_dir>/checkouts. Set it when the registry volume is mounted read-only.",
+    )
+    models_shadow_share: float = Field(
+        0.1, ge=0.0, le=1.0, description="Share of check batches the canary also scores in shadow (off the hot path) while following the registry."
+    )
     encoder_backend: Literal["auto", "tensorrt", "onnxruntime"] = Field(
         "auto", description="auto: TensorRT when it imports and a GPU is present, else ONNX Runtime."
     )

@@ -181,6 +181,25 @@ def test_watchers_have_no_kafka_principal_and_only_the_coordinator_calls_them() 
     assert "LAMMESH_KAFKA_SASL_PASSWORD" not in {e["name"] for e in main_container(docs[1].obj)["env"]}
 
 
+def test_a_watcher_that_follows_the_registry_reads_lammesh_models_and_mounts_the_store_read_only() -> None:
+    spec = ServiceSpec("novel", ServiceKind.WATCHER, "x:y", deploy=Deploy(follows_models=True))
+    cluster = _cluster()
+    docs = service_docs(spec, [spec], cluster)
+    user = next(d.obj for d in docs if d.obj["kind"] == "KafkaUser")
+    models = cluster.topic(topic_catalogue.MODELS)
+    assert _acl_allows(user, "topic", models, "Read") and _acl_allows(user, "topic", models, "Describe")
+    assert not _acl_allows(user, "topic", models, "Write")  # only publishers announce versions
+    pod = docs[1].obj["spec"]["template"]["spec"]
+    claim = next(v for v in pod["volumes"] if v["name"] == "models-registry")["persistentVolumeClaim"]
+    mount = next(m for m in main_container(docs[1].obj)["volumeMounts"] if m["name"] == "models-registry")
+    assert claim == {"claimName": "lammesh-models-registry", "readOnly": True} and mount["readOnly"] is True
+    env = {e["name"]: e.get("value") for e in main_container(docs[1].obj)["env"]}
+    assert env["LAMMESH_MODELS_FOLLOW_REGISTRY"] == "true" and env["LAMMESH_MODELS_REGISTRY_DIR"] == mount["mountPath"]
+    assert env["LAMMESH_MODELS_CHECKOUT_DIR"] != mount["mountPath"]  # versions are copied out to a writable folder
+    rendered = render_files(_services(), cluster)
+    assert "PersistentVolumeClaim" in rendered[f"{SERVICES_DIR}/models-registry.yaml"]
+
+
 def test_step_services_get_only_the_topics_their_runtime_uses() -> None:
     """Exactly what ServiceRuntime touches: its commands, its group, and STEP_SERVICE_TOPICS."""
     spec = load_services()["noop"]

@@ -26,6 +26,10 @@ RUN_AS = 10001  # USER of both Dockerfiles
 PRE_STOP_S = 5
 GRACE_MARGIN_S = 5
 STATE_DIR = "/var/lib/lammesh"
+MODELS_REGISTRY_DIR = "/var/lib/lammesh-models"
+MODELS_REGISTRY_CLAIM = "lammesh-models-registry"
+MODELS_REGISTRY_STORAGE = "20Gi"
+MODEL_CHECKOUTS_DIR = "/var/cache/lammesh-models"
 GATEWAY_TOKENS_DIR = "/etc/lammesh/gateway-tokens"
 KAFKA_CLUSTER = "lammesh"  # the Strimzi Kafka in k8s/base/kafka/kafka.yaml
 LAG_READER = "kafka-lag-reader"  # KEDA's TriggerAuthentication (k8s/base/kafka/keda-lag-reader.yaml)
@@ -136,7 +140,7 @@ def pod_labels(spec: ServiceSpec) -> dict[str, str]:
 
 
 def is_kafka_client(spec: ServiceSpec) -> bool:
-    return spec.kind in KAFKA_CLIENTS
+    return spec.kind in KAFKA_CLIENTS or spec.deploy.follows_models
 
 
 def meta(name: str, obj_labels: dict[str, str]) -> Obj:
@@ -204,6 +208,12 @@ def _env(spec: ServiceSpec) -> list[Obj]:
         ]
     if spec.deploy.state_dir:
         env.append({"name": "LAMMESH_STATE_DIR", "value": STATE_DIR})
+    if spec.deploy.follows_models:
+        env += [
+            {"name": "LAMMESH_MODELS_FOLLOW_REGISTRY", "value": "true"},
+            {"name": "LAMMESH_MODELS_REGISTRY_DIR", "value": MODELS_REGISTRY_DIR},
+            {"name": "LAMMESH_MODELS_CHECKOUT_DIR", "value": MODEL_CHECKOUTS_DIR},
+        ]
     env += [{"name": name, "value": value} for name, value in spec.deploy.env.items()]
     env += [
         {"name": s.name, "valueFrom": {"secretKeyRef": {"name": s.secret, "key": s.key}}}
@@ -234,6 +244,12 @@ def _volumes(spec: ServiceSpec, cluster: Cluster) -> tuple[list[Obj], list[Obj]]
     elif spec.deploy.state_dir:
         mounts.append({"name": "state", "mountPath": STATE_DIR})
         volumes.append({"name": "state", "emptyDir": {"sizeLimit": "256Mi"}})
+    if spec.deploy.follows_models:
+        # the registry's content-addressed store, read-only; versions are copied out to an emptyDir
+        mounts += [{"name": "models-registry", "mountPath": MODELS_REGISTRY_DIR, "readOnly": True},
+                   {"name": "model-checkouts", "mountPath": MODEL_CHECKOUTS_DIR}]
+        volumes += [{"name": "models-registry", "persistentVolumeClaim": {"claimName": MODELS_REGISTRY_CLAIM, "readOnly": True}},
+                    {"name": "model-checkouts", "emptyDir": {"sizeLimit": "2Gi"}}]
     if is_kafka_client(spec):
         ca = PurePosixPath(str(settings.kafka_ssl_cafile))
         mounts.append({"name": "kafka-ca", "mountPath": str(ca.parent), "readOnly": True})
@@ -443,10 +459,14 @@ def kafka_user(spec: ServiceSpec, services: Sequence[ServiceSpec], cluster: Clus
         what = ("reads requests, results and control, sends step commands to every capability, publishes "
                 f"task events and snapshots; Faust's topics and consumer group carry the app id prefix "
                 f"{cluster.prefix}-{t.COORDINATOR_APP}")
+    elif spec.kind == ServiceKind.WATCHER:
+        what = "follows the model registry: reads lammesh.models (read_committed, no consumer group)"
     else:
         what = ("writes task requests and control, materialises tasks.state and tails tasks.events "
                 f"(consumer groups {cluster.prefix}.gateway*)")
-    acls += [_acl("topic", cluster.topic(topic), ops) for topic, ops in TOPIC_ACCESS[spec.kind]]
+    acls += [_acl("topic", cluster.topic(topic), ops) for topic, ops in TOPIC_ACCESS.get(spec.kind, ())]
+    if spec.deploy.follows_models:
+        acls.append(_acl("topic", cluster.topic(t.MODELS), (DESCRIBE, READ)))
     if spec.kind == ServiceKind.COORDINATOR:
         acls += [_acl("topic", cluster.topic(step_commands(_capability(s))), (DESCRIBE, WRITE))
                  for s in services if s.kind in STEP_KINDS]
@@ -532,6 +552,17 @@ def service_docs(spec: ServiceSpec, services: Sequence[ServiceSpec], cluster: Cl
     elif spec.kind != ServiceKind.COORDINATOR:
         docs.append(autoscaler(spec))
     return docs
+
+
+def models_registry_claim() -> Doc:
+    return Doc({
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": meta(MODELS_REGISTRY_CLAIM, {"app.kubernetes.io/part-of": PART_OF}),
+        "spec": {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": MODELS_REGISTRY_STORAGE}}},
+    }, "The model registry's content-addressed store (docs/registry.md): read-only in the model watchers that "
+       "follow it, read-write where models are published (`lammesh models publish`, the violet service). "
+       "ReadWriteMany: pick a storage class that offers it (NFS, CephFS, EFS, Filestore).")
 
 
 # --- topics ----------------------------------------------------------------------------------------

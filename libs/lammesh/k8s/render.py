@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from lammesh.catalogue import ServiceSpec
-from lammesh.k8s.manifests import Cluster, Doc, Flow, declared_topics, kafka_topic, service_docs
+from lammesh.k8s.manifests import Cluster, Doc, Flow, declared_topics, kafka_topic, models_registry_claim, service_docs
 
 SERVICES_DIR = "base/services"
 TOPICS_FILE = "base/kafka/topics.yaml"
@@ -72,6 +72,10 @@ def render(services: Sequence[ServiceSpec], cluster: Cluster) -> dict[str, str]:
                                       "lammesh.k8s.manifests and k8s/base/config/*.env")
         files[f"{SERVICES_DIR}/{spec.name}.yaml"] = emit(service_docs(spec, services, cluster), header)
         names.append(f"{spec.name}.yaml")
+    if any(spec.deploy.follows_models for spec in services):
+        files[f"{SERVICES_DIR}/models-registry.yaml"] = emit([models_registry_claim()], HEADER.format(
+            sources="the catalogue (services that follow the model registry) and lammesh.k8s.manifests"))
+        names.append("models-registry.yaml")
     files[f"{SERVICES_DIR}/kustomization.yaml"] = (
         _comment(HEADER.format(sources="the service catalogue"))
         + "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n"
