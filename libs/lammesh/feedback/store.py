@@ -108,3 +108,9 @@ class FeedbackStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def __enter__(self) -> FeedbackStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
