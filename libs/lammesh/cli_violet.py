@@ -51,3 +51,16 @@ def run() -> None:
             console.print(f"[red]{candidate.decision.refusal}[/]")
     if any(not r.version for r in results):
         raise typer.Exit(3)
+
+
+@violet_app.command("serve")
+def serve() -> None:
+    """The violet service in the foreground: a pass every 30 s (what `lammesh run violet` will run
+    once the catalogue has a kind for it; see docs/violet.md)."""
+    from lammesh.logging import configure_logging
+    from lammesh.settings import Settings
+    from lammesh_services.violet.main import bootstrap
+
+    settings = Settings()
+    configure_logging(settings)
+    asyncio.run(bootstrap(settings).run())

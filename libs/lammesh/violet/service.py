@@ -29,6 +29,7 @@ from lammesh.modelregistry import service as registry_service
 from lammesh.modelregistry.domain import Status, UnknownModel
 from lammesh.settings import Settings
 from lammesh.topics import WATCHERS_FEEDBACK
+from lammesh.violet import llm
 from lammesh.violet.team import Candidate, build_candidate
 
 log = logging.getLogger("lammesh.violet")
@@ -139,7 +140,9 @@ async def _patch_watcher(settings: Settings, store: FeedbackStore, watcher: str,
     with tempfile.TemporaryDirectory(prefix="violet-") as scratch:
         parent = await parent_model(settings, watcher, Path(scratch))
         patch_dir = Path(scratch) / "patch"
-        candidate = await asyncio.to_thread(build_candidate, parent.detector, new, earlier, patch_dir, progress=progress)
+        candidate = await asyncio.to_thread(
+            build_candidate, parent.detector, new, earlier, patch_dir, progress=progress, extra_texts=llm.paraphrases
+        )
         if not candidate.decision.passed:
             progress(candidate.decision.refusal)
             store.mark_used(candidate.case_ids, "refused")
