@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lammesh.models.injection.detector import InjectionHead
+from lammesh.models.injection.detector import Codebook, InjectionHead
 from lammesh.models.injection.linear import LogisticModel, sigmoid
 
 
@@ -95,9 +95,10 @@ def refit_head(
     return LogisticModel(w.astype(np.float32), float(b))
 
 
-def patched(parent: InjectionHead, head: LogisticModel) -> InjectionHead:
-    """The parent's head file with the refit head: same stacker, windows, encoder and operating points."""
-    return replace(parent, head=head)
+def patched(parent: InjectionHead, head: LogisticModel | None = None, codebook: Codebook | None = None) -> InjectionHead:
+    """The parent's head file with a refit head and/or a codebook: same stacker, windows, encoder
+    and operating points."""
+    return replace(parent, head=head or parent.head, codebook=codebook or parent.codebook)
 
 
 def write_patch(directory: Path, head: InjectionHead, metrics: Mapping[str, float | str]) -> list[Path]:
@@ -108,3 +109,21 @@ def write_patch(directory: Path, head: InjectionHead, metrics: Mapping[str, floa
     head.save(directory / "head.npz")
     (directory / "metrics.json").write_text(json.dumps(dict(metrics), indent=2, sort_keys=True) + "\n")
     return [directory / "head.npz", directory / "metrics.json"]
+
+
+PASS_SCORE = 0.1
+FLAG_SCORE = 0.95
+DEFAULT_RADIUS = 0.95
+
+
+def codebook_for(variants: Sequence[LabelledWindows], *, radius: float = DEFAULT_RADIUS, previous: Codebook | None = None) -> Codebook:
+    """Keys: the unit window embeddings of the variants (added to the parent's codebook, if any),
+    scored PASS_SCORE (should pass) or FLAG_SCORE (should be flagged)."""
+    if not variants:
+        raise ValueError("a patch needs at least one variant")
+    keys = np.concatenate([v.embeddings for v in variants]).astype(np.float32)
+    keys /= np.maximum(np.linalg.norm(keys, axis=1, keepdims=True), 1e-12)
+    scores = np.concatenate([np.full(len(v.embeddings), FLAG_SCORE if v.should_flag else PASS_SCORE) for v in variants])
+    if previous is not None:
+        keys, scores = np.concatenate([previous.keys, keys]), np.concatenate([previous.scores, scores])
+    return Codebook(keys, scores, radius)

@@ -26,7 +26,7 @@ from lammesh.models.injection import seed_corpus
 from lammesh.models.injection.detector import REVIEW_SCORE, InjectionDetector
 from lammesh.violet import variants as variant_maker
 from lammesh.violet.gates import GateDecision, GateFigures, decide
-from lammesh.violet.patch import LabelledWindows, patched, refit_head, write_patch
+from lammesh.violet.patch import LabelledWindows, codebook_for, patched, write_patch
 
 log = logging.getLogger("lammesh.violet")
 
@@ -138,14 +138,14 @@ def build_candidate(
     train, heldout = variant_maker.split(made)
     progress(f"{len(made)} variants of {len(new_cases)} case(s), {len(heldout)} held out")
     lap("variants")
-    anchors = anchor_texts(seed=seed) if anchors is None else anchors
+    anchors = [] if anchors is None else anchors
     head = parent.head
     embedded = encoder.embed_windows([v.text for v in train] + [a.text for a in anchors], window_tokens=head.window_tokens, stride=head.stride)
     variant_windows = [LabelledWindows(w.embeddings, v.should_flag) for v, w in zip(train, embedded[: len(train)], strict=True)]
     anchor_windows = [LabelledWindows(w.embeddings, a.should_flag) for a, w in zip(anchors, embedded[len(train):], strict=True)]
     lap("embed")
-    progress(f"refitting the head on {len(variant_windows)} variants and {len(anchor_windows)} anchors")
-    new_head = patched(head, refit_head(head.head, variant_windows, anchor_windows))
+    progress(f"codebook of {sum(len(v.embeddings) for v in variant_windows)} windows from {len(variant_windows)} variants")
+    new_head = patched(head, codebook=codebook_for(variant_windows, previous=head.codebook))
     candidate = InjectionDetector(encoder, new_head)  # type: ignore[arg-type]
     lap("fit")
     progress("measuring the gates")
