@@ -113,7 +113,7 @@ def write_patch(directory: Path, head: InjectionHead, metrics: Mapping[str, floa
 
 PASS_SCORE = 0.1
 FLAG_SCORE = 0.95
-DEFAULT_RADIUS = 0.95
+DEFAULT_RADIUS = 0.96
 
 
 def codebook_for(variants: Sequence[LabelledWindows], *, radius: float = DEFAULT_RADIUS, previous: Codebook | None = None) -> Codebook:

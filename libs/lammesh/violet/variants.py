@@ -134,7 +134,7 @@ def generate(
     case: FeedbackCase,
     *,
     seed: int = 0,
-    rounds: int = 6,
+    rounds: int = 10,
     heldout_percent: int = DEFAULT_HELDOUT_PERCENT,
     extra_texts: Sequence[tuple[str, str]] = (),
 ) -> list[Variant]:

@@ -45,3 +45,26 @@ def test_the_patch_is_a_head_file_the_normal_loader_reads(tmp_path):
     assert np.array_equal(loaded.head.weights, new_head.weights) and loaded.stacker.bias == 0.0
     assert loaded.encoder_sha256 == "e" * 64 and loaded.operating_points == parent.operating_points
     assert sum(f.stat().st_size for f in files) < 64 * 1024
+
+
+def test_the_codebook_passes_known_benign_texts_only_when_every_window_is_known():
+    from lammesh.violet.patch import codebook_for
+
+    known = np.eye(DIM)[1][None, :]
+    book = codebook_for([LabelledWindows(known, False)], radius=0.95)
+    assert book.apply(known, 0.9) == 0.1
+    assert book.apply(np.stack([np.eye(DIM)[1], ATTACK_DIRECTION]), 0.9) == 0.9  # an attack added to it
+    assert book.apply(ATTACK_DIRECTION[None, :], 0.9) == 0.9
+    flag = codebook_for([LabelledWindows(ATTACK_DIRECTION[None, :], True)], previous=book)
+    assert flag.apply(np.stack([np.zeros(DIM) + 0.01, ATTACK_DIRECTION]), 0.2) == 0.95
+
+
+def test_a_codebook_round_trips_through_the_head_file(tmp_path):
+    from lammesh.violet.patch import codebook_for
+
+    parent = InjectionHead(PARENT, LogisticModel(np.ones(len(STACK_FEATURES), np.float32), 0.0), STACK_FEATURES, 128, 64, "e" * 64)
+    book = codebook_for([LabelledWindows(np.eye(DIM)[:2], False)])
+    patched(parent, codebook=book).save(tmp_path / "head.npz")
+    loaded = InjectionHead.load(tmp_path / "head.npz")
+    assert np.array_equal(loaded.codebook.keys, book.keys) and loaded.codebook.radius == book.radius
+    assert InjectionHead.load(tmp_path / "head.npz").head.bias == PARENT.bias
