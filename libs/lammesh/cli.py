@@ -21,7 +21,7 @@ app.add_typer(kafka_app, name="kafka")
 crm_app = typer.Typer(no_args_is_help=True, help="The crm tool's database (LAMMESH_CRM_DATABASE_URL).")
 app.add_typer(crm_app, name="crm")
 
-from lammesh import cli_dlq, cli_feedback, cli_models, cli_replay, cli_tasks, cli_workflows  # noqa: E402  (each group of commands has its module)
+from lammesh import cli_dlq, cli_feedback, cli_models, cli_replay, cli_tasks, cli_violet, cli_workflows  # noqa: E402  (each group of commands has its module)
 
 app.command()(cli_tasks.submit)
 app.command()(cli_tasks.watch)
@@ -33,6 +33,7 @@ app.add_typer(cli_workflows.workflows_app, name="workflows")
 app.add_typer(cli_dlq.dlq_app, name="dlq")
 app.add_typer(cli_models.models_app, name="models")
 app.add_typer(cli_feedback.feedback_app, name="feedback")
+app.add_typer(cli_violet.violet_app, name="violet")
 token_app = typer.Typer(no_args_is_help=True, help="API tokens of the gateway (LAMMESH_GATEWAY_TOKENS_FILE).")
 app.add_typer(token_app, name="token")
 

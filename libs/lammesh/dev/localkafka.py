@@ -167,7 +167,7 @@ class LocalKafka:
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         result = subprocess.run(
             [*self._java(), "kafka.tools.StorageTool", "format", "--config", str(self._config_file),
-             "--cluster-id", cluster_id],
+             f"--cluster-id={cluster_id}"],
             capture_output=True,
             text=True,
         )

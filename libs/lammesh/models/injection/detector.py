@@ -32,6 +32,41 @@ BLOCK_SCORE = 0.85
 
 
 @dataclass(frozen=True)
+class Codebook:
+    """Key-value edits with a deferral radius (cf. GRACE model editing): unit window embeddings
+    of texts a violet patch learned from, each with the score it should get. A text whose EVERY
+    window is within `radius` (cosine) of a pass key gets that key's score (so an attack added to
+    a known benign text is still scored); a text with ANY window within `radius` of a flag key
+    gets at least that key's score. Everything else is scored as before."""
+
+    keys: np.ndarray
+    scores: np.ndarray
+    radius: float
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"codebook_keys": self.keys.astype(np.float32), "codebook_scores": self.scores.astype(np.float64),
+                "codebook_radius": np.float64(self.radius)}
+
+    @classmethod
+    def from_arrays(cls, data: Any) -> Codebook:
+        return cls(data["codebook_keys"].astype(np.float32), data["codebook_scores"].astype(np.float64), float(data["codebook_radius"]))
+
+    def apply(self, windows: np.ndarray, probability: float) -> float:
+        unit = windows / np.maximum(np.linalg.norm(windows, axis=1, keepdims=True), 1e-12)
+        similarity = unit @ self.keys.T  # (windows, keys)
+        flag = self.scores >= REVIEW_SCORE
+        if flag.any():
+            near = similarity[:, flag] >= self.radius
+            if near.any():
+                probability = max(probability, float(self.scores[flag][np.nonzero(near.any(axis=0))[0]].max()))
+        if (~flag).any():
+            best = similarity[:, ~flag].max(axis=1)
+            if bool((best >= self.radius).all()):
+                probability = min(probability, float(self.scores[~flag].max()))
+        return probability
+
+
+@dataclass(frozen=True)
 class InjectionHead:
     head: LogisticModel
     stacker: LogisticModel
@@ -42,6 +77,8 @@ class InjectionHead:
     operating_points: tuple[float, float] = (REVIEW_SCORE, BLOCK_SCORE)
     """Stacker outputs chosen at build time (benign false-positive rates of the calibration
     texts) that become the REVIEW and BLOCK scores."""
+    codebook: Codebook | None = None
+    """A violet patch's edits (lammesh.violet.patch): known texts whose score is overridden."""
 
     def score(self, stacked: np.ndarray) -> np.ndarray:
         """Stacker probabilities mapped monotonically so the operating points land on 0.5 / 0.85."""
@@ -62,6 +99,7 @@ class InjectionHead:
                 stride=np.int32(self.stride),
                 encoder_sha256=np.array(self.encoder_sha256),
                 operating_points=np.array(self.operating_points, dtype=np.float64),
+                **(self.codebook.arrays() if self.codebook is not None else {}),
             )
 
     @classmethod
@@ -78,6 +116,7 @@ class InjectionHead:
                 stride=int(data["stride"]),
                 encoder_sha256=str(data["encoder_sha256"]),
                 operating_points=(float(data["operating_points"][0]), float(data["operating_points"][1])),
+                codebook=Codebook.from_arrays(data) if "codebook_keys" in data.files else None,
             )
 
 
@@ -133,7 +172,8 @@ class InjectionDetector:
         scans = [heuristics.scan(text) for text in texts]
         # Decoded hidden payloads are scored by the model too, at the payload's position.
         extra: list[tuple[int, heuristics.Decoded]] = [(i, d) for i, (_, hidden) in enumerate(scans) for d in hidden]
-        logits = self.window_logits([*texts, *(d.text for _, d in extra)])
+        windows = self.encoder.embed_windows([*texts, *(d.text for _, d in extra)], window_tokens=self.head.window_tokens, stride=self.head.stride)
+        logits = [(self.head.head.logits(w.embeddings), w.spans) for w in windows]
         best: list[tuple[float, tuple[int, int]]] = []
         for text_logits, spans in logits[: len(texts)]:
             index = int(np.argmax(text_logits))
@@ -145,6 +185,8 @@ class InjectionDetector:
         counts = [len(spans) for _, spans in logits[: len(texts)]]
         features = np.stack([stack_features(logit, n, signals) for (logit, _), n, (signals, _) in zip(best, counts, scans, strict=True)])
         probabilities = self.head.score(self.head.stacker.probabilities(features))
+        if self.head.codebook is not None:
+            probabilities = np.array([self.head.codebook.apply(w.embeddings, float(p)) for w, p in zip(windows[: len(texts)], probabilities, strict=True)])
         return [
             InjectionResult(
                 probability=float(probability),
