@@ -22,13 +22,7 @@ from lammesh.kafka.producer import DLQ_VALUE_OMITTED
 from lammesh.structs import to_struct
 from lammesh.topics import DLQ, TASKS_REQUESTED, step_commands
 from lammesh.v1 import task_pb2, task_pb2_grpc
-from lammesh_services.coordinator.main import bootstrap as coordinator
-from lammesh_services.gateway.main import bootstrap as gateway
-from lammesh_services.tools.noop.main import bootstrap as noop
-from lammesh_services.watchers.pii.main import bootstrap as pii
-from lammesh_services.watchers.policy.main import bootstrap as policy
-from tests.conftest import make_settings
-from tests.support.mesh import TERMINAL, guarded_send, running, write_workflow
+from tests.support.mesh import TERMINAL, gateway_mesh, guarded_send
 from tests.support.mesh import wait_status as shared_wait_status
 
 pytestmark = pytest.mark.kafka
@@ -41,20 +35,10 @@ PHONE = {**CLEAN, "body": "Call me on +44 20 7946 0958 tomorrow."}  # pii asks f
 
 @pytest.fixture(scope="module")
 async def mesh(kafka_bootstrap, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("cli")
-    write_workflow(tmp / "workflows", FLOW)
-    base = dict(workflows_dir=tmp / "workflows", timer_interval_s=0.02, coordinator_data_dir=tmp / "coordinator")
-    settings = make_settings(kafka_bootstrap, **base)
-    watchers = {"pii": pii(settings), "policy": policy(settings)}
-    async with running(*watchers.values()):
-        endpoints = {name: f"127.0.0.1:{rt.grpc.port}" for name, rt in watchers.items()}
-        wired = make_settings(kafka_bootstrap, topic_prefix=settings.topic_prefix, watcher_endpoints=endpoints, **base)
-        front = gateway(wired)
-        async with running(noop(wired), front, coordinator(wired)):
-            address = f"127.0.0.1:{front.grpc.port}"
-            channel = grpc.aio.insecure_channel(address)
-            yield {"settings": wired, "channel": channel, "address": address}
-            await channel.close()
+    async with gateway_mesh(kafka_bootstrap, tmp_path_factory.mktemp("cli"), FLOW) as (wired, address):
+        channel = grpc.aio.insecure_channel(address)
+        yield {"settings": wired, "channel": channel, "address": address}
+        await channel.close()
 
 
 def cli(mesh, *args: str, tenant: str = "acme") -> subprocess.CompletedProcess[str]:

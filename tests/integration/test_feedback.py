@@ -16,14 +16,8 @@ from lammesh.feedback import FeedbackCase, FeedbackKind, FeedbackSource
 from lammesh.structs import to_struct
 from lammesh.topics import WATCHERS_FEEDBACK
 from lammesh.v1 import feedback_pb2, feedback_pb2_grpc, review_pb2, review_pb2_grpc, task_pb2, task_pb2_grpc
-from lammesh_services.coordinator.main import bootstrap as coordinator
-from lammesh_services.gateway.main import bootstrap as gateway
-from lammesh_services.tools.noop.main import bootstrap as noop
-from lammesh_services.watchers.pii.main import bootstrap as pii
-from lammesh_services.watchers.policy.main import bootstrap as policy
-from tests.conftest import make_settings
 from tests.support.kafka import read_records
-from tests.support.mesh import TERMINAL, guarded_send, running, wait_status, write_workflow
+from tests.support.mesh import TERMINAL, gateway_mesh, guarded_send, wait_status
 
 pytestmark = pytest.mark.kafka
 
@@ -33,19 +27,10 @@ PHONE = {**CLEAN, "body": "Call me on +44 20 7946 0958 tomorrow."}
 
 @pytest.fixture(scope="module")
 async def mesh(kafka_bootstrap, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("feedback")
-    write_workflow(tmp / "workflows", guarded_send("followup"))
-    base = dict(workflows_dir=tmp / "workflows", timer_interval_s=0.02, coordinator_data_dir=tmp / "coordinator")
-    settings = make_settings(kafka_bootstrap, **base)
-    watchers = {"pii": pii(settings), "policy": policy(settings)}
-    async with running(*watchers.values()):
-        endpoints = {name: f"127.0.0.1:{rt.grpc.port}" for name, rt in watchers.items()}
-        wired = make_settings(kafka_bootstrap, topic_prefix=settings.topic_prefix, watcher_endpoints=endpoints, **base)
-        front = gateway(wired)
-        async with running(noop(wired), front, coordinator(wired)):
-            channel = grpc.aio.insecure_channel(f"127.0.0.1:{front.grpc.port}")
-            yield wired, channel, f"127.0.0.1:{front.grpc.port}"
-            await channel.close()
+    async with gateway_mesh(kafka_bootstrap, tmp_path_factory.mktemp("feedback"), guarded_send("followup")) as (wired, address):
+        channel = grpc.aio.insecure_channel(address)
+        yield wired, channel, address
+        await channel.close()
 
 
 def tenant(name: str = "acme") -> tuple[tuple[str, str], ...]:

@@ -171,3 +171,26 @@ class Client:
 
     def kinds(self, task_id: str) -> list[str]:
         return [e.kind for e in self.events.get(task_id, [])]
+
+
+@contextlib.asynccontextmanager
+async def gateway_mesh(kafka_bootstrap: str, tmp: Path, workflow: str) -> AsyncIterator[tuple[Settings, str]]:
+    """The gateway, coordinator, noop tool and the pii and policy watchers in process on the real
+    broker, running `workflow`; yields the wired settings and the gateway's address."""
+    from lammesh_services.coordinator.main import bootstrap as coordinator
+    from lammesh_services.gateway.main import bootstrap as gateway
+    from lammesh_services.tools.noop.main import bootstrap as noop
+    from lammesh_services.watchers.pii.main import bootstrap as pii
+    from lammesh_services.watchers.policy.main import bootstrap as policy
+    from tests.conftest import make_settings
+
+    write_workflow(tmp / "workflows", workflow)
+    base: dict[str, Any] = dict(workflows_dir=tmp / "workflows", timer_interval_s=0.02, coordinator_data_dir=tmp / "coordinator")
+    settings = make_settings(kafka_bootstrap, **base)
+    watchers = {"pii": pii(settings), "policy": policy(settings)}
+    async with running(*watchers.values()):
+        endpoints = {name: f"127.0.0.1:{rt.grpc.port}" for name, rt in watchers.items()}
+        wired = make_settings(kafka_bootstrap, topic_prefix=settings.topic_prefix, watcher_endpoints=endpoints, **base)
+        front = gateway(wired)
+        async with running(noop(wired), front, coordinator(wired)):
+            yield wired, f"127.0.0.1:{front.grpc.port}"

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from lammesh.models.injection.detector import Codebook, InjectionHead
-from lammesh.models.injection.linear import LogisticModel, sigmoid
+from lammesh.models.injection.linear import LogisticModel, adam_logistic
 
 
 @dataclass(frozen=True)
@@ -77,22 +77,7 @@ def refit_head(
         if chosen.any():
             weight[chosen] *= len(y) / (2 * weight[chosen].sum() / weight[chosen].mean())
     weight /= weight.sum()
-    w0, b0 = parent.weights.astype(np.float64), float(parent.bias)
-    w, b = w0.copy(), b0
-    m_w, v_w, m_b, v_b = np.zeros_like(w), np.zeros_like(w), 0.0, 0.0
-    beta1, beta2, eps = 0.9, 0.999, 1e-8
-    for step in range(1, epochs + 1):
-        error = (sigmoid(x @ w + b) - y) * weight
-        grad_w = x.T @ error + pull * (w - w0)
-        grad_b = error.sum()
-        m_w = beta1 * m_w + (1 - beta1) * grad_w
-        v_w = beta2 * v_w + (1 - beta2) * grad_w**2
-        m_b = beta1 * m_b + (1 - beta1) * grad_b
-        v_b = beta2 * v_b + (1 - beta2) * grad_b**2
-        c1, c2 = 1 - beta1**step, 1 - beta2**step
-        w -= learning_rate * (m_w / c1) / (np.sqrt(v_w / c2) + eps)
-        b -= learning_rate * (m_b / c1) / (np.sqrt(v_b / c2) + eps)
-    return LogisticModel(w.astype(np.float32), float(b))
+    return adam_logistic(x, y, weight, epochs=epochs, learning_rate=learning_rate, l2=pull, start=parent)
 
 
 def patched(parent: InjectionHead, head: LogisticModel | None = None, codebook: Codebook | None = None) -> InjectionHead:

@@ -24,6 +24,36 @@ class LogisticModel:
         return sigmoid(self.logits(features))
 
 
+def adam_logistic(
+    x: np.ndarray,
+    y: np.ndarray,
+    sample_weight: np.ndarray,
+    *,
+    epochs: int,
+    learning_rate: float,
+    l2: float,
+    start: LogisticModel | None = None,
+) -> LogisticModel:
+    """Weighted logistic loss minimised by Adam on the full batch, with an L2 penalty on the
+    distance to `start`'s weights (zero weights when there is no start)."""
+    w0 = np.zeros(x.shape[1]) if start is None else start.weights.astype(np.float64)
+    w, b = w0.copy(), 0.0 if start is None else float(start.bias)
+    m_w, v_w, m_b, v_b = np.zeros_like(w), np.zeros_like(w), 0.0, 0.0
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    for step in range(1, epochs + 1):
+        error = (sigmoid(x @ w + b) - y) * sample_weight
+        grad_w = x.T @ error + l2 * (w - w0)
+        grad_b = error.sum()
+        m_w = beta1 * m_w + (1 - beta1) * grad_w
+        v_w = beta2 * v_w + (1 - beta2) * grad_w**2
+        m_b = beta1 * m_b + (1 - beta1) * grad_b
+        v_b = beta2 * v_b + (1 - beta2) * grad_b**2
+        correction1, correction2 = 1 - beta1**step, 1 - beta2**step
+        w -= learning_rate * (m_w / correction1) / (np.sqrt(v_w / correction2) + eps)
+        b -= learning_rate * (m_b / correction1) / (np.sqrt(v_b / correction2) + eps)
+    return LogisticModel(w.astype(np.float32), float(b))
+
+
 def fit_logistic(
     features: np.ndarray,
     labels: np.ndarray,
@@ -45,22 +75,7 @@ def fit_logistic(
     else:
         sample_weight = np.ones_like(y)
     sample_weight /= sample_weight.sum()
-    w = np.zeros(x.shape[1])
-    b = 0.0
-    m_w, v_w, m_b, v_b = np.zeros_like(w), np.zeros_like(w), 0.0, 0.0
-    beta1, beta2, eps = 0.9, 0.999, 1e-8
-    for step in range(1, epochs + 1):
-        error = (sigmoid(x @ w + b) - y) * sample_weight
-        grad_w = x.T @ error + l2 * w
-        grad_b = error.sum()
-        m_w = beta1 * m_w + (1 - beta1) * grad_w
-        v_w = beta2 * v_w + (1 - beta2) * grad_w**2
-        m_b = beta1 * m_b + (1 - beta1) * grad_b
-        v_b = beta2 * v_b + (1 - beta2) * grad_b**2
-        correction1, correction2 = 1 - beta1**step, 1 - beta2**step
-        w -= learning_rate * (m_w / correction1) / (np.sqrt(v_w / correction2) + eps)
-        b -= learning_rate * (m_b / correction1) / (np.sqrt(v_b / correction2) + eps)
-    return LogisticModel(w.astype(np.float32), float(b))
+    return adam_logistic(x, y, sample_weight, epochs=epochs, learning_rate=learning_rate, l2=l2)
 
 
 # ----------------------------------------------------------------------------------------------
