@@ -16,6 +16,7 @@ from lammesh.feedback import FeedbackCase, FeedbackKind, FeedbackSource
 from lammesh.structs import to_struct
 from lammesh.topics import WATCHERS_FEEDBACK
 from lammesh.v1 import feedback_pb2, feedback_pb2_grpc, review_pb2, review_pb2_grpc, task_pb2, task_pb2_grpc
+from tests.conftest import make_settings
 from tests.support.kafka import read_records
 from tests.support.mesh import TERMINAL, gateway_mesh, guarded_send, wait_status
 

@@ -163,11 +163,6 @@ class InjectionDetector:
             encoder = SentenceEncoder.load(artifacts=artifacts.encoder, **encoder_options)
         return cls(encoder, InjectionHead.load(artifacts.head))
 
-    def window_logits(self, texts: list[str]) -> list[tuple[np.ndarray, list[tuple[int, int]]]]:
-        """Per text: head logits of each window and the windows' character spans."""
-        windows = self.encoder.embed_windows(texts, window_tokens=self.head.window_tokens, stride=self.head.stride)
-        return [(self.head.head.logits(w.embeddings), w.spans) for w in windows]
-
     def score_batch(self, texts: list[str]) -> list[InjectionResult]:
         scans = [heuristics.scan(text) for text in texts]
         # Decoded hidden payloads are scored by the model too, at the payload's position.
