@@ -257,22 +257,6 @@ def _card_grouping(groups: list[str]) -> bool:
     return all(size == 4 for size in sizes[:-1]) and 1 <= sizes[-1] <= 4
 
 
-# UnionPay (62, 81), RuPay (60, 82) and the wide Maestro range share their prefixes with common
-# order and invoice numbering, and a tenth of any digit run passes Luhn. In those ranges a number
-# labelled as an order, invoice or reference id ("Order #6212...", "invoice no. 8112...") is that
-# id, not a card; Visa, Mastercard and Amex numbers stay flagged whatever their label.
-_WEAK_IIN_SCHEMES = frozenset({"Maestro", "UnionPay", "RuPay"})
-_ID_LABEL = re.compile(
-    r"\b(?:order|invoice|inv|ref(?:erence)?|po|booking|confirmation|ticket|tracking|shipment)"
-    r"(?:\s*(?:id|no\.?|number|nr\.?|#))?\s*[:#]?\s*$",
-    re.IGNORECASE,
-)
-
-
-def _labelled_as_id(text: str, start: int) -> bool:
-    return bool(_ID_LABEL.search(text[max(0, start - 32) : start]))
-
-
 def find_cards(text: str) -> list[Match]:
     found = []
     for m in _CARD.finditer(text):
@@ -284,8 +268,6 @@ def find_cards(text: str) -> list[Match]:
             continue
         digits = "".join(char for char in raw if char.isdigit())
         scheme = card_scheme(digits)
-        if scheme in _WEAK_IIN_SCHEMES and _labelled_as_id(text, m.start()):
-            continue
         if scheme and luhn_valid(digits):
             found.append(Match("card_number", m.start(), m.end(), 0.95, f"card number ({scheme}, Luhn-valid)"))
     return found
