@@ -76,7 +76,7 @@ def response_from(
     outcome: CheckOutcome, *, watcher: str, version: str, latency_us: int, model: ModelRef | None = None
 ) -> watcher_pb2.CheckResponse:
     return watcher_pb2.CheckResponse(
-        verdict=int(outcome.verdict),
+        verdict=outcome.verdict.proto,
         score=outcome.score,
         reasons=list(outcome.reasons),
         spans=[
@@ -92,7 +92,7 @@ def response_from(
 
 def verdict_of(response: watcher_pb2.CheckResponse) -> Verdict:
     """The verdict of a response; UNSPECIFIED (never sent by a healthy watcher) raises ValueError."""
-    return Verdict(response.verdict)
+    return Verdict.from_proto(response.verdict)
 
 
 def check_request(
