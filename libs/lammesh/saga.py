@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from lammesh.verdict import Verdict
+from lammesh.verdict import Stage, Verdict
 from lammesh.workflow import MissingReference, Step, WatcherErrorPolicy, WatcherRef, Workflow, resolve
 
 
@@ -51,11 +51,6 @@ class StepState(StrEnum):
     COMPENSATING = "COMPENSATING"
     COMPENSATED = "COMPENSATED"
     COMPENSATION_FAILED = "COMPENSATION_FAILED"
-
-
-class Stage(StrEnum):
-    INPUT = "INPUT"
-    OUTPUT = "OUTPUT"
 
 
 

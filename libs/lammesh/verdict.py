@@ -1,12 +1,45 @@
-"""The one definition of a watcher's verdict, shared by the watchers, the saga and the read side.
+"""The one definition of a check's Stage and a watcher's Verdict, shared by the watchers, the saga
+and the read side.
 
-Pure: no I/O. Its value is the name ("ALLOW", …), which is what saga state and events store; its
-order is severity, so `max()` of verdicts is the strictest; `proto` is the WatcherService enum number.
+Pure: no I/O. Their values are the names ("INPUT", "ALLOW", …), which is what saga state and
+events store; `proto` is the number in lammesh.v1 (CheckStage, Verdict); `label` is the lower-case
+name params, feedback cases and metric labels use. A Verdict's order is severity, so `max()` of
+verdicts is the strictest.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+
+class Stage(StrEnum):
+    """Which side of a step is checked."""
+
+    UNSPECIFIED = "UNSPECIFIED"
+    INPUT = "INPUT"
+    OUTPUT = "OUTPUT"
+
+    @property
+    def proto(self) -> int:
+        """The number of CHECK_STAGE_<name> in lammesh.v1.CheckStage."""
+        return _STAGE_ORDER.index(self)
+
+    @property
+    def label(self) -> str:
+        return self.value.lower()
+
+    @classmethod
+    def from_proto(cls, number: int) -> Stage:
+        if not 0 <= number < len(_STAGE_ORDER):
+            raise ValueError(f"unknown check stage number {number}")
+        return _STAGE_ORDER[number]
+
+    @classmethod
+    def _missing_(cls, value: object) -> Stage | None:
+        """'input' / 'Output': the lower-case label is accepted wherever a Stage is read."""
+        if isinstance(value, str):
+            return cls.__members__.get(value.strip().upper())
+        return None
 
 
 class Verdict(StrEnum):
@@ -69,3 +102,4 @@ def _as_verdict(other: object) -> Verdict:
 
 _ORDER = (Verdict.ALLOW, Verdict.REVIEW, Verdict.BLOCK)
 _SEVERITY = {v: i for i, v in enumerate(_ORDER)}
+_STAGE_ORDER = (Stage.UNSPECIFIED, Stage.INPUT, Stage.OUTPUT)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from lammesh import timeline
 from lammesh.coordinator import codec
-from lammesh.saga import Emit, Saga, Stage, WatcherOutcome
-from lammesh.verdict import Verdict
+from lammesh.saga import Emit, Saga, WatcherOutcome
+from lammesh.verdict import Stage, Verdict
 from lammesh.workflow import parse_workflow
 
 FLOW = parse_workflow({"name": "w", "steps": [

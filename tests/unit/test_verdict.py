@@ -3,7 +3,7 @@
 import pytest
 
 from lammesh.v1 import watcher_pb2
-from lammesh.verdict import Verdict
+from lammesh.verdict import Stage, Verdict
 
 
 def test_order_is_severity_not_alphabetical() -> None:
@@ -34,3 +34,15 @@ def test_parse_refuses_what_is_no_verdict(given: object) -> None:
 def test_comparing_with_a_plain_string_is_an_error_not_alphabetical() -> None:
     with pytest.raises(TypeError):
         assert Verdict.BLOCK > "ALLOW"
+
+
+def test_stage_is_stored_by_name_read_from_its_label_and_numbered_as_the_proto() -> None:
+    assert Stage("input") is Stage.INPUT and Stage(" Output ") is Stage.OUTPUT and Stage("INPUT") is Stage.INPUT
+    assert Stage.OUTPUT.label == "output" and f"{Stage.INPUT}" == "INPUT"
+    for stage in Stage:
+        assert stage.proto == watcher_pb2.CheckStage.Value(f"CHECK_STAGE_{stage.name}")
+        assert Stage.from_proto(stage.proto) is stage
+    with pytest.raises(ValueError):
+        Stage("sideways")
+    with pytest.raises(ValueError, match="unknown check stage number 7"):
+        Stage.from_proto(7)

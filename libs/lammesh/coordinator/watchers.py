@@ -19,7 +19,7 @@ from lammesh.coordinator import codec
 from lammesh.coordinator.watcher_batching import BatchingWatcherCaller, WatcherBatchError
 from lammesh.grpc.client import channel as grpc_channel
 from lammesh.grpc.retry import Backoff
-from lammesh.saga import RunChecks, Saga, Stage, WatcherOutcome
+from lammesh.saga import RunChecks, Saga, WatcherOutcome
 from lammesh.settings import Settings
 from lammesh.structs import to_struct
 from lammesh.v1 import watcher_pb2, watcher_pb2_grpc

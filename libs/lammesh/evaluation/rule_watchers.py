@@ -20,7 +20,6 @@ import asyncio
 import json
 import sys
 import time
-from lammesh.evaluation.frozen import verify
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -30,9 +29,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from lammesh.evaluation.frozen import verify
+from lammesh.verdict import Stage
 from lammesh.watchers import CheckInput, Verdict, Watcher
 from lammesh.watchers.proto import check_input_from, check_request
-from lammesh.watchers.watcher import Stage
 
 WORKFLOW = Path("workflows/meeting_followup.yaml")
 FROZEN = Path("evaluation/frozen")
@@ -134,7 +134,7 @@ def workflow_params(repo_root: Path, watcher: str) -> dict[str, Any]:
     for ref in refs:
         if ref.name == watcher:
             return dict(ref.params)
-    raise EvaluationDataError(f"{WORKFLOW}: step {step_id!r} has no {watcher} watcher on its {stage.value}")
+    raise EvaluationDataError(f"{WORKFLOW}: step {step_id!r} has no {watcher} watcher on its {stage.label}")
 
 
 def make_watcher(watcher: str) -> Watcher:

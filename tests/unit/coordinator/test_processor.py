@@ -18,12 +18,12 @@ from lammesh import envelope as serde
 from lammesh.coordinator.processor import Forget, SagaProcessor
 from lammesh.kafka import PoisonRecord
 from lammesh.kafka.producer import Headers, OutboundRecord, prepare_record
-from lammesh.saga import RunChecks, Saga, Stage, TaskStatus, WatcherOutcome
+from lammesh.saga import RunChecks, Saga, TaskStatus, WatcherOutcome
 from lammesh.settings import Settings
 from lammesh.structs import to_struct
 from lammesh.topics import TASKS_EVENTS, TASKS_STATE, step_commands
 from lammesh.v1 import envelope_pb2, step_pb2, task_pb2
-from lammesh.verdict import Verdict
+from lammesh.verdict import Stage, Verdict
 from lammesh.workflow import WorkflowRegistry, parse_workflow
 
 SETTINGS = Settings(kafka_bootstrap="unused:9092", topic_prefix="unit")
