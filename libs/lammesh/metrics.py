@@ -87,3 +87,9 @@ SHADOW_SCORE_DRIFT = Histogram(
     "lammesh_shadow_score_drift", "|served score - canary score| of shadow checks, by model and canary version.",
     ["model", "version"], buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0),
 )
+
+MAIL_RESENDS = Counter(
+    "lammesh_email_resends_total",
+    "Mails sent again under the same Message-ID because an earlier attempt died between handing the mail to SMTP "
+    "and recording the answer (decision 0413).",
+)
