@@ -87,7 +87,10 @@ _PHONE_NANP = re.compile(r"(?<![\w(])(?:\(\d{3}\)[ ]?|\d{3}[-. ])\d{3}[-. ]\d{4}
 _PHONE_LABELLED = re.compile(
     r"\b(?:phone|tel|telephone|mobile|cell|call me at|reach me at)\b[:.]?\s*(\(?\d[\d ().-]{7,18}\d)", re.IGNORECASE
 )
-_CARD = re.compile(r"(?<![\w.+/-])\d(?:[ ./-]?\d){11,18}(?![\w-]|[./]\d)")
+# one separator between digits: up to three spaces, a dot, slash or dash, or a line break (a
+# number wrapped at the margin or split over two lines to get past a filter)
+_CARD_SEPARATOR = r"(?:[ ]{1,3}|[./-]|[ \t]*\r?\n[ \t>]*)"
+_CARD = re.compile(rf"(?<![\w.+/-])\d(?:{_CARD_SEPARATOR}?\d){{11,18}}(?![\w-]|[./]\d)")
 # Printed in groups of four (spaces, or dashes), electronic form in one run; any case
 # ("gb94 cyxn ..."): the country's length and the mod-97 check decide.
 _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]{4}){2,7}(?:[ -]?[A-Za-z0-9]{1,3})?(?![A-Za-z0-9])")
@@ -257,19 +260,52 @@ def _card_grouping(groups: list[str]) -> bool:
     return all(size == 4 for size in sizes[:-1]) and 1 <= sizes[-1] <= 4
 
 
+# What an id is called right before it: "Order #", "invoice no.", "Bestellnummer", "N° de
+# commande :", "número de pedido", "\"order_id\": \"". Only the label directly before the number counts.
+_ID_NOUN = (
+    r"order|invoice|inv|booking|reservation|confirmation|ticket|case|tracking|shipment|parcel|consignment|"
+    r"purchase order|po|contract|claim|policy|quote|quotation|rma|return|delivery|customer|member|"
+    r"bestellung|bestell|auftrag|auftrags|rechnung|rechnungs|kunden|vorgang|vorgangs|sendung|sendungs|lieferschein|"
+    r"vertrag|vertrags|buchung|buchungs|commande|facture|dossier|réservation|contrat|colis|suivi|client|"
+    r"pedido|factura|reserva|envío|envio|seguimiento|contrato|expediente|cliente|"
+    r"bestelling|factuur|boeking|zending|encomenda|fatura"
+)
+_ID_LABEL = re.compile(
+    rf"(?<![^\W\d_])(?:{_ID_NOUN})(?:[ _-]?(?:nummer|number|num|nr|no|n\.?[°ºo]|id|#|ref|reference|code))?\.?"
+    rf"(?:[ ]?(?:nr|no|n\.?[°ºo])\.?)?[\s\"':#=°º-]*$",
+    re.IGNORECASE,
+)
+# What follows a card and never an id: its expiry date or security code.
+_CARD_DETAILS_AFTER = re.compile(
+    r"^[\s\"',;:)(-]{0,4}(?:(?:exp(?:iry|ires|iration)?|valid|gültig|caduca|vence|geldig|validade|cvv|cvc|csc)\b|"
+    r"\d{2}\s?/\s?\d{2}(?!\d))",
+    re.IGNORECASE,
+)
+
+
+def labelled_as_id(text: str, start: int, end: int) -> bool:
+    """An unbroken run of digits that an id label stands right before, with no expiry date or
+    security code after it: how order, invoice and booking numbers are written. A card is
+    printed in groups, and a leaked one labelled "ref" still carries its expiry."""
+    return bool(_ID_LABEL.search(text[max(0, start - 40) : start])) and not _CARD_DETAILS_AFTER.search(text[end : end + 30])
+
+
 def find_cards(text: str) -> list[Match]:
     found = []
     for m in _CARD.finditer(text):
         raw = m.group()
-        separators = {char for char in raw if not char.isdigit()}
+        separators = {"\n" if char.isspace() else char for char in raw if not char.isdigit()}
         if len(separators) > 1:
             continue  # "1234 5678-..." mixes separators: not how card numbers are written
-        if separators and not _card_grouping(re.split(r"[ ./-]", raw)):
+        if separators and not _card_grouping(re.split(r"[\s./-]+", raw)):
             continue
         digits = "".join(char for char in raw if char.isdigit())
         scheme = card_scheme(digits)
-        if scheme and luhn_valid(digits):
-            found.append(Match("card_number", m.start(), m.end(), 0.95, f"card number ({scheme}, Luhn-valid)"))
+        if not scheme or not luhn_valid(digits):
+            continue
+        if not separators and labelled_as_id(text, m.start(), m.end()):
+            continue
+        found.append(Match("card_number", m.start(), m.end(), 0.95, f"card number ({scheme}, Luhn-valid)"))
     return found
 
 

@@ -148,7 +148,18 @@ def _matches(text: str, params: PiiParams, find_markers: Callable[[str], list[Ma
     ]
 
 
-_HOW = {"folded": "hidden with invisible or look-alike characters", "base64": "base64-encoded", "hex": "hex-encoded"}
+_HOW = {
+    "folded": "hidden with invisible or look-alike characters",
+    "base64": "base64-encoded",
+    "base32": "base32-encoded",
+    "ascii85": "ascii85-encoded",
+    "hex": "hex-encoded",
+    "rejoined": "split across lines",
+    "unescaped": "written with escape sequences",
+    "spaced": "spaced or dotted apart",
+    "pieces": "split into pieces",
+    "spelled": "spelled out in words",
+}
 
 
 def find_all(text: str, params: PiiParams, find_markers: Callable[[str], list[Match]]) -> list[tuple[Match, str, bool]]:
@@ -156,7 +167,7 @@ def find_all(text: str, params: PiiParams, find_markers: Callable[[str], list[Ma
     value as it reads, whether it was written plainly), overlaps dropped (the plain match wins
     a tie)."""
     found: list[tuple[Match, str, bool]] = [(m, text[m.start : m.end], True) for m in _matches(text, params, find_markers)]
-    for view in reveal(text):
+    for view in reveal(text, layout=True):
         for m in _matches(view.text, params, find_markers):
             start, end = view.origin(m.start, m.end)
             moved = Match(m.kind, start, end, m.confidence - 0.001, f"{m.detail}, {_HOW[view.how]}")
