@@ -411,6 +411,73 @@ def find_high_entropy(text: str, *, min_length: int = 24, min_bits: float = 4.0)
     return found
 
 
+# Meeting and webinar invitations: the join link and the passcode are meant for the invitee.
+_MEETING_WORD = (
+    r"meeting|webinar|zoom|teams|webex|gotomeeting|whereby|jitsi|bluejeans|recording|conference|call|"
+    r"besprechung|sitzung|konferenz|réunion|reunión|reunião|vergadering|videoconferencia"
+)
+_MEETING_URL = re.compile(r"\bhttps?://[^\s<>\"')\]]+", re.IGNORECASE)
+_MEETING_URL_WORD = re.compile(r"zoom|teams|webex|meet|webinar|gotomeeting|whereby|jitsi|bluejeans|chime|/j/|/w/|/join", re.IGNORECASE)
+_MEETING_ID_LINE = re.compile(
+    rf"^[ \t]*(?:(?:{_MEETING_WORD})[ -]?(?:id|number|nummer|nr\.?|no\.?)|id (?:de|da|del) (?:la )?(?:{_MEETING_WORD})|"
+    rf"(?:{_MEETING_WORD})-?id)\b.*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+# a passcode by name; a generic secret word only with a meeting word before it ("Meeting password")
+_PASSCODE_NAME = (
+    r"passcode|pass code|access code|kenncode|zugangscode|code secret|code d'accès|código de acceso|código de acesso|"
+    r"toegangscode|senha de acesso"
+)
+_GENERIC_SECRET_WORD = r"password|passwort|kennwort|senha|contraseña|mot de passe|pin|pwd"
+_MEETING_PASSCODE = re.compile(
+    rf"(?<![\w-])(?:(?P<meeting>(?:{_MEETING_WORD})[ -]?)?(?P<name>{_PASSCODE_NAME})|(?P<prefixed>(?:{_MEETING_WORD})[ -]?)(?:{_GENERIC_SECRET_WORD})|"
+    rf"(?P<generic>(?:{_GENERIC_SECRET_WORD})))(?![\w-])(?:\s*(?:\([^)]{{0,30}}\))?)"
+    rf"(?P<connector>\s*(?::|=|-|is|est|es|ist|lautet|é)\s*|\s+)[\"'«“]?(?P<value>[^\s\"'»”,;]{{3,64}})",
+    re.IGNORECASE,
+)
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+
+
+def _paragraphs(text: str) -> list[tuple[int, int]]:
+    bounds, start = [], 0
+    for m in _PARAGRAPH_BREAK.finditer(text):
+        bounds.append((start, m.start()))
+        start = m.end()
+    return [*bounds, (start, len(text))]
+
+
+def find_meeting_details(text: str) -> list[Match]:
+    """What a meeting or webinar invitation gives the invitee to join: the join link (a URL
+    that names a meeting service or a join path) and, in a paragraph that has such a link or a
+    meeting-ID line, the value after "Passcode:", "Kenncode:", "Code secret :", "Meeting
+    password:", or after a bare "Senha:"/"Password:" on the line right below the meeting ID.
+    Kind `meeting_passcode`, more confident than a credential or a random-looking token (so it
+    stands for them where they overlap) and less than a key of a known shape, which still blocks."""
+    lowered = text.lower()
+    if not any(word in lowered for word in ("meet", "webinar", "zoom", "teams", "webex", "réunion", "reunión", "reunião", "vergadering", "besprechung", "call", "recording")):
+        return []
+    found = []
+    links = [m for m in _MEETING_URL.finditer(text) if _MEETING_URL_WORD.search(m.group())]
+    found += [Match("meeting_passcode", m.start(), m.end(), 0.98, "meeting join link") for m in links]
+    id_lines = list(_MEETING_ID_LINE.finditer(text))
+    for start, end in _paragraphs(text):
+        if not any(start <= m.start() < end for m in [*links, *id_lines]):
+            continue
+        for m in _MEETING_PASSCODE.finditer(text, start, end):
+            if m.group("generic"):
+                line_start = text.rfind("\n", 0, m.start()) + 1
+                if text[line_start : m.start()].strip():
+                    continue  # a bare "password" mid-sentence is not the meeting's
+                above = text.rfind("\n", 0, max(0, line_start - 1)) + 1
+                if not any(id_line.start() >= above and id_line.end() <= line_start for id_line in id_lines):
+                    continue
+            value_end = m.end("value")
+            while value_end > m.start("value") and text[value_end - 1] in _TRAILING_PUNCTUATION:
+                value_end -= 1
+            found.append(Match("meeting_passcode", m.start("value"), value_end, 0.98, "meeting passcode"))
+    return found
+
+
 def marker_finder(extra_markers: Iterable[str] = ()) -> Callable[[str], list[Match]]:
     phrases = sorted({*DEFAULT_INTERNAL_MARKERS, *(marker.lower() for marker in extra_markers if marker.strip())}, key=len, reverse=True)
     phrase_pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(p) for p in phrases) + r")(?!\w)", re.IGNORECASE)

@@ -41,6 +41,7 @@ from lammesh_services.watchers.pii.detectors import (
     find_high_entropy,
     find_ibans,
     find_keys,
+    find_meeting_details,
     find_national_ids,
     find_phones,
     marker_finder,
@@ -58,6 +59,7 @@ PiiKind = Literal[
     "credential",
     "high_entropy",
     "internal_marker",
+    "meeting_passcode",
 ]
 
 DEFAULT_VERDICTS: dict[str, Verdict] = {
@@ -71,6 +73,7 @@ DEFAULT_VERDICTS: dict[str, Verdict] = {
     "credential": Verdict.BLOCK,
     "high_entropy": Verdict.REVIEW,
     "internal_marker": Verdict.REVIEW,
+    "meeting_passcode": Verdict.ALLOW,  # an invitation's join link and passcode are for the invitee
 }
 
 
@@ -145,6 +148,7 @@ def _matches(text: str, params: PiiParams, find_markers: Callable[[str], list[Ma
         *find_phones(text),
         *find_high_entropy(text, min_length=params.entropy_min_length, min_bits=params.entropy_min_bits),
         *find_markers(text),
+        *find_meeting_details(text),
     ]
 
 
