@@ -141,7 +141,8 @@ _SECRET_NAME = (
     r"account[_-]?key|shared[_-]?access[_-]?key|"  # Azure connection strings
     r"auth[_-]?token|access[_-]token|secret|token|password|passphrase|passwd|pwd|pin)"
 )
-_CREDENTIAL = re.compile(rf"{_SECRET_NAME}\s*[:=]\s*[\"']?([^\s\"';]{{8,}})", re.IGNORECASE)
+# (the name may be quoted, as a JSON or YAML key is: `"client_secret": "..."`)
+_CREDENTIAL = re.compile(rf"{_SECRET_NAME}[\"']?\s*[:=]\s*[\"']?([^\s\"';]{{8,}})", re.IGNORECASE)
 # Said in prose: a secret's name (in the languages of the mails we send), up to a few words about
 # what it is for, a verb or colon, then the value: "the password for the staging VPN is X",
 # "das Passwort lautet X", "le mot de passe est X", "log in with password X".
