@@ -197,6 +197,14 @@ MEETINGS = [
     ("en", "Partner webinar recording", "Hi Jo,",
      "The recording of yesterday's webinar is online: https://northwind.zoom.us/rec/share/{tk}\n"
      "Recording passcode: {code}", "Cheers,", "Events, Northwind"),
+    ("en", "Your webinar seat", "Hi Ahmed,",
+     "You are registered. Your personal link to join the webinar:\nhttps://events.northwind.example/live/{tk}\n"
+     "Use passcode {code} when asked.", "See you Thursday,", "Northwind Academy"),
+    ("en", "Board call", "Hi all,",
+     "For Tuesday's call, dial in with the attendee PIN {code}. The agenda follows on Monday.", "Thanks,", "Office of the CEO"),
+    ("de", "Webinar-Zugang", "Hallo Herr Vogel,",
+     "hier Ihr persönlicher Link zum Webinar beitreten: https://academy.northwind.example/s/{tk}\n"
+     "Teilnehmer-PIN: {code}", "Viele Grüße", "Northwind Akademie"),
     ("pt", "Convite: reunião de acompanhamento", "Olá Beatriz,",
      "Seguem os dados da reunião.\nhttps://zoom.us/j/{mid}?pwd={pwd}\nID da reunião: {mid_sp}\nSenha: {code}",
      "Abraço,", "Tiago Lopes"),
@@ -228,6 +236,9 @@ LEAKS_NEAR_MEETINGS = [
      "{pw}"),
     ("en", "Before the call, set the bot up with token xoxb-{slack}.\nhttps://zoom.us/j/{mid}", "xoxb-{slack}"),
     ("es", "Enlace: https://zoom.us/j/{mid}\nLa contraseña del portal es {pw}.", "{pw}"),
+    ("en", "Join the webinar via the portal, the export runs with https://portal.vendor.example/export?access_token={generic}",
+     "{generic}"),
+    ("en", "Webinar passcode: 662814\nThe webhook signing secret is whsec_{generic}.", "whsec_{generic}"),
 ]
 for lang, body, planted in LEAKS_NEAR_MEETINGS:
     mid_sp = zoom_id()
@@ -259,6 +270,8 @@ DISGUISES = [
     ("spaced", "de", f"Kartennummer (bitte abtippen): {'  '.join(fours(c2).split())}"),
     ("dotted", "en", f"ID for the bucket: {'.'.join(aws)}"),
     ("dotted", "en", f"card {'.'.join(c3)}"),
+    ("spaced", "en", f"token, in groups so it fits: {' '.join(ghp[i:i + 4] for i in range(0, len(ghp), 4))}"),
+    ("dotted", "en", f"the live key {'.'.join(stripe[i:i + 5] for i in range(0, len(stripe), 5))}"),
     ("split across lines", "en", f"Card number:\n{fours(c4)[:9]}\n{fours(c4)[10:]}\nexp 02/29"),
     ("split across lines", "en", f"Here is the token for the CI job, paste it as one line:\n{ghp[:20]}\n{ghp[20:]}"),
     ("split across lines", "fr", f"Numéro de carte : {c5[:4]} {c5[4:10]}\n{c5[10:]}"),
@@ -296,6 +309,8 @@ LAYOUTS = [
     ("en", "Base64 is fine for the logo: the field takes an image such as data:image/png;base64,iVBORw0KGgo= only."),
     ("en", "Use the format shown:\n" + json.dumps({"password": "<your password>", "username": "<your user>"})),
     ("en", "Line items:\nLicences 4 x 1 200.00\nSupport 1 x 980.00\nTraining 2 x 450.00"),
+    ("en", "Please quote file INV-2026 4411 B7 and change NL00 NW71 3728 6576 40 on the remittance."),
+    ("en", "Models in stock: XR-200 XR-250 XR-300 XR-350 and the TX-9 family."),
 ]
 for lang, text in LAYOUTS:
     add("allow", "benign:disguise look-alike", lang,

@@ -13,7 +13,7 @@ pattern does not see it but a person (or a mail client, or a model) still reads 
 - Unicode tag characters (U+E0020..U+E007E), invisible copies of ASCII;
 - base64, base32, ascii85 or hex runs: `QUtJQUlPU0ZPRE5ON0VYQU1QTEU=`;
 - with `layout=True` (the pii watcher), the layouts that keep a value readable but break its
-  pattern: characters spaced or dotted apart (`4 1 4 9 ...`, `A.K.I.A...`), a value split across
+  pattern: characters spaced or dotted apart (`4 1 4 9 ...`, `A.K.I.A...`, `ghp_ a1B2 c3D4 ...`), a value split across
   lines, split into the pieces of a JSON array (`["4149", "2717", ...]`), written with JSON/Python
   escapes (`\u0073\u006b...`), or its digits spelled out in words (`four one four nine ...`,
   `vier eins ...`, `quatre un ...`, `cuatro uno ...`);
@@ -228,16 +228,54 @@ _VALUE_CHAR = r"[A-Za-z0-9_+/=-]"
 # one character at a time, always the same separator: "4 1 4 9 ...", "A.K.I.A...", "s k _ l i v e"
 _SPACED_RUN = re.compile(rf"(?<![\w.]){_VALUE_CHAR}( {{1,2}}|\.|\u00b7| \. )(?:{_VALUE_CHAR}\1){{10,}}{_VALUE_CHAR}(?![\w.])")
 # a line break inside a value (`ghp_8Wd...` wrapped at the margin, or split to get past a filter):
-# on both sides a run of value characters with a digit in it, not a word ("Northwind\n+1 555 ...")
+# on both sides a run of value characters that is not a word ("Northwind\n+1 555 ..." stays apart)
 _LINE_BREAK = re.compile(rf"(?<={_VALUE_CHAR}{{6}})[ \t]*\r?\n[ \t>]*(?={_VALUE_CHAR}{{4}})")
 _VALUE_BEFORE = re.compile(rf"{_VALUE_CHAR}+$")
 _VALUE_AFTER = re.compile(rf"^{_VALUE_CHAR}+")
 
 
+def _value_like(run: str) -> bool:
+    """A piece of a key or number, not a word: it has a digit, a `_+/=` or inner capitals."""
+    return len(run) >= 6 and (
+        any(c.isdigit() or c in "_+/=" for c in run) or (any(c.isupper() for c in run[1:]) and any(c.islower() for c in run))
+    )
+
+
 def _inside_a_value(text: str, match: re.Match[str]) -> bool:
     before = _VALUE_BEFORE.search(text, max(0, match.start() - 200), match.start())
     after = _VALUE_AFTER.match(text[match.end() : match.end() + 200])
-    return bool(before and after) and any(c.isdigit() for c in before.group()) and any(c.isdigit() for c in after.group())
+    return bool(before and after) and _value_like(before.group()) and _value_like(after.group())
+
+
+# a key printed in groups ("ghp_ a1B2 c3D4 ..." or "sk-p.roj4.fT9x..."): three or more groups of 3-8
+# value characters, one separator throughout, letters and digits mixed within a group
+_GROUPED_RUN = re.compile(rf"(?<![\w.]){_VALUE_CHAR}{{3,8}}( |\.)(?:{_VALUE_CHAR}{{3,8}}\1){{2,}}{_VALUE_CHAR}{{1,8}}(?![\w.])")
+
+
+def _piece_like(group: str) -> bool:
+    """A group of a key, not a word: a digit, a `_+/=-`, or capitals inside it."""
+    return any(c.isdigit() or c in "_+/=-" for c in group) or (any(c.isupper() for c in group[1:]) and any(c.islower() for c in group))
+
+
+def _grouped_values(text: str) -> list[View]:
+    """Runs of three or more key-like groups with one separator, at least 20 characters together
+    and letters and digits mixed, put back together; words around them stay out."""
+    views = []
+    for match in _GROUPED_RUN.finditer(text):
+        separator = match.group(1)
+        position = match.start()
+        run: list[tuple[int, str]] = []
+        for group in [*match.group().split(separator), None]:
+            if group is not None and _piece_like(group):
+                run.append((position, group))
+            else:
+                joined = "".join(g for _, g in run)
+                if len(run) >= 3 and len(joined) >= 20 and any(c.isdigit() for c in joined) and any(c.isalpha() for c in joined):
+                    views.append(View("spaced", joined, run=(run[0][0], run[-1][0] + len(run[-1][1]))))
+                run = []
+            if group is not None:
+                position += len(group) + len(separator)
+    return views
 
 
 _PIECES = re.compile(r"\[\s*(?:[\"'][A-Za-z0-9_+/=-]{1,12}[\"']\s*,\s*){2,}[\"'][A-Za-z0-9_+/=-]{1,12}[\"']\s*\]")
@@ -310,6 +348,7 @@ def layout_views(text: str) -> list[View]:
             views += [View(v.how, v.text, run=view.origin(*v.run)) for v in decoded_runs(view.text)]
     for match in _SPACED_RUN.finditer(text):
         views.append(View("spaced", match.group().replace(match.group(1), ""), run=match.span()))
+    views += _grouped_values(text)
     for match in _PIECES.finditer(text):
         views.append(View("pieces", "".join(re.findall(r"[\"']([^\"']*)[\"']", match.group())), run=match.span()))
     for match in _SPELLED_RUN.finditer(text):

@@ -273,13 +273,13 @@ _ID_NOUN = (
 )
 _ID_LABEL = re.compile(
     rf"(?<![^\W\d_])(?:{_ID_NOUN})(?:[ _-]?(?:nummer|number|num|nr|no|n\.?[°ºo]|id|#|ref|reference|code))?\.?"
-    rf"(?:[ ]?(?:nr|no|n\.?[°ºo])\.?)?[\s\"':#=°º-]*$",
+    rf"(?:[ ]?(?:nr|no|n\.?[°ºo])\.?)?[\s\"':#=°º(-]*$",
     re.IGNORECASE,
 )
 # What follows a card and never an id: its expiry date or security code.
 _CARD_DETAILS_AFTER = re.compile(
     r"^[\s\"',;:)(-]{0,4}(?:(?:exp(?:iry|ires|iration)?|valid|gültig|caduca|vence|geldig|validade|cvv|cvc|csc)\b|"
-    r"\d{2}\s?/\s?\d{2}(?!\d))",
+    r"\d{2}\s?/\s?\d{2}(?![\d/]))",  # MM/YY, not a date
     re.IGNORECASE,
 )
 
@@ -419,6 +419,10 @@ _MEETING_WORD = (
 )
 _MEETING_URL = re.compile(r"\bhttps?://[^\s<>\"')\]]+", re.IGNORECASE)
 _MEETING_URL_WORD = re.compile(r"zoom|teams|webex|meet|webinar|gotomeeting|whereby|jitsi|bluejeans|chime|/j/|/w/|/join", re.IGNORECASE)
+# a link on a line that says what it joins ("Your personal link to join the webinar: https://...")
+_JOIN_LINE = re.compile(rf"\b(?:join|beitreten|rejoindre|unirse|participar|deelnemen|{_MEETING_WORD})", re.IGNORECASE)
+# a link that hands over an API credential is not a join link, whatever the line says
+_SECRET_PARAMETER = re.compile(r"[?&](?:api[_-]?key|apikey|key|secret|client_secret|access_token|auth|password|sig|signature)=", re.IGNORECASE)
 _MEETING_ID_LINE = re.compile(
     rf"^[ \t]*(?:(?:{_MEETING_WORD})[ -]?(?:id|number|nummer|nr\.?|no\.?)|id (?:de|da|del) (?:la )?(?:{_MEETING_WORD})|"
     rf"(?:{_MEETING_WORD})-?id)\b.*$",
@@ -427,7 +431,8 @@ _MEETING_ID_LINE = re.compile(
 # a passcode by name; a generic secret word only with a meeting word before it ("Meeting password")
 _PASSCODE_NAME = (
     r"passcode|pass code|access code|kenncode|zugangscode|code secret|code d'accès|código de acceso|código de acesso|"
-    r"toegangscode|senha de acesso"
+    r"toegangscode|senha de acesso|join code|event code|registration code|attendee code|participant code|"
+    r"attendee pin|participant pin|teilnehmer-pin|teilnehmercode|code participant|código de participante"
 )
 _GENERIC_SECRET_WORD = r"password|passwort|kennwort|senha|contraseña|mot de passe|pin|pwd"
 _MEETING_PASSCODE = re.compile(
@@ -436,6 +441,7 @@ _MEETING_PASSCODE = re.compile(
     rf"(?P<connector>\s*(?::|=|-|is|est|es|ist|lautet|é)\s*|\s+)[\"'«“]?(?P<value>[^\s\"'»”,;]{{3,64}})",
     re.IGNORECASE,
 )
+_MEETING_WORD_RE = re.compile(rf"(?<![\w-])(?:{_MEETING_WORD})", re.IGNORECASE)
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 
 
@@ -447,24 +453,41 @@ def _paragraphs(text: str) -> list[tuple[int, int]]:
     return [*bounds, (start, len(text))]
 
 
+def _join_link(text: str, url: re.Match[str]) -> bool:
+    if _SECRET_PARAMETER.search(url.group()):
+        return False
+    line_start = text.rfind("\n", 0, url.start()) + 1
+    before = text[line_start : url.start()]
+    if not before.strip():  # the link starts its line: the line above says what it is
+        before = text[text.rfind("\n", 0, max(0, line_start - 1)) + 1 : line_start]
+    return bool(_MEETING_URL_WORD.search(url.group()) or _JOIN_LINE.search(before))
+
+
 def find_meeting_details(text: str) -> list[Match]:
     """What a meeting or webinar invitation gives the invitee to join: the join link (a URL
     that names a meeting service or a join path) and, in a paragraph that has such a link or a
     meeting-ID line, the value after "Passcode:", "Kenncode:", "Code secret :", "Meeting
-    password:", or after a bare "Senha:"/"Password:" on the line right below the meeting ID.
+    password:", or after a bare "Senha:"/"Password:" on the line right below the meeting ID; in a
+    paragraph that only names a meeting ("use passcode X to join the webinar"), the value after
+    a passcode's own name. A link counts when it names a meeting service or a join path, or the
+    line before it says what it joins, and it carries no API credential (`?api_key=`).
     Kind `meeting_passcode`, more confident than a credential or a random-looking token (so it
     stands for them where they overlap) and less than a key of a known shape, which still blocks."""
     lowered = text.lower()
     if not any(word in lowered for word in ("meet", "webinar", "zoom", "teams", "webex", "réunion", "reunión", "reunião", "vergadering", "besprechung", "call", "recording")):
         return []
     found = []
-    links = [m for m in _MEETING_URL.finditer(text) if _MEETING_URL_WORD.search(m.group())]
+    links = [m for m in _MEETING_URL.finditer(text) if _join_link(text, m)]
     found += [Match("meeting_passcode", m.start(), m.end(), 0.98, "meeting join link") for m in links]
     id_lines = list(_MEETING_ID_LINE.finditer(text))
     for start, end in _paragraphs(text):
-        if not any(start <= m.start() < end for m in [*links, *id_lines]):
+        about_a_meeting = any(start <= m.start() < end for m in [*links, *id_lines])
+        said_in_it = bool(_MEETING_WORD_RE.search(text, start, end))
+        if not (about_a_meeting or said_in_it):
             continue
         for m in _MEETING_PASSCODE.finditer(text, start, end):
+            if not about_a_meeting and not m.group("name"):
+                continue  # a paragraph that only mentions a meeting vouches for a passcode by name alone
             if m.group("generic"):
                 line_start = text.rfind("\n", 0, m.start()) + 1
                 if text[line_start : m.start()].strip():

@@ -485,6 +485,10 @@ ZOOM_INVITE = (
         "https://zoom.us/j/88510602639\nID da reunião: 885 1060 2639\nSenha: yFZ!VjGi",
         "Webex: https://acme.webex.com/acme/j.php?MTID=m0123456789abcdef0123456789abcdef\nMeeting password: rT8mK2pQx4v",
         "The meeting passcode is Xw7#pL2q and the link is https://zoom.us/j/81362432482.",
+        # a link the line above describes, and a passcode in a paragraph that names the webinar
+        "Your personal link to join the webinar:\nhttps://events.acme.example/live/9eWRoJGZd_YaaB_a7uoP5ffJEGL69P_gEfgQz\n"
+        "Use passcode yFZ!VjGi9 when asked.",
+        "For Tuesday's call, dial in with the attendee PIN 48291377.",
     ],
 )
 def test_a_meeting_invitations_link_and_passcode_are_for_the_invitee(body):
@@ -501,6 +505,8 @@ def test_a_meeting_invitations_link_and_passcode_are_for_the_invitee(body):
         (ZOOM_INVITE + "\nAPI key for the sandbox: sk-proj-4fT9xQ2LmZ8rV1bN7cK3wY6h", "api_key"),
         ("Meeting ID: 834 5621 9987\nPasscode: 7731\n\nhttps://api.vendor.example/v2/export?api_key=Zx81KqPw02MnB7rTy65LcVd4", "credential"),
         ("The passcode for the server room door is 7731-9920-44.", "credential"),  # no meeting: a secret
+        # a link that carries an API credential is not a join link, whatever its line says
+        ("Join the webinar via the portal: https://portal.vendor.example/export?access_token=Zx81KqPw02MnB7rTy65LcVd4", "credential"),
     ],
 )
 def test_secrets_beside_an_invitation_still_block(body, kind):
@@ -519,6 +525,7 @@ CARD = "4111111111111111"
         (f"Card for the booking: {' '.join(CARD)}", "spaced or dotted apart"),
         (f"the key: {' '.join(STRIPE)}", "spaced or dotted apart"),
         ("ID: " + ".".join("AKIAIOSFODNN7EXAMPLE"), "spaced or dotted apart"),
+        ("the token ghp_ a1B2 c3D4 e5F6 g7H8 i9J0 k1L2 m3N4 o5P6 q7R8 s9T0", "spaced or dotted apart"),  # in groups
         ("Card number:\n4111 1111\n1111 1111\nexp 02/29", None),  # a card's groups over two lines
         ("Token, paste it as one line:\nghp_a1B2c3D4a1B2c3D4a1B2\nc3D4a1B2c3D4a1B2c3D4", "split across lines"),
         ("Read it back: four one one one, one one one one, one one one one, one one one one.", "spelled out in words"),
@@ -547,6 +554,8 @@ def test_disguised_cards_and_keys_block(body, how):
         'Use the format {"password": "<your password>", "username": "<your user>"}',
         "Kind regards,\nShannon Baker\nNorthwind\n001-466-469-2115x1358",
         'languages: ["en", "de", "fr", "es"]',
+        "Please quote file INV-2026 4411 B7 and change NL00 NW71 3728 6576 40 on the remittance.",
+        "Please find attached invoice ES-2026-5458-IT for October, total EUR 760.",
     ],
 )
 def test_the_same_layouts_without_a_secret_pass(body):
