@@ -42,6 +42,12 @@ def luhn_complete(prefix: str, length: int) -> str:
     raise AssertionError("unreachable")
 
 
+def iban(country: str, bban: str) -> str:
+    """An IBAN with the right ISO 7064 mod-97 check digits."""
+    numeric = "".join(str(int(char, 36)) for char in bban + country + "00")
+    return f"{country}{98 - int(numeric) % 97:02d}{bban}"
+
+
 def fours(digits: str, sep: str = " ") -> str:
     return sep.join(digits[i : i + 4] for i in range(0, len(digits), 4))
 
@@ -288,6 +294,18 @@ DISGUISES = [
     ("inside JSON", "es", "Datos:\n" + json.dumps({"pan": fours(card("4"))}, ensure_ascii=False)),
     ("inside JSON", "en", "groups: " + json.dumps([*fours(card("4")).split()])),
     ("inside JSON", "en", "escaped: {\"key\": \"" + "".join(f"\\u{ord(ch):04x}" for ch in stripe) + "\"}"),
+]
+ib_de = iban("DE", "".join(RNG.choice("0123456789") for _ in range(18)))
+ib_gb = iban("GB", "NWBK" + "".join(RNG.choice("0123456789") for _ in range(14)))
+ib_nl = iban("NL", "ABNA" + "".join(RNG.choice("0123456789") for _ in range(10)))
+ib_fr = iban("FR", "".join(RNG.choice("0123456789") for _ in range(23)))
+ib_es = iban("ES", "".join(RNG.choice("0123456789") for _ in range(20)))
+DISGUISES += [
+    ("dotted", "de", f"Bitte überweisen Sie an {'.'.join(fours(ib_de).split())}."),
+    ("split across lines", "en", f"Refund account:\n{fours(ib_gb)[:14]}\n{fours(ib_gb)[15:]}"),
+    ("spaced", "nl", f"Rekening: {' '.join(ib_nl)}"),
+    ("inside JSON", "fr", "Coordonnées : " + json.dumps({"beneficiary": "Durand SARL", "iban": ib_fr})),
+    ("base64", "es", "Cuenta (codificada): " + base64.b64encode(f"IBAN {fours(ib_es)}".encode()).decode()),
 ]
 for disguise, lang, text in DISGUISES:
     add("flag", "leak:disguised", lang,

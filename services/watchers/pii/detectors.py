@@ -93,7 +93,10 @@ _CARD_SEPARATOR = r"(?:[ ]{1,3}|[./-]|[ \t]*\r?\n[ \t>]*)"
 _CARD = re.compile(rf"(?<![\w.+/-])\d(?:{_CARD_SEPARATOR}?\d){{11,18}}(?![\w-]|[./]\d)")
 # Printed in groups of four (spaces, or dashes), electronic form in one run; any case
 # ("gb94 cyxn ..."): the country's length and the mod-97 check decide.
-_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]{4}){2,7}(?:[ -]?[A-Za-z0-9]{1,3})?(?![A-Za-z0-9])")
+# (separators as for cards: spaces, a dash or a dot, or a line break between groups)
+_IBAN = re.compile(
+    rf"(?<![A-Za-z0-9])[A-Za-z]{{2}}\d{{2}}(?:{_CARD_SEPARATOR}?[A-Za-z0-9]{{4}}){{2,7}}(?:{_CARD_SEPARATOR}?[A-Za-z0-9]{{1,3}})?(?![A-Za-z0-9])"
+)
 _SSN = re.compile(r"(?<![\w-])(\d{3})-(\d{2})-(\d{4})(?![\w-])")
 _SSN_LABELLED = re.compile(r"\b(?:SSN|social security(?: number| no\.?)?)\b[:#]?\s*(\d{3})[ -]?(\d{2})[ -]?(\d{4})\b", re.IGNORECASE)
 _UK_NINO = re.compile(
@@ -314,9 +317,9 @@ def find_ibans(text: str) -> list[Match]:
     found = []
     for m in _IBAN.finditer(text):
         raw = m.group()
-        if " " in raw and "-" in raw:
+        if len({"\n" if char.isspace() else char for char in raw if not char.isalnum()}) > 1:
             continue  # one kind of separator, as IBANs are printed
-        if iban_valid(raw.replace("-", "")):
+        if "/" not in raw and iban_valid("".join(char for char in raw if char.isalnum())):
             found.append(Match("iban", m.start(), m.end(), 0.97, "IBAN (checksum valid)"))
     return found
 

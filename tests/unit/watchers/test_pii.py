@@ -368,7 +368,13 @@ def test_luhn_valid_numbers_outside_every_scheme_are_not_cards(template, digits)
 
 @pytest.mark.parametrize(
     "iban",
-    ["gb82 west 1234 5698 7654 32", "GB82-WEST-1234-5698-7654-32", "de89 3704 0044 0532 0130 00"],
+    [
+        "gb82 west 1234 5698 7654 32",
+        "GB82-WEST-1234-5698-7654-32",
+        "de89 3704 0044 0532 0130 00",
+        "DE89.3704.0044.0532.0130.00",  # dotted
+        "GB82 WEST 1234\n5698 7654 32",  # split over two lines
+    ],
 )
 def test_ibans_in_lower_case_or_with_dashes_are_found(iban):
     outcome = check({"body": f"bank details: {iban}"})
