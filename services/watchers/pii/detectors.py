@@ -294,9 +294,20 @@ def labelled_as_id(text: str, start: int, end: int) -> bool:
     return bool(_ID_LABEL.search(text[max(0, start - 40) : start])) and not _CARD_DETAILS_AFTER.search(text[end : end + 30])
 
 
+def _card_candidates(text: str) -> Iterable[re.Match[str]]:
+    """Every run _CARD matches, and when one is no card, the runs starting at its later groups:
+    in "Ref 2026\n4111 1111 1111 1111" the first run takes the year and leaves a group behind."""
+    position = 0
+    while (m := _CARD.search(text, position)) is not None:
+        yield m
+        position = m.start() + 1
+
+
 def find_cards(text: str) -> list[Match]:
-    found = []
-    for m in _CARD.finditer(text):
+    found: list[Match] = []
+    for m in _card_candidates(text):
+        if found and m.start() < found[-1].end:
+            continue  # inside the card just found
         raw = m.group()
         separators = {"\n" if char.isspace() else char for char in raw if not char.isdigit()}
         if len(separators) > 1:
@@ -423,7 +434,12 @@ _MEETING_WORD = (
 _MEETING_URL = re.compile(r"\bhttps?://[^\s<>\"')\]]+", re.IGNORECASE)
 _MEETING_URL_WORD = re.compile(r"zoom|teams|webex|meet|webinar|gotomeeting|whereby|jitsi|bluejeans|chime|/j/|/w/|/join", re.IGNORECASE)
 # a link on a line that says what it joins ("Your personal link to join the webinar: https://...")
-_JOIN_LINE = re.compile(rf"\b(?:join|beitreten|rejoindre|unirse|participar|deelnemen|{_MEETING_WORD})", re.IGNORECASE)
+# ("call" is not one of them: "Call the API at https://...?token=..." joins nothing)
+_JOIN_LINE = re.compile(
+    r"\b(?:join|beitreten|rejoindre|unirse|participar|deelnemen|meeting|webinar|zoom|teams|webex|conference|konferenz|"
+    r"besprechung|réunion|reunión|reunião|vergadering)",
+    re.IGNORECASE,
+)
 # a link that hands over an API credential is not a join link, whatever the line says
 _SECRET_PARAMETER = re.compile(r"[?&](?:api[_-]?key|apikey|key|secret|client_secret|access_token|auth|password|sig|signature)=", re.IGNORECASE)
 _MEETING_ID_LINE = re.compile(
@@ -456,14 +472,28 @@ def _paragraphs(text: str) -> list[tuple[int, int]]:
     return [*bounds, (start, len(text))]
 
 
-def _join_link(text: str, url: re.Match[str]) -> bool:
+_NAMED_SECRET_PARAMETER = re.compile(rf"[?&]{_SECRET_NAME}=", re.IGNORECASE)
+
+
+def _join_link_span(text: str, url: re.Match[str]) -> tuple[int, int] | None:
+    """The part of a URL that is a meeting's join link, or None. A link to a meeting service or a
+    join path is one whole; a link that only its line describes ("Your link to join the webinar:")
+    is one up to its query when the query names a secret (`?token=...`), which stays checked.
+    A link that hands over an API credential (`?api_key=`) is none."""
     if _SECRET_PARAMETER.search(url.group()):
-        return False
+        return None
+    if _MEETING_URL_WORD.search(url.group()):
+        return url.span()
     line_start = text.rfind("\n", 0, url.start()) + 1
     before = text[line_start : url.start()]
     if not before.strip():  # the link starts its line: the line above says what it is
         before = text[text.rfind("\n", 0, max(0, line_start - 1)) + 1 : line_start]
-    return bool(_MEETING_URL_WORD.search(url.group()) or _JOIN_LINE.search(before))
+    if not _JOIN_LINE.search(before):
+        return None
+    query = url.group().find("?")
+    if query >= 0 and _NAMED_SECRET_PARAMETER.search(url.group(), query):
+        return url.start(), url.start() + query
+    return url.span()
 
 
 def find_meeting_details(text: str) -> list[Match]:
@@ -480,11 +510,11 @@ def find_meeting_details(text: str) -> list[Match]:
     if not any(word in lowered for word in ("meet", "webinar", "zoom", "teams", "webex", "réunion", "reunión", "reunião", "vergadering", "besprechung", "call", "recording")):
         return []
     found = []
-    links = [m for m in _MEETING_URL.finditer(text) if _join_link(text, m)]
-    found += [Match("meeting_passcode", m.start(), m.end(), 0.98, "meeting join link") for m in links]
+    links = [span for m in _MEETING_URL.finditer(text) if (span := _join_link_span(text, m))]
+    found += [Match("meeting_passcode", start, end, 0.98, "meeting join link") for start, end in links]
     id_lines = list(_MEETING_ID_LINE.finditer(text))
     for start, end in _paragraphs(text):
-        about_a_meeting = any(start <= m.start() < end for m in [*links, *id_lines])
+        about_a_meeting = any(start <= at < end for at in [*(link[0] for link in links), *(m.start() for m in id_lines)])
         said_in_it = bool(_MEETING_WORD_RE.search(text, start, end))
         if not (about_a_meeting or said_in_it):
             continue

@@ -513,6 +513,7 @@ def test_a_meeting_invitations_link_and_passcode_are_for_the_invitee(body):
         ("The passcode for the server room door is 7731-9920-44.", "credential"),  # no meeting: a secret
         # a link that carries an API credential is not a join link, whatever its line says
         ("Join the webinar via the portal: https://portal.vendor.example/export?access_token=Zx81KqPw02MnB7rTy65LcVd4", "credential"),
+        ("Before the meeting, call the API at https://api.vendor.example/v1/items?token=Zx81KqPw02MnB7rTy65LcVd4", "credential"),
     ],
 )
 def test_secrets_beside_an_invitation_still_block(body, kind):
@@ -533,6 +534,7 @@ CARD = "4111111111111111"
         ("ID: " + ".".join("AKIAIOSFODNN7EXAMPLE"), "spaced or dotted apart"),
         ("the token ghp_ a1B2 c3D4 e5F6 g7H8 i9J0 k1L2 m3N4 o5P6 q7R8 s9T0", "spaced or dotted apart"),  # in groups
         ("Card number:\n4111 1111\n1111 1111\nexp 02/29", None),  # a card's groups over two lines
+        ("Ref 2026\n4111 1111 1111 1111", None),  # a number on the line above does not hide it
         ("Token, paste it as one line:\nghp_a1B2c3D4a1B2c3D4a1B2\nc3D4a1B2c3D4a1B2c3D4", "split across lines"),
         ("Read it back: four one one one, one one one one, one one one one, one one one one.", "spelled out in words"),
         ("Die Kartennummer lautet vier eins eins eins eins eins eins eins eins eins eins eins eins eins eins eins.", "spelled out in words"),
