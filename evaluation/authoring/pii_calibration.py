@@ -57,15 +57,15 @@ def token(length: int, alphabet: str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn
 
 
 SPELLED = {
-    "en": "zero one two three four five six seven eight nine".split(),
-    "de": "null eins zwei drei vier fünf sechs sieben acht neun".split(),
-    "fr": "zéro un deux trois quatre cinq six sept huit neuf".split(),
-    "es": "cero uno dos tres cuatro cinco seis siete ocho nueve".split(),
+    "en": "zero one two three four five six seven eight nine",
+    "de": "null eins zwei drei vier fünf sechs sieben acht neun",
+    "fr": "zéro un deux trois quatre cinq six sept huit neuf",
+    "es": "cero uno dos tres cuatro cinco seis siete ocho nueve",
 }
 
 
 def spelled(digits: str, lang: str, group_sep: str = ", ") -> str:
-    words = SPELLED[lang]
+    words = SPELLED[lang].split()
     return group_sep.join(" ".join(words[int(d)] for d in digits[i : i + 4]) for i in range(0, len(digits), 4))
 
 
