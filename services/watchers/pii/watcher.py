@@ -17,7 +17,13 @@ allowances apply to what is written plainly; a disguised or encoded value is alw
 Every text is also matched as it reads once its disguises are off (lammesh.watchers.reveal):
 NFKC-folded with invisible characters removed, and each base64/hex run decoded, so
 `exfil<ZWSP>@evil.io`, a full-width address or a base64-encoded key id are found like plain ones;
-their spans point at the original text.
+their spans point at the original text. Layout disguises are undone too (`reveal(text,
+layout=True)`): values spaced or dotted apart, split across lines or into JSON pieces, escaped, or
+spelled out in words.
+
+A meeting invitation's join link and passcode are for the invitee (`meeting_passcode`, allowed by
+default); a Luhn-valid number written as an unbroken id right after an id noun ("Order #",
+"Bestellnummer") with no expiry after it is not a card (decision 0635).
 """
 
 from __future__ import annotations
@@ -206,7 +212,7 @@ def _source_strings(sources: dict, paths: list[str], key: str | None) -> list[st
 
 class PiiWatcher(RuleWatcher[PiiParams]):
     name = "pii"
-    version = "1.1.0"
+    version = "1.2.0"
     params_model = PiiParams
 
     def check(self, item: CheckInput[PiiParams]) -> CheckOutcome:
