@@ -16,6 +16,8 @@ What it does:
    before the send, *after* the CRM write, which is then restored).
 3. Meanwhile: SIGKILLs a random service every `kill_interval_s` and restarts it; kills the
    coordinator (SIGKILL) `coordinator_kills` times; restarts the broker `broker_restarts` times;
+   kills the email service `email_window_kills` times right after the SMTP sink accepted a mail and
+   before its result was stored (the duplicate-mail window: the service holds there on purpose);
    and, like a process supervisor, restarts any service that exits on its own (counted).
 4. Waits until every task ended, or until none ended for `stall_timeout_s`.
 5. Judges (`judge`, pure): lost tasks (no event ever), stuck tasks (started, never ended), CRM
@@ -56,6 +58,7 @@ from lammesh.kafka.client import client_config
 from lammesh.dev.localkafka import REPO_ROOT, free_port
 from lammesh.settings import Settings
 from lammesh.dev.smtpsink import read_maildir
+from lammesh_services.tools.email.tool import HOLDING as EMAIL_HOLDING
 from lammesh.structs import to_struct
 from lammesh.topics import TASKS_EVENTS, TASKS_REQUESTED
 from lammesh.up import Mesh, MeshError
@@ -111,6 +114,12 @@ class ChaosConfig:
     """None: what the workload needs (the noop services only when meeting_share is 0)."""
     partitions: int = 3
     log_level: str = "INFO"
+    email_window_kills: int = 3
+    """SIGKILLs of the email service just after a mail was accepted and before its result was stored
+    (the duplicate-mail window, decision 0413); needs meeting tasks."""
+    email_hold_s: float = 1.5
+    """How long the email service waits in that window (LAMMESH_EMAIL_HOLD_AFTER_SEND_S) while
+    email_window_kills remain: long enough to be killed there on purpose."""
 
 
 @dataclass
@@ -386,6 +395,7 @@ class Faults:
     crashed: Counter[str] = field(default_factory=Counter)
     """Services that exited without being killed (restarted by the supervisor loop)."""
     restart_failures: int = 0
+    email_window_kills: int = 0
     log: list[str] = field(default_factory=list)
 
 
@@ -410,6 +420,7 @@ class ChaosRun:
                 "LAMMESH_LOG_FORMAT": "json", "LAMMESH_LOG_LEVEL": config.log_level,
                 # five model services share the cores: one ONNX Runtime thread each
                 "LAMMESH_ENCODER_THREADS": "1",
+                "LAMMESH_EMAIL_HOLD_AFTER_SEND_S": str(config.email_hold_s if config.email_window_kills else 0),
             },
             progress=self._progress,
         )
@@ -448,6 +459,9 @@ class ChaosRun:
             timings["mesh_start_s"] = time.monotonic() - self.started
             events = EventLog(self.settings)
             await events.start()
+            # Mails go out late in a meeting task: the window kills go on through the drain.
+            drained = asyncio.Event()
+            window_kills = asyncio.create_task(self._kill_email_in_its_window(drained), name="chaos-email-window")
             try:
                 phase = time.monotonic()
                 await self._load_and_faults(plans, events)
@@ -456,6 +470,9 @@ class ChaosRun:
                 await self._drain(plans, events)
                 timings["drain_s"] = time.monotonic() - phase
             finally:
+                drained.set()
+                await window_kills
+                await self._settle_restarts()
                 await events.stop()
             evidence = collect_evidence(store, seed_rows, self.maildir)
         finally:
@@ -467,7 +484,7 @@ class ChaosRun:
         verdict.counts.update({
             "service_kills": sum(self.faults.kills.values()), "coordinator_kills": self.faults.coordinator_kills,
             "broker_restarts": self.faults.broker_restarts, "crashed_on_their_own": sum(self.faults.crashed.values()),
-            "restart_failures": self.faults.restart_failures,
+            "restart_failures": self.faults.restart_failures, "email_window_kills": self.faults.email_window_kills,
             "resubmissions": sum(max(0, p.submit_attempts - 1) for p in plans),
             "requests_republished": _log_count(self.mesh.logs_dir / "coordinator.log", "published it again"),
         })
@@ -560,6 +577,24 @@ class ChaosRun:
         for _, what in scheduled:  # the load ended first (only with very short runs)
             self.say(f"[yellow]{what} fault not reached before the load ended[/]")
         await self._settle_restarts()
+
+    async def _kill_email_in_its_window(self, stop: asyncio.Event) -> None:
+        """SIGKILL the email service while it holds a mail the SMTP sink accepted and whose result
+        is not stored yet (LAMMESH_EMAIL_HOLD_AFTER_SEND_S): the retry must not send it again."""
+        if "email" not in self.services or not self.config.email_window_kills:
+            return
+        log_path = self.mesh.process("email").log_path
+        seen = 0
+        while not stop.is_set() and self.faults.email_window_kills < self.config.email_window_kills:
+            held = _log_count(log_path, EMAIL_HOLDING)
+            if held > seen and "email" not in self._restarting:
+                seen = held
+                await self._kill("email")
+                self.faults.kills["email"] += 1
+                self.faults.email_window_kills += 1
+                self.faults.log[-1] += " (inside the duplicate-mail window)"
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.2)
 
     async def _kill(self, name: str) -> None:
         """SIGKILL now; restart after restart_delay_s, in the background."""
@@ -661,6 +696,7 @@ COUNT_ROWS = [
     ("service_kills", "services SIGKILLed and restarted"), ("coordinator_kills", "coordinator SIGKILLed and restarted"),
     ("broker_restarts", "Kafka broker restarts"), ("crashed_on_their_own", "services that exited on their own (restarted)"),
     ("restart_failures", "restarts that did not reach SERVING at once (retried)"),
+    ("email_window_kills", "email service SIGKILLed after SMTP accepted a mail, before its result was stored (0413)"),
     ("resubmissions", "submissions repeated after a broker error"),
     ("requests_republished", "task requests the coordinator read past without starting them, published again (0631)"),
 ]

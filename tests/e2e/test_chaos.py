@@ -1,7 +1,9 @@
 """The short chaos run (`make chaos` is the long one, loadtest/chaos.py): the mesh as separate
 processes under load — noop sagas, some failing and compensating, and meeting follow-ups with a
 real CRM database and SMTP sink — while a random service is SIGKILLed every few seconds and
-restarted, the coordinator is SIGKILLed once and the (dedicated) Kafka broker restarted once.
+restarted, the coordinator is SIGKILLed once, the (dedicated) Kafka broker restarted once and the
+email service SIGKILLed twice inside the duplicate-mail window (after SMTP accepted, before the
+result was stored).
 
 Then, from the CRM database, the Maildir and the task events: no task lost or stuck, no CRM
 change applied twice, no mail sent twice, every compensated task's CRM rows as they were seeded.
@@ -19,7 +21,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.chaos, pytest.mark.timeout(600)]
 async def test_faults_under_load_lose_nothing_and_repeat_no_side_effect(tmp_path):
     config = ChaosConfig(
         tasks=200, duration_s=50.0, meeting_share=0.12, kill_interval_s=4.0, coordinator_kills=1, broker_restarts=1,
-        stall_timeout_s=120.0, seed=7, workdir=tmp_path / "chaos",
+        stall_timeout_s=120.0, seed=7, workdir=tmp_path / "chaos", email_window_kills=2,
     )
     run = ChaosRun(config)
     verdict, details = await run.run()
@@ -29,6 +31,7 @@ async def test_faults_under_load_lose_nothing_and_repeat_no_side_effect(tmp_path
     # The faults really happened while the load ran.
     assert counts["coordinator_kills"] == 1 and counts["broker_restarts"] == 1, details["fault_log"]
     assert counts["service_kills"] >= 3, details["fault_log"]
+    assert counts["email_window_kills"] == 2, details["fault_log"]
     # Every kind of task ran, and the side effects really happened (the checks below are not vacuous).
     assert set(verdict.outcomes) == set(KINDS), verdict.outcomes
     assert counts["submitted"] == 200

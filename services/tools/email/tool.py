@@ -5,6 +5,7 @@ store (side_effects) makes sure a redelivered command does not send it again, an
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from email.message import EmailMessage
@@ -22,6 +23,9 @@ from lammesh.v1 import registry_pb2
 from lammesh_services.tools.email.journal import MailJournal, SendPlan, plan_send
 
 log = structlog.get_logger(__name__)
+
+HOLDING = "mail accepted and journaled; holding before its result is stored (fault injection)"
+"""The log line `make chaos` waits for to kill the service inside the duplicate-mail window."""
 
 _ADDRESS = r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$"
 
@@ -136,6 +140,9 @@ class EmailTool(StepHandler):
             resent=plan is SendPlan.RESEND,
         )
         await self.journal.accepted(step.key, output.model_dump(mode="json"))
+        if self._settings.email_hold_after_send_s:
+            log.warning(HOLDING, step_key=step.key, hold_s=self._settings.email_hold_after_send_s)
+            await asyncio.sleep(self._settings.email_hold_after_send_s)
         return output
 
     async def _send(self, message: EmailMessage, step_key: str) -> tuple[dict[str, Any], str]:
