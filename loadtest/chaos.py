@@ -92,6 +92,8 @@ MEETING_MIX = ["meeting", "meeting_globex", "meeting", "meeting_globex", "meetin
                "meeting_policy_block", "meeting_policy_block", "meeting_unknown_account"]
 NOOP_SERVICES = ["coordinator", "noop", "loop", "policy"]
 SERVICES = [*NOOP_SERVICES, "pii", "injection", "grounding", "notes", "insights", "followup", "crm", "email"]
+WATCHERS = {"loop", "policy", "pii", "injection", "grounding"}
+"""Stateless gRPC services: in the rolling mode they run several replicas, like their Deployments."""
 
 
 @dataclass
@@ -118,6 +120,16 @@ class ChaosConfig:
     """SIGKILLs of the email service just after a mail was accepted and before its result was stored
     (the duplicate-mail window, decision 0413); needs meeting tasks."""
     email_hold_s: float = 1.5
+    rolling: bool = False
+    """A rolling update instead of random SIGKILLs: every instance in turn is stopped with SIGTERM
+    (it drains), started again and waited for until SERVING, round after round while the load runs;
+    the watchers run `rolling_replicas` instances, as a Deployment with maxUnavailable 1 would.
+    Coordinator kills and broker restarts are not made in this mode."""
+    rolling_replicas: int = 2
+    rolling_pause_s: float = 2.0
+    """Between one instance SERVING again and stopping the next."""
+    rolling_instances: list[str] | None = None
+    """The instances to restart, in this order (None: every instance, the coordinator first)."""
     """How long the email service waits in that window (LAMMESH_EMAIL_HOLD_AFTER_SEND_S) while
     email_window_kills remain: long enough to be killed there on purpose."""
 
@@ -396,6 +408,8 @@ class Faults:
     """Services that exited without being killed (restarted by the supervisor loop)."""
     restart_failures: int = 0
     email_window_kills: int = 0
+    rolled: Counter[str] = field(default_factory=Counter)
+    """Instances stopped with SIGTERM and started again by the rolling mode."""
     log: list[str] = field(default_factory=list)
 
 
@@ -414,6 +428,7 @@ class ChaosRun:
             run_dir=workdir, services=self.services, kafka_bootstrap=f"127.0.0.1:{free_port()}",
             gateway_address=f"127.0.0.1:{free_port()}", smtp_port=free_port(), maildir=self.maildir,
             topic_prefix=TOPIC_PREFIX, partitions=config.partitions, start_timeout_s=180.0,
+            replicas={n: config.rolling_replicas for n in self.services if n in WATCHERS} if config.rolling else {},
             extra_env={
                 "LAMMESH_STATE_DIR": str(workdir / "state"), "LAMMESH_CRM_DATABASE_URL": self.crm_url,
                 "LAMMESH_WORKFLOWS_DIR": str(workdir / "workflows"),
@@ -485,12 +500,14 @@ class ChaosRun:
             "service_kills": sum(self.faults.kills.values()), "coordinator_kills": self.faults.coordinator_kills,
             "broker_restarts": self.faults.broker_restarts, "crashed_on_their_own": sum(self.faults.crashed.values()),
             "restart_failures": self.faults.restart_failures, "email_window_kills": self.faults.email_window_kills,
+            "rolling_restarts": sum(self.faults.rolled.values()),
             "resubmissions": sum(max(0, p.submit_attempts - 1) for p in plans),
             "requests_republished": _log_count(self.mesh.logs_dir / "coordinator.log", "published it again"),
         })
         details = {"config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
                    "timings_s": {k: round(v, 1) for k, v in timings.items()},
-                   "kills": dict(self.faults.kills), "crashed": dict(self.faults.crashed), "fault_log": self.faults.log}
+                   "kills": dict(self.faults.kills), "crashed": dict(self.faults.crashed), "rolled": dict(self.faults.rolled),
+                   "fault_log": self.faults.log}
         return verdict, details
 
     # -- load and faults ----------------------------------------------------------------------
@@ -542,6 +559,9 @@ class ChaosRun:
         evenly over the load; a service that died on its own restarted whenever one is seen. A
         killed service restarts in the background, so the faults keep their pace while it starts."""
         config = self.config
+        if config.rolling:
+            await self._rolling_restarts(stop)
+            return
         began = time.monotonic()
         order: list[str] = []  # coordinator kills and broker restarts alternate
         for i in range(max(config.coordinator_kills, config.broker_restarts)):
@@ -577,6 +597,22 @@ class ChaosRun:
         for _, what in scheduled:  # the load ended first (only with very short runs)
             self.say(f"[yellow]{what} fault not reached before the load ended[/]")
         await self._settle_restarts()
+
+    async def _rolling_restarts(self, stop: asyncio.Event) -> None:
+        """Each instance in turn: SIGTERM (drain), start, SERVING, a pause; until the load ends."""
+        everyone = sorted((p.instance for p in self.mesh.processes), key=lambda i: (i != "coordinator", i))
+        while not stop.is_set():
+            for instance in self.config.rolling_instances or everyone:
+                if stop.is_set():
+                    break
+                self.faults.log.append(f"{time.monotonic() - self.started:.1f}s rolling restart of {instance}")
+                code = await asyncio.to_thread(self.mesh.stop_service, instance)
+                if code not in (0, None):
+                    self.faults.log[-1] += f" (exit {code} on SIGTERM)"
+                await self._respawn(instance)
+                self.faults.rolled[instance] += 1
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.config.rolling_pause_s)
 
     async def _kill_email_in_its_window(self, stop: asyncio.Event) -> None:
         """SIGKILL the email service while it holds a mail the SMTP sink accepted and whose result
@@ -697,6 +733,7 @@ COUNT_ROWS = [
     ("broker_restarts", "Kafka broker restarts"), ("crashed_on_their_own", "services that exited on their own (restarted)"),
     ("restart_failures", "restarts that did not reach SERVING at once (retried)"),
     ("email_window_kills", "email service SIGKILLed after SMTP accepted a mail, before its result was stored (0413)"),
+    ("rolling_restarts", "instances stopped with SIGTERM and started again, one at a time (rolling mode)"),
     ("resubmissions", "submissions repeated after a broker error"),
     ("requests_republished", "task requests the coordinator read past without starting them, published again (0631)"),
 ]
