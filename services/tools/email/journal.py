@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+
+from lammesh.sqlite import open_database
 
 
 class SendState(StrEnum):
@@ -53,16 +54,11 @@ def plan_send(entry: JournalEntry | None) -> SendPlan:
 class MailJournal:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
         # FULL: an `accepted` row that a power cut could lose would reopen the window.
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS sends ("
-            " step_key TEXT PRIMARY KEY, message_id TEXT NOT NULL, state TEXT NOT NULL,"
+        self._db = open_database(self.path, synchronous="FULL", schema=[
+            "CREATE TABLE IF NOT EXISTS sends (step_key TEXT PRIMARY KEY, message_id TEXT NOT NULL, state TEXT NOT NULL,"
             " output TEXT, updated_at REAL NOT NULL)"
-        )
+        ])
         self._lock = threading.Lock()
 
     def _execute(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
