@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     )
 
     # gRPC and HTTP
-    grpc_host: str = "0.0.0.0"
+    grpc_host: str = Field("0.0.0.0", description="Host every listener of a process binds: gRPC, its health port and /metrics.")
     grpc_port: int = Field(50051, ge=0, le=65535, description="0 picks a free port.")
     grpc_max_message_bytes: int = Field(
         4 * 1024 * 1024, ge=1024,
@@ -205,7 +205,9 @@ class Settings(BaseSettings):
     instance_id: str | None = Field(None, description="Defaults to the host name and pid.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
-    otlp_endpoint: str | None = Field(None, description="OTLP/gRPC collector; unset disables export.")
+    otlp_endpoint: str | None = Field(
+        None, description="Alias of OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (used when no OTEL_ endpoint is set); tracing otherwise follows the standard OTEL_* variables (lammesh.tracing)."
+    )
 
     @model_validator(mode="after")
     def _grpc_tls_is_complete(self) -> "Settings":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lammesh import envelope as serde
+from lammesh import metrics
 from lammesh.catalogue import known_watchers, served_capabilities
 from lammesh.gateway.read_model import ReadModel
 from lammesh.gateway.servicer import FeedbackServicer, Gateway, ReviewServicer, TaskServicer
@@ -41,6 +42,7 @@ def bootstrap(settings: Settings) -> ServiceRuntime:
 
     runtime.add_consumer(TopicReader(settings, [TASKS_STATE.name(settings), events_topic], apply, name="read-model",
                                      dead_letters=runtime.producer))
+    metrics.report_review_queue(model.pending_reviews)
     gateway = Gateway(settings, model, runtime.producer, workflows)
     runtime.grpc.add(task_pb2_grpc.add_TaskServiceServicer_to_server, TaskServicer(gateway),
                      task_pb2.DESCRIPTOR.services_by_name["TaskService"].full_name)

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import grpc
 import structlog
 
+from lammesh import tracing
 from lammesh.audit import audit
 from lammesh.errors import FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted
 from lammesh.feedback.publisher import FeedbackPublisher
@@ -94,6 +95,7 @@ class Gateway:
             raise ResourceExhausted(f"input too large for workflow {workflow.name}: {too_large}")
 
     async def publish(self, topic: str, message, *, task_id: str, tenant: str) -> None:  # type: ignore[no-untyped-def]
+        tracing.annotate(task_id=task_id, workflow=getattr(message, "workflow", None), step_id=getattr(message, "step_id", None))
         try:
             sent = await self.producer.send(topic, message, task_id=task_id, tenant=tenant)
         except RecordTooLarge as exc:
