@@ -83,6 +83,13 @@ COMPENSATIONS = Counter(
 )
 
 
+WORKFLOWS_LOADED = Gauge("lammesh_workflows_loaded", "Workflows this process starts tasks of (coordinator, gateway).")
+WORKFLOW_FILES_REFUSED = Gauge(
+    "lammesh_workflow_files_refused",
+    "Workflow files refused at the last read of the folder (their workflows keep the last good version; the log names path and field).",
+)
+
+
 class _ReviewQueueCollector:
     """lammesh_reviews_pending{tenant}: read at scrape time from the gateway's read model."""
 

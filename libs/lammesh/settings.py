@@ -86,6 +86,10 @@ class Settings(BaseSettings):
 
     # Workflows, coordinator and gateway
     workflows_dir: Path = Field(Path("workflows"), description="Folder of workflow YAML files.")
+    workflows_reload_s: float = Field(
+        2.0, ge=0, le=3600,
+        description="How often the coordinator and the gateway read workflows_dir again (added or changed workflows without a restart; a bad file is refused and the last good version stays); 0: only at start.",
+    )
     coordinator_store: str = Field(
         "rocksdb://", description="Faust table store: rocksdb:// (local files, changelog tail on restart; lammesh.coordinator.store) or memory:// (whole changelog replayed)."
     )
