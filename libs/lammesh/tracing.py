@@ -146,6 +146,12 @@ def span_context_of(carrier: Mapping[str, str]) -> trace.SpanContext:
     return trace.get_current_span(context_from(carrier)).get_span_context()
 
 
+def trace_id_of(carrier: Mapping[str, str]) -> str:
+    """The trace id (32 hex digits) a carrier names, else ""."""
+    span_context = span_context_of(carrier)
+    return format(span_context.trace_id, "032x") if span_context.is_valid else ""
+
+
 def headers_to_carrier(headers: Iterable[tuple[str, bytes]] | None) -> dict[str, str]:
     """Kafka record headers (str, bytes) to a text carrier, for the trace headers only."""
     carrier: dict[str, str] = {}

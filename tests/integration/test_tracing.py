@@ -94,6 +94,7 @@ async def test_one_trace_per_task_across_services_and_the_dashboard_metrics(kafk
     for name, spans in (("allowed", allowed), ("blocked", blocked)):
         traces, _ = _task_trace(receiver, ids[name])
         assert len(traces) == 1, f"{name}: the task's spans are in {len(traces)} traces"
+        assert traces == {ended[name].trace_id}  # GetTask tells where to find the trace
         services = {s.service for s in spans}
         assert len(services) >= 3 and {"gateway", "coordinator", "noop"} <= services, services
         # The gateway's SubmitTask span is the root; every other span's parent is in the trace.

@@ -129,7 +129,7 @@ class TaskServicer(task_pb2_grpc.TaskServiceServicer):
         pending = task_pb2.Task(
             task_id=task_id, workflow=request.workflow, tenant=tenant, status=task_pb2.TASK_STATUS_PENDING,
             input=request.input, client_key=request.client_key, created_at=requested.requested_at,
-            updated_at=requested.requested_at,
+            updated_at=requested.requested_at, trace_id=tracing.trace_id_hex() or "",
         )
         # Get and Watch work right away; the coordinator's first snapshot (version >= 1) replaces it.
         self._g.model.apply_snapshot(pending)
