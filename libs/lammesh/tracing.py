@@ -5,8 +5,8 @@ Configured by the standard OTEL_* variables, read by the SDK itself: OTEL_EXPORT
 OTEL_EXPORTER_OTLP_INSECURE, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER(_ARG),
 OTEL_BSP_*. OTEL_TRACES_EXPORTER picks otlp (the default), console or none; OTEL_SDK_DISABLED=true
 turns tracing off. LAMMESH_OTLP_ENDPOINT is an alias of OTEL_EXPORTER_OTLP_TRACES_ENDPOINT. Spans
-are exported only where an endpoint (or OTEL_TRACES_EXPORTER) is set; without one, trace ids still
-exist and propagate, so logs carry them.
+are recorded and exported only where an endpoint (or OTEL_TRACES_EXPORTER) is set; without one,
+trace ids still exist and propagate (unsampled), so logs carry them at almost no cost.
 
 The attributes every task span carries are the constants below (`lammesh.task_id`, ...).
 """
@@ -20,7 +20,8 @@ from typing import Any
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
-from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider, sampling
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, Sampler, SamplingResult
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -108,22 +109,51 @@ def resource(settings: Settings) -> Resource:
     return Resource.create(attributes)
 
 
-def setup_tracing(settings: Settings, *, processors: Iterable[SpanProcessor] = ()) -> None:
+class _SampledWhenExported(Sampler):
+    """The configured sampler (OTEL_TRACES_SAMPLER) once something takes spans; until then every
+    span is dropped, which still gives it ids that propagate (and are logged): a process that
+    exports nothing does not pay for recording spans on its hot path."""
+
+    def __init__(self) -> None:
+        self.delegate: Sampler | None = None
+
+    def should_sample(self, *args: Any, **kwargs: Any) -> SamplingResult:
+        if self.delegate is None:
+            return _DROP.should_sample(*args, **kwargs)
+        return self.delegate.should_sample(*args, **kwargs)
+
+    def get_description(self) -> str:
+        return f"SampledWhenExported{{{self.delegate.get_description() if self.delegate else 'nothing exported'}}}"
+
+
+_DROP = ALWAYS_OFF
+_sampler = _SampledWhenExported()
+
+
+def setup_tracing(settings: Settings) -> None:
     """Install an SDK tracer provider (once per process) so span ids exist and propagate; export
-    where the environment says (see the module doc). `processors`: extra span processors."""
+    where the environment says (see the module doc)."""
     global _configured
     if _configured:
         return
     if (_env("OTEL_SDK_DISABLED") or "").lower() == "true":
         _configured = True
         return
-    provider = TracerProvider(resource=resource(settings))  # the sampler: OTEL_TRACES_SAMPLER
-    for exporter in span_exporters(settings):
-        provider.add_span_processor(BatchSpanProcessor(exporter))
-    for processor in processors:
-        provider.add_span_processor(processor)
+    provider = TracerProvider(resource=resource(settings), sampler=_sampler)
     trace.set_tracer_provider(provider)
     _configured = True
+    for exporter in span_exporters(settings):
+        add_span_processor(BatchSpanProcessor(exporter))
+
+
+def add_span_processor(processor: SpanProcessor) -> None:
+    """Send spans to `processor` too (after setup_tracing); spans are recorded from now on."""
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        raise RuntimeError("setup_tracing has not installed the SDK tracer provider (or OTEL_SDK_DISABLED is set)")
+    provider.add_span_processor(processor)
+    if _sampler.delegate is None:
+        _sampler.delegate = sampling._get_from_env_or_default()  # OTEL_TRACES_SAMPLER(_ARG), as the SDK reads it
 
 
 def tracer() -> trace.Tracer:

@@ -3,7 +3,6 @@
 import urllib.request
 
 import pytest
-from opentelemetry import trace
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -21,7 +20,7 @@ async def test_metrics_endpoint_and_one_trace_across_a_grpc_call(kafka_bootstrap
     settings = make_settings(kafka_bootstrap, metrics_port=free_port())
     tracing.setup_tracing(settings)
     exporter = InMemorySpanExporter()
-    trace.get_tracer_provider().add_span_processor(SimpleSpanProcessor(exporter))
+    tracing.add_span_processor(SimpleSpanProcessor(exporter))
     runtime = bootstrap(settings)
     await runtime.start()
     try:

@@ -62,3 +62,12 @@ def test_service_name_is_otel_service_name_else_the_services_own(monkeypatch):
     attributes = tracing.resource(Settings(service_name="coordinator")).attributes
     assert attributes["service.name"] == "coordinator-eu"
     assert attributes["deployment.environment"] == "staging"
+
+
+def test_spans_are_dropped_until_something_takes_them_then_the_configured_sampler_decides():
+    from opentelemetry.sdk.trace.sampling import ALWAYS_ON, Decision
+
+    sampler = tracing._SampledWhenExported()
+    assert sampler.should_sample(None, 1, "span").decision is Decision.DROP  # ids still made, nothing recorded
+    sampler.delegate = ALWAYS_ON
+    assert sampler.should_sample(None, 1, "span").decision is Decision.RECORD_AND_SAMPLE
