@@ -93,7 +93,7 @@ class WatcherClient:
         with tracing.tracer().start_as_current_span(f"check {name}", kind=SpanKind.CLIENT, attributes=attributes) as span:
             request.trace_context.update(tracing.current_trace_context())
             outcome = await self._checked(name, request, timeout)
-            span.set_attributes({tracing.VERDICT: outcome.verdict.value if not outcome.error else "ERROR",
+            span.set_attributes({tracing.VERDICT: outcome.verdict.label if not outcome.error else "error",
                                  tracing.MODEL_VERSION: outcome.model.get("version", "")})
             if outcome.error:
                 span.set_status(Status(StatusCode.ERROR, outcome.error))
