@@ -21,8 +21,8 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider, sampling
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, Sampler, SamplingResult
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, Sampler, SamplingResult
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from lammesh.settings import Settings
@@ -83,7 +83,9 @@ def span_exporters(settings: Settings) -> list[SpanExporter]:
     """The exporters the environment asks for (OTEL_TRACES_EXPORTER, an OTLP endpoint)."""
     chosen = _env("OTEL_TRACES_EXPORTER")
     if chosen is None:
-        has_endpoint = _env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT") or settings.otlp_endpoint
+        has_endpoint = (
+            _env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT") or settings.otlp_endpoint
+        )
         return [_otlp_exporter(settings)] if has_endpoint else []
     exporters: list[SpanExporter] = []
     for name in (n.strip() for n in chosen.split(",")):

@@ -491,7 +491,8 @@ class WorkflowRegistry:
         for path in [p for p in self._files if p not in current]:
             _, name = self._files.pop(path)
             self.refused.pop(path, None)
-            if name is not None and self.by_name.pop(name, None) is not None:
+            if name is not None and name in self.by_name:
+                del self.by_name[name]
                 removed.append(name)
         owners = {name: path for path, (_, name) in self._files.items() if name is not None}
         for path, content in current.items():
@@ -515,7 +516,8 @@ class WorkflowRegistry:
                 continue
             self.refused.pop(path, None)
             previous_name = before[1] if before else None
-            if previous_name is not None and previous_name != workflow.name and self.by_name.pop(previous_name, None):
+            if previous_name is not None and previous_name != workflow.name and previous_name in self.by_name:
+                del self.by_name[previous_name]  # the file now holds another workflow
                 removed.append(previous_name)
             old = self.by_name.get(workflow.name)
             if old is None:

@@ -25,16 +25,27 @@ OnChange = Callable[[WorkflowRegistry, WorkflowChanges], Awaitable[None]]
 
 def report(registry: WorkflowRegistry, changes: WorkflowChanges) -> None:
     for error in changes.refused:
-        log.error("workflow file refused; its workflow keeps its last good version", file=error.source, field=error.path,
-                  problem=error.problem)
+        log.error(
+            "workflow file refused; its workflow keeps its last good version",
+            file=error.source,
+            field=error.path,
+            problem=error.problem,
+        )
     if changes.added or changes.changed or changes.removed:
-        log.info("workflows loaded", added=list(changes.added), changed=list(changes.changed), removed=list(changes.removed),
-                 versions={name: w.digest for name, w in sorted(registry.by_name.items())})
+        log.info(
+            "workflows loaded",
+            added=list(changes.added),
+            changed=list(changes.changed),
+            removed=list(changes.removed),
+            versions={name: w.digest for name, w in sorted(registry.by_name.items())},
+        )
     metrics.WORKFLOW_FILES_REFUSED.set(len(registry.refused))
     metrics.WORKFLOWS_LOADED.set(len(registry.by_name))
 
 
-def follow_workflows(runtime: ServiceRuntime, settings: Settings, *, on_change: OnChange | None = None) -> WorkflowRegistry:
+def follow_workflows(
+    runtime: ServiceRuntime, settings: Settings, *, on_change: OnChange | None = None
+) -> WorkflowRegistry:
     """The service's workflows, kept up with settings.workflows_dir while `runtime` runs."""
     registry, changes = WorkflowRegistry.follow(
         settings.workflows_dir, capabilities=served_capabilities(), watchers=known_watchers(settings)

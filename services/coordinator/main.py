@@ -6,10 +6,10 @@ from lammesh.coordinator.processor import SagaProcessor
 from lammesh.coordinator.reconciler import RequestReconciler
 from lammesh.coordinator.watchers import WatcherClient
 from lammesh.coordinator.worker import CoordinatorWorker
+from lammesh.kafka import ensure_topics
 from lammesh.service import ServiceRuntime
 from lammesh.settings import Settings
 from lammesh.topics import CORE_TOPICS, step_commands
-from lammesh.kafka import ensure_topics
 from lammesh.workflow import WorkflowChanges, WorkflowRegistry
 from lammesh.workflow_follower import follow_workflows
 

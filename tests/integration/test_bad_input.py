@@ -14,9 +14,9 @@ import asyncio
 import grpc
 import pytest
 
+from lammesh.catalogue import known_watchers, served_capabilities
 from lammesh.structs import to_struct
 from lammesh.v1 import task_pb2, task_pb2_grpc
-from lammesh.catalogue import known_watchers, served_capabilities
 from lammesh.workflow import WorkflowError, WorkflowRegistry
 from lammesh_services.coordinator.main import bootstrap as coordinator
 from lammesh_services.gateway.main import bootstrap as gateway

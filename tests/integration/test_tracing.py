@@ -36,11 +36,15 @@ async def _wait_for_spans(receiver: OtlpReceiver, task_id: str, wanted: set[tupl
     deadline = time.monotonic() + 60
     while True:
         _, spans = _task_trace(receiver, task_id)
-        missing = {(svc, name) for svc, name in wanted if not any(s.service == svc and s.name.startswith(name) for s in spans)}
+        missing = {
+            (svc, name) for svc, name in wanted if not any(s.service == svc and s.name.startswith(name) for s in spans)
+        }
         if not missing:
             return spans
         if time.monotonic() > deadline:
-            raise AssertionError(f"task {task_id}: no spans for {sorted(missing)}; got {sorted({(s.service, s.name) for s in spans})}")
+            raise AssertionError(
+                f"task {task_id}: no spans for {sorted(missing)}; got {sorted({(s.service, s.name) for s in spans})}"
+            )
         await asyncio.sleep(0.2)
 
 
@@ -50,8 +54,11 @@ def _metrics_text(port: int) -> str:
 
 def _scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     body = _metrics_text(port)
-    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
-            for family in text_string_to_metric_families(body) for sample in family.samples}
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(body)
+        for sample in family.samples
+    }
 
 
 def _value(samples: dict, name: str, **labels: str) -> float:
@@ -63,8 +70,14 @@ async def test_one_trace_per_task_across_services_and_the_dashboard_metrics(kafk
     settings = make_settings(kafka_bootstrap, workflows_dir=tmp_path / "workflows", timer_interval_s=0.02)
     with OtlpReceiver() as receiver:
         # Only standard variables: the SDK reads the endpoint, the batch delay and the sampler.
-        mesh = process_mesh(settings, tmp_path / "run", SERVICES, OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
-                            OTEL_BSP_SCHEDULE_DELAY="100", OTEL_TRACES_SAMPLER="parentbased_always_on")
+        mesh = process_mesh(
+            settings,
+            tmp_path / "run",
+            SERVICES,
+            OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
+            OTEL_BSP_SCHEDULE_DELAY="100",
+            OTEL_TRACES_SAMPLER="parentbased_always_on",
+        )
         await asyncio.to_thread(mesh.start)
         try:
             async with grpc.aio.insecure_channel(mesh.gateway_address) as channel:
@@ -72,17 +85,25 @@ async def test_one_trace_per_task_across_services_and_the_dashboard_metrics(kafk
                 metadata = ((TENANT_HEADER, "acme"),)
                 ids = {}
                 for name, to in (("allowed", "ann@acme.com"), ("blocked", "eve@evil.example")):
-                    request = task_pb2.SubmitTaskRequest(workflow="traced", input=to_struct(
-                        {"account": "A-1", "to": to, "body": "see you soon"}))
+                    request = task_pb2.SubmitTaskRequest(
+                        workflow="traced", input=to_struct({"account": "A-1", "to": to, "body": "see you soon"})
+                    )
                     ids[name] = (await stub.SubmitTask(request, metadata=metadata)).task.task_id
-                ended = {name: await wait_status(channel, task_id, ENDED, metadata=metadata)
-                         for name, task_id in ids.items()}
+                ended = {
+                    name: await wait_status(channel, task_id, ENDED, metadata=metadata) for name, task_id in ids.items()
+                }
             assert ended["allowed"].status == task_pb2.TASK_STATUS_COMPLETED, ended["allowed"]
             assert ended["blocked"].status == task_pb2.TASK_STATUS_COMPENSATED, ended["blocked"]
 
-            wanted = {("gateway", "/lammesh.v1.TaskService/SubmitTask"), ("coordinator", "saga TaskRequested"),
-                      ("coordinator", "saga StepResult"), ("coordinator", "check policy"), ("policy", "watch policy"),
-                      ("pii", "watch pii"), ("noop", "execute noop")}
+            wanted = {
+                ("gateway", "/lammesh.v1.TaskService/SubmitTask"),
+                ("coordinator", "saga TaskRequested"),
+                ("coordinator", "saga StepResult"),
+                ("coordinator", "check policy"),
+                ("policy", "watch policy"),
+                ("pii", "watch pii"),
+                ("noop", "execute noop"),
+            }
             allowed = await _wait_for_spans(receiver, ids["allowed"], wanted)
             blocked = await _wait_for_spans(receiver, ids["blocked"], wanted | {("noop", "compensate noop")})
 
@@ -106,7 +127,10 @@ async def test_one_trace_per_task_across_services_and_the_dashboard_metrics(kafk
         assert {s.attributes.get("lammesh.step_id") for s in step_spans} >= {"record"}
         assert all(s.attributes.get("lammesh.capability") == "noop" for s in step_spans)
         watched = [s for s in spans if s.name == "watch policy"]
-        assert all(s.attributes.get("lammesh.watcher") == "policy" and s.attributes.get("lammesh.model_version") for s in watched)
+        assert all(
+            s.attributes.get("lammesh.watcher") == "policy" and s.attributes.get("lammesh.model_version")
+            for s in watched
+        )
         assert all(s.attributes.get("lammesh.workflow") == "traced" for s in spans if s.name.startswith("saga "))
     assert _task_trace(receiver, ids["allowed"])[0] != _task_trace(receiver, ids["blocked"])[0]
     verdicts = {s.attributes.get("lammesh.verdict") for s in blocked if s.name == "watch policy"}
@@ -117,10 +141,16 @@ async def test_one_trace_per_task_across_services_and_the_dashboard_metrics(kafk
     assert _value(coordinator, "lammesh_tasks_finished_total", workflow="traced", outcome="completed") == 1
     assert _value(coordinator, "lammesh_tasks_finished_total", workflow="traced", outcome="compensated") == 1
     assert _value(coordinator, "lammesh_task_rollbacks_total", workflow="traced") == 1
-    assert _value(coordinator, "lammesh_compensations_total", workflow="traced", capability="noop", outcome="compensated") == 1
+    assert (
+        _value(coordinator, "lammesh_compensations_total", workflow="traced", capability="noop", outcome="compensated")
+        == 1
+    )
     assert _value(samples["noop"], "lammesh_step_seconds_count", capability="noop") >= 3  # 2 records, 1 send, 1 undo
-    policy_blocks = [v for (name, labels), v in samples["policy"].items()
-                     if name == "lammesh_watcher_verdicts_total" and ("verdict", "block") in labels]
+    policy_blocks = [
+        v
+        for (name, labels), v in samples["policy"].items()
+        if name == "lammesh_watcher_verdicts_total" and ("verdict", "block") in labels
+    ]
     assert policy_blocks == [1.0], samples["policy"]
     # The review queue's depth is exported even while the queue is empty (no sample, the family).
     assert "# TYPE lammesh_reviews_pending gauge" in gateway_metrics

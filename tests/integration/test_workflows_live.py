@@ -45,8 +45,13 @@ def dispatched(client: Client, task_id: str) -> list[str]:
 async def test_a_changed_workflow_applies_to_new_tasks_while_running_ones_keep_their_version(kafka_bootstrap, tmp_path):
     folder = tmp_path / "workflows"
     write_workflow(folder, V1)
-    settings = make_settings(kafka_bootstrap, workflows_dir=folder, timer_interval_s=0.02, workflows_reload_s=0.1,
-                             coordinator_data_dir=tmp_path / "coordinator")
+    settings = make_settings(
+        kafka_bootstrap,
+        workflows_dir=folder,
+        timer_interval_s=0.02,
+        workflows_reload_s=0.1,
+        coordinator_data_dir=tmp_path / "coordinator",
+    )
     the_coordinator = coordinator(settings)
     async with running(noop(settings), the_coordinator), Client(settings) as client:
         first = await client.submit("live", {})
@@ -55,7 +60,9 @@ async def test_a_changed_workflow_applies_to_new_tasks_while_running_ones_keep_t
         # Change the workflow and add a broken file while the first task runs.
         write_workflow(folder, V2)
         (folder / "broken.yaml").write_text("name: broken\nsteps:\n  - {id: a, uses: no-such-capability}\n")
-        await _until(lambda: REGISTRY.get_sample_value("lammesh_workflow_files_refused") == 1, "the broken file was refused")
+        await _until(
+            lambda: REGISTRY.get_sample_value("lammesh_workflow_files_refused") == 1, "the broken file was refused"
+        )
 
         second = await client.submit("live", {})
         assert (await client.wait_for(second)).status == task_pb2.TASK_STATUS_COMPLETED

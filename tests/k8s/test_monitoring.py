@@ -22,10 +22,41 @@ DASHBOARD = MONITORING / "dashboards" / "lammesh.json"
 TARGET_LABELS = {"namespace", "pod", "job", "instance", "service", "container", "endpoint", "app_kubernetes_io_name"}
 PROMETHEUS_OWN = {"up": set()}
 FUNCTIONS = {
-    "abs", "absent", "avg", "avg_over_time", "ceil", "clamp", "clamp_max", "clamp_min", "count", "count_over_time",
-    "delta", "deriv", "floor", "histogram_quantile", "increase", "irate", "label_replace", "max", "max_over_time",
-    "min", "min_over_time", "quantile", "rate", "round", "sort", "sort_desc", "stddev", "sum", "sum_over_time",
-    "time", "topk", "bottomk", "vector", "scalar", "group",
+    "abs",
+    "absent",
+    "avg",
+    "avg_over_time",
+    "ceil",
+    "clamp",
+    "clamp_max",
+    "clamp_min",
+    "count",
+    "count_over_time",
+    "delta",
+    "deriv",
+    "floor",
+    "histogram_quantile",
+    "increase",
+    "irate",
+    "label_replace",
+    "max",
+    "max_over_time",
+    "min",
+    "min_over_time",
+    "quantile",
+    "rate",
+    "round",
+    "sort",
+    "sort_desc",
+    "stddev",
+    "sum",
+    "sum_over_time",
+    "time",
+    "topk",
+    "bottomk",
+    "vector",
+    "scalar",
+    "group",
 }
 KEYWORDS = {"and", "or", "unless", "bool", "offset"}
 
@@ -33,12 +64,12 @@ KEYWORDS = {"and", "or", "unless", "bool", "offset"}
 @cache
 def known_metrics() -> dict[str, set[str]]:
     """Every sample name the code exports, with its label names."""
-    import lammesh.metrics  # noqa: F401  (each import registers its metrics)
+    import lammesh.metrics
     import lammesh.watchers.servicer  # noqa: F401
     import lammesh_services.watchers.pii.detectors  # noqa: F401
 
     known: dict[str, set[str]] = dict(PROMETHEUS_OWN)
-    for collector, names in REGISTRY._collector_to_names.items():  # noqa: SLF001 - the only way to list them
+    for collector, names in REGISTRY._collector_to_names.items():
         labels = set(getattr(collector, "_labelnames", ()))
         if not labels and hasattr(collector, "collect"):
             labels = {label for family in collector.collect() for label in getattr(family, "_labelnames", ())}
@@ -88,7 +119,8 @@ def test_the_checker_catches_what_it_is_for():
     assert problems('sum by (workflow) (rate(lammesh_tasks_finished_total{outcome="failed"}[5m])) > 0') == []
     assert problems("rate(lammesh_tasks_finishd_total[5m])") == ["unknown metric lammesh_tasks_finishd_total"]
     assert problems('rate(lammesh_tasks_finished_total{status="failed"}[5m])')[0].startswith(
-        "lammesh_tasks_finished_total has no label status")
+        "lammesh_tasks_finished_total has no label status"
+    )
     assert problems("rates(lammesh_tasks_finished_total[5m])") == ["unknown function rates"]
     assert problems("sum(rate(lammesh_tasks_finished_total[5m])") == ["unbalanced ()"]
 
@@ -119,15 +151,23 @@ def test_every_dashboard_query_names_only_existing_metrics():
             assert label in known_metrics()[metric], variable["name"]
     # What the issue asks a dashboard for: outcomes, step durations, verdicts, compensations, the review queue.
     used = " ".join(exprs)
-    for metric in ("lammesh_tasks_finished_total", "lammesh_step_seconds_bucket", "lammesh_watcher_verdicts_total",
-                   "lammesh_compensations_total", "lammesh_reviews_pending"):
+    for metric in (
+        "lammesh_tasks_finished_total",
+        "lammesh_step_seconds_bucket",
+        "lammesh_watcher_verdicts_total",
+        "lammesh_compensations_total",
+        "lammesh_reviews_pending",
+    ):
         assert metric in used, metric
 
 
-@pytest.mark.parametrize(("name", "key", "source"), [
-    ("lammesh-prometheus-rules", "alerts.yaml", RULES),
-    ("lammesh-grafana-dashboard", "lammesh.json", DASHBOARD),
-])
+@pytest.mark.parametrize(
+    ("name", "key", "source"),
+    [
+        ("lammesh-prometheus-rules", "alerts.yaml", RULES),
+        ("lammesh-grafana-dashboard", "lammesh.json", DASHBOARD),
+    ],
+)
 def test_the_rules_and_the_dashboard_ship_in_every_overlay(manifests: Manifests, name: str, key: str, source) -> None:
     configmap = manifests.configmap(name)
     assert configmap["data"][key] == source.read_text()

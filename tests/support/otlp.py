@@ -42,18 +42,23 @@ class OtlpReceiver(trace_service_pb2_grpc.TraceServiceServicer):
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def Export(self, request: trace_service_pb2.ExportTraceServiceRequest, context: grpc.ServicerContext) -> Any:  # noqa: N802
+    def Export(self, request: trace_service_pb2.ExportTraceServiceRequest, context: grpc.ServicerContext) -> Any:
         received = []
         for resource_spans in request.resource_spans:
             resource = {a.key: _value(a.value) for a in resource_spans.resource.attributes}
             for scope_spans in resource_spans.scope_spans:
                 for span in scope_spans.spans:
-                    received.append(ReceivedSpan(
-                        service=str(resource.get("service.name", "")), name=span.name, trace_id=span.trace_id.hex(),
-                        span_id=span.span_id.hex(), parent_span_id=span.parent_span_id.hex(),
-                        attributes={a.key: _value(a.value) for a in span.attributes},
-                        links=tuple(link.trace_id.hex() for link in span.links),
-                    ))
+                    received.append(
+                        ReceivedSpan(
+                            service=str(resource.get("service.name", "")),
+                            name=span.name,
+                            trace_id=span.trace_id.hex(),
+                            span_id=span.span_id.hex(),
+                            parent_span_id=span.parent_span_id.hex(),
+                            attributes={a.key: _value(a.value) for a in span.attributes},
+                            links=tuple(link.trace_id.hex() for link in span.links),
+                        )
+                    )
         with self._lock:
             self._spans.extend(received)
         return trace_service_pb2.ExportTraceServiceResponse()

@@ -9,8 +9,15 @@ from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 from lammesh import tracing
 from lammesh.settings import Settings
 
-_OTEL = ("OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-         "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES")
+_OTEL = (
+    "OTEL_TRACES_EXPORTER",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+    "OTEL_SERVICE_NAME",
+    "OTEL_RESOURCE_ATTRIBUTES",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -44,10 +51,13 @@ def test_otel_traces_exporter_chooses(monkeypatch):
     assert [type(e) for e in tracing.span_exporters(Settings())] == [ConsoleSpanExporter, OTLPSpanExporter]
 
 
-@pytest.mark.parametrize(("variable", "value", "names"), [
-    ("OTEL_TRACES_EXPORTER", "zipkin", "OTEL_TRACES_EXPORTER: 'zipkin'"),
-    ("OTEL_EXPORTER_OTLP_PROTOCOL", "thrift", "OTEL_EXPORTER_OTLP_PROTOCOL: 'thrift'"),
-])
+@pytest.mark.parametrize(
+    ("variable", "value", "names"),
+    [
+        ("OTEL_TRACES_EXPORTER", "zipkin", "OTEL_TRACES_EXPORTER: 'zipkin'"),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "thrift", "OTEL_EXPORTER_OTLP_PROTOCOL: 'thrift'"),
+    ],
+)
 def test_an_unknown_choice_is_refused_naming_the_variable(monkeypatch, variable, value, names):
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317")
     monkeypatch.setenv(variable, value)
