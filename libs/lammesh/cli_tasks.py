@@ -430,6 +430,8 @@ def tasks_show(
              + (f"  ({_took(timeline.seconds(task.updated_at) - started)})" if task.status in TERMINAL else "")]
     if task.client_key:
         lines.append(f"client key {task.client_key}")
+    if task.trace_id:
+        lines.append(f"trace {task.trace_id}")
     if task.reason:
         lines.append(f"reason: {task.reason}")
     if task.needs_attention:

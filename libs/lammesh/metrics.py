@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import GaugeMetricFamily
 
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
@@ -64,11 +66,61 @@ WATCHER_CLIENT_BATCH = Histogram(
 )
 
 
-def start_metrics_server(port: int) -> WSGIServer | None:
-    """Serve /metrics on `port` in a background thread (0 disables)."""
+TASKS_STARTED = Counter("lammesh_tasks_started_total", "Tasks the coordinator started, by workflow.", ["workflow"])
+TASKS_FINISHED = Counter(
+    "lammesh_tasks_finished_total",
+    "Tasks that ended, by workflow and outcome (completed, compensated, failed, rejected: never started).",
+    ["workflow", "outcome"],
+)
+ROLLBACKS = Counter(
+    "lammesh_task_rollbacks_total", "Tasks that began compensating (a step failed or was blocked, or a cancel), by workflow.",
+    ["workflow"],
+)
+COMPENSATIONS = Counter(
+    "lammesh_compensations_total",
+    "Compensating actions that ended, by workflow, the capability of the step undone, and outcome (compensated, failed).",
+    ["workflow", "capability", "outcome"],
+)
+
+
+WORKFLOWS_LOADED = Gauge("lammesh_workflows_loaded", "Workflows this process starts tasks of (coordinator, gateway).")
+WORKFLOW_FILES_REFUSED = Gauge(
+    "lammesh_workflow_files_refused",
+    "Workflow files refused at the last read of the folder (their workflows keep the last good version; the log names path and field).",
+)
+
+
+class _ReviewQueueCollector:
+    """lammesh_reviews_pending{tenant}: read at scrape time from the gateway's read model."""
+
+    def __init__(self) -> None:
+        self.source: Callable[[], Mapping[str, int]] | None = None
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "lammesh_reviews_pending", "Reviews waiting for a person (the review queue), by tenant; every gateway "
+            "replica sees every task, so aggregate with max, not sum.", labels=["tenant"],
+        )
+        for tenant, count in sorted((self.source() if self.source else {}).items()):
+            family.add_metric([tenant], count)
+        yield family
+
+
+_REVIEW_QUEUE = _ReviewQueueCollector()
+REGISTRY.register(_REVIEW_QUEUE)  # type: ignore[arg-type]
+
+
+def report_review_queue(source: Callable[[], Mapping[str, int]]) -> None:
+    """Make `source` (pending reviews per tenant) this process's lammesh_reviews_pending."""
+    _REVIEW_QUEUE.source = source
+
+
+def start_metrics_server(port: int, host: str = "127.0.0.1") -> WSGIServer | None:
+    """Serve /metrics on `host`:`port` in a background thread (0 disables). Services pass their
+    grpc_host: every listener of a process binds to the one configured host."""
     if port == 0:
         return None
-    server, _thread = start_http_server(port)
+    server, _thread = start_http_server(port, addr=host)
     return server
 REQUESTS_REPUBLISHED = Counter(
     "lammesh_requests_republished_total",

@@ -206,6 +206,9 @@ class Saga(BaseModel):
     sequence: int = 0
     created_at: float = 0.0
     updated_at: float = 0.0
+    trace_context: dict[str, str] = Field(default_factory=dict)
+    """W3C trace context (traceparent) of the task's trace: the coordinator handles each of the
+    task's records inside it, so one task is one trace whatever sent the record (a timer, a reviewer)."""
 
     # -- construction ----------------------------------------------------------------------
 

@@ -67,7 +67,7 @@ class ServiceRuntime:
             await ensure_topics(self.settings, self.topics)
             await self.producer.start()
         port = await self.grpc.start()
-        self._metrics_server = metrics.start_metrics_server(self.settings.metrics_port)
+        self._metrics_server = metrics.start_metrics_server(self.settings.metrics_port, self.settings.grpc_host)
         metrics_port = self.settings.metrics_port or None
         for consumer in self.consumers:
             await consumer.start()

@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     )
 
     # gRPC and HTTP
-    grpc_host: str = "0.0.0.0"
+    grpc_host: str = Field("0.0.0.0", description="Host every listener of a process binds: gRPC, its health port and /metrics.")
     grpc_port: int = Field(50051, ge=0, le=65535, description="0 picks a free port.")
     grpc_max_message_bytes: int = Field(
         4 * 1024 * 1024, ge=1024,
@@ -86,6 +86,10 @@ class Settings(BaseSettings):
 
     # Workflows, coordinator and gateway
     workflows_dir: Path = Field(Path("workflows"), description="Folder of workflow YAML files.")
+    workflows_reload_s: float = Field(
+        2.0, ge=0, le=3600,
+        description="How often the coordinator and the gateway read workflows_dir again (added or changed workflows without a restart; a bad file is refused and the last good version stays); 0: only at start.",
+    )
     coordinator_store: str = Field(
         "rocksdb://", description="Faust table store: rocksdb:// (local files, changelog tail on restart; lammesh.coordinator.store) or memory:// (whole changelog replayed)."
     )
@@ -205,7 +209,9 @@ class Settings(BaseSettings):
     instance_id: str | None = Field(None, description="Defaults to the host name and pid.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
-    otlp_endpoint: str | None = Field(None, description="OTLP/gRPC collector; unset disables export.")
+    otlp_endpoint: str | None = Field(
+        None, description="Alias of OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (used when no OTEL_ endpoint is set); tracing otherwise follows the standard OTEL_* variables (lammesh.tracing)."
+    )
 
     @model_validator(mode="after")
     def _grpc_tls_is_complete(self) -> "Settings":

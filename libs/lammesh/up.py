@@ -271,7 +271,8 @@ class Mesh:
                 grpc_port = gateway_port
                 if port_open(gateway_host, gateway_port):
                     raise MeshError(f"{self.gateway_address} (gateway) is taken; set LAMMESH_GATEWAY_ADDRESS to a free port")
-            env = {"LAMMESH_SERVICE_NAME": name}
+            # OTEL_* pass through from the environment; service.name is each process's own.
+            env = {"LAMMESH_SERVICE_NAME": name, "OTEL_SERVICE_NAME": name}
             if instance != name:  # instances of one service must not share a local table
                 env["LAMMESH_COORDINATOR_DATA_DIR"] = str(Path(data_dir) / instance)
             self.processes.append(ServiceProcess(spec, instance, grpc_port, next(ports), self.logs_dir / f"{instance}.log", env))

@@ -33,6 +33,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -392,14 +393,19 @@ def parse_workflow(data: Any, *, capabilities: Names | None = None, watchers: Na
 def load_workflow(path: str | Path, *, capabilities: Names | None = None, watchers: Names | None = None) -> Workflow:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text())
+        content = path.read_bytes()
     except OSError as exc:
         raise WorkflowError("<file>", f"cannot read: {exc.strerror}", str(path)) from None
+    return parse_workflow(_parse_yaml(content, path), capabilities=capabilities, watchers=watchers, source=str(path))
+
+
+def _parse_yaml(content: bytes, path: Path) -> Any:
+    try:
+        return yaml.safe_load(content)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "<file>"
         raise WorkflowError(where, f"not valid YAML: {getattr(exc, 'problem', exc)}", str(path)) from None
-    return parse_workflow(data, capabilities=capabilities, watchers=watchers, source=str(path))
 
 
 def workflow_files(directory: str | Path) -> list[Path]:
@@ -420,16 +426,109 @@ def load_workflows(
     return workflows
 
 
+@dataclass(frozen=True)
+class WorkflowChanges:
+    """What one (re)read of the workflow folder did."""
+
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    refused: tuple[WorkflowError, ...] = ()
+    """Bad files (each error names the file and the field); their workflows keep the last good version."""
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.changed or self.removed or self.refused)
+
+
 class WorkflowRegistry:
-    """The loaded workflows: by name (to start tasks) and by digest (to continue them)."""
+    """The loaded workflows: by name (to start tasks) and by digest (to continue them).
+
+    `follow(directory)` makes a registry that `reload()` keeps up with the folder: a valid file
+    adds or replaces its workflow, a bad one is refused (its error returned, the workflow keeps
+    its last good version), a removed file's workflow takes no new tasks. Every version loaded
+    stays in `by_digest`, so a task goes on with the version it started with."""
 
     def __init__(self, workflows: dict[str, Workflow]) -> None:
         self.by_name = workflows
         self.by_digest = {w.digest: w for w in workflows.values()}
+        self._folder: Path | None = None
+        self._capabilities: Names | None = None
+        self._watchers: Names | None = None
+        self._files: dict[Path, tuple[bytes, str | None]] = {}  # path -> (content, workflow name it holds)
+        self.refused: dict[Path, WorkflowError] = {}
 
     @classmethod
     def load(cls, directory: str | Path, *, capabilities: Names | None = None, watchers: Names | None = None) -> WorkflowRegistry:
+        """Every file must be valid: the first bad one raises (`lammesh workflows validate`, tools)."""
         return cls(load_workflows(directory, capabilities=capabilities, watchers=watchers))
+
+    @classmethod
+    def follow(
+        cls, directory: str | Path, *, capabilities: Names | None = None, watchers: Names | None = None
+    ) -> tuple[WorkflowRegistry, WorkflowChanges]:
+        """The valid workflows of `directory` now (bad files refused, in the changes), for `reload`."""
+        registry = cls({})
+        registry._folder = Path(directory)
+        registry._capabilities, registry._watchers = capabilities, watchers
+        return registry, registry.reload()
+
+    def reload(self) -> WorkflowChanges:
+        """Read the folder again (files whose content changed, and refused ones, are parsed)."""
+        if self._folder is None:
+            raise RuntimeError("this registry was not made by WorkflowRegistry.follow")
+        added: list[str] = []
+        changed: list[str] = []
+        removed: list[str] = []
+        refused: list[WorkflowError] = []
+        current: dict[Path, bytes] = {}
+        for path in workflow_files(self._folder):
+            try:
+                current[path] = path.read_bytes()
+            except OSError as exc:  # gone between listing and reading, or unreadable: as if absent now
+                if path in self._files:
+                    current[path] = self._files[path][0]
+                refused.append(WorkflowError("<file>", f"cannot read: {exc.strerror}", str(path)))
+        for path in [p for p in self._files if p not in current]:
+            _, name = self._files.pop(path)
+            self.refused.pop(path, None)
+            if name is not None and name in self.by_name:
+                del self.by_name[name]
+                removed.append(name)
+        owners = {name: path for path, (_, name) in self._files.items() if name is not None}
+        for path, content in current.items():
+            before = self._files.get(path)
+            unchanged = before is not None and before[0] == content
+            if unchanged and path not in self.refused:
+                continue
+            # a refused file is tried again (a workflow it duplicated may be gone), reported once per content
+            try:
+                workflow = parse_workflow(_parse_yaml(content, path), capabilities=self._capabilities,
+                                          watchers=self._watchers, source=str(path))
+                owner = owners.get(workflow.name)
+                if owner is not None and owner != path:
+                    raise WorkflowError("name", f"workflow {workflow.name!r} is already defined in {owner}", str(path))
+            except WorkflowError as exc:
+                if not unchanged:
+                    refused.append(exc)
+                self.refused[path] = exc
+                # the workflow this file held keeps its last good version; the content is not read again until it changes
+                self._files[path] = (content, before[1] if before else None)
+                continue
+            self.refused.pop(path, None)
+            previous_name = before[1] if before else None
+            if previous_name is not None and previous_name != workflow.name and previous_name in self.by_name:
+                del self.by_name[previous_name]  # the file now holds another workflow
+                removed.append(previous_name)
+            old = self.by_name.get(workflow.name)
+            if old is None:
+                added.append(workflow.name)
+            elif old.digest != workflow.digest:
+                changed.append(workflow.name)
+            self.by_name[workflow.name] = workflow
+            self.by_digest.setdefault(workflow.digest, workflow)
+            self._files[path] = (content, workflow.name)
+            owners[workflow.name] = path
+        return WorkflowChanges(tuple(added), tuple(changed), tuple(removed), tuple(refused))
 
     def capabilities(self) -> set[str]:
         """Every capability the workflows use, compensations included."""

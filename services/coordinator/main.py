@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from lammesh.catalogue import known_watchers, served_capabilities
 from lammesh.coordinator.processor import SagaProcessor
 from lammesh.coordinator.reconciler import RequestReconciler
 from lammesh.coordinator.watchers import WatcherClient
 from lammesh.coordinator.worker import CoordinatorWorker
+from lammesh.kafka import ensure_topics
 from lammesh.service import ServiceRuntime
 from lammesh.settings import Settings
 from lammesh.topics import CORE_TOPICS, step_commands
-from lammesh.workflow import WorkflowRegistry
+from lammesh.workflow import WorkflowChanges, WorkflowRegistry
+from lammesh.workflow_follower import follow_workflows
 
 
 def bootstrap(settings: Settings) -> ServiceRuntime:
-    workflows = WorkflowRegistry.load(
-        settings.workflows_dir, capabilities=served_capabilities(), watchers=known_watchers(settings)
-    )
-    topics = [*CORE_TOPICS, *(step_commands(c) for c in sorted(workflows.capabilities()))]
-    runtime = ServiceRuntime(settings, topics=topics)
+    runtime = ServiceRuntime(settings, topics=list(CORE_TOPICS))
+
+    async def new_command_topics(registry: WorkflowRegistry, changes: WorkflowChanges) -> None:
+        # a workflow added or changed at run time may use a capability no earlier one did
+        await ensure_topics(settings, [step_commands(c) for c in sorted(registry.capabilities())])
+
+    workflows = follow_workflows(runtime, settings, on_change=new_command_topics)
+    runtime.topics += [step_commands(c) for c in sorted(workflows.capabilities())]
     watchers = WatcherClient(settings)
     processor = SagaProcessor(settings, workflows, watchers, runtime.producer)
     worker = CoordinatorWorker(settings, processor, runtime.producer)

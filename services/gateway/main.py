@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lammesh import envelope as serde
-from lammesh.catalogue import known_watchers, served_capabilities
+from lammesh import metrics
 from lammesh.gateway.read_model import ReadModel
 from lammesh.gateway.servicer import FeedbackServicer, Gateway, ReviewServicer, TaskServicer
 from lammesh.kafka.reader import TopicReader
@@ -11,15 +11,13 @@ from lammesh.service import ServiceRuntime
 from lammesh.settings import Settings
 from lammesh.topics import DLQ, TASKS_CONTROL, TASKS_EVENTS, TASKS_REQUESTED, TASKS_STATE, WATCHERS_FEEDBACK
 from lammesh.v1 import feedback_pb2, feedback_pb2_grpc, review_pb2, review_pb2_grpc, task_pb2, task_pb2_grpc
-from lammesh.workflow import WorkflowRegistry
+from lammesh.workflow_follower import follow_workflows
 
 
 def bootstrap(settings: Settings) -> ServiceRuntime:
-    workflows = WorkflowRegistry.load(
-        settings.workflows_dir, capabilities=served_capabilities(), watchers=known_watchers(settings)
-    )
     runtime = ServiceRuntime(settings, topics=[TASKS_REQUESTED, TASKS_EVENTS, TASKS_STATE, TASKS_CONTROL, DLQ,
                                                WATCHERS_FEEDBACK])
+    workflows = follow_workflows(runtime, settings)
     model = ReadModel()
     events_topic = TASKS_EVENTS.name(settings)
 
@@ -41,6 +39,7 @@ def bootstrap(settings: Settings) -> ServiceRuntime:
 
     runtime.add_consumer(TopicReader(settings, [TASKS_STATE.name(settings), events_topic], apply, name="read-model",
                                      dead_letters=runtime.producer))
+    metrics.report_review_queue(model.pending_reviews)
     gateway = Gateway(settings, model, runtime.producer, workflows)
     runtime.grpc.add(task_pb2_grpc.add_TaskServiceServicer_to_server, TaskServicer(gateway),
                      task_pb2.DESCRIPTOR.services_by_name["TaskService"].full_name)

@@ -14,9 +14,10 @@ import asyncio
 import grpc
 import pytest
 
+from lammesh.catalogue import known_watchers, served_capabilities
 from lammesh.structs import to_struct
 from lammesh.v1 import task_pb2, task_pb2_grpc
-from lammesh.workflow import WorkflowError
+from lammesh.workflow import WorkflowError, WorkflowRegistry
 from lammesh_services.coordinator.main import bootstrap as coordinator
 from lammesh_services.gateway.main import bootstrap as gateway
 from lammesh_services.tools.noop.main import bootstrap as noop
@@ -166,12 +167,18 @@ async def test_an_undecodable_request_gets_invalid_argument_and_the_next_is_serv
     assert task_pb2.SubmitTaskResponse.FromString(await raw(good, metadata=TENANT, timeout=30)).created
 
 
-async def test_a_workflow_naming_an_unknown_watcher_stops_the_service_at_load(tmp_path, kafka_bootstrap):
+async def test_a_workflow_naming_an_unknown_watcher_is_refused_at_load_and_the_service_still_starts(tmp_path, kafka_bootstrap):
     write_workflow(tmp_path / "workflows", "name: odd\nsteps:\n  - {id: a, uses: noop, watchers: {input: [pii, telepathy]}}\n")
     settings = make_settings(kafka_bootstrap, workflows_dir=tmp_path / "workflows")
+    with pytest.raises(WorkflowError) as info:  # what `lammesh workflows validate` uses
+        WorkflowRegistry.load(settings.workflows_dir, capabilities=served_capabilities(), watchers=known_watchers(settings))
+    assert info.value.path == "steps[0].watchers.input[1]" and "unknown watcher 'telepathy'" in str(info.value)
+    registry, changes = WorkflowRegistry.follow(settings.workflows_dir, capabilities=served_capabilities(),
+                                                watchers=known_watchers(settings))
+    assert [e.path for e in changes.refused] == ["steps[0].watchers.input[1]"] and "odd" not in registry.by_name
     for bootstrap in (gateway, coordinator):
-        with pytest.raises(WorkflowError) as info:
-            bootstrap(settings)
-        assert info.value.path == "steps[0].watchers.input[1]" and "unknown watcher 'telepathy'" in str(info.value)
+        bootstrap(settings)  # a bad file does not stop the service (it is refused, the rest loads)
     # a watcher given an address is one the operator deployed: it loads
-    gateway(settings.model_copy(update={"watcher_endpoints": {"telepathy": "127.0.0.1:9"}}))
+    registry, changes = WorkflowRegistry.follow(settings.workflows_dir, capabilities=served_capabilities(),
+                                                watchers=known_watchers(settings.model_copy(update={"watcher_endpoints": {"telepathy": "127.0.0.1:9"}})))
+    assert not changes.refused and "odd" in registry.by_name

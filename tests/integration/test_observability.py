@@ -3,7 +3,6 @@
 import urllib.request
 
 import pytest
-from opentelemetry import trace
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -21,7 +20,7 @@ async def test_metrics_endpoint_and_one_trace_across_a_grpc_call(kafka_bootstrap
     settings = make_settings(kafka_bootstrap, metrics_port=free_port())
     tracing.setup_tracing(settings)
     exporter = InMemorySpanExporter()
-    trace.get_tracer_provider().add_span_processor(SimpleSpanProcessor(exporter))
+    tracing.add_span_processor(SimpleSpanProcessor(exporter))
     runtime = bootstrap(settings)
     await runtime.start()
     try:
@@ -40,3 +39,18 @@ async def test_metrics_endpoint_and_one_trace_across_a_grpc_call(kafka_bootstrap
     assert server_spans, [s.name for s in exporter.get_finished_spans()]
     assert server_spans[-1].context.trace_id == caller.get_span_context().trace_id
     assert server_spans[-1].parent.span_id == caller.get_span_context().span_id
+
+
+async def test_every_listener_binds_to_the_configured_host(kafka_bootstrap):
+    from lammesh.service import ServiceRuntime
+
+    settings = make_settings(kafka_bootstrap, grpc_host="127.0.0.1", metrics_port=free_port(), grpc_health_port=0)
+    runtime = ServiceRuntime(settings, kafka=False)
+    await runtime.start()
+    try:
+        assert runtime._metrics_server is not None
+        assert runtime._metrics_server.server_address[0] == "127.0.0.1"  # was 0.0.0.0 whatever grpc_host said
+        body = urllib.request.urlopen(f"http://127.0.0.1:{settings.metrics_port}/metrics", timeout=5).read().decode()
+        assert "# HELP lammesh_tasks_finished_total" in body  # every service exports the same registry
+    finally:
+        await runtime.stop()

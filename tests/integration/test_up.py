@@ -85,6 +85,20 @@ def test_a_plan_gives_every_address_before_anything_starts(settings, tmp_path):
     assert mesh.processes == []
 
 
+def test_otel_variables_reach_every_service_each_under_its_own_name(settings, tmp_path, monkeypatch):
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317")
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "parentbased_traceidratio")
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "one-name-for-all")
+    mesh = mesh_for(settings, tmp_path, ["noop", "pii"])
+    mesh.plan()
+    for proc in mesh.processes:
+        env = mesh.service_env(proc)
+        assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://collector:4317"
+        assert env["OTEL_TRACES_SAMPLER"] == "parentbased_traceidratio"
+        assert env["OTEL_SERVICE_NAME"] == proc.spec.name  # traces must tell the services apart
+    mesh.stop()
+
+
 async def test_a_service_that_cannot_start_fails_the_start_and_leaves_nothing(settings, tmp_path):
     mesh = mesh_for(settings, tmp_path, ["pii", "crm"], LAMMESH_CRM_DATABASE_URL="nosuchdb://x")
     started = []

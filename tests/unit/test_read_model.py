@@ -93,3 +93,25 @@ def test_list_filters_by_tenant_status_workflow_and_creation_time_newest_first()
     assert ids(created_after=(200, 0)) == ["c", "b"]
     assert ids(created_after=(200, 1)) == ["c"]
     assert [t.task_id for t in model.list("globex", created_after=(0, 0))] == ["d"]
+
+
+def test_the_review_queue_depth_follows_snapshots_per_tenant_and_forgotten_tasks():
+    from lammesh.v1 import review_pb2
+
+    pending, approved = review_pb2.REVIEW_DECISION_PENDING, review_pb2.REVIEW_DECISION_APPROVED
+
+    def task(task_id: str, tenant: str, version: int, *decisions: int) -> task_pb2.Task:
+        reviews = [review_pb2.Review(review_id=f"{task_id}:{i}", decision=d) for i, d in enumerate(decisions)]
+        return task_pb2.Task(task_id=task_id, tenant=tenant, version=version, reviews=reviews)
+
+    model = ReadModel()
+    assert model.pending_reviews() == {}
+    model.apply_snapshot(task("t1", "acme", 1, pending, pending))
+    model.apply_snapshot(task("t2", "globex", 1, pending))
+    assert model.pending_reviews() == {"acme": 2, "globex": 1}
+    model.apply_snapshot(task("t1", "acme", 2, approved, pending))
+    model.apply_snapshot(task("t1", "acme", 1, pending, pending))  # an older snapshot changes nothing
+    assert model.pending_reviews() == {"acme": 1, "globex": 1}
+    model.forget("t2")
+    model.apply_snapshot(task("t1", "acme", 3, approved, approved))
+    assert model.pending_reviews() == {}

@@ -6,6 +6,7 @@ from google.protobuf import struct_pb2, timestamp_pb2
 
 from lammesh.saga import Dispatch, Emit, Review, RunChecks, Saga, StepState, TaskStatus
 from lammesh.structs import to_struct as struct
+from lammesh.tracing import trace_id_of
 from lammesh.v1 import model_pb2, review_pb2, step_pb2, task_pb2, watcher_pb2
 from lammesh.workflow import WatcherRef
 
@@ -73,6 +74,7 @@ def snapshot(saga: Saga, capabilities: dict[str, str]) -> task_pb2.Task:
         updated_at=timestamp(saga.updated_at),
         client_key=saga.client_key,
         version=saga.sequence,
+        trace_id=trace_id_of(saga.trace_context),
     )
     for step_id, run in saga.steps.items():
         task.steps.add(

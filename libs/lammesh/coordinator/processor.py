@@ -17,8 +17,10 @@ from typing import Any
 import structlog
 from aiokafka.structs import RecordMetadata
 from google.protobuf.message import Message
+from opentelemetry.trace import Link, SpanKind
 
 from lammesh import envelope as serde
+from lammesh import metrics, tracing
 from lammesh.coordinator import codec
 from lammesh.coordinator.ports import Checks, Outbox
 from lammesh.kafka import PoisonRecord
@@ -31,6 +33,10 @@ from lammesh.v1 import envelope_pb2, review_pb2, step_pb2, task_pb2
 from lammesh.workflow import Workflow, WorkflowRegistry
 
 log = structlog.get_logger(__name__)
+
+_TASK_OUTCOMES = {"task.completed": "completed", "task.compensated": "compensated", "task.failed": "failed",
+                  "task.rejected": "rejected"}
+_COMPENSATION_OUTCOMES = {"step.compensated": "compensated", "step.compensation_failed": "failed"}
 
 OUTPUT_TOO_LARGE = "OUTPUT_TOO_LARGE"  # a step service's failure code: it ran, but its output cannot travel
 
@@ -64,15 +70,42 @@ class SagaProcessor:
 
     async def handle(self, envelope: envelope_pb2.Envelope, stored: bytes | None) -> tuple[Saga, bytes] | Forget | None:
         """Apply one record; returns the saga and its stored form, Forget when the task is to be
-        deleted, or None when nothing changed."""
+        deleted, or None when nothing changed.
+
+        The record is handled in a span of the task's trace (the one its request came with, kept
+        in the saga): results, timer ticks and review decisions all land in the task's one trace,
+        and a record that came with another trace (a reviewer's call) is linked to it."""
         payload = serde.unpack_any(envelope)
         task_id = self.task_id(envelope)
         saga = Saga.model_validate_json(stored) if stored else None
+        incoming = dict(envelope.trace_context)
+        task_trace = saga.trace_context if saga is not None and saga.trace_context else incoming
+        links = []
+        sender = tracing.span_context_of(incoming)
+        if sender.is_valid and sender.trace_id != tracing.span_context_of(task_trace).trace_id:
+            links.append(Link(sender))
+        attributes = {tracing.TASK_ID: task_id, tracing.WORKFLOW: saga.workflow if saga else getattr(payload, "workflow", "")}
+        if isinstance(payload, step_pb2.StepResult):
+            attributes.update({tracing.STEP_ID: payload.step_id, tracing.ATTEMPT: payload.attempt})
+        with tracing.tracer().start_as_current_span(
+            f"saga {payload.DESCRIPTOR.name}", context=tracing.context_from(task_trace), kind=SpanKind.CONSUMER,
+            links=links, attributes=attributes,
+        ) as span:
+            outcome = await self._handle(envelope, payload, task_id, saga, stored)
+            if isinstance(outcome, tuple):
+                span.set_attribute(tracing.STATUS, outcome[0].status.value)
+            return outcome
+
+    async def _handle(
+        self, envelope: envelope_pb2.Envelope, payload: Message, task_id: str, saga: Saga | None, stored: bytes | None,
+    ) -> tuple[Saga, bytes] | Forget | None:
         now = self._clock()
         if isinstance(payload, task_pb2.TaskRequested):
             if saga is not None:
                 return None  # the same task requested again (client retry, redelivery)
             saga, effects, workflow = self._start(task_id, payload, envelope.tenant, now)
+            # The task's trace: the request's (a gateway's SubmitTask span), else this span's.
+            saga.trace_context = dict(envelope.trace_context) or tracing.current_trace_context()
         else:
             if saga is None:
                 raise PoisonRecord(f"{envelope.message_type} for unknown task {task_id}")
@@ -100,6 +133,7 @@ class SagaProcessor:
             log.warning("a record's outcome is over a size limit; the task fails instead", task_id=task_id,
                         kind=envelope.message_type, reason=exc.reason)
             for saga, effects in self._too_large(payload, task_id, envelope.tenant, stored, workflow, exc.reason, now):
+                saga.trace_context = saga.trace_context or dict(envelope.trace_context) or tracing.current_trace_context()
                 try:
                     return saga, await self._store_and_publish(saga, workflow, effects)
                 except RecordTooLarge:
@@ -223,6 +257,25 @@ class SagaProcessor:
         outputs.append(prepare(self._state_topic, codec.snapshot(saga, capabilities), task_id=saga.task_id, tenant=saga.tenant))
         sent = [await self._producer.send_prepared(record) for record in outputs]
         await self._producer.confirm(sent)
+        self._count(saga, workflow, effects)
+
+    def _count(self, saga: Saga, workflow: Workflow | None, effects: list[Effect]) -> None:
+        """Task outcomes and compensations, once their events are published. The workflow label
+        is a loaded workflow's name or "unknown" (a request may name anything)."""
+        name = workflow.name if workflow is not None else (saga.workflow if saga.workflow in self.workflows.by_name else "unknown")
+        capabilities = {s.id: s.uses for s in workflow.steps} if workflow else {}
+        for effect in effects:
+            if not isinstance(effect, Emit):
+                continue
+            if effect.kind == "task.started":
+                metrics.TASKS_STARTED.labels(name).inc()
+            elif effect.kind in _TASK_OUTCOMES:
+                metrics.TASKS_FINISHED.labels(name, _TASK_OUTCOMES[effect.kind]).inc()
+            elif effect.kind == "task.compensating":
+                metrics.ROLLBACKS.labels(name).inc()
+            elif effect.kind in _COMPENSATION_OUTCOMES:
+                capability = capabilities.get(effect.step_id, "unknown")
+                metrics.COMPENSATIONS.labels(name, capability, _COMPENSATION_OUTCOMES[effect.kind]).inc()
 
 
 def _on_result(saga: Saga, workflow: Workflow, result: step_pb2.StepResult, now: float) -> list[Effect]:

@@ -13,8 +13,9 @@ import asyncio
 
 import grpc
 import structlog
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from lammesh import metrics
+from lammesh import metrics, tracing
 from lammesh.coordinator import codec
 from lammesh.coordinator.watcher_batching import BatchingWatcherCaller, WatcherBatchError
 from lammesh.grpc.client import channel as grpc_channel
@@ -84,6 +85,21 @@ class WatcherClient:
         return await self._caller(name).check(request, timeout)
 
     async def _one(self, name: str, request: watcher_pb2.CheckRequest, timeout: float) -> WatcherOutcome:
+        """One check in its own client span; its context rides in the request (a batch call
+        carries several tasks' checks, each in its own trace)."""
+        attributes = {tracing.TASK_ID: request.task_id, tracing.STEP_ID: request.step_id, tracing.ATTEMPT: request.attempt,
+                      tracing.CAPABILITY: request.capability, tracing.WATCHER: name,
+                      tracing.STAGE: watcher_pb2.CheckStage.Name(request.stage)}
+        with tracing.tracer().start_as_current_span(f"check {name}", kind=SpanKind.CLIENT, attributes=attributes) as span:
+            request.trace_context.update(tracing.current_trace_context())
+            outcome = await self._checked(name, request, timeout)
+            span.set_attributes({tracing.VERDICT: outcome.verdict.label if not outcome.error else "error",
+                                 tracing.MODEL_VERSION: outcome.model.get("version", "")})
+            if outcome.error:
+                span.set_status(Status(StatusCode.ERROR, outcome.error))
+            return outcome
+
+    async def _checked(self, name: str, request: watcher_pb2.CheckRequest, timeout: float) -> WatcherOutcome:
         try:
             reply = await self._call_until_deadline(name, request, timeout)
         except _Unavailable as exc:

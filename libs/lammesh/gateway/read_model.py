@@ -27,6 +27,8 @@ class ReadModel:
         self._events: dict[str, list[task_pb2.TaskEvent]] = {}
         self._sequences: dict[str, list[int]] = {}
         self._watchers: dict[str, set[asyncio.Event]] = {}
+        self._pending: dict[str, int] = {}  # task id -> its pending reviews
+        self._pending_by_tenant: dict[str, int] = {}
 
     # -- materialisation ---------------------------------------------------------------------
 
@@ -34,6 +36,8 @@ class ReadModel:
         current = self.tasks.get(task.task_id)
         if current is None or task.version >= current.version:
             self.tasks[task.task_id] = task
+            self._count_pending(task.task_id, task.tenant, sum(
+                r.decision == review_pb2.REVIEW_DECISION_PENDING for r in task.reviews))
             if current is None or task.version > current.version:
                 self._wake(task.task_id)
 
@@ -49,11 +53,27 @@ class ReadModel:
 
     def forget(self, task_id: str) -> None:
         """The task's retention passed (a tombstone on tasks.state): drop it and its history."""
-        self.tasks.pop(task_id, None)
+        task = self.tasks.pop(task_id, None)
+        if task is not None:
+            self._count_pending(task_id, task.tenant, 0)
         self._events.pop(task_id, None)
         self._sequences.pop(task_id, None)
 
+    def _count_pending(self, task_id: str, tenant: str, pending: int) -> None:
+        before = self._pending.pop(task_id, 0)
+        if pending:
+            self._pending[task_id] = pending
+        left = self._pending_by_tenant.get(tenant, 0) + pending - before
+        if left:
+            self._pending_by_tenant[tenant] = left
+        else:
+            self._pending_by_tenant.pop(tenant, None)
+
     # -- queries -----------------------------------------------------------------------------
+
+    def pending_reviews(self) -> dict[str, int]:
+        """Reviews waiting for a decision, per tenant (the review queue's depth)."""
+        return dict(self._pending_by_tenant)
 
     def get(self, task_id: str, tenant: str) -> task_pb2.Task | None:
         task = self.tasks.get(task_id)

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import grpc
 import structlog
 
+from lammesh import tracing
 from lammesh.audit import audit
 from lammesh.errors import FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted
 from lammesh.feedback.publisher import FeedbackPublisher
@@ -94,6 +95,7 @@ class Gateway:
             raise ResourceExhausted(f"input too large for workflow {workflow.name}: {too_large}")
 
     async def publish(self, topic: str, message, *, task_id: str, tenant: str) -> None:  # type: ignore[no-untyped-def]
+        tracing.annotate(task_id=task_id, workflow=getattr(message, "workflow", None), step_id=getattr(message, "step_id", None))
         try:
             sent = await self.producer.send(topic, message, task_id=task_id, tenant=tenant)
         except RecordTooLarge as exc:
@@ -127,7 +129,7 @@ class TaskServicer(task_pb2_grpc.TaskServiceServicer):
         pending = task_pb2.Task(
             task_id=task_id, workflow=request.workflow, tenant=tenant, status=task_pb2.TASK_STATUS_PENDING,
             input=request.input, client_key=request.client_key, created_at=requested.requested_at,
-            updated_at=requested.requested_at,
+            updated_at=requested.requested_at, trace_id=tracing.trace_id_hex() or "",
         )
         # Get and Watch work right away; the coordinator's first snapshot (version >= 1) replaces it.
         self._g.model.apply_snapshot(pending)

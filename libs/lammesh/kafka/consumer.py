@@ -28,6 +28,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
+from opentelemetry.trace import SpanKind
 
 from lammesh import envelope as serde
 from lammesh import metrics, tracing
@@ -236,7 +237,10 @@ class EnvelopeConsumer:
             timestamp_ms=record.timestamp,
         )
         parent = tracing.context_from(envelope.trace_context)
-        with tracing.tracer().start_as_current_span(f"consume {record.topic}", context=parent):
+        attributes = {tracing.TASK_ID: envelope.task_id, "messaging.system": "kafka", "messaging.destination.name": record.topic,
+                      "messaging.consumer.group.name": self.group_id}
+        with tracing.tracer().start_as_current_span(f"consume {record.topic}", context=parent, kind=SpanKind.CONSUMER,
+                                                    attributes=attributes):
             structlog.contextvars.bind_contextvars(task_id=envelope.task_id, trace_id=tracing.trace_id_hex())
             try:
                 await self._handler(inbound)

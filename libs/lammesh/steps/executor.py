@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
+from opentelemetry.trace import Status, StatusCode
 from pydantic import BaseModel, ValidationError
 
-from lammesh import metrics
+from lammesh import metrics, tracing
 from lammesh.audit import audit
 from lammesh.errors import first_problem
 from lammesh.structs import from_struct, to_struct
@@ -60,8 +61,17 @@ class StepExecutor:
 
     async def run(self, command: step_pb2.StepCommand, *, caller: str | None = None, via: str = "in-process") -> step_pb2.StepResult:
         """Execute or compensate a command that `validate_command` accepted, for `caller` (a
-        service identity or Kafka producer) that sent it `via` grpc or kafka; audited."""
-        result = await self._run(command)
+        service identity or Kafka producer) that sent it `via` grpc or kafka; audited, in a span
+        of the task's trace (the caller's context: the consumed record's, or the gRPC call's)."""
+        action = _ACTION_NAMES.get(command.action, "unknown")
+        with tracing.tracer().start_as_current_span(f"{action} {self.handler.capability}", attributes={
+            tracing.TASK_ID: command.task_id, tracing.STEP_ID: command.step_id, tracing.ATTEMPT: command.attempt,
+            tracing.CAPABILITY: self.handler.capability, "lammesh.action": action,
+        }) as span:
+            result = await self._run(command)
+            span.set_attributes({"lammesh.step_status": step_pb2.StepStatus.Name(result.status), "lammesh.replayed": result.replayed})
+            if result.status != step_pb2.STEP_STATUS_SUCCEEDED:
+                span.set_status(Status(StatusCode.ERROR, f"{result.error.code}: {result.error.message}"))
         audit(_ACTION_NAMES.get(command.action, "unknown"),
               "replayed" if result.replayed else ("succeeded" if result.status == step_pb2.STEP_STATUS_SUCCEEDED else "failed"),
               caller=caller, via=via, task_id=command.task_id, step_id=command.step_id,

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 
 import grpc
 import structlog
+from opentelemetry import trace
 from prometheus_client import Counter, Histogram
 
+from lammesh import tracing
 from lammesh.settings import Settings
 from lammesh.v1 import watcher_pb2, watcher_pb2_grpc
 from lammesh.watchers.batching import MicroBatcher
@@ -55,7 +58,12 @@ class WatcherServicer(watcher_pb2_grpc.WatcherServiceServicer):
         await self._require_started(context)
         started = time.perf_counter_ns()
         item = check_input_from(request, self.watcher.params_model)
-        outcome = await self.batcher.submit(item)
+        spans = self._spans([request])
+        outcome: CheckOutcome | None = None
+        try:
+            outcome = await self.batcher.submit(item)
+        finally:
+            self._end_spans(spans, None if outcome is None else [outcome])
         return self._response(outcome, started)
 
     async def CheckBatch(
@@ -67,10 +75,37 @@ class WatcherServicer(watcher_pb2_grpc.WatcherServiceServicer):
             check_input_from(r, self.watcher.params_model, prefix=f"requests.{i}.")
             for i, r in enumerate(request.requests)
         ]
-        outcomes = await self.batcher.submit_many(items) if items else []
+        spans = self._spans(request.requests)
+        outcomes: list[CheckOutcome] | None = None
+        try:
+            outcomes = await self.batcher.submit_many(items) if items else []
+        finally:
+            self._end_spans(spans, outcomes)
         return watcher_pb2.CheckBatchResponse(
             responses=[self._response(outcome, started) for outcome in outcomes]
         )
+
+    def _spans(self, requests: Sequence[watcher_pb2.CheckRequest]) -> list[trace.Span]:
+        """One span per check, in the trace its request names (else the call's)."""
+        spans = []
+        for request in requests:
+            parent = tracing.context_from(request.trace_context) if request.trace_context else None
+            spans.append(tracing.tracer().start_span(f"watch {self.watcher.name}", context=parent, attributes={
+                tracing.TASK_ID: request.task_id, tracing.STEP_ID: request.step_id, tracing.ATTEMPT: request.attempt,
+                tracing.CAPABILITY: request.capability, tracing.WATCHER: self.watcher.name,
+                tracing.STAGE: watcher_pb2.CheckStage.Name(request.stage)}))
+        return spans
+
+    @staticmethod
+    def _end_spans(spans: list[trace.Span], outcomes: Sequence[CheckOutcome] | None) -> None:
+        for i, span in enumerate(spans):
+            if outcomes is not None and i < len(outcomes):
+                outcome = outcomes[i]
+                span.set_attributes({tracing.VERDICT: outcome.verdict.label, "lammesh.score": outcome.score,
+                                     tracing.MODEL_VERSION: outcome.model.version if outcome.model else ""})
+            else:
+                span.set_status(trace.Status(trace.StatusCode.ERROR, "the check got no answer"))
+            span.end()
 
     async def start(self) -> None:
         await self.watcher.start()
