@@ -108,9 +108,14 @@ async def status_of(console, task_id: str, statuses: set[int], tenant: str = "ac
 
 
 def until(driver, condition: Callable[[Any], Any], what: str) -> Any:
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, WAIT_S, poll_frequency=0.1).until(condition, message=what)
+    try:
+        return WebDriverWait(driver, WAIT_S, poll_frequency=0.1).until(condition)
+    except TimeoutException:
+        text = driver.execute_script("return document.body ? document.body.innerText : ''")
+        raise AssertionError(f"not so after {WAIT_S}s: {what}; at {driver.current_url}:\n{text[:1500]}") from None
 
 
 def css(driver, selector: str) -> list[Any]:
@@ -136,7 +141,8 @@ def screenshot(driver, folder: Path, name: str) -> None:
 
 
 def rows(driver) -> list[str]:
-    return [r.get_attribute("data-task-id") for r in css(driver, "#task-rows tr.task")]
+    """The task ids listed, read in one go: the list polls, so its row elements are replaced every few seconds."""
+    return driver.execute_script("return Array.from(document.querySelectorAll('#task-rows tr.task'), r => r.dataset.taskId)")
 
 
 # -- the tests -----------------------------------------------------------------------------------
@@ -228,6 +234,7 @@ async def test_the_timeline_of_a_compensated_task_shows_why_and_the_undo(console
         seen = {"status": css(browser, "#task-status")[0].text, "reason": css(browser, "#task-reason")[0].text,
                 "compensation": [r.text for r in css(browser, 'tr.compensation[data-step="record"]')],
                 "verdicts": [r.text for r in css(browser, "table.checks tbody tr")],
+                "models": [c.text for c in css(browser, "table.checks td.model")],
                 "events": [r.get_attribute("data-kind") for r in css(browser, "tr.event")],
                 "trace": css(browser, "#trace-link")[0].get_attribute("href")}
         screenshot(browser, screenshots, "task-timeline")
@@ -238,19 +245,37 @@ async def test_the_timeline_of_a_compensated_task_shows_why_and_the_undo(console
     assert seen["compensation"] and "COMPENSATED" in seen["compensation"][0], seen
     assert any("policy" in v and "BLOCK" in v and "1.00" in v for v in seen["verdicts"]), seen["verdicts"]
     assert any("pii" in v and "ALLOW" in v for v in seen["verdicts"]), seen["verdicts"]
+    assert seen["models"] and all(seen["models"]), seen  # each verdict names the model (or rule code) version
     assert {"step.blocked", "step.compensated", "task.compensated"} <= set(seen["events"]), seen["events"]
     assert blocked in seen["trace"] and seen["trace"].startswith("http://127.0.0.1:16686/search")
 
 
-async def test_the_registry_page_lists_the_serving_capabilities(console, browser, screenshots):
-    def registry() -> list[str]:
+async def test_the_registry_page_lists_the_serving_capabilities_and_the_model_versions(console, browser, screenshots, tmp_path):
+    from lammesh.modelregistry import service as models
+    from lammesh.modelregistry.domain import Status
+
+    settings = console["settings"].model_copy(update={"models_registry_dir": tmp_path / "registry"})
+    for revision in ("one", "two"):  # a model with an active version and a candidate after it
+        artifact = tmp_path / revision
+        artifact.mkdir()
+        (artifact / "head.json").write_text(f'{{"revision": "{revision}"}}')
+        published = await models.publish(settings, artifact, name="injection", note=f"head {revision}")
+        if revision == "one":
+            await models.promote(settings, "injection", published.version.version, to=Status.ACTIVE)
+
+    def registry() -> dict[str, list[str]]:
         sign_in(browser, console["url"], TOKENS["acme"], then="/registry")
         until(browser, lambda d: css(d, 'tr.capability[data-capability="noop"]'), "the noop tool is registered")
         screenshot(browser, screenshots, "registry")
-        return [r.text for r in css(browser, 'tr.capability[data-capability="noop"]')]
+        return {"noop": [r.text for r in css(browser, 'tr.capability[data-capability="noop"]')],
+                "models": [r.text for r in css(browser, "tr.model")]}
 
-    (noop,) = await asyncio.to_thread(registry)
+    seen = await asyncio.to_thread(registry)
+    (noop,) = seen["noop"]
     assert "tool" in noop and "SERVING" in noop
+    assert len(seen["models"]) == 2, seen
+    assert "ACTIVE" in seen["models"][0] and "head one" in seen["models"][0], seen
+    assert "CANDIDATE" in seen["models"][1] and "head two" in seen["models"][1], seen
 
 
 async def test_another_tenants_token_sees_none_of_it(console, browser):
