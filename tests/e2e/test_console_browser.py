@@ -251,6 +251,27 @@ async def test_the_timeline_of_a_compensated_task_shows_why_and_the_undo(console
     assert blocked in seen["trace"] and seen["trace"].startswith("http://127.0.0.1:16686/search")
 
 
+async def test_an_open_timeline_follows_its_task_to_the_end(console, browser):
+    task_id = await submit(console, PHONE)
+    await status_of(console, task_id, {task_pb2.TASK_STATUS_AWAITING_REVIEW})
+
+    def open_timeline() -> str:
+        sign_in(browser, console["url"], TOKENS["acme"], then=f"/tasks/{task_id}")
+        return css(browser, "#task-status")[0].text
+
+    assert await asyncio.to_thread(open_timeline) == "AWAITING_REVIEW"
+    stub = review_pb2_grpc.ReviewServiceStub(console["channel"])
+    (review,) = [r for r in (await stub.ListReviews(review_pb2.ListReviewsRequest(), metadata=bearer("acme"))).reviews
+                 if r.task_id == task_id]
+    await stub.ApproveReview(review_pb2.ApproveReviewRequest(review_id=review.review_id), metadata=bearer("acme"))
+    status = "return (document.getElementById('task-status') || {}).textContent"
+    await asyncio.to_thread(until, browser, lambda d: d.execute_script(status) == "COMPLETED",
+                            "the open page shows the task COMPLETED without a reload")
+    kinds = await asyncio.to_thread(browser.execute_script,
+                                    "return Array.from(document.querySelectorAll('tr.event'), r => r.dataset.kind)")
+    assert "task.completed" in kinds
+
+
 async def test_the_registry_page_lists_the_serving_capabilities_and_the_model_versions(console, browser, screenshots, tmp_path):
     from lammesh.modelregistry import service as models
     from lammesh.modelregistry.domain import Status
