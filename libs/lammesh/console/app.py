@@ -98,15 +98,13 @@ def _when_s(seconds: float) -> str:
 class Console:
     """The pages, bound to one gateway channel (shared by every user; credentials go per call)."""
 
-    def __init__(self, settings: Settings, channel: grpc.aio.Channel,
-                 registry_reader: Callable[[], Awaitable[dict[str, Any]]] | None = None) -> None:
+    def __init__(self, settings: Settings, channel: grpc.aio.Channel) -> None:
         self.settings = settings
         self.tasks = task_pb2_grpc.TaskServiceStub(channel)
         self.reviews = review_pb2_grpc.ReviewServiceStub(channel)
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.globals.update(status_name=status_name, when=_when, when_s=_when_s, took=timeline.format_duration,
                                           kind_name=kind_name)
-        self._registry_reader = registry_reader or self._read_registry
         self._registry_cache: tuple[float, dict[str, Any]] | None = None
 
     # -- plumbing ---------------------------------------------------------------------------------
@@ -268,7 +266,7 @@ class Console:
         error = ""
         if cached is None or time.monotonic() - cached[0] > REGISTRY_CACHE_S:
             try:
-                self._registry_cache = cached = (time.monotonic(), await self._registry_reader())
+                self._registry_cache = cached = (time.monotonic(), await self._read_registry())
             except Exception as exc:  # no broker: say where we looked, keep the page
                 error = f"cannot read the registry from {self.settings.kafka_bootstrap}: {type(exc).__name__}: {exc}"
         data = cached[1] if cached is not None else {"capabilities": [], "models": []}
