@@ -205,6 +205,9 @@ def test_up_starts_the_console_after_the_gateway_and_it_signs_a_dev_tenant_in(se
             assert bad.status_code == 400 and "status: unknown status &#39;done&#39;" in bad.text
             forged = web.post("/logout", headers={"origin": "http://evil.example"})
             assert forged.status_code == 403  # a form posted from another site
+            mesh.stop_service("gateway")
+            away = web.get("/tasks")
+            assert away.status_code == 503 and f"cannot reach the gateway at {mesh.gateway_address}" in away.text
     finally:
         pid = mesh.process("console").pid
         mesh.stop()

@@ -46,6 +46,8 @@ SESSION_COOKIE = "lammesh_console"
 TASK_LIST_LIMIT = 200
 """Newest tasks a list page asks the gateway for (before the id search filters them)."""
 REGISTRY_CACHE_S = 5.0
+CALL_TIMEOUT_S = 10.0
+"""Deadline of each gateway call a page makes: a gateway that does not answer gives an error page, not a hung one."""
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,7 @@ class Console:
             return response
         status = {grpc.StatusCode.NOT_FOUND: 404, grpc.StatusCode.INVALID_ARGUMENT: 400,
                   grpc.StatusCode.PERMISSION_DENIED: 403, grpc.StatusCode.FAILED_PRECONDITION: 409,
-                  grpc.StatusCode.UNAVAILABLE: 503}.get(code, 502)
+                  grpc.StatusCode.UNAVAILABLE: 503, grpc.StatusCode.DEADLINE_EXCEEDED: 504}.get(code, 502)
         detail = exc.details() or ""
         if code == grpc.StatusCode.UNAVAILABLE:
             detail = f"cannot reach the gateway at {self.settings.gateway_address} ({detail})"
@@ -157,7 +159,7 @@ class Console:
             return self.page(request, "login.html", None, status_code=400, next=target,
                              error="token: paste your API token (`lammesh token new` makes one)")
         try:  # the gateway decides whether these credentials are good
-            await self.tasks.ListTasks(task_pb2.ListTasksRequest(page_size=1), metadata=session.metadata(), timeout=10)
+            await self.tasks.ListTasks(task_pb2.ListTasksRequest(page_size=1), metadata=session.metadata(), timeout=CALL_TIMEOUT_S)
         except grpc.aio.AioRpcError as exc:
             if exc.code() in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
                 return self.page(request, "login.html", None, status_code=401, next=target, error=f"{exc.details()}")
@@ -179,7 +181,8 @@ class Console:
 
     async def review_queue(self, request: Request, session: Session) -> Response:
         include_decided = request.query_params.get("all") == "1"
-        reviews = await list_reviews(self.reviews, session.metadata(), include_decided=include_decided)
+        reviews = await list_reviews(self.reviews, session.metadata(), include_decided=include_decided,
+                                     timeout=CALL_TIMEOUT_S)
         items = []
         for review in reviews:
             content = json_format.MessageToDict(review.content)
@@ -201,7 +204,7 @@ class Console:
                              detail=f"decision: must be approve or reject, not {decision!r}")
         review_id = request.path_params["review_id"]
         review = await decide_review(self.reviews, session.metadata(), review_id, approve=decision == "approve",
-                                     comment=_field(form, "note"))
+                                     comment=_field(form, "note"), timeout=CALL_TIMEOUT_S)
         outcome = _name(review_pb2.ReviewDecision, review.decision, "REVIEW_DECISION_").lower()
         return RedirectResponse(f"/reviews?{urlencode({'done': f'{review.review_id} {outcome}'})}", status_code=303)
 
@@ -215,7 +218,7 @@ class Console:
         query = task_pb2.ListTasksRequest(status=filters.status_value, workflow=filters.workflow)
         if filters.created_after is not None:
             query.created_after.FromDatetime(filters.created_after)
-        found = await list_tasks(self.tasks, query, session.metadata(), limit=TASK_LIST_LIMIT)
+        found = await list_tasks(self.tasks, query, session.metadata(), limit=TASK_LIST_LIMIT, timeout=CALL_TIMEOUT_S)
         return filters, [t for t in found if filters.matches_search(t.task_id)], ""
 
     async def task_list(self, request: Request, session: Session) -> Response:
@@ -232,7 +235,8 @@ class Console:
 
     async def _timeline(self, request: Request, session: Session) -> dict[str, Any]:
         task_id = request.path_params["task_id"]
-        reply = await self.tasks.GetTask(task_pb2.GetTaskRequest(task_id=task_id, include_events=True), metadata=session.metadata())
+        reply = await self.tasks.GetTask(task_pb2.GetTaskRequest(task_id=task_id, include_events=True),
+                                         metadata=session.metadata(), timeout=CALL_TIMEOUT_S)
         task, events = reply.task, sorted(reply.events, key=lambda e: e.sequence)
         started = timeline.seconds(task.created_at)
         trace_ids = [str(d["trace_id"]) for e in events if (d := json_format.MessageToDict(e.details)).get("trace_id")]
@@ -261,7 +265,7 @@ class Console:
 
     async def registry(self, request: Request, session: Session) -> Response:
         # Signed in, and the gateway still takes the credentials: the registry is no public page.
-        await self.tasks.ListTasks(task_pb2.ListTasksRequest(page_size=1), metadata=session.metadata())
+        await self.tasks.ListTasks(task_pb2.ListTasksRequest(page_size=1), metadata=session.metadata(), timeout=CALL_TIMEOUT_S)
         cached = self._registry_cache
         error = ""
         if cached is None or time.monotonic() - cached[0] > REGISTRY_CACHE_S:

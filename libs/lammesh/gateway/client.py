@@ -46,7 +46,8 @@ def parse_since(text: str, now: datetime) -> datetime:
 
 
 async def list_tasks(
-    stub: task_pb2_grpc.TaskServiceStub, request: task_pb2.ListTasksRequest, metadata: Metadata, *, limit: int
+    stub: task_pb2_grpc.TaskServiceStub, request: task_pb2.ListTasksRequest, metadata: Metadata, *, limit: int,
+    timeout: float | None = None,
 ) -> list[task_pb2.Task]:
     """Up to `limit` tasks matching `request`'s filters, newest first, paging through ListTasks."""
     found: list[task_pb2.Task] = []
@@ -54,7 +55,7 @@ async def list_tasks(
     page.CopyFrom(request)
     while len(found) < limit:
         page.page_size = min(limit - len(found), 500)
-        reply = await stub.ListTasks(page, metadata=metadata)
+        reply = await stub.ListTasks(page, metadata=metadata, timeout=timeout)
         found += reply.tasks
         page.page_token = reply.next_page_token
         if not page.page_token:
@@ -63,14 +64,16 @@ async def list_tasks(
 
 
 async def list_reviews(
-    stub: review_pb2_grpc.ReviewServiceStub, metadata: Metadata, *, include_decided: bool = False
+    stub: review_pb2_grpc.ReviewServiceStub, metadata: Metadata, *, include_decided: bool = False,
+    timeout: float | None = None,
 ) -> list[review_pb2.Review]:
     """Every review of the caller's tenant (pending ones only unless `include_decided`)."""
     reviews: list[review_pb2.Review] = []
     token = ""
     while True:
         reply = await stub.ListReviews(
-            review_pb2.ListReviewsRequest(include_decided=include_decided, page_token=token), metadata=metadata
+            review_pb2.ListReviewsRequest(include_decided=include_decided, page_token=token), metadata=metadata,
+            timeout=timeout,
         )
         reviews += reply.reviews
         if not (token := reply.next_page_token):
@@ -78,11 +81,12 @@ async def list_reviews(
 
 
 async def decide_review(
-    stub: review_pb2_grpc.ReviewServiceStub, metadata: Metadata, review_id: str, *, approve: bool, comment: str = ""
+    stub: review_pb2_grpc.ReviewServiceStub, metadata: Metadata, review_id: str, *, approve: bool, comment: str = "",
+    timeout: float | None = None,
 ) -> review_pb2.Review:
     """Approve (the step goes on) or reject (the step fails, the task compensates) a review."""
     if approve:
         request = review_pb2.ApproveReviewRequest(review_id=review_id, comment=comment)
-        return (await stub.ApproveReview(request, metadata=metadata)).review
+        return (await stub.ApproveReview(request, metadata=metadata, timeout=timeout)).review
     rejection = review_pb2.RejectReviewRequest(review_id=review_id, comment=comment)
-    return (await stub.RejectReview(rejection, metadata=metadata)).review
+    return (await stub.RejectReview(rejection, metadata=metadata, timeout=timeout)).review
