@@ -31,7 +31,7 @@ INSIGHTS_SOURCES := $(wildcard services/agents/insights/*.py libs/lammesh/agents
 
 PYTEST_ARGS ?=
 
-.PHONY: help setup lint protos lint-protos kafka-jars kustomize kafka-up kafka-down kafka-status certs test test-unit k8s-render k8s-validate demo bench soak chaos models bench-watchers bench-hotswap eval-watchers
+.PHONY: help setup lint protos lint-protos kafka-jars kustomize kafka-up kafka-down kafka-status certs test test-unit k8s-render k8s-validate demo bench soak chaos models bench-watchers bench-hotswap eval-watchers console-screenshots
 
 help:
 	@echo "make setup       .venv, package + dev deps, protobuf code, Kafka jars (quick when done)"
@@ -52,6 +52,7 @@ help:
 	@echo "make bench-watchers  latency and throughput of the model watchers, per backend"
 	@echo "make bench-hotswap   check p50/p99 before, during and after a model hot swap (registry follower)"
 	@echo "make eval-watchers   the watchers measured on frozen evaluation sets from other sources (evaluation/frozen)"
+	@echo "make console-screenshots  the web console's browser tests, saving its main pages to docs/console/*.png"
 
 setup: $(VENV_STAMP) $(PROTO_STAMP) $(KAFKA_STAMP) $(BUF) $(KUSTOMIZE_STAMP) $(MODELS_STAMP) $(INSIGHTS_STAMP)
 	@echo "setup done: $(LAMMESH) is ready"
@@ -158,6 +159,11 @@ k8s-validate: setup
 # the gateway with live progress; outcomes, CRM before/after and the mails; then a clean stop.
 demo: setup
 	$(PY) scripts/demo.py
+
+# The web console in headless Chromium (tests/e2e/test_console_browser.py) on a broker of its own,
+# saving the review queue, task list, task timeline and registry pages as docs/console/*.png.
+console-screenshots: setup
+	LAMMESH_CONSOLE_SCREENSHOTS=$(CURDIR)/docs/console $(PY) -m pytest -q -p no:cacheprovider tests/e2e/test_console_browser.py
 
 # The watchers on frozen evaluation sets they were not built from (evaluation/frozen/): figures
 # per family, language and carrier kind, latency; loadtest/results/eval-watchers.json.

@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -205,8 +206,10 @@ def main() -> int:
 
     gateway = os.environ.get("LAMMESH_GATEWAY_ADDRESS") or f"127.0.0.1:{free_or(50051)}"
     smtp_port = int(os.environ.get("LAMMESH_SMTP_PORT") or free_or(2525))
+    console_port = int(os.environ.get("LAMMESH_CONSOLE_PORT") or free_or(8080))
+    keep_up = os.environ.get("DEMO_KEEP_UP", "") not in ("", "0")
     mesh = Mesh(
-        run_dir=DEMO_DIR, gateway_address=gateway, smtp_port=smtp_port, maildir=DEMO_DIR / "maildir",
+        run_dir=DEMO_DIR, gateway_address=gateway, smtp_port=smtp_port, maildir=DEMO_DIR / "maildir", console_port=console_port,
         extra_env={"LAMMESH_STATE_DIR": str(DEMO_DIR / "state"), "LAMMESH_CRM_DATABASE_URL": crm_url,
                    "LAMMESH_WORKFLOWS_DIR": str(REPO_ROOT / "workflows"), "LAMMESH_LOG_FORMAT": "json"},
         progress=lambda service, state, detail: console.print(f"  {service:<12} {state:<9} {detail}"),
@@ -218,8 +221,18 @@ def main() -> int:
             try:
                 mesh.start()
                 console.print(registry_table(mesh.kafka_bootstrap))
+                if mesh.console_url:
+                    console.print(f"Web console: [bold]{mesh.console_url}[/] (dev mode: sign in with tenant "
+                                  f"'{Settings().default_tenant}'; DEMO_KEEP_UP=1 keeps the mesh up afterwards)")
                 console.rule(f"Submitting {len(meetings)} meetings through the gateway ({gateway})")
                 runs = asyncio.run(submit_all(gateway, meetings))
+                if keep_up and mesh.console_url:
+                    console.print(f"DEMO_KEEP_UP: the mesh stays up; browse the tasks at {mesh.console_url}tasks. Ctrl-C stops it.")
+                    try:
+                        while all(p.alive() for p in mesh.processes):
+                            time.sleep(0.5)
+                    except KeyboardInterrupt:
+                        pass  # then the results, as without DEMO_KEEP_UP
             except KeyboardInterrupt:
                 console.print("[yellow]interrupted: stopping the mesh[/]")
                 return 130

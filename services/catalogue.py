@@ -105,4 +105,14 @@ SERVICES: list[ServiceSpec] = [
         bootstrap="lammesh_services.agents.followup.main:bootstrap",
         description="Agent: drafts the follow-up email from the notes and insights only.",
     ),
+    ServiceSpec(
+        name="console",
+        kind=ServiceKind.CONSOLE,
+        bootstrap="lammesh_services.console.main:bootstrap",
+        description="Web console: review queue with flagged spans, tasks and their timelines, capability registry and model versions; calls the gateway with each user's token.",
+        deploy=Deploy(
+            # behind a TLS ingress: the session cookie (the user's API token) only over HTTPS
+            env={"LAMMESH_GATEWAY_ADDRESS": "gateway:50051", "LAMMESH_CONSOLE_SECURE_COOKIES": "true"},
+        ),
+    ),
 ]

@@ -28,6 +28,8 @@ class ServiceKind(StrEnum):
     WATCHER = "watcher"
     COORDINATOR = "coordinator"
     GATEWAY = "gateway"
+    CONSOLE = "console"
+    """The web console: HTTP pages for people, a client of the gateway (docs/console.md)."""
 
 
 @dataclass(frozen=True)

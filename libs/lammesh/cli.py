@@ -210,6 +210,7 @@ def up(
                 mesh.start()
                 console.print(
                     f"[green]mesh is up[/]: gateway {mesh.gateway_address}, Kafka {mesh.kafka_bootstrap}, "
+                    + (f"console {mesh.console_url}, " if mesh.console_url else "") +
                     f"logs {mesh.logs_dir}/, mails {mesh.maildir_path}/. Ctrl-C stops everything."
                 )
                 while all(p.alive() for p in mesh.processes):

@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
-import re
 import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -25,9 +24,8 @@ from rich.panel import Panel
 from rich.table import Column, Table
 
 from lammesh import timeline
+from lammesh.gateway.client import TASK_STATUSES, call_metadata, decide_review, list_reviews, list_tasks, parse_since
 from lammesh.gateway.read_model import TERMINAL
-from lammesh.gateway.auth import AUTHORIZATION_HEADER
-from lammesh.gateway.servicer import TENANT_HEADER, USER_HEADER
 from lammesh.grpc.client import channel as grpc_channel
 from lammesh.grpc.retry import Backoff
 from lammesh.settings import Settings
@@ -59,9 +57,8 @@ def _name(enum: Any, value: int, prefix: str) -> str:
 def _metadata(settings: Settings) -> tuple[tuple[str, str], ...]:
     """With LAMMESH_TOKEN: the bearer token (the gateway knows the tenant and user from it);
     without: the dev-mode tenant and user headers."""
-    if settings.token is not None:
-        return ((AUTHORIZATION_HEADER, f"Bearer {settings.token.get_secret_value()}"),)
-    return ((TENANT_HEADER, settings.default_tenant), (USER_HEADER, getpass.getuser()))
+    token = settings.token.get_secret_value() if settings.token is not None else None
+    return call_metadata(token, tenant=settings.default_tenant, user=getpass.getuser())
 
 
 def _as_json(message: Any) -> str:
@@ -259,15 +256,7 @@ def review_list(
     """Reviews waiting for a decision."""
 
     async def call(channel: grpc.aio.Channel, settings: Settings) -> list[review_pb2.Review]:
-        stub = review_pb2_grpc.ReviewServiceStub(channel)
-        reviews, token = [], ""
-        while True:
-            reply = await stub.ListReviews(
-                review_pb2.ListReviewsRequest(include_decided=include_decided, page_token=token), metadata=_metadata(settings)
-            )
-            reviews += reply.reviews
-            if not (token := reply.next_page_token):
-                return reviews
+        return await list_reviews(review_pb2_grpc.ReviewServiceStub(channel), _metadata(settings), include_decided=include_decided)
 
     reviews = _run(call)
     if as_json:
@@ -288,9 +277,7 @@ def review_list(
 def _decide(review_id: str, comment: str, approve: bool) -> None:
     async def call(channel: grpc.aio.Channel, settings: Settings) -> review_pb2.Review:
         stub = review_pb2_grpc.ReviewServiceStub(channel)
-        if approve:
-            return (await stub.ApproveReview(review_pb2.ApproveReviewRequest(review_id=review_id, comment=comment), metadata=_metadata(settings))).review
-        return (await stub.RejectReview(review_pb2.RejectReviewRequest(review_id=review_id, comment=comment), metadata=_metadata(settings))).review
+        return await decide_review(stub, _metadata(settings), review_id, approve=approve, comment=comment)
 
     review = _run(call)
     out.print(f"{review.review_id}: {_name(review_pb2.ReviewDecision, review.decision, 'REVIEW_DECISION_').lower()}")
@@ -310,23 +297,7 @@ def review_reject(review_id: str, comment: Annotated[str, typer.Option("--commen
 
 # -- lammesh tasks list|show|cancel ------------------------------------------------------------
 
-STATUSES = {_name(task_pb2.TaskStatus, v, "TASK_STATUS_").lower(): v for v in task_pb2.TaskStatus.values() if v}
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
-_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
-
-
-def parse_since(text: str, now: datetime) -> datetime:
-    """`--since`: a duration back from `now` (90s, 10m, 2h, 1d, 1h30m) or an ISO 8601 time (a time
-    without a zone is local time). ValueError says what is accepted."""
-    compact = text.strip().lower().replace(" ", "")
-    if compact and _DURATION.sub("", compact) == "":
-        return now - timedelta(seconds=sum(float(n) * _UNIT_S[u] for n, u in _DURATION.findall(compact)))
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(f"{text!r} is neither a duration (30s, 10m, 2h, 1d, 1h30m) nor an ISO 8601 time "
-                         "(2026-12-01T09:30, 2026-12-01T09:30:00+00:00)") from None
-    return moment if moment.tzinfo else moment.astimezone()
+STATUSES = TASK_STATUSES  # `--since` is parse_since (lammesh.gateway.client), shared with the console
 
 
 def _fail(message: str) -> typer.Exit:
@@ -340,10 +311,7 @@ def _when(ts: Any) -> str:
     return datetime.fromtimestamp(timeline.seconds(ts), UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _took(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+_took = timeline.format_duration
 
 
 @tasks_app.command("list")
@@ -370,16 +338,7 @@ def tasks_list(
             raise _fail(f"--since: {exc}") from None
 
     async def call(channel: grpc.aio.Channel, settings: Settings) -> list[task_pb2.Task]:
-        stub = task_pb2_grpc.TaskServiceStub(channel)
-        found: list[task_pb2.Task] = []
-        while len(found) < limit:
-            request.page_size = min(limit - len(found), 500)
-            reply = await stub.ListTasks(request, metadata=_metadata(settings))
-            found += reply.tasks
-            request.page_token = reply.next_page_token
-            if not request.page_token:
-                break
-        return found[:limit]
+        return await list_tasks(task_pb2_grpc.TaskServiceStub(channel), request, _metadata(settings), limit=limit)
 
     tasks = _run(call)
     if as_json:

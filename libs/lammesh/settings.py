@@ -131,6 +131,13 @@ class Settings(BaseSettings):
     )
     token: SecretStr | None = Field(None, description="Bearer token the CLI sends to the gateway (LAMMESH_TOKEN).")
 
+    # The web console (lammesh run console; docs/console.md)
+    console_port: int = Field(8080, ge=0, le=65535, description="HTTP port of the web console (on grpc_host); 0 picks a free port.")
+    console_trace_url: str = Field(
+        "", description="Link from a task's timeline to its trace: a URL template with {task_id} (and {trace_id} where a task event names one), e.g. http://jaeger:16686/search?service=gateway&tags=%7B%22lammesh.task_id%22%3A%22{task_id}%22%7D; empty: no link.",
+    )
+    console_secure_cookies: bool = Field(False, description="Send the console's session cookie only over HTTPS (set behind a TLS ingress).")
+
     # Watchers (WatcherService micro-batching)
     watcher_client_max_batch: int = Field(
         64, ge=1, le=4096,

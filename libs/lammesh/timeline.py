@@ -26,6 +26,8 @@ class WatcherCheck:
     score: float
     reasons: tuple[str, ...] = ()
     error: str = ""
+    model: str = ""
+    """The model (or rule code) that gave the verdict: "<name> <version>" ("" when none answered)."""
 
 
 @dataclass(frozen=True)
@@ -67,9 +69,22 @@ class StepTimeline:
         return self.compensation_ended_at - self.compensation_started_at
 
 
+def format_duration(seconds: float | None) -> str:
+    """How long something took, for people: 12 ms, 3.40 s, 2.5 min ("" when unknown)."""
+    if seconds is None:
+        return ""
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
 def seconds(timestamp: Any) -> float:
     """A protobuf Timestamp as epoch seconds."""
     return float(timestamp.seconds + timestamp.nanos / 1e9)
+
+
+def _model(model: Any) -> str:
+    if not isinstance(model, dict):
+        return ""
+    return " ".join(str(model[key]) for key in ("name", "version") if model.get(key))
 
 
 def _checks(event: task_pb2.TaskEvent) -> Check:
@@ -78,6 +93,7 @@ def _checks(event: task_pb2.TaskEvent) -> Check:
         WatcherCheck(
             watcher=str(w.get("watcher", "")), verdict=str(w.get("verdict", "")), score=float(w.get("score") or 0.0),
             reasons=tuple(str(r) for r in w.get("reasons") or ()), error=str(w.get("error") or ""),
+            model=_model(w.get("model")),
         )
         for w in details.get("watchers") or ()
     )

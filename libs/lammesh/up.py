@@ -41,7 +41,8 @@ from lammesh.settings import Settings
 _CLIENT_TLS_SETTINGS = ("grpc_tls_cert", "grpc_tls_key", "grpc_tls_ca", "grpc_tls_server_name")
 
 # Watchers before the services that call them; the gateway last (it accepts work).
-START_ORDER = {ServiceKind.WATCHER: 0, ServiceKind.AGENT: 1, ServiceKind.TOOL: 1, ServiceKind.COORDINATOR: 2, ServiceKind.GATEWAY: 3}
+START_ORDER = {ServiceKind.WATCHER: 0, ServiceKind.AGENT: 1, ServiceKind.TOOL: 1, ServiceKind.COORDINATOR: 2, ServiceKind.GATEWAY: 3,
+               ServiceKind.CONSOLE: 4}
 
 Progress = Callable[[str, str, str], None]
 """(instance, state, detail): state is starting / serving / failed / stopping / stopped / killed
@@ -115,6 +116,8 @@ class Mesh:
     of this mesh's own on free ports, under <run_dir>/kafka."""
     gateway_address: str = field(default_factory=lambda: os.environ.get("LAMMESH_GATEWAY_ADDRESS", "127.0.0.1:50051"))
     smtp_port: int = field(default_factory=lambda: int(os.environ.get("LAMMESH_SMTP_PORT", "2525")))
+    console_port: int = field(default_factory=lambda: int(os.environ.get("LAMMESH_CONSOLE_PORT", "8080")))
+    """HTTP port of the web console (when the console is one of the services)."""
     smtp_sink: bool = True
     """Start the SMTP sink (and point the services at it); False: leave LAMMESH_SMTP_* alone."""
     maildir: Path | None = None
@@ -148,6 +151,13 @@ class Mesh:
     @property
     def maildir_path(self) -> Path:
         return self.maildir or self.run_dir / "maildir"
+
+    @property
+    def console_url(self) -> str | None:
+        """Where the web console of this mesh answers (None: it does not run the console)."""
+        if not any(p.spec.kind == ServiceKind.CONSOLE for p in self.processes):
+            return None
+        return f"http://127.0.0.1:{self.console_port}/"
 
     def watcher_endpoints(self) -> dict[str, str]:
         """Where each watcher of this mesh answers, as LAMMESH_WATCHER_ENDPOINTS takes it: a
@@ -273,6 +283,10 @@ class Mesh:
                     raise MeshError(f"{self.gateway_address} (gateway) is taken; set LAMMESH_GATEWAY_ADDRESS to a free port")
             # OTEL_* pass through from the environment; service.name is each process's own.
             env = {"LAMMESH_SERVICE_NAME": name, "OTEL_SERVICE_NAME": name}
+            if spec.kind == ServiceKind.CONSOLE:
+                if port_open("127.0.0.1", self.console_port):
+                    raise MeshError(f"port {self.console_port} (console) is taken; set LAMMESH_CONSOLE_PORT to a free one")
+                env["LAMMESH_CONSOLE_PORT"] = str(self.console_port)
             if instance != name:  # instances of one service must not share a local table
                 env["LAMMESH_COORDINATOR_DATA_DIR"] = str(Path(data_dir) / instance)
             self.processes.append(ServiceProcess(spec, instance, grpc_port, next(ports), self.logs_dir / f"{instance}.log", env))
@@ -369,6 +383,7 @@ class Mesh:
         state = {
             "kafka_bootstrap": self.kafka_bootstrap,
             "gateway_address": self.gateway_address,
+            "console": self.console_url,
             "smtp": f"127.0.0.1:{self.smtp_port}" if self.smtp_sink else None,
             "maildir": str(self.maildir_path) if self.smtp_sink else None,
             "services": {p.instance: {"service": p.name, "pid": p.pid, "grpc": p.address,

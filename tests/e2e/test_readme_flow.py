@@ -37,12 +37,14 @@ def wait_until_up(up: subprocess.Popen[bytes], state: Path, log: Path, timeout: 
 
 def test_lammesh_up_then_the_readme_submit_completes(kafka_bootstrap, tmp_path):
     crm_url = f"sqlite:///{tmp_path / 'state' / 'crm.sqlite3'}"
+    console_port = free_port()
     env = {
         **os.environ,
         "LAMMESH_KAFKA_BOOTSTRAP": kafka_bootstrap,
         "LAMMESH_TOPIC_PREFIX": f"readme{uuid.uuid4().hex[:8]}",
         "LAMMESH_GATEWAY_ADDRESS": f"127.0.0.1:{free_port()}",
         "LAMMESH_SMTP_PORT": str(free_port()),
+        "LAMMESH_CONSOLE_PORT": str(console_port),
         "LAMMESH_STATE_DIR": str(tmp_path / "state"),
         "LAMMESH_CRM_DATABASE_URL": crm_url,
         "LAMMESH_ENCODER_THREADS": "1",  # five model services share the cores
@@ -56,6 +58,7 @@ def test_lammesh_up_then_the_readme_submit_completes(kafka_bootstrap, tmp_path):
         wait_until_up(up, run_dir / "mesh.json", log)
         said_up = " ".join(log.read_text().split())  # rich wraps long lines when not on a terminal
         assert "sample accounts: added acme.example, globex.example, umbrella.example" in said_up
+        assert f"console http://127.0.0.1:{console_port}/" in said_up  # the web console came up too
 
         submit = subprocess.run(
             [LAMMESH, "submit", "meeting_followup", "--input", "examples/meetings/01-acme-proposal.json", "--wait"],

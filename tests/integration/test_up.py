@@ -188,3 +188,42 @@ async def test_a_dev_crm_that_cannot_be_seeded_fails_the_start_saying_which(sett
     with pytest.raises(MeshError, match=r"the dev CRM at nosuchdb://x could not be seeded .*--no-seed-crm"):
         mesh.start()
     assert mesh.processes == [] and mesh.sink is None
+
+
+def test_up_starts_the_console_after_the_gateway_and_it_signs_a_dev_tenant_in(settings, tmp_path):
+    import httpx
+
+    events = []
+    mesh = mesh_for(settings, tmp_path, ["console", "gateway"])
+    mesh.console_port = free_port()
+    mesh.progress = lambda service, state, detail: events.append((service, state))
+    mesh.start()
+    try:
+        serving = [s for s, state in events if state == "serving" and s in ("gateway", "console")]
+        assert serving == ["gateway", "console"]  # the console's pages need the gateway
+        url = mesh.console_url
+        assert url == f"http://127.0.0.1:{mesh.console_port}/"
+        assert json.loads((mesh.run_dir / "mesh.json").read_text())["console"] == url
+        with httpx.Client(base_url=url, timeout=30) as web:
+            anonymous = web.get("/tasks")
+            assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
+            assert "Sign in" in web.get("/login").text
+            assert web.get("/static/console.js").status_code == 200  # shipped in the package
+            # the gateway runs in dev mode here (no tokens file): a tenant name signs in
+            signed_in = web.post("/login", data={"tenant": "acme", "user": "ana", "next": "/tasks"})
+            assert signed_in.status_code == 303 and signed_in.headers["location"] == "/tasks"
+            assert "httponly" in signed_in.headers["set-cookie"].lower() and "samesite=strict" in signed_in.headers["set-cookie"].lower()
+            page = web.get("/tasks")
+            assert page.status_code == 200 and "No tasks match." in page.text
+            bad = web.get("/tasks", params={"status": "done"})
+            assert bad.status_code == 400 and "status: unknown status &#39;done&#39;" in bad.text
+            forged = web.post("/logout", headers={"origin": "http://evil.example"})
+            assert forged.status_code == 403  # a form posted from another site
+            mesh.stop_service("gateway")
+            away = web.get("/tasks")
+            assert away.status_code == 503 and f"cannot reach the gateway at {mesh.gateway_address}" in away.text
+    finally:
+        pid = mesh.process("console").pid
+        mesh.stop()
+    assert gone(pid) and not port_open("127.0.0.1", mesh.console_port)
+    assert ("console", "stopped") in events

@@ -68,11 +68,14 @@ def _check_production_ready(manifests: Manifests, name: str) -> None:
     assert container["args"] == ["run", name]
     assert image_name(container["image"]) in {"lammesh", "lammesh-gpu"}, container["image"]
 
+    web = catalogue()[name].kind == ServiceKind.CONSOLE  # the console's pages: an http port besides
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-    assert ports == {"grpc": settings.grpc_port, "metrics": settings.metrics_port, "health": settings.grpc_health_port}
+    assert ports == {"grpc": settings.grpc_port, "metrics": settings.metrics_port, "health": settings.grpc_health_port,
+                     **({"http": settings.console_port} if web else {})}
     (service,) = manifests.selecting("Service", pod_labels(workload))
     ports = {p["name"]: (p["port"], p["targetPort"]) for p in service["spec"]["ports"]}
-    assert ports == {"grpc": (settings.grpc_port, "grpc"), "metrics": (settings.metrics_port, "metrics")}
+    assert ports == {"grpc": (settings.grpc_port, "grpc"), "metrics": (settings.metrics_port, "metrics"),
+                     **({"http": (settings.console_port, "http")} if web else {})}
     # The kubelet's gRPC probes speak plaintext only: they use the health-only plaintext port
     # (docs/decisions/0600), never the (m)TLS gRPC port.
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
@@ -246,7 +249,17 @@ def test_only_the_coordinator_reaches_the_watchers_over_grpc(manifests: Manifest
     grpc = {name: manifests.settings_of(w).grpc_port for name, w in manifests.workloads.items() if name in services}
     edges = {(src, dst) for src in pods for dst in pods if src != dst and allowed(manifests, pods[src], pods[dst], grpc[dst])}
     expected = {("coordinator", name) for name, spec in services.items() if spec.kind == ServiceKind.WATCHER}
+    expected |= {(name, "gateway") for name, spec in services.items() if spec.kind == ServiceKind.CONSOLE}  # for its users
     assert edges == expected
+
+
+def test_people_reach_the_console_through_a_labelled_ingress_only(manifests: Manifests) -> None:
+    services = catalogue()
+    (name,) = [n for n, spec in services.items() if spec.kind == ServiceKind.CONSOLE]
+    console, settings = pod_labels(manifests.workloads[name]), manifests.settings_of(manifests.workloads[name])
+    assert allowed(manifests, {"lammesh.io/console-client": "true"}, console, settings.console_port)
+    assert not allowed(manifests, {"app": "something-else"}, console, settings.console_port)
+    assert not allowed(manifests, {"lammesh.io/gateway-client": "true"}, console, settings.grpc_port)
 
 
 def test_the_coordinator_balances_over_every_watcher_replica(manifests: Manifests) -> None:

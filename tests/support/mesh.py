@@ -174,9 +174,10 @@ class Client:
 
 
 @contextlib.asynccontextmanager
-async def gateway_mesh(kafka_bootstrap: str, tmp: Path, workflow: str) -> AsyncIterator[tuple[Settings, str]]:
+async def gateway_mesh(kafka_bootstrap: str, tmp: Path, workflow: str, **overrides: Any) -> AsyncIterator[tuple[Settings, str]]:
     """The gateway, coordinator, noop tool and the pii and policy watchers in process on the real
-    broker, running `workflow`; yields the wired settings and the gateway's address."""
+    broker, running `workflow`; yields the wired settings and the gateway's address. `overrides`
+    are settings of the wired services (e.g. gateway_tokens_file)."""
     from lammesh_services.coordinator.main import bootstrap as coordinator
     from lammesh_services.gateway.main import bootstrap as gateway
     from lammesh_services.tools.noop.main import bootstrap as noop
@@ -190,7 +191,7 @@ async def gateway_mesh(kafka_bootstrap: str, tmp: Path, workflow: str) -> AsyncI
     watchers = {"pii": pii(settings), "policy": policy(settings)}
     async with running(*watchers.values()):
         endpoints = {name: f"127.0.0.1:{rt.grpc.port}" for name, rt in watchers.items()}
-        wired = make_settings(kafka_bootstrap, topic_prefix=settings.topic_prefix, watcher_endpoints=endpoints, **base)
+        wired = make_settings(kafka_bootstrap, topic_prefix=settings.topic_prefix, watcher_endpoints=endpoints, **base, **overrides)
         front = gateway(wired)
         async with running(noop(wired), front, coordinator(wired)):
             yield wired, f"127.0.0.1:{front.grpc.port}"

@@ -35,7 +35,7 @@ KAFKA_CLUSTER = "lammesh"  # the Strimzi Kafka in k8s/base/kafka/kafka.yaml
 LAG_READER = "kafka-lag-reader"  # KEDA's TriggerAuthentication (k8s/base/kafka/keda-lag-reader.yaml)
 
 STEP_KINDS = (ServiceKind.AGENT, ServiceKind.TOOL)
-KAFKA_CLIENTS = (*STEP_KINDS, ServiceKind.COORDINATOR, ServiceKind.GATEWAY)
+KAFKA_CLIENTS = (*STEP_KINDS, ServiceKind.COORDINATOR, ServiceKind.GATEWAY, ServiceKind.CONSOLE)
 
 DEFAULT_RESOURCES: dict[ServiceKind, Resources] = {
     ServiceKind.AGENT: Resources("100m", "300Mi", "600Mi"),  # encoder + rules
@@ -43,6 +43,7 @@ DEFAULT_RESOURCES: dict[ServiceKind, Resources] = {
     ServiceKind.WATCHER: Resources("100m", "160Mi", "320Mi"),
     ServiceKind.GATEWAY: Resources("200m", "192Mi", "384Mi"),
     ServiceKind.COORDINATOR: Resources("250m", "256Mi", "768Mi"),
+    ServiceKind.CONSOLE: Resources("50m", "128Mi", "256Mi"),
 }
 MODEL_WATCHER_RESOURCES = Resources("500m", "512Mi", "768Mi")  # latency-critical: encoder on CPU
 DEFAULT_MAX_REPLICAS = 6
@@ -84,6 +85,14 @@ TOPIC_ACCESS: dict[ServiceKind, tuple[tuple[TopicSpec, tuple[str, ...]], ...]] =
     ),
 }
 TOPIC_ACCESS[ServiceKind.TOOL] = TOPIC_ACCESS[ServiceKind.AGENT]
+# The console reads the mesh-wide registries; tenant data it gets from the gateway only (0740).
+TOPIC_ACCESS[ServiceKind.CONSOLE] = (
+    (t.REGISTRY, (DESCRIBE, READ)),
+    (t.MODELS, (DESCRIBE, READ)),
+    (t.DLQ, (DESCRIBE,)),
+)
+CONSOLE_CLIENT = "lammesh.io/console-client"
+"""Pods (an ingress controller) and namespaces with this label set to "true" reach the console."""
 
 
 class Flow(dict[str, Any]):
@@ -136,6 +145,8 @@ def pod_labels(spec: ServiceSpec) -> dict[str, str]:
     found = labels(spec)
     if is_kafka_client(spec):
         found["lammesh.io/kafka-client"] = "true"  # lammesh-allow-kafka, the brokers' listener peers
+    if spec.kind == ServiceKind.CONSOLE:
+        found["lammesh.io/gateway-client"] = "true"  # it calls the gateway for its users
     return found
 
 
@@ -280,7 +291,7 @@ def container(spec: ServiceSpec, cluster: Cluster) -> Obj:
             {"name": "metrics", "containerPort": settings.metrics_port},
             # plaintext grpc.health.v1, for the kubelet probes only (docs/decisions/0600)
             {"name": "health", "containerPort": settings.grpc_health_port},
-        ],
+        ] + ([{"name": "http", "containerPort": settings.console_port}] if spec.kind == ServiceKind.CONSOLE else []),
         "envFrom": [{"configMapRef": {"name": "lammesh-runtime"}}]
         + ([{"configMapRef": {"name": "lammesh-kafka"}}] if is_kafka_client(spec) else []),
         "env": _env(spec),
@@ -392,6 +403,9 @@ def service(spec: ServiceSpec, cluster: Cluster) -> Doc:
             {"name": "metrics", "port": cluster.settings.metrics_port, "targetPort": "metrics"},
         ],
     }
+    if spec.kind == ServiceKind.CONSOLE:
+        body["ports"].append({"name": "http", "port": cluster.settings.console_port, "targetPort": "http", "appProtocol": "http"})
+        comment = "The web pages on the http port: put a TLS ingress in front (its session cookie is Secure)."
     return Doc({"apiVersion": "v1", "kind": "Service", "metadata": meta(spec.name, labels(spec)), "spec": body},
                comment)
 
@@ -424,6 +438,15 @@ def network_policy(spec: ServiceSpec, cluster: Cluster) -> Doc:
                    "in this namespace (an ingress proxy, the lammesh CLI) and namespaces labelled the same way.")
         client = {"matchLabels": {"lammesh.io/gateway-client": "true"}}
         ingress = _grpc_from([{"podSelector": client}, {"namespaceSelector": client}], cluster)
+    elif spec.kind == ServiceKind.CONSOLE:
+        comment = (f"People reach the pages through an ingress: pods labelled {CONSOLE_CLIENT}=true in this namespace "
+                   "and namespaces labelled the same way; the console calls only the gateway (and reads Kafka).")
+        client = {"matchLabels": {CONSOLE_CLIENT: "true"}}
+        ingress = [{"from": [{"podSelector": client}, {"namespaceSelector": client}],
+                    "ports": [{"port": cluster.settings.console_port, "protocol": "TCP"}]}]
+        gateway = {"app.kubernetes.io/name": "gateway", "app.kubernetes.io/part-of": PART_OF}
+        egress.append({"to": [{"podSelector": {"matchLabels": gateway}}],
+                       "ports": [{"port": cluster.settings.grpc_port, "protocol": "TCP"}]})
     elif spec.kind == ServiceKind.COORDINATOR:
         comment = "Nobody calls the coordinator over gRPC (health only, from the kubelet); it calls the watchers."
         watchers = {"app.kubernetes.io/component": ServiceKind.WATCHER.value, "app.kubernetes.io/part-of": PART_OF}
@@ -461,6 +484,8 @@ def kafka_user(spec: ServiceSpec, services: Sequence[ServiceSpec], cluster: Clus
                 f"{cluster.prefix}-{t.COORDINATOR_APP}")
     elif spec.kind == ServiceKind.WATCHER:
         what = "follows the model registry: reads lammesh.models (read_committed, no consumer group)"
+    elif spec.kind == ServiceKind.CONSOLE:
+        what = "reads the capability registry and lammesh.models for its registry page (no consumer group)"
     else:
         what = ("writes task requests and control, materialises tasks.state and tails tasks.events "
                 f"(consumer groups {cluster.prefix}.gateway*)")

@@ -1,0 +1,1 @@
+"""The web console service: review queue, tasks, timelines, registry (docs/console.md)."""
