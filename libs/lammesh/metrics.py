@@ -87,3 +87,15 @@ SHADOW_SCORE_DRIFT = Histogram(
     "lammesh_shadow_score_drift", "|served score - canary score| of shadow checks, by model and canary version.",
     ["model", "version"], buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0),
 )
+
+
+ADMISSIONS = Counter(
+    "lammesh_admission_total", "SubmitTask admission decisions: admitted, or refused and why (mesh_full, tenant_limit, fair_share).",
+    ["outcome"],
+)
+TASKS_IN_FLIGHT = Gauge("lammesh_tasks_in_flight", "Tasks requested and not ended, as the gateway counts them for admission.")
+TASKS_QUEUED = Gauge("lammesh_tasks_queued", "Tasks requested that no coordinator has started yet, as the gateway counts them.")
+COORDINATOR_REQUESTS_HELD = Gauge(
+    "lammesh_coordinator_requests_held", "Requests for new tasks a coordinator holds back while it runs its max active sagas."
+)
+COORDINATOR_ACTIVE_SAGAS = Gauge("lammesh_coordinator_active_sagas", "Sagas this coordinator instance runs (not ended).")

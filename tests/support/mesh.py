@@ -174,9 +174,9 @@ class Client:
 
 
 @contextlib.asynccontextmanager
-async def gateway_mesh(kafka_bootstrap: str, tmp: Path, workflow: str) -> AsyncIterator[tuple[Settings, str]]:
+async def gateway_mesh(kafka_bootstrap: str, tmp: Path, workflow: str, **overrides: Any) -> AsyncIterator[tuple[Settings, str]]:
     """The gateway, coordinator, noop tool and the pii and policy watchers in process on the real
-    broker, running `workflow`; yields the wired settings and the gateway's address."""
+    broker, running `workflow` (with settings `overrides`); yields the wired settings and the gateway's address."""
     from lammesh_services.coordinator.main import bootstrap as coordinator
     from lammesh_services.gateway.main import bootstrap as gateway
     from lammesh_services.tools.noop.main import bootstrap as noop
@@ -185,7 +185,8 @@ async def gateway_mesh(kafka_bootstrap: str, tmp: Path, workflow: str) -> AsyncI
     from tests.conftest import make_settings
 
     write_workflow(tmp / "workflows", workflow)
-    base: dict[str, Any] = dict(workflows_dir=tmp / "workflows", timer_interval_s=0.02, coordinator_data_dir=tmp / "coordinator")
+    base: dict[str, Any] = dict(workflows_dir=tmp / "workflows", timer_interval_s=0.02, coordinator_data_dir=tmp / "coordinator",
+                                **overrides)
     settings = make_settings(kafka_bootstrap, **base)
     watchers = {"pii": pii(settings), "policy": policy(settings)}
     async with running(*watchers.values()):
