@@ -99,3 +99,7 @@ COORDINATOR_REQUESTS_HELD = Gauge(
     "lammesh_coordinator_requests_held", "Requests for new tasks a coordinator holds back while it runs its max active sagas."
 )
 COORDINATOR_ACTIVE_SAGAS = Gauge("lammesh_coordinator_active_sagas", "Sagas this coordinator instance runs (not ended).")
+CONTROLS_REPUBLISHED = Counter(
+    "lammesh_controls_republished_total",
+    "Cancels and review decisions the coordinator group read past without effect, published again (0641).",
+)
