@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import shutil
 import subprocess
@@ -42,11 +43,6 @@ BENCH_ENV = {
     "LAMMESH_PRODUCER_LINGER_MS": "0",
     # A blocking check should not wait for batch mates when watchers answer in microseconds.
     "LAMMESH_WATCHER_BATCH_WINDOW_MS": "0",
-    # The overload phase's admission bound, sized for a 2-core machine by Little's law (tasks in
-    # flight ≈ rate × latency: ~40/s × ~1 s); one tenant, so the reserve is small (decision 0640).
-    "LAMMESH_ADMISSION_MAX_IN_FLIGHT": "48",
-    "LAMMESH_ADMISSION_MAX_IN_FLIGHT_PER_TENANT": "48",
-    "LAMMESH_ADMISSION_RESERVE": "4",
 }
 
 
@@ -133,6 +129,7 @@ class BenchConfig:
     ramp: bool = True
     overload: bool = True  # after (a): the max sustainable rate, then overload_factor × it, through the gateway
     overload_factor: float = 3.0
+    overload_in_flight: int | None = None  # the gateway's admission bound then; default sized from the ramp (Little's law)
     hop_count: int = 300
     grpc_count: int = 500
     results_dir: Path = RESULTS
@@ -151,6 +148,7 @@ class Bench:
         self.mesh: Mesh | None = None
         self.observer: Observer | None = None
         self.submitter: Submitter | None = None
+        self._scenario_entries: list[dict[str, Any]] = []
 
     @staticmethod
     def _seed_meeting_crm(workdir: Path, count: int) -> dict[str, str]:
@@ -207,6 +205,7 @@ class Bench:
                     continue
                 if key == "a":
                     entry, max_rate = await self._scenario_a(scenario, result)
+                    self._scenario_entries.append(entry)
                     if cfg.overload and max_rate:
                         result["overload"] = await self._overload(scenario, max_rate)
                 elif key == "d":
@@ -307,6 +306,8 @@ class Bench:
         reference of this path), then overload_factor × it; the figures of loadtest.overload."""
         assert self.mesh is not None and self.observer is not None
         cfg = self.config
+        bound = cfg.overload_in_flight or self._admission_bound(max_rate)
+        await asyncio.to_thread(self._restart_gateway, bound)
         kafka_submitter, self.submitter = self.submitter, GrpcSubmitter(self.mesh.gateway_address, self.observer.rename,
                                                                          self.observer.refuse)
         await self.submitter.start()
@@ -325,10 +326,29 @@ class Bench:
         print(f"  overload {rate:g}/s: admitted {figures['admitted']} refused {figures['refused']}, completed/s "
               f"{figures['completed_per_s']} ({figures['throughput_ratio']} of {max_rate:g}), admitted p99 "
               f"{figures['admitted_p99_ms']} ms ({figures['p99_ratio']}x the {figures['reference_p99_ms']} ms at {max_rate:g}/s)", flush=True)
-        return {"offered_rate": rate, "factor": cfg.overload_factor,
+        return {"offered_rate": rate, "factor": cfg.overload_factor, "admission_max_in_flight": bound,
                 "admission": {k: v for k, v in self.mesh.extra_env.items() if k.startswith("LAMMESH_ADMISSION_")},
                 "phases": [_phase_figures(f"gateway {max_rate:g}/s", reference), _phase_figures(f"gateway {rate:g}/s", overloaded)],
                 **figures}
+
+    def _admission_bound(self, max_rate: float) -> int:
+        """Little's law: tasks in flight ≈ rate × latency. Room for the max sustainable rate at 1.5×
+        its p99 (from the ramp): admitted tasks then queue for about that long at most."""
+        p99_s = 1.0
+        for entry in self._scenario_entries:
+            at_best = next((p for p in entry["phases"] if p["label"] == f"ramp {max_rate:g}/s"), None)
+            if at_best and at_best["e2e"].get("p99_ms"):
+                p99_s = at_best["e2e"]["p99_ms"] / 1000
+        return max(8, math.ceil(max_rate * p99_s * 1.5))
+
+    def _restart_gateway(self, bound: int) -> None:
+        """The gateway again with admission bound `bound` (one tenant here: a small reserve)."""
+        assert self.mesh is not None
+        self.mesh.extra_env.update({"LAMMESH_ADMISSION_MAX_IN_FLIGHT": str(bound),
+                                    "LAMMESH_ADMISSION_MAX_IN_FLIGHT_PER_TENANT": str(bound),
+                                    "LAMMESH_ADMISSION_RESERVE": str(max(1, bound // 10))})
+        self.mesh.stop_service("gateway")
+        self.mesh.respawn("gateway")
 
     async def _drain_wait(self) -> None:
         assert self.observer is not None
