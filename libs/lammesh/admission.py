@@ -3,7 +3,8 @@ room that is left (docs/decisions/0640). Pure: no Kafka, gRPC or clock inside.
 
 A task is *in flight* from its request (tasks.requested) until its snapshot on tasks.state is
 terminal: queued requests (read by no coordinator yet, or held back by its pacing) count as well
-as running sagas. `InFlightLedger` keeps that count from the records themselves, so every gateway
+as running sagas. A task awaiting a person's review does not count while it waits (it uses
+nothing, and reviews pending for hours must not close the mesh); it counts again once it resumes. `InFlightLedger` keeps that count from the records themselves, so every gateway
 replica, and a gateway after a restart, reaches the same figure; `decide` is the policy.
 
 Fair share: the mesh's room `max_in_flight` is split into a shared part and a `reserve`. While the
@@ -115,12 +116,15 @@ class InFlightLedger:
         self._queued[task_id] = at
         self._counts[tenant] += 1
 
-    def snapshot(self, task_id: str, tenant: str, *, ended: bool) -> None:
+    def snapshot(self, task_id: str, tenant: str, *, ended: bool, parked: bool = False) -> None:
+        """A task snapshot: `ended` (terminal), `parked` (awaiting a review), or running."""
         if task_id in self._ended:
             return
         self._queued.pop(task_id, None)
         if ended:
             self._ended.add(task_id)
+            self._drop(task_id)
+        elif parked:
             self._drop(task_id)
         elif task_id not in self._tenant:
             self._tenant[task_id] = tenant

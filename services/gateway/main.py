@@ -54,7 +54,8 @@ def bootstrap(settings: Settings) -> ServiceRuntime:
             if not task.task_id:
                 raise serde.EnvelopeError("lammesh.v1.Task has no task_id")
             model.apply_snapshot(task)
-            admission.snapshot(task.task_id, task.tenant, ended=task.status in TERMINAL)
+            admission.snapshot(task.task_id, task.tenant, ended=task.status in TERMINAL,
+                               parked=task.status == task_pb2.TASK_STATUS_AWAITING_REVIEW)
 
     runtime.add_consumer(TopicReader(settings, [TASKS_STATE.name(settings), events_topic], apply, name="read-model",
                                      dead_letters=runtime.producer))

@@ -96,3 +96,12 @@ def test_forgotten_tasks_leave_the_ledger() -> None:
     ledger.forgotten("t2")
     ledger.requested("t2", "a", at=0)  # the id reused after its retention: a new task
     assert ledger.total == 1
+
+
+def test_a_task_awaiting_review_does_not_count_while_it_waits() -> None:
+    ledger = InFlightLedger(queue_ttl_s=60)
+    ledger.requested("t1", "a", at=0)
+    ledger.snapshot("t1", "a", ended=False, parked=True)
+    assert ledger.total == 0 and ledger.queued == 0
+    ledger.snapshot("t1", "a", ended=False)  # approved: it runs again
+    assert ledger.in_flight("a") == 1

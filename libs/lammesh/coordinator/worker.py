@@ -40,6 +40,7 @@ from lammesh.kafka.consumer import dlq_headers
 from lammesh.kafka.producer import RecordTooLarge
 from lammesh.lanes import OrderedLanes
 from lammesh.saga import Saga
+from lammesh.saga import TaskStatus as SagaStatus
 from lammesh.settings import Settings
 from lammesh.topics import COORDINATOR_APP, STEPS_RESULTS, TASKS_CONTROL, TASKS_REQUESTED
 from lammesh.v1 import task_pb2
@@ -277,8 +278,8 @@ class CoordinatorWorker:
         forget_at = saga.forget_at(self._settings.coordinator_retention_s)
         if forget_at is not None and self._forget_at.get(saga.task_id) != forget_at:
             self._schedule_forget(saga.task_id, forget_at)
-        if saga.status.terminal:
-            self._saga_ended(saga.task_id)
+        if saga.status.terminal or saga.status is SagaStatus.AWAITING_REVIEW:
+            self._saga_ended(saga.task_id)  # a task waiting for a person uses no room (0640)
         else:
             self._pacer.running(saga.task_id.encode())
         due = None if saga.status.terminal else saga.next_timer()

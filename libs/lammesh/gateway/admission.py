@@ -37,8 +37,8 @@ class Admission:
         self.ledger.requested(task_id, tenant, self._clock() if at is None else at)
         self._observe()
 
-    def snapshot(self, task_id: str, tenant: str, *, ended: bool) -> None:
-        self.ledger.snapshot(task_id, tenant, ended=ended)
+    def snapshot(self, task_id: str, tenant: str, *, ended: bool, parked: bool = False) -> None:
+        self.ledger.snapshot(task_id, tenant, ended=ended, parked=parked)
         self._observe()
 
     def forgotten(self, task_id: str) -> None:
