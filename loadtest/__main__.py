@@ -37,7 +37,7 @@ def bench_command(
     no_overload: Annotated[bool, typer.Option(help="Skip the overload phase (max rate, then 3x it, via the gateway).")] = False,
     overload_factor: Annotated[float, typer.Option(help="The overload phase's rate as a multiple of the max sustainable rate.")] = 3.0,
     overload_in_flight: Annotated[Optional[int], typer.Option(
-        help="The gateway's admission bound in the overload phase; default max rate x its p99 x 1.5 (Little's law).")] = None,
+        help="The gateway's admission bound in the overload phase; default max rate x its p99 x 3 (Little's law).")] = None,
     failure_rate: Annotated[Optional[float], typer.Option(help="Rate of scenario (d); default half the max rate.")] = None,
     meeting_rate: Annotated[float, typer.Option(help="Rate of scenario (c), the meeting follow-up workflow.")] = 2.0,
     p99_limit_ms: float = 1000.0,
