@@ -94,6 +94,8 @@ def chaos_command(
     noop_failure_share: Annotated[float, typer.Option(help="Share of noop sagas that fail at s4 and compensate.")] = 0.1,
     stall_timeout: Annotated[float, typer.Option(help="After the load: give up when no task ended for this long.")] = 150.0,
     seed: Annotated[int, typer.Option(help="Seeds the task mix and the choice of victims.")] = 1,
+    rolling: Annotated[bool, typer.Option(help="Rolling restarts instead of kills: each service in turn SIGTERMed, drained, "
+                                               "started again and SERVING before the next (--kill-interval between two).")] = False,
     workdir: Annotated[Path, typer.Option(help="Broker, CRM, Maildir, state and logs of the run (wiped first).")] = Path(".run/chaos"),
     results: Annotated[Path, typer.Option(help="Where the counts go (JSON).")] = RESULTS / "chaos.json",
 ) -> None:
@@ -103,7 +105,7 @@ def chaos_command(
 
     config = ChaosConfig(tasks=tasks, duration_s=duration, kill_interval_s=kill_interval, coordinator_kills=coordinator_kills,
                          broker_restarts=broker_restarts, broker_hard_kill=broker_hard_kill, meeting_share=meeting_share, noop_failure_share=noop_failure_share,
-                         stall_timeout_s=stall_timeout, seed=seed, workdir=workdir.resolve())
+                         stall_timeout_s=stall_timeout, seed=seed, workdir=workdir.resolve(), rolling=rolling)
     verdict = asyncio.run(chaos(config, results=results, command="python -m loadtest " + shlex.join(sys.argv[1:])))
     raise typer.Exit(0 if verdict.ok else 1)
 

@@ -17,6 +17,9 @@ What it does:
 3. Meanwhile: SIGKILLs a random service every `kill_interval_s` and restarts it; kills the
    coordinator (SIGKILL) `coordinator_kills` times; restarts the broker `broker_restarts` times;
    and, like a process supervisor, restarts any service that exits on its own (counted).
+   With `rolling`, instead: a rolling restart, as a Kubernetes rolling update does: each service
+   in turn gets SIGTERM, drains and exits, and is started again and waited for (SERVING) before
+   the next one, round after round while the load runs (the broker stays up).
 4. Waits until every task ended, or until none ended for `stall_timeout_s`.
 5. Judges (`judge`, pure): lost tasks (no event ever), stuck tasks (started, never ended), CRM
    changes applied twice (revisions of a task's opportunity; its version), mails sent twice
@@ -111,6 +114,8 @@ class ChaosConfig:
     """None: what the workload needs (the noop services only when meeting_share is 0)."""
     partitions: int = 3
     log_level: str = "INFO"
+    rolling: bool = False
+    """Rolling restarts (SIGTERM, drain, start, SERVING; each service in turn) instead of kills."""
 
 
 @dataclass
@@ -386,6 +391,8 @@ class Faults:
     crashed: Counter[str] = field(default_factory=Counter)
     """Services that exited without being killed (restarted by the supervisor loop)."""
     restart_failures: int = 0
+    rolling_restarts: Counter[str] = field(default_factory=Counter)
+    """Graceful restarts of the rolling mode, per service."""
     log: list[str] = field(default_factory=list)
 
 
@@ -468,12 +475,14 @@ class ChaosRun:
             "service_kills": sum(self.faults.kills.values()), "coordinator_kills": self.faults.coordinator_kills,
             "broker_restarts": self.faults.broker_restarts, "crashed_on_their_own": sum(self.faults.crashed.values()),
             "restart_failures": self.faults.restart_failures,
+            "rolling_restarts": sum(self.faults.rolling_restarts.values()),
             "resubmissions": sum(max(0, p.submit_attempts - 1) for p in plans),
             "requests_republished": _log_count(self.mesh.logs_dir / "coordinator.log", "published it again"),
         })
         details = {"config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
                    "timings_s": {k: round(v, 1) for k, v in timings.items()},
-                   "kills": dict(self.faults.kills), "crashed": dict(self.faults.crashed), "fault_log": self.faults.log}
+                   "kills": dict(self.faults.kills), "crashed": dict(self.faults.crashed),
+                   "rolling_restarts": dict(self.faults.rolling_restarts), "fault_log": self.faults.log}
         return verdict, details
 
     # -- load and faults ----------------------------------------------------------------------
@@ -525,6 +534,9 @@ class ChaosRun:
         evenly over the load; a service that died on its own restarted whenever one is seen. A
         killed service restarts in the background, so the faults keep their pace while it starts."""
         config = self.config
+        if config.rolling:
+            await self._rolling(stop)
+            return
         began = time.monotonic()
         order: list[str] = []  # coordinator kills and broker restarts alternate
         for i in range(max(config.coordinator_kills, config.broker_restarts)):
@@ -560,6 +572,25 @@ class ChaosRun:
         for _, what in scheduled:  # the load ended first (only with very short runs)
             self.say(f"[yellow]{what} fault not reached before the load ended[/]")
         await self._settle_restarts()
+
+    async def _rolling(self, stop: asyncio.Event) -> None:
+        """Each service in turn: SIGTERM (it drains and exits), start it again, wait for SERVING;
+        `kill_interval_s` between two; round after round until the load ends."""
+        instances = [p.instance for p in self.mesh.processes]
+        index = 0
+        while not stop.is_set():
+            await self._supervise()
+            name = instances[index % len(instances)]
+            index += 1
+            self.faults.log.append(f"{time.monotonic() - self.started:.1f}s rolling restart {name}")
+            code = await asyncio.to_thread(self.mesh.stop_service, name)
+            if code not in (0, None):
+                self.say(f"[yellow]{name} exited {code} on SIGTERM (not a clean drain)[/]")
+                self.faults.crashed[name] += 1
+            await self._respawn(name)
+            self.faults.rolling_restarts[name] += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.config.kill_interval_s)
 
     async def _kill(self, name: str) -> None:
         """SIGKILL now; restart after restart_delay_s, in the background."""
@@ -662,7 +693,8 @@ COUNT_ROWS = [
     ("broker_restarts", "Kafka broker restarts"), ("crashed_on_their_own", "services that exited on their own (restarted)"),
     ("restart_failures", "restarts that did not reach SERVING at once (retried)"),
     ("resubmissions", "submissions repeated after a broker error"),
-    ("requests_republished", "task requests the coordinator read past without starting them, published again (0631)"),
+    ("requests_republished", "task requests and control records the coordinator read past without effect, published again (0631, 0641)"),
+    ("rolling_restarts", "rolling restarts (SIGTERM, drain, start, SERVING; each service in turn)"),
 ]
 VIOLATIONS = {"lost", "stuck", "crm_applied_twice", "mail_sent_twice", "completed_without_effect",
               "effect_without_completion", "compensated_crm_not_restored", "step_left_uncompensated"}

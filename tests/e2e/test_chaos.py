@@ -39,3 +39,24 @@ async def test_faults_under_load_lose_nothing_and_repeat_no_side_effect(tmp_path
     assert counts["lost"] == counts["stuck"] == 0
     assert counts["crm_applied_twice"] == counts["mail_sent_twice"] == 0
     assert counts["compensated_crm_not_restored"] == counts["step_left_uncompensated"] == 0
+
+
+async def test_a_rolling_restart_of_every_service_under_load_ends_every_task_as_without_faults(tmp_path):
+    """As a Kubernetes rolling update does: each service in turn SIGTERMed (it drains), started
+    again and SERVING before the next, while noop sagas run. Graceful restarts must not end any
+    task otherwise than it would end without them (#13: 0 tasks ended by an infrastructure fault)."""
+    config = ChaosConfig(
+        tasks=150, duration_s=45.0, meeting_share=0.0, kill_interval_s=2.0, rolling=True,
+        stall_timeout_s=120.0, seed=11, workdir=tmp_path / "rolling",
+    )
+    run = ChaosRun(config)
+    verdict, details = await run.run()
+    print_report(run.console, verdict, details)
+
+    counts = verdict.counts
+    assert set(details["rolling_restarts"]) == {"coordinator", "noop", "loop", "policy"}, details["fault_log"]
+    assert counts["service_kills"] == counts["coordinator_kills"] == counts["broker_restarts"] == 0
+    assert counts["submitted"] == 150 and counts["completed"] > 0 and counts["compensated"] > 0, counts
+    assert verdict.violations == {}, verdict.violations
+    assert counts["unexpected_outcome"] == 0, verdict.unexpected_reasons
+    assert counts["crashed_on_their_own"] == 0, details["crashed"]
