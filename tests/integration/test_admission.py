@@ -46,7 +46,7 @@ async def test_a_flood_is_refused_with_a_retry_hint_and_another_tenant_still_get
             flood, refusals = [], []
             for i in range(12):
                 try:
-                    flood.append((await submit(stub, "floods", f"a{i}", 4000)).task.task_id)
+                    flood.append((await submit(stub, "floods", f"a{i}", 15000)).task.task_id)
                 except grpc.aio.AioRpcError as exc:
                     refusals.append(exc)
             assert len(flood) == 4, "the flooder alone stops at the shared part (6 - reserve 2)"
@@ -63,7 +63,7 @@ async def test_a_flood_is_refused_with_a_retry_hint_and_another_tenant_still_get
             async with running(second), grpc.aio.insecure_channel(f"127.0.0.1:{second.grpc.port}") as other:
                 other_stub = task_pb2_grpc.TaskServiceStub(other)
                 with pytest.raises(grpc.aio.AioRpcError) as flooder:
-                    await submit(other_stub, "floods", "a-via-second", 4000)
+                    await submit(other_stub, "floods", "a-via-second", 15000)
                 assert flooder.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
                 quiet = [(await submit(other_stub, "quiet", f"b{i}", 0)).task.task_id for i in range(2)]
                 with pytest.raises(grpc.aio.AioRpcError) as full:
@@ -74,14 +74,14 @@ async def test_a_flood_is_refused_with_a_retry_hint_and_another_tenant_still_get
                     assert done.status == task_pb2.TASK_STATUS_COMPLETED
 
             # A repeat of an admitted request is answered as before, never refused.
-            again = await submit(stub, "floods", "a0", 4000)
+            again = await submit(stub, "floods", "a0", 15000)
             assert not again.created and again.task.task_id == flood[0]
 
             # As the quiet tenant's tasks end, its slots free: it is admitted again, the flooder is not.
             later = await retry_until_admitted(stub, "quiet", "b-later")
             assert later.created
             for task_id in flood:
-                await wait_status(channel, task_id, TERMINAL, metadata=tenant("floods"), timeout=60)
+                await wait_status(channel, task_id, TERMINAL, metadata=tenant("floods"), timeout=120)
             # Once the flood's tasks ended, the flooder is admitted again.
             assert (await retry_until_admitted(stub, "floods", "a-after")).created
 

@@ -47,7 +47,7 @@ class Admission:
 
     # -- SubmitTask --------------------------------------------------------------------------------
 
-    def admit(self, tenant: str) -> None:
+    def check(self, tenant: str) -> None:
         """Room for one more task of `tenant`, or ResourceExhausted with the retry hint."""
         expired = self.ledger.expire(self._clock())
         if expired:
@@ -59,7 +59,11 @@ class Admission:
             assert decision.refusal is not None
             metrics.ADMISSIONS.labels(decision.refusal.value).inc()
             raise ResourceExhausted(decision.message, retry_after_s=decision.retry_after_s)
+
+    def admitted(self, task_id: str, tenant: str) -> None:
+        """The task passed `check` and its input checks: it counts from now (before its publish)."""
         metrics.ADMISSIONS.labels("admitted").inc()
+        self.requested(task_id, tenant)
 
     def _observe(self) -> None:
         metrics.TASKS_IN_FLIGHT.set(self.ledger.total)

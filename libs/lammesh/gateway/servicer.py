@@ -120,11 +120,12 @@ class TaskServicer(task_pb2_grpc.TaskServiceServicer):
         existing = self._g.model.get(task_id, tenant)
         if existing is not None:
             return task_pb2.SubmitTaskResponse(task=existing, created=False)
+        # RESOURCE_EXHAUSTED with a retry hint while the mesh is full, before the costlier checks of
+        # the input (a refusal must be cheap under overload); counted at once (before the publish),
+        # so concurrent calls see it; the reader sees the record later.
+        self._g.admission.check(tenant)
         self._g.admit(self._g.workflows.by_name[request.workflow], task_id, tenant, request)
-        # RESOURCE_EXHAUSTED with a retry hint while the mesh is full; counted at once (before the
-        # publish), so concurrent calls see it; the reader sees the record later.
-        self._g.admission.admit(tenant)
-        self._g.admission.requested(task_id, tenant)
+        self._g.admission.admitted(task_id, tenant)
         requested = task_pb2.TaskRequested(
             task_id=task_id, workflow=request.workflow, tenant=tenant, input=request.input, client_key=request.client_key,
         )
