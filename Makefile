@@ -186,7 +186,8 @@ soak: setup
 	$(PY) -m loadtest soak --minutes $(SOAK_MINUTES) $(SOAK_ARGS)
 
 # A dedicated broker, SMTP sink and CRM under .run/chaos; options pass through, e.g.
-# CHAOS_ARGS="--tasks 2000 --duration 600 --kill-interval 3 --seed 5" (python -m loadtest chaos --help).
+# CHAOS_ARGS="--tasks 2000 --duration 600 --kill-interval 3 --seed 5" (python -m loadtest chaos --help);
+# CHAOS_ARGS=--rolling restarts each service in turn (SIGTERM, drain, start) instead of killing.
 CHAOS_ARGS ?=
 
 chaos: setup

@@ -91,6 +91,7 @@ KINDS: dict[str, tuple[str, str, str]] = {
 MEETING_MIX = ["meeting", "meeting_globex", "meeting", "meeting_globex", "meeting_injected",
                "meeting_policy_block", "meeting_policy_block", "meeting_unknown_account"]
 NOOP_SERVICES = ["coordinator", "noop", "loop", "policy"]
+WATCHERS = {"loop", "policy", "pii", "injection", "grounding"}
 SERVICES = [*NOOP_SERVICES, "pii", "injection", "grounding", "notes", "insights", "followup", "crm", "email"]
 
 
@@ -115,7 +116,11 @@ class ChaosConfig:
     partitions: int = 3
     log_level: str = "INFO"
     rolling: bool = False
-    """Rolling restarts (SIGTERM, drain, start, SERVING; each service in turn) instead of kills."""
+    """Rolling restarts (SIGTERM, drain, start, SERVING; each service in turn) instead of kills.
+    The watchers then run `rolling_watcher_replicas` replicas each: a check rides out a restart
+    on the other replica, as behind a Kubernetes Service (with one replica a restart is downtime,
+    and checks fail closed once it outlasts their deadline)."""
+    rolling_watcher_replicas: int = 2
 
 
 @dataclass
@@ -411,6 +416,7 @@ class ChaosRun:
             run_dir=workdir, services=self.services, kafka_bootstrap=f"127.0.0.1:{free_port()}",
             gateway_address=f"127.0.0.1:{free_port()}", smtp_port=free_port(), maildir=self.maildir,
             topic_prefix=TOPIC_PREFIX, partitions=config.partitions, start_timeout_s=180.0,
+            replicas={name: config.rolling_watcher_replicas for name in self.services if name in WATCHERS} if config.rolling else {},
             extra_env={
                 "LAMMESH_STATE_DIR": str(workdir / "state"), "LAMMESH_CRM_DATABASE_URL": self.crm_url,
                 "LAMMESH_WORKFLOWS_DIR": str(workdir / "workflows"),

@@ -46,7 +46,7 @@ async def test_a_rolling_restart_of_every_service_under_load_ends_every_task_as_
     again and SERVING before the next, while noop sagas run. Graceful restarts must not end any
     task otherwise than it would end without them (#13: 0 tasks ended by an infrastructure fault)."""
     config = ChaosConfig(
-        tasks=150, duration_s=45.0, meeting_share=0.0, kill_interval_s=2.0, rolling=True,
+        tasks=150, duration_s=60.0, meeting_share=0.0, kill_interval_s=2.0, rolling=True,
         stall_timeout_s=120.0, seed=11, workdir=tmp_path / "rolling",
     )
     run = ChaosRun(config)
@@ -54,9 +54,11 @@ async def test_a_rolling_restart_of_every_service_under_load_ends_every_task_as_
     print_report(run.console, verdict, details)
 
     counts = verdict.counts
-    assert set(details["rolling_restarts"]) == {"coordinator", "noop", "loop", "policy"}, details["fault_log"]
+    # Two replicas per watcher (a check rides out one restarting), one coordinator and one noop.
+    restarted = {"coordinator", "noop", "loop-0", "loop-1", "policy-0", "policy-1"}
+    assert set(details["rolling_restarts"]) == restarted, details["fault_log"]
     assert counts["service_kills"] == counts["coordinator_kills"] == counts["broker_restarts"] == 0
     assert counts["submitted"] == 150 and counts["completed"] > 0 and counts["compensated"] > 0, counts
     assert verdict.violations == {}, verdict.violations
-    assert counts["unexpected_outcome"] == 0, verdict.unexpected_reasons
+    assert counts.get("unexpected_outcome", 0) == 0, verdict.unexpected_reasons
     assert counts["crashed_on_their_own"] == 0, details["crashed"]
