@@ -47,6 +47,7 @@ help:
 	@echo "make bench       load test: baselines, scenarios, ramp to the max rate, overload at 3x it via the gateway (a few minutes); loadtest/results/latest.*"
 	@echo "make soak        SOAK_MINUTES (10) at half the max rate: RSS growth per service, backlog, lost tasks"
 	@echo "make chaos       1,000 sagas while services, the coordinator and the broker are killed; exit 1 on a lost/stuck task or a repeated side effect"
+	@echo "                 (CHAOS_ARGS=--rolling: a rolling update of every service instead; no task may end by it)"
 	@echo "make models      export the sentence encoder to ONNX, train the injection head (quick when done)"
 	@echo "make bench-watchers  latency and throughput of the model watchers, per backend"
 	@echo "make bench-hotswap   check p50/p99 before, during and after a model hot swap (registry follower)"
@@ -186,8 +187,7 @@ soak: setup
 	$(PY) -m loadtest soak --minutes $(SOAK_MINUTES) $(SOAK_ARGS)
 
 # A dedicated broker, SMTP sink and CRM under .run/chaos; options pass through, e.g.
-# CHAOS_ARGS="--tasks 2000 --duration 600 --kill-interval 3 --seed 5" (python -m loadtest chaos --help);
-# CHAOS_ARGS=--rolling restarts each service in turn (SIGTERM, drain, start) instead of killing.
+# CHAOS_ARGS="--tasks 2000 --duration 600 --kill-interval 3 --seed 5" (python -m loadtest chaos --help).
 CHAOS_ARGS ?=
 
 chaos: setup

@@ -93,9 +93,12 @@ def chaos_command(
     meeting_share: Annotated[float, typer.Option(help="Share of meeting follow-up sagas (the rest are noop sagas).")] = 0.12,
     noop_failure_share: Annotated[float, typer.Option(help="Share of noop sagas that fail at s4 and compensate.")] = 0.1,
     stall_timeout: Annotated[float, typer.Option(help="After the load: give up when no task ended for this long.")] = 150.0,
+    email_window_kills: Annotated[int, typer.Option(
+        help="SIGKILLs of the email service after SMTP accepted a mail and before its result was stored.")] = 3,
+    rolling: Annotated[bool, typer.Option(
+        help="A rolling update instead of kills: each instance in turn SIGTERMed, restarted and SERVING again "
+             "(watchers run 2 replicas); no coordinator kills or broker restarts.")] = False,
     seed: Annotated[int, typer.Option(help="Seeds the task mix and the choice of victims.")] = 1,
-    rolling: Annotated[bool, typer.Option(help="Rolling restarts instead of kills: each service in turn SIGTERMed, drained, "
-                                               "started again and SERVING before the next (--kill-interval between two).")] = False,
     workdir: Annotated[Path, typer.Option(help="Broker, CRM, Maildir, state and logs of the run (wiped first).")] = Path(".run/chaos"),
     results: Annotated[Path, typer.Option(help="Where the counts go (JSON).")] = RESULTS / "chaos.json",
 ) -> None:
@@ -105,7 +108,8 @@ def chaos_command(
 
     config = ChaosConfig(tasks=tasks, duration_s=duration, kill_interval_s=kill_interval, coordinator_kills=coordinator_kills,
                          broker_restarts=broker_restarts, broker_hard_kill=broker_hard_kill, meeting_share=meeting_share, noop_failure_share=noop_failure_share,
-                         stall_timeout_s=stall_timeout, seed=seed, workdir=workdir.resolve(), rolling=rolling)
+                         stall_timeout_s=stall_timeout, seed=seed, workdir=workdir.resolve(),
+                         email_window_kills=0 if rolling else email_window_kills, rolling=rolling)
     verdict = asyncio.run(chaos(config, results=results, command="python -m loadtest " + shlex.join(sys.argv[1:])))
     raise typer.Exit(0 if verdict.ok else 1)
 

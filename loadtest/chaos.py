@@ -16,10 +16,9 @@ What it does:
    before the send, *after* the CRM write, which is then restored).
 3. Meanwhile: SIGKILLs a random service every `kill_interval_s` and restarts it; kills the
    coordinator (SIGKILL) `coordinator_kills` times; restarts the broker `broker_restarts` times;
+   kills the email service `email_window_kills` times right after the SMTP sink accepted a mail and
+   before its result was stored (the duplicate-mail window: the service holds there on purpose);
    and, like a process supervisor, restarts any service that exits on its own (counted).
-   With `rolling`, instead: a rolling restart, as a Kubernetes rolling update does: each service
-   in turn gets SIGTERM, drains and exits, and is started again and waited for (SERVING) before
-   the next one, round after round while the load runs (the broker stays up).
 4. Waits until every task ended, or until none ended for `stall_timeout_s`.
 5. Judges (`judge`, pure): lost tasks (no event ever), stuck tasks (started, never ended), CRM
    changes applied twice (revisions of a task's opportunity; its version), mails sent twice
@@ -59,6 +58,7 @@ from lammesh.kafka.client import client_config
 from lammesh.dev.localkafka import REPO_ROOT, free_port
 from lammesh.settings import Settings
 from lammesh.dev.smtpsink import read_maildir
+from lammesh_services.tools.email.tool import HOLDING as EMAIL_HOLDING
 from lammesh.structs import to_struct
 from lammesh.topics import TASKS_EVENTS, TASKS_REQUESTED
 from lammesh.up import Mesh, MeshError
@@ -91,8 +91,9 @@ KINDS: dict[str, tuple[str, str, str]] = {
 MEETING_MIX = ["meeting", "meeting_globex", "meeting", "meeting_globex", "meeting_injected",
                "meeting_policy_block", "meeting_policy_block", "meeting_unknown_account"]
 NOOP_SERVICES = ["coordinator", "noop", "loop", "policy"]
-WATCHERS = {"loop", "policy", "pii", "injection", "grounding"}
 SERVICES = [*NOOP_SERVICES, "pii", "injection", "grounding", "notes", "insights", "followup", "crm", "email"]
+WATCHERS = {"loop", "policy", "pii", "injection", "grounding"}
+"""Stateless gRPC services: in the rolling mode they run several replicas, like their Deployments."""
 
 
 @dataclass
@@ -115,12 +116,22 @@ class ChaosConfig:
     """None: what the workload needs (the noop services only when meeting_share is 0)."""
     partitions: int = 3
     log_level: str = "INFO"
+    email_window_kills: int = 3
+    """SIGKILLs of the email service just after a mail was accepted and before its result was stored
+    (the duplicate-mail window, decision 0413); needs meeting tasks."""
+    email_hold_s: float = 1.5
     rolling: bool = False
-    """Rolling restarts (SIGTERM, drain, start, SERVING; each service in turn) instead of kills.
-    The watchers then run `rolling_watcher_replicas` replicas each: a check rides out a restart
-    on the other replica, as behind a Kubernetes Service (with one replica a restart is downtime,
-    and checks fail closed once it outlasts their deadline)."""
-    rolling_watcher_replicas: int = 2
+    """A rolling update instead of random SIGKILLs: every instance in turn is stopped with SIGTERM
+    (it drains), started again and waited for until SERVING, round after round while the load runs;
+    the watchers run `rolling_replicas` instances, as a Deployment with maxUnavailable 1 would.
+    Coordinator kills and broker restarts are not made in this mode."""
+    rolling_replicas: int = 2
+    rolling_pause_s: float = 2.0
+    """Between one instance SERVING again and stopping the next."""
+    rolling_instances: list[str] | None = None
+    """The instances to restart, in this order (None: every instance, the coordinator first)."""
+    """How long the email service waits in that window (LAMMESH_EMAIL_HOLD_AFTER_SEND_S) while
+    email_window_kills remain: long enough to be killed there on purpose."""
 
 
 @dataclass
@@ -396,8 +407,9 @@ class Faults:
     crashed: Counter[str] = field(default_factory=Counter)
     """Services that exited without being killed (restarted by the supervisor loop)."""
     restart_failures: int = 0
-    rolling_restarts: Counter[str] = field(default_factory=Counter)
-    """Graceful restarts of the rolling mode, per service."""
+    email_window_kills: int = 0
+    rolled: Counter[str] = field(default_factory=Counter)
+    """Instances stopped with SIGTERM and started again by the rolling mode."""
     log: list[str] = field(default_factory=list)
 
 
@@ -416,13 +428,14 @@ class ChaosRun:
             run_dir=workdir, services=self.services, kafka_bootstrap=f"127.0.0.1:{free_port()}",
             gateway_address=f"127.0.0.1:{free_port()}", smtp_port=free_port(), maildir=self.maildir,
             topic_prefix=TOPIC_PREFIX, partitions=config.partitions, start_timeout_s=180.0,
-            replicas={name: config.rolling_watcher_replicas for name in self.services if name in WATCHERS} if config.rolling else {},
+            replicas={n: config.rolling_replicas for n in self.services if n in WATCHERS} if config.rolling else {},
             extra_env={
                 "LAMMESH_STATE_DIR": str(workdir / "state"), "LAMMESH_CRM_DATABASE_URL": self.crm_url,
                 "LAMMESH_WORKFLOWS_DIR": str(workdir / "workflows"),
                 "LAMMESH_LOG_FORMAT": "json", "LAMMESH_LOG_LEVEL": config.log_level,
                 # five model services share the cores: one ONNX Runtime thread each
                 "LAMMESH_ENCODER_THREADS": "1",
+                "LAMMESH_EMAIL_HOLD_AFTER_SEND_S": str(config.email_hold_s if config.email_window_kills else 0),
             },
             progress=self._progress,
         )
@@ -461,6 +474,9 @@ class ChaosRun:
             timings["mesh_start_s"] = time.monotonic() - self.started
             events = EventLog(self.settings)
             await events.start()
+            # Mails go out late in a meeting task: the window kills go on through the drain.
+            drained = asyncio.Event()
+            window_kills = asyncio.create_task(self._kill_email_in_its_window(drained), name="chaos-email-window")
             try:
                 phase = time.monotonic()
                 await self._load_and_faults(plans, events)
@@ -469,6 +485,9 @@ class ChaosRun:
                 await self._drain(plans, events)
                 timings["drain_s"] = time.monotonic() - phase
             finally:
+                drained.set()
+                await window_kills
+                await self._settle_restarts()
                 await events.stop()
             evidence = collect_evidence(store, seed_rows, self.maildir)
         finally:
@@ -480,15 +499,15 @@ class ChaosRun:
         verdict.counts.update({
             "service_kills": sum(self.faults.kills.values()), "coordinator_kills": self.faults.coordinator_kills,
             "broker_restarts": self.faults.broker_restarts, "crashed_on_their_own": sum(self.faults.crashed.values()),
-            "restart_failures": self.faults.restart_failures,
-            "rolling_restarts": sum(self.faults.rolling_restarts.values()),
+            "restart_failures": self.faults.restart_failures, "email_window_kills": self.faults.email_window_kills,
+            "rolling_restarts": sum(self.faults.rolled.values()),
             "resubmissions": sum(max(0, p.submit_attempts - 1) for p in plans),
             "requests_republished": _log_count(self.mesh.logs_dir / "coordinator.log", "published it again"),
         })
         details = {"config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
                    "timings_s": {k: round(v, 1) for k, v in timings.items()},
-                   "kills": dict(self.faults.kills), "crashed": dict(self.faults.crashed),
-                   "rolling_restarts": dict(self.faults.rolling_restarts), "fault_log": self.faults.log}
+                   "kills": dict(self.faults.kills), "crashed": dict(self.faults.crashed), "rolled": dict(self.faults.rolled),
+                   "fault_log": self.faults.log}
         return verdict, details
 
     # -- load and faults ----------------------------------------------------------------------
@@ -541,7 +560,7 @@ class ChaosRun:
         killed service restarts in the background, so the faults keep their pace while it starts."""
         config = self.config
         if config.rolling:
-            await self._rolling(stop)
+            await self._rolling_restarts(stop)
             return
         began = time.monotonic()
         order: list[str] = []  # coordinator kills and broker restarts alternate
@@ -579,24 +598,39 @@ class ChaosRun:
             self.say(f"[yellow]{what} fault not reached before the load ended[/]")
         await self._settle_restarts()
 
-    async def _rolling(self, stop: asyncio.Event) -> None:
-        """Each service in turn: SIGTERM (it drains and exits), start it again, wait for SERVING;
-        `kill_interval_s` between two; round after round until the load ends."""
-        instances = [p.instance for p in self.mesh.processes]
-        index = 0
+    async def _rolling_restarts(self, stop: asyncio.Event) -> None:
+        """Each instance in turn: SIGTERM (drain), start, SERVING, a pause; until the load ends."""
+        everyone = sorted((p.instance for p in self.mesh.processes), key=lambda i: (i != "coordinator", i))
         while not stop.is_set():
-            await self._supervise()
-            name = instances[index % len(instances)]
-            index += 1
-            self.faults.log.append(f"{time.monotonic() - self.started:.1f}s rolling restart {name}")
-            code = await asyncio.to_thread(self.mesh.stop_service, name)
-            if code not in (0, None):
-                self.say(f"[yellow]{name} exited {code} on SIGTERM (not a clean drain)[/]")
-                self.faults.crashed[name] += 1
-            await self._respawn(name)
-            self.faults.rolling_restarts[name] += 1
+            for instance in self.config.rolling_instances or everyone:
+                if stop.is_set():
+                    break
+                self.faults.log.append(f"{time.monotonic() - self.started:.1f}s rolling restart of {instance}")
+                code = await asyncio.to_thread(self.mesh.stop_service, instance)
+                if code not in (0, None):
+                    self.faults.log[-1] += f" (exit {code} on SIGTERM)"
+                await self._respawn(instance)
+                self.faults.rolled[instance] += 1
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.config.rolling_pause_s)
+
+    async def _kill_email_in_its_window(self, stop: asyncio.Event) -> None:
+        """SIGKILL the email service while it holds a mail the SMTP sink accepted and whose result
+        is not stored yet (LAMMESH_EMAIL_HOLD_AFTER_SEND_S): the retry must not send it again."""
+        if "email" not in self.services or not self.config.email_window_kills:
+            return
+        log_path = self.mesh.process("email").log_path
+        seen = 0
+        while not stop.is_set() and self.faults.email_window_kills < self.config.email_window_kills:
+            held = _log_count(log_path, EMAIL_HOLDING)
+            if held > seen and "email" not in self._restarting:
+                seen = held
+                await self._kill("email")
+                self.faults.kills["email"] += 1
+                self.faults.email_window_kills += 1
+                self.faults.log[-1] += " (inside the duplicate-mail window)"
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.config.kill_interval_s)
+                await asyncio.wait_for(stop.wait(), 0.2)
 
     async def _kill(self, name: str) -> None:
         """SIGKILL now; restart after restart_delay_s, in the background."""
@@ -698,9 +732,10 @@ COUNT_ROWS = [
     ("service_kills", "services SIGKILLed and restarted"), ("coordinator_kills", "coordinator SIGKILLed and restarted"),
     ("broker_restarts", "Kafka broker restarts"), ("crashed_on_their_own", "services that exited on their own (restarted)"),
     ("restart_failures", "restarts that did not reach SERVING at once (retried)"),
+    ("email_window_kills", "email service SIGKILLed after SMTP accepted a mail, before its result was stored (0413)"),
+    ("rolling_restarts", "instances stopped with SIGTERM and started again, one at a time (rolling mode)"),
     ("resubmissions", "submissions repeated after a broker error"),
-    ("requests_republished", "task requests and control records the coordinator read past without effect, published again (0631, 0641)"),
-    ("rolling_restarts", "rolling restarts (SIGTERM, drain, start, SERVING; each service in turn)"),
+    ("requests_republished", "task requests the coordinator read past without starting them, published again (0631)"),
 ]
 VIOLATIONS = {"lost", "stuck", "crm_applied_twice", "mail_sent_twice", "completed_without_effect",
               "effect_without_completion", "compensated_crm_not_restored", "step_left_uncompensated"}

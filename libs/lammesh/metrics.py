@@ -88,6 +88,11 @@ SHADOW_SCORE_DRIFT = Histogram(
     ["model", "version"], buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0),
 )
 
+MAIL_RESENDS = Counter(
+    "lammesh_email_resends_total",
+    "Mails sent again under the same Message-ID because an earlier attempt died between handing the mail to SMTP "
+    "and recording the answer (decision 0413).",
+)
 
 ADMISSIONS = Counter(
     "lammesh_admission_total", "SubmitTask admission decisions: admitted, or refused and why (mesh_full, tenant_limit, fair_share).",

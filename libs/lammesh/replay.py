@@ -25,7 +25,8 @@ from lammesh.modelregistry.domain import Registry, RegistryError
 from lammesh.modelregistry.store import ArtifactStore
 from lammesh.settings import Settings
 from lammesh.v1 import task_pb2
-from lammesh.watchers.watcher import CheckInput, Stage, Watcher
+from lammesh.verdict import Stage
+from lammesh.watchers.watcher import CheckInput, Watcher
 from lammesh.workflow import Workflow
 
 # Watchers whose verdicts come from a registry model, and the class that loads it from models_dir.

@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from lammesh.verdict import Stage, Verdict
 from lammesh.workflow import MissingReference, Step, WatcherErrorPolicy, WatcherRef, Workflow, resolve
 
 
@@ -52,18 +53,6 @@ class StepState(StrEnum):
     COMPENSATION_FAILED = "COMPENSATION_FAILED"
 
 
-class Stage(StrEnum):
-    INPUT = "INPUT"
-    OUTPUT = "OUTPUT"
-
-
-class Verdict(StrEnum):
-    ALLOW = "ALLOW"
-    REVIEW = "REVIEW"
-    BLOCK = "BLOCK"
-
-
-_SEVERITY = {Verdict.ALLOW: 0, Verdict.REVIEW: 1, Verdict.BLOCK: 2}
 
 
 # -- effects -----------------------------------------------------------------------------------
@@ -155,7 +144,7 @@ def combine(outcomes: list[WatcherOutcome], on_error: WatcherErrorPolicy) -> tup
             effective.append((outcome.verdict, outcome))
     if not effective:
         return Verdict.ALLOW, []
-    worst = max((v for v, _ in effective), key=_SEVERITY.__getitem__)
+    worst = max(v for v, _ in effective)
     return worst, [o for v, o in effective if v is worst and v is not Verdict.ALLOW]
 
 

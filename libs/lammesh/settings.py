@@ -181,6 +181,10 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
     smtp_timeout_s: float = Field(10.0, gt=0)
     mail_from: str = Field("LAM Mesh <followup@lammesh.local>", description="From: of mails the email tool sends.")
+    email_hold_after_send_s: float = Field(
+        0.0, ge=0, description="Fault injection for `make chaos` only: after a mail is accepted and journaled, wait this "
+        "long before the step's result is stored, so a kill lands in that window (decision 0413). 0 in production.",
+    )
     maildir: Path = Field(Path(".run/maildir"), description="Where the local SMTP sink stores each mail.")
     llm_url: str | None = Field(None, description="OpenAI-compatible endpoint (…/v1) agents may use; unset: local models only.")
     llm_model: str = Field("gpt-4o-mini", description="Model name sent to the LLM endpoint.")

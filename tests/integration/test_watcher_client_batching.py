@@ -11,7 +11,8 @@ import pytest
 
 from lammesh import metrics
 from lammesh.coordinator.watchers import WatcherClient
-from lammesh.saga import RunChecks, Saga, Stage, Verdict
+from lammesh.saga import RunChecks, Saga
+from lammesh.verdict import Stage, Verdict
 from lammesh.workflow import WatcherRef
 from lammesh_services.watchers.policy.main import bootstrap as policy
 from tests.conftest import make_settings

@@ -14,9 +14,10 @@ import pytest
 
 from lammesh import metrics
 from lammesh.coordinator.watchers import WatcherClient
-from lammesh.saga import RunChecks, Saga, Stage, Verdict
+from lammesh.saga import RunChecks, Saga
 from lammesh.up import Mesh
 from lammesh.v1 import task_pb2
+from lammesh.verdict import Stage, Verdict
 from lammesh.workflow import WatcherRef
 from lammesh_services.coordinator.main import bootstrap as coordinator
 from lammesh_services.tools.noop.main import bootstrap as noop

@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lammesh.saga import Dispatch, Emit, RunChecks, Saga, Stage, StepState, TaskStatus, Verdict, WatcherOutcome
+from lammesh.saga import Dispatch, Emit, RunChecks, Saga, StepState, TaskStatus, WatcherOutcome
+from lammesh.verdict import Stage, Verdict
 from lammesh.workflow import parse_workflow
 
 

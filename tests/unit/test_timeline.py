@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from lammesh import timeline
 from lammesh.coordinator import codec
-from lammesh.saga import Emit, Saga, Stage, Verdict, WatcherOutcome
+from lammesh.saga import Emit, Saga, WatcherOutcome
+from lammesh.verdict import Stage, Verdict
 from lammesh.workflow import parse_workflow
 
 FLOW = parse_workflow({"name": "w", "steps": [

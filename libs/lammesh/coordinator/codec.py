@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from google.protobuf import struct_pb2, timestamp_pb2
 
+from lammesh.saga import Dispatch, Emit, Review, RunChecks, Saga, StepState, TaskStatus
 from lammesh.structs import to_struct as struct
-from lammesh.saga import Dispatch, Emit, Review, RunChecks, Saga, Stage, StepState, TaskStatus
-from lammesh.workflow import WatcherRef
 from lammesh.v1 import model_pb2, review_pb2, step_pb2, task_pb2, watcher_pb2
+from lammesh.workflow import WatcherRef
 
 
 def timestamp(seconds: float) -> timestamp_pb2.Timestamp:
@@ -36,7 +36,7 @@ def review(saga: Saga, item: Review) -> review_pb2.Review:
         review_id=item.review_id,
         task_id=saga.task_id,
         step_id=item.step_id,
-        stage=watcher_pb2.CHECK_STAGE_INPUT if item.stage is Stage.INPUT else watcher_pb2.CHECK_STAGE_OUTPUT,
+        stage=item.stage.proto,
         watcher=", ".join(item.watchers),
         reasons=item.reasons,
         content=struct(item.content),
@@ -124,7 +124,7 @@ def check_request(
     the caller shares them between the watchers of one check)."""
     return watcher_pb2.CheckRequest(
         task_id=saga.task_id, step_id=checks.step_id, attempt=checks.attempt, capability=checks.capability,
-        stage=watcher_pb2.CHECK_STAGE_INPUT if checks.stage is Stage.INPUT else watcher_pb2.CHECK_STAGE_OUTPUT,
+        stage=checks.stage.proto,
         content=content if content is not None else struct(checks.content),
         sources=sources if sources is not None else struct(checks.sources),
         params=struct(watcher.params), tenant=saga.tenant,

@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from aiokafka.structs import RecordMetadata
@@ -19,8 +20,8 @@ from google.protobuf.message import Message
 
 from lammesh import envelope as serde
 from lammesh.coordinator import codec
-from lammesh.coordinator.watchers import WatcherClient
-from lammesh.kafka import EnvelopeProducer, PoisonRecord
+from lammesh.coordinator.ports import Checks, Outbox
+from lammesh.kafka import PoisonRecord
 from lammesh.kafka.producer import OutboundRecord, RecordTooLarge, ensure_fits
 from lammesh.saga import Dispatch, Effect, Emit, RunChecks, Saga
 from lammesh.settings import Settings
@@ -43,7 +44,7 @@ class Forget:
 
 class SagaProcessor:
     def __init__(
-        self, settings: Settings, workflows: WorkflowRegistry, watchers: WatcherClient, producer: EnvelopeProducer,
+        self, settings: Settings, workflows: WorkflowRegistry, watchers: Checks, producer: Outbox,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._settings = settings
@@ -161,25 +162,10 @@ class SagaProcessor:
         return saga, effects, workflow
 
     def _apply(self, saga: Saga, workflow: Workflow, payload: Message, now: float) -> list[Effect]:
-        if isinstance(payload, step_pb2.StepResult):
-            failed = payload.status != step_pb2.STEP_STATUS_SUCCEEDED
-            error = f"{payload.error.code}: {payload.error.message}" if failed else ""
-            return saga.on_step_result(
-                workflow, step_id=payload.step_id, attempt=payload.attempt,
-                compensate=payload.action == step_pb2.STEP_ACTION_COMPENSATE, succeeded=not failed,
-                output=from_struct(payload.output), error=error, retryable=payload.error.retryable,
-                ran=payload.error.code == OUTPUT_TOO_LARGE, now=now,
-            )
-        if isinstance(payload, task_pb2.TaskTimerFired):
-            return saga.on_tick(workflow, now)
-        if isinstance(payload, task_pb2.TaskCancelRequested):
-            return saga.on_cancel(workflow, reason=payload.reason, now=now)
-        if isinstance(payload, review_pb2.ReviewDecided):
-            return saga.on_review(
-                workflow, review_id=payload.review_id, approved=payload.decision == review_pb2.REVIEW_DECISION_APPROVED,
-                by=payload.decided_by, comment=payload.comment, now=now,
-            )
-        raise PoisonRecord(f"the coordinator does not handle {payload.DESCRIPTOR.full_name}")
+        apply = _APPLY.get(payload.DESCRIPTOR.full_name)
+        if apply is None:
+            raise PoisonRecord(f"the coordinator does not handle {payload.DESCRIPTOR.full_name}")
+        return apply(saga, workflow, payload, now)
 
     async def _run_checks(self, saga: Saga, workflow: Workflow | None, effects: list[Effect]) -> list[Effect]:
         """Carry out watcher checks (concurrently) until the machine asks for none."""
@@ -237,6 +223,40 @@ class SagaProcessor:
         outputs.append(prepare(self._state_topic, codec.snapshot(saga, capabilities), task_id=saga.task_id, tenant=saga.tenant))
         sent = [await self._producer.send_prepared(record) for record in outputs]
         await self._producer.confirm(sent)
+
+
+def _on_result(saga: Saga, workflow: Workflow, result: step_pb2.StepResult, now: float) -> list[Effect]:
+    failed = result.status != step_pb2.STEP_STATUS_SUCCEEDED
+    return saga.on_step_result(
+        workflow, step_id=result.step_id, attempt=result.attempt,
+        compensate=result.action == step_pb2.STEP_ACTION_COMPENSATE, succeeded=not failed,
+        output=from_struct(result.output), error=f"{result.error.code}: {result.error.message}" if failed else "",
+        retryable=result.error.retryable, ran=result.error.code == OUTPUT_TOO_LARGE, now=now,
+    )
+
+
+def _on_timer(saga: Saga, workflow: Workflow, _: task_pb2.TaskTimerFired, now: float) -> list[Effect]:
+    return saga.on_tick(workflow, now)
+
+
+def _on_cancel(saga: Saga, workflow: Workflow, cancel: task_pb2.TaskCancelRequested, now: float) -> list[Effect]:
+    return saga.on_cancel(workflow, reason=cancel.reason, now=now)
+
+
+def _on_review(saga: Saga, workflow: Workflow, decided: review_pb2.ReviewDecided, now: float) -> list[Effect]:
+    return saga.on_review(
+        workflow, review_id=decided.review_id, approved=decided.decision == review_pb2.REVIEW_DECISION_APPROVED,
+        by=decided.decided_by, comment=decided.comment, now=now,
+    )
+
+
+# What each record type on a running task does to its saga (TaskRequested starts one: see handle).
+_APPLY: dict[str, Callable[[Saga, Workflow, Any, float], list[Effect]]] = {
+    step_pb2.StepResult.DESCRIPTOR.full_name: _on_result,
+    task_pb2.TaskTimerFired.DESCRIPTOR.full_name: _on_timer,
+    task_pb2.TaskCancelRequested.DESCRIPTOR.full_name: _on_cancel,
+    review_pb2.ReviewDecided.DESCRIPTOR.full_name: _on_review,
+}
 
 
 def _describe_payload(payload: Message, saga: Saga) -> str:

@@ -19,10 +19,11 @@ from lammesh.coordinator import codec
 from lammesh.coordinator.watcher_batching import BatchingWatcherCaller, WatcherBatchError
 from lammesh.grpc.client import channel as grpc_channel
 from lammesh.grpc.retry import Backoff
-from lammesh.saga import RunChecks, Saga, Stage, Verdict, WatcherOutcome
+from lammesh.saga import RunChecks, Saga, WatcherOutcome
 from lammesh.settings import Settings
 from lammesh.structs import to_struct
 from lammesh.v1 import watcher_pb2, watcher_pb2_grpc
+from lammesh.verdict import Verdict
 
 log = structlog.get_logger(__name__)
 
@@ -33,13 +34,6 @@ log = structlog.get_logger(__name__)
 # code is the watcher's answer to this request.
 _RETRYABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED})
 _WATCHER_SERVICE = "lammesh.v1.WatcherService"
-
-_VERDICTS = {
-    watcher_pb2.VERDICT_ALLOW: Verdict.ALLOW,
-    watcher_pb2.VERDICT_REVIEW: Verdict.REVIEW,
-    watcher_pb2.VERDICT_BLOCK: Verdict.BLOCK,
-}
-
 
 class WatcherClient:
     def __init__(self, settings: Settings) -> None:
@@ -102,8 +96,9 @@ class WatcherClient:
         except WatcherBatchError as exc:
             log.warning("watcher call failed", watcher=name, error=str(exc))
             return WatcherOutcome(name, error=str(exc))
-        verdict = _VERDICTS.get(reply.verdict)
-        if verdict is None:
+        try:
+            verdict = Verdict.from_proto(reply.verdict)
+        except ValueError:
             return WatcherOutcome(name, error="watcher answered without a verdict")
         spans = tuple({"field": s.field, "start": s.start, "end": s.end, "label": s.label} for s in reply.spans)
         model = {"name": reply.model.name, "version": reply.model.version, "sha256": reply.model.sha256} if reply.HasField("model") else {}

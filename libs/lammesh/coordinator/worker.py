@@ -36,6 +36,7 @@ from lammesh.coordinator.pacing import StartPacer
 from lammesh.coordinator.processor import Forget, SagaProcessor
 from lammesh.coordinator.store import RocksDBStore, store_url
 from lammesh.kafka import EnvelopeProducer, PoisonRecord
+from lammesh.kafka.client import sasl_login, ssl_context
 from lammesh.kafka.consumer import dlq_headers
 from lammesh.kafka.producer import RecordTooLarge
 from lammesh.lanes import OrderedLanes
@@ -53,24 +54,13 @@ def _broker_urls(settings: Settings) -> list[str]:
 
 
 def _credentials(settings: Settings) -> faust.types.auth.CredentialsT | None:
-    from aiokafka.helpers import create_ssl_context
-
-    protocol = settings.kafka_security_protocol
-    ssl_context = None
-    if protocol in ("SSL", "SASL_SSL"):
-        ssl_context = create_ssl_context(
-            cafile=settings.kafka_ssl_cafile, certfile=settings.kafka_ssl_certfile, keyfile=settings.kafka_ssl_keyfile
-        )
-    if protocol.startswith("SASL"):
+    """The same TLS context and SASL login every aiokafka client gets, in Faust's terms."""
+    context, login = ssl_context(settings), sasl_login(settings)
+    if login is not None:
         return faust.SASLCredentials(
-            username=settings.kafka_sasl_username,
-            password=settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else None,
-            mechanism=settings.kafka_sasl_mechanism or "SCRAM-SHA-512",
-            ssl_context=ssl_context,
+            username=login.username, password=login.password, mechanism=login.mechanism, ssl_context=context
         )
-    if ssl_context is not None:
-        return faust.SSLCredentials(ssl_context)
-    return None
+    return faust.SSLCredentials(context) if context is not None else None
 
 
 class CoordinatorWorker:

@@ -10,7 +10,12 @@ A case is "stopped" when the verdict is not ALLOW (REVIEW pauses the send as BLO
 false-positive rate for the benign ones. Figures are given for the `frozen` part (the report)
 and the `calibration` part (what thresholds were tuned on), never pooled.
 
-    python -m lammesh.evaluation.rule_watchers [--repo-root .] [--json out.json] [--only pii]
+The calibration part is the frozen file's `calibration` rows plus, when it exists,
+evaluation/calibration/<watcher>/cases.jsonl: cases written later to tune on, never frozen (so
+the frozen file's sha256 pin stays as it was). `--split calibration` runs only those, so a
+watcher can be tuned without its frozen figures being computed or shown.
+
+    python -m lammesh.evaluation.rule_watchers [--repo-root .] [--json out.json] [--only pii] [--split calibration]
 """
 
 from __future__ import annotations
@@ -20,7 +25,6 @@ import asyncio
 import json
 import sys
 import time
-from lammesh.evaluation.frozen import verify
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -30,12 +34,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from lammesh.evaluation.frozen import verify
+from lammesh.verdict import Stage
 from lammesh.watchers import CheckInput, Verdict, Watcher
 from lammesh.watchers.proto import check_input_from, check_request
-from lammesh.watchers.watcher import Stage
 
 WORKFLOW = Path("workflows/meeting_followup.yaml")
 FROZEN = Path("evaluation/frozen")
+CALIBRATION = Path("evaluation/calibration")
 SPLITS = ("frozen", "calibration")
 
 # watcher -> (step id, stage) of meeting_followup where the mesh runs it
@@ -100,10 +106,23 @@ def _case(row: dict[str, Any], sources: dict[str, Any]) -> Case:
     return Case(row["id"], row["label"], row["family"], row["lang"], row["split"], row["content"], sources)
 
 
-def load_cases(repo_root: Path, watcher: str) -> list[Case]:
+def calibration_rows(repo_root: Path, watcher: str) -> list[dict[str, Any]]:
+    """The extra calibration cases of a watcher (none when it has no such file)."""
+    path = repo_root / CALIBRATION / watcher / "cases.jsonl"
+    if not path.is_file():
+        return []
+    rows = read_jsonl(path)
+    for row in rows:
+        if row["split"] != "calibration":
+            raise EvaluationDataError(f"{path}: case {row['id']!r} has split {row['split']!r}; only calibration cases live here")
+    return rows
+
+
+def load_cases(repo_root: Path, watcher: str, splits: Iterable[str] = SPLITS) -> list[Case]:
     folder = repo_root / FROZEN / watcher
     verify(folder)
-    rows = read_jsonl(folder / "cases.jsonl")
+    wanted = set(splits)
+    rows = [r for r in read_jsonl(folder / "cases.jsonl") + calibration_rows(repo_root, watcher) if r["split"] in wanted]
     if watcher == "grounding":
         meetings = {m["meeting"]: m["sources"] for m in _raw_jsonl(folder / "meetings.jsonl")}
         return [_case(r, meetings[r["meeting"]]) for r in rows]
@@ -134,7 +153,7 @@ def workflow_params(repo_root: Path, watcher: str) -> dict[str, Any]:
     for ref in refs:
         if ref.name == watcher:
             return dict(ref.params)
-    raise EvaluationDataError(f"{WORKFLOW}: step {step_id!r} has no {watcher} watcher on its {stage.value}")
+    raise EvaluationDataError(f"{WORKFLOW}: step {step_id!r} has no {watcher} watcher on its {stage.label}")
 
 
 def make_watcher(watcher: str) -> Watcher:
@@ -240,16 +259,19 @@ def _table(console: Console, watcher: str, split: str, figures: dict[str, Any]) 
 WATCHERS = ("grounding", "pii", "policy")
 
 
-def evaluate_rule_watchers(console: Console, repo_root: Path, only: Iterable[str] = WATCHERS) -> dict[str, Any]:
+def evaluate_rule_watchers(
+    console: Console, repo_root: Path, only: Iterable[str] = WATCHERS, splits: Iterable[str] = SPLITS
+) -> dict[str, Any]:
     """Run each rule watcher over its frozen set as the mesh calls it; print tables; return the figures."""
     repo_root = Path(repo_root)
+    splits = [split for split in SPLITS if split in set(splits)]
     figures: dict[str, Any] = {}
     for name in only:
-        cases = load_cases(repo_root, name)
+        cases = load_cases(repo_root, name, splits)
         params = workflow_params(repo_root, name)
         results = asyncio.run(run_watcher(make_watcher(name), cases, params))
         figures[name] = {"params": params}
-        for split in SPLITS:
+        for split in splits:
             part = [r for r in results if r.case.split == split]
             figures[name][split] = summarise(part)
             _table(console, name, split, figures[name][split])
@@ -261,10 +283,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repo-root", type=Path, default=Path.cwd())
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--only", choices=WATCHERS, action="append")
+    parser.add_argument("--split", choices=SPLITS, action="append", help="only this part (default: both)")
     args = parser.parse_args(argv)
     console = Console()
     try:
-        figures = evaluate_rule_watchers(console, args.repo_root, args.only or WATCHERS)
+        figures = evaluate_rule_watchers(console, args.repo_root, args.only or WATCHERS, args.split or SPLITS)
     except EvaluationDataError as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2

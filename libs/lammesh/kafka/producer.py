@@ -61,6 +61,38 @@ def ensure_fits(
         raise RecordTooLarge(f"a {topic} record of {size} bytes is over the {limit}-byte limit (kafka_max_record_bytes)")
 
 
+def prepare_record(
+    settings: Settings,
+    producer: str,
+    topic: str,
+    payload: Message,
+    *,
+    task_id: str,
+    tenant: str = "",
+    idempotency_key: str = "",
+    key: str | None = None,
+) -> OutboundRecord:
+    """`payload` as a record from `producer`: in an Envelope carrying the current trace context
+    (in the envelope and the headers), its type in a header, keyed by task id unless `key` is
+    given; RecordTooLarge when it would be over kafka_max_record_bytes (the DLQ's own limit is
+    checked when it is sent)."""
+    trace_context = tracing.current_trace_context()
+    envelope = serde.pack(
+        payload,
+        task_id=task_id,
+        tenant=tenant,
+        idempotency_key=idempotency_key,
+        producer=producer,
+        trace_context=trace_context,
+    )
+    headers = [(k, v.encode("latin-1")) for k, v in trace_context.items()]
+    headers.append(("lammesh-type", envelope.message_type.encode()))
+    record = OutboundRecord(topic, envelope.SerializeToString(), (key if key is not None else task_id).encode(), headers)
+    if topic != DLQ.name(settings):
+        ensure_fits(settings, record.topic, record.key, record.value, record.headers)
+    return record
+
+
 class EnvelopeProducer:
     """Sends protobuf payloads wrapped in Envelopes, keyed by task id.
 
@@ -121,20 +153,8 @@ class EnvelopeProducer:
     ) -> OutboundRecord:
         """The record `send` would queue, size-checked (RecordTooLarge): a caller with several
         outputs prepares them all first, so one too large means none is sent."""
-        trace_context = tracing.current_trace_context()
-        envelope = serde.pack(
-            payload,
-            task_id=task_id,
-            tenant=tenant,
-            idempotency_key=idempotency_key,
-            producer=self._name,
-            trace_context=trace_context,
-        )
-        headers = [(k, v.encode("latin-1")) for k, v in trace_context.items()]
-        headers.append(("lammesh-type", envelope.message_type.encode()))
-        record = OutboundRecord(topic, envelope.SerializeToString(), (key if key is not None else task_id).encode(), headers)
-        self._check_size(record)
-        return record
+        return prepare_record(self._settings, self._name, topic, payload, task_id=task_id, tenant=tenant,
+                              idempotency_key=idempotency_key, key=key)
 
     async def send_prepared(self, record: OutboundRecord) -> asyncio.Future[RecordMetadata]:
         return await self.send_raw(record.topic, record.value, key=record.key, headers=record.headers)

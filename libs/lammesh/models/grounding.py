@@ -259,8 +259,8 @@ def _source_facts(sources: str) -> dict[str, set[str]]:
     for fact in extract_facts(sources):
         known[fact.kind].add(fact.value)
     # Names are also accepted when the words appear anywhere in the sources (any casing, any spot).
-    words = re.findall(r"[\w'’-]+", sources.lower())
-    words += [part for w in words if "-" in w for part in w.split("-")]
+    words = [w for w in re.findall(r"[\w'’-]+", sources.lower()) if w.strip("-")]  # "--" is no word
+    words += [part for w in words if "-" in w for part in w.split("-") if part]
     known["words"] = set(words)
     # Acronyms ("DPA") are accepted when the sources spell them out ("data processing agreement").
     known["initialisms"] = {

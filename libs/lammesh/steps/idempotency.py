@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Protocol
 
+from lammesh.sqlite import open_database
 from lammesh.v1 import step_pb2
 
 
@@ -48,14 +48,9 @@ class SqliteIdempotencyStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS step_results ("
-            " key TEXT PRIMARY KEY, result BLOB NOT NULL, stored_at REAL NOT NULL)"
-        )
+        self._db = open_database(self.path, schema=[
+            "CREATE TABLE IF NOT EXISTS step_results (key TEXT PRIMARY KEY, result BLOB NOT NULL, stored_at REAL NOT NULL)"
+        ])
         self._lock = threading.Lock()
 
     def _get(self, key: str) -> bytes | None:

@@ -40,6 +40,7 @@ Findings-based watchers build `Finding(kind, reason, score, verdict, spans)` obj
 `check_request(content=..., params=..., stage="output")`.
 """
 
+from lammesh.verdict import Stage
 from lammesh.watchers.batching import MicroBatcher
 from lammesh.watchers.content import TextField, iter_text_fields, join_path, text_fields, value_at
 from lammesh.watchers.proto import check_input_from, check_request, response_from, verdict_of
@@ -53,7 +54,7 @@ from lammesh.watchers.verdicts import (
     VerdictName,
     WatcherParams,
 )
-from lammesh.watchers.watcher import CheckInput, RuleWatcher, Stage, Watcher
+from lammesh.watchers.watcher import CheckInput, RuleWatcher, Watcher
 
 __all__ = [
     "CheckInput",

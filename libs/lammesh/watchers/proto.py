@@ -11,15 +11,9 @@ from pydantic import ValidationError
 from lammesh.errors import InvalidArgument, invalid_argument_from
 from lammesh.modelregistry.domain import ModelRef
 from lammesh.v1 import model_pb2, watcher_pb2
+from lammesh.verdict import Stage
 from lammesh.watchers.verdicts import CheckOutcome, Verdict, WatcherParams
-from lammesh.watchers.watcher import CheckInput, Stage
-
-_STAGES = {
-    watcher_pb2.CHECK_STAGE_UNSPECIFIED: Stage.UNSPECIFIED,
-    watcher_pb2.CHECK_STAGE_INPUT: Stage.INPUT,
-    watcher_pb2.CHECK_STAGE_OUTPUT: Stage.OUTPUT,
-}
-_PROTO_STAGES = {stage: number for number, stage in _STAGES.items()}
+from lammesh.watchers.watcher import CheckInput
 
 
 def struct_to_dict(struct: struct_pb2.Struct) -> dict[str, Any]:
@@ -48,9 +42,10 @@ def check_input_from(
 ) -> CheckInput:
     """Validate a CheckRequest for a watcher; InvalidArgument names the offending field
     (`prefix` locates the request inside a batch, e.g. "requests.3.")."""
-    stage = _STAGES.get(request.stage)
-    if stage is None:
-        raise InvalidArgument(f"{prefix}stage", f"unknown stage {request.stage}")
+    try:
+        stage = Stage.from_proto(request.stage)
+    except ValueError:
+        raise InvalidArgument(f"{prefix}stage", f"unknown stage {request.stage}") from None
     try:
         params = params_model.model_validate(struct_to_dict(request.params))
     except ValidationError as error:
@@ -76,7 +71,7 @@ def response_from(
     outcome: CheckOutcome, *, watcher: str, version: str, latency_us: int, model: ModelRef | None = None
 ) -> watcher_pb2.CheckResponse:
     return watcher_pb2.CheckResponse(
-        verdict=int(outcome.verdict),
+        verdict=outcome.verdict.proto,
         score=outcome.score,
         reasons=list(outcome.reasons),
         spans=[
@@ -92,7 +87,7 @@ def response_from(
 
 def verdict_of(response: watcher_pb2.CheckResponse) -> Verdict:
     """The verdict of a response; UNSPECIFIED (never sent by a healthy watcher) raises ValueError."""
-    return Verdict(response.verdict)
+    return Verdict.from_proto(response.verdict)
 
 
 def check_request(
@@ -113,7 +108,7 @@ def check_request(
         step_id=step_id,
         attempt=attempt,
         capability=capability,
-        stage=_PROTO_STAGES[Stage(stage)],
+        stage=Stage(stage).proto,
         content=to_struct(content),
         sources=to_struct(sources),
         params=to_struct(params),

@@ -12,6 +12,11 @@ pattern does not see it but a person (or a mail client, or a model) still reads 
   `confusable-homoglyphs` package) to the ASCII character they imitate;
 - Unicode tag characters (U+E0020..U+E007E), invisible copies of ASCII;
 - base64, base32, ascii85 or hex runs: `QUtJQUlPU0ZPRE5ON0VYQU1QTEU=`;
+- with `layout=True` (the pii watcher), the layouts that keep a value readable but break its
+  pattern: characters spaced or dotted apart (`4 1 4 9 ...`, `A.K.I.A...`, `ghp_ a1B2 c3D4 ...`), a value split across
+  lines, split into the pieces of a JSON array (`["4149", "2717", ...]`), written with JSON/Python
+  escapes (`\u0073\u006b...`), or its digits spelled out in words (`four one four nine ...`,
+  `vier eins ...`, `quatre un ...`, `cuatro uno ...`);
 - and, for watchers that read what a text *says* (`ciphers=True`, the injection watcher): lines
   written in rot13, Atbash, leetspeak or Morse code, kept only where the decoded line reads as
   English and the line itself does not (`english_share`), so ordinary text costs a word count.
@@ -48,8 +53,9 @@ class View:
 
     how: str
     """'folded' (NFKC, invisible characters removed, tag characters made visible, homoglyphs
-    made Latin) or the
-    encoding of a decoded run ('base64', 'hex')."""
+    made Latin), 'rejoined' (line breaks inside a value removed), 'unescaped' (escape sequences
+    decoded), the encoding of a decoded run ('base64', 'hex', ...), or the layout of a run
+    put back together ('spaced', 'pieces', 'spelled')."""
     text: str
     offsets: tuple[int, ...] | None = None
     """Per character of `text`, its offset in the original (folded views)."""
@@ -216,10 +222,149 @@ def cipher_views(text: str) -> list[View]:
     return views
 
 
-def reveal(text: str, *, ciphers: bool = False) -> list[View]:
+# ----------------------------------------------------------------------------------------------
+# Layouts that keep a value readable to a person and break the pattern that would find it.
+_VALUE_CHAR = r"[A-Za-z0-9_+/=-]"
+# one character at a time, always the same separator: "4 1 4 9 ...", "A.K.I.A...", "s k _ l i v e"
+_SPACED_RUN = re.compile(rf"(?<![\w.]){_VALUE_CHAR}( {{1,2}}|\.|\u00b7| \. )(?:{_VALUE_CHAR}\1){{10,}}{_VALUE_CHAR}(?![\w.])")
+# a line break inside a value (`ghp_8Wd...` wrapped at the margin, or split to get past a filter):
+# on both sides a run of value characters that is not a word ("Northwind\n+1 555 ..." stays apart)
+_LINE_BREAK = re.compile(rf"(?<={_VALUE_CHAR}{{6}})[ \t]*\r?\n[ \t>]*(?={_VALUE_CHAR}{{4}})")
+_VALUE_BEFORE = re.compile(rf"{_VALUE_CHAR}+$")
+_VALUE_AFTER = re.compile(rf"^{_VALUE_CHAR}+")
+
+
+def _value_like(run: str) -> bool:
+    """A piece of a key or number, not a word: it has a digit, a `_+/=` or inner capitals."""
+    return len(run) >= 6 and (
+        any(c.isdigit() or c in "_+/=" for c in run) or (any(c.isupper() for c in run[1:]) and any(c.islower() for c in run))
+    )
+
+
+def _inside_a_value(text: str, match: re.Match[str]) -> bool:
+    before = _VALUE_BEFORE.search(text, max(0, match.start() - 200), match.start())
+    after = _VALUE_AFTER.match(text[match.end() : match.end() + 200])
+    return bool(before and after) and _value_like(before.group()) and _value_like(after.group())
+
+
+# a key printed in groups ("ghp_ a1B2 c3D4 ..." or "sk-p.roj4.fT9x..."): three or more groups of 3-8
+# value characters, one separator throughout, letters and digits mixed within a group
+_GROUPED_RUN = re.compile(rf"(?<![\w.]){_VALUE_CHAR}{{3,8}}( |\.)(?:{_VALUE_CHAR}{{3,8}}\1){{2,}}{_VALUE_CHAR}{{1,8}}(?![\w.])")
+
+
+def _piece_like(group: str) -> bool:
+    """A group of a key, not a word: a digit, a `_+/=-`, or capitals inside it."""
+    return any(c.isdigit() or c in "_+/=-" for c in group) or (any(c.isupper() for c in group[1:]) and any(c.islower() for c in group))
+
+
+def _grouped_values(text: str) -> list[View]:
+    """Runs of three or more key-like groups with one separator, at least 20 characters together
+    and letters and digits mixed, put back together; words around them stay out."""
+    views = []
+    for match in _GROUPED_RUN.finditer(text):
+        separator = match.group(1)
+        position = match.start()
+        run: list[tuple[int, str]] = []
+        for group in [*match.group().split(separator), None]:
+            if group is not None and _piece_like(group):
+                run.append((position, group))
+            else:
+                joined = "".join(g for _, g in run)
+                if len(run) >= 3 and len(joined) >= 20 and any(c.isdigit() for c in joined) and any(c.isalpha() for c in joined):
+                    views.append(View("spaced", joined, run=(run[0][0], run[-1][0] + len(run[-1][1]))))
+                run = []
+            if group is not None:
+                position += len(group) + len(separator)
+    return views
+
+
+_PIECES = re.compile(r"\[\s*(?:[\"'][A-Za-z0-9_+/=-]{1,12}[\"']\s*,\s*){2,}[\"'][A-Za-z0-9_+/=-]{1,12}[\"']\s*\]")
+_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})")
+DIGIT_WORDS: dict[str, str] = {
+    word: str(digit)
+    for words in (
+        "zero one two three four five six seven eight nine",  # en
+        "null eins zwei drei vier fünf sechs sieben acht neun",  # de
+        "zéro un deux trois quatre cinq six sept huit neuf",  # fr
+        "cero uno dos tres cuatro cinco seis siete ocho nueve",  # es
+        "nul een twee drie vier vijf zes zeven acht negen",  # nl
+        "zero um dois três quatro cinco seis sete oito nove",  # pt
+    )
+    for digit, word in enumerate(words.split())
+} | {"oh": "0", "zero": "0", "une": "1", "una": "1", "uma": "1", "één": "1"}
+_DIGIT_WORD = "|".join(sorted(map(re.escape, DIGIT_WORDS), key=len, reverse=True))
+_SPELLED_RUN = re.compile(rf"(?<!\w)(?:{_DIGIT_WORD})(?:[\s,;/-]+(?:{_DIGIT_WORD})){{11,}}(?!\w)", re.IGNORECASE)
+_SPELLED_WORD = re.compile(rf"(?<!\w)(?:{_DIGIT_WORD})(?!\w)", re.IGNORECASE)
+
+
+def _joined(text: str, pattern: re.Pattern[str], how: str, keep: Callable[[str, re.Match[str]], bool]) -> View | None:
+    """`text` with every match of `pattern` that `keep` accepts removed, offsets mapped back;
+    None when nothing was removed."""
+    out: list[str] = []
+    offsets: list[int] = []
+    position = 0
+    for match in pattern.finditer(text):
+        if not keep(text, match):
+            continue
+        out.append(text[position : match.start()])
+        offsets.extend(range(position, match.start()))
+        position = match.end()
+    if position == 0:
+        return None
+    out.append(text[position:])
+    offsets.extend(range(position, len(text)))
+    return View(how, "".join(out), tuple(offsets))
+
+
+def _unescaped(text: str) -> View | None:
+    if "\\" not in text:
+        return None
+    out: list[str] = []
+    offsets: list[int] = []
+    position = 0
+    for match in _ESCAPE.finditer(text):
+        out.append(text[position : match.start()])
+        offsets.extend(range(position, match.start()))
+        out.append(chr(int(match.group(1) or match.group(2), 16)))
+        offsets.append(match.start())
+        position = match.end()
+    if position == 0:
+        return None
+    out.append(text[position:])
+    offsets.extend(range(position, len(text)))
+    return View("unescaped", "".join(out), tuple(offsets))
+
+
+def layout_views(text: str) -> list[View]:
+    """The views of `text` with its layout disguises undone: the whole text with line breaks
+    inside values removed ('rejoined') and escapes decoded ('unescaped'), and each spaced-out,
+    split-into-pieces or spelled-out run put back together ('spaced', 'pieces', 'spelled';
+    their matches point at the whole run). A whole-text view's decoded runs come with it (a
+    base64 blob wrapped over lines)."""
+    views: list[View] = []
+    for view in (_joined(text, _LINE_BREAK, "rejoined", _inside_a_value), _unescaped(text)):
+        if view is not None:
+            views.append(view)
+            views += [View(v.how, v.text, run=view.origin(*v.run)) for v in decoded_runs(view.text)]
+    for match in _SPACED_RUN.finditer(text):
+        views.append(View("spaced", match.group().replace(match.group(1), ""), run=match.span()))
+    views += _grouped_values(text)
+    for match in _PIECES.finditer(text):
+        views.append(View("pieces", "".join(re.findall(r"[\"']([^\"']*)[\"']", match.group())), run=match.span()))
+    for match in _SPELLED_RUN.finditer(text):
+        digits = "".join(DIGIT_WORDS[w.lower()] for w in _SPELLED_WORD.findall(match.group()))
+        views.append(View("spelled", digits, run=match.span()))
+    return views
+
+
+def reveal(text: str, *, ciphers: bool = False, layout: bool = False) -> list[View]:
     """The views of `text` other than itself: folded (when folding changes anything) and every
-    decoded run of the folded text; with `ciphers`, also its deciphered lines."""
-    decode: Callable[[str], list[View]] = (lambda t: decoded_runs(t) + cipher_views(t)) if ciphers else decoded_runs
+    decoded run of the folded text; with `ciphers`, also its deciphered lines; with `layout`,
+    also its layout views (layout_views)."""
+
+    def decode(t: str) -> list[View]:
+        return decoded_runs(t) + (cipher_views(t) if ciphers else []) + (layout_views(t) if layout else [])
+
     if text.isascii():  # nothing to fold (the common case, checked at C speed)
         return decode(text)
     folded, offsets = fold(text)
@@ -227,6 +372,9 @@ def reveal(text: str, *, ciphers: bool = False) -> list[View]:
     if folded != text:
         views.append(View("folded", folded, offsets))
     for view in decode(folded):
-        start, end = view.run
-        views.append(View(view.how, view.text, run=(offsets[start], offsets[end - 1] + 1)))
+        if view.offsets is not None:
+            views.append(View(view.how, view.text, tuple(offsets[i] for i in view.offsets)))
+        else:
+            start, end = view.run
+            views.append(View(view.how, view.text, run=(offsets[start], offsets[end - 1] + 1)))
     return views

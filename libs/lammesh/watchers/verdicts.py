@@ -7,36 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import IntEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from lammesh.modelregistry.domain import ModelRef
-
-
-class Verdict(IntEnum):
-    """Ordered by severity, so `max()` of verdicts is the strictest. Values equal the proto enum."""
-
-    ALLOW = 1
-    REVIEW = 2
-    BLOCK = 3
-
-    @classmethod
-    def parse(cls, value: str | int | Verdict) -> Verdict:
-        """'allow' / 'REVIEW' / 'VERDICT_BLOCK' / 3 -> Verdict."""
-        if isinstance(value, str):
-            name = value.strip().upper().removeprefix("VERDICT_")
-            try:
-                return cls[name]
-            except KeyError:
-                raise ValueError(f"unknown verdict {value!r}; use allow, review or block") from None
-        return cls(value)
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
+from lammesh.verdict import Verdict
 
 VerdictName = Literal["allow", "review", "block"]
 """How params name a verdict (e.g. `on_secret: block`); `Verdict.parse` turns it into a Verdict."""
@@ -103,7 +79,7 @@ class CheckOutcome:
             return cls.allow()
         verdict = max(f.verdict for f in found)
         score = max(f.score for f in found if f.verdict == verdict)
-        ordered = sorted(found, key=lambda f: (-f.verdict, -f.score))
+        ordered = sorted(found, key=lambda f: (-f.verdict.severity, -f.score))
         return cls(
             verdict=verdict,
             score=score,

@@ -4,24 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from functools import cached_property
 from typing import Any, ClassVar, Generic, TypeVar
 
 from lammesh.modelregistry.domain import ModelRef
 from lammesh.modelregistry.identity import code_ref
+from lammesh.verdict import Stage
 from lammesh.watchers.content import TextField, text_fields
 from lammesh.watchers.verdicts import CheckOutcome, WatcherParams
 
 P = TypeVar("P", bound=WatcherParams)
-
-
-class Stage(StrEnum):
-    """Which side of a step is checked (CheckRequest.stage)."""
-
-    UNSPECIFIED = "unspecified"
-    INPUT = "input"
-    OUTPUT = "output"
 
 
 @dataclass(frozen=True)

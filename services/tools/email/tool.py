@@ -1,9 +1,11 @@
 """The `email` handler. The Message-ID is derived from the step key, so a mail sent twice by some
 failure outside our control is still recognisable as the same mail; the durable idempotency
-store (side_effects) makes sure a redelivered command does not send it again."""
+store (side_effects) makes sure a redelivered command does not send it again, and the send journal
+(journal.py) that a crash between the SMTP server's answer and that store does not either."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from email.message import EmailMessage
@@ -11,11 +13,19 @@ from email.utils import formatdate, getaddresses
 from typing import Any
 
 import aiosmtplib
+import structlog
 from pydantic import BaseModel, Field, field_validator
 
+from lammesh import metrics
 from lammesh.settings import Settings
 from lammesh.steps import StepContext, StepFailure, StepHandler
 from lammesh.v1 import registry_pb2
+from lammesh_services.tools.email.journal import MailJournal, SendPlan, plan_send
+
+log = structlog.get_logger(__name__)
+
+HOLDING = "mail accepted and journaled; holding before its result is stored (fault injection)"
+"""The log line `make chaos` waits for to kill the service inside the duplicate-mail window."""
 
 _ADDRESS = r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$"
 
@@ -60,6 +70,9 @@ class EmailOutput(BaseModel):
     message_id: str
     recipients: list[str]
     smtp_response: str
+    resent: bool = False
+    """True when an earlier attempt may have sent this mail already (it died before recording the
+    SMTP server's answer): it was sent again under the same Message-ID, which receivers can dedupe."""
 
 
 def message_id_for(step_key: str) -> str:
@@ -92,13 +105,50 @@ class EmailTool(StepHandler):
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
+        self._journal: MailJournal | None = None
+
+    @property
+    def journal(self) -> MailJournal:
+        if self._journal is None:
+            s = self._settings
+            self._journal = MailJournal(s.state_dir / f"{s.service_name}-mail-journal.sqlite3")
+        return self._journal
+
+    async def close(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
 
     async def execute(self, step: StepContext) -> EmailOutput:
         data: EmailInput = step.data
+        message = compose(data, sender=self._settings.mail_from, step_key=step.key)
+        entry = await self.journal.get(step.key)
+        plan = plan_send(entry)
+        if plan is SendPlan.ANSWER and entry is not None and entry.output is not None:
+            return EmailOutput.model_validate(entry.output)
+        if plan is SendPlan.RESEND:
+            log.warning("an earlier attempt may have sent this mail; sending it again under the same Message-ID",
+                        step_key=step.key, message_id=message["Message-ID"])
+            metrics.MAIL_RESENDS.inc()
+        await self.journal.sending(step.key, message["Message-ID"])
+        refused, response = await self._send(message, step.key)
+        addresses = [a for _, a in getaddresses([*data.to, *data.cc])]
+        output = EmailOutput(
+            message_id=message["Message-ID"],
+            recipients=[a for a in addresses if a not in refused],
+            smtp_response=response,
+            resent=plan is SendPlan.RESEND,
+        )
+        await self.journal.accepted(step.key, output.model_dump(mode="json"))
+        if self._settings.email_hold_after_send_s:
+            log.warning(HOLDING, step_key=step.key, hold_s=self._settings.email_hold_after_send_s)
+            await asyncio.sleep(self._settings.email_hold_after_send_s)
+        return output
+
+    async def _send(self, message: EmailMessage, step_key: str) -> tuple[dict[str, Any], str]:
         s = self._settings
-        message = compose(data, sender=s.mail_from, step_key=step.key)
         try:
-            refused, response = await aiosmtplib.send(
+            return await aiosmtplib.send(
                 message,
                 hostname=s.smtp_host,
                 port=s.smtp_port,
@@ -108,15 +158,16 @@ class EmailTool(StepHandler):
                 timeout=s.smtp_timeout_s,
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:
+            await self.journal.refused(step_key)
             raise StepFailure("RECIPIENTS_REFUSED", str(exc), retryable=False, field="input.to") from None
         except aiosmtplib.SMTPResponseException as exc:
+            await self.journal.refused(step_key)
             # 5xx is permanent, 4xx may pass on a later attempt
             raise StepFailure("SMTP_ERROR", f"{exc.code} {exc.message}", retryable=exc.code < 500) from None
-        except (aiosmtplib.SMTPException, OSError) as exc:
+        except (aiosmtplib.SMTPConnectError, ConnectionRefusedError) as exc:
+            await self.journal.refused(step_key)  # never connected: nothing was handed over
             raise StepFailure("SMTP_UNAVAILABLE", f"{s.smtp_host}:{s.smtp_port}: {exc}", retryable=True) from None
-        addresses = [a for _, a in getaddresses([*data.to, *data.cc])]
-        return EmailOutput(
-            message_id=message["Message-ID"],
-            recipients=[a for a in addresses if a not in refused],
-            smtp_response=response,
-        )
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            # e.g. a timeout or a dropped connection during DATA: the server may have the mail,
+            # so the intent stays and the next attempt resends under the same Message-ID.
+            raise StepFailure("SMTP_UNAVAILABLE", f"{s.smtp_host}:{s.smtp_port}: {exc}", retryable=True) from None

@@ -87,10 +87,16 @@ _PHONE_NANP = re.compile(r"(?<![\w(])(?:\(\d{3}\)[ ]?|\d{3}[-. ])\d{3}[-. ]\d{4}
 _PHONE_LABELLED = re.compile(
     r"\b(?:phone|tel|telephone|mobile|cell|call me at|reach me at)\b[:.]?\s*(\(?\d[\d ().-]{7,18}\d)", re.IGNORECASE
 )
-_CARD = re.compile(r"(?<![\w.+/-])\d(?:[ ./-]?\d){11,18}(?![\w-]|[./]\d)")
+# one separator between digits: up to three spaces, a dot, slash or dash, or a line break (a
+# number wrapped at the margin or split over two lines to get past a filter)
+_CARD_SEPARATOR = r"(?:[ ]{1,3}|[./-]|[ \t]*\r?\n[ \t>]*)"
+_CARD = re.compile(rf"(?<![\w.+/-])\d(?:{_CARD_SEPARATOR}?\d){{11,18}}(?![\w-]|[./]\d)")
 # Printed in groups of four (spaces, or dashes), electronic form in one run; any case
 # ("gb94 cyxn ..."): the country's length and the mod-97 check decide.
-_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]{4}){2,7}(?:[ -]?[A-Za-z0-9]{1,3})?(?![A-Za-z0-9])")
+# (separators as for cards: spaces, a dash or a dot, or a line break between groups)
+_IBAN = re.compile(
+    rf"(?<![A-Za-z0-9])[A-Za-z]{{2}}\d{{2}}(?:{_CARD_SEPARATOR}?[A-Za-z0-9]{{4}}){{2,7}}(?:{_CARD_SEPARATOR}?[A-Za-z0-9]{{1,3}})?(?![A-Za-z0-9])"
+)
 _SSN = re.compile(r"(?<![\w-])(\d{3})-(\d{2})-(\d{4})(?![\w-])")
 _SSN_LABELLED = re.compile(r"\b(?:SSN|social security(?: number| no\.?)?)\b[:#]?\s*(\d{3})[ -]?(\d{2})[ -]?(\d{4})\b", re.IGNORECASE)
 _UK_NINO = re.compile(
@@ -138,7 +144,8 @@ _SECRET_NAME = (
     r"account[_-]?key|shared[_-]?access[_-]?key|"  # Azure connection strings
     r"auth[_-]?token|access[_-]token|secret|token|password|passphrase|passwd|pwd|pin)"
 )
-_CREDENTIAL = re.compile(rf"{_SECRET_NAME}\s*[:=]\s*[\"']?([^\s\"';]{{8,}})", re.IGNORECASE)
+# (the name may be quoted, as a JSON or YAML key is: `"client_secret": "..."`)
+_CREDENTIAL = re.compile(rf"{_SECRET_NAME}[\"']?\s*[:=]\s*[\"']?([^\s\"';]{{8,}})", re.IGNORECASE)
 # Said in prose: a secret's name (in the languages of the mails we send), up to a few words about
 # what it is for, a verb or colon, then the value: "the password for the staging VPN is X",
 # "das Passwort lautet X", "le mot de passe est X", "log in with password X".
@@ -257,19 +264,63 @@ def _card_grouping(groups: list[str]) -> bool:
     return all(size == 4 for size in sizes[:-1]) and 1 <= sizes[-1] <= 4
 
 
+# What an id is called right before it: "Order #", "invoice no.", "Bestellnummer", "N° de
+# commande :", "número de pedido", "\"order_id\": \"". Only the label directly before the number counts.
+_ID_NOUN = (
+    r"order|invoice|inv|booking|reservation|confirmation|ticket|case|tracking|shipment|parcel|consignment|"
+    r"purchase order|po|contract|claim|policy|quote|quotation|rma|return|delivery|customer|member|"
+    r"bestellung|bestell|auftrag|auftrags|rechnung|rechnungs|kunden|vorgang|vorgangs|sendung|sendungs|lieferschein|"
+    r"vertrag|vertrags|buchung|buchungs|commande|facture|dossier|réservation|contrat|colis|suivi|client|"
+    r"pedido|factura|reserva|envío|envio|seguimiento|contrato|expediente|cliente|"
+    r"bestelling|factuur|boeking|zending|encomenda|fatura"
+)
+_ID_LABEL = re.compile(
+    rf"(?<![^\W\d_])(?:{_ID_NOUN})(?:[ _-]?(?:nummer|number|num|nr|no|n\.?[°ºo]|id|#|ref|reference|code))?\.?"
+    rf"(?:[ ]?(?:nr|no|n\.?[°ºo])\.?)?[\s\"':#=°º(-]*$",
+    re.IGNORECASE,
+)
+# What follows a card and never an id: its expiry date or security code.
+_CARD_DETAILS_AFTER = re.compile(
+    r"^[\s\"',;:)(-]{0,4}(?:(?:exp(?:iry|ires|iration)?|valid|gültig|caduca|vence|geldig|validade|cvv|cvc|csc)\b|"
+    r"\d{2}\s?/\s?\d{2}(?![\d/]))",  # MM/YY, not a date
+    re.IGNORECASE,
+)
+
+
+def labelled_as_id(text: str, start: int, end: int) -> bool:
+    """An unbroken run of digits that an id label stands right before, with no expiry date or
+    security code after it: how order, invoice and booking numbers are written. A card is
+    printed in groups, and a leaked one labelled "ref" still carries its expiry."""
+    return bool(_ID_LABEL.search(text[max(0, start - 40) : start])) and not _CARD_DETAILS_AFTER.search(text[end : end + 30])
+
+
+def _card_candidates(text: str) -> Iterable[re.Match[str]]:
+    """Every run _CARD matches, and when one is no card, the runs starting at its later groups:
+    in "Ref 2026\n4111 1111 1111 1111" the first run takes the year and leaves a group behind."""
+    position = 0
+    while (m := _CARD.search(text, position)) is not None:
+        yield m
+        position = m.start() + 1
+
+
 def find_cards(text: str) -> list[Match]:
-    found = []
-    for m in _CARD.finditer(text):
+    found: list[Match] = []
+    for m in _card_candidates(text):
+        if found and m.start() < found[-1].end:
+            continue  # inside the card just found
         raw = m.group()
-        separators = {char for char in raw if not char.isdigit()}
+        separators = {"\n" if char.isspace() else char for char in raw if not char.isdigit()}
         if len(separators) > 1:
             continue  # "1234 5678-..." mixes separators: not how card numbers are written
-        if separators and not _card_grouping(re.split(r"[ ./-]", raw)):
+        if separators and not _card_grouping(re.split(r"[\s./-]+", raw)):
             continue
         digits = "".join(char for char in raw if char.isdigit())
         scheme = card_scheme(digits)
-        if scheme and luhn_valid(digits):
-            found.append(Match("card_number", m.start(), m.end(), 0.95, f"card number ({scheme}, Luhn-valid)"))
+        if not scheme or not luhn_valid(digits):
+            continue
+        if not separators and labelled_as_id(text, m.start(), m.end()):
+            continue
+        found.append(Match("card_number", m.start(), m.end(), 0.95, f"card number ({scheme}, Luhn-valid)"))
     return found
 
 
@@ -277,9 +328,9 @@ def find_ibans(text: str) -> list[Match]:
     found = []
     for m in _IBAN.finditer(text):
         raw = m.group()
-        if " " in raw and "-" in raw:
+        if len({"\n" if char.isspace() else char for char in raw if not char.isalnum()}) > 1:
             continue  # one kind of separator, as IBANs are printed
-        if iban_valid(raw.replace("-", "")):
+        if "/" not in raw and iban_valid("".join(char for char in raw if char.isalnum())):
             found.append(Match("iban", m.start(), m.end(), 0.97, "IBAN (checksum valid)"))
     return found
 
@@ -372,6 +423,115 @@ def find_high_entropy(text: str, *, min_length: int = 24, min_bits: float = 4.0)
             continue
         if shannon_entropy(token) >= min_bits:
             found.append(Match("high_entropy", m.start(), m.end(), 0.7, "random-looking token (possible secret)"))
+    return found
+
+
+# Meeting and webinar invitations: the join link and the passcode are meant for the invitee.
+_MEETING_WORD = (
+    r"meeting|webinar|zoom|teams|webex|gotomeeting|whereby|jitsi|bluejeans|recording|conference|call|"
+    r"besprechung|sitzung|konferenz|réunion|reunión|reunião|vergadering|videoconferencia"
+)
+_MEETING_URL = re.compile(r"\bhttps?://[^\s<>\"')\]]+", re.IGNORECASE)
+_MEETING_URL_WORD = re.compile(r"zoom|teams|webex|meet|webinar|gotomeeting|whereby|jitsi|bluejeans|chime|/j/|/w/|/join", re.IGNORECASE)
+# a link on a line that says what it joins ("Your personal link to join the webinar: https://...")
+# ("call" is not one of them: "Call the API at https://...?token=..." joins nothing)
+_JOIN_LINE = re.compile(
+    r"\b(?:join|beitreten|rejoindre|unirse|participar|deelnemen|meeting|webinar|zoom|teams|webex|conference|konferenz|"
+    r"besprechung|réunion|reunión|reunião|vergadering)",
+    re.IGNORECASE,
+)
+# a link that hands over an API credential is not a join link, whatever the line says
+_SECRET_PARAMETER = re.compile(r"[?&](?:api[_-]?key|apikey|key|secret|client_secret|access_token|auth|password|sig|signature)=", re.IGNORECASE)
+_MEETING_ID_LINE = re.compile(
+    rf"^[ \t]*(?:(?:{_MEETING_WORD})[ -]?(?:id|number|nummer|nr\.?|no\.?)|id (?:de|da|del) (?:la )?(?:{_MEETING_WORD})|"
+    rf"(?:{_MEETING_WORD})-?id)\b.*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+# a passcode by name; a generic secret word only with a meeting word before it ("Meeting password")
+_PASSCODE_NAME = (
+    r"passcode|pass code|access code|kenncode|zugangscode|code secret|code d'accès|código de acceso|código de acesso|"
+    r"toegangscode|senha de acesso|join code|event code|registration code|attendee code|participant code|"
+    r"attendee pin|participant pin|teilnehmer-pin|teilnehmercode|code participant|código de participante"
+)
+_GENERIC_SECRET_WORD = r"password|passwort|kennwort|senha|contraseña|mot de passe|pin|pwd"
+_MEETING_PASSCODE = re.compile(
+    rf"(?<![\w-])(?:(?P<meeting>(?:{_MEETING_WORD})[ -]?)?(?P<name>{_PASSCODE_NAME})|(?P<prefixed>(?:{_MEETING_WORD})[ -]?)(?:{_GENERIC_SECRET_WORD})|"
+    rf"(?P<generic>(?:{_GENERIC_SECRET_WORD})))(?![\w-])(?:\s*(?:\([^)]{{0,30}}\))?)"
+    rf"(?P<connector>\s*(?::|=|-|is|est|es|ist|lautet|é)\s*|\s+)[\"'«“]?(?P<value>[^\s\"'»”,;]{{3,64}})",
+    re.IGNORECASE,
+)
+_MEETING_WORD_RE = re.compile(rf"(?<![\w-])(?:{_MEETING_WORD})", re.IGNORECASE)
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+
+
+def _paragraphs(text: str) -> list[tuple[int, int]]:
+    bounds, start = [], 0
+    for m in _PARAGRAPH_BREAK.finditer(text):
+        bounds.append((start, m.start()))
+        start = m.end()
+    return [*bounds, (start, len(text))]
+
+
+_NAMED_SECRET_PARAMETER = re.compile(rf"[?&]{_SECRET_NAME}=", re.IGNORECASE)
+
+
+def _join_link_span(text: str, url: re.Match[str]) -> tuple[int, int] | None:
+    """The part of a URL that is a meeting's join link, or None. A link to a meeting service or a
+    join path is one whole; a link that only its line describes ("Your link to join the webinar:")
+    is one up to its query when the query names a secret (`?token=...`), which stays checked.
+    A link that hands over an API credential (`?api_key=`) is none."""
+    if _SECRET_PARAMETER.search(url.group()):
+        return None
+    if _MEETING_URL_WORD.search(url.group()):
+        return url.span()
+    line_start = text.rfind("\n", 0, url.start()) + 1
+    before = text[line_start : url.start()]
+    if not before.strip():  # the link starts its line: the line above says what it is
+        before = text[text.rfind("\n", 0, max(0, line_start - 1)) + 1 : line_start]
+    if not _JOIN_LINE.search(before):
+        return None
+    query = url.group().find("?")
+    if query >= 0 and _NAMED_SECRET_PARAMETER.search(url.group(), query):
+        return url.start(), url.start() + query
+    return url.span()
+
+
+def find_meeting_details(text: str) -> list[Match]:
+    """What a meeting or webinar invitation gives the invitee to join: the join link (a URL
+    that names a meeting service or a join path) and, in a paragraph that has such a link or a
+    meeting-ID line, the value after "Passcode:", "Kenncode:", "Code secret :", "Meeting
+    password:", or after a bare "Senha:"/"Password:" on the line right below the meeting ID; in a
+    paragraph that only names a meeting ("use passcode X to join the webinar"), the value after
+    a passcode's own name. A link counts when it names a meeting service or a join path, or the
+    line before it says what it joins, and it carries no API credential (`?api_key=`).
+    Kind `meeting_passcode`, more confident than a credential or a random-looking token (so it
+    stands for them where they overlap) and less than a key of a known shape, which still blocks."""
+    lowered = text.lower()
+    if not any(word in lowered for word in ("meet", "webinar", "zoom", "teams", "webex", "réunion", "reunión", "reunião", "vergadering", "besprechung", "call", "recording")):
+        return []
+    found = []
+    links = [span for m in _MEETING_URL.finditer(text) if (span := _join_link_span(text, m))]
+    found += [Match("meeting_passcode", start, end, 0.98, "meeting join link") for start, end in links]
+    id_lines = list(_MEETING_ID_LINE.finditer(text))
+    for start, end in _paragraphs(text):
+        about_a_meeting = any(start <= at < end for at in [*(link[0] for link in links), *(m.start() for m in id_lines)])
+        said_in_it = bool(_MEETING_WORD_RE.search(text, start, end))
+        if not (about_a_meeting or said_in_it):
+            continue
+        for m in _MEETING_PASSCODE.finditer(text, start, end):
+            if not about_a_meeting and not m.group("name"):
+                continue  # a paragraph that only mentions a meeting vouches for a passcode by name alone
+            if m.group("generic"):
+                line_start = text.rfind("\n", 0, m.start()) + 1
+                if text[line_start : m.start()].strip():
+                    continue  # a bare "password" mid-sentence is not the meeting's
+                above = text.rfind("\n", 0, max(0, line_start - 1)) + 1
+                if not any(id_line.start() >= above and id_line.end() <= line_start for id_line in id_lines):
+                    continue
+            value_end = m.end("value")
+            while value_end > m.start("value") and text[value_end - 1] in _TRAILING_PUNCTUATION:
+                value_end -= 1
+            found.append(Match("meeting_passcode", m.start("value"), value_end, 0.98, "meeting passcode"))
     return found
 
 

@@ -17,7 +17,13 @@ allowances apply to what is written plainly; a disguised or encoded value is alw
 Every text is also matched as it reads once its disguises are off (lammesh.watchers.reveal):
 NFKC-folded with invisible characters removed, and each base64/hex run decoded, so
 `exfil<ZWSP>@evil.io`, a full-width address or a base64-encoded key id are found like plain ones;
-their spans point at the original text.
+their spans point at the original text. Layout disguises are undone too (`reveal(text,
+layout=True)`): values spaced or dotted apart, split across lines or into JSON pieces, escaped, or
+spelled out in words.
+
+A meeting invitation's join link and passcode are for the invitee (`meeting_passcode`, allowed by
+default); a Luhn-valid number written as an unbroken id right after an id noun ("Order #",
+"Bestellnummer") with no expiry after it is not a card (decision 0635).
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from lammesh_services.watchers.pii.detectors import (
     find_high_entropy,
     find_ibans,
     find_keys,
+    find_meeting_details,
     find_national_ids,
     find_phones,
     marker_finder,
@@ -58,6 +65,7 @@ PiiKind = Literal[
     "credential",
     "high_entropy",
     "internal_marker",
+    "meeting_passcode",
 ]
 
 DEFAULT_VERDICTS: dict[str, Verdict] = {
@@ -71,6 +79,7 @@ DEFAULT_VERDICTS: dict[str, Verdict] = {
     "credential": Verdict.BLOCK,
     "high_entropy": Verdict.REVIEW,
     "internal_marker": Verdict.REVIEW,
+    "meeting_passcode": Verdict.ALLOW,  # an invitation's join link and passcode are for the invitee
 }
 
 
@@ -145,10 +154,22 @@ def _matches(text: str, params: PiiParams, find_markers: Callable[[str], list[Ma
         *find_phones(text),
         *find_high_entropy(text, min_length=params.entropy_min_length, min_bits=params.entropy_min_bits),
         *find_markers(text),
+        *find_meeting_details(text),
     ]
 
 
-_HOW = {"folded": "hidden with invisible or look-alike characters", "base64": "base64-encoded", "hex": "hex-encoded"}
+_HOW = {
+    "folded": "hidden with invisible or look-alike characters",
+    "base64": "base64-encoded",
+    "base32": "base32-encoded",
+    "ascii85": "ascii85-encoded",
+    "hex": "hex-encoded",
+    "rejoined": "split across lines",
+    "unescaped": "written with escape sequences",
+    "spaced": "spaced or dotted apart",
+    "pieces": "split into pieces",
+    "spelled": "spelled out in words",
+}
 
 
 def find_all(text: str, params: PiiParams, find_markers: Callable[[str], list[Match]]) -> list[tuple[Match, str, bool]]:
@@ -156,7 +177,7 @@ def find_all(text: str, params: PiiParams, find_markers: Callable[[str], list[Ma
     value as it reads, whether it was written plainly), overlaps dropped (the plain match wins
     a tie)."""
     found: list[tuple[Match, str, bool]] = [(m, text[m.start : m.end], True) for m in _matches(text, params, find_markers)]
-    for view in reveal(text):
+    for view in reveal(text, layout=True):
         for m in _matches(view.text, params, find_markers):
             start, end = view.origin(m.start, m.end)
             moved = Match(m.kind, start, end, m.confidence - 0.001, f"{m.detail}, {_HOW[view.how]}")
@@ -191,7 +212,7 @@ def _source_strings(sources: dict, paths: list[str], key: str | None) -> list[st
 
 class PiiWatcher(RuleWatcher[PiiParams]):
     name = "pii"
-    version = "1.1.0"
+    version = "1.2.0"
     params_model = PiiParams
 
     def check(self, item: CheckInput[PiiParams]) -> CheckOutcome:

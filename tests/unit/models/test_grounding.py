@@ -116,3 +116,10 @@ def test_a_pleasantry_no_source_resembles_does_not_reach_the_shipped_threshold(e
     [report] = checker.check_batch([("Here is where we landed. Feel free to forward this to your team.", SOURCES)])
     assert report.claims and all(c.supported for c in report.claims)
     assert 0.0 < report.score < 0.5
+
+
+def test_sources_with_bare_dashes_and_cli_flags_are_read_not_crashed_on():
+    from lammesh.models.grounding import _source_facts
+
+    known = _source_facts("the fleet team -- see notes; re-run -x, then the follow-up")
+    assert {"re", "run", "follow", "up", "-x"} <= known["words"] and "--" not in known["words"] and "" not in known["words"]

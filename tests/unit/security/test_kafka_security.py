@@ -11,7 +11,7 @@ import pytest
 import structlog
 
 from lammesh.dev.certs import CertSet, make_certs
-from lammesh.kafka.client import client_config
+from lammesh.kafka.client import client_config, sasl_login
 from lammesh.settings import Settings
 from lammesh.coordinator.worker import _credentials as faust_credentials
 
@@ -91,3 +91,8 @@ def test_no_password_in_logs_even_when_the_client_config_is_logged(json_log, cer
     assert PASSWORD not in rendered
     assert lines[0]["config"]["sasl_plain_password"] == "[REDACTED]"
     assert lines[0]["config"]["sasl_mechanism"] == "SCRAM-SHA-256"
+
+
+def test_the_sasl_login_keeps_its_password_out_of_its_repr() -> None:
+    login = sasl_login(Settings(kafka_security_protocol="SASL_PLAINTEXT", kafka_sasl_username="u", kafka_sasl_password=PASSWORD))
+    assert login is not None and login.password == PASSWORD and PASSWORD not in repr(login)

@@ -66,3 +66,33 @@ def test_fold_offsets_always_point_at_the_character_they_came_from(text):
     for char, offset in zip(folded, offsets, strict=True):
         assert text[offset] not in INVISIBLE
         assert char in (text[offset], "a")  # "\uff41" (full-width a) folds to "a"
+
+
+def test_layout_views_put_spaced_split_pieced_escaped_and_spelled_values_back_together():
+    from lammesh.watchers.reveal import layout_views
+
+    text = "card 4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 ok"
+    [spaced] = layout_views(text)
+    assert (spaced.how, spaced.text) == ("spaced", "4111111111111111")
+    assert text[slice(*spaced.run)] == " ".join("4111111111111111")
+
+    wrapped = "token:\nghp_a1B2c3D4a1B2\n  c3D4a1B2c3D4 end"
+    [rejoined] = layout_views(wrapped)
+    assert rejoined.how == "rejoined" and "ghp_a1B2c3D4a1B2c3D4a1B2c3D4" in rejoined.text
+    start = rejoined.text.index("ghp_")
+    begin, end = rejoined.origin(start, start + 28)
+    assert wrapped[begin:end] == "ghp_a1B2c3D4a1B2\n  c3D4a1B2c3D4"
+
+    assert [(v.how, v.text) for v in layout_views('["4111", "1111", "1111", "1111"]')] == [("pieces", "4111111111111111")]
+    [escaped] = layout_views('{"k": "\\u0073\\u006b_live"}')
+    assert escaped.how == "unescaped" and escaped.text == '{"k": "sk_live"}'
+    spelled = "quatre un un un, un un un un, un un un un, un un un un"
+    assert [(v.how, v.text) for v in layout_views(spelled)] == [("spelled", "4111111111111111")]
+
+
+def test_layout_views_leave_ordinary_layouts_alone():
+    from lammesh.watchers.reveal import layout_views
+
+    assert layout_views("S P R I N G  S A L E, one or two days, Regards,\nNorthwind\n+1 555 0100") == []
+    assert reveal("a b c d e f g h i j k l m n") == []  # only with layout=True
+    assert [v.how for v in reveal("a b c d e f g h i j k l m n", layout=True)] == ["spaced"]
