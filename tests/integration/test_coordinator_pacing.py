@@ -4,7 +4,10 @@ records that came after it (a cancel of a waiting task applies after its start).
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from prometheus_client import REGISTRY
 
 from lammesh.v1 import task_pb2
 from lammesh_services.coordinator.main import bootstrap as coordinator
@@ -21,6 +24,14 @@ steps:
 """
 
 
+async def wait_held(count: int, timeout: float = 60) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if (REGISTRY.get_sample_value("lammesh_coordinator_requests_held") or 0) >= count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the coordinator never held {count} requests")
+
+
 def _seconds(ts) -> float:  # type: ignore[no-untyped-def]
     return ts.seconds + ts.nanos / 1e9
 
@@ -32,7 +43,10 @@ async def test_no_more_than_the_max_active_sagas_run_at_once(kafka_bootstrap, tm
     async with running(noop(settings), coordinator(settings)), Client(settings) as client:
         tasks = [await client.submit("paced", {"delay_ms": 700}) for _ in range(5)]
         held = tasks[-1]
-        await client.cancel(held, "not needed")  # sent while its request is still held
+        # Once the coordinator holds tasks 3-5 (a cancel read before its task's request would be
+        # a record for an unknown task: another topic, so no order between the two):
+        await wait_held(3)
+        await client.cancel(held, "not needed")
         ended = [await client.wait_for(task_id, timeout=60) for task_id in tasks]
     assert [t.status for t in ended[:4]] == [task_pb2.TASK_STATUS_COMPLETED] * 4
     assert ended[4].status == task_pb2.TASK_STATUS_COMPENSATED and ended[4].reason == "cancelled: not needed"
