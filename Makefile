@@ -44,7 +44,7 @@ help:
 	@echo "make k8s-render  write k8s/base/services/* and kafka/topics.yaml from the service and topic catalogues"
 	@echo "make k8s-validate render every k8s overlay and validate it offline (schemas + consistency + not stale)"
 	@echo "make demo        the meeting follow-up workflow through the whole mesh"
-	@echo "make bench       load test: baselines, scenarios, ramp to the max rate (a few minutes); loadtest/results/latest.*"
+	@echo "make bench       load test: baselines, scenarios, ramp to the max rate, overload at 3x it via the gateway (a few minutes); loadtest/results/latest.*"
 	@echo "make soak        SOAK_MINUTES (10) at half the max rate: RSS growth per service, backlog, lost tasks"
 	@echo "make chaos       1,000 sagas while services, the coordinator and the broker are killed; exit 1 on a lost/stuck task or a repeated side effect"
 	@echo "                 (CHAOS_ARGS=--rolling: a rolling update of every service instead; no task may end by it)"

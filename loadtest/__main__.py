@@ -34,6 +34,10 @@ def bench_command(
     ramp_max: float = 400.0,
     ramp_phase_s: Annotated[float, typer.Option(help="Seconds per ramp step.")] = 10.0,
     no_ramp: bool = False,
+    no_overload: Annotated[bool, typer.Option(help="Skip the overload phase (max rate, then 3x it, via the gateway).")] = False,
+    overload_factor: Annotated[float, typer.Option(help="The overload phase's rate as a multiple of the max sustainable rate.")] = 3.0,
+    overload_in_flight: Annotated[Optional[int], typer.Option(
+        help="The gateway's admission bound in the overload phase; default max rate x its p99 x 3 (Little's law).")] = None,
     failure_rate: Annotated[Optional[float], typer.Option(help="Rate of scenario (d); default half the max rate.")] = None,
     meeting_rate: Annotated[float, typer.Option(help="Rate of scenario (c), the meeting follow-up workflow.")] = 2.0,
     p99_limit_ms: float = 1000.0,
@@ -52,7 +56,8 @@ def bench_command(
     """Baselines + scenarios (a) fixed rate and ramp, (b), (c), (d); writes loadtest/results/<stem>.json/.md."""
     config = BenchConfig(
         fixed_rate=rate, phase_s=phase_s, ramp_start=ramp_start, ramp_factor=ramp_factor, ramp_max=ramp_max,
-        ramp_phase_s=ramp_phase_s, ramp=not no_ramp, failure_rate=failure_rate, meeting_rate=meeting_rate, p99_limit_ms=p99_limit_ms,
+        ramp_phase_s=ramp_phase_s, ramp=not no_ramp, overload=not no_overload,
+        overload_factor=overload_factor, overload_in_flight=overload_in_flight, failure_rate=failure_rate, meeting_rate=meeting_rate, p99_limit_ms=p99_limit_ms,
         partitions=partitions, coordinators=coordinators, scenarios=list(scenarios), gateway=gateway,
         kafka_bootstrap=kafka_bootstrap, profile=profile or None, extra_env=_env(env), stem=stem,
         results_dir=results_dir, drain_s=drain_s, poisson=poisson, command="python -m loadtest " + shlex.join(sys.argv[1:]),

@@ -29,6 +29,7 @@ from lammesh.topics import STEPS_RESULTS, TASKS_EVENTS, TASKS_REQUESTED
 from lammesh.v1 import step_pb2, task_pb2
 
 from loadtest.histogram import LatencyHistogram
+from loadtest.overload import REFUSED
 from loadtest.ramp import Judgement, PhaseObservation, RampLimits, judge
 from loadtest.schedule import arrival_offsets
 
@@ -101,6 +102,12 @@ class Observer:
         self.traces[trace.task_id] = trace
         for record in self._orphans.pop(trace.task_id, []):
             self._apply(trace, record, time.time())
+
+    def refuse(self, schedule_id: str) -> None:
+        """The gateway refused the arrival `schedule_id` (admission control): it ends here."""
+        trace = self.traces.pop(schedule_id, None)
+        if trace is not None:
+            trace.outcome = REFUSED
 
     def rename(self, schedule_id: str, task_id: str) -> None:
         """The gateway answered with its own task id for the arrival `schedule_id`."""
@@ -178,13 +185,18 @@ class KafkaSubmitter:
 
 class GrpcSubmitter:
     """Calls TaskService.SubmitTask on a gateway (optional path). The gateway picks the task id; the
-    schedule's id goes in client_key. Calls run concurrently so the schedule stays open-loop."""
+    schedule's id goes in client_key. Calls run concurrently so the schedule stays open-loop. A
+    call refused by admission control (RESOURCE_EXHAUSTED) is reported to `on_refused`, not retried:
+    the open loop offers the next arrival on schedule anyway."""
 
     name = "grpc"
 
-    def __init__(self, address: str, on_task_id: Callable[[str, str], None]) -> None:
+    def __init__(self, address: str, on_task_id: Callable[[str, str], None],
+                 on_refused: Callable[[str], None] | None = None) -> None:
         self._address = address
         self._on_task_id = on_task_id
+        self._on_refused = on_refused
+        self.refused = 0
         self._channel: grpc.aio.Channel | None = None
         self._stub: Any = None
         self._calls: set[asyncio.Task[None]] = set()
@@ -202,8 +214,12 @@ class GrpcSubmitter:
                 reply = await self._stub.SubmitTask(task_pb2.SubmitTaskRequest(
                     workflow=workflow, input=to_struct(task_input), client_key=task_id), timeout=30)
                 self._on_task_id(task_id, reply.task.task_id)
-            except grpc.aio.AioRpcError:
-                self.errors += 1
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and self._on_refused is not None:
+                    self.refused += 1
+                    self._on_refused(task_id)
+                else:
+                    self.errors += 1
 
         task = asyncio.create_task(call())
         self._calls.add(task)

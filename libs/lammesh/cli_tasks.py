@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
+import random
 import sys
 import time
 import uuid
@@ -28,6 +29,7 @@ from lammesh.gateway.client import TASK_STATUSES, call_metadata, decide_review, 
 from lammesh.gateway.read_model import TERMINAL
 from lammesh.grpc.client import channel as grpc_channel
 from lammesh.grpc.retry import Backoff
+from lammesh.grpc.retry_info import retry_after_s
 from lammesh.settings import Settings
 from lammesh.structs import to_struct
 from lammesh.v1 import review_pb2, review_pb2_grpc, task_pb2, task_pb2_grpc
@@ -76,6 +78,11 @@ def _run(call: Callable[[grpc.aio.Channel, Settings], Awaitable[T]]) -> T:
     try:
         return asyncio.run(main())
     except grpc.aio.AioRpcError as exc:
+        busy = retry_after_s(exc) if exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED else None
+        if busy is not None:
+            console.print(f"[yellow]the mesh is busy, the task was not submitted[/]: {exc.details()}\n"
+                          "submit it again later, or with --wait, which retries as the gateway advises", soft_wrap=True)
+            raise typer.Exit(EXIT_BUSY) from None
         if exc.code() == grpc.StatusCode.UNAVAILABLE:
             console.print(f"[red]cannot reach the gateway at {settings.gateway_address}[/] ({exc.details()}); "
                           "is the mesh up? (`lammesh up`, or set LAMMESH_GATEWAY_ADDRESS)")
@@ -204,16 +211,42 @@ def _outcome(task: task_pb2.Task, as_json: bool) -> None:
     console.print(Panel("\n".join(lines), title=f"task {task.task_id}", border_style=STATUS_STYLE.get(task.status, "cyan")))
 
 
+EXIT_BUSY = 75  # sysexits EX_TEMPFAIL: refused for now (admission control), worth trying again
+
+
+async def _submit_when_admitted(stub: Any, request: task_pb2.SubmitTaskRequest, metadata: Any, *, retry_for_s: float,
+                                quiet: bool) -> task_pb2.SubmitTaskResponse:
+    """SubmitTask; while it is refused as busy (RESOURCE_EXHAUSTED with a RetryInfo hint), wait the
+    hint (with jitter) and try again, for up to `retry_for_s`. The same client key each time, so
+    a try whose answer was lost never makes a second task."""
+    deadline = time.monotonic() + retry_for_s
+    told = False
+    while True:
+        try:
+            return await stub.SubmitTask(request, metadata=metadata)
+        except grpc.aio.AioRpcError as exc:
+            hint = retry_after_s(exc) if exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED else None
+            if hint is None or time.monotonic() + hint > deadline:
+                raise
+            if not told and not quiet:
+                console.print(f"[yellow]the mesh is busy[/] ({exc.details()}); retrying as advised", soft_wrap=True)
+                told = True
+            await asyncio.sleep(hint * random.uniform(1.0, 1.5))
+
+
 def submit(
     workflow: Annotated[str, typer.Argument(help="Workflow name (a file in the workflows folder).")],
     input: Annotated[Path, typer.Option("--input", "-i", help="Task input: a JSON or YAML file, or - for stdin.")],
     wait: Annotated[bool, typer.Option("--wait", help="Follow the task live until it ends.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     key: Annotated[str, typer.Option("--key", help="Idempotency key: the same key gives the same task.")] = "",
+    busy_retry_s: Annotated[float, typer.Option(
+        "--busy-retry-s", help="With --wait: while the gateway refuses the task as busy, retry this long, as it advises.")] = 300.0,
 ) -> None:
     """Submit a task through the gateway (and with --wait, follow it to its end).
 
-    Exit codes with --wait: 0 completed, 3 compensated, 4 failed; 2 bad input, 1 other errors."""
+    Exit codes with --wait: 0 completed, 3 compensated, 4 failed; 2 bad input, 75 the mesh is busy
+    (too many tasks in flight: try again later), 1 other errors."""
     struct_input = to_struct(_read_input(input))
 
     async def call(channel: grpc.aio.Channel, settings: Settings) -> task_pb2.Task:
@@ -221,7 +254,8 @@ def submit(
         # Without --key, a fresh one: the channel retries a submit whose answer was lost
         # (UNAVAILABLE), and the same key gives the same task, never a second one.
         request = task_pb2.SubmitTaskRequest(workflow=workflow, input=struct_input, client_key=key or f"cli-{uuid.uuid4().hex}")
-        reply = await stub.SubmitTask(request, metadata=_metadata(settings))
+        reply = await _submit_when_admitted(stub, request, _metadata(settings), retry_for_s=busy_retry_s if wait else 0.0,
+                                            quiet=as_json)
         if not wait:
             return reply.task
         if not as_json:

@@ -29,9 +29,14 @@ class NotFound(ServiceError):
 
 
 class ResourceExhausted(ServiceError):
-    """Over a size limit; the message names the limit."""
+    """Over a size limit (the message names the limit), or too busy now: then `retry_after_s` is
+    the hint the server sends (google.rpc.RetryInfo in the trailers)."""
 
     code = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class FailedPrecondition(ServiceError):

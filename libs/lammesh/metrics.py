@@ -145,3 +145,18 @@ MAIL_RESENDS = Counter(
     "Mails sent again under the same Message-ID because an earlier attempt died between handing the mail to SMTP "
     "and recording the answer (decision 0413).",
 )
+
+ADMISSIONS = Counter(
+    "lammesh_admission_total", "SubmitTask admission decisions: admitted, or refused and why (mesh_full, tenant_limit, fair_share).",
+    ["outcome"],
+)
+TASKS_IN_FLIGHT = Gauge("lammesh_tasks_in_flight", "Tasks requested and not ended, as the gateway counts them for admission.")
+TASKS_QUEUED = Gauge("lammesh_tasks_queued", "Tasks requested that no coordinator has started yet, as the gateway counts them.")
+COORDINATOR_REQUESTS_HELD = Gauge(
+    "lammesh_coordinator_requests_held", "Requests for new tasks a coordinator holds back while it runs its max active sagas."
+)
+COORDINATOR_ACTIVE_SAGAS = Gauge("lammesh_coordinator_active_sagas", "Sagas this coordinator instance runs (not ended).")
+CONTROLS_REPUBLISHED = Counter(
+    "lammesh_controls_republished_total",
+    "Cancels and review decisions the coordinator group read past without effect, published again (0641).",
+)

@@ -114,6 +114,28 @@ class Settings(BaseSettings):
     reconcile_horizon_s: float = Field(
         3600.0, gt=0, description="How far back (request time) the request reconciler looks when it starts.",
     )
+    coordinator_max_active_sagas: int = Field(
+        256, ge=1, le=100_000,
+        description="Sagas one coordinator instance runs at once; a request for a new task beyond it waits, unacknowledged, until one ends (0640).",
+    )
+    admission_max_in_flight: int = Field(
+        256, ge=1, le=1_000_000,
+        description="Tasks in flight (requested, not ended) across the mesh that the gateway admits; beyond it SubmitTask answers RESOURCE_EXHAUSTED with a retry hint (0640).",
+    )
+    admission_max_in_flight_per_tenant: int = Field(
+        128, ge=1, le=1_000_000, description="Tasks in flight one tenant may have at most."
+    )
+    admission_reserve: int = Field(
+        32, ge=0,
+        description="Slots of admission_max_in_flight kept for tenants under their fair share: one tenant's flood stops short of them (0640).",
+    )
+    admission_retry_after_s: float = Field(
+        0.5, gt=0, le=3600, description="Retry hint of a refused SubmitTask (google.rpc.RetryInfo in the trailers, and the message)."
+    )
+    admission_queue_ttl_s: float = Field(
+        600.0, gt=0,
+        description="A request that no task snapshot follows within this long stops counting as in flight (a dead-lettered request).",
+    )
     coordinator_session_timeout_s: float = Field(
         10.0, gt=0, le=300, description="How long a silent coordinator keeps its partitions (Kafka group session)."
     )
@@ -248,6 +270,12 @@ class Settings(BaseSettings):
     def _retry_backoff_is_ordered(self) -> "Settings":
         if self.grpc_retry_initial_backoff_ms > self.grpc_retry_max_backoff_ms:
             raise ValueError("grpc_retry_initial_backoff_ms: must not be above grpc_retry_max_backoff_ms")
+        return self
+
+    @model_validator(mode="after")
+    def _admission_reserve_fits(self) -> "Settings":
+        if self.admission_reserve >= self.admission_max_in_flight:
+            raise ValueError("admission_reserve: must be below admission_max_in_flight")
         return self
 
     @field_validator("log_level", mode="before")

@@ -186,7 +186,8 @@ async def gateway_mesh(kafka_bootstrap: str, tmp: Path, workflow: str, **overrid
     from tests.conftest import make_settings
 
     write_workflow(tmp / "workflows", workflow)
-    base: dict[str, Any] = dict(workflows_dir=tmp / "workflows", timer_interval_s=0.02, coordinator_data_dir=tmp / "coordinator")
+    base: dict[str, Any] = dict(workflows_dir=tmp / "workflows", timer_interval_s=0.02, coordinator_data_dir=tmp / "coordinator",
+                                **overrides)
     settings = make_settings(kafka_bootstrap, **base)
     watchers = {"pii": pii(settings), "policy": policy(settings)}
     async with running(*watchers.values()):

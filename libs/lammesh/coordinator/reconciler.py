@@ -15,6 +15,13 @@ publishes a request again when
 
 Publishing again is safe: the coordinator ignores a request for a task it knows. The copy is a new
 record, so if it is skipped too it is found again.
+
+Control records (tasks.control) are repaired the same way (docs/decisions/0641): a cancel, or a
+review decision, that the group committed past with no trace of it in tasks.events (for a cancel:
+`task.cancel_requested` or `cancel.rejected`, or the task compensating or ended; for a decision:
+`review.decided` naming the review, or the task ended) is published again. The coordinator applies
+each at most once (a second cancel of a compensating task, a second decision of a decided review
+change nothing).
 """
 
 from __future__ import annotations
@@ -32,10 +39,11 @@ from aiokafka.errors import KafkaError
 
 from lammesh import envelope as serde
 from lammesh import metrics
-from lammesh.kafka import EnvelopeProducer
+from lammesh.kafka import EnvelopeProducer, PoisonRecord
 from lammesh.kafka.client import client_config
 from lammesh.settings import Settings
-from lammesh.topics import TASKS_REQUESTED, TASKS_STATE
+from lammesh.topics import TASKS_CONTROL, TASKS_EVENTS, TASKS_REQUESTED, TASKS_STATE
+from lammesh.v1 import review_pb2, task_pb2
 
 log = structlog.get_logger(__name__)
 
@@ -52,6 +60,13 @@ class Request:
     headers: list[tuple[str, bytes]]
     checked_at: float
     republished: int = 0
+    subject: str = ""
+    """What the record asks for (a control record: the task's cancel, or one review's decision);
+    empty for a task request, whose subject is its task."""
+
+    @property
+    def tracked_as(self) -> str:
+        return self.subject or self.task_id
 
 
 class PendingRequests:
@@ -69,19 +84,21 @@ class PendingRequests:
         self._started: dict[str, float] = {}  # task id -> when its snapshot was seen
 
     def requested(self, request: Request) -> None:
-        if request.task_id in self._started:
+        subject = request.tracked_as
+        if subject in self._started:
             return
-        current = self.pending.get(request.task_id)
+        current = self.pending.get(subject)
         if current is None:
-            self.pending[request.task_id] = request
+            self.pending[subject] = request
         elif request.partition == current.partition and request.offset > current.offset:
             # the newest copy is what the coordinator has to read past before we judge again
             request.republished = current.republished
-            self.pending[request.task_id] = request
+            self.pending[subject] = request
 
-    def started(self, task_id: str, now: float) -> None:
-        self._started[task_id] = now
-        self.pending.pop(task_id, None)
+    def started(self, subject: str, now: float) -> None:
+        """The request's task started (or the control record took effect): nothing to repair."""
+        self._started[subject] = now
+        self.pending.pop(subject, None)
 
     def skipped(self, committed: dict[int, int], owned: frozenset[int], now: float) -> list[Request]:
         """Requests the group committed past, on owned partitions, still without a snapshot after
@@ -97,13 +114,83 @@ class PendingRequests:
                 due.append(request)
         for request in [r for r in due if r.republished > self.max_republish]:
             due.remove(request)
-            del self.pending[request.task_id]
+            del self.pending[request.tracked_as]
             self.given_up.append(request)
         return due
 
     def prune(self, now: float) -> None:
         for task_id in [t for t, at in self._started.items() if now - at > self.horizon_s]:
             del self._started[task_id]
+
+
+CANCEL_TOOK_EFFECT = frozenset({"task.cancel_requested", "cancel.rejected"})
+_CANCEL_MOOT = frozenset({task_pb2.TASK_STATUS_COMPENSATING, task_pb2.TASK_STATUS_COMPENSATED,
+                          task_pb2.TASK_STATUS_COMPLETED, task_pb2.TASK_STATUS_FAILED})
+_ENDED = frozenset({task_pb2.TASK_STATUS_COMPENSATED, task_pb2.TASK_STATUS_COMPLETED, task_pb2.TASK_STATUS_FAILED})
+
+
+def cancel_subject(task_id: str) -> str:
+    return f"{task_id}#cancel"
+
+
+def review_subject(task_id: str, review_id: str) -> str:
+    return f"{task_id}#review:{review_id}"
+
+
+def control_subject(payload: object) -> str | None:
+    """What a tasks.control record asks for, if it is one the reconciler repairs (timer ticks are
+    not: the coordinator sends them again itself)."""
+    if isinstance(payload, task_pb2.TaskCancelRequested) and payload.task_id:
+        return cancel_subject(payload.task_id)
+    if isinstance(payload, review_pb2.ReviewDecided) and payload.task_id and payload.review_id:
+        return review_subject(payload.task_id, payload.review_id)
+    return None
+
+
+class PendingControls:
+    """Pure bookkeeping for tasks.control: cancels and review decisions not yet seen to take effect.
+
+    Evidence comes from tasks.events, read independently of tasks.control, so it may come first:
+    what an event settles is remembered (for the horizon), and a control record read later is
+    judged against it."""
+
+    def __init__(self, settle_s: float, horizon_s: float, max_republish: int = 3) -> None:
+        self.records = PendingRequests(settle_s, horizon_s, max_republish)
+        self.horizon_s = horizon_s
+        self._ended: dict[str, float] = {}  # task -> when its end was read
+
+    @property
+    def pending(self) -> dict[str, Request]:
+        return self.records.pending
+
+    @property
+    def given_up(self) -> list[Request]:
+        return self.records.given_up
+
+    def control(self, request: Request) -> None:
+        if request.task_id not in self._ended:
+            self.records.requested(request)
+
+    def event(self, event: task_pb2.TaskEvent, now: float) -> None:
+        task_id = event.task_id
+        if event.kind in CANCEL_TOOK_EFFECT or event.status in _CANCEL_MOOT:
+            self.records.started(cancel_subject(task_id), now)
+        if event.kind == "review.decided":
+            review_id = event.details.fields.get("review_id")
+            if review_id is not None and review_id.string_value:
+                self.records.started(review_subject(task_id, review_id.string_value), now)
+        if event.status in _ENDED:  # every control of an ended task is moot
+            self._ended[task_id] = now
+            for subject in [s for s, r in self.records.pending.items() if r.task_id == task_id]:
+                self.records.started(subject, now)
+
+    def skipped(self, committed: dict[int, int], owned: frozenset[int], now: float) -> list[Request]:
+        return self.records.skipped(committed, owned, now)
+
+    def prune(self, now: float) -> None:
+        self.records.prune(now)
+        for task_id in [t for t, at in self._ended.items() if now - at > self.horizon_s]:
+            del self._ended[task_id]
 
 
 class RequestReconciler:
@@ -117,7 +204,10 @@ class RequestReconciler:
         self._owned = owned
         self._requested = TASKS_REQUESTED.name(settings)
         self._state = TASKS_STATE.name(settings)
+        self._control = TASKS_CONTROL.name(settings)
+        self._events = TASKS_EVENTS.name(settings)
         self.pending = PendingRequests(settle_s=settings.reconcile_interval_s, horizon_s=settings.reconcile_horizon_s)
+        self.controls = PendingControls(settle_s=settings.reconcile_interval_s, horizon_s=settings.reconcile_horizon_s)
         self.assigned = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
         self._consumer: AIOKafkaConsumer | None = None
@@ -129,7 +219,7 @@ class RequestReconciler:
         self._admin = AIOKafkaAdminClient(**client_config(self._settings, f"{name}-admin"))
         await self._consumer.start()
         await self._admin.start()
-        partitions = [TopicPartition(topic, p) for topic in (self._requested, self._state)
+        partitions = [TopicPartition(topic, p) for topic in (self._requested, self._state, self._control, self._events)
                       for p in range(self._settings.topic_partitions)]
         self._consumer.assign(partitions)
         since = int((time.time() - self._settings.reconcile_horizon_s) * 1000)
@@ -170,6 +260,7 @@ class RequestReconciler:
                 except KafkaError as exc:
                     log.warning("reconciler check failed; retrying", error=str(exc))
                 self.pending.prune(now)
+                self.controls.prune(now)
 
     def _read(self, tp: TopicPartition, record: object, now: float) -> None:
         try:
@@ -180,6 +271,21 @@ class RequestReconciler:
             return
         if tp.topic == self._state:
             self.pending.started(envelope.task_id, now)
+        elif tp.topic == self._events:
+            try:
+                self.controls.event(serde.unpack(envelope, task_pb2.TaskEvent), now)
+            except serde.EnvelopeError:
+                return
+        elif tp.topic == self._control:
+            try:
+                subject = control_subject(serde.unpack_any(envelope))
+            except (serde.EnvelopeError, PoisonRecord):
+                return
+            if subject is not None:
+                self.controls.control(Request(
+                    envelope.task_id, tp.partition, record.offset, record.key, record.value,  # type: ignore[attr-defined]
+                    list(record.headers or ()), now, subject=subject,  # type: ignore[attr-defined]
+                ))
         else:
             self.pending.requested(Request(
                 envelope.task_id, tp.partition, record.offset, record.key, record.value,  # type: ignore[attr-defined]
@@ -188,23 +294,25 @@ class RequestReconciler:
 
     async def _republish_skipped(self, now: float) -> None:
         owned = self._owned()
-        if not owned or not self.pending.pending:
+        if not owned or not (self.pending.pending or self.controls.pending):
             return
         assert self._admin is not None
         offsets = await self._admin.list_consumer_group_offsets(self._group)
-        committed = {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == self._requested}
-        skipped = self.pending.skipped(committed, owned, now)
-        for request in self.pending.given_up:
-            log.error("task request still has no task after being published again; giving up on it",
-                      task_id=request.task_id, partition=request.partition, offset=request.offset,
-                      copies=self.pending.max_republish)
-        self.pending.given_up.clear()
         sent = []
-        for request in skipped:
-            headers = [h for h in request.headers if h[0] != REPUBLISHED_HEADER] + [(REPUBLISHED_HEADER, b"reconciler")]
-            sent.append(await self._producer.send_raw(self._requested, request.value, key=request.key, headers=headers))
-            log.warning("task request was read past without starting its task; published it again",
-                        task_id=request.task_id, partition=request.partition, offset=request.offset,
-                        committed=committed.get(request.partition))
-            metrics.REQUESTS_REPUBLISHED.inc()
+        for topic, pending, what in ((self._requested, self.pending, "task request"),
+                                     (self._control, self.controls, "control record")):
+            committed = {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic}
+            skipped = pending.skipped(committed, owned, now)
+            for request in pending.given_up:
+                log.error(f"{what} still without effect after being published again; giving up on it",
+                          task_id=request.task_id, subject=request.tracked_as, partition=request.partition,
+                          offset=request.offset)
+            pending.given_up.clear()
+            for request in skipped:
+                headers = [h for h in request.headers if h[0] != REPUBLISHED_HEADER] + [(REPUBLISHED_HEADER, b"reconciler")]
+                sent.append(await self._producer.send_raw(topic, request.value, key=request.key, headers=headers))
+                log.warning(f"{what} was read past without taking effect; published it again", task_id=request.task_id,
+                            subject=request.tracked_as, partition=request.partition, offset=request.offset,
+                            committed=committed.get(request.partition))
+                (metrics.REQUESTS_REPUBLISHED if topic == self._requested else metrics.CONTROLS_REPUBLISHED).inc()
         await self._producer.confirm(sent)  # only these: the coordinator's records share the producer

@@ -7,6 +7,10 @@ before it was stored, and a revocation waits for the lanes to drain (docs/decisi
 table "sagas" (changelog topic <prefix>-coordinator-sagas-changelog), so a restarted or second
 instance recovers it. Table writes must happen inside the stream, so the timer loop does not touch
 state: it publishes TaskTimerFired records for due tasks into tasks.control.
+
+Task starts are paced (lammesh.coordinator.pacing, decision 0640): while
+`coordinator_max_active_sagas` sagas run here, a request for a new task is held, unacknowledged,
+with every later record of its task, and released in arrival order as sagas end.
 """
 
 from __future__ import annotations
@@ -16,24 +20,28 @@ import functools
 import heapq
 import shutil
 import time
+import weakref
 from pathlib import Path
 
 import faust
 import structlog
 from aiokafka.errors import KafkaError
 from faust.exceptions import ConsistencyError
+from faust.streams import _current_event
 
 from lammesh import envelope as serde
 from lammesh import metrics
 from lammesh.coordinator.codec import timestamp
-from lammesh.lanes import OrderedLanes
+from lammesh.coordinator.pacing import StartPacer
 from lammesh.coordinator.processor import Forget, SagaProcessor
 from lammesh.coordinator.store import RocksDBStore, store_url
 from lammesh.kafka import EnvelopeProducer, PoisonRecord
 from lammesh.kafka.client import sasl_login, ssl_context
 from lammesh.kafka.consumer import dlq_headers
 from lammesh.kafka.producer import RecordTooLarge
+from lammesh.lanes import OrderedLanes
 from lammesh.saga import Saga
+from lammesh.saga import TaskStatus as SagaStatus
 from lammesh.settings import Settings
 from lammesh.topics import COORDINATOR_APP, STEPS_RESULTS, TASKS_CONTROL, TASKS_REQUESTED
 from lammesh.v1 import task_pb2
@@ -108,6 +116,9 @@ class CoordinatorWorker:
         self.app.on_partitions_assigned.connect(self._on_assigned)
         self.app.on_partitions_revoked.connect(self._on_revoked)
         self._lanes: OrderedLanes | None = None
+        self._pacer: StartPacer[faust.types.EventT] = StartPacer(settings.coordinator_max_active_sagas)
+        self._submitting = asyncio.Lock()  # the stream and the releases submit to the lanes in turn: one order per task
+        self._released = asyncio.Event()
 
     @property
     def group(self) -> str:
@@ -127,6 +138,10 @@ class CoordinatorWorker:
         # (and store its saga) while this instance still owns them.
         if self._lanes is not None:
             await self._lanes.drain()
+        # Held records are unacknowledged: after the rebalance they are read again from the
+        # committed offsets, here or by the new owner.
+        self._pacer.reset()
+        self._observe_pacing()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -147,20 +162,58 @@ class CoordinatorWorker:
 
     async def _agent(self, stream: faust.Stream) -> None:
         lanes = self._lanes = OrderedLanes(self._settings.coordinator_max_in_flight)
+        releases = asyncio.create_task(self._release_held(lanes), name="coordinator-release-held")
         try:
             async for event in stream.noack().events():
-                await lanes.submit(event.message.key, functools.partial(self._process_and_ack, event))
+                key = event.message.key
+                starts = event.message.topic == self._requested_topic and self._unknown_task(key)
+                async with self._submitting:
+                    if self._pacer.offer(key, event, starts_saga=starts):
+                        await lanes.submit(key, functools.partial(self._process_and_ack, event, starts))
+                    else:
+                        self._observe_pacing()
         finally:
+            releases.cancel()
+            await asyncio.gather(releases, return_exceptions=True)
             await lanes.cancel()
 
-    async def _process_and_ack(self, event: faust.types.EventT) -> None:
-        if not self.app.flow_control.is_active() or event.message.generation_id != self.app.consumer_generation_id:
-            # Fetched before a rebalance that began while it waited in its lane: as Faust's own
-            # stream does, leave it (unacked, uncommitted) to whoever owns the partition now.
-            return
-        with metrics.COORDINATOR_RECORDS_IN_FLIGHT.track_inprogress():
-            await self._process(event)
-        event.ack()
+    def _unknown_task(self, key: bytes | None) -> bool:
+        return key is not None and self.table.get(key.decode(errors="replace")) is None
+
+    async def _release_held(self, lanes: OrderedLanes) -> None:
+        """Hand held records to the lanes as sagas end (a held task's first record is its start)."""
+        while True:
+            await self._released.wait()
+            self._released.clear()
+            async with self._submitting:
+                first: set[bytes | None] = set()
+                for event in self._pacer.release():
+                    key = event.message.key
+                    starts = key not in first
+                    first.add(key)
+                    await lanes.submit(key, functools.partial(self._process_and_ack, event, starts))
+            self._observe_pacing()
+
+    def _observe_pacing(self) -> None:
+        metrics.COORDINATOR_REQUESTS_HELD.set(self._pacer.held)
+        metrics.COORDINATOR_ACTIVE_SAGAS.set(self._pacer.active)
+
+    async def _process_and_ack(self, event: faust.types.EventT, starts: bool = False) -> None:
+        # Table writes find their partition through Faust's current event: a released record runs
+        # in a task the release created, outside the stream's iteration, so name it here.
+        _current_event.set(weakref.ref(event))
+        try:
+            if not self.app.flow_control.is_active() or event.message.generation_id != self.app.consumer_generation_id:
+                # Fetched before a rebalance that began while it waited in its lane: as Faust's own
+                # stream does, leave it (unacked, uncommitted) to whoever owns the partition now.
+                return
+            with metrics.COORDINATOR_RECORDS_IN_FLIGHT.track_inprogress():
+                await self._process(event)
+            event.ack()
+        finally:
+            if starts:
+                self._pacer.start_finished()
+                self._released.set()
 
     async def _process(self, event: faust.types.EventT) -> None:
         message = event.message
@@ -190,6 +243,7 @@ class CoordinatorWorker:
             self._due.pop(task_id, None)
             self._fired.pop(task_id, None)
             self._forget_at.pop(task_id, None)
+            self._saga_ended(task_id)
             metrics.TASKS_FORGOTTEN.inc()
         elif outcome is not None:
             saga, row = outcome
@@ -214,12 +268,22 @@ class CoordinatorWorker:
         forget_at = saga.forget_at(self._settings.coordinator_retention_s)
         if forget_at is not None and self._forget_at.get(saga.task_id) != forget_at:
             self._schedule_forget(saga.task_id, forget_at)
+        if saga.status.terminal or saga.status is SagaStatus.AWAITING_REVIEW:
+            self._saga_ended(saga.task_id)  # a task waiting for a person uses no room (0640)
+        else:
+            self._pacer.running(saga.task_id.encode())
         due = None if saga.status.terminal else saga.next_timer()
         if due is None:
             self._due.pop(saga.task_id, None)
             self._fired.pop(saga.task_id, None)
         else:
             self._due[saga.task_id] = due
+
+    def _saga_ended(self, task_id: str) -> None:
+        key = task_id.encode()
+        if key in self._pacer:
+            self._pacer.ended(key)
+            self._released.set()
 
     def _discard_local_tables(self) -> None:
         """The local table is ahead of its changelog: the Kafka cluster was reset or the topic

@@ -12,18 +12,19 @@ import structlog
 from lammesh import tracing
 from lammesh.audit import audit
 from lammesh.errors import FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted
-from lammesh.feedback.publisher import FeedbackPublisher
 from lammesh.feedback.case import FeedbackCase, FeedbackKind
+from lammesh.feedback.publisher import FeedbackPublisher
 from lammesh.feedback.recorded import review_cases
 from lammesh.feedback.report import report_cases
+from lammesh.gateway.admission import Admission
 from lammesh.gateway.auth import READ, REVIEW, SUBMIT, TENANT_HEADER, USER_HEADER, Authenticator, Principal
 from lammesh.gateway.read_model import TERMINAL, ReadModel
 from lammesh.kafka import EnvelopeProducer, RecordTooLarge
 from lammesh.limits import start_problem
 from lammesh.settings import Settings
+from lammesh.structs import from_struct
 from lammesh.topics import TASKS_CONTROL, TASKS_REQUESTED
 from lammesh.v1 import feedback_pb2, feedback_pb2_grpc, model_pb2, review_pb2, review_pb2_grpc, task_pb2, task_pb2_grpc
-from lammesh.structs import from_struct
 from lammesh.workflow import Workflow, WorkflowRegistry
 
 __all__ = ["FeedbackServicer", "Gateway", "ReviewServicer", "TaskServicer", "TENANT_HEADER", "USER_HEADER", "task_id_for"]
@@ -53,9 +54,10 @@ class Gateway:
 
     def __init__(
         self, settings: Settings, model: ReadModel, producer: EnvelopeProducer, workflows: WorkflowRegistry,
-        auth: Authenticator | None = None,
+        auth: Authenticator | None = None, admission: Admission | None = None,
     ) -> None:
         self.settings = settings
+        self.admission = admission or Admission.from_settings(settings)
         self.auth = auth or Authenticator.from_settings(settings)
         if self.auth.dev_mode:
             log.warning("gateway in dev mode: no gateway_tokens_file, so callers are NOT authenticated and the "
@@ -120,12 +122,21 @@ class TaskServicer(task_pb2_grpc.TaskServiceServicer):
         existing = self._g.model.get(task_id, tenant)
         if existing is not None:
             return task_pb2.SubmitTaskResponse(task=existing, created=False)
+        # RESOURCE_EXHAUSTED with a retry hint while the mesh is full, before the costlier checks of
+        # the input (a refusal must be cheap under overload); counted at once (before the publish),
+        # so concurrent calls see it; the reader sees the record later.
+        self._g.admission.check(tenant)
         self._g.admit(self._g.workflows.by_name[request.workflow], task_id, tenant, request)
+        self._g.admission.admitted(task_id, tenant)
         requested = task_pb2.TaskRequested(
             task_id=task_id, workflow=request.workflow, tenant=tenant, input=request.input, client_key=request.client_key,
         )
         requested.requested_at.GetCurrentTime()
-        await self._g.publish(self._g.requested_topic, requested, task_id=task_id, tenant=tenant)
+        try:
+            await self._g.publish(self._g.requested_topic, requested, task_id=task_id, tenant=tenant)
+        except BaseException:
+            self._g.admission.forgotten(task_id)  # not sent (or not known to be): its record, if any, counts it again
+            raise
         pending = task_pb2.Task(
             task_id=task_id, workflow=request.workflow, tenant=tenant, status=task_pb2.TASK_STATUS_PENDING,
             input=request.input, client_key=request.client_key, created_at=requested.requested_at,

@@ -16,8 +16,9 @@ from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
 from lammesh import metrics, tracing
+from lammesh.errors import InvalidArgument, ResourceExhausted, ServiceError, invalid_argument_from
 from lammesh.grpc.authz import AuthorisationInterceptor
-from lammesh.errors import InvalidArgument, ServiceError, invalid_argument_from
+from lammesh.grpc.retry_info import retry_trailers
 from lammesh.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -136,6 +137,8 @@ async def _abort_for(exc: Exception, context: grpc.aio.ServicerContext, method: 
         raise exc
     if isinstance(exc, ValidationError):
         exc = invalid_argument_from(exc)
+    if isinstance(exc, ResourceExhausted) and exc.retry_after_s is not None:
+        await context.abort(exc.code, exc.message, trailing_metadata=retry_trailers(exc.code, exc.message, exc.retry_after_s))
     if isinstance(exc, ServiceError):
         await context.abort(exc.code, exc.message)
     log.exception("rpc failed", method=method)
