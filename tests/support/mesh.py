@@ -192,7 +192,7 @@ async def gateway_mesh(kafka_bootstrap: str, tmp: Path, workflow: str, **overrid
     watchers = {"pii": pii(settings), "policy": policy(settings)}
     async with running(*watchers.values()):
         endpoints = {name: f"127.0.0.1:{rt.grpc.port}" for name, rt in watchers.items()}
-        wired = make_settings(kafka_bootstrap, topic_prefix=settings.topic_prefix, watcher_endpoints=endpoints, **base, **overrides)
+        wired = make_settings(kafka_bootstrap, topic_prefix=settings.topic_prefix, watcher_endpoints=endpoints, **base)
         front = gateway(wired)
         async with running(noop(wired), front, coordinator(wired)):
             yield wired, f"127.0.0.1:{front.grpc.port}"
