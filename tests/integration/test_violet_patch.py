@@ -84,6 +84,7 @@ def violet_settings(kafka_bootstrap, tmp_path):
     return make_settings(kafka_bootstrap, state_dir=tmp_path / "state", models_registry_dir=tmp_path / "registry")
 
 
+@pytest.mark.timeout(900)  # one pass embeds ~1,500 texts; a busy 2-core machine needs minutes
 async def test_a_false_positive_becomes_a_canary_patch_that_fixes_it(kafka_bootstrap, tmp_path, shipped):
     settings = violet_settings(kafka_bootstrap, tmp_path)
     assert flagged(shipped, [BENIGN_FLAGGED]) == [True], "the shipped watcher no longer flags the case; pick another"

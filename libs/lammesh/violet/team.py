@@ -159,7 +159,9 @@ def build_candidate(
     variant_windows = [LabelledWindows(w.embeddings, v.should_flag) for v, w in zip(train, embed([v.text for v in train]), strict=True)]
     # Texts whose label is known: a key must never reach one of the other label (patch.key_radii).
     known = [*anchors, *(LabelledText(c.content, c.should_flag) for c in earlier_cases)]
-    known_windows = [LabelledWindows(w.embeddings, k.should_flag) for k, w in zip(known, embed([k.text for k in known]), strict=True)]
+    # Embedded in one call (fast): the margin of the radii covers the batch's noise (patch.DEFAULT_MARGIN).
+    known_embedded = encoder.embed_windows([k.text for k in known], window_tokens=head.window_tokens, stride=head.stride) if known else []
+    known_windows = [LabelledWindows(w.embeddings, k.should_flag) for k, w in zip(known, known_embedded, strict=True)]
     lap("embed")
     book = codebook_for(variant_windows, known=known_windows, previous=head.codebook)
     progress(f"codebook of {len(book.keys)} keys from {sum(len(v.embeddings) for v in variant_windows)} windows of "
