@@ -32,10 +32,10 @@ from lammesh.models.encoder import SentenceEncoder
 from lammesh.models.injection.detector import REVIEW_SCORE, InjectionDetector, InjectionHead
 from lammesh.topics import WATCHERS_FEEDBACK
 from lammesh.v1 import watcher_pb2, watcher_pb2_grpc
-from lammesh.watchers import check_request
 from lammesh.violet import variants
 from lammesh.violet.service import run_pass
 from lammesh.violet.team import attack_suite_texts
+from lammesh.watchers import check_request
 from tests.conftest import make_settings
 from tests.support.mesh import process_mesh
 
