@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lammesh import envelope as serde
 from lammesh.catalogue import known_watchers, served_capabilities
+from lammesh.feedback.relay import review_feedback_consumer
 from lammesh.gateway.read_model import ReadModel
 from lammesh.gateway.servicer import FeedbackServicer, Gateway, ReviewServicer, TaskServicer
 from lammesh.kafka.reader import TopicReader
@@ -42,6 +43,8 @@ def bootstrap(settings: Settings) -> ServiceRuntime:
     runtime.add_consumer(TopicReader(settings, [TASKS_STATE.name(settings), events_topic], apply, name="read-model",
                                      dead_letters=runtime.producer))
     gateway = Gateway(settings, model, runtime.producer, workflows)
+    # review decisions on tasks.control -> feedback cases, committed only once published (docs/feedback.md)
+    runtime.add_consumer(review_feedback_consumer(settings, model, runtime.producer))
     runtime.grpc.add(task_pb2_grpc.add_TaskServiceServicer_to_server, TaskServicer(gateway),
                      task_pb2.DESCRIPTOR.services_by_name["TaskService"].full_name)
     runtime.grpc.add(review_pb2_grpc.add_ReviewServiceServicer_to_server, ReviewServicer(gateway),

@@ -75,7 +75,7 @@ TOPIC_ACCESS: dict[ServiceKind, tuple[tuple[TopicSpec, tuple[str, ...]], ...]] =
     ),
     ServiceKind.GATEWAY: (
         (t.TASKS_REQUESTED, (DESCRIBE, WRITE)),
-        (t.TASKS_CONTROL, (DESCRIBE, WRITE)),  # cancels and review decisions, for the coordinator
+        (t.TASKS_CONTROL, (DESCRIBE, READ, WRITE)),  # cancels and review decisions for the coordinator; decisions read back as feedback
         (t.WATCHERS_FEEDBACK, (DESCRIBE, WRITE)),  # review decisions and reports as feedback cases
         (t.TASKS_STATE, (DESCRIBE, READ)),
         (t.TASKS_EVENTS, (DESCRIBE, READ)),
@@ -497,7 +497,8 @@ def kafka_user(spec: ServiceSpec, services: Sequence[ServiceSpec], cluster: Clus
         what = ", ".join(f"{'/'.join(ops)} on {cluster.topic(topic)}" for topic, ops in WORKER_TOPICS.get(spec.name, ()))
         what = "a background worker" + (f": {what}" if what else "") + " (no consumer group)"
     else:
-        what = ("writes task requests and control, materialises tasks.state and tails tasks.events "
+        what = ("writes task requests and control, reads review decisions back from control as feedback cases, "
+                "materialises tasks.state and tails tasks.events "
                 f"(consumer groups {cluster.prefix}.gateway*)")
     acls += [_acl("topic", cluster.topic(topic), ops) for topic, ops in TOPIC_ACCESS.get(spec.kind, ())]
     if spec.kind == ServiceKind.WORKER:
