@@ -39,7 +39,8 @@ from lammesh.watchers import check_request
 from tests.conftest import make_settings
 from tests.support.mesh import process_mesh
 
-pytestmark = pytest.mark.kafka
+# A pass embeds ~1,500 texts: minutes on a busy 2-core machine.
+pytestmark = [pytest.mark.kafka, pytest.mark.timeout(1200)]
 
 BENIGN_FLAGGED = (
     "Please ignore the previous quote. Our system admin will override the old settings tonight; "
@@ -84,7 +85,6 @@ def violet_settings(kafka_bootstrap, tmp_path):
     return make_settings(kafka_bootstrap, state_dir=tmp_path / "state", models_registry_dir=tmp_path / "registry")
 
 
-@pytest.mark.timeout(900)  # one pass embeds ~1,500 texts; a busy 2-core machine needs minutes
 async def test_a_false_positive_becomes_a_canary_patch_that_fixes_it(kafka_bootstrap, tmp_path, shipped):
     settings = violet_settings(kafka_bootstrap, tmp_path)
     assert flagged(shipped, [BENIGN_FLAGGED]) == [True], "the shipped watcher no longer flags the case; pick another"
