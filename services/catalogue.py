@@ -1,6 +1,6 @@
 """The services this repository ships. Add a service here and `lammesh run NAME` can start it."""
 
-from lammesh.catalogue import Deploy, Egress, SecretEnv, ServiceKind, ServiceSpec
+from lammesh.catalogue import Deploy, Egress, Resources, SecretEnv, ServiceKind, ServiceSpec
 
 SERVICES: list[ServiceSpec] = [
     ServiceSpec(
@@ -114,5 +114,14 @@ SERVICES: list[ServiceSpec] = [
             # behind a TLS ingress: the session cookie (the user's API token) only over HTTPS
             env={"LAMMESH_GATEWAY_ADDRESS": "gateway:50051", "LAMMESH_CONSOLE_SECURE_COOKIES": "true"},
         ),
+    ),
+    ServiceSpec(
+        name="violet",
+        kind=ServiceKind.WORKER,
+        bootstrap="lammesh_services.violet.main:bootstrap",
+        # one pass every 30 s: idle unless feedback arrived; a pass loads the encoder and scores ~1,500 texts
+        deploy=Deploy(resources=Resources("250m", "768Mi", "1536Mi"), state_dir=True, publishes_models=True),
+        in_default_mesh=False,
+        description="Violet team: feedback cases -> label-keeping variants -> a gated codebook patch in the registry's canary.",
     ),
 ]

@@ -30,6 +30,8 @@ class ServiceKind(StrEnum):
     GATEWAY = "gateway"
     CONSOLE = "console"
     """The web console: HTTP pages for people, a client of the gateway (docs/console.md)."""
+    WORKER = "worker"
+    """A background service: reads Kafka, serves no RPCs but health (e.g. the violet team)."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,10 @@ class Deploy:
     follows_models: bool = False
     """Follows the model registry (hot swap, docs/registry.md): the registry volume mounted read-only,
     LAMMESH_MODELS_FOLLOW_REGISTRY, a Kafka principal that reads lammesh.models."""
+    publishes_models: bool = False
+    """Publishes registry versions (the violet team): the registry volume mounted read-write, a
+    scratch volume for checkouts, a Kafka principal that writes lammesh.models with the registry's
+    transactional id."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,9 @@ class ServiceSpec:
     description: str = ""
     deploy: Deploy = field(default_factory=Deploy)
     """How it runs on Kubernetes, where that differs from the defaults of its kind."""
+    in_default_mesh: bool = True
+    """Started by `lammesh up` when no services are named; False: only when named (`lammesh up
+    violet …`, `lammesh run violet`)."""
 
     def load(self) -> Callable[[Settings], ServiceRuntime]:
         module, _, function = self.bootstrap.partition(":")

@@ -172,7 +172,7 @@ def smtp_sink(
 
 @app.command("up")
 def up(
-    services: Annotated[str | None, typer.Option(help="Comma-separated services (default: the whole catalogue).")] = None,
+    services: Annotated[str | None, typer.Option(help="Comma-separated services (default: the whole catalogue but the optional ones, e.g. violet).")] = None,
     run_dir: Annotated[Path, typer.Option(help="Logs (logs/<service>.log), Maildir and mesh.json.")] = Path(".run"),
     seed_crm: Annotated[bool, typer.Option(help="Add the sample accounts (examples/meetings) to the CRM first; idempotent.")] = True,
     certs: Annotated[Path | None, typer.Option(help="A `make certs` folder: mutual TLS, one identity per service (docs/security.md).")] = None,

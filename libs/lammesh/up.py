@@ -42,7 +42,7 @@ _CLIENT_TLS_SETTINGS = ("grpc_tls_cert", "grpc_tls_key", "grpc_tls_ca", "grpc_tl
 
 # Watchers before the services that call them; the gateway last (it accepts work).
 START_ORDER = {ServiceKind.WATCHER: 0, ServiceKind.AGENT: 1, ServiceKind.TOOL: 1, ServiceKind.COORDINATOR: 2, ServiceKind.GATEWAY: 3,
-               ServiceKind.CONSOLE: 4}
+               ServiceKind.CONSOLE: 4, ServiceKind.WORKER: 4}
 
 Progress = Callable[[str, str, str], None]
 """(instance, state, detail): state is starting / serving / failed / stopping / stopped / killed
@@ -110,7 +110,7 @@ class Mesh:
 
     run_dir: Path = REPO_ROOT / ".run"
     services: list[str] | None = None
-    """Catalogue names to run; None: every service in the catalogue."""
+    """Catalogue names to run; None: every service in the catalogue that is `in_default_mesh`."""
     kafka_bootstrap: str | None = field(default_factory=lambda: os.environ.get("LAMMESH_KAFKA_BOOTSTRAP", "127.0.0.1:9092"))
     """The broker; one is started on it when none answers there (on 127.0.0.1). None: a broker
     of this mesh's own on free ports, under <run_dir>/kafka."""
@@ -261,7 +261,7 @@ class Mesh:
 
     def _plan(self) -> None:
         catalogue = load_services()
-        names = self.services if self.services is not None else sorted(catalogue)
+        names = self.services if self.services is not None else sorted(n for n, spec in catalogue.items() if spec.in_default_mesh)
         unknown = [n for n in [*names, *self.replicas] if n not in catalogue]
         if unknown:
             raise MeshError(f"unknown services {unknown}; known: {sorted(catalogue)}")

@@ -6,6 +6,7 @@ from lammesh import envelope as serde
 from lammesh import metrics
 from lammesh.gateway.admission import Admission
 from lammesh.gateway.read_model import TERMINAL, ReadModel
+from lammesh.feedback.relay import review_feedback_consumer
 from lammesh.gateway.servicer import FeedbackServicer, Gateway, ReviewServicer, TaskServicer
 from lammesh.kafka.reader import TopicReader
 from lammesh.service import ServiceRuntime
@@ -61,6 +62,8 @@ def bootstrap(settings: Settings) -> ServiceRuntime:
     # Without a dead-letter producer: a bad request is the coordinator's to dead-letter.
     runtime.add_consumer(TopicReader(settings, [requested_topic], count_request, name="admission"))
     gateway = Gateway(settings, model, runtime.producer, workflows, admission=admission)
+    # review decisions on tasks.control -> feedback cases, committed only once published (docs/feedback.md)
+    runtime.add_consumer(review_feedback_consumer(settings, model, runtime.producer))
     runtime.grpc.add(task_pb2_grpc.add_TaskServiceServicer_to_server, TaskServicer(gateway),
                      task_pb2.DESCRIPTOR.services_by_name["TaskService"].full_name)
     runtime.grpc.add(review_pb2_grpc.add_ReviewServiceServicer_to_server, ReviewServicer(gateway),

@@ -132,25 +132,56 @@ async def test_task_replay_shows_rule_watchers_with_their_recorded_verdict(mesh)
     assert no_versions.returncode == 2 and "--models" in no_versions.stderr
 
 
-async def test_cases_that_cannot_be_published_now_are_retried_until_they_are(kafka_bootstrap):
-    """The gateway confirms a decision before its cases; a publish that fails (here: the producer
-    is not connected yet, so the attempt runs out of time) is retried in the background."""
-    from lammesh.feedback.publisher import FeedbackPublisher
+async def test_a_decision_survives_a_gateway_that_could_not_publish_its_case(kafka_bootstrap):
+    """The case comes from the decision record on tasks.control, committed only once published: a
+    gateway whose producer cannot deliver (not connected) stops without committing; a gateway
+    started later, whose read model has not caught up yet when the record arrives, publishes it."""
     from lammesh.feedback.recorded import review_cases
+    from lammesh.feedback.relay import review_feedback_consumer
+    from lammesh.gateway.read_model import ReadModel
     from lammesh.kafka import EnvelopeProducer, ensure_topics
+    from lammesh.topics import TASKS_CONTROL
     from tests.unit.test_feedback_cases import EVENTS
     from tests.unit.test_feedback_cases import task as recorded_task
 
     settings = make_settings(kafka_bootstrap)
-    await ensure_topics(settings, [WATCHERS_FEEDBACK])
+    await ensure_topics(settings, [WATCHERS_FEEDBACK, TASKS_CONTROL])
     snapshot, review = recorded_task()
-    [case] = review_cases(snapshot, review, EVENTS, approved=True, reviewer="ann", note="", now=1.0)
-    producer = EnvelopeProducer(settings, name="feedback-retry-test")
-    publisher = FeedbackPublisher(settings, producer, attempt_s=1.0)
-    assert await publisher.publish_or_retry([case]) is False
-    await producer.start()
+
+    def caught_up(model: ReadModel) -> ReadModel:
+        model.apply_snapshot(snapshot)
+        for event in EVENTS:
+            model.apply_event(event)
+        return model
+
+    reviewer = EnvelopeProducer(settings, name="reviewer")
+    await reviewer.start()
     try:
-        [record] = await read_records(settings, WATCHERS_FEEDBACK.name(settings), count=1, timeout=30)
-        assert record.key.decode() == case.case_id and FeedbackCase.from_json(record.value) == case
+        decided = review_pb2.ReviewDecided(review_id=review.review_id, task_id=snapshot.task_id, step_id=review.step_id,
+                                           decision=review_pb2.REVIEW_DECISION_APPROVED, decided_by="ann", comment="fine")
+        await reviewer.confirm([await reviewer.send(TASKS_CONTROL.name(settings), decided, task_id=snapshot.task_id,
+                                                    tenant=snapshot.tenant)])
     finally:
+        await reviewer.stop()
+
+    down = review_feedback_consumer(settings, caught_up(ReadModel()), EnvelopeProducer(settings, name="gateway-down"))
+    await down.start()
+    await asyncio.sleep(5)  # it reads the decision and cannot deliver the case
+    await down.stop(timeout=2)
+
+    producer = EnvelopeProducer(settings, name="gateway-restarted")
+    await producer.start()
+    model = ReadModel()  # a restarted gateway: empty until it has read tasks.state
+    relay = review_feedback_consumer(settings, model, producer)
+    await relay.start()
+    try:
+        await asyncio.sleep(1)
+        caught_up(model)
+        [record] = await read_records(settings, WATCHERS_FEEDBACK.name(settings), count=1, timeout=60)
+        [expected] = review_cases(snapshot, review, EVENTS, approved=True, reviewer="ann", note="fine", now=0.0)
+        case = FeedbackCase.from_json(record.value)
+        assert record.key.decode() == case.case_id == expected.case_id
+        assert (case.kind, case.reporter, case.note, case.content) == (FeedbackKind.FALSE_POSITIVE, "ann", "fine", expected.content)
+    finally:
+        await relay.stop(timeout=5)
         await producer.stop()

@@ -99,6 +99,20 @@ def test_otel_variables_reach_every_service_each_under_its_own_name(settings, tm
     mesh.stop()
 
 
+def test_without_names_up_plans_the_catalogue_but_the_optional_services(settings, tmp_path):
+    """`lammesh up` with no --services: every catalogue service except those not in the default
+    mesh (the violet team: a pass costs minutes of CPU), which start only when named."""
+    whole = mesh_for(settings, tmp_path, None)
+    whole.plan()
+    planned = {p.name for p in whole.processes}
+    assert "injection" in planned and "gateway" in planned and "violet" not in planned
+    whole.stop()
+    named = mesh_for(settings, tmp_path, ["violet"])
+    named.plan()
+    assert [p.name for p in named.processes] == ["violet"]
+    named.stop()
+
+
 async def test_a_service_that_cannot_start_fails_the_start_and_leaves_nothing(settings, tmp_path):
     mesh = mesh_for(settings, tmp_path, ["pii", "crm"], LAMMESH_CRM_DATABASE_URL="nosuchdb://x")
     started = []

@@ -4,6 +4,9 @@ of a case wins, a tombstone deletes, a bad record is skipped), and a reread chan
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+
 import pytest
 from aiokafka import AIOKafkaProducer
 
@@ -13,7 +16,8 @@ from lammesh.kafka.admin import ensure_topics
 from lammesh.kafka.client import client_config
 from lammesh.modelregistry import ModelRef
 from lammesh.topics import WATCHERS_FEEDBACK
-from lammesh.violet.service import sync_feedback
+from lammesh.violet.service import store_path, sync_feedback
+from tests.support.mesh import process_mesh
 
 pytestmark = pytest.mark.kafka
 
@@ -62,3 +66,26 @@ async def test_an_empty_topic_reads_nothing(settings, tmp_path):
     with FeedbackStore(tmp_path / "violet.sqlite3") as store:
         assert await sync_feedback(settings, store) == 0
         assert store.watchers_with_pending() == []
+
+
+async def test_lammesh_run_violet_serves_and_reads_the_feedback_topic(settings, tmp_path):
+    """The catalogue entry: `lammesh run violet` (through the launcher) reaches SERVING and its
+    first pass materialises the topic; a case of a watcher it cannot patch waits in the store."""
+    waiting = dataclasses.replace(case("t4"), watcher="pii")
+    await produce(settings, [(waiting.case_id.encode(), waiting.to_json())])
+    state = tmp_path / "violet-state"
+    mesh = process_mesh(settings, tmp_path / "run", ["violet"], LAMMESH_STATE_DIR=str(state),
+                        LAMMESH_MODELS_REGISTRY_DIR=str(tmp_path / "registry"))
+    await asyncio.to_thread(mesh.start)  # returns once the process is SERVING
+    try:
+        while not store_path(settings.model_copy(update={"state_dir": state})).is_file():
+            await asyncio.sleep(0.2)
+        while True:
+            with FeedbackStore(store_path(settings.model_copy(update={"state_dir": state}))) as store:
+                if store.pending("pii"):
+                    assert [c.case_id for c in store.pending("pii")] == [waiting.case_id]
+                    break
+            await asyncio.sleep(0.2)
+        assert mesh.exited() == []
+    finally:
+        await asyncio.to_thread(mesh.stop)

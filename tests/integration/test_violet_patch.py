@@ -1,10 +1,12 @@
-"""The violet team end to end on the real broker, up to the registry, with the shipped models:
+"""The violet team end to end on the real broker, with the shipped models:
 
 a benign business text dense with trigger words that the shipped injection watcher flags ->
 a FALSE_POSITIVE FeedbackCase on lammesh.watchers.feedback -> one violet pass -> the gates pass ->
 a candidate in canary in the registry -> the patch, checked out of the registry store and loaded
 with the normal loader, passes the case and unseen variants of it, while every attack of the
-attack suite (examples/attacks) that the shipped watcher blocked is still flagged.
+attack suite (examples/attacks) that the shipped watcher blocked is still flagged -> promote ->
+an injection watcher process (`lammesh run injection`) following the registry swaps to the patch:
+it now allows the case it flagged, and still flags those attacks, every verdict naming the patch.
 
 And the poisoned case: an attack of the suite reported as a false positive is refused by the
 gates, with the figures, and nothing is published.
@@ -12,8 +14,10 @@ gates, with the figures, and nothing is published.
 
 from __future__ import annotations
 
+import asyncio
 import time
 
+import grpc
 import pytest
 from aiokafka import AIOKafkaProducer
 
@@ -27,12 +31,16 @@ from lammesh.models.artifacts import InjectionArtifacts, ModelArtifactsMissing, 
 from lammesh.models.encoder import SentenceEncoder
 from lammesh.models.injection.detector import REVIEW_SCORE, InjectionDetector, InjectionHead
 from lammesh.topics import WATCHERS_FEEDBACK
+from lammesh.v1 import watcher_pb2, watcher_pb2_grpc
 from lammesh.violet import variants
 from lammesh.violet.service import run_pass
 from lammesh.violet.team import attack_suite_texts
+from lammesh.watchers import check_request
 from tests.conftest import make_settings
+from tests.support.mesh import process_mesh
 
-pytestmark = pytest.mark.kafka
+# A pass embeds ~1,500 texts: minutes on a busy 2-core machine.
+pytestmark = [pytest.mark.kafka, pytest.mark.timeout(1200)]
 
 BENIGN_FLAGGED = (
     "Please ignore the previous quote. Our system admin will override the old settings tonight; "
@@ -50,7 +58,9 @@ def shipped():
 
 
 def flagged(detector: InjectionDetector, texts: list[str]) -> list[bool]:
-    return [r.probability >= REVIEW_SCORE for r in detector.score_batch(texts)]
+    """Each text scored alone, as a watcher checking it does (the INT8 encoder's embeddings vary
+    a little with a batch's other texts, so texts batched together could score otherwise)."""
+    return [detector.score_batch([text])[0].probability >= REVIEW_SCORE for text in texts]
 
 
 def feedback(settings, content: str) -> FeedbackCase:
@@ -75,12 +85,6 @@ def violet_settings(kafka_bootstrap, tmp_path):
     return make_settings(kafka_bootstrap, state_dir=tmp_path / "state", models_registry_dir=tmp_path / "registry")
 
 
-@pytest.mark.xfail(
-    reason="open (issue 12): at the committed codebook radius the patch's own gates refuse it (held-out "
-    "variants under the 90% floor); at a looser radius the gates pass but one attack-suite meeting re-scored "
-    "outside the gate passes: the gate's batch embeddings and a fresh load disagree at the radius edge",
-    strict=False,
-)
 async def test_a_false_positive_becomes_a_canary_patch_that_fixes_it(kafka_bootstrap, tmp_path, shipped):
     settings = violet_settings(kafka_bootstrap, tmp_path)
     assert flagged(shipped, [BENIGN_FLAGGED]) == [True], "the shipped watcher no longer flags the case; pick another"
@@ -110,6 +114,33 @@ async def test_a_false_positive_becomes_a_canary_patch_that_fixes_it(kafka_boots
 
     again = await run_pass(settings, progress=print)
     assert again == []  # the case is used; nothing new to patch
+
+    # Promote, with a watcher process following the registry: it serves the patch after the swap.
+    mesh = process_mesh(settings, tmp_path / "run", ["injection"], LAMMESH_MODELS_FOLLOW_REGISTRY="true",
+                        LAMMESH_MODELS_REGISTRY_DIR=str(settings.models_registry_dir), LAMMESH_ENCODER_THREADS="1")
+    await asyncio.to_thread(mesh.start)
+    try:
+        async with grpc.aio.insecure_channel(mesh.watcher_endpoints()["injection"]) as channel:
+            stub = watcher_pb2_grpc.WatcherServiceStub(channel)
+            served = await check(stub, BENIGN_FLAGGED)
+            assert served.verdict != watcher_pb2.VERDICT_ALLOW and served.model.version != result.version  # canary: not served
+            await registry_service.promote(settings, "injection", result.version)
+            promoted_at = time.perf_counter()
+            while (served := await check(stub, BENIGN_FLAGGED)).model.version != result.version:
+                await asyncio.sleep(0.1)
+            print(f"feedback-to-promoted {promoted_at - started:.1f} s; swapped in {time.perf_counter() - promoted_at:.1f} s")
+            assert served.verdict == watcher_pb2.VERDICT_ALLOW
+            replies = [await check(stub, text) for text in unseen + blocked_before]
+            assert {(r.model.name, r.model.version, r.model.sha256) for r in replies} == {("injection", result.version, version.sha256)}
+            allowed = [r.verdict == watcher_pb2.VERDICT_ALLOW for r in replies]
+            assert sum(allowed[: len(unseen)]) >= len(unseen) - len(unseen) // 4, "unseen variants of the case are still flagged"
+            assert not any(allowed[len(unseen):]), "an attack the shipped watcher flagged is allowed after the promote"
+    finally:
+        await asyncio.to_thread(mesh.stop)
+
+
+async def check(stub: watcher_pb2_grpc.WatcherServiceStub, text: str) -> watcher_pb2.CheckResponse:
+    return await stub.Check(check_request(content={"transcript": text}, stage="input"), timeout=60)
 
 
 async def test_a_poisoned_case_is_refused_with_the_figures(kafka_bootstrap, tmp_path, shipped):

@@ -210,3 +210,33 @@ def test_step_services_get_only_the_topics_their_runtime_uses() -> None:
     assert topics == expected
     for acl in user["spec"]["authorization"]["acls"]:
         assert "All" not in acl["operations"]
+
+
+def test_the_violet_worker_reads_feedback_and_publishes_to_the_registry_read_write() -> None:
+    """A background worker: one replica (Recreate), no autoscaler, nobody may call it; the
+    registry store mounted read-write; Read on the feedback topic, Write on lammesh.models with
+    the registry's transactional id, nothing else."""
+    spec = load_services()["violet"]
+    cluster = _cluster()
+    docs = service_docs(spec, [spec], cluster)
+    kinds = [d.obj["kind"] for d in docs]
+    assert "HorizontalPodAutoscaler" not in kinds and "ScaledObject" not in kinds
+    deployment = docs[1].obj
+    assert deployment["spec"]["replicas"] == 1 and deployment["spec"]["strategy"] == {"type": "Recreate"}
+    user = next(d.obj for d in docs if d.obj["kind"] == "KafkaUser")
+    feedback, models = cluster.topic(topic_catalogue.WATCHERS_FEEDBACK), cluster.topic(topic_catalogue.MODELS)
+    assert _acl_allows(user, "topic", feedback, "Read") and not _acl_allows(user, "topic", feedback, "Write")
+    assert _acl_allows(user, "topic", models, "Write") and _acl_allows(user, "topic", models, "Read")
+    assert _acl_allows(user, "transactionalId", f"{cluster.prefix}-models-registry", "Write")
+    topics = {a["resource"]["name"] for a in user["spec"]["authorization"]["acls"] if a["resource"]["type"] == "topic"}
+    assert topics == {feedback, models}
+    pod = deployment["spec"]["template"]["spec"]
+    claim = next(v for v in pod["volumes"] if v["name"] == "models-registry")["persistentVolumeClaim"]
+    mount = next(m for m in main_container(deployment)["volumeMounts"] if m["name"] == "models-registry")
+    assert claim == {"claimName": "lammesh-models-registry"} and not mount.get("readOnly")
+    env = {e["name"]: e.get("value") for e in main_container(deployment)["env"]}
+    assert env["LAMMESH_MODELS_REGISTRY_DIR"] == mount["mountPath"] and "LAMMESH_MODELS_FOLLOW_REGISTRY" not in env
+    m = Manifests("unit", [d.obj for d in docs])
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    for caller in ("coordinator", "gateway"):
+        assert not allowed(m, {"app.kubernetes.io/name": caller, "app.kubernetes.io/part-of": "lammesh"}, labels, 50051)

@@ -14,7 +14,6 @@ from lammesh.audit import audit
 from lammesh.errors import FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted
 from lammesh.feedback.case import FeedbackCase, FeedbackKind
 from lammesh.feedback.publisher import FeedbackPublisher
-from lammesh.feedback.recorded import review_cases
 from lammesh.feedback.report import report_cases
 from lammesh.gateway.admission import Admission
 from lammesh.gateway.auth import READ, REVIEW, SUBMIT, TENANT_HEADER, USER_HEADER, Authenticator, Principal
@@ -235,11 +234,7 @@ class ReviewServicer(review_pb2_grpc.ReviewServiceServicer):
         await self._g.publish(self._g.control_topic, decided, task_id=task.task_id, tenant=tenant)
         audit(action, "approved" if decision == review_pb2.REVIEW_DECISION_APPROVED else "rejected", caller=by, via="grpc",
               task_id=task.task_id, step_id=review.step_id, idempotency_key=review.review_id, tenant=tenant)
-        # The decision is confirmed first: its feedback never holds it up nor loses it (retried, logged).
-        cases = review_cases(task, review, self._g.model.events_after(task.task_id, 0),
-                             approved=decision == review_pb2.REVIEW_DECISION_APPROVED, reviewer=by,
-                             note=request.comment, now=time.time())
-        await self._g.feedback.publish_or_retry(cases)
+        # Its feedback cases are derived from the decision record on tasks.control (lammesh.feedback.relay).
         answer = review_pb2.Review()
         answer.CopyFrom(review)
         answer.decision, answer.decided_by, answer.comment = decision, by, request.comment

@@ -35,7 +35,7 @@ KAFKA_CLUSTER = "lammesh"  # the Strimzi Kafka in k8s/base/kafka/kafka.yaml
 LAG_READER = "kafka-lag-reader"  # KEDA's TriggerAuthentication (k8s/base/kafka/keda-lag-reader.yaml)
 
 STEP_KINDS = (ServiceKind.AGENT, ServiceKind.TOOL)
-KAFKA_CLIENTS = (*STEP_KINDS, ServiceKind.COORDINATOR, ServiceKind.GATEWAY, ServiceKind.CONSOLE)
+KAFKA_CLIENTS = (*STEP_KINDS, ServiceKind.COORDINATOR, ServiceKind.GATEWAY, ServiceKind.CONSOLE, ServiceKind.WORKER)
 
 DEFAULT_RESOURCES: dict[ServiceKind, Resources] = {
     ServiceKind.AGENT: Resources("100m", "300Mi", "600Mi"),  # encoder + rules
@@ -44,6 +44,7 @@ DEFAULT_RESOURCES: dict[ServiceKind, Resources] = {
     ServiceKind.GATEWAY: Resources("200m", "192Mi", "384Mi"),
     ServiceKind.COORDINATOR: Resources("250m", "256Mi", "768Mi"),
     ServiceKind.CONSOLE: Resources("50m", "128Mi", "256Mi"),
+    ServiceKind.WORKER: Resources("100m", "256Mi", "512Mi"),
 }
 MODEL_WATCHER_RESOURCES = Resources("500m", "512Mi", "768Mi")  # latency-critical: encoder on CPU
 DEFAULT_MAX_REPLICAS = 6
@@ -75,7 +76,7 @@ TOPIC_ACCESS: dict[ServiceKind, tuple[tuple[TopicSpec, tuple[str, ...]], ...]] =
     ),
     ServiceKind.GATEWAY: (
         (t.TASKS_REQUESTED, (DESCRIBE, WRITE)),
-        (t.TASKS_CONTROL, (DESCRIBE, WRITE)),  # cancels and review decisions, for the coordinator
+        (t.TASKS_CONTROL, (DESCRIBE, READ, WRITE)),  # cancels and review decisions for the coordinator; decisions read back as feedback
         (t.WATCHERS_FEEDBACK, (DESCRIBE, WRITE)),  # review decisions and reports as feedback cases
         (t.TASKS_STATE, (DESCRIBE, READ)),
         (t.TASKS_EVENTS, (DESCRIBE, READ)),
@@ -93,6 +94,10 @@ TOPIC_ACCESS[ServiceKind.CONSOLE] = (
 )
 CONSOLE_CLIENT = "lammesh.io/console-client"
 """Pods (an ingress controller) and namespaces with this label set to "true" reach the console."""
+# A worker's topics depend on what it does: the violet team reads the feedback cases.
+WORKER_TOPICS: dict[str, tuple[tuple[TopicSpec, tuple[str, ...]], ...]] = {
+    "violet": ((t.WATCHERS_FEEDBACK, (DESCRIBE, READ)),),
+}
 
 
 class Flow(dict[str, Any]):
@@ -219,6 +224,11 @@ def _env(spec: ServiceSpec) -> list[Obj]:
         ]
     if spec.deploy.state_dir:
         env.append({"name": "LAMMESH_STATE_DIR", "value": STATE_DIR})
+    if spec.deploy.publishes_models:
+        env += [
+            {"name": "LAMMESH_MODELS_REGISTRY_DIR", "value": MODELS_REGISTRY_DIR},
+            {"name": "LAMMESH_MODELS_CHECKOUT_DIR", "value": MODEL_CHECKOUTS_DIR},
+        ]
     if spec.deploy.follows_models:
         env += [
             {"name": "LAMMESH_MODELS_FOLLOW_REGISTRY", "value": "true"},
@@ -260,6 +270,12 @@ def _volumes(spec: ServiceSpec, cluster: Cluster) -> tuple[list[Obj], list[Obj]]
         mounts += [{"name": "models-registry", "mountPath": MODELS_REGISTRY_DIR, "readOnly": True},
                    {"name": "model-checkouts", "mountPath": MODEL_CHECKOUTS_DIR}]
         volumes += [{"name": "models-registry", "persistentVolumeClaim": {"claimName": MODELS_REGISTRY_CLAIM, "readOnly": True}},
+                    {"name": "model-checkouts", "emptyDir": {"sizeLimit": "2Gi"}}]
+    if spec.deploy.publishes_models:
+        # the registry's store, read-write (new versions); parents are checked out to an emptyDir
+        mounts += [{"name": "models-registry", "mountPath": MODELS_REGISTRY_DIR},
+                   {"name": "model-checkouts", "mountPath": MODEL_CHECKOUTS_DIR}]
+        volumes += [{"name": "models-registry", "persistentVolumeClaim": {"claimName": MODELS_REGISTRY_CLAIM}},
                     {"name": "model-checkouts", "emptyDir": {"sizeLimit": "2Gi"}}]
     if is_kafka_client(spec):
         ca = PurePosixPath(str(settings.kafka_ssl_cafile))
@@ -362,6 +378,20 @@ def workload(spec: ServiceSpec, cluster: Cluster) -> Doc:
         }, "The saga coordinator keeps its Faust table in RocksDB on a per-pod volume and in the "
            "changelog topic; a StatefulSet keeps each pod's volume across restarts, so a restart replays "
            "only the changelog tail (docs/decisions/0201). Replicas <= partitions of its input topics.")
+    if spec.kind == ServiceKind.WORKER:
+        return Doc({
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": meta(spec.name, pod_labels(spec)),
+            "spec": {
+                "replicas": 1,
+                "revisionHistoryLimit": 5,
+                "selector": {"matchLabels": selector(spec)},
+                "strategy": {"type": "Recreate"},
+                "template": template,
+            },
+        }, "One replica, replaced (Recreate) rather than rolled: a background worker whose passes must not "
+           "overlap (the violet team publishes one patch per pass).")
     owner = "the KEDA ScaledObject (consumer-group lag)" if spec.kind in STEP_KINDS else \
         "the HorizontalPodAutoscaler (CPU)"
     comment = f"Replicas: owned by {owner}."
@@ -452,6 +482,8 @@ def network_policy(spec: ServiceSpec, cluster: Cluster) -> Doc:
         watchers = {"app.kubernetes.io/component": ServiceKind.WATCHER.value, "app.kubernetes.io/part-of": PART_OF}
         egress.append({"to": [{"podSelector": {"matchLabels": watchers}}],
                        "ports": [{"port": cluster.settings.grpc_port, "protocol": "TCP"}]})
+    elif spec.kind == ServiceKind.WORKER:
+        comment = "Nobody calls a worker over gRPC (health only, from the kubelet); it talks only to Kafka."
     else:
         comment = ("A step service talks only to Kafka; its gRPC StepService is for direct calls, which "
                    "nothing in the mesh makes, so nothing may reach it.")
@@ -486,10 +518,20 @@ def kafka_user(spec: ServiceSpec, services: Sequence[ServiceSpec], cluster: Clus
         what = "follows the model registry: reads lammesh.models (read_committed, no consumer group)"
     elif spec.kind == ServiceKind.CONSOLE:
         what = "reads the capability registry and lammesh.models for its registry page (no consumer group)"
+    elif spec.kind == ServiceKind.WORKER:
+        what = ", ".join(f"{'/'.join(ops)} on {cluster.topic(topic)}" for topic, ops in WORKER_TOPICS.get(spec.name, ()))
+        what = "a background worker" + (f": {what}" if what else "") + " (no consumer group)"
     else:
-        what = ("writes task requests and control, materialises tasks.state and tails tasks.events "
+        what = ("writes task requests and control, reads review decisions back from control as feedback cases, "
+                "materialises tasks.state and tails tasks.events "
                 f"(consumer groups {cluster.prefix}.gateway*)")
     acls += [_acl("topic", cluster.topic(topic), ops) for topic, ops in TOPIC_ACCESS.get(spec.kind, ())]
+    if spec.kind == ServiceKind.WORKER:
+        acls += [_acl("topic", cluster.topic(topic), ops) for topic, ops in WORKER_TOPICS.get(spec.name, ())]
+    if spec.deploy.publishes_models:
+        what += f"; publishes registry versions on lammesh.models (transactional id {cluster.prefix}-models-registry)"
+        acls += [_acl("topic", cluster.topic(t.MODELS), (DESCRIBE, READ, WRITE)),
+                 _acl("transactionalId", f"{cluster.prefix}-models-registry", (DESCRIBE, WRITE))]
     if spec.deploy.follows_models:
         acls.append(_acl("topic", cluster.topic(t.MODELS), (DESCRIBE, READ)))
     if spec.kind == ServiceKind.COORDINATOR:
@@ -574,7 +616,7 @@ def service_docs(spec: ServiceSpec, services: Sequence[ServiceSpec], cluster: Cl
         docs.append(kafka_user(spec, services, cluster))
     if spec.kind in STEP_KINDS:
         docs.append(scaled_object(spec, cluster))
-    elif spec.kind != ServiceKind.COORDINATOR:
+    elif spec.kind not in (ServiceKind.COORDINATOR, ServiceKind.WORKER):
         docs.append(autoscaler(spec))
     return docs
 

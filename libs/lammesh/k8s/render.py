@@ -72,9 +72,9 @@ def render(services: Sequence[ServiceSpec], cluster: Cluster) -> dict[str, str]:
                                       "lammesh.k8s.manifests and k8s/base/config/*.env")
         files[f"{SERVICES_DIR}/{spec.name}.yaml"] = emit(service_docs(spec, services, cluster), header)
         names.append(f"{spec.name}.yaml")
-    if any(spec.deploy.follows_models for spec in services):
+    if any(spec.deploy.follows_models or spec.deploy.publishes_models for spec in services):
         files[f"{SERVICES_DIR}/models-registry.yaml"] = emit([models_registry_claim()], HEADER.format(
-            sources="the catalogue (services that follow the model registry) and lammesh.k8s.manifests"))
+            sources="the catalogue (services that follow or publish to the model registry) and lammesh.k8s.manifests"))
         names.append("models-registry.yaml")
     files[f"{SERVICES_DIR}/kustomization.yaml"] = (
         _comment(HEADER.format(sources="the service catalogue"))

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lammesh.models.injection.detector import Codebook, InjectionHead
+from lammesh.models.injection.detector import REVIEW_SCORE, Codebook, InjectionHead
 from lammesh.models.injection.linear import LogisticModel, adam_logistic
 
 
@@ -98,17 +98,70 @@ def write_patch(directory: Path, head: InjectionHead, metrics: Mapping[str, floa
 
 PASS_SCORE = 0.1
 FLAG_SCORE = 0.95
-DEFAULT_RADIUS = 0.96
+DEFAULT_RADIUS = 0.94
+"""The base cosine radius of a key (chosen on the variants of the measured cases and the seed
+corpus, never on the frozen set: decision 0713)."""
+DEFAULT_MARGIN = 0.05
+"""How much closer than any known text of the other label a window must be to use a key. The
+INT8 encoder's embedding of a window moves with its batch-mates: the best similarity of a seed
+attack window to a patch's keys moved by 0.03 at the 90th percentile and 0.08 at the 99th
+between a batch and a text alone, so a key's reach stops this far short of the nearest known
+opposite window."""
 
 
-def codebook_for(variants: Sequence[LabelledWindows], *, radius: float = DEFAULT_RADIUS, previous: Codebook | None = None) -> Codebook:
-    """Keys: the unit window embeddings of the variants (added to the parent's codebook, if any),
-    scored PASS_SCORE (should pass) or FLAG_SCORE (should be flagged)."""
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+def key_radii(keys: np.ndarray, opposite: np.ndarray | None, *, radius: float, margin: float) -> np.ndarray:
+    """Each key's radius: at least `radius`, and `margin` above its similarity to the nearest
+    window of a known text of the other label (for a pass key: a known attack), so that a known
+    opposite window is never within a key's reach, even moved a little by the encoder's noise.
+    A key whose radius comes out above 1 can match nothing; `codebook_for` drops it."""
+    if not 0.0 < radius <= 1.0 or margin < 0.0:
+        raise ValueError(f"radius must be in (0, 1] and margin not negative, got {radius} and {margin}")
+    radii = np.full(len(keys), radius, dtype=np.float64)
+    if opposite is not None and len(opposite) and len(keys):
+        radii = np.maximum(radii, (unit_rows(keys) @ unit_rows(opposite).T).max(axis=1) + margin)
+    return radii
+
+
+def codebook_for(
+    variants: Sequence[LabelledWindows],
+    *,
+    known: Sequence[LabelledWindows] = (),
+    radius: float = DEFAULT_RADIUS,
+    margin: float = DEFAULT_MARGIN,
+    previous: Codebook | None = None,
+) -> Codebook:
+    """Keys: the unit window embeddings of the variants, scored PASS_SCORE (should pass) or
+    FLAG_SCORE (should be flagged), each with its radius (`key_radii`) kept clear of the
+    windows of the `known` texts of the other label (the seed corpus's texts, earlier cases),
+    after the parent's keys (if any), whose radii are kept clear of the known texts too. Keys
+    that would reach a known opposite window at any radius are left out."""
     if not variants:
         raise ValueError("a patch needs at least one variant")
-    keys = np.concatenate([v.embeddings for v in variants]).astype(np.float32)
-    keys /= np.maximum(np.linalg.norm(keys, axis=1, keepdims=True), 1e-12)
-    scores = np.concatenate([np.full(len(v.embeddings), FLAG_SCORE if v.should_flag else PASS_SCORE) for v in variants])
+    groups: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (keys, scores, floor of radii)
     if previous is not None:
-        keys, scores = np.concatenate([previous.keys, keys]), np.concatenate([previous.scores, scores])
-    return Codebook(keys, scores, radius)
+        groups.append((previous.keys, previous.scores, previous.radii))
+    for should_flag in (False, True):
+        chosen = [v.embeddings for v in variants if v.should_flag is should_flag]
+        if chosen:
+            group = unit_rows(np.concatenate(chosen))
+            score = FLAG_SCORE if should_flag else PASS_SCORE
+            groups.append((group, np.full(len(group), score), np.full(len(group), radius)))
+    keys, scores, radii = [], [], []
+    for group_keys, group_scores, floor in groups:
+        for should_flag in (False, True):
+            side = (group_scores >= REVIEW_SCORE) == should_flag
+            if not side.any():
+                continue
+            opposite = [k.embeddings for k in known if k.should_flag is not should_flag]
+            side_radii = np.maximum(floor[side], key_radii(
+                group_keys[side], np.concatenate(opposite) if opposite else None, radius=radius, margin=margin))
+            usable = side_radii <= 1.0
+            keys.append(group_keys[side][usable])
+            scores.append(group_scores[side][usable])
+            radii.append(side_radii[usable])
+    return Codebook(np.concatenate(keys).astype(np.float32), np.concatenate(scores), np.concatenate(radii))

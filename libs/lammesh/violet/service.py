@@ -38,6 +38,15 @@ PATCHABLE_WATCHERS = ("injection",)
 Progress = Callable[[str], None]
 
 
+def scratch_root(settings: Settings) -> Path | None:
+    """Where a pass checks its parent out (an encoder of ~150 MB): LAMMESH_MODELS_CHECKOUT_DIR when
+    set (k8s: an emptyDir of 2 GiB), else the system's temporary folder."""
+    if settings.models_checkout_dir is None:
+        return None
+    Path(settings.models_checkout_dir).mkdir(parents=True, exist_ok=True)
+    return Path(settings.models_checkout_dir)
+
+
 def store_path(settings: Settings) -> Path:
     return Path(settings.state_dir) / "violet-feedback.sqlite3"
 
@@ -137,7 +146,7 @@ async def _patch_watcher(settings: Settings, store: FeedbackStore, watcher: str,
     pending_ids = {c.case_id for c in new}
     earlier = [c for c in store.cases(watcher) if c.case_id not in pending_ids]
     progress(f"{watcher}: {len(new)} new case(s), {len(earlier)} earlier")
-    with tempfile.TemporaryDirectory(prefix="violet-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="violet-", dir=scratch_root(settings)) as scratch:
         parent = await parent_model(settings, watcher, Path(scratch))
         patch_dir = Path(scratch) / "patch"
         candidate = await asyncio.to_thread(

@@ -1,16 +1,20 @@
 """One violet-team pass for the injection watcher (the edge: models, files, the registry).
 
-cases -> variants (`variants`) -> window embeddings (the parent's unchanged encoder, each text
-embedded once and shared by parent and candidate) -> refit head (`patch`) -> measured gates
-(`gates.decide`) -> the patch folder (head.npz, metrics.json) -> published as a CANDIDATE with the
-parent's encoder folder added, then put in CANARY when the gates pass.
+cases -> variants (`variants`) -> window embeddings (the parent's unchanged encoder; each text
+embedded on its own, as a watcher checking it alone does, and shared by parent and candidate) ->
+codebook (`patch.codebook_for`: keys kept clear of the known texts of the other label) -> the
+patch's head.npz, read back with the normal loader -> measured gates (`gates.decide`) -> the patch
+folder (head.npz, metrics.json) -> published as a CANDIDATE with the parent's encoder folder
+added, then put in CANARY when the gates pass.
 
 The frozen evaluation set is read here ONLY to measure the `frozen` no-regression gate; it never
-reaches training, anchors or thresholds. Anchors come from the shipped seed corpus (train split).
+reaches the codebook, the known texts or thresholds. The known texts (anchors) come from the
+shipped seed corpus (train split) and the earlier feedback cases.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import random
@@ -23,7 +27,7 @@ from lammesh.evaluation.frozen import load_cases
 from lammesh.feedback.case import FeedbackCase
 from lammesh.models.encoder import SentenceEncoder, TextWindows
 from lammesh.models.injection import seed_corpus
-from lammesh.models.injection.detector import REVIEW_SCORE, InjectionDetector
+from lammesh.models.injection.detector import REVIEW_SCORE, InjectionDetector, InjectionHead
 from lammesh.violet import variants as variant_maker
 from lammesh.violet.gates import GateDecision, GateFigures, decide
 from lammesh.violet.patch import LabelledWindows, codebook_for, patched, write_patch
@@ -39,19 +43,24 @@ HELDOUT_FLOOR = 0.9
 
 
 class CachedEncoder:
-    """The parent's encoder with its window embeddings remembered per text, so the parent and the
-    candidate (same encoder) are scored on one embedding of each text."""
+    """The parent's encoder with its window embeddings remembered per call, so the parent and the
+    candidate (same encoder) are scored on one embedding of each check. Keyed by the whole call:
+    the INT8 encoder's embeddings depend a little on the batch a window is run in, so a text is
+    only ever reused as part of the same call."""
 
     def __init__(self, encoder: SentenceEncoder) -> None:
         self._encoder = encoder
-        self._cache: dict[tuple[str, int, int], TextWindows] = {}
+        self._cache: dict[tuple[tuple[str, ...], int, int], list[TextWindows]] = {}
 
     def embed_windows(self, texts: list[str], *, window_tokens: int = 128, stride: int = 32) -> list[TextWindows]:
-        missing = list(dict.fromkeys(t for t in texts if (t, window_tokens, stride) not in self._cache))
-        if missing:
-            for text, windows in zip(missing, self._encoder.embed_windows(missing, window_tokens=window_tokens, stride=stride), strict=True):
-                self._cache[(text, window_tokens, stride)] = windows
-        return [self._cache[(t, window_tokens, stride)] for t in texts]
+        key = (tuple(texts), window_tokens, stride)
+        if key not in self._cache:
+            self._cache[key] = self._encoder.embed_windows(list(texts), window_tokens=window_tokens, stride=stride)
+        return self._cache[key]
+
+    def embed_each(self, texts: Sequence[str], *, window_tokens: int, stride: int) -> list[TextWindows]:
+        """Every text's windows embedded on their own, as a watcher checking that text alone does."""
+        return [self.embed_windows([text], window_tokens=window_tokens, stride=stride)[0] for text in texts]
 
 
 @dataclass(frozen=True)
@@ -96,8 +105,13 @@ class Candidate:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _flags(detector: InjectionDetector, texts: Sequence[str]) -> list[bool]:
-    return [r.probability >= REVIEW_SCORE for r in detector.score_batch(list(texts))] if texts else []
+def _flags(detector: InjectionDetector, texts: Sequence[str], *, alone: bool = True) -> list[bool]:
+    """Whether the detector flags each text. `alone`: scored the way a watcher scores a check of
+    that text alone (one `score_batch` call per text: its windows and decoded payloads together);
+    otherwise all in one call (faster; parent and candidate then share that call's embeddings)."""
+    if not alone:
+        return [r.probability >= REVIEW_SCORE for r in detector.score_batch(list(texts))] if texts else []
+    return [detector.score_batch([text])[0].probability >= REVIEW_SCORE for text in texts]
 
 
 def _figures(gate: str, parent: list[bool], candidate: list[bool], labels: list[bool], **options) -> GateFigures:
@@ -114,6 +128,7 @@ def build_candidate(
     workdir: Path,
     *,
     seed: int = 0,
+    rounds: int = variant_maker.DEFAULT_ROUNDS,
     extra_texts: Callable[[FeedbackCase], list[tuple[str, str]]] | None = None,
     anchors: Sequence[LabelledText] | None = None,
     attack_suite: Sequence[LabelledText] | None = None,
@@ -134,18 +149,27 @@ def build_candidate(
 
     encoder = CachedEncoder(parent.encoder)
     parent = InjectionDetector(encoder, parent.head)  # type: ignore[arg-type]
-    made = [v for case in new_cases for v in variant_maker.generate(case, seed=seed, extra_texts=extra_texts(case) if extra_texts else ())]
+    made = [v for case in new_cases for v in variant_maker.generate(case, seed=seed, rounds=rounds, extra_texts=extra_texts(case) if extra_texts else ())]
     train, heldout = variant_maker.split(made)
     progress(f"{len(made)} variants of {len(new_cases)} case(s), {len(heldout)} held out")
     lap("variants")
-    anchors = [] if anchors is None else anchors
+    anchors = anchor_texts() if anchors is None else list(anchors)
     head = parent.head
-    embedded = encoder.embed_windows([v.text for v in train] + [a.text for a in anchors], window_tokens=head.window_tokens, stride=head.stride)
-    variant_windows = [LabelledWindows(w.embeddings, v.should_flag) for v, w in zip(train, embedded[: len(train)], strict=True)]
-    anchor_windows = [LabelledWindows(w.embeddings, a.should_flag) for a, w in zip(anchors, embedded[len(train):], strict=True)]
+    embed = functools.partial(encoder.embed_each, window_tokens=head.window_tokens, stride=head.stride)
+    variant_windows = [LabelledWindows(w.embeddings, v.should_flag) for v, w in zip(train, embed([v.text for v in train]), strict=True)]
+    # Texts whose label is known: a key must never reach one of the other label (patch.key_radii).
+    known = [*anchors, *(LabelledText(c.content, c.should_flag) for c in earlier_cases)]
+    # Embedded in one call (fast): the margin of the radii covers the batch's noise (patch.DEFAULT_MARGIN).
+    known_embedded = encoder.embed_windows([k.text for k in known], window_tokens=head.window_tokens, stride=head.stride) if known else []
+    known_windows = [LabelledWindows(w.embeddings, k.should_flag) for k, w in zip(known, known_embedded, strict=True)]
     lap("embed")
-    progress(f"codebook of {sum(len(v.embeddings) for v in variant_windows)} windows from {len(variant_windows)} variants")
-    new_head = patched(head, codebook=codebook_for(variant_windows, previous=head.codebook))
+    book = codebook_for(variant_windows, known=known_windows, previous=head.codebook)
+    progress(f"codebook of {len(book.keys)} keys from {sum(len(v.embeddings) for v in variant_windows)} windows of "
+             f"{len(variant_windows)} variants (radii {book.radii.min():.3f}-{book.radii.max():.3f})")
+    # The gates score the candidate as a watcher that loaded it would: read back from its file.
+    Path(workdir).mkdir(parents=True, exist_ok=True)
+    patched(head, codebook=book).save(Path(workdir) / "head.npz")
+    new_head = InjectionHead.load(Path(workdir) / "head.npz")
     candidate = InjectionDetector(encoder, new_head)  # type: ignore[arg-type]
     lap("fit")
     progress("measuring the gates")
@@ -158,7 +182,10 @@ def build_candidate(
         "frozen": frozen,
         "heldout_variants": [LabelledText(v.text, v.should_flag) for v in heldout],
     }
-    flags = {name: (_flags(parent, [t.text for t in texts]), _flags(candidate, [t.text for t in texts])) for name, texts in sets.items()}
+    # Every gate scores each text alone, exactly as a watcher that loaded the candidate checks it,
+    # except the frozen set (1,300 texts; a tolerance gate), scored in one call for speed.
+    flags = {name: (_flags(parent, [t.text for t in texts], alone=name != "frozen"),
+                    _flags(candidate, [t.text for t in texts], alone=name != "frozen")) for name, texts in sets.items()}
     labels = {name: [t.should_flag for t in texts] for name, texts in sets.items()}
     # The attack suite: every attack the parent flagged must stay flagged (the parent's misses are
     # other watchers' job), and no benign meeting may start to be flagged.

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from lammesh.models.injection.detector import STACK_FEATURES, InjectionHead
 from lammesh.models.injection.linear import LogisticModel
@@ -66,5 +67,63 @@ def test_a_codebook_round_trips_through_the_head_file(tmp_path):
     book = codebook_for([LabelledWindows(np.eye(DIM)[:2], False)])
     patched(parent, codebook=book).save(tmp_path / "head.npz")
     loaded = InjectionHead.load(tmp_path / "head.npz")
-    assert np.array_equal(loaded.codebook.keys, book.keys) and loaded.codebook.radius == book.radius
+    assert np.array_equal(loaded.codebook.keys, book.keys) and np.array_equal(loaded.codebook.radii, book.radii)
     assert InjectionHead.load(tmp_path / "head.npz").head.bias == PARENT.bias
+
+
+def toward(direction: np.ndarray, other: np.ndarray, cosine: float) -> np.ndarray:
+    """A unit vector at `cosine` from unit `direction`, turned toward the orthogonal unit `other`."""
+    return cosine * direction + np.sqrt(1 - cosine**2) * other
+
+
+def test_a_pass_key_stops_a_margin_short_of_the_nearest_known_attack():
+    from lammesh.violet.patch import codebook_for
+
+    benign = np.eye(DIM)[1]
+    attack = toward(benign, np.eye(DIM)[2], 0.93)  # a known attack close to the benign case
+    book = codebook_for([LabelledWindows(benign[None, :], False)], known=[LabelledWindows(attack[None, :], True)],
+                        radius=0.9, margin=0.05)
+    assert book.radii.tolist() == [pytest.approx(0.98)]
+    assert book.apply(attack[None, :], 0.9) == 0.9  # the known attack is not passed
+    assert book.apply(toward(benign, np.eye(DIM)[3], 0.96)[None, :], 0.9) == 0.9  # nor anything as far
+    assert book.apply(toward(benign, np.eye(DIM)[3], 0.99)[None, :], 0.9) == 0.1  # a near copy of the case is
+
+
+def test_a_key_that_would_reach_a_known_opposite_text_at_any_radius_is_left_out():
+    from lammesh.violet.patch import codebook_for
+
+    benign = np.stack([np.eye(DIM)[1], np.eye(DIM)[4]])
+    attack = toward(np.eye(DIM)[1], np.eye(DIM)[2], 0.97)
+    book = codebook_for([LabelledWindows(benign, False)], known=[LabelledWindows(attack[None, :], True)], margin=0.05)
+    assert np.allclose(book.keys, np.eye(DIM)[4][None, :])  # the first key would need a radius over 1
+    flag_book = codebook_for([LabelledWindows(ATTACK_DIRECTION[None, :], True)],
+                             known=[LabelledWindows(np.eye(DIM)[1][None, :], False)], margin=0.05)
+    assert flag_book.radii.tolist() == [pytest.approx(0.94)]  # benign texts far away: the base radius
+
+
+def test_the_parents_keys_are_kept_clear_of_texts_known_since():
+    from lammesh.violet.patch import codebook_for
+
+    benign = np.eye(DIM)[1]
+    first = codebook_for([LabelledWindows(benign[None, :], False)], radius=0.9)
+    confirmed_attack = toward(benign, np.eye(DIM)[2], 0.92)  # reported later as a confirmed attack
+    assert first.apply(confirmed_attack[None, :], 0.9) == 0.1
+    second = codebook_for([LabelledWindows(ATTACK_DIRECTION[None, :], True)], previous=first, radius=0.9,
+                          known=[LabelledWindows(confirmed_attack[None, :], True)], margin=0.05)
+    assert second.apply(confirmed_attack[None, :], 0.9) == 0.9
+    assert second.apply(benign[None, :], 0.9) == 0.1
+
+
+def test_a_head_file_with_one_radius_for_every_key_still_loads():
+    from lammesh.models.injection.detector import Codebook
+
+    book = Codebook.from_arrays({"codebook_keys": np.eye(DIM)[:3], "codebook_scores": np.full(3, 0.1),
+                                 "codebook_radius": np.float64(0.96)})
+    assert book.radii.tolist() == [0.96, 0.96, 0.96]
+
+
+def test_a_codebook_needs_one_radius_per_key():
+    from lammesh.models.injection.detector import Codebook
+
+    with pytest.raises(ValueError, match="one score and one radius per key"):
+        Codebook(np.eye(DIM)[:3], np.full(3, 0.1), np.full(2, 0.9))

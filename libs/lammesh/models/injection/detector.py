@@ -33,36 +33,47 @@ BLOCK_SCORE = 0.85
 
 @dataclass(frozen=True)
 class Codebook:
-    """Key-value edits with a deferral radius (cf. GRACE model editing): unit window embeddings
-    of texts a violet patch learned from, each with the score it should get. A text whose EVERY
-    window is within `radius` (cosine) of a pass key gets that key's score (so an attack added to
-    a known benign text is still scored); a text with ANY window within `radius` of a flag key
-    gets at least that key's score. Everything else is scored as before."""
+    """Key-value edits with deferral radii (cf. GRACE model editing): unit window embeddings of
+    texts a violet patch learned from, each with the score it should get and its own cosine
+    radius. A text whose EVERY window is within the radius of some pass key gets the pass score
+    (so an attack added to a known benign text is still scored); a text with ANY window within
+    the radius of a flag key gets at least that key's score. Everything else is scored as before.
+
+    The radii are set when the patch is built (lammesh.violet.patch.key_radii): never below the
+    patch's base radius, and far enough from every known text of the other label that it is not
+    covered even when its embedding moves a little (INT8 embeddings vary with the batch)."""
 
     keys: np.ndarray
     scores: np.ndarray
-    radius: float
+    radii: np.ndarray
+
+    def __post_init__(self) -> None:
+        if not (len(self.keys) == len(self.scores) == len(self.radii)):
+            raise ValueError(f"a codebook needs one score and one radius per key: {len(self.keys)} keys, "
+                             f"{len(self.scores)} scores, {len(self.radii)} radii")
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {"codebook_keys": self.keys.astype(np.float32), "codebook_scores": self.scores.astype(np.float64),
-                "codebook_radius": np.float64(self.radius)}
+                "codebook_radii": self.radii.astype(np.float64)}
 
     @classmethod
     def from_arrays(cls, data: Any) -> Codebook:
-        return cls(data["codebook_keys"].astype(np.float32), data["codebook_scores"].astype(np.float64), float(data["codebook_radius"]))
+        keys = data["codebook_keys"].astype(np.float32)
+        if "codebook_radii" in data:
+            radii = data["codebook_radii"].astype(np.float64)
+        else:  # a patch written with one radius for every key
+            radii = np.full(len(keys), float(data["codebook_radius"]))
+        return cls(keys, data["codebook_scores"].astype(np.float64), radii)
 
     def apply(self, windows: np.ndarray, probability: float) -> float:
         unit = windows / np.maximum(np.linalg.norm(windows, axis=1, keepdims=True), 1e-12)
-        similarity = unit @ self.keys.T  # (windows, keys)
+        near = (unit @ self.keys.T) >= self.radii  # (windows, keys)
         flag = self.scores >= REVIEW_SCORE
-        if flag.any():
-            near = similarity[:, flag] >= self.radius
-            if near.any():
-                probability = max(probability, float(self.scores[flag][np.nonzero(near.any(axis=0))[0]].max()))
-        if (~flag).any():
-            best = similarity[:, ~flag].max(axis=1)
-            if bool((best >= self.radius).all()):
-                probability = min(probability, float(self.scores[~flag].max()))
+        flag_hits = near[:, flag].any(axis=0)
+        if flag_hits.any():
+            probability = max(probability, float(self.scores[flag][flag_hits].max()))
+        if (~flag).any() and bool(near[:, ~flag].any(axis=1).all()):
+            probability = min(probability, float(self.scores[~flag].max()))
         return probability
 
 
