@@ -6,7 +6,7 @@ import asyncio
 import shlex
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -36,16 +36,16 @@ def bench_command(
     no_ramp: bool = False,
     no_overload: Annotated[bool, typer.Option(help="Skip the overload phase (max rate, then 3x it, via the gateway).")] = False,
     overload_factor: Annotated[float, typer.Option(help="The overload phase's rate as a multiple of the max sustainable rate.")] = 3.0,
-    overload_in_flight: Annotated[Optional[int], typer.Option(
+    overload_in_flight: Annotated[int | None, typer.Option(
         help="The gateway's admission bound in the overload phase; default max rate x its p99 x 3 (Little's law).")] = None,
-    failure_rate: Annotated[Optional[float], typer.Option(help="Rate of scenario (d); default half the max rate.")] = None,
+    failure_rate: Annotated[float | None, typer.Option(help="Rate of scenario (d); default half the max rate.")] = None,
     meeting_rate: Annotated[float, typer.Option(help="Rate of scenario (c), the meeting follow-up workflow.")] = 2.0,
     p99_limit_ms: float = 1000.0,
     partitions: int = 1,
     coordinators: int = 1,
     scenarios: Annotated[str, typer.Option(help="Letters of the scenarios to run, e.g. 'ad'.")] = "abcd",
-    gateway: Annotated[Optional[str], typer.Option(help="host:port of a gateway: submit via TaskService.SubmitTask.")] = None,
-    kafka_bootstrap: Annotated[Optional[str], typer.Option(help="Use this broker instead of starting one.")] = None,
+    gateway: Annotated[str | None, typer.Option(help="host:port of a gateway: submit via TaskService.SubmitTask.")] = None,
+    kafka_bootstrap: Annotated[str | None, typer.Option(help="Use this broker instead of starting one.")] = None,
     profile: Annotated[str, typer.Option(help="Service to py-spy during (a)'s fixed phase; '' for none.")] = "coordinator",
     env: Annotated[list[str], typer.Option(help="KEY=VALUE for every service process (settings tuning).")] = [],
     stem: Annotated[str, typer.Option(help="Result file name: loadtest/results/<stem>.json/.md")] = "latest",
@@ -68,9 +68,9 @@ def bench_command(
 @app.command("soak")
 def soak_command(
     minutes: Annotated[float, typer.Option(help="How long to run.")] = 10.0,
-    rate: Annotated[Optional[float], typer.Option(help="Sagas/s; default half the max rate in results/latest.json.")] = None,
+    rate: Annotated[float | None, typer.Option(help="Sagas/s; default half the max rate in results/latest.json.")] = None,
     partitions: int = 1,
-    kafka_bootstrap: Optional[str] = None,
+    kafka_bootstrap: str | None = None,
     env: Annotated[list[str], typer.Option(help="KEY=VALUE for every service process.")] = [],
     results_dir: Path = RESULTS,
 ) -> None:

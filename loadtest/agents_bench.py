@@ -3,15 +3,19 @@ meetings, in-process on CPU (ONNX Runtime INT8 encoder, 2 threads):
 
     .venv/bin/python loadtest/agents_bench.py
 """
-import json, time, statistics
+import json
+import statistics
+import time
 from datetime import date
 from pathlib import Path
-from lammesh.models import SentenceEncoder
+
 from lammesh.agents.softmax import SoftmaxHead
-from lammesh_services.agents.notes.logic import take_notes, Participant
+from lammesh.models import SentenceEncoder
+from lammesh_services.agents.followup.logic import draft_email
 from lammesh_services.agents.insights.logic import derive_insights
 from lammesh_services.agents.insights.train import heads_dir
-from lammesh_services.agents.followup.logic import draft_email
+from lammesh_services.agents.notes.logic import Participant, take_notes
+
 enc = SentenceEncoder.load(threads=2)
 d = heads_dir(None); st, se = SoftmaxHead.load(d/"stage.npz"), SoftmaxHead.load(d/"sentiment.npz")
 meetings = [json.loads(p.read_text()) for p in sorted(Path("examples/meetings").glob("[0-9]*.json"))]

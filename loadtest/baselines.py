@@ -23,7 +23,6 @@ from lammesh.settings import Settings
 from lammesh.structs import to_struct
 from lammesh.topics import TopicSpec
 from lammesh.v1 import step_pb2, step_pb2_grpc, task_pb2
-
 from loadtest.histogram import LatencyHistogram
 
 HOP_TOPIC = TopicSpec("loadtest.hop", partitions=1, retention_ms=3_600_000, description="Load test: Kafka hop baseline.")

@@ -21,7 +21,6 @@ from lammesh.dev.localkafka import free_port
 from lammesh.settings import Settings
 from lammesh.up import Mesh, ServiceProcess
 from lammesh_services.tools.crm.seed import seed_database
-
 from loadtest import baselines, meetings, report
 from loadtest.generator import GrpcSubmitter, KafkaSubmitter, Observer, PhaseResult, Submitter, run_phase
 from loadtest.overload import overload_figures
@@ -387,7 +386,7 @@ class Bench:
         return {"service": name, "collapsed_stacks": f"loadtest/results/profile-{name}.collapsed.txt", **summary}
 
 
-def _BOILERPLATE(frame: str) -> bool:  # noqa: N802 - frames every sample has (CLI, loop runner, threads)
+def _BOILERPLATE(frame: str) -> bool:
     return any(part in frame for part in ("typer/", "click/", "asyncio/runners.py", "uvloop/__init__", "threading.py",
                                           "lammesh/cli.py", "<module>", "(lammesh:", "runpy.py"))
 

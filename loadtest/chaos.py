@@ -53,12 +53,11 @@ from rich.table import Table
 from sqlalchemy import select
 
 from lammesh import envelope as serde
+from lammesh.dev.localkafka import REPO_ROOT, free_port
+from lammesh.dev.smtpsink import read_maildir
 from lammesh.kafka import EnvelopeProducer
 from lammesh.kafka.client import client_config
-from lammesh.dev.localkafka import REPO_ROOT, free_port
 from lammesh.settings import Settings
-from lammesh.dev.smtpsink import read_maildir
-from lammesh_services.tools.email.tool import HOLDING as EMAIL_HOLDING
 from lammesh.structs import to_struct
 from lammesh.topics import TASKS_EVENTS, TASKS_REQUESTED
 from lammesh.up import Mesh, MeshError
@@ -66,7 +65,7 @@ from lammesh.v1 import task_pb2
 from lammesh.workflow import load_workflows
 from lammesh_services.tools.crm.seed import seed_store
 from lammesh_services.tools.crm.store import CrmStore, Revision
-
+from lammesh_services.tools.email.tool import HOLDING as EMAIL_HOLDING
 from loadtest import meetings
 
 WORKFLOWS = REPO_ROOT / "workflows"

@@ -27,7 +27,6 @@ from lammesh.settings import Settings
 from lammesh.structs import to_struct
 from lammesh.topics import STEPS_RESULTS, TASKS_EVENTS, TASKS_REQUESTED
 from lammesh.v1 import step_pb2, task_pb2
-
 from loadtest.histogram import LatencyHistogram
 from loadtest.overload import REFUSED
 from loadtest.ramp import Judgement, PhaseObservation, RampLimits, judge

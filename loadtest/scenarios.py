@@ -9,7 +9,6 @@ from typing import Any
 import yaml
 
 from lammesh.catalogue import load_services
-
 from loadtest import meetings
 from loadtest.generator import Workload
 

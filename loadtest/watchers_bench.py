@@ -36,12 +36,11 @@ from pathlib import Path
 
 import grpc
 
-
-from lammesh.grpc.client import wait_serving
 from lammesh.dev.localkafka import free_port
+from lammesh.grpc.client import wait_serving
+from lammesh.models.artifacts import encoder_artifacts
 from lammesh.models.backends import tensorrt_unavailable_reason
 from lammesh.models.tokenize import WindowTokenizer
-from lammesh.models.artifacts import encoder_artifacts
 from lammesh.v1 import watcher_pb2_grpc
 from lammesh.watchers import check_request
 
@@ -96,7 +95,7 @@ class Service:
             "LAMMESH_LOG_LEVEL": "WARNING",
             "LAMMESH_SERVICE_NAME": name,
         }
-        self.log = tempfile.NamedTemporaryFile(prefix=f"bench-{name}-", suffix=".log", delete=False)
+        self.log = tempfile.NamedTemporaryFile(prefix=f"bench-{name}-", suffix=".log", delete=False)  # noqa: SIM115 (lives with the process)
         self.process = subprocess.Popen(
             [str(ROOT / ".venv/bin/lammesh"), "run", name], env=environment, cwd=ROOT,
             stdout=self.log, stderr=subprocess.STDOUT,

@@ -23,11 +23,11 @@ from google.protobuf.json_format import MessageToDict
 from rich.console import Console
 from rich.table import Table
 
-from lammesh.grpc.client import channel as grpc_channel
 from lammesh.dev.localkafka import REPO_ROOT, free_port
+from lammesh.dev.smtpsink import read_maildir
+from lammesh.grpc.client import channel as grpc_channel
 from lammesh.registry import read_registry
 from lammesh.settings import Settings
-from lammesh.dev.smtpsink import read_maildir
 from lammesh.structs import to_struct
 from lammesh.up import Mesh, MeshError, port_open, stop_on_signals
 from lammesh.v1 import registry_pb2, task_pb2, task_pb2_grpc
@@ -165,7 +165,7 @@ def crm_table(before: dict, after: dict) -> Table:
     for opp in after["opportunities"]:
         prev = old.get(opp["id"], {})
 
-        def change(key: str) -> str:
+        def change(key: str, opp: dict = opp, prev: dict = prev) -> str:
             return str(opp[key]) if prev.get(key) == opp[key] else f"{prev.get(key, '')} -> [bold]{opp[key]}[/]"
 
         table.add_row(accounts.get(opp["account_id"], "?"), opp["name"], change("stage"), change("sentiment"), change("version"),

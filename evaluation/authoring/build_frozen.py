@@ -303,10 +303,10 @@ async def meeting_sources(meeting: dict, embed, stage_head, sentiment_head) -> d
 
 
 def build_grounding() -> tuple[list[dict], list[dict]]:
+    from lammesh.agents.softmax import SoftmaxHead
     from lammesh.models.runtime import encoder_from_settings
     from lammesh.settings import Settings
     from lammesh_services.agents.insights.train import heads_dir
-    from lammesh.agents.softmax import SoftmaxHead
 
     settings = Settings()
     embed = encoder_from_settings(settings).embed

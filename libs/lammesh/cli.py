@@ -149,8 +149,8 @@ def smtp_sink(
     maildir: Annotated[Path | None, typer.Option(help="Maildir to store mails in (default LAMMESH_MAILDIR).")] = None,
 ) -> None:
     """A local SMTP server that stores every mail in a Maildir and relays nothing."""
-    from lammesh.logging import configure_logging
     from lammesh.dev.smtpsink import SmtpSink
+    from lammesh.logging import configure_logging
 
     settings = Settings()
     configure_logging(settings.model_copy(update={"service_name": "smtp-sink"}))
@@ -242,7 +242,7 @@ def crm_seed(
     except SeedError as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
-    except Exception as exc:  # noqa: BLE001 - a database that cannot be opened: say which and why
+    except Exception as exc:
         console.print(f"[red]cannot seed the CRM at {url}[/]: {exc}")
         raise typer.Exit(1) from None
     added = ", ".join(result.added) or "none"

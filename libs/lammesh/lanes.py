@@ -72,7 +72,7 @@ class OrderedLanes:
                 await work()
         except asyncio.CancelledError:
             raise
-        except BaseException as exc:  # noqa: BLE001 - kept and re-raised to the owner
+        except BaseException as exc:
             if self._failure is None:
                 self._failure = exc
         finally:

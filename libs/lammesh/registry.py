@@ -138,7 +138,7 @@ async def read_registry(settings: Settings, *, now: float | None = None) -> list
         remaining = {tp for tp in assigned if end[tp] > 0}
         while remaining:
             batch = await consumer.getmany(*remaining, timeout_ms=1000)
-            for tp, records in batch.items():
+            for records in batch.values():
                 for record in records:
                     key = record.key.decode(errors="replace") if record.key else ""
                     if record.value is None:

@@ -243,7 +243,7 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _grpc_tls_is_complete(self) -> "Settings":
+    def _grpc_tls_is_complete(self) -> Settings:
         if (self.grpc_tls_cert is None) != (self.grpc_tls_key is None):
             raise ValueError("grpc_tls_cert and grpc_tls_key: set both or neither")
         if self.grpc_mtls and (self.grpc_tls_ca is None or self.grpc_tls_cert is None):
@@ -267,13 +267,13 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _retry_backoff_is_ordered(self) -> "Settings":
+    def _retry_backoff_is_ordered(self) -> Settings:
         if self.grpc_retry_initial_backoff_ms > self.grpc_retry_max_backoff_ms:
             raise ValueError("grpc_retry_initial_backoff_ms: must not be above grpc_retry_max_backoff_ms")
         return self
 
     @model_validator(mode="after")
-    def _admission_reserve_fits(self) -> "Settings":
+    def _admission_reserve_fits(self) -> Settings:
         if self.admission_reserve >= self.admission_max_in_flight:
             raise ValueError("admission_reserve: must be below admission_max_in_flight")
         return self

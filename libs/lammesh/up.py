@@ -138,7 +138,7 @@ class Mesh:
     None: whatever LAMMESH_GRPC_TLS_* the environment and extra_env give (plaintext by default)."""
     start_timeout_s: float = 180.0
     stop_timeout_s: float = 30.0
-    progress: Progress = lambda service, state, detail: None  # noqa: E731
+    progress: Progress = lambda service, state, detail: None
 
     processes: list[ServiceProcess] = field(default_factory=list, init=False)
     kafka: LocalKafka | None = field(default=None, init=False)
@@ -337,7 +337,7 @@ class Mesh:
             result = seed_database(url)
         except SeedError as exc:
             raise MeshError(f"the dev CRM was not seeded: {exc}") from None
-        except Exception as exc:  # noqa: BLE001 - e.g. a database URL nothing answers on: say which
+        except Exception as exc:
             raise MeshError(f"the dev CRM at {url} could not be seeded ({type(exc).__name__}: {exc}); "
                             "fix LAMMESH_CRM_DATABASE_URL or start with --no-seed-crm") from None
         added = f"added {', '.join(result.added)}" if result.added else "nothing to add"

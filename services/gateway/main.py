@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from lammesh import envelope as serde
 from lammesh import metrics
+from lammesh.feedback.relay import review_feedback_consumer
 from lammesh.gateway.admission import Admission
 from lammesh.gateway.read_model import TERMINAL, ReadModel
-from lammesh.feedback.relay import review_feedback_consumer
 from lammesh.gateway.servicer import FeedbackServicer, Gateway, ReviewServicer, TaskServicer
 from lammesh.kafka.reader import TopicReader
 from lammesh.service import ServiceRuntime

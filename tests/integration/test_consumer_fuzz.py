@@ -18,10 +18,9 @@ import grpc
 import pytest
 from hypothesis import strategies as st
 
-from lammesh.kafka import EnvelopeProducer
 from lammesh.dev.localkafka import free_port
 from lammesh.dev.smtpsink import SmtpSink, read_maildir
-from lammesh.structs import to_struct
+from lammesh.kafka import EnvelopeProducer
 from lammesh.topics import DLQ, STEPS_RESULTS, TASKS_CONTROL, TASKS_EVENTS, TASKS_REQUESTED, TASKS_STATE, step_commands
 from lammesh.v1 import registry_pb2, step_pb2, task_pb2, task_pb2_grpc
 from lammesh_services.coordinator.main import bootstrap as coordinator_bootstrap
@@ -30,8 +29,19 @@ from lammesh_services.tools.email.main import bootstrap as email_bootstrap
 from lammesh_services.tools.noop.main import bootstrap as noop_bootstrap
 from tests.conftest import make_settings
 from tests.support.fuzz import (
-    Bad, bad_type_url, draw, envelope_bytes, future_schema, garbage, garbage_headers, kinds, oversized, publish,
-    assert_dead_lettered, truncated, wrong_type,
+    Bad,
+    assert_dead_lettered,
+    bad_type_url,
+    draw,
+    envelope_bytes,
+    future_schema,
+    garbage,
+    garbage_headers,
+    kinds,
+    oversized,
+    publish,
+    truncated,
+    wrong_type,
 )
 from tests.support.kafka import payloads, read_records, wait_until
 from tests.support.mesh import Client, running, write_workflow

@@ -9,9 +9,9 @@ from pathlib import Path
 import grpc
 import pytest
 
-from lammesh.kafka import EnvelopeProducer
 from lammesh.dev.localkafka import free_port
 from lammesh.dev.smtpsink import SmtpSink, read_maildir
+from lammesh.kafka import EnvelopeProducer
 from lammesh.topics import STEPS_RESULTS, step_commands
 from lammesh.v1 import step_pb2, step_pb2_grpc
 from lammesh_services.tools.crm.main import bootstrap as crm_bootstrap

@@ -20,8 +20,7 @@ from lammesh.modelregistry import service
 from lammesh.modelregistry.domain import Status
 from lammesh.models.artifacts import injection_artifacts
 from lammesh.v1 import watcher_pb2_grpc
-from lammesh.watchers import check_request
-from lammesh.watchers import build_watcher_service
+from lammesh.watchers import build_watcher_service, check_request
 from lammesh_services.watchers.injection.watcher import InjectionWatcher
 from tests.conftest import make_settings
 from tests.support.mesh import running

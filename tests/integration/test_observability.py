@@ -7,8 +7,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from lammesh import tracing
-from lammesh.grpc.client import channel as grpc_channel
 from lammesh.dev.localkafka import free_port
+from lammesh.grpc.client import channel as grpc_channel
 from lammesh.v1 import step_pb2, step_pb2_grpc
 from lammesh_services.tools.noop.main import bootstrap
 from tests.conftest import make_settings

@@ -22,6 +22,7 @@ import yaml
 
 from tests.k8s.manifests import REPO
 
+
 def _find_crds() -> Path:
     candidates = [parent / "shared" / "crds" for parent in REPO.parents]
     return next((c for c in candidates if c.is_dir()), candidates[0])

@@ -305,7 +305,7 @@ def test_gateway_callers_kafka_dns_and_prometheus_are_allowed(manifests: Manifes
 def test_gpu_overlay_puts_exactly_the_latency_critical_watchers_on_gpu_nodes(manifests: Manifests) -> None:
     services = catalogue()
     critical = {n for n, s in services.items() if s.kind == ServiceKind.WATCHER and s.latency_critical}
-    for name, spec in services.items():
+    for name in services:
         labelled = manifests.workloads[name]["metadata"]["labels"].get("lammesh.io/latency-critical") == "true"
         assert labelled == (name in critical), f"{name}: label lammesh.io/latency-critical disagrees with the catalogue"
     on_gpu = {n for n, w in manifests.workloads.items() if gpu_limit(w) > 0}

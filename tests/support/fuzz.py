@@ -20,7 +20,13 @@ from hypothesis import strategies as st
 
 from lammesh import envelope as serde
 from lammesh.kafka import EnvelopeProducer
-from lammesh.kafka.consumer import DLQ_CONSUMER_GROUP, DLQ_REASON, DLQ_SOURCE_OFFSET, DLQ_SOURCE_PARTITION, DLQ_SOURCE_TOPIC
+from lammesh.kafka.consumer import (
+    DLQ_CONSUMER_GROUP,
+    DLQ_REASON,
+    DLQ_SOURCE_OFFSET,
+    DLQ_SOURCE_PARTITION,
+    DLQ_SOURCE_TOPIC,
+)
 from lammesh.kafka.producer import DLQ_VALUE_OMITTED
 from lammesh.v1 import envelope_pb2
 from tests.support.kafka import header

@@ -14,8 +14,8 @@ import yaml
 
 from lammesh.dev.certs import CertSet
 from lammesh.dev.localkafka import free_port
-from lammesh.settings import Settings
 from lammesh.dev.smtpsink import SmtpSink
+from lammesh.settings import Settings
 from lammesh_services.agents.followup.main import bootstrap as followup
 from lammesh_services.agents.insights.main import bootstrap as insights
 from lammesh_services.agents.notes.main import bootstrap as notes

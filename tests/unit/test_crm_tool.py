@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from lammesh.steps import StepFailure
-from lammesh_services.tools.crm.store import CrmStore
 from lammesh_services.tools.crm.tool import CrmInput, CrmTool
 
 SEED = json.loads((Path(__file__).parents[2] / "examples/meetings/crm_seed.json").read_text())

@@ -14,7 +14,6 @@ from loadtest.histogram import LatencyHistogram
 from loadtest.ramp import Judgement, PhaseObservation, RampLimits, judge, max_sustainable
 from loadtest.schedule import arrival_offsets, ramp_rates
 
-
 # -- histogram -------------------------------------------------------------------------------------
 
 def test_percentiles_of_a_known_distribution_within_hdr_precision():

@@ -71,7 +71,7 @@ async def test_sqlite_store_dedupes_across_restarts(tmp_path):
     path = tmp_path / "state" / "idem.sqlite3"
     first_handler = Greeter()
     store = SqliteIdempotencyStore(path)
-    first = await StepExecutor(first_handler, store, service="t").run(command(name="bo"))
+    await StepExecutor(first_handler, store, service="t").run(command(name="bo"))
     store.close()
 
     restarted_handler = Greeter()  # a new process: nothing in memory

@@ -69,7 +69,7 @@ def resolve_due(sentence: str, meeting: date) -> str | None:
         if "month" in what:
             first_next = date(meeting.year + (meeting.month == 12), meeting.month % 12 + 1, 1)
             return (first_next - timedelta(days=1)).isoformat()
-        n = _NUMBERS.get(m["n"].lower(), None) or int(m["n"])
+        n = _NUMBERS.get(m["n"].lower()) or int(m["n"])
         return (meeting + timedelta(days=n * (7 if m["unit"].lower() == "weeks" else 1))).isoformat()
     if m := _WEEKDAY.search(sentence):
         target = WEEKDAYS.index(m["weekday"].lower())

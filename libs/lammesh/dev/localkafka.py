@@ -184,7 +184,7 @@ class LocalKafka:
                 raise KafkaError(f"port {port} on 127.0.0.1 is taken by another process")
         self._write_config()
         self._format()
-        out = open(self.home / "logs" / "kafka.out", "ab")
+        out = open(self.home / "logs" / "kafka.out", "ab")  # noqa: SIM115 (the broker writes it; closed after Popen)
         self._process = subprocess.Popen(
             [*self._java(), "kafka.Kafka", str(self._config_file)],
             stdout=out,

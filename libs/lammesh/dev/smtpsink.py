@@ -68,7 +68,7 @@ def read_maildir(maildir: Path) -> list[EmailMessage]:
         return []
     box = mailbox.Maildir(path, create=False)
     mails: list[tuple[float, Any]] = []
-    for key in box.keys():
+    for key in box.keys():  # noqa: SIM118 (iterating a Maildir yields messages, not keys)
         raw = box.get_bytes(key)
         mails.append((box.get_message(key).get_date(), message_from_bytes(raw, policy=policy.default)))
     return [m for _, m in sorted(mails, key=lambda pair: pair[0])]

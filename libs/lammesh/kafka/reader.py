@@ -89,7 +89,7 @@ class TopicReader:
                 log.warning("read failed; retrying", error=str(exc))
                 await asyncio.sleep(0.5)
                 continue
-            for tp, records in batch.items():
+            for _tp, records in batch.items():
                 for record in records:
                     try:
                         envelope = None if record.value is None else serde.decode(record.value)

@@ -158,7 +158,7 @@ class ModelFollower(Generic[M]):
                 model = reuse.model
             else:
                 model = await asyncio.to_thread(self._load_version, wanted)
-        except Exception as error:  # noqa: BLE001 - any load failure leaves the slot as it is
+        except Exception as error:
             self.failed[wanted.sha256] = f"{type(error).__name__}: {error}"
             log.warning("model version did not load; ignored", model=str(wanted.ref), reason=self.failed[wanted.sha256])
             return

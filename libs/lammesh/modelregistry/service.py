@@ -9,7 +9,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from lammesh.modelregistry.domain import AlreadyPublished, ModelVersion, Registry, RegistryError, Status, flatten_metrics
+from lammesh.modelregistry.domain import (
+    AlreadyPublished,
+    ModelVersion,
+    Registry,
+    RegistryError,
+    Status,
+    flatten_metrics,
+)
 from lammesh.modelregistry.store import ArtifactStore, Manifest
 from lammesh.modelregistry.topic import RegistryWriter, read_models
 from lammesh.settings import Settings

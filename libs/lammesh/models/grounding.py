@@ -124,7 +124,7 @@ _NOT_NAMES = {
     "i", "we", "you", "they", "he", "she", "it", "the", "a", "an", "our", "their", "your", "my", "this", "that", "these",
     "those", "as", "and", "but", "so", "if", "also", "next", "action", "items", "item", "decisions", "summary", "notes",
     "please", "thanks", "hi", "hello", "dear", "best", "regards", "meeting", "follow", "re", "fw", "fwd", "ok", "crm",
-    "ceo", "cfo", "cto", "vp", "it", "api", "sso", "q1", "q2", "q3", "q4", "eu", "us", "uk", "pm", "am", "attendees",
+    "ceo", "cfo", "cto", "vp", "api", "sso", "q1", "q2", "q3", "q4", "eu", "us", "uk", "pm", "am", "attendees",
     "eur", "usd", "gbp", "chf", "jpy", "aud", "cad", "dr", "prof", "mr", "mrs", "ms",
     # greetings and pronouns of the other languages the mesh sees
     "hallo", "guten", "tag", "morgen", "frau", "herr", "sie", "ihr", "ihre", "ihnen", "wir", "bonjour", "madame",

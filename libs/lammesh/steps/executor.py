@@ -16,9 +16,9 @@ from pydantic import BaseModel, ValidationError
 from lammesh import metrics, tracing
 from lammesh.audit import audit
 from lammesh.errors import first_problem
-from lammesh.structs import from_struct, to_struct
 from lammesh.steps.handler import StepContext, StepFailure, StepHandler
 from lammesh.steps.idempotency import IdempotencyStore
+from lammesh.structs import from_struct, to_struct
 from lammesh.v1 import step_pb2
 
 log = structlog.get_logger(__name__)

@@ -22,11 +22,11 @@ from lammesh.feedback.case import FeedbackError
 from lammesh.feedback.store import FeedbackStore
 from lammesh.kafka.admin import ensure_topics
 from lammesh.kafka.client import client_config
+from lammesh.modelregistry import service as registry_service
+from lammesh.modelregistry.domain import Status, UnknownModel
 from lammesh.models.artifacts import InjectionArtifacts, injection_artifacts
 from lammesh.models.encoder import SentenceEncoder
 from lammesh.models.injection.detector import InjectionDetector, InjectionHead
-from lammesh.modelregistry import service as registry_service
-from lammesh.modelregistry.domain import Status, UnknownModel
 from lammesh.settings import Settings
 from lammesh.topics import WATCHERS_FEEDBACK
 from lammesh.violet import llm
@@ -70,7 +70,7 @@ async def sync_feedback(settings: Settings, store: FeedbackStore) -> int:
         remaining = {tp: end for tp, end in ends.items() if end > 0}
         while remaining:
             batch = await consumer.getmany(*remaining, timeout_ms=500, max_records=1000)
-            for tp, records in batch.items():
+            for records in batch.values():
                 for record in records:
                     try:
                         store.apply(record.key, record.value)

@@ -125,9 +125,7 @@ def find_action_items(sentences: Sequence[Utterance], attendees: list[dict], mee
             owner = _resolve_owner(owner, u.speaker, attendees)
         elif m := _THIRD_PERSON.search(text):
             owner, task = _resolve_owner(m["name"], u.speaker, attendees), m["task"]
-        elif m := _IMPERATIVE.match(text):
-            owner, task = "unassigned", m["task"]
-        elif m := _SEND_TO.search(text):
+        elif (m := _IMPERATIVE.match(text)) or (m := _SEND_TO.search(text)):
             owner, task = "unassigned", m["task"]
         if task is None or len(words(task)) < 2:
             continue

@@ -175,7 +175,7 @@ class InjectionWatcher(Watcher[InjectionParams]):
                 results = await asyncio.to_thread(shadow.model.score_batch, texts)
                 for served, theirs in zip(outcomes, _outcomes(inputs, per_item, results), strict=True):
                     record_shadow(self.name, shadow.ref, (served.verdict.label, served.score), (theirs.verdict.label, theirs.score))
-            except Exception as error:  # noqa: BLE001 - a shadow run never affects checks
+            except Exception as error:
                 log.warning("shadow check failed", model=str(shadow.ref), reason=str(error))
             finally:
                 self._shadow_running = False

@@ -15,7 +15,17 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from lammesh.watchers import CheckInput, CheckOutcome, Finding, RuleWatcher, Span, Verdict, VerdictName, WatcherParams, value_at
+from lammesh.watchers import (
+    CheckInput,
+    CheckOutcome,
+    Finding,
+    RuleWatcher,
+    Span,
+    Verdict,
+    VerdictName,
+    WatcherParams,
+    value_at,
+)
 from lammesh_services.watchers.loop.measures import approx_tokens, list_length_at, number_at, similarity, words
 
 LIMIT_SCORE = 1.0  # a limit is either exceeded or not

@@ -70,7 +70,6 @@ async def test_an_unreachable_llm_endpoint_falls_back_to_the_local_summary(embed
     from lammesh.settings import Settings
     from lammesh.steps import StepContext
     from lammesh_services.agents.notes.agent import NotesAgent, NotesInput
-
     from tests.unit.agents.conftest import meeting
 
     m = meeting("01")

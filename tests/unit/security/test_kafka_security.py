@@ -10,10 +10,10 @@ import faust
 import pytest
 import structlog
 
+from lammesh.coordinator.worker import _credentials as faust_credentials
 from lammesh.dev.certs import CertSet, make_certs
 from lammesh.kafka.client import client_config, sasl_login
 from lammesh.settings import Settings
-from lammesh.coordinator.worker import _credentials as faust_credentials
 
 PASSWORD = "scram-P4ss-never-logged"
 

@@ -22,7 +22,7 @@ def server():
     answers = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
+        def do_POST(self):
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             answers.append((self.path, body))
             status, content = answers_to_give.pop(0)

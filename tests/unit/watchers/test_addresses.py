@@ -6,7 +6,13 @@ from __future__ import annotations
 import idna
 import pytest
 
-from lammesh.watchers.addresses import canonical_address, canonical_domain, canonical_domains, domain_allowed, strings_at
+from lammesh.watchers.addresses import (
+    canonical_address,
+    canonical_domain,
+    canonical_domains,
+    domain_allowed,
+    strings_at,
+)
 
 
 @pytest.mark.parametrize(

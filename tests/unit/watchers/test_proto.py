@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lammesh.modelregistry.domain import ModelRef
-
 from lammesh.errors import InvalidArgument
+from lammesh.modelregistry.domain import ModelRef
 from lammesh.v1 import watcher_pb2
 from lammesh.watchers import (
     CheckOutcome,

@@ -504,9 +504,8 @@ def reference_prose(rng: random.Random, limit: int = 1500) -> list[Example]:
     """Plain English prose unlike business text: sentences of the Python language reference that
     ships with every CPython (`pydoc_data.topics`), split by topic like templates. It teaches the
     head that ordinary instructive text ("Return the value...", "Ignore the ...") is benign."""
-    import re
-
     import pydoc_data.topics as topics
+    import re
 
     chosen: list[Example] = []
     for index, topic in enumerate(sorted(topics.topics)):

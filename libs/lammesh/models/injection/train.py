@@ -34,7 +34,14 @@ from lammesh.models.bert import BertConfig, BertWeights
 from lammesh.models.encoder import SentenceEncoder
 from lammesh.models.injection import corpus, heuristics, seed_corpus
 from lammesh.models.injection.corpus import Example
-from lammesh.models.injection.detector import BLOCK_SCORE, REVIEW_SCORE, STACK_FEATURES, InjectionDetector, InjectionHead, stack_features
+from lammesh.models.injection.detector import (
+    BLOCK_SCORE,
+    REVIEW_SCORE,
+    STACK_FEATURES,
+    InjectionDetector,
+    InjectionHead,
+    stack_features,
+)
 from lammesh.models.injection.finetune import EncoderTrainer, FinetuneSettings, WindowBatchSource, steps_for
 from lammesh.models.injection.linear import (
     LogisticModel,
