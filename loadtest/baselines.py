@@ -25,7 +25,9 @@ from lammesh.topics import TopicSpec
 from lammesh.v1 import step_pb2, step_pb2_grpc, task_pb2
 from loadtest.histogram import LatencyHistogram
 
-HOP_TOPIC = TopicSpec("loadtest.hop", partitions=1, retention_ms=3_600_000, description="Load test: Kafka hop baseline.")
+HOP_TOPIC = TopicSpec(
+    "loadtest.hop", partitions=1, retention_ms=3_600_000, description="Load test: Kafka hop baseline."
+)
 
 
 async def kafka_hop(settings: Settings, count: int = 300, warmup: int = 30) -> dict[str, Any]:
@@ -33,8 +35,9 @@ async def kafka_hop(settings: Settings, count: int = 300, warmup: int = 30) -> d
     await ensure_topics(settings, [HOP_TOPIC])
     topic = HOP_TOPIC.name(settings)
     producer = EnvelopeProducer(settings, name="loadtest-hop")
-    consumer = AIOKafkaConsumer(**client_config(settings, f"loadtest-hop-{uuid.uuid4().hex[:6]}"),
-                                group_id=None, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        **client_config(settings, f"loadtest-hop-{uuid.uuid4().hex[:6]}"), group_id=None, enable_auto_commit=False
+    )
     await producer.start()
     await consumer.start()
     partition = TopicPartition(topic, 0)
@@ -77,9 +80,15 @@ async def grpc_unary(address: str, count: int = 500, warmup: int = 50) -> dict[s
             if index >= warmup:
                 health.record(time.perf_counter() - started)
         for index in range(count + warmup):
-            command = step_pb2.StepCommand(task_id=f"grpc-baseline-{uuid.uuid4().hex[:8]}", step_id="s1", attempt=1,
-                                           capability="noop", action=step_pb2.STEP_ACTION_EXECUTE,
-                                           input=to_struct({"payload": index}), tenant="loadtest")
+            command = step_pb2.StepCommand(
+                task_id=f"grpc-baseline-{uuid.uuid4().hex[:8]}",
+                step_id="s1",
+                attempt=1,
+                capability="noop",
+                action=step_pb2.STEP_ACTION_EXECUTE,
+                input=to_struct({"payload": index}),
+                tenant="loadtest",
+            )
             started = time.perf_counter()
             await step_stub.Execute(step_pb2.ExecuteRequest(command=command), timeout=10)
             if index >= warmup:

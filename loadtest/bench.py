@@ -45,16 +45,29 @@ BENCH_ENV = {
 }
 
 
-def bench_mesh(services: list[str], run_dir: Path, *, kafka_bootstrap: str | None, partitions: int = 1,
-               coordinators: int = 1, extra_env: dict[str, str] | None = None) -> Mesh:
+def bench_mesh(
+    services: list[str],
+    run_dir: Path,
+    *,
+    kafka_bootstrap: str | None,
+    partitions: int = 1,
+    coordinators: int = 1,
+    extra_env: dict[str, str] | None = None,
+) -> Mesh:
     """The mesh the bench and the soak measure (lammesh.up, the one launcher): a broker of its own
     on free ports unless one is given, a fresh topic prefix, `coordinators` coordinator instances
     (coordinator-0, …), BENCH_ENV under the caller's `--env` overrides."""
-    return Mesh(run_dir=run_dir, services=services, kafka_bootstrap=kafka_bootstrap,
-                gateway_address=f"127.0.0.1:{free_port()}", smtp_port=free_port(),
-                topic_prefix=f"bench{uuid.uuid4().hex[:8]}", partitions=partitions,
-                replicas={"coordinator": coordinators} if "coordinator" in services else {},
-                extra_env={**BENCH_ENV, **(extra_env or {})})
+    return Mesh(
+        run_dir=run_dir,
+        services=services,
+        kafka_bootstrap=kafka_bootstrap,
+        gateway_address=f"127.0.0.1:{free_port()}",
+        smtp_port=free_port(),
+        topic_prefix=f"bench{uuid.uuid4().hex[:8]}",
+        partitions=partitions,
+        replicas={"coordinator": coordinators} if "coordinator" in services else {},
+        extra_env={**BENCH_ENV, **(extra_env or {})},
+    )
 
 
 def loadgen_settings(mesh: Mesh) -> Settings:
@@ -128,7 +141,9 @@ class BenchConfig:
     ramp: bool = True
     overload: bool = True  # after (a): the max sustainable rate, then overload_factor × it, through the gateway
     overload_factor: float = 3.0
-    overload_in_flight: int | None = None  # the gateway's admission bound then; default sized from the ramp (Little's law)
+    overload_in_flight: int | None = (
+        None  # the gateway's admission bound then; default sized from the ramp (Little's law)
+    )
     hop_count: int = 300
     grpc_count: int = 500
     results_dir: Path = RESULTS
@@ -163,20 +178,39 @@ class Bench:
         machine = report.machine()
         selected = {s.key[0]: s for s in all_scenarios() if s.key[0] in cfg.scenarios}
         runnable = {k: s for k, s in selected.items() if s.missing() is None}
-        services = sorted({name for s in runnable.values() for name in s.services} | {"coordinator", "noop"}
-                          | ({"gateway"} if cfg.overload and cfg.ramp and "a" in runnable else set()))
+        services = sorted(
+            {name for s in runnable.values() for name in s.services}
+            | {"coordinator", "noop"}
+            | ({"gateway"} if cfg.overload and cfg.ramp and "a" in runnable else set())
+        )
         workdir = REPO_ROOT / ".run" / "loadtest" / uuid.uuid4().hex[:8]
         backends = {}
         if "c" in runnable:  # the meeting workflow's CRM
             backends = self._seed_meeting_crm(workdir, count=int(cfg.meeting_rate * cfg.phase_s * 2) + 50)
-        self.mesh = bench_mesh(services, workdir, kafka_bootstrap=cfg.kafka_bootstrap, partitions=cfg.partitions,
-                               coordinators=cfg.coordinators, extra_env={**backends, **cfg.extra_env})
+        self.mesh = bench_mesh(
+            services,
+            workdir,
+            kafka_bootstrap=cfg.kafka_bootstrap,
+            partitions=cfg.partitions,
+            coordinators=cfg.coordinators,
+            extra_env={**backends, **cfg.extra_env},
+        )
         started = time.time()
-        print(f"starting the mesh: {', '.join(services)} (partitions={cfg.partitions}, coordinators={cfg.coordinators})", flush=True)
+        print(
+            f"starting the mesh: {', '.join(services)} (partitions={cfg.partitions}, coordinators={cfg.coordinators})",
+            flush=True,
+        )
         await asyncio.to_thread(self.mesh.start)
-        result: dict[str, Any] = {"machine": machine, "command": cfg.command, "config": _config_dict(cfg),
-                                  "mesh": {"services": services, "topic_prefix": self.mesh.topic_prefix,
-                                           "mesh_start_s": round(time.time() - started, 1)}}
+        result: dict[str, Any] = {
+            "machine": machine,
+            "command": cfg.command,
+            "config": _config_dict(cfg),
+            "mesh": {
+                "services": services,
+                "topic_prefix": self.mesh.topic_prefix,
+                "mesh_start_s": round(time.time() - started, 1),
+            },
+        }
         processes = list(self.mesh.processes)  # the mesh forgets them when it stops
         cpu_before = {p.instance: cpu_seconds(p) for p in processes}
         try:
@@ -221,8 +255,12 @@ class Bench:
             result["crashed_instances"] = crashed
         finally:
             result["processes"] = [
-                {"instance": p.instance, "pid": p.pid, "cpu_seconds": _delta(cpu_seconds(p), cpu_before.get(p.instance)),
-                 "rss_mib_end": (rss_bytes(p) or 0) / 2**20 or None}
+                {
+                    "instance": p.instance,
+                    "pid": p.pid,
+                    "cpu_seconds": _delta(cpu_seconds(p), cpu_before.get(p.instance)),
+                    "rss_mib_end": (rss_bytes(p) or 0) / 2**20 or None,
+                }
                 for p in processes
             ]
             if self.submitter is not None:
@@ -258,21 +296,37 @@ class Bench:
         assert self.observer is not None and self.submitter is not None
         limits = RampLimits(p99_limit_ms=self.config.p99_limit_ms)
         before, wall = await self._scrape(), time.monotonic()
-        phase = await run_phase(self.observer, self.submitter, scenario.workload, rate, duration,
-                                drain_timeout_s=self.config.drain_s, limits=limits, poisson=self.config.poisson)
+        phase = await run_phase(
+            self.observer,
+            self.submitter,
+            scenario.workload,
+            rate,
+            duration,
+            drain_timeout_s=self.config.drain_s,
+            limits=limits,
+            poisson=self.config.poisson,
+        )
         phase.figures["services"] = service_usage(before, await self._scrape(), time.monotonic() - wall)
         f = phase.figures
-        print(f"  {scenario.key} @ {rate:g}/s x {duration:g}s: {f['submitted']} tasks {dict(f['outcomes'])}, "
-              f"e2e p50 {f['e2e']['p50_ms']} ms p99 {f['e2e']['p99_ms']} ms, step overhead p50 "
-              f"{f['step_overhead']['p50_ms']} ms, done/s {f['throughput_per_s']}, sustainable {f['sustainable']} "
-              f"{'; '.join(f['not_sustainable_because'])}", flush=True)
+        print(
+            f"  {scenario.key} @ {rate:g}/s x {duration:g}s: {f['submitted']} tasks {dict(f['outcomes'])}, "
+            f"e2e p50 {f['e2e']['p50_ms']} ms p99 {f['e2e']['p99_ms']} ms, step overhead p50 "
+            f"{f['step_overhead']['p50_ms']} ms, done/s {f['throughput_per_s']}, sustainable {f['sustainable']} "
+            f"{'; '.join(f['not_sustainable_because'])}",
+            flush=True,
+        )
         return phase
 
     async def _fixed(self, scenario: Scenario, rate: float, duration: float) -> dict[str, Any]:
         print(f"scenario {scenario.key}: {rate:g}/s for {duration:g}s", flush=True)
         phase = await self._phase(scenario, rate, duration)
-        return {"key": scenario.key, "title": scenario.title, "workflow": scenario.workflow, "hops": scenario.hops,
-                "phases": [_phase_figures(f"fixed {rate:g}/s", phase)]}
+        return {
+            "key": scenario.key,
+            "title": scenario.title,
+            "workflow": scenario.workflow,
+            "hops": scenario.hops,
+            "phases": [_phase_figures(f"fixed {rate:g}/s", phase)],
+        }
 
     async def _scenario_a(self, scenario: Scenario, result: dict[str, Any]) -> tuple[dict[str, Any], float | None]:
         """Ramp to find the max sustainable rate, then the target rate (profiled), draining after each."""
@@ -280,7 +334,10 @@ class Bench:
         phases: list[dict[str, Any]] = []
         judged: list[tuple[float, Any]] = []
         if cfg.ramp:
-            print(f"scenario {scenario.key}: ramp from {cfg.ramp_start:g}/s x{cfg.ramp_factor:g} up to {cfg.ramp_max:g}/s", flush=True)
+            print(
+                f"scenario {scenario.key}: ramp from {cfg.ramp_start:g}/s x{cfg.ramp_factor:g} up to {cfg.ramp_max:g}/s",
+                flush=True,
+            )
             for rate in ramp_rates(cfg.ramp_start, cfg.ramp_factor, cfg.ramp_max):
                 phase = await self._phase(scenario, rate, cfg.ramp_phase_s)
                 phases.append(_phase_figures(f"ramp {rate:g}/s", phase))
@@ -297,8 +354,14 @@ class Bench:
             result["profile"] = await self._finish_profile(*profiler)
         phases.insert(0, _phase_figures(f"fixed {cfg.fixed_rate:g}/s", fixed))
         await self._drain_wait()
-        return {"key": scenario.key, "title": scenario.title, "workflow": scenario.workflow, "hops": scenario.hops,
-                "phases": phases, "max_sustainable_rate": best}, best
+        return {
+            "key": scenario.key,
+            "title": scenario.title,
+            "workflow": scenario.workflow,
+            "hops": scenario.hops,
+            "phases": phases,
+            "max_sustainable_rate": best,
+        }, best
 
     async def _overload(self, scenario: Scenario, max_rate: float) -> dict[str, Any]:
         """Through the mesh's gateway (admission control on): the max sustainable rate (the p99
@@ -307,11 +370,16 @@ class Bench:
         cfg = self.config
         bound = cfg.overload_in_flight or self._admission_bound(max_rate)
         await asyncio.to_thread(self._restart_gateway, bound)
-        kafka_submitter, self.submitter = self.submitter, GrpcSubmitter(self.mesh.gateway_address, self.observer.rename,
-                                                                         self.observer.refuse)
+        kafka_submitter, self.submitter = (
+            self.submitter,
+            GrpcSubmitter(self.mesh.gateway_address, self.observer.rename, self.observer.refuse),
+        )
         await self.submitter.start()
         try:
-            print(f"overload: via the gateway at the max sustainable rate {max_rate:g}/s, then x{cfg.overload_factor:g}", flush=True)
+            print(
+                f"overload: via the gateway at the max sustainable rate {max_rate:g}/s, then x{cfg.overload_factor:g}",
+                flush=True,
+            )
             reference = await self._phase(scenario, max_rate, cfg.phase_s)
             await self._drain_wait()
             rate = round(max_rate * cfg.overload_factor, 2)
@@ -320,15 +388,30 @@ class Bench:
         finally:
             await self.submitter.stop()
             self.submitter = kafka_submitter
-        figures = overload_figures(overloaded.traces, start=overloaded.start, duration_s=cfg.phase_s, max_rate=max_rate,
-                                   reference_p99_ms=reference.figures["e2e"].get("p99_ms"))
-        print(f"  overload {rate:g}/s: admitted {figures['admitted']} refused {figures['refused']}, completed/s "
-              f"{figures['completed_per_s']} ({figures['throughput_ratio']} of {max_rate:g}), admitted p99 "
-              f"{figures['admitted_p99_ms']} ms ({figures['p99_ratio']}x the {figures['reference_p99_ms']} ms at {max_rate:g}/s)", flush=True)
-        return {"offered_rate": rate, "factor": cfg.overload_factor, "admission_max_in_flight": bound,
-                "admission": {k: v for k, v in self.mesh.extra_env.items() if k.startswith("LAMMESH_ADMISSION_")},
-                "phases": [_phase_figures(f"gateway {max_rate:g}/s", reference), _phase_figures(f"gateway {rate:g}/s", overloaded)],
-                **figures}
+        figures = overload_figures(
+            overloaded.traces,
+            start=overloaded.start,
+            duration_s=cfg.phase_s,
+            max_rate=max_rate,
+            reference_p99_ms=reference.figures["e2e"].get("p99_ms"),
+        )
+        print(
+            f"  overload {rate:g}/s: admitted {figures['admitted']} refused {figures['refused']}, completed/s "
+            f"{figures['completed_per_s']} ({figures['throughput_ratio']} of {max_rate:g}), admitted p99 "
+            f"{figures['admitted_p99_ms']} ms ({figures['p99_ratio']}x the {figures['reference_p99_ms']} ms at {max_rate:g}/s)",
+            flush=True,
+        )
+        return {
+            "offered_rate": rate,
+            "factor": cfg.overload_factor,
+            "admission_max_in_flight": bound,
+            "admission": {k: v for k, v in self.mesh.extra_env.items() if k.startswith("LAMMESH_ADMISSION_")},
+            "phases": [
+                _phase_figures(f"gateway {max_rate:g}/s", reference),
+                _phase_figures(f"gateway {rate:g}/s", overloaded),
+            ],
+            **figures,
+        }
 
     def _admission_bound(self, max_rate: float) -> int:
         """Little's law: tasks in flight ≈ rate × latency. Room for the max sustainable rate at 3×
@@ -344,9 +427,13 @@ class Bench:
     def _restart_gateway(self, bound: int) -> None:
         """The gateway again with admission bound `bound` (one tenant here: a small reserve)."""
         assert self.mesh is not None
-        self.mesh.extra_env.update({"LAMMESH_ADMISSION_MAX_IN_FLIGHT": str(bound),
-                                    "LAMMESH_ADMISSION_MAX_IN_FLIGHT_PER_TENANT": str(bound),
-                                    "LAMMESH_ADMISSION_RESERVE": str(max(1, bound // 10))})
+        self.mesh.extra_env.update(
+            {
+                "LAMMESH_ADMISSION_MAX_IN_FLIGHT": str(bound),
+                "LAMMESH_ADMISSION_MAX_IN_FLIGHT_PER_TENANT": str(bound),
+                "LAMMESH_ADMISSION_RESERVE": str(max(1, bound // 10)),
+            }
+        )
         self.mesh.stop_service("gateway")
         self.mesh.respawn("gateway")
 
@@ -368,8 +455,21 @@ class Bench:
         if proc is None:
             return None
         out = self.mesh.run_dir / f"profile-{name}.txt"
-        command = [spy, "record", "--pid", str(proc.pid), "--duration", str(int(duration)), "--rate", "200",
-                   "--format", "raw", "--nonblocking", "--output", str(out)]
+        command = [
+            spy,
+            "record",
+            "--pid",
+            str(proc.pid),
+            "--duration",
+            str(int(duration)),
+            "--rate",
+            "200",
+            "--format",
+            "raw",
+            "--nonblocking",
+            "--output",
+            str(out),
+        ]
         return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE), out, name
 
     async def _finish_profile(self, popen: subprocess.Popen[bytes], out: Path, name: str) -> dict[str, Any] | None:
@@ -387,8 +487,20 @@ class Bench:
 
 
 def _BOILERPLATE(frame: str) -> bool:
-    return any(part in frame for part in ("typer/", "click/", "asyncio/runners.py", "uvloop/__init__", "threading.py",
-                                          "lammesh/cli.py", "<module>", "(lammesh:", "runpy.py"))
+    return any(
+        part in frame
+        for part in (
+            "typer/",
+            "click/",
+            "asyncio/runners.py",
+            "uvloop/__init__",
+            "threading.py",
+            "lammesh/cli.py",
+            "<module>",
+            "(lammesh:",
+            "runpy.py",
+        )
+    )
 
 
 def summarise_profile(collapsed: str, top: int = 40) -> dict[str, Any]:
@@ -402,7 +514,9 @@ def summarise_profile(collapsed: str, top: int = 40) -> dict[str, Any]:
             continue
         count = int(count_text)
         total += count
-        frames = [f for f in stack.split(";") if f and not f.startswith(("process ", "thread ")) and not _BOILERPLATE(f)]
+        frames = [
+            f for f in stack.split(";") if f and not f.startswith(("process ", "thread ")) and not _BOILERPLATE(f)
+        ]
         for frame in set(frames):
             inclusive[frame] += count
         if frames:
@@ -413,12 +527,15 @@ def summarise_profile(collapsed: str, top: int = 40) -> dict[str, Any]:
         "samples": total,
         "top_inclusive": [{"function": f, "share": round(c / total, 4)} for f, c in inclusive.most_common(top)],
         "top_self": [{"function": f, "share": round(c / total, 4)} for f, c in own.most_common(top)],
-        "top_project": [{"function": f, "share": round(c / total, 4)} for f, c in inclusive.most_common()
-                        if "lammesh/" in f][:top],
+        "top_project": [
+            {"function": f, "share": round(c / total, 4)} for f, c in inclusive.most_common() if "lammesh/" in f
+        ][:top],
     }
 
 
-def service_usage(before: dict[str, dict[str, float]], after: dict[str, dict[str, float]], wall_s: float) -> dict[str, Any]:
+def service_usage(
+    before: dict[str, dict[str, float]], after: dict[str, dict[str, float]], wall_s: float
+) -> dict[str, Any]:
     """Per instance over one phase: CPU utilisation, and per topic the records handled, their mean
     handling time and the busy fraction (handling time / wall time: near 1 = a serial consumer is
     saturated, whatever the CPU says)."""
@@ -436,8 +553,11 @@ def service_usage(before: dict[str, dict[str, float]], after: dict[str, dict[str
             count = end[key] - start.get(key, 0.0)
             seconds = end.get(f"{topic}:sum", 0.0) - start.get(f"{topic}:sum", 0.0)
             if count > 0:
-                topics[topic] = {"records": int(count), "mean_handle_ms": round(seconds / count * 1000, 3),
-                                 "busy_fraction": round(seconds / wall_s, 3)}
+                topics[topic] = {
+                    "records": int(count),
+                    "mean_handle_ms": round(seconds / count * 1000, 3),
+                    "busy_fraction": round(seconds / wall_s, 3),
+                }
         if topics:
             entry["records"] = topics
             entry["busy_fraction"] = round(sum(t["busy_fraction"] for t in topics.values()), 3)
@@ -448,7 +568,13 @@ def service_usage(before: dict[str, dict[str, float]], after: dict[str, dict[str
 def _machine_busy_seconds() -> float:
     """CPU seconds all processes on this machine spent (other users' work included)."""
     times = psutil.cpu_times()
-    return times.user + times.system + getattr(times, "nice", 0.0) + getattr(times, "irq", 0.0) + getattr(times, "softirq", 0.0)
+    return (
+        times.user
+        + times.system
+        + getattr(times, "nice", 0.0)
+        + getattr(times, "irq", 0.0)
+        + getattr(times, "softirq", 0.0)
+    )
 
 
 def _delta(after: float | None, before: float | None) -> float | None:
@@ -469,68 +595,133 @@ def summarise(result: dict[str, Any]) -> dict[str, Any]:
     if a:
         fixed = a["phases"][0]
         figures["max_sustainable_rate"] = a.get("max_sustainable_rate")
-        rows.append({"figure": "(a) max sustainable rate, sagas/s", "value": a.get("max_sustainable_rate"), "target": "≥ 300"})
+        rows.append(
+            {"figure": "(a) max sustainable rate, sagas/s", "value": a.get("max_sustainable_rate"), "target": "≥ 300"}
+        )
         for pct in ("p50", "p99"):
             value = fixed["overhead"].get(f"{pct}_ms")
             target = "≤ 25 ms" if pct == "p50" else "≤ 80 ms"
-            rows.append({"figure": f"(a) saga overhead {pct} at {fixed['offered_rate']:g}/s, ms (e2e − step work)",
-                         "value": value, "target": target})
+            rows.append(
+                {
+                    "figure": f"(a) saga overhead {pct} at {fixed['offered_rate']:g}/s, ms (e2e − step work)",
+                    "value": value,
+                    "target": target,
+                }
+            )
             figures[f"overhead_{pct}_ms_at_fixed"] = value
         best = a.get("max_sustainable_rate")
         at_best = next((p for p in a["phases"] if p["label"] == f"ramp {best:g}/s"), None) if best else None
         if at_best:
             for pct in ("p50", "p99"):
-                rows.append({"figure": f"(a) saga overhead {pct} at the max sustainable rate {best:g}/s, ms",
-                             "value": at_best["overhead"].get(f"{pct}_ms"), "target": ""})
+                rows.append(
+                    {
+                        "figure": f"(a) saga overhead {pct} at the max sustainable rate {best:g}/s, ms",
+                        "value": at_best["overhead"].get(f"{pct}_ms"),
+                        "target": "",
+                    }
+                )
                 figures[f"overhead_{pct}_ms_at_max_rate"] = at_best["overhead"].get(f"{pct}_ms")
-            rows.append({"figure": f"(a) per-step overhead p50 / p99 at {best:g}/s, ms",
-                         "value": f"{at_best['step_overhead'].get('p50_ms')} / {at_best['step_overhead'].get('p99_ms')}", "target": ""})
+            rows.append(
+                {
+                    "figure": f"(a) per-step overhead p50 / p99 at {best:g}/s, ms",
+                    "value": f"{at_best['step_overhead'].get('p50_ms')} / {at_best['step_overhead'].get('p99_ms')}",
+                    "target": "",
+                }
+            )
             services = at_best.get("services", {})
             machine_cpu = services.get("machine", {}).get("cpu_utilisation")
             mesh_cpu = sum(v.get("cpu_utilisation") or 0 for k, v in services.items() if k != "machine")
-            rows.append({"figure": f"(a) CPU at {best:g}/s, cores: whole machine (incl. other users) / mesh + broker + load generator",
-                         "value": f"{machine_cpu} / {mesh_cpu:.2f}", "target": f"of {os.cpu_count()}"})
+            rows.append(
+                {
+                    "figure": f"(a) CPU at {best:g}/s, cores: whole machine (incl. other users) / mesh + broker + load generator",
+                    "value": f"{machine_cpu} / {mesh_cpu:.2f}",
+                    "target": f"of {os.cpu_count()}",
+                }
+            )
             coordinator = {k: v for k, v in services.items() if k.startswith("coordinator")}
             for instance, usage in coordinator.items():
-                rows.append({"figure": f"(a) {instance} at {best:g}/s: CPU utilisation / busy fraction of its record loop",
-                             "value": f"{usage.get('cpu_utilisation')} / {usage.get('busy_fraction')}", "target": ""})
-        lowest = min((p for p in a["phases"] if p["label"].startswith("ramp ")), key=lambda p: p["offered_rate"], default=None)
+                rows.append(
+                    {
+                        "figure": f"(a) {instance} at {best:g}/s: CPU utilisation / busy fraction of its record loop",
+                        "value": f"{usage.get('cpu_utilisation')} / {usage.get('busy_fraction')}",
+                        "target": "",
+                    }
+                )
+        lowest = min(
+            (p for p in a["phases"] if p["label"].startswith("ramp ")), key=lambda p: p["offered_rate"], default=None
+        )
         if lowest:
             for pct in ("p50", "p99"):
-                rows.append({"figure": f"(a) saga overhead {pct} at {lowest['offered_rate']:g}/s (lightly loaded), ms",
-                             "value": lowest["overhead"].get(f"{pct}_ms"), "target": ""})
+                rows.append(
+                    {
+                        "figure": f"(a) saga overhead {pct} at {lowest['offered_rate']:g}/s (lightly loaded), ms",
+                        "value": lowest["overhead"].get(f"{pct}_ms"),
+                        "target": "",
+                    }
+                )
         if hop_p50:
             floor = hop_p50 * a["hops"]
-            for label, phase in ((f"{lowest['offered_rate']:g}/s" if lowest else "", lowest),
-                                 (f"{best:g}/s" if best else "", at_best), (f"{fixed['offered_rate']:g}/s", fixed)):
+            for label, phase in (
+                (f"{lowest['offered_rate']:g}/s" if lowest else "", lowest),
+                (f"{best:g}/s" if best else "", at_best),
+                (f"{fixed['offered_rate']:g}/s", fixed),
+            ):
                 if phase is None or phase["overhead"].get("p50_ms") is None:
                     continue
                 ratio = round(phase["overhead"]["p50_ms"] / floor, 2)
-                rows.append({"figure": f"(a) overhead p50 at {label} / ({a['hops']} hops × Kafka hop p50 {hop_p50:.2f} ms)",
-                             "value": ratio, "target": "≤ 1.5"})
+                rows.append(
+                    {
+                        "figure": f"(a) overhead p50 at {label} / ({a['hops']} hops × Kafka hop p50 {hop_p50:.2f} ms)",
+                        "value": ratio,
+                        "target": "≤ 1.5",
+                    }
+                )
                 figures[f"overhead_over_hop_floor_at_{phase['offered_rate']:g}"] = ratio
                 step = phase["step_overhead"].get("p50_ms")
                 if step is not None:
-                    rows.append({"figure": f"(a) per-step overhead p50 at {label} / (2 × Kafka hop p50)",
-                                 "value": round(step / (2 * hop_p50), 2), "target": "(a step = 2 watcher calls + 2 hops)"})
+                    rows.append(
+                        {
+                            "figure": f"(a) per-step overhead p50 at {label} / (2 × Kafka hop p50)",
+                            "value": round(step / (2 * hop_p50), 2),
+                            "target": "(a step = 2 watcher calls + 2 hops)",
+                        }
+                    )
     overload = result.get("overload")
     if overload:
         rate, best = overload["offered_rate"], overload["max_sustainable_rate"]
-        rows.append({"figure": f"(a) overload {rate:g}/s via the gateway: completed/s, share of the max sustainable {best:g}/s",
-                     "value": f"{overload['completed_per_s']} ({overload['throughput_ratio']})", "target": "≥ 0.9"})
-        rows.append({"figure": f"(a) overload {rate:g}/s: admitted p99 / p99 at {best:g}/s via the gateway, ms",
-                     "value": f"{overload['admitted_p99_ms']} / {overload['reference_p99_ms']} ({overload['p99_ratio']}x)",
-                     "target": "≤ 3x"})
-        rows.append({"figure": f"(a) overload {rate:g}/s: admitted / refused (RESOURCE_EXHAUSTED) / admitted, not finished",
-                     "value": f"{overload['admitted']} / {overload['refused']} / {overload['admitted_not_finished']}", "target": ""})
+        rows.append(
+            {
+                "figure": f"(a) overload {rate:g}/s via the gateway: completed/s, share of the max sustainable {best:g}/s",
+                "value": f"{overload['completed_per_s']} ({overload['throughput_ratio']})",
+                "target": "≥ 0.9",
+            }
+        )
+        rows.append(
+            {
+                "figure": f"(a) overload {rate:g}/s: admitted p99 / p99 at {best:g}/s via the gateway, ms",
+                "value": f"{overload['admitted_p99_ms']} / {overload['reference_p99_ms']} ({overload['p99_ratio']}x)",
+                "target": "≤ 3x",
+            }
+        )
+        rows.append(
+            {
+                "figure": f"(a) overload {rate:g}/s: admitted / refused (RESOURCE_EXHAUSTED) / admitted, not finished",
+                "value": f"{overload['admitted']} / {overload['refused']} / {overload['admitted_not_finished']}",
+                "target": "",
+            }
+        )
         figures["overload_throughput_ratio"] = overload["throughput_ratio"]
         figures["overload_p99_ratio"] = overload["p99_ratio"]
     d = next((s for s in result.get("scenarios", []) if s["key"].startswith("d_") and not s.get("skipped")), None)
     if d:
         phase = d["phases"][0]
-        rows.append({"figure": "(d) outcomes as expected (completed/compensated)",
-                     "value": f"{phase['outcomes']} expected {phase['expected']}, unexpected {phase['unexpected_outcomes']}",
-                     "target": "90% completed, 10% compensated, 0 lost"})
+        rows.append(
+            {
+                "figure": "(d) outcomes as expected (completed/compensated)",
+                "value": f"{phase['outcomes']} expected {phase['expected']}, unexpected {phase['unexpected_outcomes']}",
+                "target": "90% completed, 10% compensated, 0 lost",
+            }
+        )
     return {"rows": rows, "figures": figures}
 
 

@@ -70,8 +70,12 @@ from loadtest import meetings
 
 WORKFLOWS = REPO_ROOT / "workflows"
 NO_INJECTION_CHECK = "meeting_followup_no_injection_check"
-TERMINAL = {"task.completed": "completed", "task.compensated": "compensated", "task.failed": "failed",
-            "task.rejected": "rejected"}
+TERMINAL = {
+    "task.completed": "completed",
+    "task.compensated": "compensated",
+    "task.failed": "failed",
+    "task.rejected": "rejected",
+}
 TOPIC_PREFIX = "chaos"
 
 # What each kind of task is, and what it should end as when nothing goes wrong. Under chaos a
@@ -87,8 +91,16 @@ KINDS: dict[str, tuple[str, str, str]] = {
     "meeting_policy_block": (NO_INJECTION_CHECK, "03-umbrella-injection", "compensated"),
     "meeting_unknown_account": ("meeting_followup", "04-initech-crm-failure", "compensated"),
 }
-MEETING_MIX = ["meeting", "meeting_globex", "meeting", "meeting_globex", "meeting_injected",
-               "meeting_policy_block", "meeting_policy_block", "meeting_unknown_account"]
+MEETING_MIX = [
+    "meeting",
+    "meeting_globex",
+    "meeting",
+    "meeting_globex",
+    "meeting_injected",
+    "meeting_policy_block",
+    "meeting_policy_block",
+    "meeting_unknown_account",
+]
 NOOP_SERVICES = ["coordinator", "noop", "loop", "policy"]
 SERVICES = [*NOOP_SERVICES, "pii", "injection", "grounding", "notes", "insights", "followup", "crm", "email"]
 WATCHERS = {"loop", "policy", "pii", "injection", "grounding"}
@@ -161,8 +173,11 @@ def plan_tasks(config: ChaosConfig) -> list[Plan]:
     rng = random.Random(config.seed)
     meeting_count = round(config.tasks * config.meeting_share)
     noop_fails = round((config.tasks - meeting_count) * config.noop_failure_share)
-    kinds = ([MEETING_MIX[i % len(MEETING_MIX)] for i in range(meeting_count)] + ["noop_fail"] * noop_fails
-             + ["noop"] * (config.tasks - meeting_count - noop_fails))
+    kinds = (
+        [MEETING_MIX[i % len(MEETING_MIX)] for i in range(meeting_count)]
+        + ["noop_fail"] * noop_fails
+        + ["noop"] * (config.tasks - meeting_count - noop_fails)
+    )
     rng.shuffle(kinds)
     plans = []
     for index, kind in enumerate(kinds):
@@ -175,7 +190,9 @@ def plan_tasks(config: ChaosConfig) -> list[Plan]:
             plans.append(Plan(task_id, kind, workflow, task_input))
             continue
         meeting = meetings.sample(sample)
-        own = meetings.own_domain(index, meeting["account_domain"])  # a domain (account, contacts, opportunity) per task
+        own = meetings.own_domain(
+            index, meeting["account_domain"]
+        )  # a domain (account, contacts, opportunity) per task
         plans.append(Plan(task_id, kind, workflow, meetings.task_input(meeting, own), account_domain=own))
     return plans
 
@@ -207,8 +224,11 @@ class EventLog:
     def __init__(self, settings: Settings) -> None:
         self.traces: dict[str, Trace] = {}
         self._consumer = AIOKafkaConsumer(
-            TASKS_EVENTS.name(settings), **client_config(settings, f"chaos-events-{uuid.uuid4().hex[:6]}"),
-            group_id=None, auto_offset_reset="earliest", enable_auto_commit=False,
+            TASKS_EVENTS.name(settings),
+            **client_config(settings, f"chaos-events-{uuid.uuid4().hex[:6]}"),
+            group_id=None,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
         )
         self._task: asyncio.Task[None] | None = None
 
@@ -278,12 +298,23 @@ class Verdict:
         return not any(self.violations.values())
 
 
-def judge(plans: list[Plan], traces: dict[str, Trace], evidence: Evidence,
-          compensatable: dict[str, set[str]]) -> Verdict:
+def judge(
+    plans: list[Plan], traces: dict[str, Trace], evidence: Evidence, compensatable: dict[str, set[str]]
+) -> Verdict:
     """The invariants, over what the tasks did (events) and what the stores hold."""
-    violations: dict[str, list[str]] = {key: [] for key in (
-        "lost", "stuck", "crm_applied_twice", "mail_sent_twice", "effect_without_completion",
-        "completed_without_effect", "compensated_crm_not_restored", "step_left_uncompensated")}
+    violations: dict[str, list[str]] = {
+        key: []
+        for key in (
+            "lost",
+            "stuck",
+            "crm_applied_twice",
+            "mail_sent_twice",
+            "effect_without_completion",
+            "completed_without_effect",
+            "compensated_crm_not_restored",
+            "step_left_uncompensated",
+        )
+    }
     outcomes: dict[str, Counter[str]] = {}
     counts: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
@@ -333,15 +364,19 @@ def judge(plans: list[Plan], traces: dict[str, Trace], evidence: Evidence,
                 before, after = seed["opportunities"][0], final["opportunities"][0]
                 if after["version"] != before["version"] + 1:  # the row itself says how often it changed
                     violations["crm_applied_twice"].append(
-                        f"{plan.task_id}: opportunity version {before['version']} -> {after['version']}")
+                        f"{plan.task_id}: opportunity version {before['version']} -> {after['version']}"
+                    )
         else:
             if mails:
                 violations["effect_without_completion"].append(f"{plan.task_id} ({outcome}): {mails} mails")
             if seed != final:
                 violations["compensated_crm_not_restored"].append(f"{plan.task_id} ({outcome}): {_diff(seed, final)}")
     duplicates = [mid for mid, n in evidence.message_ids.items() if n > 1]
-    violations["mail_sent_twice"] += [f"Message-ID {mid}: {evidence.message_ids[mid]} mails" for mid in duplicates
-                                      if not any(mid in v for v in violations["mail_sent_twice"])]
+    violations["mail_sent_twice"] += [
+        f"Message-ID {mid}: {evidence.message_ids[mid]} mails"
+        for mid in duplicates
+        if not any(mid in v for v in violations["mail_sent_twice"])
+    ]
     counts["mails_in_sink"] = sum(evidence.message_ids.values())
     for key, found in violations.items():
         counts[key] = len(found)
@@ -362,8 +397,11 @@ def _diff(seed: dict[str, list[dict]] | None, final: dict[str, list[dict]] | Non
         old, new = {r["id"]: r for r in seed[table]}, {r["id"]: r for r in final[table]}
         for row_id in sorted(set(old) | set(new)):
             if old.get(row_id) != new.get(row_id):
-                columns = sorted(k for k in set(old.get(row_id, {})) | set(new.get(row_id, {}))
-                                 if old.get(row_id, {}).get(k) != new.get(row_id, {}).get(k))
+                columns = sorted(
+                    k
+                    for k in set(old.get(row_id, {})) | set(new.get(row_id, {}))
+                    if old.get(row_id, {}).get(k) != new.get(row_id, {}).get(k)
+                )
                 changed.append(f"{table}#{row_id} {','.join(columns)}")
     return "; ".join(changed)
 
@@ -424,14 +462,22 @@ class ChaosRun:
         self.crm_url = f"sqlite:///{workdir / 'crm.sqlite3'}"
         self.maildir = workdir / "maildir"
         self.mesh = Mesh(
-            run_dir=workdir, services=self.services, kafka_bootstrap=f"127.0.0.1:{free_port()}",
-            gateway_address=f"127.0.0.1:{free_port()}", smtp_port=free_port(), maildir=self.maildir,
-            topic_prefix=TOPIC_PREFIX, partitions=config.partitions, start_timeout_s=180.0,
+            run_dir=workdir,
+            services=self.services,
+            kafka_bootstrap=f"127.0.0.1:{free_port()}",
+            gateway_address=f"127.0.0.1:{free_port()}",
+            smtp_port=free_port(),
+            maildir=self.maildir,
+            topic_prefix=TOPIC_PREFIX,
+            partitions=config.partitions,
+            start_timeout_s=180.0,
             replicas={n: config.rolling_replicas for n in self.services if n in WATCHERS} if config.rolling else {},
             extra_env={
-                "LAMMESH_STATE_DIR": str(workdir / "state"), "LAMMESH_CRM_DATABASE_URL": self.crm_url,
+                "LAMMESH_STATE_DIR": str(workdir / "state"),
+                "LAMMESH_CRM_DATABASE_URL": self.crm_url,
                 "LAMMESH_WORKFLOWS_DIR": str(workdir / "workflows"),
-                "LAMMESH_LOG_FORMAT": "json", "LAMMESH_LOG_LEVEL": config.log_level,
+                "LAMMESH_LOG_FORMAT": "json",
+                "LAMMESH_LOG_LEVEL": config.log_level,
                 # five model services share the cores: one ONNX Runtime thread each
                 "LAMMESH_ENCODER_THREADS": "1",
                 "LAMMESH_EMAIL_HOLD_AFTER_SEND_S": str(config.email_hold_s if config.email_window_kills else 0),
@@ -460,10 +506,14 @@ class ChaosRun:
         store = CrmStore(self.crm_url)
         seed_store(store, crm_seed(plans))
         seed_rows = rows_by_domain(json.loads(json.dumps(store.snapshot(), default=str)))
-        compensatable = {name: {s.id for s in wf.steps if s.compensate is not None}
-                         for name, wf in load_workflows(config.workdir / "workflows").items()}
-        self.say(f"starting the mesh: broker on {self.mesh.kafka_bootstrap}, {len(self.services)} services "
-                 f"(logs in {self.mesh.logs_dir})")
+        compensatable = {
+            name: {s.id for s in wf.steps if s.compensate is not None}
+            for name, wf in load_workflows(config.workdir / "workflows").items()
+        }
+        self.say(
+            f"starting the mesh: broker on {self.mesh.kafka_bootstrap}, {len(self.services)} services "
+            f"(logs in {self.mesh.logs_dir})"
+        )
         timings: dict[str, float] = {}
         kafka_logger = logging.getLogger("aiokafka")
         level = kafka_logger.level
@@ -495,18 +545,27 @@ class ChaosRun:
             store.close()
             kafka_logger.setLevel(level)
         verdict = judge(plans, events.traces, evidence, compensatable)
-        verdict.counts.update({
-            "service_kills": sum(self.faults.kills.values()), "coordinator_kills": self.faults.coordinator_kills,
-            "broker_restarts": self.faults.broker_restarts, "crashed_on_their_own": sum(self.faults.crashed.values()),
-            "restart_failures": self.faults.restart_failures, "email_window_kills": self.faults.email_window_kills,
-            "rolling_restarts": sum(self.faults.rolled.values()),
-            "resubmissions": sum(max(0, p.submit_attempts - 1) for p in plans),
-            "requests_republished": _log_count(self.mesh.logs_dir / "coordinator.log", "published it again"),
-        })
-        details = {"config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
-                   "timings_s": {k: round(v, 1) for k, v in timings.items()},
-                   "kills": dict(self.faults.kills), "crashed": dict(self.faults.crashed), "rolled": dict(self.faults.rolled),
-                   "fault_log": self.faults.log}
+        verdict.counts.update(
+            {
+                "service_kills": sum(self.faults.kills.values()),
+                "coordinator_kills": self.faults.coordinator_kills,
+                "broker_restarts": self.faults.broker_restarts,
+                "crashed_on_their_own": sum(self.faults.crashed.values()),
+                "restart_failures": self.faults.restart_failures,
+                "email_window_kills": self.faults.email_window_kills,
+                "rolling_restarts": sum(self.faults.rolled.values()),
+                "resubmissions": sum(max(0, p.submit_attempts - 1) for p in plans),
+                "requests_republished": _log_count(self.mesh.logs_dir / "coordinator.log", "published it again"),
+            }
+        )
+        details = {
+            "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
+            "timings_s": {k: round(v, 1) for k, v in timings.items()},
+            "kills": dict(self.faults.kills),
+            "crashed": dict(self.faults.crashed),
+            "rolled": dict(self.faults.rolled),
+            "fault_log": self.faults.log,
+        }
         return verdict, details
 
     # -- load and faults ----------------------------------------------------------------------
@@ -540,12 +599,15 @@ class ChaosRun:
     async def _submit(self, producer: EnvelopeProducer, plan: Plan) -> None:
         """Until the broker acknowledges it; a repeat after a broker error is the same task id, which
         the coordinator recognises."""
-        request = task_pb2.TaskRequested(task_id=plan.task_id, workflow=plan.workflow, tenant="chaos",
-                                         input=to_struct(plan.task_input))
+        request = task_pb2.TaskRequested(
+            task_id=plan.task_id, workflow=plan.workflow, tenant="chaos", input=to_struct(plan.task_input)
+        )
         while True:
             plan.submit_attempts += 1
             try:
-                future = await producer.send(TASKS_REQUESTED.name(self.settings), request, task_id=plan.task_id, tenant="chaos")
+                future = await producer.send(
+                    TASKS_REQUESTED.name(self.settings), request, task_id=plan.task_id, tenant="chaos"
+                )
                 await future
             except KafkaError:
                 await asyncio.sleep(1.0)
@@ -674,7 +736,9 @@ class ChaosRun:
             if not proc.alive() and proc.instance not in self._restarting:
                 code = proc.process.returncode if proc.process else None
                 self.faults.crashed[proc.instance] += 1
-                self.faults.log.append(f"{time.monotonic() - self.started:.1f}s {proc.instance} exited on its own ({code})")
+                self.faults.log.append(
+                    f"{time.monotonic() - self.started:.1f}s {proc.instance} exited on its own ({code})"
+                )
                 self.say(f"[yellow]{proc.instance} exited on its own (code {code}); restarting it[/]")
                 self._restarting[proc.instance] = asyncio.create_task(self._restart_later(proc.instance))
 
@@ -685,8 +749,10 @@ class ChaosRun:
                 await asyncio.wait_for(stop.wait(), 5.0)
             acked = sum(p.acked for p in plans)
             kills = sum(self.faults.kills.values())
-            self.say(f"submitted {acked}/{len(plans)}  ended {events.ended(ids)}  kills {kills}  "
-                     f"coordinator kills {self.faults.coordinator_kills}  broker restarts {self.faults.broker_restarts}")
+            self.say(
+                f"submitted {acked}/{len(plans)}  ended {events.ended(ids)}  kills {kills}  "
+                f"coordinator kills {self.faults.coordinator_kills}  broker restarts {self.faults.broker_restarts}"
+            )
 
     async def _drain(self, plans: list[Plan], events: EventLog) -> None:
         """Until every task ended, or none ended for stall_timeout_s (the survivors are stuck)."""
@@ -717,27 +783,44 @@ def _log_count(path: Path, text: str) -> int:
 
 
 COUNT_ROWS = [
-    ("submitted", "tasks submitted"), ("completed", "completed"), ("compensated", "compensated"),
-    ("failed", "failed (compensation failed; needs a person)"), ("rejected", "rejected"),
+    ("submitted", "tasks submitted"),
+    ("completed", "completed"),
+    ("compensated", "compensated"),
+    ("failed", "failed (compensation failed; needs a person)"),
+    ("rejected", "rejected"),
     ("unexpected_outcome", "ended otherwise than with no faults (e.g. a watcher killed mid-check fails closed)"),
-    ("lost", "LOST (submitted, no event ever)"), ("stuck", "STUCK (started, never ended)"),
-    ("crm_applied", "CRM changes applied (opportunity revisions)"), ("crm_undone", "CRM changes undone by compensation"),
-    ("crm_applied_twice", "CRM change applied twice"), ("mails_in_sink", "mails in the SMTP sink"),
-    ("mail_sent_twice", "mail sent twice"), ("completed_without_effect", "completed meeting without exactly 1 CRM change + 1 mail"),
+    ("lost", "LOST (submitted, no event ever)"),
+    ("stuck", "STUCK (started, never ended)"),
+    ("crm_applied", "CRM changes applied (opportunity revisions)"),
+    ("crm_undone", "CRM changes undone by compensation"),
+    ("crm_applied_twice", "CRM change applied twice"),
+    ("mails_in_sink", "mails in the SMTP sink"),
+    ("mail_sent_twice", "mail sent twice"),
+    ("completed_without_effect", "completed meeting without exactly 1 CRM change + 1 mail"),
     ("effect_without_completion", "mail for a task that did not complete"),
     ("compensated_crm_not_restored", "compensated task whose CRM rows differ from before"),
     ("step_left_uncompensated", "compensated task with a completed step not compensated"),
     ("repeated_events", "task events repeated after a crash (same sequence; allowed, deduped)"),
-    ("service_kills", "services SIGKILLed and restarted"), ("coordinator_kills", "coordinator SIGKILLed and restarted"),
-    ("broker_restarts", "Kafka broker restarts"), ("crashed_on_their_own", "services that exited on their own (restarted)"),
+    ("service_kills", "services SIGKILLed and restarted"),
+    ("coordinator_kills", "coordinator SIGKILLed and restarted"),
+    ("broker_restarts", "Kafka broker restarts"),
+    ("crashed_on_their_own", "services that exited on their own (restarted)"),
     ("restart_failures", "restarts that did not reach SERVING at once (retried)"),
     ("email_window_kills", "email service SIGKILLed after SMTP accepted a mail, before its result was stored (0413)"),
     ("rolling_restarts", "instances stopped with SIGTERM and started again, one at a time (rolling mode)"),
     ("resubmissions", "submissions repeated after a broker error"),
     ("requests_republished", "task requests the coordinator read past without starting them, published again (0631)"),
 ]
-VIOLATIONS = {"lost", "stuck", "crm_applied_twice", "mail_sent_twice", "completed_without_effect",
-              "effect_without_completion", "compensated_crm_not_restored", "step_left_uncompensated"}
+VIOLATIONS = {
+    "lost",
+    "stuck",
+    "crm_applied_twice",
+    "mail_sent_twice",
+    "completed_without_effect",
+    "effect_without_completion",
+    "compensated_crm_not_restored",
+    "step_left_uncompensated",
+}
 
 
 def wide_console() -> Console:
@@ -766,12 +849,16 @@ def outcomes_table(verdict: Verdict) -> Table:
 def print_report(console: Console, verdict: Verdict, details: dict[str, Any]) -> None:
     console.print(outcomes_table(verdict))
     console.print(counts_table(verdict))
-    console.print(f"kills per service: {details['kills']}  exited on their own: {details['crashed'] or 'none'}  "
-                  f"timings: {details['timings_s']}")
+    console.print(
+        f"kills per service: {details['kills']}  exited on their own: {details['crashed'] or 'none'}  "
+        f"timings: {details['timings_s']}"
+    )
     for reason, n in verdict.unexpected_reasons.most_common(8):
         console.print(f"  ended otherwise ({n}): {reason}", highlight=False)
     for key, found in verdict.violations.items():
-        console.print(f"[bold red]{key}[/] ({len(found)}): " + "; ".join(found[:10]) + (" …" if len(found) > 10 else ""))
+        console.print(
+            f"[bold red]{key}[/] ({len(found)}): " + "; ".join(found[:10]) + (" …" if len(found) > 10 else "")
+        )
     console.rule("[green]no violations[/]" if verdict.ok else "[bold red]invariants violated[/]")
 
 
@@ -784,11 +871,21 @@ async def chaos(config: ChaosConfig, *, results: Path | None = None, command: st
         from loadtest import report
 
         results.parent.mkdir(parents=True, exist_ok=True)
-        results.write_text(json.dumps({
-            "command": command, "machine": report.machine(), "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "ok": verdict.ok, "counts": verdict.counts,
-            "outcomes": {k: dict(v) for k, v in verdict.outcomes.items()}, "violations": verdict.violations,
-            "unexpected_reasons": dict(verdict.unexpected_reasons.most_common()), **details,
-        }, indent=2))
+        results.write_text(
+            json.dumps(
+                {
+                    "command": command,
+                    "machine": report.machine(),
+                    "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "ok": verdict.ok,
+                    "counts": verdict.counts,
+                    "outcomes": {k: dict(v) for k, v in verdict.outcomes.items()},
+                    "violations": verdict.violations,
+                    "unexpected_reasons": dict(verdict.unexpected_reasons.most_common()),
+                    **details,
+                },
+                indent=2,
+            )
+        )
         console.print(f"results: {results}")
     return verdict

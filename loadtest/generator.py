@@ -32,8 +32,12 @@ from loadtest.overload import REFUSED
 from loadtest.ramp import Judgement, PhaseObservation, RampLimits, judge
 from loadtest.schedule import arrival_offsets
 
-TERMINAL = {"task.completed": "completed", "task.compensated": "compensated",
-            "task.failed": "failed", "task.rejected": "rejected"}
+TERMINAL = {
+    "task.completed": "completed",
+    "task.compensated": "compensated",
+    "task.failed": "failed",
+    "task.rejected": "rejected",
+}
 EXECUTE = step_pb2.STEP_ACTION_EXECUTE
 PRE_DISPATCH = {"watchers.checked", "step.dispatched"}  # events of a step before its command goes out
 
@@ -63,8 +67,12 @@ class Observer:
         self._orphans: dict[str, list[Any]] = {}  # records for ids not registered yet (gRPC submit)
         self._events_topic = TASKS_EVENTS.name(settings)
         self._results_topic = STEPS_RESULTS.name(settings)
-        self._consumer = AIOKafkaConsumer(**client_config(settings, f"loadtest-observer-{uuid.uuid4().hex[:6]}"),
-                                          group_id=None, enable_auto_commit=False, max_poll_records=2000)
+        self._consumer = AIOKafkaConsumer(
+            **client_config(settings, f"loadtest-observer-{uuid.uuid4().hex[:6]}"),
+            group_id=None,
+            enable_auto_commit=False,
+            max_poll_records=2000,
+        )
         self._task: asyncio.Task[None] | None = None
         self.duplicates = 0
         self.changed = asyncio.Event()
@@ -171,7 +179,9 @@ class KafkaSubmitter:
         await self._producer.start()
 
     async def submit(self, task_id: str, workflow: str, task_input: dict[str, Any]) -> str:
-        request = task_pb2.TaskRequested(task_id=task_id, workflow=workflow, tenant=self._tenant, input=to_struct(task_input))
+        request = task_pb2.TaskRequested(
+            task_id=task_id, workflow=workflow, tenant=self._tenant, input=to_struct(task_input)
+        )
         await self._producer.send(self._topic, request, task_id=task_id, tenant=self._tenant)
         return task_id
 
@@ -190,8 +200,9 @@ class GrpcSubmitter:
 
     name = "grpc"
 
-    def __init__(self, address: str, on_task_id: Callable[[str, str], None],
-                 on_refused: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self, address: str, on_task_id: Callable[[str, str], None], on_refused: Callable[[str], None] | None = None
+    ) -> None:
         self._address = address
         self._on_task_id = on_task_id
         self._on_refused = on_refused
@@ -210,8 +221,10 @@ class GrpcSubmitter:
     async def submit(self, task_id: str, workflow: str, task_input: dict[str, Any]) -> str:
         async def call() -> None:
             try:
-                reply = await self._stub.SubmitTask(task_pb2.SubmitTaskRequest(
-                    workflow=workflow, input=to_struct(task_input), client_key=task_id), timeout=30)
+                reply = await self._stub.SubmitTask(
+                    task_pb2.SubmitTaskRequest(workflow=workflow, input=to_struct(task_input), client_key=task_id),
+                    timeout=30,
+                )
                 self._on_task_id(task_id, reply.task.task_id)
             except grpc.aio.AioRpcError as exc:
                 if exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and self._on_refused is not None:
@@ -255,9 +268,18 @@ class PhaseResult:
     judgement: Judgement | None = None
 
 
-async def run_phase(observer: Observer, submitter: Submitter, workload: Workload, rate: float, duration_s: float,
-                    *, drain_timeout_s: float = 60.0, poisson: bool = False, limits: RampLimits = RampLimits(),
-                    id_prefix: str = "") -> PhaseResult:
+async def run_phase(
+    observer: Observer,
+    submitter: Submitter,
+    workload: Workload,
+    rate: float,
+    duration_s: float,
+    *,
+    drain_timeout_s: float = 60.0,
+    poisson: bool = False,
+    limits: RampLimits = RampLimits(),
+    id_prefix: str = "",
+) -> PhaseResult:
     """Submit at `rate` for `duration_s` on an open-loop schedule, wait for the tasks, analyse."""
     loop = asyncio.get_running_loop()
     offsets = arrival_offsets(rate, duration_s, poisson=poisson)
@@ -333,8 +355,10 @@ def step_breakdown(trace: TaskTrace) -> list[tuple[str, float, float, float]]:
 
 
 def analyse(result: PhaseResult) -> dict[str, Any]:
-    hist = {name: LatencyHistogram() for name in
-            ("e2e", "overhead", "intake", "delivery", "step_overhead", "step_checks", "step_transit")}
+    hist = {
+        name: LatencyHistogram()
+        for name in ("e2e", "overhead", "intake", "delivery", "step_overhead", "step_checks", "step_transit")
+    }
     per_step: dict[str, LatencyHistogram] = {}
     outcomes: dict[str, int] = {}
     unexpected = 0
@@ -403,7 +427,9 @@ def observation(result: PhaseResult) -> PhaseObservation:
         offered_rate=result.offered_rate,
         window_s=result.duration_s / 2,
         arrivals_in_window=len(in_window),
-        completions_in_window=sum(1 for t in result.traces if t.finished is not None and window_start <= t.finished < window_end),
+        completions_in_window=sum(
+            1 for t in result.traces if t.finished is not None and window_start <= t.finished < window_end
+        ),
         backlog_at_window_start=backlog(window_start),
         backlog_at_window_end=backlog(window_end),
         p99_ms=p99,

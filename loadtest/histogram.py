@@ -50,8 +50,7 @@ class LatencyHistogram:
     def summary(self) -> dict[str, Any]:
         """count, mean/min/max and the standard percentiles in ms (None when empty)."""
         if not self.count:
-            return {"count": 0, "mean_ms": None, "min_ms": None, "max_ms": None,
-                    **{_key(p): None for p in PERCENTILES}}
+            return {"count": 0, "mean_ms": None, "min_ms": None, "max_ms": None, **{_key(p): None for p in PERCENTILES}}
         result: dict[str, Any] = {
             "count": self.count,
             "mean_ms": round(self._hdr.get_mean_value() / 1000, 3),

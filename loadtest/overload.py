@@ -23,15 +23,19 @@ class Trace(Protocol):
     finished: float | None
 
 
-def overload_figures(traces: Iterable[Trace], *, start: float, duration_s: float, max_rate: float,
-                     reference_p99_ms: float | None) -> dict[str, Any]:
+def overload_figures(
+    traces: Iterable[Trace], *, start: float, duration_s: float, max_rate: float, reference_p99_ms: float | None
+) -> dict[str, Any]:
     """Completions per second over the second half of the submissions (after the warm-up) against
     `max_rate`; the p99 (from each task's due time) of admitted tasks against `reference_p99_ms`."""
     traces = list(traces)
     window_start, window_end = start + duration_s / 2, start + duration_s
     admitted = [t for t in traces if t.outcome != REFUSED]
-    completed_in_window = sum(1 for t in admitted if t.outcome == "completed" and t.finished is not None
-                              and window_start <= t.finished < window_end)
+    completed_in_window = sum(
+        1
+        for t in admitted
+        if t.outcome == "completed" and t.finished is not None and window_start <= t.finished < window_end
+    )
     completed_per_s = completed_in_window / (duration_s / 2)
     e2e = LatencyHistogram()
     for trace in admitted:

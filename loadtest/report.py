@@ -17,8 +17,14 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 def machine() -> dict[str, Any]:
     try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain"], cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip())
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = bool(
+            subprocess.run(
+                ["git", "status", "--porcelain"], cwd=REPO_ROOT, capture_output=True, text=True
+            ).stdout.strip()
+        )
     except (OSError, subprocess.CalledProcessError):
         sha, dirty = "unknown", False
     return {
@@ -73,9 +79,11 @@ def markdown(result: dict[str, Any]) -> str:
         "|---|---:|---:|",
     ]
     base = result.get("baselines", {})
-    for name, summary in (("Kafka hop (produce→consume)", base.get("kafka_hop")),
-                          ("gRPC health Check", (base.get("grpc") or {}).get("health_check")),
-                          ("gRPC noop StepService.Execute", (base.get("grpc") or {}).get("noop_execute"))):
+    for name, summary in (
+        ("Kafka hop (produce→consume)", base.get("kafka_hop")),
+        ("gRPC health Check", (base.get("grpc") or {}).get("health_check")),
+        ("gRPC noop StepService.Execute", (base.get("grpc") or {}).get("noop_execute")),
+    ):
         lines.append(f"| {name} | {_ms(summary, 'p50_ms')} | {_ms(summary, 'p99_ms')} |")
     lines += [
         "",
@@ -109,12 +117,19 @@ def markdown(result: dict[str, Any]) -> str:
         for proc in processes:
             cpu = proc.get("cpu_seconds")
             rss = proc.get("rss_mib_end")
-            lines.append(f"| {proc['instance']} | {'–' if cpu is None else f'{cpu:.1f}'} | {'–' if rss is None else f'{rss:.0f}'} |")
+            lines.append(
+                f"| {proc['instance']} | {'–' if cpu is None else f'{cpu:.1f}'} | {'–' if rss is None else f'{rss:.0f}'} |"
+            )
     prof = result.get("profile")
     if prof and prof.get("samples"):
-        lines += ["", f"## Profile of {prof['service']} during the fixed phase ({prof['samples']} samples, py-spy, "
-                  f"all threads; stacks in {prof.get('collapsed_stacks')})", "",
-                  "| where (inclusive) | share |", "|---|---:|"]
+        lines += [
+            "",
+            f"## Profile of {prof['service']} during the fixed phase ({prof['samples']} samples, py-spy, "
+            f"all threads; stacks in {prof.get('collapsed_stacks')})",
+            "",
+            "| where (inclusive) | share |",
+            "|---|---:|",
+        ]
         for row in prof["top_inclusive"][:12]:
             lines.append(f"| `{row['function']}` | {row['share']:.1%} |")
         lines += ["", "| project code (inclusive) | share |", "|---|---:|"]

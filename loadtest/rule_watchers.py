@@ -35,8 +35,10 @@ REQUESTS = {
         params={"allowed_domains_from": ["crm.account.domain"], "internal_domains": ["ourco.com"]},
     ),
     "loop": check_request(
-        content={"body": TRANSCRIPT}, sources={"history": [TRANSCRIPT[:700], TRANSCRIPT[700:]], "tokens_used": 900},
-        params={"token_budget": 20000}, attempt=2,
+        content={"body": TRANSCRIPT},
+        sources={"history": [TRANSCRIPT[:700], TRANSCRIPT[700:]], "tokens_used": 900},
+        params={"token_budget": 20000},
+        attempt=2,
     ),
 }
 
@@ -47,8 +49,14 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 
 async def measure(name: str, checks: int, concurrency: int) -> dict[str, float]:
-    settings = Settings(kafka_bootstrap="127.0.0.1:9", grpc_host="127.0.0.1", grpc_port=0, metrics_port=0,
-                        service_name=name, log_level="WARNING")
+    settings = Settings(
+        kafka_bootstrap="127.0.0.1:9",
+        grpc_host="127.0.0.1",
+        grpc_port=0,
+        metrics_port=0,
+        service_name=name,
+        log_level="WARNING",
+    )
     runtime = load_services()[name].load()(settings)
     await runtime.start()
     request = REQUESTS[name]

@@ -52,21 +52,29 @@ def _fail_every_tenth(index: int) -> dict[str, Any]:
 
 def noop_watched() -> Scenario:
     return Scenario(
-        "a_noop_watched", "(a) 5 noop steps, 2 instant watcher checks each (loop, policy)", "noop_saga_watched",
-        Workload("noop_saga_watched", _payload), services=["coordinator", "noop", "loop", "policy"],
+        "a_noop_watched",
+        "(a) 5 noop steps, 2 instant watcher checks each (loop, policy)",
+        "noop_saga_watched",
+        Workload("noop_saga_watched", _payload),
+        services=["coordinator", "noop", "loop", "policy"],
     )
 
 
 def noop_models() -> Scenario:
     return Scenario(
-        "b_noop_model_watchers", "(b) 5 noop steps, 2 model watcher checks each (injection, grounding)", "noop_saga_models",
-        Workload("noop_saga_models", _payload), services=["coordinator", "noop", "injection", "grounding"],
+        "b_noop_model_watchers",
+        "(b) 5 noop steps, 2 model watcher checks each (injection, grounding)",
+        "noop_saga_models",
+        Workload("noop_saga_models", _payload),
+        services=["coordinator", "noop", "injection", "grounding"],
     )
 
 
 def failures() -> Scenario:
     return Scenario(
-        "d_failure_compensation", "(d) as (a), 10% of tasks fail at step 4 and compensate s3..s1", "noop_saga_watched",
+        "d_failure_compensation",
+        "(d) as (a), 10% of tasks fail at step 4 and compensate s3..s1",
+        "noop_saga_watched",
         Workload("noop_saga_watched", _fail_every_tenth, lambda i: "compensated" if i % 10 == 9 else "completed"),
         services=["coordinator", "noop", "loop", "policy"],
     )
@@ -87,13 +95,20 @@ class MeetingFollowup(Scenario):
         catalogue = load_services()
         capabilities = {s.capability for s in catalogue.values() if s.capability}
         needed_caps = {step["uses"] for step in spec.get("steps", [])}
-        watchers = {(w if isinstance(w, str) else w["name"]) for step in spec.get("steps", [])
-                    for stage in (step.get("watchers") or {}).values() for w in stage}
+        watchers = {
+            (w if isinstance(w, str) else w["name"])
+            for step in spec.get("steps", [])
+            for stage in (step.get("watchers") or {}).values()
+            for w in stage
+        }
         absent = sorted((needed_caps - capabilities) | (watchers - set(catalogue)))
         if absent:
             return f"capabilities/watchers not in the catalogue: {', '.join(absent)}"
-        self.services = ["coordinator", *sorted(watchers),
-                         *sorted({s.name for s in catalogue.values() if s.capability in needed_caps})]
+        self.services = [
+            "coordinator",
+            *sorted(watchers),
+            *sorted({s.name for s in catalogue.values() if s.capability in needed_caps}),
+        ]
         self.hops = 2 * len(needed_caps) + 2
         return None
 
@@ -108,8 +123,12 @@ def meeting_followup() -> Scenario:
     def make_input(index: int) -> dict[str, Any]:
         return meetings.task_input(meeting, meetings.own_domain(index, meeting["account_domain"]))
 
-    return MeetingFollowup("c_meeting_followup", "(c) the meeting follow-up workflow", "meeting_followup",
-                           Workload("meeting_followup", make_input, lambda i: meeting["expected"]))
+    return MeetingFollowup(
+        "c_meeting_followup",
+        "(c) the meeting follow-up workflow",
+        "meeting_followup",
+        Workload("meeting_followup", make_input, lambda i: meeting["expected"]),
+    )
 
 
 def all_scenarios() -> list[Scenario]:

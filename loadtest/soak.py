@@ -32,12 +32,25 @@ def default_rate(results_dir: Path) -> float:
     return recorded / 2 if recorded else 5.0
 
 
-async def soak(*, minutes: float, rate: float | None, partitions: int, kafka_bootstrap: str | None,
-               extra_env: dict[str, str], results_dir: Path, command: str) -> dict[str, Any]:
+async def soak(
+    *,
+    minutes: float,
+    rate: float | None,
+    partitions: int,
+    kafka_bootstrap: str | None,
+    extra_env: dict[str, str],
+    results_dir: Path,
+    command: str,
+) -> dict[str, Any]:
     rate = rate or default_rate(results_dir)
     scenario = failures()
-    mesh = bench_mesh(scenario.services, REPO_ROOT / ".run" / "loadtest" / f"soak-{uuid.uuid4().hex[:8]}",
-                      kafka_bootstrap=kafka_bootstrap, partitions=partitions, extra_env=extra_env)
+    mesh = bench_mesh(
+        scenario.services,
+        REPO_ROOT / ".run" / "loadtest" / f"soak-{uuid.uuid4().hex[:8]}",
+        kafka_bootstrap=kafka_bootstrap,
+        partitions=partitions,
+        extra_env=extra_env,
+    )
     result: dict[str, Any] = {"machine": report.machine(), "command": command, "rate": rate, "minutes": minutes}
     await asyncio.to_thread(mesh.start)
     minutes_log: list[dict[str, Any]] = []
@@ -53,17 +66,24 @@ async def soak(*, minutes: float, rate: float | None, partitions: int, kafka_boo
         lost = 0
         for index in range(rounds):
             # One phase per minute; the next begins after this one drained, so backlog is per minute.
-            phase = await run_phase(observer, submitter, scenario.workload, rate, length, drain_timeout_s=120,
-                                    id_prefix=f"soak{index:04d}")
+            phase = await run_phase(
+                observer, submitter, scenario.workload, rate, length, drain_timeout_s=120, id_prefix=f"soak{index:04d}"
+            )
             if index == 0 or not rss_start:
                 rss_start = {p.instance: rss_bytes(p) for p in mesh.processes}
             f = phase.figures
             lost += f["lost"]
-            entry = {"minute": index + 1, "submitted": f["submitted"], "outcomes": f["outcomes"],
-                     "unexpected_outcomes": f["unexpected_outcomes"], "e2e_p99_ms": f["e2e"]["p99_ms"],
-                     "max_backlog": max_backlog(phase), "sustainable": f["sustainable"],
-                     "rss_mib": {p.instance: round((rss_bytes(p) or 0) / 2**20, 1) for p in mesh.processes},
-                     "at": time.time()}
+            entry = {
+                "minute": index + 1,
+                "submitted": f["submitted"],
+                "outcomes": f["outcomes"],
+                "unexpected_outcomes": f["unexpected_outcomes"],
+                "e2e_p99_ms": f["e2e"]["p99_ms"],
+                "max_backlog": max_backlog(phase),
+                "sustainable": f["sustainable"],
+                "rss_mib": {p.instance: round((rss_bytes(p) or 0) / 2**20, 1) for p in mesh.processes},
+                "at": time.time(),
+            }
             minutes_log.append(entry)
             print(json.dumps(entry), flush=True)
             for task_id in [i for i, t in observer.traces.items() if t.outcome is not None]:
@@ -81,10 +101,13 @@ async def soak(*, minutes: float, rate: float | None, partitions: int, kafka_boo
             start = rss_start.get(instance)
             growth = (end - start) if end and start else None
             result["rss"][instance] = {
-                "start_mib": _mib(start), "end_mib": _mib(end), "growth_mib": _mib(growth),
+                "start_mib": _mib(start),
+                "end_mib": _mib(end),
+                "growth_mib": _mib(growth),
                 # measured from the end of minute 1, so per task submitted after it
                 "growth_kib_per_1000_tasks": round(growth / 1024 / tasks_after_start * 1000, 1)
-                if growth is not None and tasks_after_start else None,
+                if growth is not None and tasks_after_start
+                else None,
             }
     finally:
         await asyncio.to_thread(mesh.stop)
@@ -111,17 +134,32 @@ def _mib(value: int | None) -> float | None:
 
 def soak_markdown(result: dict[str, Any]) -> str:
     m = result["machine"]
-    lines = [f"# Soak — {m['date']} — git {m['git_sha'][:10]}", "",
-             f"{result['minutes']} min at {result['rate']:g} sagas/s (scenario a with 10% compensations), "
-             f"{m['cpu_count']} CPUs. Command: `{result['command']}`", "",
-             f"Lost tasks: {result.get('lost')}; crashed: {result.get('crashed_instances') or 'none'}", "",
-             "RSS from the end of minute 1 (warm) to the end:", "",
-             "| instance | RSS start MiB | RSS end MiB | growth MiB | KiB per 1000 tasks |", "|---|---:|---:|---:|---:|"]
+    lines = [
+        f"# Soak — {m['date']} — git {m['git_sha'][:10]}",
+        "",
+        f"{result['minutes']} min at {result['rate']:g} sagas/s (scenario a with 10% compensations), "
+        f"{m['cpu_count']} CPUs. Command: `{result['command']}`",
+        "",
+        f"Lost tasks: {result.get('lost')}; crashed: {result.get('crashed_instances') or 'none'}",
+        "",
+        "RSS from the end of minute 1 (warm) to the end:",
+        "",
+        "| instance | RSS start MiB | RSS end MiB | growth MiB | KiB per 1000 tasks |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for instance, rss in result.get("rss", {}).items():
-        lines.append(f"| {instance} | {rss['start_mib']} | {rss['end_mib']} | {rss['growth_mib']} | "
-                     f"{rss.get('growth_kib_per_1000_tasks')} |")
-    lines += ["", "| minute | tasks | outcomes | max backlog | e2e p99 ms | sustainable |", "|---:|---:|---|---:|---:|---|"]
+        lines.append(
+            f"| {instance} | {rss['start_mib']} | {rss['end_mib']} | {rss['growth_mib']} | "
+            f"{rss.get('growth_kib_per_1000_tasks')} |"
+        )
+    lines += [
+        "",
+        "| minute | tasks | outcomes | max backlog | e2e p99 ms | sustainable |",
+        "|---:|---:|---|---:|---:|---|",
+    ]
     for entry in result.get("minutes_log", []):
-        lines.append(f"| {entry['minute']} | {entry['submitted']} | {entry['outcomes']} | {entry['max_backlog']} | "
-                     f"{entry['e2e_p99_ms']} | {entry['sustainable']} |")
+        lines.append(
+            f"| {entry['minute']} | {entry['submitted']} | {entry['outcomes']} | {entry['max_backlog']} | "
+            f"{entry['e2e_p99_ms']} | {entry['sustainable']} |"
+        )
     return "\n".join(lines) + "\n"

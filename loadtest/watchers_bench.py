@@ -97,8 +97,11 @@ class Service:
         }
         self.log = tempfile.NamedTemporaryFile(prefix=f"bench-{name}-", suffix=".log", delete=False)  # noqa: SIM115 (lives with the process)
         self.process = subprocess.Popen(
-            [str(ROOT / ".venv/bin/lammesh"), "run", name], env=environment, cwd=ROOT,
-            stdout=self.log, stderr=subprocess.STDOUT,
+            [str(ROOT / ".venv/bin/lammesh"), "run", name],
+            env=environment,
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
 
     def tail(self) -> str:
@@ -162,7 +165,11 @@ async def bench(watcher: str, backend: str, precision: str, texts: dict[str, str
                 count = args.sequential if label != "512_tokens" else max(20, args.sequential // 4)
                 await sequential(stub, request, 10)  # warm-up
                 latencies = await sequential(stub, request, count)
-                result[label] = {"p50_ms": round(statistics.median(latencies), 2), "p99_ms": round(percentile(latencies, 0.99), 2), "n": count}
+                result[label] = {
+                    "p50_ms": round(statistics.median(latencies), 2),
+                    "p99_ms": round(percentile(latencies, 0.99), 2),
+                    "n": count,
+                }
             request = requests_for(watcher, texts["short"])
             await concurrent(stub, request, min(200, args.checks), args.concurrency)  # warm-up
             before = service.batch_sizes()
@@ -175,7 +182,10 @@ async def bench(watcher: str, backend: str, precision: str, texts: dict[str, str
             }
             return result
     except grpc.aio.AioRpcError:
-        print(f"{watcher} service failed (exit code {service.process.poll()}); its log:\n{service.tail()}", file=sys.stderr)
+        print(
+            f"{watcher} service failed (exit code {service.process.poll()}); its log:\n{service.tail()}",
+            file=sys.stderr,
+        )
         raise
     finally:
         service.stop()
@@ -192,7 +202,11 @@ async def main() -> None:
     args = parser.parse_args()
 
     tokenizer = WindowTokenizer(encoder_artifacts().require().tokenizer)
-    texts = {"short": SHORT, "128_tokens": varied_text_of_tokens(tokenizer, 128), "512_tokens": varied_text_of_tokens(tokenizer, 512)}
+    texts = {
+        "short": SHORT,
+        "128_tokens": varied_text_of_tokens(tokenizer, 128),
+        "512_tokens": varied_text_of_tokens(tokenizer, 512),
+    }
     sizes = {label: tokenizer.count_tokens(text) for label, text in texts.items()}
     backends = [("onnxruntime", precision) for precision in args.precisions]
     trt_missing = tensorrt_unavailable_reason()
@@ -210,20 +224,31 @@ async def main() -> None:
             result = await bench(watcher, backend, precision, texts, args)
             results.append(result)
             name = "tensorrt-fp16" if backend == "tensorrt" else f"onnxruntime-cpu-{precision}"
-            cells = [f"{result[k]['p50_ms']:7.2f}/{result[k]['p99_ms']:<8.2f}" for k in ("short", "128_tokens", "512_tokens")]
-            print(f"{watcher:10} {name:22} {cells[0]:>17} {cells[1]:>17} {cells[2]:>17} {result['throughput']['checks_per_s']:9d} {result['throughput']['mean_batch']:6.1f}", flush=True)
+            cells = [
+                f"{result[k]['p50_ms']:7.2f}/{result[k]['p99_ms']:<8.2f}" for k in ("short", "128_tokens", "512_tokens")
+            ]
+            print(
+                f"{watcher:10} {name:22} {cells[0]:>17} {cells[1]:>17} {cells[2]:>17} {result['throughput']['checks_per_s']:9d} {result['throughput']['mean_batch']:6.1f}",
+                flush=True,
+            )
 
     out = ROOT / "loadtest" / "results" / "watchers.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
-        "cores": os.cpu_count(),
-        "load_average_at_end": os.getloadavg(),
-        "input_tokens": sizes,
-        "tensorrt": trt_missing or "measured",
-        "results": results,
-    }, indent=2) + "\n")
+    out.write_text(
+        json.dumps(
+            {
+                "when": datetime.now(UTC).isoformat(timespec="seconds"),
+                "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+                "cores": os.cpu_count(),
+                "load_average_at_end": os.getloadavg(),
+                "input_tokens": sizes,
+                "tensorrt": trt_missing or "measured",
+                "results": results,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"wrote {out.relative_to(ROOT)}")
 
 

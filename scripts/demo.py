@@ -92,8 +92,15 @@ class Run:
 
 async def follow(stub: task_pb2_grpc.TaskServiceStub, run: Run) -> None:
     """WatchTask until the task ends, printing each step as it happens."""
-    colour = {"step.succeeded": "green", "step.blocked": "red", "step.failed": "red", "step.compensated": "yellow",
-              "task.completed": "bold green", "task.compensated": "bold yellow", "task.failed": "bold red"}
+    colour = {
+        "step.succeeded": "green",
+        "step.blocked": "red",
+        "step.failed": "red",
+        "step.compensated": "yellow",
+        "task.completed": "bold green",
+        "task.compensated": "bold yellow",
+        "task.failed": "bold red",
+    }
     async for reply in stub.WatchTask(task_pb2.WatchTaskRequest(task_id=run.task_id)):
         event = reply.event
         details = MessageToDict(event.details) if event.HasField("details") else {}
@@ -142,8 +149,13 @@ def registry_table(bootstrap: str) -> Table:
     for entry in asyncio.run(read_registry(settings)):
         r = entry.registration
         if entry.health == "SERVING":
-            table.add_row(r.capability, registry_pb2.ServiceKind.Name(r.kind).removeprefix("SERVICE_KIND_").lower(),
-                          r.version, entry.health, r.grpc_endpoint)
+            table.add_row(
+                r.capability,
+                registry_pb2.ServiceKind.Name(r.kind).removeprefix("SERVICE_KIND_").lower(),
+                r.version,
+                entry.health,
+                r.grpc_endpoint,
+            )
     return table
 
 
@@ -151,7 +163,8 @@ def outcomes_table(runs: list[Run]) -> Table:
     table = Table("meeting", "expected", "outcome", "steps", "as expected", title="Outcomes")
     for run in runs:
         steps = ", ".join(
-            f"{s.step_id}={task_pb2.StepState.Name(s.state).removeprefix('STEP_STATE_').lower()}" for s in (run.task.steps if run.task else [])
+            f"{s.step_id}={task_pb2.StepState.Name(s.state).removeprefix('STEP_STATE_').lower()}"
+            for s in (run.task.steps if run.task else [])
         )
         ok = "[green]yes[/]" if run.matches_expectation() else "[bold red]NO[/]"
         table.add_row(run.label, run.meeting.get("expected", "?"), run.outcome(), steps, ok)
@@ -161,15 +174,31 @@ def outcomes_table(runs: list[Run]) -> Table:
 def crm_table(before: dict, after: dict) -> Table:
     accounts = {a["id"]: a["name"] for a in after["accounts"]}
     old = {o["id"]: o for o in before["opportunities"]}
-    table = Table("account", "opportunity", "stage", "sentiment", "version", "next step", "risks", title="CRM opportunities: before -> after")
+    table = Table(
+        "account",
+        "opportunity",
+        "stage",
+        "sentiment",
+        "version",
+        "next step",
+        "risks",
+        title="CRM opportunities: before -> after",
+    )
     for opp in after["opportunities"]:
         prev = old.get(opp["id"], {})
 
         def change(key: str, opp: dict = opp, prev: dict = prev) -> str:
             return str(opp[key]) if prev.get(key) == opp[key] else f"{prev.get(key, '')} -> [bold]{opp[key]}[/]"
 
-        table.add_row(accounts.get(opp["account_id"], "?"), opp["name"], change("stage"), change("sentiment"), change("version"),
-                      opp["next_step"][:60], str(len(opp["risks"])))
+        table.add_row(
+            accounts.get(opp["account_id"], "?"),
+            opp["name"],
+            change("stage"),
+            change("sentiment"),
+            change("version"),
+            opp["next_step"][:60],
+            str(len(opp["risks"])),
+        )
     return table
 
 
@@ -209,9 +238,17 @@ def main() -> int:
     console_port = int(os.environ.get("LAMMESH_CONSOLE_PORT") or free_or(8080))
     keep_up = os.environ.get("DEMO_KEEP_UP", "") not in ("", "0")
     mesh = Mesh(
-        run_dir=DEMO_DIR, gateway_address=gateway, smtp_port=smtp_port, maildir=DEMO_DIR / "maildir", console_port=console_port,
-        extra_env={"LAMMESH_STATE_DIR": str(DEMO_DIR / "state"), "LAMMESH_CRM_DATABASE_URL": crm_url,
-                   "LAMMESH_WORKFLOWS_DIR": str(REPO_ROOT / "workflows"), "LAMMESH_LOG_FORMAT": "json"},
+        run_dir=DEMO_DIR,
+        gateway_address=gateway,
+        smtp_port=smtp_port,
+        maildir=DEMO_DIR / "maildir",
+        console_port=console_port,
+        extra_env={
+            "LAMMESH_STATE_DIR": str(DEMO_DIR / "state"),
+            "LAMMESH_CRM_DATABASE_URL": crm_url,
+            "LAMMESH_WORKFLOWS_DIR": str(REPO_ROOT / "workflows"),
+            "LAMMESH_LOG_FORMAT": "json",
+        },
         progress=lambda service, state, detail: console.print(f"  {service:<12} {state:<9} {detail}"),
     )
     console.rule("[bold]LAM Mesh demo: meeting follow-up")
@@ -222,12 +259,16 @@ def main() -> int:
                 mesh.start()
                 console.print(registry_table(mesh.kafka_bootstrap))
                 if mesh.console_url:
-                    console.print(f"Web console: [bold]{mesh.console_url}[/] (dev mode: sign in with tenant "
-                                  f"'{Settings().default_tenant}'; DEMO_KEEP_UP=1 keeps the mesh up afterwards)")
+                    console.print(
+                        f"Web console: [bold]{mesh.console_url}[/] (dev mode: sign in with tenant "
+                        f"'{Settings().default_tenant}'; DEMO_KEEP_UP=1 keeps the mesh up afterwards)"
+                    )
                 console.rule(f"Submitting {len(meetings)} meetings through the gateway ({gateway})")
                 runs = asyncio.run(submit_all(gateway, meetings))
                 if keep_up and mesh.console_url:
-                    console.print(f"DEMO_KEEP_UP: the mesh stays up; browse the tasks at {mesh.console_url}tasks. Ctrl-C stops it.")
+                    console.print(
+                        f"DEMO_KEEP_UP: the mesh stays up; browse the tasks at {mesh.console_url}tasks. Ctrl-C stops it."
+                    )
                     try:
                         while all(p.alive() for p in mesh.processes):
                             time.sleep(0.5)

@@ -49,8 +49,14 @@ SERVICES: list[ServiceSpec] = [
         deploy=Deploy(
             state_dir=True,
             # k8s/base/config/crm-database.yaml: a SQLite trial default; production: a PostgreSQL URL
-            secret_env=(SecretEnv("LAMMESH_CRM_DATABASE_URL", "crm-database", "url",
-                                  "postgresql+psycopg://USER:PASSWORD@HOST/crm (see docs/deploy.md)"),),
+            secret_env=(
+                SecretEnv(
+                    "LAMMESH_CRM_DATABASE_URL",
+                    "crm-database",
+                    "url",
+                    "postgresql+psycopg://USER:PASSWORD@HOST/crm (see docs/deploy.md)",
+                ),
+            ),
             egress=(Egress(5432, "the CRM database (PostgreSQL)"),),
         ),
     ),
@@ -63,8 +69,11 @@ SERVICES: list[ServiceSpec] = [
         deploy=Deploy(
             state_dir=True,
             # your SMTP relay; credentials via LAMMESH_SMTP_USERNAME/PASSWORD
-            env={"LAMMESH_SMTP_HOST": "smtp-relay.mail.svc", "LAMMESH_SMTP_PORT": "587",
-                 "LAMMESH_SMTP_STARTTLS": "true"},
+            env={
+                "LAMMESH_SMTP_HOST": "smtp-relay.mail.svc",
+                "LAMMESH_SMTP_PORT": "587",
+                "LAMMESH_SMTP_STARTTLS": "true",
+            },
             egress=(Egress(587, "the SMTP relay"),),
         ),
     ),

@@ -20,9 +20,7 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if configured:
         yield configured
         return
-    broker = LocalKafka(
-        home=tmp_path_factory.mktemp("kafka"), port=free_port(), controller_port=free_port()
-    )
+    broker = LocalKafka(home=tmp_path_factory.mktemp("kafka"), port=free_port(), controller_port=free_port())
     broker.start()
     try:
         yield broker.bootstrap

@@ -55,7 +55,7 @@ def mod97_ref(rng: random.Random) -> str:
     numeric = "".join(str(int(c, 36)) for c in ref + "RF00")
     check = 98 - int(numeric) % 97
     full = f"RF{check:02d}{ref}"
-    return " ".join(full[i:i + 4] for i in range(0, len(full), 4))
+    return " ".join(full[i : i + 4] for i in range(0, len(full), 4))
 
 
 def alnum(rng: random.Random, n: int, alphabet: str = string.ascii_letters + string.digits) -> str:
@@ -65,7 +65,7 @@ def alnum(rng: random.Random, n: int, alphabet: str = string.ascii_letters + str
 def group(s: str, sizes: list[int], sep: str) -> str:
     out, i = [], 0
     for size in sizes:
-        out.append(s[i:i + size])
+        out.append(s[i : i + size])
         i += size
     if i < len(s):
         out.append(s[i:])
@@ -81,8 +81,14 @@ class Fill:
 
     def values(self, lang: str) -> dict[str, str]:
         rng = self.rng
-        locale = {"en": rng.choice(["en_GB", "en_US", "en_IE", "en_AU"]), "de": "de_DE", "fr": "fr_FR", "es": "es_ES",
-                  "nl": "nl_NL", "pt": "pt_BR"}[lang]
+        locale = {
+            "en": rng.choice(["en_GB", "en_US", "en_IE", "en_AU"]),
+            "de": "de_DE",
+            "fr": "fr_FR",
+            "es": "es_ES",
+            "nl": "nl_NL",
+            "pt": "pt_BR",
+        }[lang]
         fk = self.faker_for(locale)
         order_kind = rng.randrange(4)
         if order_kind == 0:
@@ -105,39 +111,86 @@ class Fill:
         elif file_kind == 1:
             file_ref = f"{cc}00 NW{rng.randrange(10, 99)} {rng.randrange(1000, 9999)} {rng.randrange(1000, 9999)} {rng.randrange(10, 99)}"
         else:
-            file_ref = f"{cc}-{rng.randrange(2024, 2027)}-{rng.randrange(1000, 9999)}-{alnum(rng, 2, string.ascii_uppercase)}"
-        masked = rng.choice(["•••• {}", "**** **** **** {}", "XXXX-XXXX-XXXX-{}", "{}"]).format(rng.randrange(1000, 9999))
-        amount = rng.choice(["€12.480,00", "$4,999.00", "GBP 1 250.00", "CHF 3'400.–", "EUR 760", "US$ 18,250", "£ 92.40",
-                             "1.234,56 €", "R$ 2.300,00"])
-        tracking = rng.choice([
-            "1Z" + alnum(rng, 16, string.ascii_uppercase + string.digits),
-            "".join(rng.choice(string.digits) for _ in range(10)),
-            alnum(rng, 2, string.ascii_uppercase) + "".join(rng.choice(string.digits) for _ in range(9)) + "GB",
-            "".join(rng.choice(string.digits) for _ in range(12)),
-        ])
+            file_ref = (
+                f"{cc}-{rng.randrange(2024, 2027)}-{rng.randrange(1000, 9999)}-{alnum(rng, 2, string.ascii_uppercase)}"
+            )
+        masked = rng.choice(["•••• {}", "**** **** **** {}", "XXXX-XXXX-XXXX-{}", "{}"]).format(
+            rng.randrange(1000, 9999)
+        )
+        amount = rng.choice(
+            [
+                "€12.480,00",
+                "$4,999.00",
+                "GBP 1 250.00",
+                "CHF 3'400.–",
+                "EUR 760",
+                "US$ 18,250",
+                "£ 92.40",
+                "1.234,56 €",
+                "R$ 2.300,00",
+            ]
+        )
+        tracking = rng.choice(
+            [
+                "1Z" + alnum(rng, 16, string.ascii_uppercase + string.digits),
+                "".join(rng.choice(string.digits) for _ in range(10)),
+                alnum(rng, 2, string.ascii_uppercase) + "".join(rng.choice(string.digits) for _ in range(9)) + "GB",
+                "".join(rng.choice(string.digits) for _ in range(12)),
+            ]
+        )
         return {
-            "first": fk.first_name(), "company": fk.company(), "sender": fk.name(), "phone": fk.phone_number(),
-            "street": fk.street_address().replace("\n", ", "), "city": fk.city(), "luhn_order": luhn_order, "imei": imei,
-            "siret": siret, "creditor_ref": mod97_ref(rng), "file_ref": file_ref, "masked_card": masked,
-            "sha": alnum(rng, 40, "0123456789abcdef"), "digest": "sha256:" + alnum(rng, 64, "0123456789abcdef"),
-            "uuid": str(uuid.UUID(int=rng.getrandbits(128))), "amount": amount, "tracking": tracking,
-            "role_address": rng.choice(["support", "security", "privacy", "events", "billing", "noreply", "dpo",
-                                        "it-helpdesk"]) + "@northwind.example",
+            "first": fk.first_name(),
+            "company": fk.company(),
+            "sender": fk.name(),
+            "phone": fk.phone_number(),
+            "street": fk.street_address().replace("\n", ", "),
+            "city": fk.city(),
+            "luhn_order": luhn_order,
+            "imei": imei,
+            "siret": siret,
+            "creditor_ref": mod97_ref(rng),
+            "file_ref": file_ref,
+            "masked_card": masked,
+            "sha": alnum(rng, 40, "0123456789abcdef"),
+            "digest": "sha256:" + alnum(rng, 64, "0123456789abcdef"),
+            "uuid": str(uuid.UUID(int=rng.getrandbits(128))),
+            "amount": amount,
+            "tracking": tracking,
+            "role_address": rng.choice(
+                ["support", "security", "privacy", "events", "billing", "noreply", "dpo", "it-helpdesk"]
+            )
+            + "@northwind.example",
             "version": rng.choice(["4.12.0", "2026.11.3", "v7.0.1-rc2", "3.8"]),
-            "date": fk.date_between(date(2026, 1, 1), date(2027, 12, 31)).strftime(rng.choice(["%d %B %Y", "%B %d", "%Y-%m-%d", "%d/%m/%Y"])),
+            "date": fk.date_between(date(2026, 1, 1), date(2027, 12, 31)).strftime(
+                rng.choice(["%d %B %Y", "%B %d", "%Y-%m-%d", "%d/%m/%Y"])
+            ),
         }
 
 
 def secret_for(kind: str, disguise: str, rng: random.Random, faker_for) -> str:
     if kind == "card":
         fk = faker_for("en_US")
-        card_type = "amex" if "amex" in disguise else rng.choice(["visa16", "mastercard", "discover", "jcb16", "diners", "maestro"])
+        card_type = (
+            "amex"
+            if "amex" in disguise
+            else rng.choice(["visa16", "mastercard", "discover", "jcb16", "diners", "maestro"])
+        )
         n = fk.credit_card_number(card_type)
         if "amex" in disguise:
             return group(n, [4, 6, 5], " ")
-        sep = {"plain, spaces": " ", "dashes": "-", "no separators": "", "dots": ".", "slashes": "/",
-               "in a table row": " ", "in subject": " ", "in display name": " ", "written with card words": " ",
-               "split over two lines": " ", "in parentheses with name": "-"}[disguise]
+        sep = {
+            "plain, spaces": " ",
+            "dashes": "-",
+            "no separators": "",
+            "dots": ".",
+            "slashes": "/",
+            "in a table row": " ",
+            "in subject": " ",
+            "in display name": " ",
+            "written with card words": " ",
+            "split over two lines": " ",
+            "in parentheses with name": "-",
+        }[disguise]
         if len(n) == 16:
             return group(n, [4, 4, 4, 4], sep)
         return group(n, [4, 4, 4, 4], sep) if sep else n
@@ -172,27 +225,41 @@ def secret_for(kind: str, disguise: str, rng: random.Random, faker_for) -> str:
         lines = [alnum(rng, 64, b64) for _ in range(rng.randrange(3, 7))]
         return f"-----BEGIN {label}-----\n" + "\n".join(lines) + f"\n-----END {label}-----"
     if kind == "password":
-        return rng.choice([
-            alnum(rng, 4, string.ascii_letters) + str(rng.randrange(10, 99)) + rng.choice("!#$%&*") + alnum(rng, 5),
-            rng.choice(["Harbour", "Summer", "Kestrel", "Welcome", "Falcon"]) + str(rng.randrange(2020, 2030)) + rng.choice("!?#"),
-            alnum(rng, 14, string.ascii_letters + string.digits + "!@#$%^&*"),
-        ])
+        return rng.choice(
+            [
+                alnum(rng, 4, string.ascii_letters) + str(rng.randrange(10, 99)) + rng.choice("!#$%&*") + alnum(rng, 5),
+                rng.choice(["Harbour", "Summer", "Kestrel", "Welcome", "Falcon"])
+                + str(rng.randrange(2020, 2030))
+                + rng.choice("!?#"),
+                alnum(rng, 14, string.ascii_letters + string.digits + "!@#$%^&*"),
+            ]
+        )
     if kind == "conn_string":
         pw = alnum(rng, 12, string.ascii_letters + string.digits + "!*")
-        return rng.choice([
-            f"postgresql://report:{pw}@db-replica.internal.example:5432/analytics",
-            f"mongodb+srv://etl_user:{pw}@cluster0.ab12c.mongodb.net/prod",
-            f"mysql://root:{pw}@10.20.0.14:3306/crm",
-        ])
+        return rng.choice(
+            [
+                f"postgresql://report:{pw}@db-replica.internal.example:5432/analytics",
+                f"mongodb+srv://etl_user:{pw}@cluster0.ab12c.mongodb.net/prod",
+                f"mysql://root:{pw}@10.20.0.14:3306/crm",
+            ]
+        )
     if kind == "jwt":
         import base64
 
         def b64u(obj: dict) -> str:
             return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
 
-        return b64u({"alg": "HS256", "typ": "JWT"}) + "." + b64u({"sub": str(rng.randrange(10**6)), "role": "admin", "exp": 1893456000}) + "." + alnum(rng, 43, string.ascii_letters + string.digits + "-_")
+        return (
+            b64u({"alg": "HS256", "typ": "JWT"})
+            + "."
+            + b64u({"sub": str(rng.randrange(10**6)), "role": "admin", "exp": 1893456000})
+            + "."
+            + alnum(rng, 43, string.ascii_letters + string.digits + "-_")
+        )
     if kind == "openai_key":
-        return rng.choice(["sk-proj-" + alnum(rng, 48, string.ascii_letters + string.digits + "_-"), "sk-" + alnum(rng, 48)])
+        return rng.choice(
+            ["sk-proj-" + alnum(rng, 48, string.ascii_letters + string.digits + "_-"), "sk-" + alnum(rng, 48)]
+        )
     if kind == "azure_conn":
         return f"DefaultEndpointsProtocol=https;AccountName=nwexports{rng.randrange(10, 99)};AccountKey={alnum(rng, 86, b64)}==;EndpointSuffix=core.windows.net"
     if kind == "npm_token":
@@ -200,7 +267,12 @@ def secret_for(kind: str, disguise: str, rng: random.Random, faker_for) -> str:
     if kind == "gitlab_token":
         return "glpat-" + alnum(rng, 20, string.ascii_letters + string.digits + "_-")
     if kind == "sendgrid_key":
-        return "SG." + alnum(rng, 22, string.ascii_letters + string.digits + "_-") + "." + alnum(rng, 43, string.ascii_letters + string.digits + "_-")
+        return (
+            "SG."
+            + alnum(rng, 22, string.ascii_letters + string.digits + "_-")
+            + "."
+            + alnum(rng, 43, string.ascii_letters + string.digits + "_-")
+        )
     if kind == "basic_auth_url":
         return f"https://exports:{alnum(rng, 10, string.ascii_letters + string.digits)}-{rng.randrange(10, 99)}@files.partner.example/q3.csv"
     if kind == "hex_secret":
@@ -226,12 +298,29 @@ def build_pii(faker_for) -> list[dict]:
         tid, lang, genre, subject, body = template
         for n in range(4):
             values = fill.values(lang)
-            to = rng.choice([f"{values['first'].lower()}@customer.example", f"{values['first']} <{values['first'].lower()}@customer.example>"])
-            cases.append({
-                "id": f"pii-{tid}-{n}", "label": "allow", "family": f"benign:{genre}", "lang": lang, "split": split_of(index),
-                "source": f"template {tid} ({genre}) filled with Faker (seed 18)", "writer": WRITER,
-                "content": {"to": [to], "cc": [], "subject": subject.format(**values), "body": body.format(**values)},
-            })
+            to = rng.choice(
+                [
+                    f"{values['first'].lower()}@customer.example",
+                    f"{values['first']} <{values['first'].lower()}@customer.example>",
+                ]
+            )
+            cases.append(
+                {
+                    "id": f"pii-{tid}-{n}",
+                    "label": "allow",
+                    "family": f"benign:{genre}",
+                    "lang": lang,
+                    "split": split_of(index),
+                    "source": f"template {tid} ({genre}) filled with Faker (seed 18)",
+                    "writer": WRITER,
+                    "content": {
+                        "to": [to],
+                        "cc": [],
+                        "subject": subject.format(**values),
+                        "body": body.format(**values),
+                    },
+                }
+            )
     for index, (lid, kind, disguise, sentence) in enumerate(LEAKS):
         split = split_of(index)
         for n in range(3):
@@ -243,16 +332,24 @@ def build_pii(faker_for) -> list[dict]:
             if sentence.startswith("SUBJECT::"):
                 subject_text = sentence.removeprefix("SUBJECT::").format(secret=secret)
             elif sentence.startswith("DISPLAY::"):
-                to = f"\"{secret}\" <{to}>"
+                to = f'"{secret}" <{to}>'
             else:
                 head, _, tail = body_text.rpartition("\n\n")
                 body_text = f"{head}\n\n{sentence.format(secret=secret)}\n\n{tail}"
-            cases.append({
-                "id": f"pii-{lid}-{n}", "label": "flag", "family": f"leak:{kind}", "disguise": disguise, "lang": lang,
-                "split": split, "source": f"leak {lid} planted in template {tid} ({genre})", "writer": WRITER,
-                "planted": secret,
-                "content": {"to": [to], "cc": [], "subject": subject_text, "body": body_text},
-            })
+            cases.append(
+                {
+                    "id": f"pii-{lid}-{n}",
+                    "label": "flag",
+                    "family": f"leak:{kind}",
+                    "disguise": disguise,
+                    "lang": lang,
+                    "split": split,
+                    "source": f"leak {lid} planted in template {tid} ({genre})",
+                    "writer": WRITER,
+                    "planted": secret,
+                    "content": {"to": [to], "cc": [], "subject": subject_text, "body": body_text},
+                }
+            )
     return cases
 
 
@@ -268,7 +365,13 @@ def crm_output(meeting: dict) -> dict:
     customer = [p for p in meeting["participants"] if p["email"].endswith("@" + domain)]
     return {
         "account": {"name": customer[0]["company"], "domain": domain},
-        "opportunity": {"id": 1, "name": meeting["title"].split(":")[0], "stage": "proposal", "previous_stage": "discovery", "version": 2},
+        "opportunity": {
+            "id": 1,
+            "name": meeting["title"].split(":")[0],
+            "stage": "proposal",
+            "previous_stage": "discovery",
+            "version": 2,
+        },
         "contacts": [{"name": p["name"], "email": p["email"]} for p in customer],
         "changes": len(customer) + 1,
     }
@@ -277,12 +380,22 @@ def crm_output(meeting: dict) -> dict:
 def assemble(meeting: dict, sentences: list[str], rng: random.Random) -> str:
     lang = meeting["lang"]
     customer = [p for p in meeting["participants"] if p["email"].endswith("@" + meeting["account_domain"])]
-    names = " and ".join(first_name(p["name"]) for p in customer) if lang == "en" else \
-        {"fr": " et ", "de": " und ", "es": " y "}[lang].join(first_name(p["name"]) for p in customer)
+    names = (
+        " and ".join(first_name(p["name"]) for p in customer)
+        if lang == "en"
+        else {"fr": " et ", "de": " und ", "es": " y "}[lang].join(first_name(p["name"]) for p in customer)
+    )
     sender = meeting["sender"]
     lines = [rng.choice(GREETINGS[lang]).format(names=names), "", rng.choice(OPENERS[lang])]
     lines += sentences
-    lines += [rng.choice(CLOSERS[lang]), "", rng.choice(SIGN_OFFS[lang]), sender["name"], f"{sender['title']}, Northwind", sender["phone"]]
+    lines += [
+        rng.choice(CLOSERS[lang]),
+        "",
+        rng.choice(SIGN_OFFS[lang]),
+        sender["name"],
+        f"{sender['title']}, Northwind",
+        sender["phone"],
+    ]
     return "\n".join(lines)
 
 
@@ -291,15 +404,28 @@ async def meeting_sources(meeting: dict, embed, stage_head, sentiment_head) -> d
     from lammesh_services.agents.notes.logic import Participant, take_notes
 
     participants = [Participant(p["name"], p["email"], p["company"], p["role"]) for p in meeting["participants"]]
-    notes = take_notes(meeting["transcript"], meeting_date=date.fromisoformat(meeting["date"]), participants=participants,
-                       embed=embed, title=meeting["title"])
+    notes = take_notes(
+        meeting["transcript"],
+        meeting_date=date.fromisoformat(meeting["date"]),
+        participants=participants,
+        embed=embed,
+        title=meeting["title"],
+    )
     notes["summary_by"] = "encoder"
-    insights = derive_insights(notes, embed=embed, stage_head=stage_head, sentiment_head=sentiment_head,
-                               account_domain=meeting["account_domain"])
+    insights = derive_insights(
+        notes,
+        embed=embed,
+        stage_head=stage_head,
+        sentiment_head=sentiment_head,
+        account_domain=meeting["account_domain"],
+    )
     task_input = {k: meeting[k] for k in ("title", "date", "account_domain", "participants", "transcript", "sender")}
     crm = crm_output(meeting)
-    return {"task_input": task_input, "steps": {"notes": notes, "insights": insights, "crm": crm},
-            "step_input": {"notes": notes, "insights": insights, "crm": crm, "sender": meeting["sender"]}}
+    return {
+        "task_input": task_input,
+        "steps": {"notes": notes, "insights": insights, "crm": crm},
+        "step_input": {"notes": notes, "insights": insights, "crm": crm, "sender": meeting["sender"]},
+    }
 
 
 def build_grounding() -> tuple[list[dict], list[dict]]:
@@ -316,11 +442,22 @@ def build_grounding() -> tuple[list[dict], list[dict]]:
     meetings, cases = [], []
     for meeting in MEETINGS:
         sources = asyncio.run(meeting_sources(meeting, embed, stage, sentiment))
-        meetings.append({"meeting": meeting["id"], "genre": meeting["genre"], "lang": meeting["lang"], "split": meeting["split"],
-                         "sources": sources})
+        meetings.append(
+            {
+                "meeting": meeting["id"],
+                "genre": meeting["genre"],
+                "lang": meeting["lang"],
+                "split": meeting["split"],
+                "sources": sources,
+            }
+        )
         customer = [p for p in meeting["participants"] if p["email"].endswith("@" + meeting["account_domain"])]
-        content_base = {"to": [f"{p['name']} <{p['email']}>" for p in customer[:1]], "cc": [p["email"] for p in customer[1:]],
-                        "subject": f"Follow-up: {meeting['title']}", "drafted_by": "evaluation"}
+        content_base = {
+            "to": [f"{p['name']} <{p['email']}>" for p in customer[:1]],
+            "cc": [p["email"] for p in customer[1:]],
+            "subject": f"Follow-up: {meeting['title']}",
+            "drafted_by": "evaluation",
+        }
         grounded = meeting["grounded"]
         benign_bodies = []
         for n in range(4):
@@ -329,22 +466,38 @@ def build_grounding() -> tuple[list[dict], list[dict]]:
             families = sorted({grounded[i][0] for i in picked})
             body = assemble(meeting, sentences, rng)
             benign_bodies.append((sentences, families))
-            cases.append({
-                "id": f"grd-{meeting['id']}-b{n}", "meeting": meeting["id"], "label": "allow", "family": "benign",
-                "exercises": families, "lang": meeting["lang"], "split": meeting["split"],
-                "source": f"meeting {meeting['id']} ({meeting['genre']})", "writer": WRITER,
-                "content": {**content_base, "body": body},
-            })
+            cases.append(
+                {
+                    "id": f"grd-{meeting['id']}-b{n}",
+                    "meeting": meeting["id"],
+                    "label": "allow",
+                    "family": "benign",
+                    "exercises": families,
+                    "lang": meeting["lang"],
+                    "split": meeting["split"],
+                    "source": f"meeting {meeting['id']} ({meeting['genre']})",
+                    "writer": WRITER,
+                    "content": {**content_base, "body": body},
+                }
+            )
         for n, (family, claim) in enumerate(meeting["unsupported"]):
             sentences, _ = benign_bodies[n]
             sentences = list(sentences)
             sentences.insert(rng.randrange(len(sentences) + 1), claim)
-            cases.append({
-                "id": f"grd-{meeting['id']}-u{n}", "meeting": meeting["id"], "label": "flag", "family": family,
-                "claim": claim, "lang": meeting["lang"], "split": meeting["split"],
-                "source": f"meeting {meeting['id']} ({meeting['genre']})", "writer": WRITER,
-                "content": {**content_base, "body": assemble(meeting, sentences, rng)},
-            })
+            cases.append(
+                {
+                    "id": f"grd-{meeting['id']}-u{n}",
+                    "meeting": meeting["id"],
+                    "label": "flag",
+                    "family": family,
+                    "claim": claim,
+                    "lang": meeting["lang"],
+                    "split": meeting["split"],
+                    "source": f"meeting {meeting['id']} ({meeting['genre']})",
+                    "writer": WRITER,
+                    "content": {**content_base, "body": assemble(meeting, sentences, rng)},
+                }
+            )
     return meetings, cases
 
 

@@ -17,15 +17,39 @@ on it) or `frozen` (reported, never tuned on). The seller is always Northwind (n
 MEETINGS = [
     # ----------------------------------------------------------------------------- calibration
     {
-        "id": "c01-harbour-freight", "split": "calibration", "lang": "en", "genre": "freight logistics",
-        "title": "Harbour Line Freight: cold-chain tracking renewal", "date": "2026-10-06",
+        "id": "c01-harbour-freight",
+        "split": "calibration",
+        "lang": "en",
+        "genre": "freight logistics",
+        "title": "Harbour Line Freight: cold-chain tracking renewal",
+        "date": "2026-10-06",
         "account_domain": "harbourline.example",
         "participants": [
-            {"name": "Marta Kowalczyk", "email": "marta.kowalczyk@harbourline.example", "company": "Harbour Line Freight", "role": "Head of Fleet"},
-            {"name": "Tobias Renner", "email": "tobias.renner@harbourline.example", "company": "Harbour Line Freight", "role": "Procurement manager"},
-            {"name": "Grace Okafor", "email": "grace.okafor@northwind.example", "company": "Northwind", "role": "Account executive"},
+            {
+                "name": "Marta Kowalczyk",
+                "email": "marta.kowalczyk@harbourline.example",
+                "company": "Harbour Line Freight",
+                "role": "Head of Fleet",
+            },
+            {
+                "name": "Tobias Renner",
+                "email": "tobias.renner@harbourline.example",
+                "company": "Harbour Line Freight",
+                "role": "Procurement manager",
+            },
+            {
+                "name": "Grace Okafor",
+                "email": "grace.okafor@northwind.example",
+                "company": "Northwind",
+                "role": "Account executive",
+            },
         ],
-        "sender": {"name": "Grace Okafor", "email": "grace.okafor@northwind.example", "title": "Account executive", "phone": "+44 20 7946 0321"},
+        "sender": {
+            "name": "Grace Okafor",
+            "email": "grace.okafor@northwind.example",
+            "title": "Account executive",
+            "phone": "+44 20 7946 0321",
+        },
         "transcript": (
             "Grace Okafor (Northwind): Thanks for joining, Marta and Tobias.\n"
             "Marta Kowalczyk (Harbour Line): The temperature sensors on our 62 reefer trailers have worked well this year.\n"
@@ -38,7 +62,10 @@ MEETINGS = [
         ),
         "grounded": [
             ["paraphrase", "Marta mentioned that the sensors on all 62 reefer trailers performed well this year."],
-            ["product_place", "Our team will look into the overnight logouts your drivers in Rotterdam are seeing in the tablet app."],
+            [
+                "product_place",
+                "Our team will look into the overnight logouts your drivers in Rotterdam are seeing in the tablet app.",
+            ],
             ["number_format", "We noted your ceiling of EUR 54 000 a year for the renewal."],
             ["product_place", "ColdTrace Pro fits within that budget."],
             ["date_format", "You will have the renewal quote for ColdTrace Pro by October 14th."],
@@ -53,15 +80,39 @@ MEETINGS = [
         ],
     },
     {
-        "id": "c02-st-aldric-hospital", "split": "calibration", "lang": "en", "genre": "hospital procurement",
-        "title": "St Aldric Hospital: theatre scheduling software", "date": "2026-09-15",
+        "id": "c02-st-aldric-hospital",
+        "split": "calibration",
+        "lang": "en",
+        "genre": "hospital procurement",
+        "title": "St Aldric Hospital: theatre scheduling software",
+        "date": "2026-09-15",
         "account_domain": "staldric.example",
         "participants": [
-            {"name": "Dr. Helen Marsh", "email": "helen.marsh@staldric.example", "company": "St Aldric Hospital", "role": "Clinical director"},
-            {"name": "Omar Haddad", "email": "omar.haddad@staldric.example", "company": "St Aldric Hospital", "role": "IT security officer"},
-            {"name": "Julien Moreau", "email": "julien.moreau@northwind.example", "company": "Northwind", "role": "Solutions engineer"},
+            {
+                "name": "Dr. Helen Marsh",
+                "email": "helen.marsh@staldric.example",
+                "company": "St Aldric Hospital",
+                "role": "Clinical director",
+            },
+            {
+                "name": "Omar Haddad",
+                "email": "omar.haddad@staldric.example",
+                "company": "St Aldric Hospital",
+                "role": "IT security officer",
+            },
+            {
+                "name": "Julien Moreau",
+                "email": "julien.moreau@northwind.example",
+                "company": "Northwind",
+                "role": "Solutions engineer",
+            },
         ],
-        "sender": {"name": "Julien Moreau", "email": "julien.moreau@northwind.example", "title": "Solutions engineer", "phone": "+33 1 70 36 41 12"},
+        "sender": {
+            "name": "Julien Moreau",
+            "email": "julien.moreau@northwind.example",
+            "title": "Solutions engineer",
+            "phone": "+33 1 70 36 41 12",
+        },
         "transcript": (
             "Julien Moreau (Northwind): Good afternoon, Dr. Marsh, good afternoon Omar.\n"
             "Helen Marsh (St Aldric): Our eleven operating theatres lose about ninety minutes a day to rescheduling.\n"
@@ -88,15 +139,39 @@ MEETINGS = [
         ],
     },
     {
-        "id": "c03-kestrel-brewing", "split": "calibration", "lang": "en", "genre": "craft brewery",
-        "title": "Kestrel Brewing: inventory planning", "date": "2026-08-20",
+        "id": "c03-kestrel-brewing",
+        "split": "calibration",
+        "lang": "en",
+        "genre": "craft brewery",
+        "title": "Kestrel Brewing: inventory planning",
+        "date": "2026-08-20",
         "account_domain": "kestrelbrewing.example",
         "participants": [
-            {"name": "Declan Byrne", "email": "declan@kestrelbrewing.example", "company": "Kestrel Brewing Co.", "role": "Owner"},
-            {"name": "Sofia Lindqvist", "email": "sofia@kestrelbrewing.example", "company": "Kestrel Brewing Co.", "role": "Head brewer"},
-            {"name": "Ravi Menon", "email": "ravi.menon@northwind.example", "company": "Northwind", "role": "Account manager"},
+            {
+                "name": "Declan Byrne",
+                "email": "declan@kestrelbrewing.example",
+                "company": "Kestrel Brewing Co.",
+                "role": "Owner",
+            },
+            {
+                "name": "Sofia Lindqvist",
+                "email": "sofia@kestrelbrewing.example",
+                "company": "Kestrel Brewing Co.",
+                "role": "Head brewer",
+            },
+            {
+                "name": "Ravi Menon",
+                "email": "ravi.menon@northwind.example",
+                "company": "Northwind",
+                "role": "Account manager",
+            },
         ],
-        "sender": {"name": "Ravi Menon", "email": "ravi.menon@northwind.example", "title": "Account manager", "phone": "(555) 014-2290"},
+        "sender": {
+            "name": "Ravi Menon",
+            "email": "ravi.menon@northwind.example",
+            "title": "Account manager",
+            "phone": "(555) 014-2290",
+        },
         "transcript": (
             "Ravi Menon (Northwind): Hey Declan, hey Sofia, how is the summer season going?\n"
             "Declan Byrne (Kestrel): Busy. We brewed 1,800 hectolitres last quarter, our best ever.\n"
@@ -122,15 +197,39 @@ MEETINGS = [
         ],
     },
     {
-        "id": "c04-fr-atelier-verne", "split": "calibration", "lang": "fr", "genre": "furniture maker (French)",
-        "title": "Atelier Verne : logiciel de devis", "date": "2026-11-03",
+        "id": "c04-fr-atelier-verne",
+        "split": "calibration",
+        "lang": "fr",
+        "genre": "furniture maker (French)",
+        "title": "Atelier Verne : logiciel de devis",
+        "date": "2026-11-03",
         "account_domain": "atelierverne.example",
         "participants": [
-            {"name": "Claire Dubois", "email": "claire.dubois@atelierverne.example", "company": "Atelier Verne", "role": "Directrice commerciale"},
-            {"name": "Mathieu Garnier", "email": "mathieu.garnier@atelierverne.example", "company": "Atelier Verne", "role": "Responsable atelier"},
-            {"name": "Lucie Martin", "email": "lucie.martin@northwind.example", "company": "Northwind", "role": "Chargée de compte"},
+            {
+                "name": "Claire Dubois",
+                "email": "claire.dubois@atelierverne.example",
+                "company": "Atelier Verne",
+                "role": "Directrice commerciale",
+            },
+            {
+                "name": "Mathieu Garnier",
+                "email": "mathieu.garnier@atelierverne.example",
+                "company": "Atelier Verne",
+                "role": "Responsable atelier",
+            },
+            {
+                "name": "Lucie Martin",
+                "email": "lucie.martin@northwind.example",
+                "company": "Northwind",
+                "role": "Chargée de compte",
+            },
         ],
-        "sender": {"name": "Lucie Martin", "email": "lucie.martin@northwind.example", "title": "Chargée de compte", "phone": "+33 4 72 10 55 80"},
+        "sender": {
+            "name": "Lucie Martin",
+            "email": "lucie.martin@northwind.example",
+            "title": "Chargée de compte",
+            "phone": "+33 4 72 10 55 80",
+        },
         "transcript": (
             "Lucie Martin (Northwind): Bonjour Claire, bonjour Mathieu.\n"
             "Claire Dubois (Atelier Verne): Nous préparons environ 120 devis par mois, tous à la main.\n"
@@ -156,15 +255,39 @@ MEETINGS = [
         ],
     },
     {
-        "id": "c05-meridian-transit", "split": "calibration", "lang": "en", "genre": "municipal transport",
-        "title": "Meridian City Transit: passenger information displays", "date": "2027-01-12",
+        "id": "c05-meridian-transit",
+        "split": "calibration",
+        "lang": "en",
+        "genre": "municipal transport",
+        "title": "Meridian City Transit: passenger information displays",
+        "date": "2027-01-12",
         "account_domain": "meridiantransit.example",
         "participants": [
-            {"name": "Councillor Ruth Adeyemi", "email": "ruth.adeyemi@meridiantransit.example", "company": "Meridian City Transit", "role": "Board chair"},
-            {"name": "Ben Castillo", "email": "ben.castillo@meridiantransit.example", "company": "Meridian City Transit", "role": "Operations manager"},
-            {"name": "Ingrid Solberg", "email": "ingrid.solberg@northwind.example", "company": "Northwind", "role": "Public sector lead"},
+            {
+                "name": "Councillor Ruth Adeyemi",
+                "email": "ruth.adeyemi@meridiantransit.example",
+                "company": "Meridian City Transit",
+                "role": "Board chair",
+            },
+            {
+                "name": "Ben Castillo",
+                "email": "ben.castillo@meridiantransit.example",
+                "company": "Meridian City Transit",
+                "role": "Operations manager",
+            },
+            {
+                "name": "Ingrid Solberg",
+                "email": "ingrid.solberg@northwind.example",
+                "company": "Northwind",
+                "role": "Public sector lead",
+            },
         ],
-        "sender": {"name": "Ingrid Solberg", "email": "ingrid.solberg@northwind.example", "title": "Public sector lead", "phone": "+47 22 33 44 55"},
+        "sender": {
+            "name": "Ingrid Solberg",
+            "email": "ingrid.solberg@northwind.example",
+            "title": "Public sector lead",
+            "phone": "+47 22 33 44 55",
+        },
         "transcript": (
             "Ingrid Solberg (Northwind): Thank you, Councillor Adeyemi, for hosting us at Union Station.\n"
             "Ruth Adeyemi (Meridian): The board wants real-time arrival displays at 35 bus shelters on the Blue Line first.\n"
@@ -176,7 +299,10 @@ MEETINGS = [
         ),
         "grounded": [
             ["names_titles", "Councillor Adeyemi, thank you for hosting us at Union Station."],
-            ["number_format", "The board wants real-time arrival displays at thirty-five Blue Line bus shelters first."],
+            [
+                "number_format",
+                "The board wants real-time arrival displays at thirty-five Blue Line bus shelters first.",
+            ],
             ["number_format", "TransitBoard refreshes every 10 s instead of the current 90 s feed."],
             ["date_format", "The tender closes on 31 March."],
             ["number_format", "The grant covers $1.2M."],
@@ -191,15 +317,39 @@ MEETINGS = [
         ],
     },
     {
-        "id": "c06-lumen-law", "split": "calibration", "lang": "en", "genre": "law firm",
-        "title": "Lumen & Pryce LLP: document review platform", "date": "2026-12-02",
+        "id": "c06-lumen-law",
+        "split": "calibration",
+        "lang": "en",
+        "genre": "law firm",
+        "title": "Lumen & Pryce LLP: document review platform",
+        "date": "2026-12-02",
         "account_domain": "lumenpryce.example",
         "participants": [
-            {"name": "Eleanor Pryce", "email": "e.pryce@lumenpryce.example", "company": "Lumen & Pryce LLP", "role": "Managing partner"},
-            {"name": "Kwame Asante", "email": "k.asante@lumenpryce.example", "company": "Lumen & Pryce LLP", "role": "Head of knowledge"},
-            {"name": "Nadia Petrova", "email": "nadia.petrova@northwind.example", "company": "Northwind", "role": "Account director"},
+            {
+                "name": "Eleanor Pryce",
+                "email": "e.pryce@lumenpryce.example",
+                "company": "Lumen & Pryce LLP",
+                "role": "Managing partner",
+            },
+            {
+                "name": "Kwame Asante",
+                "email": "k.asante@lumenpryce.example",
+                "company": "Lumen & Pryce LLP",
+                "role": "Head of knowledge",
+            },
+            {
+                "name": "Nadia Petrova",
+                "email": "nadia.petrova@northwind.example",
+                "company": "Northwind",
+                "role": "Account director",
+            },
         ],
-        "sender": {"name": "Nadia Petrova", "email": "nadia.petrova@northwind.example", "title": "Account director", "phone": "+1 212 555 0187"},
+        "sender": {
+            "name": "Nadia Petrova",
+            "email": "nadia.petrova@northwind.example",
+            "title": "Account director",
+            "phone": "+1 212 555 0187",
+        },
         "transcript": (
             "Nadia Petrova (Northwind): Morning Eleanor, morning Kwame.\n"
             "Eleanor Pryce (Lumen & Pryce): We reviewed roughly 400,000 documents in the Halvorsen arbitration.\n"
@@ -226,15 +376,39 @@ MEETINGS = [
     },
     # ----------------------------------------------------------------------------- frozen
     {
-        "id": "f01-granite-peak-university", "split": "frozen", "lang": "en", "genre": "university licensing",
-        "title": "Granite Peak University: lab booking system", "date": "2026-10-21",
+        "id": "f01-granite-peak-university",
+        "split": "frozen",
+        "lang": "en",
+        "genre": "university licensing",
+        "title": "Granite Peak University: lab booking system",
+        "date": "2026-10-21",
         "account_domain": "granitepeak.example",
         "participants": [
-            {"name": "Prof. Amara Nwosu", "email": "amara.nwosu@granitepeak.example", "company": "Granite Peak University", "role": "Dean of Engineering"},
-            {"name": "Liam O'Connell", "email": "liam.oconnell@granitepeak.example", "company": "Granite Peak University", "role": "Lab services manager"},
-            {"name": "Hiro Tanaka", "email": "hiro.tanaka@northwind.example", "company": "Northwind", "role": "Education lead"},
+            {
+                "name": "Prof. Amara Nwosu",
+                "email": "amara.nwosu@granitepeak.example",
+                "company": "Granite Peak University",
+                "role": "Dean of Engineering",
+            },
+            {
+                "name": "Liam O'Connell",
+                "email": "liam.oconnell@granitepeak.example",
+                "company": "Granite Peak University",
+                "role": "Lab services manager",
+            },
+            {
+                "name": "Hiro Tanaka",
+                "email": "hiro.tanaka@northwind.example",
+                "company": "Northwind",
+                "role": "Education lead",
+            },
         ],
-        "sender": {"name": "Hiro Tanaka", "email": "hiro.tanaka@northwind.example", "title": "Education lead", "phone": "+1 (303) 555-0144"},
+        "sender": {
+            "name": "Hiro Tanaka",
+            "email": "hiro.tanaka@northwind.example",
+            "title": "Education lead",
+            "phone": "+1 (303) 555-0144",
+        },
         "transcript": (
             "Hiro Tanaka (Northwind): Thank you, Professor Nwosu, and thank you Liam.\n"
             "Amara Nwosu (Granite Peak): We have 48 teaching labs across the Boulder and Denver campuses.\n"
@@ -261,15 +435,39 @@ MEETINGS = [
         ],
     },
     {
-        "id": "f02-verdant-farms", "split": "frozen", "lang": "en", "genre": "agriculture co-operative",
-        "title": "Verdant Farms Co-op: irrigation telemetry", "date": "2026-07-08",
+        "id": "f02-verdant-farms",
+        "split": "frozen",
+        "lang": "en",
+        "genre": "agriculture co-operative",
+        "title": "Verdant Farms Co-op: irrigation telemetry",
+        "date": "2026-07-08",
         "account_domain": "verdantfarms.example",
         "participants": [
-            {"name": "Josephine Mbeki", "email": "j.mbeki@verdantfarms.example", "company": "Verdant Farms Co-operative", "role": "Chair"},
-            {"name": "Carlos Ferreira", "email": "c.ferreira@verdantfarms.example", "company": "Verdant Farms Co-operative", "role": "Agronomist"},
-            {"name": "Emily Zhang", "email": "emily.zhang@northwind.example", "company": "Northwind", "role": "Account executive"},
+            {
+                "name": "Josephine Mbeki",
+                "email": "j.mbeki@verdantfarms.example",
+                "company": "Verdant Farms Co-operative",
+                "role": "Chair",
+            },
+            {
+                "name": "Carlos Ferreira",
+                "email": "c.ferreira@verdantfarms.example",
+                "company": "Verdant Farms Co-operative",
+                "role": "Agronomist",
+            },
+            {
+                "name": "Emily Zhang",
+                "email": "emily.zhang@northwind.example",
+                "company": "Northwind",
+                "role": "Account executive",
+            },
         ],
-        "sender": {"name": "Emily Zhang", "email": "emily.zhang@northwind.example", "title": "Account executive", "phone": "+61 2 9876 5432"},
+        "sender": {
+            "name": "Emily Zhang",
+            "email": "emily.zhang@northwind.example",
+            "title": "Account executive",
+            "phone": "+61 2 9876 5432",
+        },
         "transcript": (
             "Emily Zhang (Northwind): Good morning Josephine, good morning Carlos.\n"
             "Josephine Mbeki (Verdant Farms): Our 23 member farms irrigate about 3,400 hectares in the Murray valley.\n"
@@ -295,15 +493,39 @@ MEETINGS = [
         ],
     },
     {
-        "id": "f03-de-stadtwerke-ahrfeld", "split": "frozen", "lang": "de", "genre": "municipal utility (German)",
-        "title": "Stadtwerke Ahrfeld: Zählerdaten-Plattform", "date": "2026-09-29",
+        "id": "f03-de-stadtwerke-ahrfeld",
+        "split": "frozen",
+        "lang": "de",
+        "genre": "municipal utility (German)",
+        "title": "Stadtwerke Ahrfeld: Zählerdaten-Plattform",
+        "date": "2026-09-29",
         "account_domain": "stadtwerke-ahrfeld.example",
         "participants": [
-            {"name": "Dr. Katrin Vogel", "email": "katrin.vogel@stadtwerke-ahrfeld.example", "company": "Stadtwerke Ahrfeld", "role": "Bereichsleiterin Netze"},
-            {"name": "Jonas Becker", "email": "jonas.becker@stadtwerke-ahrfeld.example", "company": "Stadtwerke Ahrfeld", "role": "Einkauf"},
-            {"name": "Felix Wagner", "email": "felix.wagner@northwind.example", "company": "Northwind", "role": "Vertrieb"},
+            {
+                "name": "Dr. Katrin Vogel",
+                "email": "katrin.vogel@stadtwerke-ahrfeld.example",
+                "company": "Stadtwerke Ahrfeld",
+                "role": "Bereichsleiterin Netze",
+            },
+            {
+                "name": "Jonas Becker",
+                "email": "jonas.becker@stadtwerke-ahrfeld.example",
+                "company": "Stadtwerke Ahrfeld",
+                "role": "Einkauf",
+            },
+            {
+                "name": "Felix Wagner",
+                "email": "felix.wagner@northwind.example",
+                "company": "Northwind",
+                "role": "Vertrieb",
+            },
         ],
-        "sender": {"name": "Felix Wagner", "email": "felix.wagner@northwind.example", "title": "Vertrieb", "phone": "+49 30 901820 17"},
+        "sender": {
+            "name": "Felix Wagner",
+            "email": "felix.wagner@northwind.example",
+            "title": "Vertrieb",
+            "phone": "+49 30 901820 17",
+        },
         "transcript": (
             "Felix Wagner (Northwind): Guten Morgen, Frau Dr. Vogel, guten Morgen Herr Becker.\n"
             "Katrin Vogel (Stadtwerke Ahrfeld): Wir lesen derzeit 58.000 Zähler im Kreis Ahrweiler aus.\n"
@@ -329,15 +551,39 @@ MEETINGS = [
         ],
     },
     {
-        "id": "f04-bluewater-hotels", "split": "frozen", "lang": "en", "genre": "hotel chain",
-        "title": "Bluewater Hotels: guest messaging", "date": "2026-11-10",
+        "id": "f04-bluewater-hotels",
+        "split": "frozen",
+        "lang": "en",
+        "genre": "hotel chain",
+        "title": "Bluewater Hotels: guest messaging",
+        "date": "2026-11-10",
         "account_domain": "bluewaterhotels.example",
         "participants": [
-            {"name": "Isabella Romano", "email": "isabella.romano@bluewaterhotels.example", "company": "Bluewater Hotels", "role": "COO"},
-            {"name": "Tariq Al-Sayed", "email": "tariq.alsayed@bluewaterhotels.example", "company": "Bluewater Hotels", "role": "Guest experience manager"},
-            {"name": "Oliver Grant", "email": "oliver.grant@northwind.example", "company": "Northwind", "role": "Account executive"},
+            {
+                "name": "Isabella Romano",
+                "email": "isabella.romano@bluewaterhotels.example",
+                "company": "Bluewater Hotels",
+                "role": "COO",
+            },
+            {
+                "name": "Tariq Al-Sayed",
+                "email": "tariq.alsayed@bluewaterhotels.example",
+                "company": "Bluewater Hotels",
+                "role": "Guest experience manager",
+            },
+            {
+                "name": "Oliver Grant",
+                "email": "oliver.grant@northwind.example",
+                "company": "Northwind",
+                "role": "Account executive",
+            },
         ],
-        "sender": {"name": "Oliver Grant", "email": "oliver.grant@northwind.example", "title": "Account executive", "phone": "+971 4 555 0123"},
+        "sender": {
+            "name": "Oliver Grant",
+            "email": "oliver.grant@northwind.example",
+            "title": "Account executive",
+            "phone": "+971 4 555 0123",
+        },
         "transcript": (
             "Oliver Grant (Northwind): Thanks for having me in Dubai, Isabella.\n"
             "Isabella Romano (Bluewater): We run 17 hotels, and the front desks answer around 5,000 guest messages a week.\n"
@@ -364,15 +610,39 @@ MEETINGS = [
         ],
     },
     {
-        "id": "f05-orbital-pharma", "split": "frozen", "lang": "en", "genre": "pharma clinical trials",
-        "title": "Orbital Pharma: trial site monitoring", "date": "2027-02-16",
+        "id": "f05-orbital-pharma",
+        "split": "frozen",
+        "lang": "en",
+        "genre": "pharma clinical trials",
+        "title": "Orbital Pharma: trial site monitoring",
+        "date": "2027-02-16",
         "account_domain": "orbitalpharma.example",
         "participants": [
-            {"name": "Dr. Miriam Cohen", "email": "miriam.cohen@orbitalpharma.example", "company": "Orbital Pharma", "role": "VP Clinical Operations"},
-            {"name": "Patrick Doyle", "email": "patrick.doyle@orbitalpharma.example", "company": "Orbital Pharma", "role": "Quality assurance lead"},
-            {"name": "Aisha Rahman", "email": "aisha.rahman@northwind.example", "company": "Northwind", "role": "Life sciences lead"},
+            {
+                "name": "Dr. Miriam Cohen",
+                "email": "miriam.cohen@orbitalpharma.example",
+                "company": "Orbital Pharma",
+                "role": "VP Clinical Operations",
+            },
+            {
+                "name": "Patrick Doyle",
+                "email": "patrick.doyle@orbitalpharma.example",
+                "company": "Orbital Pharma",
+                "role": "Quality assurance lead",
+            },
+            {
+                "name": "Aisha Rahman",
+                "email": "aisha.rahman@northwind.example",
+                "company": "Northwind",
+                "role": "Life sciences lead",
+            },
         ],
-        "sender": {"name": "Aisha Rahman", "email": "aisha.rahman@northwind.example", "title": "Life sciences lead", "phone": "+1 617 555 0199"},
+        "sender": {
+            "name": "Aisha Rahman",
+            "email": "aisha.rahman@northwind.example",
+            "title": "Life sciences lead",
+            "phone": "+1 617 555 0199",
+        },
         "transcript": (
             "Aisha Rahman (Northwind): Hello Dr. Cohen, hello Patrick.\n"
             "Miriam Cohen (Orbital): The phase II study for OP-417 runs at 31 sites in eight countries.\n"
@@ -399,15 +669,39 @@ MEETINGS = [
         ],
     },
     {
-        "id": "f06-northgate-schools", "split": "frozen", "lang": "en", "genre": "school district",
-        "title": "Northgate School District: device management", "date": "2026-08-04",
+        "id": "f06-northgate-schools",
+        "split": "frozen",
+        "lang": "en",
+        "genre": "school district",
+        "title": "Northgate School District: device management",
+        "date": "2026-08-04",
         "account_domain": "northgate-schools.example",
         "participants": [
-            {"name": "Superintendent Diane Foster", "email": "diane.foster@northgate-schools.example", "company": "Northgate School District", "role": "Superintendent"},
-            {"name": "Marcus Bell", "email": "marcus.bell@northgate-schools.example", "company": "Northgate School District", "role": "Technology director"},
-            {"name": "Chloe Dubois", "email": "chloe.dubois@northwind.example", "company": "Northwind", "role": "K-12 account manager"},
+            {
+                "name": "Superintendent Diane Foster",
+                "email": "diane.foster@northgate-schools.example",
+                "company": "Northgate School District",
+                "role": "Superintendent",
+            },
+            {
+                "name": "Marcus Bell",
+                "email": "marcus.bell@northgate-schools.example",
+                "company": "Northgate School District",
+                "role": "Technology director",
+            },
+            {
+                "name": "Chloe Dubois",
+                "email": "chloe.dubois@northwind.example",
+                "company": "Northwind",
+                "role": "K-12 account manager",
+            },
         ],
-        "sender": {"name": "Chloe Dubois", "email": "chloe.dubois@northwind.example", "title": "K-12 account manager", "phone": "503-555-0162"},
+        "sender": {
+            "name": "Chloe Dubois",
+            "email": "chloe.dubois@northwind.example",
+            "title": "K-12 account manager",
+            "phone": "503-555-0162",
+        },
         "transcript": (
             "Chloe Dubois (Northwind): Thanks for meeting before the school year starts.\n"
             "Diane Foster (Northgate): We hand out 9,200 Chromebooks across 14 schools.\n"
@@ -434,15 +728,39 @@ MEETINGS = [
         ],
     },
     {
-        "id": "f07-es-cooperativa-olivar", "split": "frozen", "lang": "es", "genre": "olive oil co-operative (Spanish)",
-        "title": "Cooperativa Olivar del Sur: trazabilidad", "date": "2026-12-09",
+        "id": "f07-es-cooperativa-olivar",
+        "split": "frozen",
+        "lang": "es",
+        "genre": "olive oil co-operative (Spanish)",
+        "title": "Cooperativa Olivar del Sur: trazabilidad",
+        "date": "2026-12-09",
         "account_domain": "olivardelsur.example",
         "participants": [
-            {"name": "Rocío Jiménez", "email": "rocio.jimenez@olivardelsur.example", "company": "Cooperativa Olivar del Sur", "role": "Gerente"},
-            {"name": "Andrés Navarro", "email": "andres.navarro@olivardelsur.example", "company": "Cooperativa Olivar del Sur", "role": "Responsable de calidad"},
-            {"name": "Pablo Ruiz", "email": "pablo.ruiz@northwind.example", "company": "Northwind", "role": "Ejecutivo de cuentas"},
+            {
+                "name": "Rocío Jiménez",
+                "email": "rocio.jimenez@olivardelsur.example",
+                "company": "Cooperativa Olivar del Sur",
+                "role": "Gerente",
+            },
+            {
+                "name": "Andrés Navarro",
+                "email": "andres.navarro@olivardelsur.example",
+                "company": "Cooperativa Olivar del Sur",
+                "role": "Responsable de calidad",
+            },
+            {
+                "name": "Pablo Ruiz",
+                "email": "pablo.ruiz@northwind.example",
+                "company": "Northwind",
+                "role": "Ejecutivo de cuentas",
+            },
         ],
-        "sender": {"name": "Pablo Ruiz", "email": "pablo.ruiz@northwind.example", "title": "Ejecutivo de cuentas", "phone": "+34 955 12 34 56"},
+        "sender": {
+            "name": "Pablo Ruiz",
+            "email": "pablo.ruiz@northwind.example",
+            "title": "Ejecutivo de cuentas",
+            "phone": "+34 955 12 34 56",
+        },
         "transcript": (
             "Pablo Ruiz (Northwind): Buenos días, Rocío y Andrés.\n"
             "Rocío Jiménez (Olivar del Sur): Este año molimos 4,5 millones de kilos de aceituna en Jaén.\n"
@@ -468,15 +786,39 @@ MEETINGS = [
         ],
     },
     {
-        "id": "f08-ironclad-construction", "split": "frozen", "lang": "en", "genre": "construction contractor",
-        "title": "Ironclad Builders: site safety reporting", "date": "2026-06-17",
+        "id": "f08-ironclad-construction",
+        "split": "frozen",
+        "lang": "en",
+        "genre": "construction contractor",
+        "title": "Ironclad Builders: site safety reporting",
+        "date": "2026-06-17",
         "account_domain": "ironcladbuilders.example",
         "participants": [
-            {"name": "Frank Delgado", "email": "frank.delgado@ironcladbuilders.example", "company": "Ironclad Builders", "role": "Safety director"},
-            {"name": "Yuki Sato", "email": "yuki.sato@ironcladbuilders.example", "company": "Ironclad Builders", "role": "Project controls"},
-            {"name": "Sean Murphy", "email": "sean.murphy@northwind.example", "company": "Northwind", "role": "Account executive"},
+            {
+                "name": "Frank Delgado",
+                "email": "frank.delgado@ironcladbuilders.example",
+                "company": "Ironclad Builders",
+                "role": "Safety director",
+            },
+            {
+                "name": "Yuki Sato",
+                "email": "yuki.sato@ironcladbuilders.example",
+                "company": "Ironclad Builders",
+                "role": "Project controls",
+            },
+            {
+                "name": "Sean Murphy",
+                "email": "sean.murphy@northwind.example",
+                "company": "Northwind",
+                "role": "Account executive",
+            },
         ],
-        "sender": {"name": "Sean Murphy", "email": "sean.murphy@northwind.example", "title": "Account executive", "phone": "+1 (415) 555-0110 ext. 42"},
+        "sender": {
+            "name": "Sean Murphy",
+            "email": "sean.murphy@northwind.example",
+            "title": "Account executive",
+            "phone": "+1 (415) 555-0110 ext. 42",
+        },
         "transcript": (
             "Sean Murphy (Northwind): Thanks, Frank, for the tour of the Riverside Tower site.\n"
             "Frank Delgado (Ironclad): We log near-misses on paper, and they take a week to reach head office.\n"
@@ -503,15 +845,39 @@ MEETINGS = [
         ],
     },
     {
-        "id": "f09-aurora-credit-union", "split": "frozen", "lang": "en", "genre": "credit union",
-        "title": "Aurora Credit Union: loan origination", "date": "2027-03-03",
+        "id": "f09-aurora-credit-union",
+        "split": "frozen",
+        "lang": "en",
+        "genre": "credit union",
+        "title": "Aurora Credit Union: loan origination",
+        "date": "2027-03-03",
         "account_domain": "auroracu.example",
         "participants": [
-            {"name": "Patricia Nguyen", "email": "patricia.nguyen@auroracu.example", "company": "Aurora Credit Union", "role": "Chief lending officer"},
-            {"name": "George Papadopoulos", "email": "george.papadopoulos@auroracu.example", "company": "Aurora Credit Union", "role": "Compliance officer"},
-            {"name": "Hannah Lee", "email": "hannah.lee@northwind.example", "company": "Northwind", "role": "Financial services lead"},
+            {
+                "name": "Patricia Nguyen",
+                "email": "patricia.nguyen@auroracu.example",
+                "company": "Aurora Credit Union",
+                "role": "Chief lending officer",
+            },
+            {
+                "name": "George Papadopoulos",
+                "email": "george.papadopoulos@auroracu.example",
+                "company": "Aurora Credit Union",
+                "role": "Compliance officer",
+            },
+            {
+                "name": "Hannah Lee",
+                "email": "hannah.lee@northwind.example",
+                "company": "Northwind",
+                "role": "Financial services lead",
+            },
         ],
-        "sender": {"name": "Hannah Lee", "email": "hannah.lee@northwind.example", "title": "Financial services lead", "phone": "+1 907 555 0135"},
+        "sender": {
+            "name": "Hannah Lee",
+            "email": "hannah.lee@northwind.example",
+            "title": "Financial services lead",
+            "phone": "+1 907 555 0135",
+        },
         "transcript": (
             "Hannah Lee (Northwind): Thank you both for making time during quarter close.\n"
             "Patricia Nguyen (Aurora): We approve about 1,100 auto loans a month, and each takes three days.\n"
@@ -538,15 +904,39 @@ MEETINGS = [
         ],
     },
     {
-        "id": "f10-saffron-kitchens", "split": "frozen", "lang": "en", "genre": "restaurant group",
-        "title": "Saffron Kitchens: staff scheduling", "date": "2026-05-26",
+        "id": "f10-saffron-kitchens",
+        "split": "frozen",
+        "lang": "en",
+        "genre": "restaurant group",
+        "title": "Saffron Kitchens: staff scheduling",
+        "date": "2026-05-26",
         "account_domain": "saffronkitchens.example",
         "participants": [
-            {"name": "Priya Sharma", "email": "priya@saffronkitchens.example", "company": "Saffron Kitchens", "role": "Founder"},
-            {"name": "Mateo Alvarez", "email": "mateo@saffronkitchens.example", "company": "Saffron Kitchens", "role": "Operations lead"},
-            {"name": "Zoe Campbell", "email": "zoe.campbell@northwind.example", "company": "Northwind", "role": "SMB account executive"},
+            {
+                "name": "Priya Sharma",
+                "email": "priya@saffronkitchens.example",
+                "company": "Saffron Kitchens",
+                "role": "Founder",
+            },
+            {
+                "name": "Mateo Alvarez",
+                "email": "mateo@saffronkitchens.example",
+                "company": "Saffron Kitchens",
+                "role": "Operations lead",
+            },
+            {
+                "name": "Zoe Campbell",
+                "email": "zoe.campbell@northwind.example",
+                "company": "Northwind",
+                "role": "SMB account executive",
+            },
         ],
-        "sender": {"name": "Zoe Campbell", "email": "zoe.campbell@northwind.example", "title": "SMB account executive", "phone": "0131 496 0872"},
+        "sender": {
+            "name": "Zoe Campbell",
+            "email": "zoe.campbell@northwind.example",
+            "title": "SMB account executive",
+            "phone": "0131 496 0872",
+        },
         "transcript": (
             "Zoe Campbell (Northwind): Hi Priya, hi Mateo, lovely to finally meet.\n"
             "Priya Sharma (Saffron Kitchens): We have six restaurants in Edinburgh and Glasgow and about 140 staff.\n"
@@ -572,15 +962,39 @@ MEETINGS = [
         ],
     },
     {
-        "id": "f11-polaris-satellite", "split": "frozen", "lang": "en", "genre": "aerospace",
-        "title": "Polaris Orbital: ground station scheduling", "date": "2026-04-14",
+        "id": "f11-polaris-satellite",
+        "split": "frozen",
+        "lang": "en",
+        "genre": "aerospace",
+        "title": "Polaris Orbital: ground station scheduling",
+        "date": "2026-04-14",
         "account_domain": "polarisorbital.example",
         "participants": [
-            {"name": "Commander (ret.) Nils Eriksen", "email": "nils.eriksen@polarisorbital.example", "company": "Polaris Orbital", "role": "Mission operations director"},
-            {"name": "Fatima Zahra", "email": "fatima.zahra@polarisorbital.example", "company": "Polaris Orbital", "role": "Flight dynamics engineer"},
-            {"name": "Daniel Kim", "email": "daniel.kim@northwind.example", "company": "Northwind", "role": "Enterprise account executive"},
+            {
+                "name": "Commander (ret.) Nils Eriksen",
+                "email": "nils.eriksen@polarisorbital.example",
+                "company": "Polaris Orbital",
+                "role": "Mission operations director",
+            },
+            {
+                "name": "Fatima Zahra",
+                "email": "fatima.zahra@polarisorbital.example",
+                "company": "Polaris Orbital",
+                "role": "Flight dynamics engineer",
+            },
+            {
+                "name": "Daniel Kim",
+                "email": "daniel.kim@northwind.example",
+                "company": "Northwind",
+                "role": "Enterprise account executive",
+            },
         ],
-        "sender": {"name": "Daniel Kim", "email": "daniel.kim@northwind.example", "title": "Enterprise account executive", "phone": "+1 720 555 0177"},
+        "sender": {
+            "name": "Daniel Kim",
+            "email": "daniel.kim@northwind.example",
+            "title": "Enterprise account executive",
+            "phone": "+1 720 555 0177",
+        },
         "transcript": (
             "Daniel Kim (Northwind): Thanks Nils and Fatima for the time.\n"
             "Nils Eriksen (Polaris): We operate 9 Earth observation satellites and book passes at stations in Svalbard and Punta Arenas.\n"
@@ -607,15 +1021,39 @@ MEETINGS = [
         ],
     },
     {
-        "id": "f12-greenleaf-grocers", "split": "frozen", "lang": "en", "genre": "grocery retail",
-        "title": "Greenleaf Grocers: shelf pricing", "date": "2026-03-11",
+        "id": "f12-greenleaf-grocers",
+        "split": "frozen",
+        "lang": "en",
+        "genre": "grocery retail",
+        "title": "Greenleaf Grocers: shelf pricing",
+        "date": "2026-03-11",
         "account_domain": "greenleafgrocers.example",
         "participants": [
-            {"name": "Rebecca Stone", "email": "rebecca.stone@greenleafgrocers.example", "company": "Greenleaf Grocers", "role": "Commercial director"},
-            {"name": "Ahmed Qureshi", "email": "ahmed.qureshi@greenleafgrocers.example", "company": "Greenleaf Grocers", "role": "Store systems manager"},
-            {"name": "Laura Bianchi", "email": "laura.bianchi@northwind.example", "company": "Northwind", "role": "Retail account manager"},
+            {
+                "name": "Rebecca Stone",
+                "email": "rebecca.stone@greenleafgrocers.example",
+                "company": "Greenleaf Grocers",
+                "role": "Commercial director",
+            },
+            {
+                "name": "Ahmed Qureshi",
+                "email": "ahmed.qureshi@greenleafgrocers.example",
+                "company": "Greenleaf Grocers",
+                "role": "Store systems manager",
+            },
+            {
+                "name": "Laura Bianchi",
+                "email": "laura.bianchi@northwind.example",
+                "company": "Northwind",
+                "role": "Retail account manager",
+            },
         ],
-        "sender": {"name": "Laura Bianchi", "email": "laura.bianchi@northwind.example", "title": "Retail account manager", "phone": "+39 02 8088 1234"},
+        "sender": {
+            "name": "Laura Bianchi",
+            "email": "laura.bianchi@northwind.example",
+            "title": "Retail account manager",
+            "phone": "+39 02 8088 1234",
+        },
         "transcript": (
             "Laura Bianchi (Northwind): Good to see you again, Rebecca and Ahmed.\n"
             "Rebecca Stone (Greenleaf): Price changes take two days to reach the shelves in our 38 stores.\n"
@@ -641,15 +1079,39 @@ MEETINGS = [
         ],
     },
     {
-        "id": "f13-tidewater-insurance", "split": "frozen", "lang": "en", "genre": "insurance claims",
-        "title": "Tidewater Mutual: claims triage", "date": "2026-10-28",
+        "id": "f13-tidewater-insurance",
+        "split": "frozen",
+        "lang": "en",
+        "genre": "insurance claims",
+        "title": "Tidewater Mutual: claims triage",
+        "date": "2026-10-28",
         "account_domain": "tidewatermutual.example",
         "participants": [
-            {"name": "Samuel Okoro", "email": "samuel.okoro@tidewatermutual.example", "company": "Tidewater Mutual", "role": "Head of Claims"},
-            {"name": "Ines Carvalho", "email": "ines.carvalho@tidewatermutual.example", "company": "Tidewater Mutual", "role": "Data protection officer"},
-            {"name": "Victor Hugo Silva", "email": "victor.silva@northwind.example", "company": "Northwind", "role": "Insurance lead"},
+            {
+                "name": "Samuel Okoro",
+                "email": "samuel.okoro@tidewatermutual.example",
+                "company": "Tidewater Mutual",
+                "role": "Head of Claims",
+            },
+            {
+                "name": "Ines Carvalho",
+                "email": "ines.carvalho@tidewatermutual.example",
+                "company": "Tidewater Mutual",
+                "role": "Data protection officer",
+            },
+            {
+                "name": "Victor Hugo Silva",
+                "email": "victor.silva@northwind.example",
+                "company": "Northwind",
+                "role": "Insurance lead",
+            },
         ],
-        "sender": {"name": "Victor Hugo Silva", "email": "victor.silva@northwind.example", "title": "Insurance lead", "phone": "+351 21 000 4455"},
+        "sender": {
+            "name": "Victor Hugo Silva",
+            "email": "victor.silva@northwind.example",
+            "title": "Insurance lead",
+            "phone": "+351 21 000 4455",
+        },
         "transcript": (
             "Victor Hugo Silva (Northwind): Thank you, Samuel and Ines.\n"
             "Samuel Okoro (Tidewater): After the October storms we received 6,400 home claims in two weeks.\n"
@@ -675,15 +1137,39 @@ MEETINGS = [
         ],
     },
     {
-        "id": "f14-summit-sports", "split": "frozen", "lang": "en", "genre": "sports club",
-        "title": "Summit FC: ticketing and membership", "date": "2026-07-30",
+        "id": "f14-summit-sports",
+        "split": "frozen",
+        "lang": "en",
+        "genre": "sports club",
+        "title": "Summit FC: ticketing and membership",
+        "date": "2026-07-30",
         "account_domain": "summitfc.example",
         "participants": [
-            {"name": "Gareth Hughes", "email": "gareth.hughes@summitfc.example", "company": "Summit FC", "role": "Commercial manager"},
-            {"name": "Anna Kowalski", "email": "anna.kowalski@summitfc.example", "company": "Summit FC", "role": "Membership officer"},
-            {"name": "Tom Fletcher", "email": "tom.fletcher@northwind.example", "company": "Northwind", "role": "Account executive"},
+            {
+                "name": "Gareth Hughes",
+                "email": "gareth.hughes@summitfc.example",
+                "company": "Summit FC",
+                "role": "Commercial manager",
+            },
+            {
+                "name": "Anna Kowalski",
+                "email": "anna.kowalski@summitfc.example",
+                "company": "Summit FC",
+                "role": "Membership officer",
+            },
+            {
+                "name": "Tom Fletcher",
+                "email": "tom.fletcher@northwind.example",
+                "company": "Northwind",
+                "role": "Account executive",
+            },
         ],
-        "sender": {"name": "Tom Fletcher", "email": "tom.fletcher@northwind.example", "title": "Account executive", "phone": "029 2018 0456"},
+        "sender": {
+            "name": "Tom Fletcher",
+            "email": "tom.fletcher@northwind.example",
+            "title": "Account executive",
+            "phone": "029 2018 0456",
+        },
         "transcript": (
             "Tom Fletcher (Northwind): Cheers for having me at the ground, Gareth.\n"
             "Gareth Hughes (Summit FC): We sold 11,500 season tickets this year, up from 9,000.\n"
@@ -722,7 +1208,11 @@ OPENERS = {
         "Just a quick recap from my side.",
     ],
     "fr": ["Merci pour cet échange.", "Voici un bref résumé de notre réunion.", "Je reprends les points principaux."],
-    "de": ["Vielen Dank für das Gespräch.", "Hier eine kurze Zusammenfassung unseres Termins.", "Anbei die wichtigsten Punkte."],
+    "de": [
+        "Vielen Dank für das Gespräch.",
+        "Hier eine kurze Zusammenfassung unseres Termins.",
+        "Anbei die wichtigsten Punkte.",
+    ],
     "es": ["Gracias por la reunión.", "Les resumo los puntos principales.", "Aquí va un breve resumen."],
 }
 
@@ -738,7 +1228,11 @@ CLOSERS = {
         "Please correct me where I misheard.",
     ],
     "fr": ["N'hésitez pas à me contacter.", "Dites-moi si j'ai oublié quelque chose.", "Bonne journée."],
-    "de": ["Melden Sie sich gern bei Rückfragen.", "Bitte korrigieren Sie mich, falls ich etwas falsch verstanden habe.", "Einen schönen Tag noch."],
+    "de": [
+        "Melden Sie sich gern bei Rückfragen.",
+        "Bitte korrigieren Sie mich, falls ich etwas falsch verstanden habe.",
+        "Einen schönen Tag noch.",
+    ],
     "es": ["Quedo a su disposición.", "Díganme si me he dejado algo.", "Un saludo cordial."],
 }
 

@@ -60,24 +60,32 @@ class Decision:
 ADMIT = Decision(True)
 
 
-def decide(limits: AdmissionLimits, *, tenant: str, tenant_in_flight: int, total_in_flight: int,
-           active_tenants: int) -> Decision:
+def decide(
+    limits: AdmissionLimits, *, tenant: str, tenant_in_flight: int, total_in_flight: int, active_tenants: int
+) -> Decision:
     """Admit one more task of `tenant`, or say why not and when to try again.
 
     `active_tenants` counts the tenants with tasks in flight (the caller may or may not be one)."""
     if tenant_in_flight >= limits.max_in_flight_per_tenant:
-        return _refuse(limits, Refusal.TENANT_LIMIT,
-                       f"tenant {tenant!r} has {tenant_in_flight} tasks in flight (limit {limits.max_in_flight_per_tenant})")
+        return _refuse(
+            limits,
+            Refusal.TENANT_LIMIT,
+            f"tenant {tenant!r} has {tenant_in_flight} tasks in flight (limit {limits.max_in_flight_per_tenant})",
+        )
     if total_in_flight >= limits.max_in_flight:
-        return _refuse(limits, Refusal.MESH_FULL,
-                       f"the mesh has {total_in_flight} tasks in flight (limit {limits.max_in_flight})")
+        return _refuse(
+            limits, Refusal.MESH_FULL, f"the mesh has {total_in_flight} tasks in flight (limit {limits.max_in_flight})"
+        )
     if total_in_flight >= limits.shared:
         sharing = active_tenants + (0 if tenant_in_flight else 1)
         share = fair_share(limits, sharing)
         if tenant_in_flight >= share:
-            return _refuse(limits, Refusal.FAIR_SHARE,
-                           f"the mesh is busy ({total_in_flight} of {limits.max_in_flight} tasks in flight) and tenant "
-                           f"{tenant!r} holds its fair share ({tenant_in_flight} of {share})")
+            return _refuse(
+                limits,
+                Refusal.FAIR_SHARE,
+                f"the mesh is busy ({total_in_flight} of {limits.max_in_flight} tasks in flight) and tenant "
+                f"{tenant!r} holds its fair share ({tenant_in_flight} of {share})",
+            )
     return ADMIT
 
 

@@ -15,8 +15,26 @@ import structlog
 EVENT = "audit"
 
 
-def audit(action: str, outcome: str, *, caller: str | None, via: str, task_id: str = "", step_id: str = "",
-          idempotency_key: str = "", **fields: Any) -> None:
+def audit(
+    action: str,
+    outcome: str,
+    *,
+    caller: str | None,
+    via: str,
+    task_id: str = "",
+    step_id: str = "",
+    idempotency_key: str = "",
+    **fields: Any,
+) -> None:
     # a logger per event (not cached at import), so the configuration in force now applies
-    structlog.get_logger("lammesh.audit").info(EVENT, action=action, outcome=outcome, caller=caller or "unknown", via=via, task_id=task_id,
-              step_id=step_id, idempotency_key=idempotency_key, **fields)
+    structlog.get_logger("lammesh.audit").info(
+        EVENT,
+        action=action,
+        outcome=outcome,
+        caller=caller or "unknown",
+        via=via,
+        task_id=task_id,
+        step_id=step_id,
+        idempotency_key=idempotency_key,
+        **fields,
+    )

@@ -42,7 +42,9 @@ app.add_typer(token_app, name="token")
 def token_new(
     tenant: Annotated[str, typer.Option("--tenant", help="Tenant whose tasks the token reaches.")],
     user: Annotated[str, typer.Option("--user", help="Who holds it (shown as decided_by, cancelled by).")],
-    roles: Annotated[str, typer.Option("--roles", help="Comma-separated: read, submit, review.")] = "read,submit,review",
+    roles: Annotated[
+        str, typer.Option("--roles", help="Comma-separated: read, submit, review.")
+    ] = "read,submit,review",
 ) -> None:
     """Print a fresh token (give it to the caller; it is shown once) and the line for the tokens file."""
     import yaml
@@ -61,7 +63,9 @@ def token_new(
     Console(stderr=True).print("add under `tokens:` in the gateway's tokens file:")
     print(yaml.safe_dump({"tokens": entry}, sort_keys=False).rstrip())
 
+
 console = Console(stderr=True)
+
 
 @app.command("services")
 def list_services() -> None:
@@ -123,12 +127,22 @@ def list_agents(
     if as_json:
         for entry in entries:
             r = entry.registration
-            print(json.dumps({
-                "capability": r.capability, "kind": registry_pb2.ServiceKind.Name(r.kind).removeprefix("SERVICE_KIND_").lower(),
-                "service": r.service, "version": r.version, "instance_id": r.instance_id,
-                "grpc_endpoint": r.grpc_endpoint, "health": entry.health, "command_topic": r.command_topic,
-                "heartbeat_at": r.heartbeat_at.ToJsonString(), "heartbeat_age_s": round(entry.age_s, 1),
-            }))
+            print(
+                json.dumps(
+                    {
+                        "capability": r.capability,
+                        "kind": registry_pb2.ServiceKind.Name(r.kind).removeprefix("SERVICE_KIND_").lower(),
+                        "service": r.service,
+                        "version": r.version,
+                        "instance_id": r.instance_id,
+                        "grpc_endpoint": r.grpc_endpoint,
+                        "health": entry.health,
+                        "command_topic": r.command_topic,
+                        "heartbeat_at": r.heartbeat_at.ToJsonString(),
+                        "heartbeat_age_s": round(entry.age_s, 1),
+                    }
+                )
+            )
         return
     table = Table("capability", "kind", "version", "health", "last heartbeat", "instance", "gRPC", "topic")
     colours = {"SERVING": "green", "STOPPED": "dim", "STALE": "yellow", "NOT_SERVING": "red"}
@@ -136,8 +150,14 @@ def list_agents(
         r = entry.registration
         colour = colours.get(entry.health, "white")
         table.add_row(
-            r.capability, registry_pb2.ServiceKind.Name(r.kind).removeprefix("SERVICE_KIND_").lower(), r.version,
-            f"[{colour}]{entry.health}[/]", f"{entry.age_s:.0f}s ago", r.instance_id, r.grpc_endpoint, r.command_topic,
+            r.capability,
+            registry_pb2.ServiceKind.Name(r.kind).removeprefix("SERVICE_KIND_").lower(),
+            r.version,
+            f"[{colour}]{entry.health}[/]",
+            f"{entry.age_s:.0f}s ago",
+            r.instance_id,
+            r.grpc_endpoint,
+            r.command_topic,
         )
     Console().print(table if entries else "no capabilities registered (is the mesh up? `lammesh up`)")
 
@@ -172,10 +192,20 @@ def smtp_sink(
 
 @app.command("up")
 def up(
-    services: Annotated[str | None, typer.Option(help="Comma-separated services (default: the whole catalogue but the optional ones, e.g. violet).")] = None,
+    services: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated services (default: the whole catalogue but the optional ones, e.g. violet)."
+        ),
+    ] = None,
     run_dir: Annotated[Path, typer.Option(help="Logs (logs/<service>.log), Maildir and mesh.json.")] = Path(".run"),
-    seed_crm: Annotated[bool, typer.Option(help="Add the sample accounts (examples/meetings) to the CRM first; idempotent.")] = True,
-    certs: Annotated[Path | None, typer.Option(help="A `make certs` folder: mutual TLS, one identity per service (docs/security.md).")] = None,
+    seed_crm: Annotated[
+        bool, typer.Option(help="Add the sample accounts (examples/meetings) to the CRM first; idempotent.")
+    ] = True,
+    certs: Annotated[
+        Path | None,
+        typer.Option(help="A `make certs` folder: mutual TLS, one identity per service (docs/security.md)."),
+    ] = None,
 ) -> None:
     """Start Kafka (if none runs), an SMTP sink and every service as its own process (the dev CRM
     seeded with the sample accounts); wait until all are SERVING; run until Ctrl-C / SIGTERM,
@@ -196,7 +226,12 @@ def up(
         return table
 
     live_display = console.is_terminal
-    with Live(render(), console=console, refresh_per_second=4, transient=False) if live_display else contextlib.nullcontext() as live:
+    with (
+        Live(render(), console=console, refresh_per_second=4, transient=False)
+        if live_display
+        else contextlib.nullcontext() as live
+    ):
+
         def progress(service: str, state: str, detail: str) -> None:
             rows[service] = (state, detail or rows.get(service, ("", ""))[1])
             if live is not None:
@@ -204,14 +239,20 @@ def up(
             else:  # not a terminal (CI, make demo > file): one line per change
                 console.print(f"{service:<12} [{colours.get(state, 'white')}]{state:<9}[/] {detail}")
 
-        mesh = Mesh(run_dir=run_dir, services=services.split(",") if services else None, seed_crm=seed_crm, certs=certs, progress=progress)
+        mesh = Mesh(
+            run_dir=run_dir,
+            services=services.split(",") if services else None,
+            seed_crm=seed_crm,
+            certs=certs,
+            progress=progress,
+        )
         with stop_on_signals(mesh):
             try:
                 mesh.start()
                 console.print(
                     f"[green]mesh is up[/]: gateway {mesh.gateway_address}, Kafka {mesh.kafka_bootstrap}, "
-                    + (f"console {mesh.console_url}, " if mesh.console_url else "") +
-                    f"logs {mesh.logs_dir}/, mails {mesh.maildir_path}/. Ctrl-C stops everything."
+                    + (f"console {mesh.console_url}, " if mesh.console_url else "")
+                    + f"logs {mesh.logs_dir}/, mails {mesh.maildir_path}/. Ctrl-C stops everything."
                 )
                 while all(p.alive() for p in mesh.processes):
                     time.sleep(0.5)
@@ -229,7 +270,10 @@ def up(
 
 @crm_app.command("seed")
 def crm_seed(
-    file: Annotated[Path | None, typer.Option(help="Seed file (JSON: {\"accounts\": [...]}); default examples/meetings/crm_seed.json.")] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(help='Seed file (JSON: {"accounts": [...]}); default examples/meetings/crm_seed.json.'),
+    ] = None,
     database_url: Annotated[str | None, typer.Option(help="SQLAlchemy URL (default LAMMESH_CRM_DATABASE_URL).")] = None,
 ) -> None:
     """Add the sample accounts (with their contacts and opportunities) to the CRM database; an

@@ -47,8 +47,11 @@ def _run(call: Callable[[DeadLetterQueue, Settings], Awaitable[T]]) -> T:
         console.print(f"[red]cannot replay[/]: {exc.reason}", soft_wrap=True)
         raise typer.Exit(2) from None
     except (KafkaError, TimeoutError) as exc:
-        console.print(f"[red]cannot read the DLQ from Kafka at {settings.kafka_bootstrap}[/]: {exc or type(exc).__name__}; "
-                      "is it up? (`lammesh up`, or set LAMMESH_KAFKA_BOOTSTRAP)", soft_wrap=True)
+        console.print(
+            f"[red]cannot read the DLQ from Kafka at {settings.kafka_bootstrap}[/]: {exc or type(exc).__name__}; "
+            "is it up? (`lammesh up`, or set LAMMESH_KAFKA_BOOTSTRAP)",
+            soft_wrap=True,
+        )
         raise typer.Exit(1) from None
 
 
@@ -66,12 +69,20 @@ def _payload(letter: DeadLetter) -> Any:
 def _summary(letter: DeadLetter, copies: int = 1) -> dict[str, Any]:
     envelope = letter.envelope()
     return {
-        "offset": letter.offset, "partition": letter.partition, "dead_lettered_at": letter.dead_lettered_at,
-        "reason": letter.reason, "source_topic": letter.source_topic, "source_partition": letter.source_partition,
-        "source_offset": letter.source_offset, "consumer_group": letter.consumer_group, "task_id": letter.task_id,
+        "offset": letter.offset,
+        "partition": letter.partition,
+        "dead_lettered_at": letter.dead_lettered_at,
+        "reason": letter.reason,
+        "source_topic": letter.source_topic,
+        "source_partition": letter.source_partition,
+        "source_offset": letter.source_offset,
+        "consumer_group": letter.consumer_group,
+        "task_id": letter.task_id,
         "message_type": envelope.message_type if envelope is not None else "",
-        "value_bytes": len(letter.value or b""), "value_omitted": letter.value_omitted,
-        "replayed_from": letter.replayed_from, "copies": copies,
+        "value_bytes": len(letter.value or b""),
+        "value_omitted": letter.value_omitted,
+        "replayed_from": letter.replayed_from,
+        "copies": copies,
     }
 
 
@@ -117,8 +128,12 @@ def dlq_list(
         source = f"{letter.source_topic}[{letter.source_partition}]@{letter.source_offset}"
         extra = f"  ({copies} copies)" if copies > 1 else ""
         replayed = f"  replayed from {letter.replayed_from}" if letter.replayed_from else ""
-        out.print(f"[bold]{letter.offset}[/]  {letter.dead_lettered_at[:19].replace('T', ' ')}  from {source}  "
-                  f"task {letter.task_id or '-'}  group {letter.consumer_group or '-'}{extra}{replayed}", soft_wrap=True, highlight=False)
+        out.print(
+            f"[bold]{letter.offset}[/]  {letter.dead_lettered_at[:19].replace('T', ' ')}  from {source}  "
+            f"task {letter.task_id or '-'}  group {letter.consumer_group or '-'}{extra}{replayed}",
+            soft_wrap=True,
+            highlight=False,
+        )
         out.print(f"    {letter.reason[:300] or '(no reason header)'}", highlight=False)
 
 
@@ -136,7 +151,9 @@ def dlq_show(
             **_summary(letter),
             "key": (letter.key or b"").decode("utf-8", "replace"),
             "headers": [[k, v.decode("utf-8", "replace")] for k, v in letter.headers],
-            "envelope": json_format.MessageToDict(envelope, preserving_proto_field_name=True) if envelope is not None else None,
+            "envelope": json_format.MessageToDict(envelope, preserving_proto_field_name=True)
+            if envelope is not None
+            else None,
             "payload": _payload(letter),
         }
         if envelope is not None:
@@ -144,9 +161,26 @@ def dlq_show(
         if as_json:
             out.print(json.dumps(document), soft_wrap=True)
             continue
-        table = Table("", Column("", overflow="fold"), show_header=False, title=f"dead letter {letter.topic}[{letter.partition}]@{letter.offset}")
-        for name in ("reason", "source_topic", "source_partition", "source_offset", "consumer_group", "dead_lettered_at",
-                     "task_id", "message_type", "key", "value_bytes", "value_omitted", "replayed_from"):
+        table = Table(
+            "",
+            Column("", overflow="fold"),
+            show_header=False,
+            title=f"dead letter {letter.topic}[{letter.partition}]@{letter.offset}",
+        )
+        for name in (
+            "reason",
+            "source_topic",
+            "source_partition",
+            "source_offset",
+            "consumer_group",
+            "dead_lettered_at",
+            "task_id",
+            "message_type",
+            "key",
+            "value_bytes",
+            "value_omitted",
+            "replayed_from",
+        ):
             if document[name] not in ("", None):
                 table.add_row(name, str(document[name]))
         for key, value in document["headers"]:
@@ -157,7 +191,9 @@ def dlq_show(
             table.add_row("value", f"not an Envelope; first {len(preview)} bytes: {preview!r}")
         else:
             table.add_row("envelope", json.dumps(document["envelope"]))
-            table.add_row("payload", json.dumps(document["payload"]) if document["payload"] is not None else "(unreadable)")
+            table.add_row(
+                "payload", json.dumps(document["payload"]) if document["payload"] is not None else "(unreadable)"
+            )
         out.print(table)
 
 
@@ -184,8 +220,19 @@ def dlq_replay(
 
     for letter, topic, to_partition, to_offset in _run(call):
         if as_json:
-            out.print(json.dumps({"offset": letter.offset, "partition": letter.partition, "topic": topic,
-                                  "to_partition": to_partition, "to_offset": to_offset, "dry_run": dry_run}), soft_wrap=True)
+            out.print(
+                json.dumps(
+                    {
+                        "offset": letter.offset,
+                        "partition": letter.partition,
+                        "topic": topic,
+                        "to_partition": to_partition,
+                        "to_offset": to_offset,
+                        "dry_run": dry_run,
+                    }
+                ),
+                soft_wrap=True,
+            )
         elif dry_run:
             out.print(f"would replay dead letter {letter.offset} ({letter.reason}) to {topic}", soft_wrap=True)
         else:

@@ -52,11 +52,15 @@ def _run(work: Awaitable[T], settings: Settings) -> T:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
     except (TimeoutError, OSError, KafkaConnectionError) as exc:
-        console.print(f"[red]cannot reach Kafka at {settings.kafka_bootstrap}: {exc or type(exc).__name__}[/]"
-                      " (is it up? `lammesh kafka up`, or set LAMMESH_KAFKA_BOOTSTRAP)")
+        console.print(
+            f"[red]cannot reach Kafka at {settings.kafka_bootstrap}: {exc or type(exc).__name__}[/]"
+            " (is it up? `lammesh kafka up`, or set LAMMESH_KAFKA_BOOTSTRAP)"
+        )
         raise typer.Exit(1) from None
     except (KafkaError, RuntimeError) as exc:  # e.g. fenced off by another registry writer mid-change
-        console.print(f"[red]Kafka refused the registry change: {type(exc).__name__}: {exc}[/] (nothing was changed; try again)")
+        console.print(
+            f"[red]Kafka refused the registry change: {type(exc).__name__}: {exc}[/] (nothing was changed; try again)"
+        )
         raise typer.Exit(1) from None
 
 
@@ -78,10 +82,17 @@ def _status(version: ModelVersion) -> str:
 
 def _record(version: ModelVersion) -> dict[str, Any]:
     return {
-        "name": version.name, "version": version.version, "sha256": version.sha256, "parent": version.parent,
-        "status": version.status.value, "created_at": _when(version.created_at),
-        "status_changed_at": _when(version.status_changed_at), "size_bytes": version.size_bytes,
-        "file_count": version.file_count, "note": version.note, "metrics": dict(version.metrics),
+        "name": version.name,
+        "version": version.version,
+        "sha256": version.sha256,
+        "parent": version.parent,
+        "status": version.status.value,
+        "created_at": _when(version.created_at),
+        "status_changed_at": _when(version.status_changed_at),
+        "size_bytes": version.size_bytes,
+        "file_count": version.file_count,
+        "note": version.note,
+        "metrics": dict(version.metrics),
     }
 
 
@@ -112,13 +123,27 @@ def list_models(
         return
     table = Table("model", "version", "status", "sha256", "parent", "created", "size", "note")
     for v in versions:
-        table.add_row(v.name, v.version, _status(v), v.sha256[:12], v.parent or "-", _when(v.created_at), _size(v.size_bytes), v.note)
+        table.add_row(
+            v.name,
+            v.version,
+            _status(v),
+            v.sha256[:12],
+            v.parent or "-",
+            _when(v.created_at),
+            _size(v.size_bytes),
+            v.note,
+        )
     out.print(table)
 
 
 @models_app.command("show")
 def show(
-    target: Annotated[str, typer.Argument(help="NAME (its active version, else the newest) or NAME:VERSION (a version or a sha256 prefix).")],
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="NAME (its active version, else the newest) or NAME:VERSION (a version or a sha256 prefix)."
+        ),
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="The version as one JSON object.")] = False,
 ) -> None:
     """One version: status, content address, parent, figures, and the files in the store."""
@@ -138,9 +163,13 @@ def show(
         return
     table = Table.grid(padding=(0, 2))
     for label, value in (
-        ("model", f"{version.name}:{version.version}"), ("status", _status(version)), ("sha256", version.sha256),
-        ("parent", version.parent or "-"), ("created", _when(version.created_at)),
-        ("status since", _when(version.status_changed_at)), ("size", f"{_size(version.size_bytes)} in {version.file_count} files"),
+        ("model", f"{version.name}:{version.version}"),
+        ("status", _status(version)),
+        ("sha256", version.sha256),
+        ("parent", version.parent or "-"),
+        ("created", _when(version.created_at)),
+        ("status since", _when(version.status_changed_at)),
+        ("size", f"{_size(version.size_bytes)} in {version.file_count} files"),
         ("note", version.note or "-"),
     ):
         table.add_row(f"[bold]{label}[/]", value)
@@ -163,12 +192,22 @@ def show(
 
 @models_app.command("publish")
 def publish(
-    directory: Annotated[Path, typer.Argument(help="The model's folder, e.g. .cache/models/injection.", exists=True, file_okay=False)],
+    directory: Annotated[
+        Path, typer.Argument(help="The model's folder, e.g. .cache/models/injection.", exists=True, file_okay=False)
+    ],
     name: Annotated[str, typer.Option("--name", help="Registry name, e.g. injection.")],
-    version: Annotated[str | None, typer.Option("--version", help="Default: one more than the highest numbered version.")] = None,
-    parent: Annotated[str | None, typer.Option("--parent", help="Version it derives from; default: the active version.")] = None,
-    metrics: Annotated[Path | None, typer.Option("--metrics", help="JSON figures; default: metrics.json or report.json in DIR.")] = None,
-    add: Annotated[list[str] | None, typer.Option("--add", help="PREFIX=DIR: also store DIR's files under PREFIX/ (repeatable).")] = None,
+    version: Annotated[
+        str | None, typer.Option("--version", help="Default: one more than the highest numbered version.")
+    ] = None,
+    parent: Annotated[
+        str | None, typer.Option("--parent", help="Version it derives from; default: the active version.")
+    ] = None,
+    metrics: Annotated[
+        Path | None, typer.Option("--metrics", help="JSON figures; default: metrics.json or report.json in DIR.")
+    ] = None,
+    add: Annotated[
+        list[str] | None, typer.Option("--add", help="PREFIX=DIR: also store DIR's files under PREFIX/ (repeatable).")
+    ] = None,
     note: Annotated[str, typer.Option("--note", help="What changed, why.")] = "",
 ) -> None:
     """Store a model folder (content-addressed) and announce it as a candidate."""
@@ -184,12 +223,16 @@ def publish(
     settings = _settings()
     started = time.perf_counter()
     published = _run(
-        service.publish(settings, directory, name=name, add=extra, version=version, parent=parent, metrics_file=metrics, note=note),
+        service.publish(
+            settings, directory, name=name, add=extra, version=version, parent=parent, metrics_file=metrics, note=note
+        ),
         settings,
     )
     v = published.version
     if not published.created:
-        console.print(f"{v.name}:{v.version} already has this content (sha256 {v.sha256[:12]}…, {v.status.value}); nothing published")
+        console.print(
+            f"{v.name}:{v.version} already has this content (sha256 {v.sha256[:12]}…, {v.status.value}); nothing published"
+        )
         return
     console.print(
         f"published {v.name}:{v.version} as a candidate: sha256 {v.sha256}, {_size(v.size_bytes)} in {v.file_count} files, "
@@ -202,7 +245,10 @@ def publish(
 def promote(
     name: Annotated[str, typer.Argument(help="Model name.")],
     version: Annotated[str, typer.Argument(help="Version (or sha256 prefix) to promote.")],
-    to: Annotated[str | None, typer.Option("--to", help="canary or active; default: the next step (candidate -> canary -> active).")] = None,
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="canary or active; default: the next step (candidate -> canary -> active)."),
+    ] = None,
 ) -> None:
     """Move a version to canary or active; activating one retires the version it replaces."""
     from lammesh.modelregistry import service
@@ -246,9 +292,12 @@ def diff(
     a, b = _run(find(), settings)
     table = Table("", f"{name}:{a.version}", f"{name}:{b.version}", "change")
     for label, left, right in (
-        ("status", a.status.value, b.status.value), ("sha256", a.sha256[:16], b.sha256[:16]),
-        ("parent", a.parent or "-", b.parent or "-"), ("created", _when(a.created_at), _when(b.created_at)),
-        ("size", _size(a.size_bytes), _size(b.size_bytes)), ("files", str(a.file_count), str(b.file_count)),
+        ("status", a.status.value, b.status.value),
+        ("sha256", a.sha256[:16], b.sha256[:16]),
+        ("parent", a.parent or "-", b.parent or "-"),
+        ("created", _when(a.created_at), _when(b.created_at)),
+        ("size", _size(a.size_bytes), _size(b.size_bytes)),
+        ("files", str(a.file_count), str(b.file_count)),
     ):
         table.add_row(label, left, right, "" if left == right else "≠")
     store = service.store_of(settings)
@@ -268,6 +317,10 @@ def diff(
         left, right = a.metrics.get(key), b.metrics.get(key)
         if changed_only and left == right:
             continue
-        delta = f"{right - left:+.4g}" if left is not None and right is not None and left != right else ("" if left == right else "≠")
+        delta = (
+            f"{right - left:+.4g}"
+            if left is not None and right is not None and left != right
+            else ("" if left == right else "≠")
+        )
         table.add_row(key, "-" if left is None else f"{left:.6g}", "-" if right is None else f"{right:.6g}", delta)
     out.print(table)

@@ -80,12 +80,17 @@ def _run(call: Callable[[grpc.aio.Channel, Settings], Awaitable[T]]) -> T:
     except grpc.aio.AioRpcError as exc:
         busy = retry_after_s(exc) if exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED else None
         if busy is not None:
-            console.print(f"[yellow]the mesh is busy, the task was not submitted[/]: {exc.details()}\n"
-                          "submit it again later, or with --wait, which retries as the gateway advises", soft_wrap=True)
+            console.print(
+                f"[yellow]the mesh is busy, the task was not submitted[/]: {exc.details()}\n"
+                "submit it again later, or with --wait, which retries as the gateway advises",
+                soft_wrap=True,
+            )
             raise typer.Exit(EXIT_BUSY) from None
         if exc.code() == grpc.StatusCode.UNAVAILABLE:
-            console.print(f"[red]cannot reach the gateway at {settings.gateway_address}[/] ({exc.details()}); "
-                          "is the mesh up? (`lammesh up`, or set LAMMESH_GATEWAY_ADDRESS)")
+            console.print(
+                f"[red]cannot reach the gateway at {settings.gateway_address}[/] ({exc.details()}); "
+                "is the mesh up? (`lammesh up`, or set LAMMESH_GATEWAY_ADDRESS)"
+            )
         else:
             console.print(f"[red]{exc.code().name}[/]: {exc.details()}", soft_wrap=True)
         raise typer.Exit(2 if exc.code() in BAD_INPUT else 1) from None
@@ -100,8 +105,11 @@ def _read_input(path: Path) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        console.print(f"[red]{path} is not UTF-8 text[/]: byte 0x{raw[exc.start]:02x} at offset {exc.start} ({exc.reason})",
-                      soft_wrap=True, highlight=False)
+        console.print(
+            f"[red]{path} is not UTF-8 text[/]: byte 0x{raw[exc.start]:02x} at offset {exc.start} ({exc.reason})",
+            soft_wrap=True,
+            highlight=False,
+        )
         raise typer.Exit(2) from None
     try:
         data = yaml.safe_load(text)  # JSON is YAML too
@@ -129,13 +137,20 @@ class Progress:
 
     def __init__(self, task: task_pb2.Task) -> None:
         self.task = task
-        self.steps = {s.step_id: [s.capability, _name(task_pb2.StepState, s.state, "STEP_STATE_"), s.attempt, ""] for s in task.steps}
+        self.steps = {
+            s.step_id: [s.capability, _name(task_pb2.StepState, s.state, "STEP_STATE_"), s.attempt, ""]
+            for s in task.steps
+        }
         self.status = task.status
         self.last = ""
 
     def apply(self, event: task_pb2.TaskEvent) -> None:
         self.status = event.status
-        self.last = f"#{event.sequence} {event.kind}" + (f" {event.step_id}" if event.step_id else "") + (f": {event.message}" if event.message else "")
+        self.last = (
+            f"#{event.sequence} {event.kind}"
+            + (f" {event.step_id}" if event.step_id else "")
+            + (f": {event.message}" if event.message else "")
+        )
         if event.step_id:
             row = self.steps.setdefault(event.step_id, ["", "", 0, ""])
             if event.step_state:
@@ -147,7 +162,9 @@ class Progress:
                 row[3] = event.message[:90]
 
     def render(self) -> Group:
-        table = Table("step", "uses", "state", "attempt", "note", title=f"task {self.task.task_id} ({self.task.workflow})")
+        table = Table(
+            "step", "uses", "state", "attempt", "note", title=f"task {self.task.task_id} ({self.task.workflow})"
+        )
         for step_id, (uses, state, attempt, note) in self.steps.items():
             table.add_row(step_id, uses, state, str(attempt or ""), note)
         status = _name(task_pb2.TaskStatus, self.status, "TASK_STATUS_")
@@ -165,7 +182,9 @@ async def _watch(
     backoff, away_since = Backoff(0.1, 2.0), None
     while True:
         try:
-            async for reply in stub.WatchTask(task_pb2.WatchTaskRequest(task_id=task_id, after_sequence=after), metadata=metadata):
+            async for reply in stub.WatchTask(
+                task_pb2.WatchTaskRequest(task_id=task_id, after_sequence=after), metadata=metadata
+            ):
                 after, backoff, away_since = reply.event.sequence, Backoff(0.1, 2.0), None
                 yield reply
             return
@@ -176,7 +195,9 @@ async def _watch(
             await asyncio.sleep(backoff.next())
 
 
-async def _follow(channel: grpc.aio.Channel, settings: Settings, task_id: str, *, as_json: bool, after: int = 0) -> task_pb2.Task:
+async def _follow(
+    channel: grpc.aio.Channel, settings: Settings, task_id: str, *, as_json: bool, after: int = 0
+) -> task_pb2.Task:
     stub = task_pb2_grpc.TaskServiceStub(channel)
     metadata = _metadata(settings)
     task = (await stub.GetTask(task_pb2.GetTaskRequest(task_id=task_id), metadata=metadata)).task
@@ -208,14 +229,17 @@ def _outcome(task: task_pb2.Task, as_json: bool) -> None:
         lines.append(task.reason)
     if task.needs_attention:
         lines.append(f"needs a person: {', '.join(task.needs_attention)}")
-    console.print(Panel("\n".join(lines), title=f"task {task.task_id}", border_style=STATUS_STYLE.get(task.status, "cyan")))
+    console.print(
+        Panel("\n".join(lines), title=f"task {task.task_id}", border_style=STATUS_STYLE.get(task.status, "cyan"))
+    )
 
 
 EXIT_BUSY = 75  # sysexits EX_TEMPFAIL: refused for now (admission control), worth trying again
 
 
-async def _submit_when_admitted(stub: Any, request: task_pb2.SubmitTaskRequest, metadata: Any, *, retry_for_s: float,
-                                quiet: bool) -> task_pb2.SubmitTaskResponse:
+async def _submit_when_admitted(
+    stub: Any, request: task_pb2.SubmitTaskRequest, metadata: Any, *, retry_for_s: float, quiet: bool
+) -> task_pb2.SubmitTaskResponse:
     """SubmitTask; while it is refused as busy (RESOURCE_EXHAUSTED with a RetryInfo hint), wait the
     hint (with jitter) and try again, for up to `retry_for_s`. The same client key each time, so
     a try whose answer was lost never makes a second task."""
@@ -240,8 +264,13 @@ def submit(
     wait: Annotated[bool, typer.Option("--wait", help="Follow the task live until it ends.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     key: Annotated[str, typer.Option("--key", help="Idempotency key: the same key gives the same task.")] = "",
-    busy_retry_s: Annotated[float, typer.Option(
-        "--busy-retry-s", help="With --wait: while the gateway refuses the task as busy, retry this long, as it advises.")] = 300.0,
+    busy_retry_s: Annotated[
+        float,
+        typer.Option(
+            "--busy-retry-s",
+            help="With --wait: while the gateway refuses the task as busy, retry this long, as it advises.",
+        ),
+    ] = 300.0,
 ) -> None:
     """Submit a task through the gateway (and with --wait, follow it to its end).
 
@@ -253,13 +282,18 @@ def submit(
         stub = task_pb2_grpc.TaskServiceStub(channel)
         # Without --key, a fresh one: the channel retries a submit whose answer was lost
         # (UNAVAILABLE), and the same key gives the same task, never a second one.
-        request = task_pb2.SubmitTaskRequest(workflow=workflow, input=struct_input, client_key=key or f"cli-{uuid.uuid4().hex}")
-        reply = await _submit_when_admitted(stub, request, _metadata(settings), retry_for_s=busy_retry_s if wait else 0.0,
-                                            quiet=as_json)
+        request = task_pb2.SubmitTaskRequest(
+            workflow=workflow, input=struct_input, client_key=key or f"cli-{uuid.uuid4().hex}"
+        )
+        reply = await _submit_when_admitted(
+            stub, request, _metadata(settings), retry_for_s=busy_retry_s if wait else 0.0, quiet=as_json
+        )
         if not wait:
             return reply.task
         if not as_json:
-            console.print(f"task {reply.task.task_id} {'submitted' if reply.created else 'already exists (same --key)'}")
+            console.print(
+                f"task {reply.task.task_id} {'submitted' if reply.created else 'already exists (same --key)'}"
+            )
         return await _follow(channel, settings, reply.task.task_id, as_json=as_json)
 
     task = _run(call)
@@ -290,7 +324,9 @@ def review_list(
     """Reviews waiting for a decision."""
 
     async def call(channel: grpc.aio.Channel, settings: Settings) -> list[review_pb2.Review]:
-        return await list_reviews(review_pb2_grpc.ReviewServiceStub(channel), _metadata(settings), include_decided=include_decided)
+        return await list_reviews(
+            review_pb2_grpc.ReviewServiceStub(channel), _metadata(settings), include_decided=include_decided
+        )
 
     reviews = _run(call)
     if as_json:
@@ -303,8 +339,12 @@ def review_list(
     # One review per entry, its whole id first (`review approve ID` takes it as printed), why below.
     for review in reviews:
         decision = _name(review_pb2.ReviewDecision, review.decision, "REVIEW_DECISION_")
-        out.print(f"[bold]{review.review_id}[/]  step {review.step_id}  watcher {review.watcher}  "
-                  f"[{'magenta' if decision == 'PENDING' else 'dim'}]{decision}[/]", soft_wrap=True, highlight=False)
+        out.print(
+            f"[bold]{review.review_id}[/]  step {review.step_id}  watcher {review.watcher}  "
+            f"[{'magenta' if decision == 'PENDING' else 'dim'}]{decision}[/]",
+            soft_wrap=True,
+            highlight=False,
+        )
         out.print(f"    {'; '.join(review.reasons)[:300] or '(no reason given)'}", highlight=False)
 
 
@@ -350,9 +390,13 @@ _took = timeline.format_duration
 
 @tasks_app.command("list")
 def tasks_list(
-    status: Annotated[str | None, typer.Option("--status", help=f"Only tasks in this status: {', '.join(STATUSES)}.")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help=f"Only tasks in this status: {', '.join(STATUSES)}.")
+    ] = None,
     workflow: Annotated[str | None, typer.Option("--workflow", help="Only tasks of this workflow.")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="Only tasks created since: a duration (10m, 2h, 1d) or an ISO time.")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only tasks created since: a duration (10m, 2h, 1d) or an ISO time.")
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many tasks, newest first.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON task per line.")] = False,
 ) -> None:
@@ -382,20 +426,34 @@ def tasks_list(
     if not tasks:
         out.print("no tasks" + (" match" if status or workflow or since else " yet"))
         return
-    table = Table(Column("task", no_wrap=True, min_width=max(len(t.task_id) for t in tasks)), "workflow", "status",
-                  "created", "steps", Column("reason", overflow="fold"))
+    table = Table(
+        Column("task", no_wrap=True, min_width=max(len(t.task_id) for t in tasks)),
+        "workflow",
+        "status",
+        "created",
+        "steps",
+        Column("reason", overflow="fold"),
+    )
     for task in tasks:
         done = sum(s.state == task_pb2.STEP_STATE_SUCCEEDED for s in task.steps)
         colour = STATUS_STYLE.get(task.status, "cyan")
-        table.add_row(task.task_id, task.workflow, f"[{colour}]{_name(task_pb2.TaskStatus, task.status, 'TASK_STATUS_')}[/]",
-                      _when(task.created_at), f"{done}/{len(task.steps)}" if task.steps else "", task.reason[:120])
+        table.add_row(
+            task.task_id,
+            task.workflow,
+            f"[{colour}]{_name(task_pb2.TaskStatus, task.status, 'TASK_STATUS_')}[/]",
+            _when(task.created_at),
+            f"{done}/{len(task.steps)}" if task.steps else "",
+            task.reason[:120],
+        )
     out.print(table)
 
 
 @tasks_app.command("show")
 def tasks_show(
     task_id: Annotated[str, typer.Argument(help="The task (its full id, as `tasks list` prints it).")],
-    as_json: Annotated[bool, typer.Option("--json", help="The task, its events and its step timeline as one JSON object.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The task, its events and its step timeline as one JSON object.")
+    ] = False,
 ) -> None:
     """A task's timeline: steps, durations, attempts, watcher verdicts and scores, compensation, reason.
 
@@ -403,7 +461,9 @@ def tasks_show(
 
     async def call(channel: grpc.aio.Channel, settings: Settings) -> task_pb2.GetTaskResponse:
         stub = task_pb2_grpc.TaskServiceStub(channel)
-        return await stub.GetTask(task_pb2.GetTaskRequest(task_id=task_id, include_events=True), metadata=_metadata(settings))
+        return await stub.GetTask(
+            task_pb2.GetTaskRequest(task_id=task_id, include_events=True), metadata=_metadata(settings)
+        )
 
     reply = _run(call)
     task, events = reply.task, list(reply.events)
@@ -412,15 +472,20 @@ def tasks_show(
         document = {
             "task": json_format.MessageToDict(task, preserving_proto_field_name=True),
             "events": [json_format.MessageToDict(e, preserving_proto_field_name=True) for e in events],
-            "steps": [{**asdict(s), "duration_s": s.duration_s, "compensation_duration_s": s.compensation_duration_s} for s in steps],
+            "steps": [
+                {**asdict(s), "duration_s": s.duration_s, "compensation_duration_s": s.compensation_duration_s}
+                for s in steps
+            ],
         }
         out.print(json.dumps(document), soft_wrap=True)
         return
     status = _name(task_pb2.TaskStatus, task.status, "TASK_STATUS_")
     started = timeline.seconds(task.created_at)
-    lines = [f"workflow [bold]{task.workflow}[/]  tenant {task.tenant}  status [{STATUS_STYLE.get(task.status, 'cyan')}]{status}[/]",
-             f"created {_when(task.created_at)}  updated {_when(task.updated_at)}"
-             + (f"  ({_took(timeline.seconds(task.updated_at) - started)})" if task.status in TERMINAL else "")]
+    lines = [
+        f"workflow [bold]{task.workflow}[/]  tenant {task.tenant}  status [{STATUS_STYLE.get(task.status, 'cyan')}]{status}[/]",
+        f"created {_when(task.created_at)}  updated {_when(task.updated_at)}"
+        + (f"  ({_took(timeline.seconds(task.updated_at) - started)})" if task.status in TERMINAL else ""),
+    ]
     if task.client_key:
         lines.append(f"client key {task.client_key}")
     if task.trace_id:
@@ -432,42 +497,83 @@ def tasks_show(
     out.print(Panel("\n".join(lines), title=f"task {task.task_id}", border_style=STATUS_STYLE.get(task.status, "cyan")))
 
     width = max((len(step.step_id) for step in steps), default=4) + 2
-    table = Table(Column("step", no_wrap=True, min_width=width), "uses", Column("state", no_wrap=True, min_width=11),
-                  "attempts", Column("took", no_wrap=True), Column("error", overflow="fold"), title="steps")
+    table = Table(
+        Column("step", no_wrap=True, min_width=width),
+        "uses",
+        Column("state", no_wrap=True, min_width=11),
+        "attempts",
+        Column("took", no_wrap=True),
+        Column("error", overflow="fold"),
+        title="steps",
+    )
     for step in steps:
         retried = f" ({len(step.retries)} retried)" if step.retries else ""
-        table.add_row(step.step_id, step.uses, step.state, f"{step.attempts or ''}{retried}", _took(step.duration_s), step.error)
+        table.add_row(
+            step.step_id, step.uses, step.state, f"{step.attempts or ''}{retried}", _took(step.duration_s), step.error
+        )
         if step.compensation_attempts or step.compensation_outcome:
-            table.add_row(f"↩ {step.step_id}", "compensate", step.compensation_outcome.upper() or "COMPENSATING",
-                          str(step.compensation_attempts or ""), _took(step.compensation_duration_s), "")
+            table.add_row(
+                f"↩ {step.step_id}",
+                "compensate",
+                step.compensation_outcome.upper() or "COMPENSATING",
+                str(step.compensation_attempts or ""),
+                _took(step.compensation_duration_s),
+                "",
+            )
     out.print(table)
     checks = [(step.step_id, check, w) for step in steps for check in step.checks for w in check.watchers]
     if checks:
-        verdicts = Table(Column("step", no_wrap=True), "stage", Column("watcher", no_wrap=True), Column("verdict", no_wrap=True),
-                         "score", Column("why", overflow="fold"), title="watcher checks")
+        verdicts = Table(
+            Column("step", no_wrap=True),
+            "stage",
+            Column("watcher", no_wrap=True),
+            Column("verdict", no_wrap=True),
+            "score",
+            Column("why", overflow="fold"),
+            title="watcher checks",
+        )
         for step_id, check, answer in checks:
             colour = {"ALLOW": "green", "REVIEW": "magenta", "BLOCK": "red"}.get(answer.verdict, "white")
-            verdicts.add_row(step_id, check.stage.lower(), answer.watcher, f"[{colour}]{answer.verdict}[/]", f"{answer.score:.2f}",
-                             answer.error or "; ".join(answer.reasons))
+            verdicts.add_row(
+                step_id,
+                check.stage.lower(),
+                answer.watcher,
+                f"[{colour}]{answer.verdict}[/]",
+                f"{answer.score:.2f}",
+                answer.error or "; ".join(answer.reasons),
+            )
         out.print(verdicts)
     if task.reviews:
-        reviews = Table(Column("review", no_wrap=True), "watcher", "decision", "by", Column("why", overflow="fold"), title="reviews")
+        reviews = Table(
+            Column("review", no_wrap=True), "watcher", "decision", "by", Column("why", overflow="fold"), title="reviews"
+        )
         for review in task.reviews:
-            reviews.add_row(review.review_id, review.watcher,
-                            _name(review_pb2.ReviewDecision, review.decision, "REVIEW_DECISION_"), review.decided_by,
-                            "; ".join(review.reasons) + (f" — {review.comment}" if review.comment else ""))
+            reviews.add_row(
+                review.review_id,
+                review.watcher,
+                _name(review_pb2.ReviewDecision, review.decision, "REVIEW_DECISION_"),
+                review.decided_by,
+                "; ".join(review.reasons) + (f" — {review.comment}" if review.comment else ""),
+            )
         out.print(reviews)
     history = Table("#", "at", "kind", "step", Column("message", overflow="fold"), title="events")
     for event in events:
-        history.add_row(str(event.sequence), f"+{_took(timeline.seconds(event.at) - started) or '0 ms'}", event.kind,
-                        event.step_id, event.message[:200])
+        history.add_row(
+            str(event.sequence),
+            f"+{_took(timeline.seconds(event.at) - started) or '0 ms'}",
+            event.kind,
+            event.step_id,
+            event.message[:200],
+        )
     out.print(history if events else "no events yet (the coordinator has not started the task)")
 
 
 @tasks_app.command("cancel")
 def tasks_cancel(
     task_id: Annotated[str, typer.Argument(help="The task to cancel (its full id).")],
-    reason: Annotated[str, typer.Option("--reason", "-m", help="Kept as the task's reason (default: cancelled by <you>).")] = "",
+    reason: Annotated[
+        str, typer.Option("--reason", "-m", help="Kept as the task's reason (default: cancelled by <you>).")
+    ] = "",
     wait: Annotated[bool, typer.Option("--wait", help="Follow the task until it has compensated.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
@@ -477,7 +583,11 @@ def tasks_cancel(
 
     async def call(channel: grpc.aio.Channel, settings: Settings) -> task_pb2.Task:
         stub = task_pb2_grpc.TaskServiceStub(channel)
-        task = (await stub.CancelTask(task_pb2.CancelTaskRequest(task_id=task_id, reason=reason), metadata=_metadata(settings))).task
+        task = (
+            await stub.CancelTask(
+                task_pb2.CancelTaskRequest(task_id=task_id, reason=reason), metadata=_metadata(settings)
+            )
+        ).task
         if not wait:
             return task
         if not as_json:

@@ -16,7 +16,9 @@ if TYPE_CHECKING:  # the models load only when a pass runs
 
 console = Console(stderr=True, soft_wrap=True)
 out = Console()
-violet_app = typer.Typer(no_args_is_help=True, help="The violet team: feedback cases -> variants -> a gated patch -> canary.")
+violet_app = typer.Typer(
+    no_args_is_help=True, help="The violet team: feedback cases -> variants -> a gated patch -> canary."
+)
 
 
 def gate_table(result: PassResult) -> Table:
@@ -26,8 +28,13 @@ def gate_table(result: PassResult) -> Table:
         table.add_column(column)
     for item in decision.figures:
         failure = item.failure()
-        table.add_row(item.gate, str(item.count), f"{item.parent_accuracy:.1%}", f"{item.candidate_accuracy:.1%}",
-                      "[green]pass[/]" if failure is None else f"[red]{failure.split(': ', 1)[1]}[/]")
+        table.add_row(
+            item.gate,
+            str(item.count),
+            f"{item.parent_accuracy:.1%}",
+            f"{item.candidate_accuracy:.1%}",
+            "[green]pass[/]" if failure is None else f"[red]{failure.split(': ', 1)[1]}[/]",
+        )
     return table
 
 
@@ -39,14 +46,18 @@ def run() -> None:
 
     settings = _settings()
     with console.status("violet team pass") as status:
-        results = asyncio.run(run_pass(settings, progress=lambda message: status.update(message) or console.log(message)))
+        results = asyncio.run(
+            run_pass(settings, progress=lambda message: status.update(message) or console.log(message))
+        )
     if not results:
         console.print("no new feedback cases to patch")
     for result in results:
         out.print(gate_table(result))
         candidate = result.candidate
-        out.print(f"{candidate.variant_count} variants ({candidate.heldout_count} held out), patch {candidate.patch_bytes} bytes,"
-                  f" {result.seconds:.1f} s")
+        out.print(
+            f"{candidate.variant_count} variants ({candidate.heldout_count} held out), patch {candidate.patch_bytes} bytes,"
+            f" {result.seconds:.1f} s"
+        )
         if not result.version:
             console.print(f"[red]{candidate.decision.refusal}[/]")
     if any(not r.version for r in results):

@@ -19,7 +19,9 @@ out = Console()
 workflows_app = typer.Typer(no_args_is_help=True, help="Workflow files: what is deployed, and checks before deploying.")
 
 
-def _check(paths: list[Path], capabilities: set[str], watchers: set[str] | None = None) -> tuple[list[tuple[Path, Workflow]], list[WorkflowError]]:
+def _check(
+    paths: list[Path], capabilities: set[str], watchers: set[str] | None = None
+) -> tuple[list[tuple[Path, Workflow]], list[WorkflowError]]:
     """Load each file as the mesh would; a folder stands for its workflow files. Two files may not
     define the same workflow name (the mesh refuses that too)."""
     good: list[tuple[Path, Workflow]] = []
@@ -33,7 +35,11 @@ def _check(paths: list[Path], capabilities: set[str], watchers: set[str] | None 
                 bad.append(exc)
                 continue
             if workflow.name in names:
-                bad.append(WorkflowError("name", f"workflow {workflow.name!r} is also defined in {names[workflow.name]}", str(file)))
+                bad.append(
+                    WorkflowError(
+                        "name", f"workflow {workflow.name!r} is also defined in {names[workflow.name]}", str(file)
+                    )
+                )
                 continue
             names[workflow.name] = file
             good.append((file, workflow))
@@ -46,7 +52,9 @@ def _describe(workflow: Workflow) -> str:
 
 @workflows_app.command("list")
 def workflows_list(
-    directory: Annotated[Path | None, typer.Option("--dir", help="Workflows folder (default LAMMESH_WORKFLOWS_DIR).")] = None,
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="Workflows folder (default LAMMESH_WORKFLOWS_DIR).")
+    ] = None,
 ) -> None:
     """The workflows the folder holds: name, version, steps, digest; a bad file with its error (exit 2)."""
     folder = directory or Settings().workflows_dir
@@ -55,8 +63,14 @@ def workflows_list(
         raise typer.Exit(2)
     good, bad = _check([folder], served_capabilities(), known_watchers(Settings()))
     widest = max((len(w.name) for _, w in good), default=8)
-    table = Table(Column("workflow", no_wrap=True, min_width=widest), "version", Column("steps", overflow="fold"),
-                  Column("digest", no_wrap=True, min_width=16), Column("file", overflow="fold"), title=f"workflows in {folder}")
+    table = Table(
+        Column("workflow", no_wrap=True, min_width=widest),
+        "version",
+        Column("steps", overflow="fold"),
+        Column("digest", no_wrap=True, min_width=16),
+        Column("file", overflow="fold"),
+        title=f"workflows in {folder}",
+    )
     for file, workflow in good:
         table.add_row(workflow.name, str(workflow.version), _describe(workflow), workflow.digest, file.name)
     out.print(table if good else f"no valid workflow files in {folder}")
@@ -74,8 +88,11 @@ def workflows_validate(
     the path of the offending field otherwise."""
     good, bad = _check(files, served_capabilities(), known_watchers(Settings()))
     for file, workflow in good:
-        out.print(f"[green]ok[/] {file}: {workflow.name} v{workflow.version}, {len(workflow.steps)} steps "
-                  f"({_describe(workflow)}), digest {workflow.digest}", soft_wrap=True)
+        out.print(
+            f"[green]ok[/] {file}: {workflow.name} v{workflow.version}, {len(workflow.steps)} steps "
+            f"({_describe(workflow)}), digest {workflow.digest}",
+            soft_wrap=True,
+        )
     for error in bad:
         console.print(f"[red]invalid[/] {error}", soft_wrap=True)
     if bad or not good:

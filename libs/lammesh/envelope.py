@@ -65,9 +65,7 @@ def decode(raw: bytes | None) -> envelope_pb2.Envelope:
     if not envelope.message_id:
         raise EnvelopeError("envelope has no message_id")
     if envelope.schema_version > SCHEMA_VERSION:
-        raise EnvelopeError(
-            f"schema_version {envelope.schema_version} is newer than supported {SCHEMA_VERSION}"
-        )
+        raise EnvelopeError(f"schema_version {envelope.schema_version} is newer than supported {SCHEMA_VERSION}")
     return envelope
 
 

@@ -38,7 +38,7 @@ def service_of(uri: str, trust_domain: str = TRUST_DOMAIN) -> str | None:
     prefix = f"spiffe://{trust_domain}/ns/"
     if not uri.startswith(prefix):
         return None
-    parts = uri[len(prefix):].split("/")
+    parts = uri[len(prefix) :].split("/")
     if len(parts) != 3 or parts[1] != "sa" or not parts[0] or not parts[2]:
         return None
     return parts[2]
@@ -69,8 +69,12 @@ def allowed_callers(method: str, callers: Mapping[str, tuple[str, ...]] = CALLER
     return None
 
 
-def authorise(caller_uris: tuple[str, ...], method: str, callers: Mapping[str, tuple[str, ...]] = CALLERS,
-              trust_domain: str = TRUST_DOMAIN) -> Decision:
+def authorise(
+    caller_uris: tuple[str, ...],
+    method: str,
+    callers: Mapping[str, tuple[str, ...]] = CALLERS,
+    trust_domain: str = TRUST_DOMAIN,
+) -> Decision:
     """May the peer whose certificate holds `caller_uris` call `method`?"""
     names = [name for uri in caller_uris if (name := service_of(uri, trust_domain)) is not None]
     caller = names[0] if len(names) == 1 else None  # two identities in one certificate: none trusted

@@ -14,15 +14,27 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, ValidationError
 
-_TYPE_NAMES = {"object": "an object", "array": "a list", "string": "a string", "integer": "an integer",
-               "number": "a number", "boolean": "true or false", "null": "null"}
+_TYPE_NAMES = {
+    "object": "an object",
+    "array": "a list",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "null",
+}
 _MAX_MESSAGE = 200
 _FORMAT_EXAMPLES = {"date": "YYYY-MM-DD", "date-time": "RFC 3339, e.g. 2026-11-18T09:30:00Z", "email": "name@domain"}
 _BOUNDS = {
-    "minLength": "must have at least {} characters", "maxLength": "must have at most {} characters",
-    "minItems": "must have at least {} items", "maxItems": "must have at most {} items",
-    "minimum": "must be at least {}", "maximum": "must be at most {}", "pattern": "must match the pattern {}",
-    "minProperties": "must have at least {} fields", "maxProperties": "must have at most {} fields",
+    "minLength": "must have at least {} characters",
+    "maxLength": "must have at most {} characters",
+    "minItems": "must have at least {} items",
+    "maxItems": "must have at most {} items",
+    "minimum": "must be at least {}",
+    "maximum": "must be at most {}",
+    "pattern": "must match the pattern {}",
+    "minProperties": "must have at least {} fields",
+    "maxProperties": "must have at most {} fields",
 }
 
 
@@ -97,7 +109,10 @@ def input_problem(schema: Mapping[str, Any] | None, task_input: Mapping[str, Any
     the first problem, shallowest field first."""
     if schema is None:
         return None
-    errors = sorted(_validator(schema).iter_errors(task_input), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    errors = sorted(
+        _validator(schema).iter_errors(task_input),
+        key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))),
+    )
     if not errors:
         return None
     where, message = _describe(errors[0])

@@ -109,7 +109,9 @@ class FinishedPrefix:
         if started and offset <= started[-1]:
             raise ValueError(f"offset {offset} of {partition!r} started after {started[-1]}: offsets must increase")
         if not started and offset < self._position.get(partition, 0):
-            raise ValueError(f"offset {offset} of {partition!r} is below its finished prefix ({self._position[partition]})")
+            raise ValueError(
+                f"offset {offset} of {partition!r} is below its finished prefix ({self._position[partition]})"
+            )
         started.append(offset)
         self._open.setdefault(partition, set()).add(offset)
 

@@ -42,15 +42,28 @@ def _records(settings: Settings, saga: Saga, workflow: Workflow) -> Iterator[tup
         run = saga.steps[step.id]
         if run.input is not None:
             dispatch = Dispatch(step.id, step.uses, False, run.attempt, run.input, {}, 0.0)
-            yield f"step {step.id}'s command", step_commands(step.uses).name(settings), key, packed(codec.command(saga, dispatch))
+            yield (
+                f"step {step.id}'s command",
+                step_commands(step.uses).name(settings),
+                key,
+                packed(codec.command(saga, dispatch)),
+            )
 
 
 def start_problem(
-    settings: Settings, workflow: Workflow, *, task_id: str, tenant: str, client_key: str, task_input: Mapping[str, Any],
+    settings: Settings,
+    workflow: Workflow,
+    *,
+    task_id: str,
+    tenant: str,
+    client_key: str,
+    task_input: Mapping[str, Any],
 ) -> str | None:
     """None when the task can start within the limits; else which record or call is too large,
     by how much, and the setting that limits it."""
-    saga, effects = Saga.create(task_id, workflow, task_input=dict(task_input), tenant=tenant, client_key=client_key, now=0.0)
+    saga, effects = Saga.create(
+        task_id, workflow, task_input=dict(task_input), tenant=tenant, client_key=client_key, now=0.0
+    )
     for what, topic, key, value in _records(settings, saga, workflow):
         try:
             ensure_fits(settings, topic, key, value, reserve=RESERVE_BYTES)
@@ -60,8 +73,12 @@ def start_problem(
     for checks in (e for e in effects if isinstance(e, RunChecks)):
         content, sources = codec.struct(checks.content), codec.struct(checks.sources)
         for watcher in checks.watchers:
-            size = codec.check_request(saga, checks, watcher, content=content, sources=sources).ByteSize() + RESERVE_BYTES
+            size = (
+                codec.check_request(saga, checks, watcher, content=content, sources=sources).ByteSize() + RESERVE_BYTES
+            )
             if size > limit:
-                return (f"the {watcher.name} watcher's check of step {checks.step_id} would be a gRPC message of {size} "
-                        f"bytes, over the {limit}-byte limit (grpc_max_message_bytes)")
+                return (
+                    f"the {watcher.name} watcher's check of step {checks.step_id} would be a gRPC message of {size} "
+                    f"bytes, over the {limit}-byte limit (grpc_max_message_bytes)"
+                )
     return None

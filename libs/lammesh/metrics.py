@@ -21,16 +21,14 @@ MESSAGE_SECONDS = Histogram(
     ["topic"],
     buckets=_LATENCY_BUCKETS,
 )
-DEAD_LETTERS = Counter(
-    "lammesh_dead_letters_total", "Records sent to the DLQ, by source topic.", ["topic"]
-)
+DEAD_LETTERS = Counter("lammesh_dead_letters_total", "Records sent to the DLQ, by source topic.", ["topic"])
 RPCS = Counter("lammesh_rpc_total", "gRPC calls served, by method and code.", ["method", "code"])
 RPCS_IN_FLIGHT = Gauge(
-    "lammesh_rpcs_in_flight", "gRPC calls being served now (a cancelled or expired call leaves at once), by method.", ["method"]
+    "lammesh_rpcs_in_flight",
+    "gRPC calls being served now (a cancelled or expired call leaves at once), by method.",
+    ["method"],
 )
-RPC_SECONDS = Histogram(
-    "lammesh_rpc_seconds", "gRPC server latency by method.", ["method"], buckets=_LATENCY_BUCKETS
-)
+RPC_SECONDS = Histogram("lammesh_rpc_seconds", "gRPC server latency by method.", ["method"], buckets=_LATENCY_BUCKETS)
 STEPS = Counter(
     "lammesh_steps_total",
     "Step commands executed, by capability, action and status.",
@@ -61,7 +59,9 @@ WATCHER_CLIENT_RETRIES = Counter(
     ["watcher"],
 )
 WATCHER_CLIENT_BATCH = Histogram(
-    "lammesh_watcher_client_batch_size", "Checks per call the coordinator sends to a watcher.", ["watcher"],
+    "lammesh_watcher_client_batch_size",
+    "Checks per call the coordinator sends to a watcher.",
+    ["watcher"],
     buckets=(1, 2, 4, 8, 16, 32, 64, 128),
 )
 
@@ -73,7 +73,8 @@ TASKS_FINISHED = Counter(
     ["workflow", "outcome"],
 )
 ROLLBACKS = Counter(
-    "lammesh_task_rollbacks_total", "Tasks that began compensating (a step failed or was blocked, or a cancel), by workflow.",
+    "lammesh_task_rollbacks_total",
+    "Tasks that began compensating (a step failed or was blocked, or a cancel), by workflow.",
     ["workflow"],
 )
 COMPENSATIONS = Counter(
@@ -98,8 +99,10 @@ class _ReviewQueueCollector:
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         family = GaugeMetricFamily(
-            "lammesh_reviews_pending", "Reviews waiting for a person (the review queue), by tenant; every gateway "
-            "replica sees every task, so aggregate with max, not sum.", labels=["tenant"],
+            "lammesh_reviews_pending",
+            "Reviews waiting for a person (the review queue), by tenant; every gateway "
+            "replica sees every task, so aggregate with max, not sum.",
+            labels=["tenant"],
         )
         for tenant, count in sorted((self.source() if self.source else {}).items()):
             family.add_metric([tenant], count)
@@ -122,22 +125,28 @@ def start_metrics_server(port: int, host: str = "127.0.0.1") -> WSGIServer | Non
         return None
     server, _thread = start_http_server(port, addr=host)
     return server
+
+
 REQUESTS_REPUBLISHED = Counter(
     "lammesh_requests_republished_total",
     "Task requests the coordinator group had read past without starting the task, published again (decision 0631).",
 )
 
 MODEL_SWAPS = Counter(
-    "lammesh_model_swaps_total", "Serving-model swaps a watcher made from the registry, by model and the version swapped in.",
+    "lammesh_model_swaps_total",
+    "Serving-model swaps a watcher made from the registry, by model and the version swapped in.",
     ["model", "version"],
 )
 SHADOW_CHECKS = Counter(
-    "lammesh_shadow_checks_total", "Checks the canary also scored in shadow, by model, canary version and agreement (agree, disagree).",
+    "lammesh_shadow_checks_total",
+    "Checks the canary also scored in shadow, by model, canary version and agreement (agree, disagree).",
     ["model", "version", "agreement"],
 )
 SHADOW_SCORE_DRIFT = Histogram(
-    "lammesh_shadow_score_drift", "|served score - canary score| of shadow checks, by model and canary version.",
-    ["model", "version"], buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0),
+    "lammesh_shadow_score_drift",
+    "|served score - canary score| of shadow checks, by model and canary version.",
+    ["model", "version"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0),
 )
 
 MAIL_RESENDS = Counter(
@@ -147,15 +156,23 @@ MAIL_RESENDS = Counter(
 )
 
 ADMISSIONS = Counter(
-    "lammesh_admission_total", "SubmitTask admission decisions: admitted, or refused and why (mesh_full, tenant_limit, fair_share).",
+    "lammesh_admission_total",
+    "SubmitTask admission decisions: admitted, or refused and why (mesh_full, tenant_limit, fair_share).",
     ["outcome"],
 )
-TASKS_IN_FLIGHT = Gauge("lammesh_tasks_in_flight", "Tasks requested and not ended, as the gateway counts them for admission.")
-TASKS_QUEUED = Gauge("lammesh_tasks_queued", "Tasks requested that no coordinator has started yet, as the gateway counts them.")
-COORDINATOR_REQUESTS_HELD = Gauge(
-    "lammesh_coordinator_requests_held", "Requests for new tasks a coordinator holds back while it runs its max active sagas."
+TASKS_IN_FLIGHT = Gauge(
+    "lammesh_tasks_in_flight", "Tasks requested and not ended, as the gateway counts them for admission."
 )
-COORDINATOR_ACTIVE_SAGAS = Gauge("lammesh_coordinator_active_sagas", "Sagas this coordinator instance runs (not ended).")
+TASKS_QUEUED = Gauge(
+    "lammesh_tasks_queued", "Tasks requested that no coordinator has started yet, as the gateway counts them."
+)
+COORDINATOR_REQUESTS_HELD = Gauge(
+    "lammesh_coordinator_requests_held",
+    "Requests for new tasks a coordinator holds back while it runs its max active sagas.",
+)
+COORDINATOR_ACTIVE_SAGAS = Gauge(
+    "lammesh_coordinator_active_sagas", "Sagas this coordinator instance runs (not ended)."
+)
 CONTROLS_REPUBLISHED = Counter(
     "lammesh_controls_republished_total",
     "Cancels and review decisions the coordinator group read past without effect, published again (0641).",

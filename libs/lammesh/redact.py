@@ -20,12 +20,36 @@ from typing import Any
 REDACTED = "[REDACTED]"
 
 # Keys whose value is a secret, whatever it looks like (compared lower-cased, '-' read as '_').
-SECRET_KEYS = frozenset({
-    "password", "passwd", "pwd", "secret", "client_secret", "token", "access_token", "refresh_token",
-    "id_token", "bearer", "api_key", "apikey", "x_api_key", "authorization", "proxy_authorization",
-    "cookie", "set_cookie", "private_key", "sasl_password", "sasl_plain_password", "kafka_sasl_password",
-    "smtp_password", "llm_api_key", "credentials", "session_key", "lammesh_token",
-})
+SECRET_KEYS = frozenset(
+    {
+        "password",
+        "passwd",
+        "pwd",
+        "secret",
+        "client_secret",
+        "token",
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "bearer",
+        "api_key",
+        "apikey",
+        "x_api_key",
+        "authorization",
+        "proxy_authorization",
+        "cookie",
+        "set_cookie",
+        "private_key",
+        "sasl_password",
+        "sasl_plain_password",
+        "kafka_sasl_password",
+        "smtp_password",
+        "llm_api_key",
+        "credentials",
+        "session_key",
+        "lammesh_token",
+    }
+)
 # A key containing one of these is secret too (e.g. "db_password", "aws_secret_access_key") ...
 SECRET_KEY_PARTS = ("password", "passwd", "secret", "api_key", "apikey", "private_key")
 # ... and so is one ending in one of these ("github_token", "proxy_authorization"), not "max_tokens".
@@ -46,7 +70,9 @@ TOKEN_PATTERNS: tuple[re.Pattern[str], ...] = (
 
 # key=value / "key": "value" inside text (a dict or URL query rendered into a message), where the
 # key ends in a secret word: the value goes, the key stays.
-_SECRET_WORD = r"(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?key|private[_-]?key|token|authorization|credentials)"
+_SECRET_WORD = (
+    r"(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?key|private[_-]?key|token|authorization|credentials)"
+)
 _KEY = rf"\b[\w.-]*{_SECRET_WORD}[\"']?\s*[:=]\s*"
 KEY_VALUE_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(rf"(?i)({_KEY})([\"'])(.*?)\2"),  # quoted value
@@ -65,11 +91,7 @@ def is_secret_key(key: object) -> bool:
     if not isinstance(key, str):
         return False
     name = key.lower().replace("-", "_")
-    return (
-        name in SECRET_KEYS
-        or any(part in name for part in SECRET_KEY_PARTS)
-        or name.endswith(SECRET_KEY_ENDINGS)
-    )
+    return name in SECRET_KEYS or any(part in name for part in SECRET_KEY_PARTS) or name.endswith(SECRET_KEY_ENDINGS)
 
 
 def redact_text(text: str) -> str:
@@ -92,7 +114,10 @@ def redact(value: Any, _depth: int = 0) -> Any:
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, Mapping):
-        return {k: (REDACTED if is_secret_key(k) and v not in (None, "") else redact(v, _depth + 1)) for k, v in value.items()}
+        return {
+            k: (REDACTED if is_secret_key(k) and v not in (None, "") else redact(v, _depth + 1))
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         items = [redact(v, _depth + 1) for v in value]
         # (key, value) metadata pairs, e.g. gRPC metadata: ("authorization", "Bearer …")

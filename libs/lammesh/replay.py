@@ -81,8 +81,12 @@ def _watcher_class(watcher: str) -> type[Watcher]:
 
 
 async def replay(
-    settings: Settings, task: task_pb2.Task, events: Iterable[task_pb2.TaskEvent], workflow: Workflow | None,
-    registry: Registry, versions: Sequence[str],
+    settings: Settings,
+    task: task_pb2.Task,
+    events: Iterable[task_pb2.TaskEvent],
+    workflow: Workflow | None,
+    registry: Registry,
+    versions: Sequence[str],
 ) -> list[ReplayRow]:
     """Every recorded check of `task`, with the verdict of each of `versions` of its model."""
     rows = plan(recorded_checks(events), versions)
@@ -110,10 +114,20 @@ async def replay(
                     await watcher.start()
                     loaded[(check.watcher, sha)] = watcher
                 content, _ = checked_content(task, workflow, check.step, check.stage)
-                params = watcher.params_model.model_validate(watcher_params(workflow, check.step, check.stage, check.watcher))
-                [outcome] = await watcher.check_batch([CheckInput(
-                    params=params, content=content, stage=Stage(check.stage), task_id=task.task_id, step_id=check.step,
-                    tenant=task.tenant,
-                )])
+                params = watcher.params_model.model_validate(
+                    watcher_params(workflow, check.step, check.stage, check.watcher)
+                )
+                [outcome] = await watcher.check_batch(
+                    [
+                        CheckInput(
+                            params=params,
+                            content=content,
+                            stage=Stage(check.stage),
+                            task_id=task.task_id,
+                            step_id=check.step,
+                            tenant=task.tenant,
+                        )
+                    ]
+                )
                 row.replayed[version] = Replayed(verdict=outcome.verdict.name, score=outcome.score)
     return rows

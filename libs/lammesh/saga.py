@@ -53,8 +53,6 @@ class StepState(StrEnum):
     COMPENSATION_FAILED = "COMPENSATION_FAILED"
 
 
-
-
 # -- effects -----------------------------------------------------------------------------------
 
 
@@ -122,7 +120,10 @@ class WatcherOutcome:
     def record(self) -> dict[str, Any]:
         """This outcome as a task event records it."""
         entry: dict[str, Any] = {
-            "watcher": self.watcher, "verdict": self.verdict.value, "score": self.score, "reasons": list(self.reasons),
+            "watcher": self.watcher,
+            "verdict": self.verdict.value,
+            "score": self.score,
+            "reasons": list(self.reasons),
             "error": self.error,
         }
         if self.watcher_version:
@@ -214,8 +215,14 @@ class Saga(BaseModel):
 
     @classmethod
     def create(
-        cls, task_id: str, workflow: Workflow, *, task_input: dict[str, Any], tenant: str = "",
-        client_key: str = "", now: float,
+        cls,
+        task_id: str,
+        workflow: Workflow,
+        *,
+        task_input: dict[str, Any],
+        tenant: str = "",
+        client_key: str = "",
+        now: float,
     ) -> tuple[Saga, list[Effect]]:
         saga = cls(
             task_id=task_id,
@@ -236,19 +243,38 @@ class Saga(BaseModel):
 
     @classmethod
     def rejected(
-        cls, task_id: str, workflow: str, *, reason: str, task_input: dict[str, Any], tenant: str = "",
-        client_key: str = "", now: float,
+        cls,
+        task_id: str,
+        workflow: str,
+        *,
+        reason: str,
+        task_input: dict[str, Any],
+        tenant: str = "",
+        client_key: str = "",
+        now: float,
     ) -> tuple[Saga, list[Effect]]:
         """A request that cannot start (e.g. an unknown workflow): recorded as FAILED, with why."""
-        saga = cls(task_id=task_id, workflow=workflow, workflow_digest="", tenant=tenant, client_key=client_key,
-                   input=task_input, status=TaskStatus.FAILED, reason=reason, created_at=now, updated_at=now)
+        saga = cls(
+            task_id=task_id,
+            workflow=workflow,
+            workflow_digest="",
+            tenant=tenant,
+            client_key=client_key,
+            input=task_input,
+            status=TaskStatus.FAILED,
+            reason=reason,
+            created_at=now,
+            updated_at=now,
+        )
         return saga, [saga._emit("task.rejected", now, message=reason)]
 
     def abandon(self, reason: str, now: float) -> list[Effect]:
         """Stop a task that cannot go on (its workflow definition is gone): a person takes over."""
         if self.status.terminal:
             return []
-        self.needs_attention = [sid for sid, run in self.steps.items() if run.executed or run.state is StepState.RUNNING]
+        self.needs_attention = [
+            sid for sid, run in self.steps.items() if run.executed or run.state is StepState.RUNNING
+        ]
         self.status = TaskStatus.FAILED
         self.reason = reason
         return [self._emit("task.failed", now, message=reason, details={"needs_attention": self.needs_attention})]
@@ -256,8 +282,18 @@ class Saga(BaseModel):
     # -- events ----------------------------------------------------------------------------
 
     def on_step_result(
-        self, wf: Workflow, *, step_id: str, attempt: int, compensate: bool, succeeded: bool,
-        output: dict[str, Any] | None = None, error: str = "", retryable: bool = False, ran: bool = False, now: float,
+        self,
+        wf: Workflow,
+        *,
+        step_id: str,
+        attempt: int,
+        compensate: bool,
+        succeeded: bool,
+        output: dict[str, Any] | None = None,
+        error: str = "",
+        retryable: bool = False,
+        ran: bool = False,
+        now: float,
     ) -> list[Effect]:
         """`ran`: a failed attempt whose side effects happened anyway (its output could not be
         sent back): it is compensated on rollback like a step that succeeded."""
@@ -293,7 +329,14 @@ class Saga(BaseModel):
         return self._step_failed(wf, step_id, f"OUTPUT_TOO_LARGE: {reason}", now)
 
     def on_checks(
-        self, wf: Workflow, *, step_id: str, stage: Stage, attempt: int, outcomes: list[WatcherOutcome], now: float,
+        self,
+        wf: Workflow,
+        *,
+        step_id: str,
+        stage: Stage,
+        attempt: int,
+        outcomes: list[WatcherOutcome],
+        now: float,
     ) -> list[Effect]:
         run = self.steps.get(step_id)
         if run is None or run.state is not StepState.CHECKING or attempt != run.attempt:
@@ -305,7 +348,9 @@ class Saga(BaseModel):
             "verdict": verdict.value,
             "watchers": [o.record() for o in outcomes],
         }
-        effects: list[Effect] = [self._emit("watchers.checked", now, step_id=step_id, message=verdict.value, details=details)]
+        effects: list[Effect] = [
+            self._emit("watchers.checked", now, step_id=step_id, message=verdict.value, details=details)
+        ]
         if verdict is Verdict.ALLOW:
             return effects + self._after_checks(wf, step, run, stage, now)
         if verdict is Verdict.REVIEW:
@@ -325,13 +370,21 @@ class Saga(BaseModel):
             run.state = StepState.AWAITING_REVIEW
             self._refresh_running_status()
             effects.append(
-                self._emit("review.opened", now, step_id=step_id, message=_describe(deciding), details={"review_id": review.review_id})
+                self._emit(
+                    "review.opened",
+                    now,
+                    step_id=step_id,
+                    message=_describe(deciding),
+                    details={"review_id": review.review_id},
+                )
             )
             return effects
         reason = f"blocked by watchers on {stage.value.lower()}: {_describe(deciding)}"
         return effects + self._step_failed(wf, step_id, reason, now, kind="step.blocked")
 
-    def on_review(self, wf: Workflow, *, review_id: str, approved: bool, by: str, comment: str, now: float) -> list[Effect]:
+    def on_review(
+        self, wf: Workflow, *, review_id: str, approved: bool, by: str, comment: str, now: float
+    ) -> list[Effect]:
         review = self.reviews.get(review_id)
         if review is None or review.decision != "PENDING":
             return []
@@ -339,8 +392,13 @@ class Saga(BaseModel):
         review.decided_by, review.comment, review.decided_at = by, comment, now
         run = self.steps[review.step_id]
         effects: list[Effect] = [
-            self._emit("review.decided", now, step_id=review.step_id, message=f"{review.decision.lower()} by {by or 'someone'}",
-                       details={"review_id": review_id, "comment": comment})
+            self._emit(
+                "review.decided",
+                now,
+                step_id=review.step_id,
+                message=f"{review.decision.lower()} by {by or 'someone'}",
+                details={"review_id": review_id, "comment": comment},
+            )
         ]
         if run.state is not StepState.AWAITING_REVIEW:
             return effects  # the task moved on (e.g. it was cancelled); the decision is recorded only
@@ -380,7 +438,9 @@ class Saga(BaseModel):
         if self.status.terminal or self.compensation_queue is not None:
             return []
         if self._pivot_executed(wf):
-            return [self._emit("cancel.rejected", now, message="a pivot step already ran; the task cannot be rolled back")]
+            return [
+                self._emit("cancel.rejected", now, message="a pivot step already ran; the task cannot be rolled back")
+            ]
         effects: list[Effect] = [self._emit("task.cancel_requested", now, message=reason)]
         return effects + self._begin_rollback(wf, f"cancelled: {reason}" if reason else "cancelled", now)
 
@@ -388,12 +448,7 @@ class Saga(BaseModel):
 
     def next_timer(self) -> float | None:
         """When `on_tick` next has something to do (None: nothing scheduled)."""
-        due = [
-            t
-            for run in self.steps.values()
-            for t in (run.deadline_at, run.retry_at)
-            if t is not None
-        ]
+        due = [t for run in self.steps.values() for t in (run.deadline_at, run.retry_at) if t is not None]
         return min(due) if due else None
 
     def forget_at(self, retention_s: float) -> float | None:
@@ -416,7 +471,9 @@ class Saga(BaseModel):
 
     # -- internals -------------------------------------------------------------------------
 
-    def _emit(self, kind: str, now: float, *, step_id: str = "", message: str = "", details: dict[str, Any] | None = None) -> Emit:
+    def _emit(
+        self, kind: str, now: float, *, step_id: str = "", message: str = "", details: dict[str, Any] | None = None
+    ) -> Emit:
         self.sequence += 1
         self.updated_at = now
         state = self.steps[step_id].state if step_id else None
@@ -450,8 +507,9 @@ class Saga(BaseModel):
     def _start_step(self, wf: Workflow, step: Step, run: StepRun, now: float) -> list[Effect]:
         outputs = {sid: r.output for sid, r in self.steps.items() if r.state is StepState.SUCCEEDED}
         try:
-            run.input = resolve(step.input, task_input=self.input, outputs=outputs,
-                                task={"id": self.task_id, "tenant": self.tenant})
+            run.input = resolve(
+                step.input, task_input=self.input, outputs=outputs, task={"id": self.task_id, "tenant": self.tenant}
+            )
         except MissingReference as exc:
             return self._step_failed(wf, step.id, f"input mapping: {exc}", now)
         run.attempt += 1
@@ -463,9 +521,7 @@ class Saga(BaseModel):
         run.state = StepState.CHECKING
         content = run.output if stage is Stage.OUTPUT else run.input
         sources = {"task_input": self.input, "step_input": run.input or {}}
-        sources["steps"] = {
-            sid: r.output for sid, r in self.steps.items() if r.output is not None and sid != step.id
-        }
+        sources["steps"] = {sid: r.output for sid, r in self.steps.items() if r.output is not None and sid != step.id}
         watchers = step.watchers.output if stage is Stage.OUTPUT else step.watchers.input
         timeout = step.watcher_timeout_ms or wf.watcher_timeout_ms
         return [RunChecks(step.id, step.uses, stage, run.attempt, tuple(watchers), content or {}, sources, timeout)]
@@ -498,12 +554,21 @@ class Saga(BaseModel):
             delay = step.retry.delay_after(run.attempt)
             run.state = StepState.RETRY_WAIT
             run.retry_at = now + delay
-            return [self._emit("step.retry_scheduled", now, step_id=step_id, message=error,
-                               details={"attempt": run.attempt, "retry_in_s": delay})]
+            return [
+                self._emit(
+                    "step.retry_scheduled",
+                    now,
+                    step_id=step_id,
+                    message=error,
+                    details={"attempt": run.attempt, "retry_in_s": delay},
+                )
+            ]
         why = error if not retryable else f"{error} (after {run.attempt} attempt{'s' if run.attempt > 1 else ''})"
         return self._step_failed(wf, step_id, why, now)
 
-    def _step_failed(self, wf: Workflow, step_id: str, reason: str, now: float, kind: str = "step.failed") -> list[Effect]:
+    def _step_failed(
+        self, wf: Workflow, step_id: str, reason: str, now: float, kind: str = "step.failed"
+    ) -> list[Effect]:
         run = self.steps[step_id]
         run.state = StepState.FAILED
         run.error = reason
@@ -517,7 +582,9 @@ class Saga(BaseModel):
             self._stop_pending(now, effects)
             self.status = TaskStatus.FAILED
             self.reason = f"step {step_id} failed after the pivot: {reason}"
-            return effects + [self._emit("task.failed", now, message=self.reason, details={"needs_attention": self.needs_attention})]
+            return effects + [
+                self._emit("task.failed", now, message=self.reason, details={"needs_attention": self.needs_attention})
+            ]
         return effects + self._begin_rollback(wf, f"step {step_id} failed: {reason}", now)
 
     def _pivot_executed(self, wf: Workflow) -> bool:
@@ -548,7 +615,8 @@ class Saga(BaseModel):
             self.steps[s].state in (StepState.COMPENSATED, StepState.COMPENSATION_FAILED) for s in self.steps
         ):
             self.compensation_queue = [
-                sid for sid in reversed(self.completion_order)
+                sid
+                for sid in reversed(self.completion_order)
                 if self.steps[sid].executed and wf.step(sid).compensate is not None
             ]
         while self.compensation_queue:
@@ -559,7 +627,9 @@ class Saga(BaseModel):
         self.status = TaskStatus.FAILED if self.needs_attention else TaskStatus.COMPENSATED
         if self.needs_attention:
             self.reason = f"{self.reason}; compensation failed for {', '.join(self.needs_attention)}"
-            return [self._emit("task.failed", now, message=self.reason, details={"needs_attention": self.needs_attention})]
+            return [
+                self._emit("task.failed", now, message=self.reason, details={"needs_attention": self.needs_attention})
+            ]
         return [self._emit("task.compensated", now, message=self.reason)]
 
     def _dispatch_compensation(self, wf: Workflow, step_id: str, run: StepRun, now: float) -> list[Effect]:
@@ -571,7 +641,10 @@ class Saga(BaseModel):
         command = self._compensation_command(wf, step_id, run)
         if isinstance(command, str):
             return self._on_compensation_result(wf, step_id, run, False, command, False, now)
-        return [self._emit("step.compensating", now, step_id=step_id, details={"attempt": run.compensation_attempt}), command]
+        return [
+            self._emit("step.compensating", now, step_id=step_id, details={"attempt": run.compensation_attempt}),
+            command,
+        ]
 
     def _compensation_command(self, wf: Workflow, step_id: str, run: StepRun) -> Dispatch | str:
         """The COMPENSATE command for the current compensation attempt, or why it cannot be made."""
@@ -582,12 +655,23 @@ class Saga(BaseModel):
         if compensation.input is not None:
             outputs = {sid: r.output for sid, r in self.steps.items() if r.output is not None}
             try:
-                comp_input = resolve(compensation.input, task_input=self.input, outputs=outputs,
-                                     task={"id": self.task_id, "tenant": self.tenant})
+                comp_input = resolve(
+                    compensation.input,
+                    task_input=self.input,
+                    outputs=outputs,
+                    task={"id": self.task_id, "tenant": self.tenant},
+                )
             except MissingReference as exc:
                 return f"compensation input: {exc}"
-        return Dispatch(step_id, compensation.uses or step.uses, True, run.compensation_attempt, comp_input,
-                        run.output or {}, run.deadline_at)
+        return Dispatch(
+            step_id,
+            compensation.uses or step.uses,
+            True,
+            run.compensation_attempt,
+            comp_input,
+            run.output or {},
+            run.deadline_at,
+        )
 
     def _on_compensation_result(
         self, wf: Workflow, step_id: str, run: StepRun, succeeded: bool, error: str, retryable: bool, now: float
@@ -601,15 +685,26 @@ class Saga(BaseModel):
             delay = policy.delay_after(run.compensation_attempt)
             run.state = StepState.RETRY_WAIT
             run.retry_at = now + delay
-            return [self._emit("step.compensation_retry_scheduled", now, step_id=step_id, message=error,
-                               details={"attempt": run.compensation_attempt, "retry_in_s": delay})]
+            return [
+                self._emit(
+                    "step.compensation_retry_scheduled",
+                    now,
+                    step_id=step_id,
+                    message=error,
+                    details={"attempt": run.compensation_attempt, "retry_in_s": delay},
+                )
+            ]
         run.state = StepState.COMPENSATION_FAILED
         run.error = f"compensation failed: {error}"
         self.needs_attention.append(step_id)
-        return [self._emit("step.compensation_failed", now, step_id=step_id, message=error)] + self._continue_rollback(wf, now)
+        return [self._emit("step.compensation_failed", now, step_id=step_id, message=error)] + self._continue_rollback(
+            wf, now
+        )
 
     def _refresh_running_status(self) -> None:
         if self.status in (TaskStatus.RUNNING, TaskStatus.AWAITING_REVIEW):
-            waiting = any(r.decision == "PENDING" and self.steps[r.step_id].state is StepState.AWAITING_REVIEW
-                          for r in self.reviews.values())
+            waiting = any(
+                r.decision == "PENDING" and self.steps[r.step_id].state is StepState.AWAITING_REVIEW
+                for r in self.reviews.values()
+            )
             self.status = TaskStatus.AWAITING_REVIEW if waiting else TaskStatus.RUNNING

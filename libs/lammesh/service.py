@@ -28,9 +28,7 @@ class ServiceRuntime:
     the producer flushes.
     """
 
-    def __init__(
-        self, settings: Settings, *, topics: list[TopicSpec] | None = None, kafka: bool = True
-    ) -> None:
+    def __init__(self, settings: Settings, *, topics: list[TopicSpec] | None = None, kafka: bool = True) -> None:
         self.settings = settings
         self.kafka = kafka
         """False for gRPC-only services (watchers): no topics, no producer, no broker needed."""

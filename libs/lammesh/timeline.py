@@ -73,7 +73,13 @@ def format_duration(seconds: float | None) -> str:
     """How long something took, for people: 12 ms, 3.40 s, 2.5 min ("" when unknown)."""
     if seconds is None:
         return ""
-    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+    return (
+        f"{seconds * 1000:.0f} ms"
+        if seconds < 1
+        else f"{seconds:.2f} s"
+        if seconds < 120
+        else f"{seconds / 60:.1f} min"
+    )
 
 
 def seconds(timestamp: Any) -> float:
@@ -91,14 +97,21 @@ def _checks(event: task_pb2.TaskEvent) -> Check:
     details = json_format.MessageToDict(event.details)
     watchers = tuple(
         WatcherCheck(
-            watcher=str(w.get("watcher", "")), verdict=str(w.get("verdict", "")), score=float(w.get("score") or 0.0),
-            reasons=tuple(str(r) for r in w.get("reasons") or ()), error=str(w.get("error") or ""),
+            watcher=str(w.get("watcher", "")),
+            verdict=str(w.get("verdict", "")),
+            score=float(w.get("score") or 0.0),
+            reasons=tuple(str(r) for r in w.get("reasons") or ()),
+            error=str(w.get("error") or ""),
             model=_model(w.get("model")),
         )
         for w in details.get("watchers") or ()
     )
-    return Check(stage=str(details.get("stage", "")), verdict=str(details.get("verdict", event.message)),
-                 at=seconds(event.at), watchers=watchers)
+    return Check(
+        stage=str(details.get("stage", "")),
+        verdict=str(details.get("verdict", event.message)),
+        at=seconds(event.at),
+        watchers=watchers,
+    )
 
 
 def build(task: task_pb2.Task, events: list[task_pb2.TaskEvent]) -> list[StepTimeline]:
@@ -106,9 +119,11 @@ def build(task: task_pb2.Task, events: list[task_pb2.TaskEvent]) -> list[StepTim
     steps: dict[str, StepTimeline] = {}
     for snapshot in task.steps:
         steps[snapshot.step_id] = StepTimeline(
-            step_id=snapshot.step_id, uses=snapshot.capability,
+            step_id=snapshot.step_id,
+            uses=snapshot.capability,
             state=task_pb2.StepState.Name(snapshot.state).removeprefix("STEP_STATE_"),
-            attempts=snapshot.attempt, error=snapshot.error,
+            attempts=snapshot.attempt,
+            error=snapshot.error,
         )
     known = set(steps)
     for event in sorted(events, key=lambda e: e.sequence):

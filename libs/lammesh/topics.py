@@ -43,15 +43,9 @@ class TopicSpec:
 TASKS_REQUESTED = TopicSpec(
     "tasks.requested", retention_ms=7 * DAY_MS, description="Task requests from backends/gateway."
 )
-TASKS_EVENTS = TopicSpec(
-    "tasks.events", retention_ms=7 * DAY_MS, description="Every task transition."
-)
-TASKS_STATE = TopicSpec(
-    "tasks.state", compacted=True, description="Latest snapshot of each task, keyed by task id."
-)
-STEPS_RESULTS = TopicSpec(
-    "steps.results", retention_ms=7 * DAY_MS, description="Answers of agents and tools."
-)
+TASKS_EVENTS = TopicSpec("tasks.events", retention_ms=7 * DAY_MS, description="Every task transition.")
+TASKS_STATE = TopicSpec("tasks.state", compacted=True, description="Latest snapshot of each task, keyed by task id.")
+STEPS_RESULTS = TopicSpec("steps.results", retention_ms=7 * DAY_MS, description="Answers of agents and tools.")
 TASKS_CONTROL = TopicSpec(
     "tasks.control",
     retention_ms=7 * DAY_MS,
@@ -82,9 +76,7 @@ DLQ = TopicSpec(
     description="Records no consumer could handle.",
     extra_config={"max.message.bytes": str(DLQ_MAX_RECORD_BYTES)},
 )
-REGISTRY = TopicSpec(
-    "registry", partitions=1, compacted=True, description="Capability registry of live services."
-)
+REGISTRY = TopicSpec("registry", partitions=1, compacted=True, description="Capability registry of live services.")
 # One partition: every registry change is one Kafka transaction over the records it touches, and
 # readers see all versions in the order they were announced (docs/decisions/0700).
 MODELS = TopicSpec(
@@ -123,6 +115,4 @@ def step_commands(capability: str) -> TopicSpec:
     """The command topic of one capability: lammesh.steps.<capability>."""
     if not _CAPABILITY.fullmatch(capability):
         raise ValueError(f"capability name {capability!r} must be [A-Za-z0-9._-]+")
-    return TopicSpec(
-        f"steps.{capability}", retention_ms=7 * DAY_MS, description=f"Commands for {capability}."
-    )
+    return TopicSpec(f"steps.{capability}", retention_ms=7 * DAY_MS, description=f"Commands for {capability}.")

@@ -41,8 +41,15 @@ from lammesh.settings import Settings
 _CLIENT_TLS_SETTINGS = ("grpc_tls_cert", "grpc_tls_key", "grpc_tls_ca", "grpc_tls_server_name")
 
 # Watchers before the services that call them; the gateway last (it accepts work).
-START_ORDER = {ServiceKind.WATCHER: 0, ServiceKind.AGENT: 1, ServiceKind.TOOL: 1, ServiceKind.COORDINATOR: 2, ServiceKind.GATEWAY: 3,
-               ServiceKind.CONSOLE: 4, ServiceKind.WORKER: 4}
+START_ORDER = {
+    ServiceKind.WATCHER: 0,
+    ServiceKind.AGENT: 1,
+    ServiceKind.TOOL: 1,
+    ServiceKind.COORDINATOR: 2,
+    ServiceKind.GATEWAY: 3,
+    ServiceKind.CONSOLE: 4,
+    ServiceKind.WORKER: 4,
+}
 
 Progress = Callable[[str, str, str], None]
 """(instance, state, detail): state is starting / serving / failed / stopping / stopped / killed
@@ -111,7 +118,9 @@ class Mesh:
     run_dir: Path = REPO_ROOT / ".run"
     services: list[str] | None = None
     """Catalogue names to run; None: every service in the catalogue that is `in_default_mesh`."""
-    kafka_bootstrap: str | None = field(default_factory=lambda: os.environ.get("LAMMESH_KAFKA_BOOTSTRAP", "127.0.0.1:9092"))
+    kafka_bootstrap: str | None = field(
+        default_factory=lambda: os.environ.get("LAMMESH_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+    )
     """The broker; one is started on it when none answers there (on 127.0.0.1). None: a broker
     of this mesh's own on free ports, under <run_dir>/kafka."""
     gateway_address: str = field(default_factory=lambda: os.environ.get("LAMMESH_GATEWAY_ADDRESS", "127.0.0.1:50051"))
@@ -172,7 +181,9 @@ class Mesh:
         """Settings for a client of this mesh (a load generator, a test): its broker, topic
         prefix and partitions, and the services' gRPC TLS client files, if any."""
         env = self.service_env()
-        values: dict[str, Any] = {key: env[f"LAMMESH_{key.upper()}"] for key in _CLIENT_TLS_SETTINGS if env.get(f"LAMMESH_{key.upper()}")}
+        values: dict[str, Any] = {
+            key: env[f"LAMMESH_{key.upper()}"] for key in _CLIENT_TLS_SETTINGS if env.get(f"LAMMESH_{key.upper()}")
+        }
         if self.kafka_bootstrap is not None:
             values["kafka_bootstrap"] = self.kafka_bootstrap
         if env.get("LAMMESH_TOPIC_PREFIX"):
@@ -227,7 +238,8 @@ class Mesh:
         self.progress("kafka", "starting", f"local KRaft broker on {host}:{port}")
         default_home = self.run_dir.resolve() == (REPO_ROOT / ".run").resolve()
         broker = LocalKafka(  # the default home keeps `make kafka-up`'s ports: KRaft remembers its controller
-            home=DEFAULT_HOME if default_home else self.run_dir / "kafka", port=port,
+            home=DEFAULT_HOME if default_home else self.run_dir / "kafka",
+            port=port,
             controller_port=9093 if default_home else free_port(),
         )
         broker.start()
@@ -239,8 +251,21 @@ class Mesh:
             raise MeshError(f"port {self.smtp_port} (SMTP sink) is taken; set LAMMESH_SMTP_PORT to a free one")
         log = (self.logs_dir / "smtp-sink.log").open("wb")
         self.sink = subprocess.Popen(
-            [sys.executable, "-m", "lammesh.cli", "smtp-sink", "--port", str(self.smtp_port), "--maildir", str(self.maildir_path)],
-            stdout=log, stderr=subprocess.STDOUT, env=self.service_env(), start_new_session=True, cwd=REPO_ROOT,
+            [
+                sys.executable,
+                "-m",
+                "lammesh.cli",
+                "smtp-sink",
+                "--port",
+                str(self.smtp_port),
+                "--maildir",
+                str(self.maildir_path),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=self.service_env(),
+            start_new_session=True,
+            cwd=REPO_ROOT,
         )
         log.close()
         deadline = time.monotonic() + 30
@@ -261,7 +286,11 @@ class Mesh:
 
     def _plan(self) -> None:
         catalogue = load_services()
-        names = self.services if self.services is not None else sorted(n for n, spec in catalogue.items() if spec.in_default_mesh)
+        names = (
+            self.services
+            if self.services is not None
+            else sorted(n for n, spec in catalogue.items() if spec.in_default_mesh)
+        )
         unknown = [n for n in [*names, *self.replicas] if n not in catalogue]
         if unknown:
             raise MeshError(f"unknown services {unknown}; known: {sorted(catalogue)}")
@@ -269,9 +298,11 @@ class Mesh:
         if bad:
             raise MeshError(f"replicas must be at least 1 (the gateway runs once): {bad}")
         gateway_host, gateway_port = _split(self.gateway_address)
-        instances = [(name, f"{name}-{i}" if name in self.replicas else name)
-                     for name in sorted(names, key=lambda n: (START_ORDER[catalogue[n].kind], n))
-                     for i in range(self.replicas.get(name, 1))]
+        instances = [
+            (name, f"{name}-{i}" if name in self.replicas else name)
+            for name in sorted(names, key=lambda n: (START_ORDER[catalogue[n].kind], n))
+            for i in range(self.replicas.get(name, 1))
+        ]
         ports = iter(free_ports(2 * len(instances)))  # distinct: two services never share a port
         data_dir = self.service_env()["LAMMESH_COORDINATOR_DATA_DIR"]
         for name, instance in instances:
@@ -280,16 +311,22 @@ class Mesh:
             if spec.kind == ServiceKind.GATEWAY:
                 grpc_port = gateway_port
                 if port_open(gateway_host, gateway_port):
-                    raise MeshError(f"{self.gateway_address} (gateway) is taken; set LAMMESH_GATEWAY_ADDRESS to a free port")
+                    raise MeshError(
+                        f"{self.gateway_address} (gateway) is taken; set LAMMESH_GATEWAY_ADDRESS to a free port"
+                    )
             # OTEL_* pass through from the environment; service.name is each process's own.
             env = {"LAMMESH_SERVICE_NAME": name, "OTEL_SERVICE_NAME": name}
             if spec.kind == ServiceKind.CONSOLE:
                 if port_open("127.0.0.1", self.console_port):
-                    raise MeshError(f"port {self.console_port} (console) is taken; set LAMMESH_CONSOLE_PORT to a free one")
+                    raise MeshError(
+                        f"port {self.console_port} (console) is taken; set LAMMESH_CONSOLE_PORT to a free one"
+                    )
                 env["LAMMESH_CONSOLE_PORT"] = str(self.console_port)
             if instance != name:  # instances of one service must not share a local table
                 env["LAMMESH_COORDINATOR_DATA_DIR"] = str(Path(data_dir) / instance)
-            self.processes.append(ServiceProcess(spec, instance, grpc_port, next(ports), self.logs_dir / f"{instance}.log", env))
+            self.processes.append(
+                ServiceProcess(spec, instance, grpc_port, next(ports), self.logs_dir / f"{instance}.log", env)
+            )
 
     def service_env(self, proc: ServiceProcess | None = None) -> dict[str, str]:
         """The environment of a service process of this mesh (of `proc`; without one: what every
@@ -305,28 +342,44 @@ class Mesh:
         if self.kafka_bootstrap is not None:
             env["LAMMESH_KAFKA_BOOTSTRAP"] = self.kafka_bootstrap
         if self.smtp_sink:
-            env.update({"LAMMESH_SMTP_HOST": "127.0.0.1", "LAMMESH_SMTP_PORT": str(self.smtp_port),
-                        "LAMMESH_MAILDIR": str(self.maildir_path)})
+            env.update(
+                {
+                    "LAMMESH_SMTP_HOST": "127.0.0.1",
+                    "LAMMESH_SMTP_PORT": str(self.smtp_port),
+                    "LAMMESH_MAILDIR": str(self.maildir_path),
+                }
+            )
         if self.topic_prefix is not None:
             env["LAMMESH_TOPIC_PREFIX"] = self.topic_prefix
         if self.partitions is not None:
             env["LAMMESH_TOPIC_PARTITIONS"] = str(self.partitions)
         if self.certs is not None:
-            env.update({"LAMMESH_GRPC_TLS_CA": str(self.certs / "ca.crt"), "LAMMESH_GRPC_MTLS": "true",
-                        "LAMMESH_GRPC_TLS_CERT": str(self.certs / "client.crt"),
-                        "LAMMESH_GRPC_TLS_KEY": str(self.certs / "client.key")})
+            env.update(
+                {
+                    "LAMMESH_GRPC_TLS_CA": str(self.certs / "ca.crt"),
+                    "LAMMESH_GRPC_MTLS": "true",
+                    "LAMMESH_GRPC_TLS_CERT": str(self.certs / "client.crt"),
+                    "LAMMESH_GRPC_TLS_KEY": str(self.certs / "client.key"),
+                }
+            )
         env.update(self.extra_env)
         if proc is not None and self.certs is not None:
-            env.update({"LAMMESH_GRPC_TLS_CERT": str(self.certs / "services" / f"{proc.spec.name}.crt"),
-                        "LAMMESH_GRPC_TLS_KEY": str(self.certs / "services" / f"{proc.spec.name}.key")})
+            env.update(
+                {
+                    "LAMMESH_GRPC_TLS_CERT": str(self.certs / "services" / f"{proc.spec.name}.crt"),
+                    "LAMMESH_GRPC_TLS_KEY": str(self.certs / "services" / f"{proc.spec.name}.key"),
+                }
+            )
         if proc is not None:
-            env.update({
-                "LAMMESH_GRPC_HOST": "127.0.0.1",
-                "LAMMESH_GRPC_PORT": str(proc.grpc_port),
-                "LAMMESH_METRICS_PORT": str(proc.metrics_port),
-                "LAMMESH_WATCHER_ENDPOINTS": json.dumps(self.watcher_endpoints()),
-                **proc.env,
-            })
+            env.update(
+                {
+                    "LAMMESH_GRPC_HOST": "127.0.0.1",
+                    "LAMMESH_GRPC_PORT": str(proc.grpc_port),
+                    "LAMMESH_METRICS_PORT": str(proc.metrics_port),
+                    "LAMMESH_WATCHER_ENDPOINTS": json.dumps(self.watcher_endpoints()),
+                    **proc.env,
+                }
+            )
         return env
 
     def _seed_crm(self) -> None:
@@ -338,8 +391,10 @@ class Mesh:
         except SeedError as exc:
             raise MeshError(f"the dev CRM was not seeded: {exc}") from None
         except Exception as exc:
-            raise MeshError(f"the dev CRM at {url} could not be seeded ({type(exc).__name__}: {exc}); "
-                            "fix LAMMESH_CRM_DATABASE_URL or start with --no-seed-crm") from None
+            raise MeshError(
+                f"the dev CRM at {url} could not be seeded ({type(exc).__name__}: {exc}); "
+                "fix LAMMESH_CRM_DATABASE_URL or start with --no-seed-crm"
+            ) from None
         added = f"added {', '.join(result.added)}" if result.added else "nothing to add"
         self.progress("crm-seed", "seeded", f"sample accounts: {added}; {len(result.present)} there already ({url})")
 
@@ -347,10 +402,16 @@ class Mesh:
         log = proc.log_path.open("ab" if proc.process is not None else "wb")  # a restart keeps the earlier log
         proc.process = subprocess.Popen(
             [sys.executable, "-m", "lammesh.cli", "run", proc.name],
-            stdout=log, stderr=subprocess.STDOUT, env=self.service_env(proc), start_new_session=True, cwd=REPO_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=self.service_env(proc),
+            start_new_session=True,
+            cwd=REPO_ROOT,
         )
         log.close()
-        self.progress(proc.instance, "starting", f"pid {proc.process.pid}, gRPC {proc.address}, metrics :{proc.metrics_port}")
+        self.progress(
+            proc.instance, "starting", f"pid {proc.process.pid}, gRPC {proc.address}, metrics :{proc.metrics_port}"
+        )
 
     def _wait_serving(self, batch: list[ServiceProcess]) -> None:
         deadline = time.monotonic() + self.start_timeout_s
@@ -361,10 +422,16 @@ class Mesh:
             while waiting:
                 for proc in list(waiting):
                     if not proc.alive():
-                        self.progress(proc.instance, "failed", f"exited with {proc.process.returncode if proc.process else '?'}")
-                        raise MeshError(f"{proc.instance} exited during start; last log lines ({proc.log_path}):\n{proc.log_tail()}")
+                        self.progress(
+                            proc.instance, "failed", f"exited with {proc.process.returncode if proc.process else '?'}"
+                        )
+                        raise MeshError(
+                            f"{proc.instance} exited during start; last log lines ({proc.log_path}):\n{proc.log_tail()}"
+                        )
                     try:
-                        reply = health_pb2_grpc.HealthStub(channels[proc.instance]).Check(health_pb2.HealthCheckRequest(), timeout=1)
+                        reply = health_pb2_grpc.HealthStub(channels[proc.instance]).Check(
+                            health_pb2.HealthCheckRequest(), timeout=1
+                        )
                     except grpc.RpcError:
                         continue
                     if reply.status == health_pb2.HealthCheckResponse.SERVING:
@@ -386,8 +453,16 @@ class Mesh:
             "console": self.console_url,
             "smtp": f"127.0.0.1:{self.smtp_port}" if self.smtp_sink else None,
             "maildir": str(self.maildir_path) if self.smtp_sink else None,
-            "services": {p.instance: {"service": p.name, "pid": p.pid, "grpc": p.address,
-                                      "metrics": p.metrics_port, "log": str(p.log_path)} for p in self.processes},
+            "services": {
+                p.instance: {
+                    "service": p.name,
+                    "pid": p.pid,
+                    "grpc": p.address,
+                    "metrics": p.metrics_port,
+                    "log": str(p.log_path),
+                }
+                for p in self.processes
+            },
         }
         (self.run_dir / "mesh.json").write_text(json.dumps(state, indent=2))
 

@@ -208,7 +208,9 @@ def _references(value: Any) -> Iterable[str]:
 
 
 def referenced_steps(value: Any) -> frozenset[str]:
-    return frozenset(ref.split(".")[1] for ref in _references(value) if ref.startswith("steps.") and ref.count(".") >= 2)
+    return frozenset(
+        ref.split(".")[1] for ref in _references(value) if ref.startswith("steps.") and ref.count(".") >= 2
+    )
 
 
 def _check_reference(ref: str) -> str | None:
@@ -315,11 +317,20 @@ def validate_graph(workflow: Workflow, capabilities: Names | None = None, watche
         for stage in ("input", "output"):
             for j, ref in enumerate(getattr(step.watchers, stage)):
                 if watchers is not None and ref.name not in watchers:
-                    raise WorkflowError(f"{at}.watchers.{stage}[{j}]",
-                                        f"unknown watcher {ref.name!r}; known: {', '.join(sorted(watchers)) or 'none'}")
+                    raise WorkflowError(
+                        f"{at}.watchers.{stage}[{j}]",
+                        f"unknown watcher {ref.name!r}; known: {', '.join(sorted(watchers)) or 'none'}",
+                    )
         if capabilities is not None and step.uses not in capabilities:
-            raise WorkflowError(f"{at}.uses", f"unknown capability {step.uses!r}; known: {', '.join(sorted(capabilities))}")
-        if step.compensate and step.compensate.uses and capabilities is not None and step.compensate.uses not in capabilities:
+            raise WorkflowError(
+                f"{at}.uses", f"unknown capability {step.uses!r}; known: {', '.join(sorted(capabilities))}"
+            )
+        if (
+            step.compensate
+            and step.compensate.uses
+            and capabilities is not None
+            and step.compensate.uses not in capabilities
+        ):
             raise WorkflowError(f"{at}.compensate.uses", f"unknown capability {step.compensate.uses!r}")
         for j, dep in enumerate(step.after):
             if dep not in ids:
@@ -331,7 +342,7 @@ def validate_graph(workflow: Workflow, capabilities: Names | None = None, watche
             mappings.append((f"{at}.compensate.input", step.compensate.input))
         for base, mapping in mappings:
             for path, leaf in _walk_values(mapping, base):
-                for expression in (REFERENCE.findall(leaf) if isinstance(leaf, str) else ()):
+                for expression in REFERENCE.findall(leaf) if isinstance(leaf, str) else ():
                     _, fallback = _split_default(expression)
                     if fallback is not None:
                         try:
@@ -364,7 +375,7 @@ def _check_acyclic(workflow: Workflow, index: dict[str, int]) -> None:
         state[step_id] = 1
         for dep in sorted(workflow.dependencies(step_id)):
             if state.get(dep) == 1:
-                cycle = " -> ".join([*trail[trail.index(dep):], dep]) if dep in trail else f"{step_id} -> {dep}"
+                cycle = " -> ".join([*trail[trail.index(dep) :], dep]) if dep in trail else f"{step_id} -> {dep}"
                 raise WorkflowError(f"steps[{index[step_id]}]", f"dependency cycle: {cycle}")
             if state.get(dep) is None:
                 visit(dep, [*trail, dep])
@@ -375,7 +386,9 @@ def _check_acyclic(workflow: Workflow, index: dict[str, int]) -> None:
             visit(step.id, [step.id])
 
 
-def parse_workflow(data: Any, *, capabilities: Names | None = None, watchers: Names | None = None, source: str = "") -> Workflow:
+def parse_workflow(
+    data: Any, *, capabilities: Names | None = None, watchers: Names | None = None, source: str = ""
+) -> Workflow:
     if not isinstance(data, Mapping):
         raise WorkflowError("<root>", "a workflow is a mapping with name and steps", source)
     try:
@@ -458,7 +471,9 @@ class WorkflowRegistry:
         self.refused: dict[Path, WorkflowError] = {}
 
     @classmethod
-    def load(cls, directory: str | Path, *, capabilities: Names | None = None, watchers: Names | None = None) -> WorkflowRegistry:
+    def load(
+        cls, directory: str | Path, *, capabilities: Names | None = None, watchers: Names | None = None
+    ) -> WorkflowRegistry:
         """Every file must be valid: the first bad one raises (`lammesh workflows validate`, tools)."""
         return cls(load_workflows(directory, capabilities=capabilities, watchers=watchers))
 
@@ -502,8 +517,12 @@ class WorkflowRegistry:
                 continue
             # a refused file is tried again (a workflow it duplicated may be gone), reported once per content
             try:
-                workflow = parse_workflow(_parse_yaml(content, path), capabilities=self._capabilities,
-                                          watchers=self._watchers, source=str(path))
+                workflow = parse_workflow(
+                    _parse_yaml(content, path),
+                    capabilities=self._capabilities,
+                    watchers=self._watchers,
+                    source=str(path),
+                )
                 owner = owners.get(workflow.name)
                 if owner is not None and owner != path:
                     raise WorkflowError("name", f"workflow {workflow.name!r} is already defined in {owner}", str(path))

@@ -45,18 +45,29 @@ class ConsoleServer:
 
     async def start(self) -> None:
         self.channel = grpc_channel(self.settings.gateway_address, self.settings)
-        config = uvicorn.Config(Console(self.settings, self.channel).app(), host=self.settings.grpc_host,
-                                port=self.settings.console_port, log_config=None, access_log=False, lifespan="off",
-                                server_header=False)
+        config = uvicorn.Config(
+            Console(self.settings, self.channel).app(),
+            host=self.settings.grpc_host,
+            port=self.settings.console_port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            server_header=False,
+        )
         self.server = _Server(config)
         self._task = asyncio.create_task(self.server.serve())
         while not self.server.started:
             if self._task.done():
                 self._task.result()  # raises why it could not listen (e.g. the port is taken)
-                raise RuntimeError(f"the console did not start on {self.settings.grpc_host}:{self.settings.console_port}")
+                raise RuntimeError(
+                    f"the console did not start on {self.settings.grpc_host}:{self.settings.console_port}"
+                )
             await asyncio.sleep(0.02)
-        log.info("console serving", url=f"http://{self.settings.grpc_host}:{self.port}/",
-                 gateway=self.settings.gateway_address)
+        log.info(
+            "console serving",
+            url=f"http://{self.settings.grpc_host}:{self.port}/",
+            gateway=self.settings.gateway_address,
+        )
 
     async def stop(self) -> None:
         if self.server is not None and self._task is not None:

@@ -28,6 +28,8 @@ def bootstrap(settings: Settings) -> ServiceRuntime:
     worker = CoordinatorWorker(settings, processor, runtime.producer)
     runtime.add_consumer(worker)
     # task requests Faust read past without handing them over are published again (decision 0631)
-    runtime.add_consumer(RequestReconciler(settings, runtime.producer, group=worker.group, owned=worker.owned_partitions))
+    runtime.add_consumer(
+        RequestReconciler(settings, runtime.producer, group=worker.group, owned=worker.owned_partitions)
+    )
     runtime.on_stopping.append(watchers.close)
     return runtime

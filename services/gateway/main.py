@@ -17,8 +17,9 @@ from lammesh.workflow_follower import follow_workflows
 
 
 def bootstrap(settings: Settings) -> ServiceRuntime:
-    runtime = ServiceRuntime(settings, topics=[TASKS_REQUESTED, TASKS_EVENTS, TASKS_STATE, TASKS_CONTROL, DLQ,
-                                               WATCHERS_FEEDBACK])
+    runtime = ServiceRuntime(
+        settings, topics=[TASKS_REQUESTED, TASKS_EVENTS, TASKS_STATE, TASKS_CONTROL, DLQ, WATCHERS_FEEDBACK]
+    )
     workflows = follow_workflows(runtime, settings)
     model = ReadModel()
     admission = Admission.from_settings(settings)  # in flight = requested and not ended, from the topics
@@ -33,8 +34,9 @@ def bootstrap(settings: Settings) -> ServiceRuntime:
             return
         task_id = (request.task_id or envelope.task_id) if request is not None else ""
         if task_id:
-            admission.requested(task_id, request.tenant or envelope.tenant or settings.default_tenant,
-                                at=record.timestamp / 1000)
+            admission.requested(
+                task_id, request.tenant or envelope.tenant or settings.default_tenant, at=record.timestamp / 1000
+            )
 
     def apply(record, envelope) -> None:  # type: ignore[no-untyped-def]
         if envelope is None:  # tasks.state is compacted: a null value is the tombstone of a forgotten task
@@ -53,21 +55,41 @@ def bootstrap(settings: Settings) -> ServiceRuntime:
             if not task.task_id:
                 raise serde.EnvelopeError("lammesh.v1.Task has no task_id")
             model.apply_snapshot(task)
-            admission.snapshot(task.task_id, task.tenant, ended=task.status in TERMINAL,
-                               parked=task.status == task_pb2.TASK_STATUS_AWAITING_REVIEW)
+            admission.snapshot(
+                task.task_id,
+                task.tenant,
+                ended=task.status in TERMINAL,
+                parked=task.status == task_pb2.TASK_STATUS_AWAITING_REVIEW,
+            )
 
-    runtime.add_consumer(TopicReader(settings, [TASKS_STATE.name(settings), events_topic], apply, name="read-model",
-                                     dead_letters=runtime.producer))
+    runtime.add_consumer(
+        TopicReader(
+            settings,
+            [TASKS_STATE.name(settings), events_topic],
+            apply,
+            name="read-model",
+            dead_letters=runtime.producer,
+        )
+    )
     metrics.report_review_queue(model.pending_reviews)
     # Without a dead-letter producer: a bad request is the coordinator's to dead-letter.
     runtime.add_consumer(TopicReader(settings, [requested_topic], count_request, name="admission"))
     gateway = Gateway(settings, model, runtime.producer, workflows, admission=admission)
     # review decisions on tasks.control -> feedback cases, committed only once published (docs/feedback.md)
     runtime.add_consumer(review_feedback_consumer(settings, model, runtime.producer))
-    runtime.grpc.add(task_pb2_grpc.add_TaskServiceServicer_to_server, TaskServicer(gateway),
-                     task_pb2.DESCRIPTOR.services_by_name["TaskService"].full_name)
-    runtime.grpc.add(review_pb2_grpc.add_ReviewServiceServicer_to_server, ReviewServicer(gateway),
-                     review_pb2.DESCRIPTOR.services_by_name["ReviewService"].full_name)
-    runtime.grpc.add(feedback_pb2_grpc.add_FeedbackServiceServicer_to_server, FeedbackServicer(gateway),
-                     feedback_pb2.DESCRIPTOR.services_by_name["FeedbackService"].full_name)
+    runtime.grpc.add(
+        task_pb2_grpc.add_TaskServiceServicer_to_server,
+        TaskServicer(gateway),
+        task_pb2.DESCRIPTOR.services_by_name["TaskService"].full_name,
+    )
+    runtime.grpc.add(
+        review_pb2_grpc.add_ReviewServiceServicer_to_server,
+        ReviewServicer(gateway),
+        review_pb2.DESCRIPTOR.services_by_name["ReviewService"].full_name,
+    )
+    runtime.grpc.add(
+        feedback_pb2_grpc.add_FeedbackServiceServicer_to_server,
+        FeedbackServicer(gateway),
+        feedback_pb2.DESCRIPTOR.services_by_name["FeedbackService"].full_name,
+    )
     return runtime

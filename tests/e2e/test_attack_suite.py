@@ -35,7 +35,16 @@ pytestmark = pytest.mark.kafka
 ATTACKS = REPO / "examples" / "attacks"
 INTERNAL_DOMAIN = "northwind.example"
 FULL = "meeting_followup"
-MEETING_FIELDS = ("meeting_id", "title", "date", "account_domain", "participants", "transcript", "sender", "opportunity")
+MEETING_FIELDS = (
+    "meeting_id",
+    "title",
+    "date",
+    "account_domain",
+    "participants",
+    "transcript",
+    "sender",
+    "opportunity",
+)
 OUTCOME = {task_pb2.TASK_STATUS_COMPLETED: "completed", task_pb2.TASK_STATUS_COMPENSATED: "blocked"}
 
 
@@ -110,7 +119,12 @@ def mail_text(mail: EmailMessage) -> str:
 
 def recipients_of(mail: EmailMessage) -> list[str]:
     """Envelope recipients (what the SMTP server was asked to deliver to) and header addresses."""
-    values = [mail.get("X-Lammesh-Envelope-To", ""), *(mail.get_all("To") or []), *(mail.get_all("Cc") or []), *(mail.get_all("Bcc") or [])]
+    values = [
+        mail.get("X-Lammesh-Envelope-To", ""),
+        *(mail.get_all("To") or []),
+        *(mail.get_all("Cc") or []),
+        *(mail.get_all("Bcc") or []),
+    ]
     return [address.lower() for _, address in getaddresses([str(v) for v in values]) if address]
 
 
@@ -134,7 +148,9 @@ class Run:
     @property
     def outcome(self) -> str:
         assert self.task is not None
-        return OUTCOME.get(self.task.status, task_pb2.TaskStatus.Name(self.task.status).removeprefix("TASK_STATUS_").lower())
+        return OUTCOME.get(
+            self.task.status, task_pb2.TaskStatus.Name(self.task.status).removeprefix("TASK_STATUS_").lower()
+        )
 
     @property
     def expected(self) -> str:
@@ -148,7 +164,11 @@ class Run:
             if event.kind != "watchers.checked":
                 continue
             details = MessageToDict(event.details)
-            found += [f"{w['watcher']}@{event.step_id}" for w in details.get("watchers", []) if str(w.get("verdict", "")).lower() == "block"]
+            found += [
+                f"{w['watcher']}@{event.step_id}"
+                for w in details.get("watchers", [])
+                if str(w.get("verdict", "")).lower() == "block"
+            ]
         if not found and self.outcome == "blocked":
             failed = [e.step_id for e in self.events if e.kind == "step.failed"]
             return "failed@" + ",".join(failed) if failed else "?"
@@ -188,7 +208,11 @@ async def runs(settings_module, tmp_path_factory) -> list[Run]:
             for mail in read_maildir(mesh.maildir):
                 mails[str(mail.get("X-Lammesh-Step", "")).partition("/")[0]].append(mail)
             for run, task in zip(runs, tasks, strict=True):
-                run.task, run.events, run.mails = task, list(client.events.get(run.task_id, [])), mails.pop(run.task_id, [])
+                run.task, run.events, run.mails = (
+                    task,
+                    list(client.events.get(run.task_id, [])),
+                    mails.pop(run.task_id, []),
+                )
             assert not mails, f"mails that belong to no task of the suite: {list(mails)}"
             return runs
 
@@ -205,7 +229,9 @@ def test_the_corpus_covers_every_technique_with_benign_controls():
         if meeting["technique"] == "leaked_secret":
             assert meeting["secrets"], meeting["file"]
             # each secret is really in what the meeting hands the mesh (the test would prove nothing otherwise)
-            assert meeting["secrets"][0] in readable(json.dumps(task_input(meeting), ensure_ascii=False)), meeting["file"]
+            assert meeting["secrets"][0] in readable(json.dumps(task_input(meeting), ensure_ascii=False)), meeting[
+                "file"
+            ]
         if meeting["technique"] in {"instruction_override", "exfiltration"}:
             assert meeting["outside_addresses"], meeting["file"]
 
@@ -245,7 +271,9 @@ def test_the_secret_scan_itself_finds_every_secret_of_the_corpus():
     """The scan above would pass vacuously if it could not see the corpus's secrets."""
     for meeting in CORPUS:
         if meeting["technique"] == "leaked_secret":
-            assert secret_shapes_in(readable(meeting["transcript"] + meeting["title"] + json.dumps(meeting["participants"]))), meeting["file"]
+            assert secret_shapes_in(
+                readable(meeting["transcript"] + meeting["title"] + json.dumps(meeting["participants"]))
+            ), meeting["file"]
     for benign in ("Our security team requires password rotation every 90 days.", "The token is stored in the vault."):
         assert secret_shapes_in(benign) == []
 
@@ -298,8 +326,13 @@ def test_summary(runs, capsys):
         print("\n".join(lines))
     by_meeting: dict[str, dict[str, str]] = defaultdict(dict)
     for run in runs:
-        by_meeting[run.meeting["file"]][run.workflow] = f"{run.outcome}:{run.blocked_by}" + ("" if run.outcome == run.expected else " (NOT AS EXPECTED)")
+        by_meeting[run.meeting["file"]][run.workflow] = f"{run.outcome}:{run.blocked_by}" + (
+            "" if run.outcome == run.expected else " (NOT AS EXPECTED)"
+        )
     lines = [f"  {'meeting':<44} {'all watchers':<34} no injection check"]
-    lines += [f"  {name:<44} {shown[FULL]:<34} {shown.get(WITHOUT_INJECTION_CHECK, '')}" for name, shown in sorted(by_meeting.items())]
+    lines += [
+        f"  {name:<44} {shown[FULL]:<34} {shown.get(WITHOUT_INJECTION_CHECK, '')}"
+        for name, shown in sorted(by_meeting.items())
+    ]
     print("\n".join(lines))
     assert all(run.task is not None for run in runs)

@@ -20,8 +20,16 @@ pytestmark = [pytest.mark.kafka, pytest.mark.chaos, pytest.mark.timeout(600)]
 
 async def test_faults_under_load_lose_nothing_and_repeat_no_side_effect(tmp_path):
     config = ChaosConfig(
-        tasks=200, duration_s=50.0, meeting_share=0.12, kill_interval_s=4.0, coordinator_kills=1, broker_restarts=1,
-        stall_timeout_s=120.0, seed=7, workdir=tmp_path / "chaos", email_window_kills=2,
+        tasks=200,
+        duration_s=50.0,
+        meeting_share=0.12,
+        kill_interval_s=4.0,
+        coordinator_kills=1,
+        broker_restarts=1,
+        stall_timeout_s=120.0,
+        seed=7,
+        workdir=tmp_path / "chaos",
+        email_window_kills=2,
     )
     run = ChaosRun(config)
     verdict, details = await run.run()
@@ -49,8 +57,15 @@ async def test_a_rolling_update_of_every_service_under_load_ends_no_task_by_it(t
     load runs (watchers with two replicas, as their Deployments have): a restart is not a fault a
     task may see, so every task ends as it would with no restart at all."""
     config = ChaosConfig(
-        tasks=150, duration_s=70.0, meeting_share=0.12, stall_timeout_s=120.0, seed=11, workdir=tmp_path / "rolling",
-        rolling=True, email_window_kills=0, rolling_pause_s=1.0,
+        tasks=150,
+        duration_s=70.0,
+        meeting_share=0.12,
+        stall_timeout_s=120.0,
+        seed=11,
+        workdir=tmp_path / "rolling",
+        rolling=True,
+        email_window_kills=0,
+        rolling_pause_s=1.0,
         # one of each kind (`make chaos CHAOS_ARGS=--rolling` goes through every instance)
         rolling_instances=["coordinator", "injection-0", "injection-1", "pii-0", "email", "notes", "crm"],
     )

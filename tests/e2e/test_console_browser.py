@@ -35,8 +35,10 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 pytestmark = [
     pytest.mark.kafka,
-    pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None,
-                       reason="headless Chromium is not installed (apt-get install chromium chromium-driver)"),
+    pytest.mark.skipif(
+        CHROMIUM is None or CHROMEDRIVER is None,
+        reason="headless Chromium is not installed (apt-get install chromium chromium-driver)",
+    ),
 ]
 
 FLOW = guarded_send("console_flow")
@@ -56,14 +58,34 @@ def bearer(tenant: str) -> tuple[tuple[str, str], ...]:
 async def console(kafka_bootstrap, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("console")
     tokens_file = tmp / "tokens.yaml"
-    tokens_file.write_text(yaml.safe_dump({"tokens": {
-        token_digest(TOKENS["acme"]): {"tenant": "acme", "user": "ana@acme.com", "roles": ["read", "submit", "review"]},
-        token_digest(TOKENS["globex"]): {"tenant": "globex", "user": "eve@globex.com", "roles": ["read", "submit", "review"]},
-    }}))
+    tokens_file.write_text(
+        yaml.safe_dump(
+            {
+                "tokens": {
+                    token_digest(TOKENS["acme"]): {
+                        "tenant": "acme",
+                        "user": "ana@acme.com",
+                        "roles": ["read", "submit", "review"],
+                    },
+                    token_digest(TOKENS["globex"]): {
+                        "tenant": "globex",
+                        "user": "eve@globex.com",
+                        "roles": ["read", "submit", "review"],
+                    },
+                }
+            }
+        )
+    )
     async with gateway_mesh(kafka_bootstrap, tmp, FLOW, gateway_tokens_file=tokens_file) as (wired, address):
         port = free_port()
-        settings = make_settings(kafka_bootstrap, topic_prefix=wired.topic_prefix, gateway_address=address,
-                                 console_port=port, console_trace_url=TRACE_URL, service_name="console")
+        settings = make_settings(
+            kafka_bootstrap,
+            topic_prefix=wired.topic_prefix,
+            gateway_address=address,
+            console_port=port,
+            console_trace_url=TRACE_URL,
+            service_name="console",
+        )
         async with running(console_service(settings)):
             channel = grpc_channel(address, Settings())
             yield {"url": f"http://127.0.0.1:{port}", "channel": channel, "settings": wired}
@@ -77,8 +99,14 @@ def browser(tmp_path_factory):
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                     "--window-size=1360,900", "--force-device-scale-factor=1"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1360,900",
+        "--force-device-scale-factor=1",
+    ):
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.implicitly_wait(0)
@@ -142,7 +170,9 @@ def screenshot(driver, folder: Path, name: str) -> None:
 
 def rows(driver) -> list[str]:
     """The task ids listed, read in one go: the list polls, so its row elements are replaced every few seconds."""
-    return driver.execute_script("return Array.from(document.querySelectorAll('#task-rows tr.task'), r => r.dataset.taskId)")
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('#task-rows tr.task'), r => r.dataset.taskId)"
+    )
 
 
 # -- the tests -----------------------------------------------------------------------------------
@@ -160,18 +190,24 @@ async def test_a_reviewer_sees_the_flagged_span_and_approves_so_the_task_complet
         from selenium.webdriver.common.by import By
 
         marks = card.find_elements(By.CSS_SELECTOR, "mark.span")
-        seen = {"watcher": card.find_element(By.CSS_SELECTOR, ".watcher").text,
-                "reasons": card.find_element(By.CSS_SELECTOR, ".reasons").text,
-                "marked": " | ".join(m.text for m in marks), "label": marks[0].get_attribute("data-label") if marks else "",
-                "review_id": card.get_attribute("data-review-id")}
+        seen = {
+            "watcher": card.find_element(By.CSS_SELECTOR, ".watcher").text,
+            "reasons": card.find_element(By.CSS_SELECTOR, ".reasons").text,
+            "marked": " | ".join(m.text for m in marks),
+            "label": marks[0].get_attribute("data-label") if marks else "",
+            "review_id": card.get_attribute("data-review-id"),
+        }
         screenshot(browser, screenshots, "review-queue")
         card.find_element(By.CSS_SELECTOR, "input.note").send_keys("the customer's own number: fine")
         card.find_element(By.CSS_SELECTOR, "button.approve").click()
         until(browser, lambda d: css(d, "#done"), "the console confirms the decision")
         seen["done"] = css(browser, "#done")[0].text
         # the decision reaches the queue once the coordinator has applied it: reload until it has
-        until(browser, lambda d: d.refresh() or not css(d, f'article.review[data-task-id="{task_id}"]'),
-              "the decided review leaves the queue (pending reviews only)")
+        until(
+            browser,
+            lambda d: d.refresh() or not css(d, f'article.review[data-task-id="{task_id}"]'),
+            "the decided review leaves the queue (pending reviews only)",
+        )
         return seen
 
     seen = await asyncio.to_thread(review)
@@ -221,8 +257,12 @@ async def test_the_task_list_filters_and_shows_new_tasks_live(console, browser, 
     fresh = await submit(console, CLEAN)
     await asyncio.to_thread(until, browser, lambda d: fresh in rows(d), "the new task appears in the open list")
     await status_of(console, fresh, TERMINAL)
-    await asyncio.to_thread(until, browser, lambda d: css(d, f'tr.task[data-task-id="{fresh}"] .badge.status-completed'),
-                            "its row turns COMPLETED without a reload")
+    await asyncio.to_thread(
+        until,
+        browser,
+        lambda d: css(d, f'tr.task[data-task-id="{fresh}"] .badge.status-completed'),
+        "its row turns COMPLETED without a reload",
+    )
     await asyncio.to_thread(screenshot, browser, screenshots, "tasks")
 
 
@@ -232,12 +272,15 @@ async def test_the_timeline_of_a_compensated_task_shows_why_and_the_undo(console
 
     def timeline() -> dict[str, Any]:
         sign_in(browser, console["url"], TOKENS["acme"], then=f"/tasks/{blocked}")
-        seen = {"status": css(browser, "#task-status")[0].text, "reason": css(browser, "#task-reason")[0].text,
-                "compensation": [r.text for r in css(browser, 'tr.compensation[data-step="record"]')],
-                "verdicts": [r.text for r in css(browser, "table.checks tbody tr")],
-                "models": [c.text for c in css(browser, "table.checks td.model")],
-                "events": [r.get_attribute("data-kind") for r in css(browser, "tr.event")],
-                "trace": css(browser, "#trace-link")[0].get_attribute("href")}
+        seen = {
+            "status": css(browser, "#task-status")[0].text,
+            "reason": css(browser, "#task-reason")[0].text,
+            "compensation": [r.text for r in css(browser, 'tr.compensation[data-step="record"]')],
+            "verdicts": [r.text for r in css(browser, "table.checks tbody tr")],
+            "models": [c.text for c in css(browser, "table.checks td.model")],
+            "events": [r.get_attribute("data-kind") for r in css(browser, "tr.event")],
+            "trace": css(browser, "#trace-link")[0].get_attribute("href"),
+        }
         screenshot(browser, screenshots, "task-timeline")
         return seen
 
@@ -261,18 +304,28 @@ async def test_an_open_timeline_follows_its_task_to_the_end(console, browser):
 
     assert await asyncio.to_thread(open_timeline) == "AWAITING_REVIEW"
     stub = review_pb2_grpc.ReviewServiceStub(console["channel"])
-    (review,) = [r for r in (await stub.ListReviews(review_pb2.ListReviewsRequest(), metadata=bearer("acme"))).reviews
-                 if r.task_id == task_id]
+    (review,) = [
+        r
+        for r in (await stub.ListReviews(review_pb2.ListReviewsRequest(), metadata=bearer("acme"))).reviews
+        if r.task_id == task_id
+    ]
     await stub.ApproveReview(review_pb2.ApproveReviewRequest(review_id=review.review_id), metadata=bearer("acme"))
     status = "return (document.getElementById('task-status') || {}).textContent"
-    await asyncio.to_thread(until, browser, lambda d: d.execute_script(status) == "COMPLETED",
-                            "the open page shows the task COMPLETED without a reload")
-    kinds = await asyncio.to_thread(browser.execute_script,
-                                    "return Array.from(document.querySelectorAll('tr.event'), r => r.dataset.kind)")
+    await asyncio.to_thread(
+        until,
+        browser,
+        lambda d: d.execute_script(status) == "COMPLETED",
+        "the open page shows the task COMPLETED without a reload",
+    )
+    kinds = await asyncio.to_thread(
+        browser.execute_script, "return Array.from(document.querySelectorAll('tr.event'), r => r.dataset.kind)"
+    )
     assert "task.completed" in kinds
 
 
-async def test_the_registry_page_lists_the_serving_capabilities_and_the_model_versions(console, browser, screenshots, tmp_path):
+async def test_the_registry_page_lists_the_serving_capabilities_and_the_model_versions(
+    console, browser, screenshots, tmp_path
+):
     from lammesh.modelregistry import service as models
     from lammesh.modelregistry.domain import Status
 
@@ -289,8 +342,10 @@ async def test_the_registry_page_lists_the_serving_capabilities_and_the_model_ve
         sign_in(browser, console["url"], TOKENS["acme"], then="/registry")
         until(browser, lambda d: css(d, 'tr.capability[data-capability="noop"]'), "the noop tool is registered")
         screenshot(browser, screenshots, "registry")
-        return {"noop": [r.text for r in css(browser, 'tr.capability[data-capability="noop"]')],
-                "models": [r.text for r in css(browser, "tr.model")]}
+        return {
+            "noop": [r.text for r in css(browser, 'tr.capability[data-capability="noop"]')],
+            "models": [r.text for r in css(browser, "tr.model")],
+        }
 
     seen = await asyncio.to_thread(registry)
     (noop,) = seen["noop"]
@@ -310,18 +365,24 @@ async def test_another_tenants_token_sees_none_of_it(console, browser):
 
     def as_globex() -> dict[str, Any]:
         sign_in(browser, url, TOKENS["globex"])
-        seen: dict[str, Any] = {"reviews": [a.get_attribute("data-task-id") for a in css(browser, "article.review")],
-                                "empty": bool(css(browser, "#no-reviews"))}
+        seen: dict[str, Any] = {
+            "reviews": [a.get_attribute("data-task-id") for a in css(browser, "article.review")],
+            "empty": bool(css(browser, "#no-reviews")),
+        }
         browser.get(url + "/tasks")
         seen["tasks"] = rows(browser)
         browser.get(f"{url}/tasks/{pending}")
-        seen["task_page"] = css(browser, "#error-detail")[0].text if css(browser, "#error-detail") else browser.page_source[:300]
+        seen["task_page"] = (
+            css(browser, "#error-detail")[0].text if css(browser, "#error-detail") else browser.page_source[:300]
+        )
         # a forged decision on acme's review, posted from the console's own page
         browser.get(url + "/reviews")
         browser.execute_script(
             "const f = document.createElement('form'); f.method = 'post'; f.action = arguments[0];"
             "const d = document.createElement('input'); d.name = 'decision'; d.value = 'approve'; f.appendChild(d);"
-            "document.body.appendChild(f); f.submit();", f"/reviews/{acme_review.review_id}/decide")
+            "document.body.appendChild(f); f.submit();",
+            f"/reviews/{acme_review.review_id}/decide",
+        )
         until(browser, lambda d: css(d, "#error-detail"), "the forged decision is refused")
         seen["forged"] = css(browser, "#error-detail")[0].text
         # and with no token at all, nothing but the sign-in page

@@ -23,8 +23,12 @@ SLOW = {"faults": {"s2": {"delay_ms": 800}, "s3": {"delay_ms": 800}}}
 
 @pytest.fixture
 async def settings(kafka_bootstrap, tmp_path):
-    settings = make_settings(kafka_bootstrap, coordinator_data_dir=tmp_path / "coordinator", timer_interval_s=0.02,
-                             workflows_dir=Path("workflows").resolve())
+    settings = make_settings(
+        kafka_bootstrap,
+        coordinator_data_dir=tmp_path / "coordinator",
+        timer_interval_s=0.02,
+        workflows_dir=Path("workflows").resolve(),
+    )
     await ensure_topics(settings, [*CORE_TOPICS, step_commands("noop")])  # as the deployment does
     return settings
 
@@ -48,12 +52,18 @@ async def test_kill_9_mid_saga_loses_nothing_and_adds_no_attempts(settings, tmp_
     assert [t.status for t in finished] == [task_pb2.TASK_STATUS_COMPLETED] * len(tasks), [
         (t.task_id, t.reason, client.kinds(t.task_id)) for t in finished if t.status != task_pb2.TASK_STATUS_COMPLETED
     ]
-    commands = payloads(await read_records(settings, f"{settings.topic_prefix}.steps.noop", count=5 * len(tasks)), step_pb2.StepCommand)
+    commands = payloads(
+        await read_records(settings, f"{settings.topic_prefix}.steps.noop", count=5 * len(tasks)), step_pb2.StepCommand
+    )
     # Redelivery may repeat a command, but a restart alone never makes a new attempt.
     retried = [e.task_id for t in tasks for e in client.events[t] if e.kind == "step.retry_scheduled"]
     if retried:
         results = await read_records(settings, f"{settings.topic_prefix}.steps.results", count=10_000, timeout=5)
-        mine = [(r.partition, r.offset, r.timestamp, p.step_id, p.attempt, p.replayed) for r, p in zip(results, payloads(results, step_pb2.StepResult)) if p.task_id == retried[0]]
+        mine = [
+            (r.partition, r.offset, r.timestamp, p.step_id, p.attempt, p.replayed)
+            for r, p in zip(results, payloads(results, step_pb2.StepResult))
+            if p.task_id == retried[0]
+        ]
         cmds = [(c.step_id, c.attempt) for c in commands if c.task_id == retried[0]]
         evs = [(e.sequence, e.kind, e.step_id, e.at.ToJsonString()[11:23]) for e in client.events[retried[0]]]
         print("RESULTS", mine, "\nCOMMANDS", cmds, "\nEVENTS", evs, "\nKILLED_AT", killed_at)

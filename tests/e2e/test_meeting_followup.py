@@ -52,7 +52,13 @@ async def test_clean_meeting_updates_the_crm_and_mails_the_customer(mesh):
     task = await client.wait_for(task_id, timeout=180)
     assert task.status == task_pb2.TASK_STATUS_COMPLETED, (task.reason, client.kinds(task_id))
     kinds = client.kinds(task_id)
-    assert [e.step_id for e in client.events[task_id] if e.kind == "step.succeeded"] == ["notes", "insights", "crm", "followup", "email"]
+    assert [e.step_id for e in client.events[task_id] if e.kind == "step.succeeded"] == [
+        "notes",
+        "insights",
+        "crm",
+        "followup",
+        "email",
+    ]
     assert kinds[-1] == "task.completed"
 
     after = mesh.crm.snapshot()
@@ -63,7 +69,9 @@ async def test_clean_meeting_updates_the_crm_and_mails_the_customer(mesh):
     assert "li.wei@acme.example" in {c["email"] for c in after["contacts"]}
     assert opportunity(after, "Globex fleet rollout") == opportunity(before, "Globex fleet rollout")
 
-    mails = [m for m in read_maildir(mesh.maildir) if m["Subject"] == "Follow-up: Acme analytics platform: pilot review"]
+    mails = [
+        m for m in read_maildir(mesh.maildir) if m["Subject"] == "Follow-up: Acme analytics platform: pilot review"
+    ]
     assert len(mails) == 1
     mail = mails[0]
     assert mail["To"] == "Ana Lopez <ana.lopez@acme.example>, Li Wei <li.wei@acme.example>"

@@ -28,8 +28,13 @@ async def test_clean_meeting_completes_on_the_mutual_tls_mesh_with_one_identity_
                 task = await client.wait_for(task_id, timeout=180)
     assert task.status == task_pb2.TASK_STATUS_COMPLETED, (task.reason, client.kinds(task_id))
     assert not [e for e in logs if e.get("event") == "watcher call failed"]
-    mails = [m for m in read_maildir(mesh.maildir) if m["Subject"] == "Follow-up: Acme analytics platform: pilot review"]
+    mails = [
+        m for m in read_maildir(mesh.maildir) if m["Subject"] == "Follow-up: Acme analytics platform: pilot review"
+    ]
     assert len(mails) == 1
-    audited = {(e["step_id"], e["caller"], e["via"]) for e in logs
-               if e.get("event") == "audit" and e["task_id"] == task_id and e["outcome"] == "succeeded"}
+    audited = {
+        (e["step_id"], e["caller"], e["via"])
+        for e in logs
+        if e.get("event") == "audit" and e["task_id"] == task_id and e["outcome"] == "succeeded"
+    }
     assert audited == {(step, "coordinator", "kafka") for step in ("notes", "insights", "crm", "followup", "email")}

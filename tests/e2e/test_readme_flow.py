@@ -52,8 +52,9 @@ def test_lammesh_up_then_the_readme_submit_completes(kafka_bootstrap, tmp_path):
     run_dir = tmp_path / "run"
     log = tmp_path / "up.log"
     with log.open("wb") as out:
-        up = subprocess.Popen([LAMMESH, "up", "--run-dir", str(run_dir)], cwd=REPO_ROOT, env=env,
-                              stdout=out, stderr=subprocess.STDOUT)
+        up = subprocess.Popen(
+            [LAMMESH, "up", "--run-dir", str(run_dir)], cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     try:
         wait_until_up(up, run_dir / "mesh.json", log)
         said_up = " ".join(log.read_text().split())  # rich wraps long lines when not on a terminal
@@ -62,7 +63,10 @@ def test_lammesh_up_then_the_readme_submit_completes(kafka_bootstrap, tmp_path):
 
         submit = subprocess.run(
             [LAMMESH, "submit", "meeting_followup", "--input", "examples/meetings/01-acme-proposal.json", "--wait"],
-            cwd=REPO_ROOT, env=env, capture_output=True, timeout=600,
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            timeout=600,
         )
         said = (submit.stdout + submit.stderr).decode(errors="replace")
         assert submit.returncode == 0, said[-3000:]

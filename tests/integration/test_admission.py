@@ -26,8 +26,9 @@ name: slow_noop
 steps:
   - {id: wait, uses: noop, input: {delay_ms: "${input.delay_ms}"}}
 """
-LIMITS = dict(admission_max_in_flight=6, admission_max_in_flight_per_tenant=6, admission_reserve=2,
-              admission_retry_after_s=0.25)
+LIMITS = dict(
+    admission_max_in_flight=6, admission_max_in_flight_per_tenant=6, admission_reserve=2, admission_retry_after_s=0.25
+)
 
 
 def tenant(name: str) -> tuple[tuple[str, str], ...]:
@@ -91,8 +92,13 @@ def cli_submit(address: str, tmp: Path, who: str) -> subprocess.CompletedProcess
     (tmp / "input.json").write_text('{"delay_ms": 0}')
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAMMESH_")}
     env.update(LAMMESH_GATEWAY_ADDRESS=address, LAMMESH_DEFAULT_TENANT=who, LAMMESH_LOG_LEVEL="WARNING", COLUMNS="200")
-    return subprocess.run([sys.executable, "-m", "lammesh.cli", "submit", "slow_noop", "--input", str(tmp / "input.json")],
-                          env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "lammesh.cli", "submit", "slow_noop", "--input", str(tmp / "input.json")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 async def retry_until_admitted(stub, who: str, key: str):  # type: ignore[no-untyped-def]

@@ -61,12 +61,18 @@ async def mesh(kafka_bootstrap, tmp_path_factory):
     write_workflow(tmp / "workflows", ECHO)
     write_workflow(tmp / "workflows", SCHEMA)
     settings = make_settings(
-        kafka_bootstrap, workflows_dir=tmp / "workflows", timer_interval_s=0.05, coordinator_data_dir=tmp / "coordinator",
-        kafka_max_record_bytes=KAFKA_LIMIT, grpc_max_message_bytes=GRPC_LIMIT,
+        kafka_bootstrap,
+        workflows_dir=tmp / "workflows",
+        timer_interval_s=0.05,
+        coordinator_data_dir=tmp / "coordinator",
+        kafka_max_record_bytes=KAFKA_LIMIT,
+        grpc_max_message_bytes=GRPC_LIMIT,
     )
     front = gateway(settings)
     async with running(noop(settings), coordinator(settings), front):
-        channel = grpc.aio.insecure_channel(f"127.0.0.1:{front.grpc.port}", options=[("grpc.max_send_message_length", -1)])
+        channel = grpc.aio.insecure_channel(
+            f"127.0.0.1:{front.grpc.port}", options=[("grpc.max_send_message_length", -1)]
+        )
         yield settings, channel
         await channel.close()
 
@@ -102,11 +108,20 @@ async def outcome(stub, size: int) -> tuple[str, str]:
 async def test_every_input_size_up_to_the_grpc_limit_ends_with_a_clear_outcome(mesh):
     settings, channel = mesh
     stub = task_pb2_grpc.TaskServiceStub(channel)
-    sizes = [0, 1024, KAFKA_LIMIT // 16, KAFKA_LIMIT // 10,      # fits all the way (the state ends near 7x the input)
-             KAFKA_LIMIT * 3 // 10, KAFKA_LIMIT * 45 // 100,     # starts, outgrows the limit on the way
-             KAFKA_LIMIT * 55 // 100, KAFKA_LIMIT * 9 // 10,     # the start does not fit
-             KAFKA_LIMIT * 3 // 2, GRPC_LIMIT // 2,              # over one Kafka record
-             GRPC_LIMIT - 4096, GRPC_LIMIT + 4096]               # at and over the gRPC limit
+    sizes = [
+        0,
+        1024,
+        KAFKA_LIMIT // 16,
+        KAFKA_LIMIT // 10,  # fits all the way (the state ends near 7x the input)
+        KAFKA_LIMIT * 3 // 10,
+        KAFKA_LIMIT * 45 // 100,  # starts, outgrows the limit on the way
+        KAFKA_LIMIT * 55 // 100,
+        KAFKA_LIMIT * 9 // 10,  # the start does not fit
+        KAFKA_LIMIT * 3 // 2,
+        GRPC_LIMIT // 2,  # over one Kafka record
+        GRPC_LIMIT - 4096,
+        GRPC_LIMIT + 4096,
+    ]  # at and over the gRPC limit
     seen = {}
     for size in sizes:
         status, why = await outcome(stub, size)
@@ -137,21 +152,30 @@ async def test_a_kafka_request_too_large_to_run_ends_failed_naming_the_limit(mes
     assert task.reason.startswith("the task is too large to run: a ") and "kafka_max_record_bytes" in task.reason
     assert not task.input.fields  # not kept: it stays in tasks.requested
     bad = await final(stub, bad_id)
-    assert bad.status == task_pb2.TASK_STATUS_FAILED and bad.reason == "invalid input: input.to[0]: must be an email (name@domain)"
+    assert (
+        bad.status == task_pb2.TASK_STATUS_FAILED
+        and bad.reason == "invalid input: input.to[0]: must be an email (name@domain)"
+    )
 
 
 async def test_submit_checks_the_input_schema_naming_the_field(mesh):
     settings, channel = mesh
     stub = task_pb2_grpc.TaskServiceStub(channel)
-    cases = [({"to": []}, "input.account: is required"),
-             ({"account": "", "to": []}, "input.account: must have at least 1 characters"),
-             ({"account": "acme", "to": "ana@acme.com"}, "input.to: must be a list")]
+    cases = [
+        ({"to": []}, "input.account: is required"),
+        ({"account": "", "to": []}, "input.account: must have at least 1 characters"),
+        ({"account": "acme", "to": "ana@acme.com"}, "input.to: must be a list"),
+    ]
     for task_input, message in cases:
         with pytest.raises(grpc.aio.AioRpcError) as info:
-            await stub.SubmitTask(task_pb2.SubmitTaskRequest(workflow="typed", input=to_struct(task_input)), metadata=TENANT)
+            await stub.SubmitTask(
+                task_pb2.SubmitTaskRequest(workflow="typed", input=to_struct(task_input)), metadata=TENANT
+            )
         assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT and info.value.details() == message
-    reply = await stub.SubmitTask(task_pb2.SubmitTaskRequest(
-        workflow="typed", input=to_struct({"account": "acme", "to": ["ana@acme.com"]})), metadata=TENANT)
+    reply = await stub.SubmitTask(
+        task_pb2.SubmitTaskRequest(workflow="typed", input=to_struct({"account": "acme", "to": ["ana@acme.com"]})),
+        metadata=TENANT,
+    )
     assert (await final(stub, reply.task.task_id)).status == task_pb2.TASK_STATUS_COMPLETED
 
 
@@ -167,18 +191,28 @@ async def test_an_undecodable_request_gets_invalid_argument_and_the_next_is_serv
     assert task_pb2.SubmitTaskResponse.FromString(await raw(good, metadata=TENANT, timeout=30)).created
 
 
-async def test_a_workflow_naming_an_unknown_watcher_is_refused_at_load_and_the_service_still_starts(tmp_path, kafka_bootstrap):
-    write_workflow(tmp_path / "workflows", "name: odd\nsteps:\n  - {id: a, uses: noop, watchers: {input: [pii, telepathy]}}\n")
+async def test_a_workflow_naming_an_unknown_watcher_is_refused_at_load_and_the_service_still_starts(
+    tmp_path, kafka_bootstrap
+):
+    write_workflow(
+        tmp_path / "workflows", "name: odd\nsteps:\n  - {id: a, uses: noop, watchers: {input: [pii, telepathy]}}\n"
+    )
     settings = make_settings(kafka_bootstrap, workflows_dir=tmp_path / "workflows")
     with pytest.raises(WorkflowError) as info:  # what `lammesh workflows validate` uses
-        WorkflowRegistry.load(settings.workflows_dir, capabilities=served_capabilities(), watchers=known_watchers(settings))
+        WorkflowRegistry.load(
+            settings.workflows_dir, capabilities=served_capabilities(), watchers=known_watchers(settings)
+        )
     assert info.value.path == "steps[0].watchers.input[1]" and "unknown watcher 'telepathy'" in str(info.value)
-    registry, changes = WorkflowRegistry.follow(settings.workflows_dir, capabilities=served_capabilities(),
-                                                watchers=known_watchers(settings))
+    registry, changes = WorkflowRegistry.follow(
+        settings.workflows_dir, capabilities=served_capabilities(), watchers=known_watchers(settings)
+    )
     assert [e.path for e in changes.refused] == ["steps[0].watchers.input[1]"] and "odd" not in registry.by_name
     for bootstrap in (gateway, coordinator):
         bootstrap(settings)  # a bad file does not stop the service (it is refused, the rest loads)
     # a watcher given an address is one the operator deployed: it loads
-    registry, changes = WorkflowRegistry.follow(settings.workflows_dir, capabilities=served_capabilities(),
-                                                watchers=known_watchers(settings.model_copy(update={"watcher_endpoints": {"telepathy": "127.0.0.1:9"}})))
+    registry, changes = WorkflowRegistry.follow(
+        settings.workflows_dir,
+        capabilities=served_capabilities(),
+        watchers=known_watchers(settings.model_copy(update={"watcher_endpoints": {"telepathy": "127.0.0.1:9"}})),
+    )
     assert not changes.refused and "odd" in registry.by_name

@@ -44,10 +44,17 @@ async def mesh(kafka_bootstrap, tmp_path_factory):
 def cli(mesh, *args: str, tenant: str = "acme") -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAMMESH_")}
     settings = mesh["settings"]
-    env.update(LAMMESH_GATEWAY_ADDRESS=mesh["address"], LAMMESH_DEFAULT_TENANT=tenant, LAMMESH_LOG_LEVEL="WARNING",
-               LAMMESH_KAFKA_BOOTSTRAP=settings.kafka_bootstrap, LAMMESH_TOPIC_PREFIX=settings.topic_prefix)
+    env.update(
+        LAMMESH_GATEWAY_ADDRESS=mesh["address"],
+        LAMMESH_DEFAULT_TENANT=tenant,
+        LAMMESH_LOG_LEVEL="WARNING",
+        LAMMESH_KAFKA_BOOTSTRAP=settings.kafka_bootstrap,
+        LAMMESH_TOPIC_PREFIX=settings.topic_prefix,
+    )
     env.pop("COLUMNS", None)  # the default 80 columns of a pipe: ids must still be printed whole
-    return subprocess.run([sys.executable, "-m", "lammesh.cli", *args], env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "lammesh.cli", *args], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 async def run(mesh, *args: str, tenant: str = "acme") -> subprocess.CompletedProcess[str]:
@@ -71,11 +78,21 @@ async def submit(mesh, task_input: dict, tenant: str = "acme") -> str:
 
 
 async def wait_status(mesh, task_id: str, statuses: set[int], tenant: str = "acme") -> task_pb2.Task:
-    return await shared_wait_status(mesh["channel"], task_id, statuses, metadata=(("x-lammesh-tenant", tenant), ("x-lammesh-user", "ana")), timeout=60)
+    return await shared_wait_status(
+        mesh["channel"],
+        task_id,
+        statuses,
+        metadata=(("x-lammesh-tenant", tenant), ("x-lammesh-user", "ana")),
+        timeout=60,
+    )
 
 
 async def test_tasks_list_filters_and_show_explains_a_blocked_task(mesh):
-    clean, blocked, theirs = await submit(mesh, CLEAN), await submit(mesh, OUTSIDE), await submit(mesh, CLEAN, tenant="globex")
+    clean, blocked, theirs = (
+        await submit(mesh, CLEAN),
+        await submit(mesh, OUTSIDE),
+        await submit(mesh, CLEAN, tenant="globex"),
+    )
     for task_id, tenant in ((clean, "acme"), (blocked, "acme"), (theirs, "globex")):
         await wait_status(mesh, task_id, TERMINAL, tenant)
 
@@ -83,7 +100,9 @@ async def test_tasks_list_filters_and_show_explains_a_blocked_task(mesh):
     assert {clean, blocked} <= {t["task_id"] for t in listed} and theirs not in {t["task_id"] for t in listed}
     compensated = lines(await run(mesh, "tasks", "list", "--status", "COMPENSATED", "--json"))
     assert blocked in [t["task_id"] for t in compensated] and clean not in [t["task_id"] for t in compensated]
-    newest = lines(await run(mesh, "tasks", "list", "--workflow", "cli_flow", "--since", "10m", "--limit", "1", "--json"))
+    newest = lines(
+        await run(mesh, "tasks", "list", "--workflow", "cli_flow", "--since", "10m", "--limit", "1", "--json")
+    )
     assert len(newest) == 1
     assert lines(await run(mesh, "tasks", "list", "--since", "2099-01-01T00:00:00+00:00", "--json")) == []
     assert lines(await run(mesh, "tasks", "list", "--workflow", "nothing_like_it", "--json")) == []
@@ -161,9 +180,13 @@ async def test_a_poison_record_is_listed_shown_and_replayed_to_its_source(mesh):
     assert len(listed) == 1 and listed[0]["offset"] == letter.offset
     assert listed[0]["source_topic"] == source and listed[0]["reason"] == letter.reason and listed[0]["consumer_group"]
     human = await run(mesh, "dlq", "list")
-    assert f"{letter.offset}  " in human.stdout and "task poison-1" in human.stdout and letter.reason[:40] in human.stdout
+    assert (
+        f"{letter.offset}  " in human.stdout and "task poison-1" in human.stdout and letter.reason[:40] in human.stdout
+    )
     table = await run(mesh, "dlq", "show", str(letter.offset))
-    assert table.returncode == 0 and letter.reason[:30] in table.stdout and "not an Envelope" in table.stdout, table.stdout
+    assert table.returncode == 0 and letter.reason[:30] in table.stdout and "not an Envelope" in table.stdout, (
+        table.stdout
+    )
     (by_task,) = lines(await run(mesh, "dlq", "show", "poison-1", "--json"))
     assert by_task["offset"] == letter.offset and by_task["envelope"] is None and by_task["key"] == "poison-1"
 
@@ -174,7 +197,9 @@ async def test_a_poison_record_is_listed_shown_and_replayed_to_its_source(mesh):
     (answer,) = lines(replayed)
     assert answer["topic"] == source and answer["to_offset"] > sent.offset
     # Still poison: noop reads the replayed copy and dead-letters it again, naming where it came from.
-    again = await dead_letters(mesh, lambda d: (d.source_partition, d.source_offset) == (answer["to_partition"], answer["to_offset"]))
+    again = await dead_letters(
+        mesh, lambda d: (d.source_partition, d.source_offset) == (answer["to_partition"], answer["to_offset"])
+    )
     assert again[0].replayed_from == f"{DLQ.name(settings)}:0:{letter.offset}"
 
     # A dead letter too large for the DLQ went without its value: replay takes it from the source record.
@@ -188,12 +213,18 @@ async def test_a_poison_record_is_listed_shown_and_replayed_to_its_source(mesh):
     finally:
         await producer.stop()
     (answer,) = lines(await run(mesh, "dlq", "replay", str(lean.offset), "--json"))
-    (third,) = await dead_letters(mesh, lambda d: (d.source_partition, d.source_offset) == (answer["to_partition"], answer["to_offset"]))
+    (third,) = await dead_letters(
+        mesh, lambda d: (d.source_partition, d.source_offset) == (answer["to_partition"], answer["to_offset"])
+    )
     assert third.value == b"\x08\x96\x01 not an envelope" and third.replayed_from.endswith(f":{lean.offset}")
-    one_line_error(await run(mesh, "dlq", "replay", str(lost.offset)), 2, "went without its value and the source record is gone")
+    one_line_error(
+        await run(mesh, "dlq", "replay", str(lost.offset)), 2, "went without its value and the source record is gone"
+    )
 
     one_line_error(await run(mesh, "dlq", "show", "999999"), 2, "no record at offset 999999")
-    one_line_error(await run(mesh, "dlq", "replay", "no-such-task"), 2, "no dead letter of task or source 'no-such-task'")
+    one_line_error(
+        await run(mesh, "dlq", "replay", "no-such-task"), 2, "no dead letter of task or source 'no-such-task'"
+    )
 
 
 async def test_replaying_a_dead_lettered_task_request_runs_the_task(mesh):
@@ -201,8 +232,14 @@ async def test_replaying_a_dead_lettered_task_request_runs_the_task(mesh):
     task_id = "replayed0123456789abcdef01234567"
     request = task_pb2.TaskRequested(task_id=task_id, workflow="cli_flow", tenant="acme", input=to_struct(CLEAN))
     value = serde.pack(request, task_id=task_id, tenant="acme").SerializeToString()
-    headers = dlq_headers([("lammesh-type", b"lammesh.v1.TaskRequested")], "coordinator: workflow not loaded yet",
-                          topic=TASKS_REQUESTED.name(settings), partition=0, offset=0, group="coordinator")
+    headers = dlq_headers(
+        [("lammesh-type", b"lammesh.v1.TaskRequested")],
+        "coordinator: workflow not loaded yet",
+        topic=TASKS_REQUESTED.name(settings),
+        partition=0,
+        offset=0,
+        group="coordinator",
+    )
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
     await producer.start()
     try:

@@ -32,8 +32,14 @@ steps:
 async def test_watch_resumes_after_a_gateway_restart(kafka_bootstrap, tmp_path):
     write_workflow(tmp_path / "workflows", SLOW)
     port = free_port()
-    settings = make_settings(kafka_bootstrap, workflows_dir=tmp_path / "workflows", timer_interval_s=0.02,
-                             timer_recovery_grace_s=0, coordinator_data_dir=tmp_path / "coordinator", grpc_port=port)
+    settings = make_settings(
+        kafka_bootstrap,
+        workflows_dir=tmp_path / "workflows",
+        timer_interval_s=0.02,
+        timer_recovery_grace_s=0,
+        coordinator_data_dir=tmp_path / "coordinator",
+        grpc_port=port,
+    )
     other = settings.model_copy(update={"grpc_port": 0})  # the in-process services beside the gateway
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAMMESH_")}
     env.update(LAMMESH_GATEWAY_ADDRESS=f"127.0.0.1:{port}", LAMMESH_LOG_LEVEL="WARNING")
@@ -43,8 +49,15 @@ async def test_watch_resumes_after_a_gateway_restart(kafka_bootstrap, tmp_path):
         try:
             task_id = await mesh.submit("slow_pair", {"delay_ms": 6000}, tenant="default")
             watcher = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "lammesh.cli", "watch", task_id, "--json", env=env,
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+                sys.executable,
+                "-m",
+                "lammesh.cli",
+                "watch",
+                task_id,
+                "--json",
+                env=env,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
             )
             first = json.loads(await asyncio.wait_for(watcher.stdout.readline(), 60))  # the stream is live
             await front.stop()  # the gateway goes away mid-stream (its replica drained) ...

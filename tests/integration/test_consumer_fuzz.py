@@ -62,8 +62,9 @@ async def producing(settings) -> AsyncIterator[EnvelopeProducer]:
 
 
 def step_command(capability: str, task_id: str, **fields: object) -> step_pb2.StepCommand:
-    command = step_pb2.StepCommand(task_id=task_id, step_id="s", attempt=1, capability=capability,
-                                   action=step_pb2.STEP_ACTION_EXECUTE)
+    command = step_pb2.StepCommand(
+        task_id=task_id, step_id="s", attempt=1, capability=capability, action=step_pb2.STEP_ACTION_EXECUTE
+    )
     command.input.update(fields)
     return command
 
@@ -81,8 +82,12 @@ def invalid_commands(capability: str) -> st.SearchStrategy[Bad]:
             command.action = 7
         else:
             command.capability = "someone-else"
-        return Bad(f"invalid_command.{problem}", envelope_bytes(command, task_id=task_id),
-                   rf"^invalid StepCommand: {problem}: ", headers)
+        return Bad(
+            f"invalid_command.{problem}",
+            envelope_bytes(command, task_id=task_id),
+            rf"^invalid StepCommand: {problem}: ",
+            headers,
+        )
 
     return st.builds(build, task_ids, st.sampled_from(["task_id", "step_id", "action", "capability"]), garbage_headers)
 
@@ -90,8 +95,12 @@ def invalid_commands(capability: str) -> st.SearchStrategy[Bad]:
 def step_service_bad_records(capability: str, limit: int) -> list[Bad]:
     not_a_command = "^expected payload lammesh.v1.StepCommand, got "
     valid = task_ids.map(lambda tid: envelope_bytes(step_command(capability, tid), task_id=tid))
-    others = [task_pb2.TaskRequested(task_id="x", workflow="w"), step_pb2.StepResult(task_id="x", step_id="s"),
-              task_pb2.Task(task_id="x"), registry_pb2.CapabilityRegistration(capability=capability)]
+    others = [
+        task_pb2.TaskRequested(task_id="x", workflow="w"),
+        step_pb2.StepResult(task_id="x", step_id="s"),
+        task_pb2.Task(task_id="x"),
+        registry_pb2.CapabilityRegistration(capability=capability),
+    ]
     return [
         *draw(garbage(), 10),
         *draw(truncated(valid, "^invalid StepCommand: task_id: is required$"), 8),
@@ -112,7 +121,9 @@ async def _fuzz_step_service(settings, capability: str, good: step_pb2.StepComma
         sent = await publish(producer, topic, bad, key=b"fuzz")
         await producer.send(topic, good, task_id="fuzz")
         await producer.confirm()
-    results = payloads(await read_records(settings, STEPS_RESULTS.name(settings), count=1, quiet_for=1.0), step_pb2.StepResult)
+    results = payloads(
+        await read_records(settings, STEPS_RESULTS.name(settings), count=1, quiet_for=1.0), step_pb2.StepResult
+    )
     dead = await read_records(settings, DLQ.name(settings), count=len(sent))
     assert_dead_lettered(dead, sent, group=f"{settings.topic_prefix}.{capability}")
     return results
@@ -149,15 +160,22 @@ async def test_a_command_whose_answer_is_too_large_fails_the_step_naming_the_lim
 
 
 async def test_the_email_tool_dead_letters_every_bad_command_and_sends_only_the_good_mail(settings, tmp_path):
-    tool_settings = settings.model_copy(update={
-        "service_name": "email", "state_dir": tmp_path / "state", "maildir": tmp_path / "maildir", "smtp_port": free_port(),
-    })
+    tool_settings = settings.model_copy(
+        update={
+            "service_name": "email",
+            "state_dir": tmp_path / "state",
+            "maildir": tmp_path / "maildir",
+            "smtp_port": free_port(),
+        }
+    )
     sink = SmtpSink(tool_settings.maildir, port=tool_settings.smtp_port)
     await sink.start()
     try:
         runtime = email_bootstrap(tool_settings)
         async with running(runtime):
-            good = step_command("email", "mail-task", to=["ana@acme.example"], subject="After the fuzz", body="Hello Ana.")
+            good = step_command(
+                "email", "mail-task", to=["ana@acme.example"], subject="After the fuzz", body="Hello Ana."
+            )
             results = await _fuzz_step_service(tool_settings, "email", good)
             consumer = runtime.consumers[0].task
             assert consumer is not None and not consumer.done()
@@ -192,21 +210,44 @@ async def test_the_gateway_read_model_dead_letters_every_bad_record_and_applies_
     by_topic = {
         state_topic: [
             *draw(garbage(null=False), 6),  # a null value there is a tombstone (test_gateway)
-            *draw(truncated(task_ids.map(lambda tid: envelope_bytes(task_pb2.Task(task_id=tid, tenant="acme"), task_id=tid)),
-                            "^lammesh.v1.Task has no task_id$"), 5),
+            *draw(
+                truncated(
+                    task_ids.map(lambda tid: envelope_bytes(task_pb2.Task(task_id=tid, tenant="acme"), task_id=tid)),
+                    "^lammesh.v1.Task has no task_id$",
+                ),
+                5,
+            ),
             *draw(wrong_type([*others, event], task_id=task_ids, reason="^expected payload lammesh.v1.Task, got "), 5),
             *draw(bad_type_url(snapshot, task_id="t", reason="^expected payload lammesh.v1.Task, got "), 4),
             *draw(future_schema(snapshot, task_id="t"), 2),
-            Bad("no_task_id", envelope_bytes(task_pb2.Task(tenant="acme", version=3), task_id="t"), "^lammesh.v1.Task has no task_id$"),
+            Bad(
+                "no_task_id",
+                envelope_bytes(task_pb2.Task(tenant="acme", version=3), task_id="t"),
+                "^lammesh.v1.Task has no task_id$",
+            ),
             *draw(oversized(limit), 1),
         ],
         events_topic: [
             *draw(garbage(), 6),
-            *draw(truncated(task_ids.map(lambda tid: envelope_bytes(task_pb2.TaskEvent(task_id=tid, sequence=1), task_id=tid)),
-                            "^lammesh.v1.TaskEvent has no task_id$"), 5),
-            *draw(wrong_type([*others, snapshot], task_id=task_ids, reason="^expected payload lammesh.v1.TaskEvent, got "), 5),
+            *draw(
+                truncated(
+                    task_ids.map(lambda tid: envelope_bytes(task_pb2.TaskEvent(task_id=tid, sequence=1), task_id=tid)),
+                    "^lammesh.v1.TaskEvent has no task_id$",
+                ),
+                5,
+            ),
+            *draw(
+                wrong_type(
+                    [*others, snapshot], task_id=task_ids, reason="^expected payload lammesh.v1.TaskEvent, got "
+                ),
+                5,
+            ),
             *draw(bad_type_url(event, task_id="t", reason="^expected payload lammesh.v1.TaskEvent, got "), 4),
-            Bad("no_task_id", envelope_bytes(task_pb2.TaskEvent(sequence=2), task_id="t"), "^lammesh.v1.TaskEvent has no task_id$"),
+            Bad(
+                "no_task_id",
+                envelope_bytes(task_pb2.TaskEvent(sequence=2), task_id="t"),
+                "^lammesh.v1.TaskEvent has no task_id$",
+            ),
             *draw(oversized(limit), 1),
         ],
     }
@@ -215,8 +256,12 @@ async def test_the_gateway_read_model_dead_letters_every_bad_record_and_applies_
         sent = {}
         for topic, bad in by_topic.items():
             sent |= await publish(client.producer, topic, bad, key=b"fuzz")
-        good = task_pb2.Task(task_id="good-task", tenant="acme", workflow="one", version=1, status=task_pb2.TASK_STATUS_RUNNING)
-        await client.producer.send(events_topic, task_pb2.TaskEvent(task_id="good-task", sequence=1, kind="task.started"), task_id="fuzz")
+        good = task_pb2.Task(
+            task_id="good-task", tenant="acme", workflow="one", version=1, status=task_pb2.TASK_STATUS_RUNNING
+        )
+        await client.producer.send(
+            events_topic, task_pb2.TaskEvent(task_id="good-task", sequence=1, kind="task.started"), task_id="fuzz"
+        )
         await client.producer.send(state_topic, good, task_id="fuzz")
         await client.producer.confirm()
         async with grpc.aio.insecure_channel(f"127.0.0.1:{runtime.grpc.port}") as channel:
@@ -253,14 +298,25 @@ steps:
 
 async def test_the_coordinator_dead_letters_every_bad_record_and_runs_the_next_task(kafka_bootstrap, tmp_path):
     write_workflow(tmp_path / "workflows", TWICE)
-    settings = make_settings(kafka_bootstrap, workflows_dir=tmp_path / "workflows", timer_interval_s=0.02,
-                             timer_recovery_grace_s=0, coordinator_data_dir=tmp_path / "coordinator")
+    settings = make_settings(
+        kafka_bootstrap,
+        workflows_dir=tmp_path / "workflows",
+        timer_interval_s=0.02,
+        timer_recovery_grace_s=0,
+        coordinator_data_dir=tmp_path / "coordinator",
+    )
     limit = settings.kafka_max_record_bytes
-    requested, results, control = TASKS_REQUESTED.name(settings), STEPS_RESULTS.name(settings), TASKS_CONTROL.name(settings)
+    requested, results, control = (
+        TASKS_REQUESTED.name(settings),
+        STEPS_RESULTS.name(settings),
+        TASKS_CONTROL.name(settings),
+    )
     request = task_pb2.TaskRequested(task_id="t", workflow="twice", tenant="acme")
     unknown_task = r"for unknown task |has no task_id$"
     not_handled = rf"{unknown_task}|^the coordinator does not handle |^unknown message_type "
-    ghost_results = task_ids.map(lambda tid: envelope_bytes(step_pb2.StepResult(task_id=tid, step_id="only", attempt=1), task_id=tid))
+    ghost_results = task_ids.map(
+        lambda tid: envelope_bytes(step_pb2.StepResult(task_id=tid, step_id="only", attempt=1), task_id=tid)
+    )
     ghost_controls = task_ids.map(lambda tid: envelope_bytes(task_pb2.TaskCancelRequested(task_id=tid), task_id=tid))
     # Valid and fit one record, but what they start cannot: the saga row and step command (the input
     # twice over), the saga row of JSON with every quote escaped. Not dead letters: tasks that end
@@ -269,9 +325,20 @@ async def test_the_coordinator_dead_letters_every_bad_record_and_runs_the_next_t
     by_topic = {
         requested: [
             *draw(garbage(), 6),
-            *draw(truncated(task_ids.map(lambda tid: envelope_bytes(request, task_id=tid)), "^$", inside_payload_only=True), 4),
-            *draw(wrong_type([step_pb2.StepCommand(task_id="x"), task_pb2.Task(task_id="x"), task_pb2.TaskEvent(task_id="x")],
-                             task_id=task_ids, reason=not_handled), 5),
+            *draw(
+                truncated(
+                    task_ids.map(lambda tid: envelope_bytes(request, task_id=tid)), "^$", inside_payload_only=True
+                ),
+                4,
+            ),
+            *draw(
+                wrong_type(
+                    [step_pb2.StepCommand(task_id="x"), task_pb2.Task(task_id="x"), task_pb2.TaskEvent(task_id="x")],
+                    task_id=task_ids,
+                    reason=not_handled,
+                ),
+                5,
+            ),
             *draw(bad_type_url(request, task_id="t", reason="^unknown message_type "), 4),
             *draw(future_schema(request, task_id="t"), 2),
             Bad("no_task_id", envelope_bytes(request, task_id=""), "^lammesh.v1.TaskRequested record has no task_id$"),
@@ -280,12 +347,24 @@ async def test_the_coordinator_dead_letters_every_bad_record_and_runs_the_next_t
         results: [
             *draw(garbage(), 4),
             *draw(truncated(ghost_results, unknown_task), 4),
-            *draw(st.builds(lambda raw, headers: Bad("unknown_task", raw, unknown_task, headers), ghost_results, garbage_headers), 3),
+            *draw(
+                st.builds(
+                    lambda raw, headers: Bad("unknown_task", raw, unknown_task, headers), ghost_results, garbage_headers
+                ),
+                3,
+            ),
         ],
         control: [
             *draw(garbage(), 4),
             *draw(truncated(ghost_controls, unknown_task), 3),
-            *draw(st.builds(lambda raw, headers: Bad("unknown_task", raw, unknown_task, headers), ghost_controls, garbage_headers), 3),
+            *draw(
+                st.builds(
+                    lambda raw, headers: Bad("unknown_task", raw, unknown_task, headers),
+                    ghost_controls,
+                    garbage_headers,
+                ),
+                3,
+            ),
         ],
     }
     runtime = coordinator_bootstrap(settings)
@@ -310,6 +389,9 @@ async def test_the_coordinator_dead_letters_every_bad_record_and_runs_the_next_t
     assert_dead_lettered(dead, sent, group=f"{settings.topic_prefix}-coordinator")
     for big_id, big in refused.items():  # refused before anything of them was published
         assert big.status == task_pb2.TASK_STATUS_FAILED and not big.steps and not big.input.fields
-        assert re.fullmatch(rf"the task is too large to run: a \S+-coordinator-sagas-changelog record of \d+ bytes is over "
-                            rf"the {limit}-byte limit \(kafka_max_record_bytes\)", big.reason), big.reason
+        assert re.fullmatch(
+            rf"the task is too large to run: a \S+-coordinator-sagas-changelog record of \d+ bytes is over "
+            rf"the {limit}-byte limit \(kafka_max_record_bytes\)",
+            big.reason,
+        ), big.reason
         assert [e.kind for e in client.events[big_id]] == ["task.rejected"]

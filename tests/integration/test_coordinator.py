@@ -35,8 +35,13 @@ steps:
 def settings(kafka_bootstrap, tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("coordinator")
     write_workflow(tmp_path / "workflows", PARALLEL)
-    return make_settings(kafka_bootstrap, workflows_dir=tmp_path / "workflows", timer_interval_s=0.02, timer_recovery_grace_s=0,
-                         coordinator_data_dir=tmp_path / "coordinator")
+    return make_settings(
+        kafka_bootstrap,
+        workflows_dir=tmp_path / "workflows",
+        timer_interval_s=0.02,
+        timer_recovery_grace_s=0,
+        coordinator_data_dir=tmp_path / "coordinator",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +81,12 @@ async def test_a_failed_step_compensates_the_others_in_reverse_order(settings, m
     compensated = [e.step_id for e in events if e.kind == "step.compensating"]
     assert compensated == list(reversed(completed))  # a, then b/c in whatever order they finished
     states = {s.step_id: s.state for s in task.steps}
-    assert states == {"a": task_pb2.STEP_STATE_COMPENSATED, "b": task_pb2.STEP_STATE_COMPENSATED,
-                      "c": task_pb2.STEP_STATE_COMPENSATED, "d": task_pb2.STEP_STATE_FAILED}
+    assert states == {
+        "a": task_pb2.STEP_STATE_COMPENSATED,
+        "b": task_pb2.STEP_STATE_COMPENSATED,
+        "c": task_pb2.STEP_STATE_COMPENSATED,
+        "d": task_pb2.STEP_STATE_FAILED,
+    }
 
 
 async def test_compensation_failure_ends_failed_naming_the_step(settings, mesh):
@@ -120,8 +129,13 @@ steps:
 async def test_timers_fire_when_no_answer_ever_comes(kafka_bootstrap, tmp_path):
     # No noop service runs: only the coordinator's own timers can move this task.
     write_workflow(tmp_path / "workflows", UNANSWERED)
-    quiet = make_settings(kafka_bootstrap, workflows_dir=tmp_path / "workflows", timer_interval_s=0.02, timer_recovery_grace_s=0,
-                          coordinator_data_dir=tmp_path / "coordinator")
+    quiet = make_settings(
+        kafka_bootstrap,
+        workflows_dir=tmp_path / "workflows",
+        timer_interval_s=0.02,
+        timer_recovery_grace_s=0,
+        coordinator_data_dir=tmp_path / "coordinator",
+    )
     async with running(coordinator(quiet)), Client(quiet) as client:
         task_id = await client.submit("unanswered", {})
         task = await client.wait_for(task_id, timeout=60)
@@ -153,7 +167,10 @@ async def test_the_same_request_twice_runs_once(settings, mesh):
     task_id = await mesh.submit("parallel", {"n": 2})
     await mesh.submit("parallel", {"n": 2}, task_id=task_id)
     await mesh.wait_for(task_id)
-    commands = payloads(await read_records(settings, f"{settings.topic_prefix}.steps.noop", count=4, quiet_for=1.0), step_pb2.StepCommand)
+    commands = payloads(
+        await read_records(settings, f"{settings.topic_prefix}.steps.noop", count=4, quiet_for=1.0),
+        step_pb2.StepCommand,
+    )
     assert sorted(c.step_id for c in commands if c.task_id == task_id) == ["a", "b", "c", "d"]
     assert mesh.kinds(task_id).count("task.started") == 1
 
@@ -164,12 +181,16 @@ async def test_bad_records_go_to_the_dlq_and_the_coordinator_keeps_going(setting
     from tests.support.kafka import header
 
     await mesh.producer.send_raw(TASKS_REQUESTED.name(settings), b"\x07not protobuf", key=b"x")
-    await mesh.producer.send(STEPS_RESULTS.name(settings), step_pb2.StepResult(task_id="ghost", step_id="a", attempt=1), task_id="ghost")
+    await mesh.producer.send(
+        STEPS_RESULTS.name(settings), step_pb2.StepResult(task_id="ghost", step_id="a", attempt=1), task_id="ghost"
+    )
     await mesh.producer.confirm()
     task_id = await mesh.submit("parallel", {"n": 3})
     assert (await mesh.wait_for(task_id)).status == task_pb2.TASK_STATUS_COMPLETED
     dead = await read_records(settings, DLQ.name(settings), count=2)
-    reasons = {header(r, DLQ_REASON) for r in dead if header(r, DLQ_CONSUMER_GROUP) == f"{settings.topic_prefix}-coordinator"}
+    reasons = {
+        header(r, DLQ_REASON) for r in dead if header(r, DLQ_CONSUMER_GROUP) == f"{settings.topic_prefix}-coordinator"
+    }
     assert any(r.startswith("not a protobuf Envelope") for r in reasons), reasons
     assert "lammesh.v1.StepResult for unknown task ghost" in reasons
 
@@ -177,8 +198,13 @@ async def test_bad_records_go_to_the_dlq_and_the_coordinator_keeps_going(setting
 async def test_a_timer_set_before_a_restart_fires_after_it(kafka_bootstrap, tmp_path):
     # Nothing answers the step: only its deadline, stored in the saga, can move the task on.
     write_workflow(tmp_path / "workflows", UNANSWERED)
-    quiet = make_settings(kafka_bootstrap, workflows_dir=tmp_path / "workflows", timer_interval_s=0.02, timer_recovery_grace_s=0,
-                          coordinator_data_dir=tmp_path / "coordinator")
+    quiet = make_settings(
+        kafka_bootstrap,
+        workflows_dir=tmp_path / "workflows",
+        timer_interval_s=0.02,
+        timer_recovery_grace_s=0,
+        coordinator_data_dir=tmp_path / "coordinator",
+    )
     first = coordinator(quiet)
     async with running(first):
         async with Client(quiet) as client:
@@ -194,10 +220,17 @@ async def test_a_timer_set_before_a_restart_fires_after_it(kafka_bootstrap, tmp_
 async def test_a_local_table_ahead_of_its_changelog_fails_one_start_then_is_rebuilt(kafka_bootstrap, tmp_path):
     """As after a Kafka cluster is rebuilt empty under a coordinator that keeps its volume."""
     write_workflow(tmp_path / "workflows", PARALLEL)
-    own = make_settings(kafka_bootstrap, workflows_dir=tmp_path / "workflows", timer_interval_s=0.02,
-                        timer_recovery_grace_s=0, coordinator_data_dir=tmp_path / "coordinator")
+    own = make_settings(
+        kafka_bootstrap,
+        workflows_dir=tmp_path / "workflows",
+        timer_interval_s=0.02,
+        timer_recovery_grace_s=0,
+        coordinator_data_dir=tmp_path / "coordinator",
+    )
     async with running(noop(own), coordinator(own)), Client(own) as client:
-        assert (await client.wait_for(await client.submit("parallel", {"n": 1}))).status == task_pb2.TASK_STATUS_COMPLETED
+        assert (
+            await client.wait_for(await client.submit("parallel", {"n": 1}))
+        ).status == task_pb2.TASK_STATUS_COMPLETED
     tables = list((tmp_path / "coordinator").rglob("*.db"))
     assert tables
     changelog = COORDINATOR_CHANGELOG.name(own)

@@ -38,8 +38,13 @@ def _seconds(ts) -> float:  # type: ignore[no-untyped-def]
 
 async def test_no_more_than_the_max_active_sagas_run_at_once(kafka_bootstrap, tmp_path):
     write_workflow(tmp_path / "workflows", SLOW)
-    settings = make_settings(kafka_bootstrap, workflows_dir=tmp_path / "workflows", timer_interval_s=0.02,
-                             coordinator_data_dir=tmp_path / "coordinator", coordinator_max_active_sagas=2)
+    settings = make_settings(
+        kafka_bootstrap,
+        workflows_dir=tmp_path / "workflows",
+        timer_interval_s=0.02,
+        coordinator_data_dir=tmp_path / "coordinator",
+        coordinator_max_active_sagas=2,
+    )
     async with running(noop(settings), coordinator(settings)), Client(settings) as client:
         tasks = [await client.submit("paced", {"delay_ms": 700}) for _ in range(5)]
         held = tasks[-1]
@@ -57,4 +62,6 @@ async def test_no_more_than_the_max_active_sagas_run_at_once(kafka_bootstrap, tm
     for start, _ in spans:
         running_then = sum(1 for s, e in spans if s <= start < e)
         assert running_then <= 2, f"{running_then} sagas ran at once: {spans}"
-    assert spans[2][0] >= min(end for _, end in spans[:2]), "the third task started before either of the first two ended"
+    assert spans[2][0] >= min(end for _, end in spans[:2]), (
+        "the third task started before either of the first two ended"
+    )

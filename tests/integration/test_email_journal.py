@@ -25,9 +25,14 @@ MAIL = {"to": ["ana.lopez@acme.example"], "subject": "Follow-up: Acme", "body": 
 
 @pytest.fixture
 def email_settings(settings, tmp_path):
-    return settings.model_copy(update={
-        "service_name": "email", "state_dir": tmp_path / "state", "maildir": tmp_path / "maildir", "smtp_port": free_port(),
-    })
+    return settings.model_copy(
+        update={
+            "service_name": "email",
+            "state_dir": tmp_path / "state",
+            "maildir": tmp_path / "maildir",
+            "smtp_port": free_port(),
+        }
+    )
 
 
 def command(task_id: str, attempt: int = 1) -> step_pb2.StepCommand:
@@ -40,7 +45,9 @@ async def execute(settings, cmd: step_pb2.StepCommand) -> step_pb2.StepResult:
     runtime = email_bootstrap(settings)
     async with running(runtime):
         async with grpc.aio.insecure_channel(f"127.0.0.1:{runtime.grpc.port}") as channel:
-            reply = await step_pb2_grpc.StepServiceStub(channel).Execute(step_pb2.ExecuteRequest(command=cmd), timeout=30)
+            reply = await step_pb2_grpc.StepServiceStub(channel).Execute(
+                step_pb2.ExecuteRequest(command=cmd), timeout=30
+            )
     return reply.result
 
 

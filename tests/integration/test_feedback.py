@@ -28,7 +28,10 @@ PHONE = {**CLEAN, "body": "Call me on +44 20 7946 0958 tomorrow."}
 
 @pytest.fixture(scope="module")
 async def mesh(kafka_bootstrap, tmp_path_factory):
-    async with gateway_mesh(kafka_bootstrap, tmp_path_factory.mktemp("feedback"), guarded_send("followup")) as (wired, address):
+    async with gateway_mesh(kafka_bootstrap, tmp_path_factory.mktemp("feedback"), guarded_send("followup")) as (
+        wired,
+        address,
+    ):
         channel = grpc.aio.insecure_channel(address)
         yield wired, channel, address
         await channel.close()
@@ -40,7 +43,9 @@ def tenant(name: str = "acme") -> tuple[tuple[str, str], ...]:
 
 async def finished(channel, task_input: dict, statuses: set[int]) -> task_pb2.Task:
     stub = task_pb2_grpc.TaskServiceStub(channel)
-    reply = await stub.SubmitTask(task_pb2.SubmitTaskRequest(workflow="followup", input=to_struct(task_input)), metadata=tenant())
+    reply = await stub.SubmitTask(
+        task_pb2.SubmitTaskRequest(workflow="followup", input=to_struct(task_input)), metadata=tenant()
+    )
     return await wait_status(channel, reply.task.task_id, statuses, metadata=tenant())
 
 
@@ -55,15 +60,28 @@ async def test_an_approved_review_publishes_a_false_positive_of_the_flagging_wat
     settings, channel, _ = mesh
     task = await finished(channel, PHONE, {task_pb2.TASK_STATUS_AWAITING_REVIEW})
     reviews = review_pb2_grpc.ReviewServiceStub(channel)
-    [review] = [r for r in (await reviews.ListReviews(review_pb2.ListReviewsRequest(), metadata=tenant())).reviews
-                if r.task_id == task.task_id]
-    await reviews.ApproveReview(review_pb2.ApproveReviewRequest(review_id=review.review_id, comment="my own number"), metadata=tenant())
+    [review] = [
+        r
+        for r in (await reviews.ListReviews(review_pb2.ListReviewsRequest(), metadata=tenant())).reviews
+        if r.task_id == task.task_id
+    ]
+    await reviews.ApproveReview(
+        review_pb2.ApproveReviewRequest(review_id=review.review_id, comment="my own number"), metadata=tenant()
+    )
     [case] = await cases_of(settings, task.task_id, 1)
-    assert (case.kind, case.source, case.watcher, case.step, case.stage) == (FeedbackKind.FALSE_POSITIVE, FeedbackSource.REVIEW, "pii", "send", "input")
+    assert (case.kind, case.source, case.watcher, case.step, case.stage) == (
+        FeedbackKind.FALSE_POSITIVE,
+        FeedbackSource.REVIEW,
+        "pii",
+        "send",
+        "input",
+    )
     assert case.field == "body" and case.content == PHONE["body"]
     assert case.verdict == "REVIEW" and case.model.name and case.model.sha256
     assert (case.note, case.reporter, case.tenant) == ("my own number", "ana@acme.com", "acme")
-    assert (await wait_status(channel, task.task_id, TERMINAL, metadata=tenant())).status == task_pb2.TASK_STATUS_COMPLETED
+    assert (
+        await wait_status(channel, task.task_id, TERMINAL, metadata=tenant())
+    ).status == task_pb2.TASK_STATUS_COMPLETED
 
 
 async def test_report_checks_the_task_and_publishes_a_miss(mesh):
@@ -87,21 +105,31 @@ async def test_report_checks_the_task_and_publishes_a_miss(mesh):
     assert "record, send" in await refused(grpc.StatusCode.NOT_FOUND, step="publish")
     await refused(grpc.StatusCode.NOT_FOUND, metadata=tenant("globex"), watcher="pii")
     await refused(grpc.StatusCode.NOT_FOUND, task_id="nope", watcher="pii")
-    assert "report it as missed" in await refused(grpc.StatusCode.FAILED_PRECONDITION, watcher="pii",
-                                                  kind=feedback_pb2.FEEDBACK_KIND_FALSE_POSITIVE)
+    assert "report it as missed" in await refused(
+        grpc.StatusCode.FAILED_PRECONDITION, watcher="pii", kind=feedback_pb2.FEEDBACK_KIND_FALSE_POSITIVE
+    )
     reply = await report(watcher="pii", note="a phone number in words")
     assert [c.field for c in reply.cases] and reply.case_id == reply.cases[0].case_id
     published = await cases_of(settings, task.task_id, 2)
     assert {c.case_id for c in published} >= {c.case_id for c in reply.cases}
-    assert all(c.kind is FeedbackKind.MISSED and c.source is FeedbackSource.REPORT and c.verdict == "ALLOW" for c in published)
+    assert all(
+        c.kind is FeedbackKind.MISSED and c.source is FeedbackSource.REPORT and c.verdict == "ALLOW" for c in published
+    )
 
 
 def cli(mesh, *args: str) -> subprocess.CompletedProcess[str]:
     settings, _, address = mesh
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAMMESH_")}
-    env.update(LAMMESH_GATEWAY_ADDRESS=address, LAMMESH_DEFAULT_TENANT="acme", LAMMESH_LOG_LEVEL="WARNING",
-               LAMMESH_KAFKA_BOOTSTRAP=settings.kafka_bootstrap, LAMMESH_TOPIC_PREFIX=settings.topic_prefix)
-    return subprocess.run([sys.executable, "-m", "lammesh.cli", *args], env=env, capture_output=True, text=True, timeout=120)
+    env.update(
+        LAMMESH_GATEWAY_ADDRESS=address,
+        LAMMESH_DEFAULT_TENANT="acme",
+        LAMMESH_LOG_LEVEL="WARNING",
+        LAMMESH_KAFKA_BOOTSTRAP=settings.kafka_bootstrap,
+        LAMMESH_TOPIC_PREFIX=settings.topic_prefix,
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "lammesh.cli", *args], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 async def test_the_cli_reports_a_false_positive_and_exits_2_on_bad_input(mesh):
@@ -111,8 +139,19 @@ async def test_the_cli_reports_a_false_positive_and_exits_2_on_bad_input(mesh):
     assert ambiguous.returncode == 2 and "pii, policy" in ambiguous.stderr, ambiguous.stderr
     unknown = await asyncio.to_thread(cli, mesh, "feedback", "missed", "no-such-task", "send")
     assert unknown.returncode == 2 and "not found" in unknown.stderr, unknown.stderr
-    done = await asyncio.to_thread(cli, mesh, "feedback", "false-positive", task.task_id, "send", "--watcher", "pii",
-                                   "--note", "our own switchboard", "--json")
+    done = await asyncio.to_thread(
+        cli,
+        mesh,
+        "feedback",
+        "false-positive",
+        task.task_id,
+        "send",
+        "--watcher",
+        "pii",
+        "--note",
+        "our own switchboard",
+        "--json",
+    )
     assert done.returncode == 0, done.stderr
     reply = json.loads(done.stdout)
     [case] = [c for c in await cases_of(settings, task.task_id, 1) if c.source is FeedbackSource.REPORT]
@@ -157,10 +196,21 @@ async def test_a_decision_survives_a_gateway_that_could_not_publish_its_case(kaf
     reviewer = EnvelopeProducer(settings, name="reviewer")
     await reviewer.start()
     try:
-        decided = review_pb2.ReviewDecided(review_id=review.review_id, task_id=snapshot.task_id, step_id=review.step_id,
-                                           decision=review_pb2.REVIEW_DECISION_APPROVED, decided_by="ann", comment="fine")
-        await reviewer.confirm([await reviewer.send(TASKS_CONTROL.name(settings), decided, task_id=snapshot.task_id,
-                                                    tenant=snapshot.tenant)])
+        decided = review_pb2.ReviewDecided(
+            review_id=review.review_id,
+            task_id=snapshot.task_id,
+            step_id=review.step_id,
+            decision=review_pb2.REVIEW_DECISION_APPROVED,
+            decided_by="ann",
+            comment="fine",
+        )
+        await reviewer.confirm(
+            [
+                await reviewer.send(
+                    TASKS_CONTROL.name(settings), decided, task_id=snapshot.task_id, tenant=snapshot.tenant
+                )
+            ]
+        )
     finally:
         await reviewer.stop()
 
@@ -181,7 +231,12 @@ async def test_a_decision_survives_a_gateway_that_could_not_publish_its_case(kaf
         [expected] = review_cases(snapshot, review, EVENTS, approved=True, reviewer="ann", note="fine", now=0.0)
         case = FeedbackCase.from_json(record.value)
         assert record.key.decode() == case.case_id == expected.case_id
-        assert (case.kind, case.reporter, case.note, case.content) == (FeedbackKind.FALSE_POSITIVE, "ann", "fine", expected.content)
+        assert (case.kind, case.reporter, case.note, case.content) == (
+            FeedbackKind.FALSE_POSITIVE,
+            "ann",
+            "fine",
+            expected.content,
+        )
     finally:
         await relay.stop(timeout=5)
         await producer.stop()

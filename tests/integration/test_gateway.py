@@ -24,8 +24,9 @@ pytestmark = pytest.mark.kafka
 FOLLOWUP = guarded_send("followup")
 
 
-
-GONE = FOLLOWUP.replace("name: followup", "name: followup_gone").replace("{name: pii, params: {skip_fields: [to]}}", "gone")
+GONE = FOLLOWUP.replace("name: followup", "name: followup_gone").replace(
+    "{name: pii, params: {skip_fields: [to]}}", "gone"
+)
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,9 @@ def tenant(name: str = "acme") -> tuple[tuple[str, str], ...]:
     return (("x-lammesh-tenant", name), ("x-lammesh-user", f"ana@{name}.com"))
 
 
-async def submit(channel, workflow: str, task_input: dict, key: str = "", who: str = "acme") -> task_pb2.SubmitTaskResponse:
+async def submit(
+    channel, workflow: str, task_input: dict, key: str = "", who: str = "acme"
+) -> task_pb2.SubmitTaskResponse:
     stub = task_pb2_grpc.TaskServiceStub(channel)
     request = task_pb2.SubmitTaskRequest(workflow=workflow, input=to_struct(task_input), client_key=key)
     return await stub.SubmitTask(request, metadata=tenant(who))
@@ -60,7 +63,9 @@ async def submit(channel, workflow: str, task_input: dict, key: str = "", who: s
 
 async def watch(channel, task_id: str, after: int = 0, who: str = "acme") -> list[task_pb2.TaskEvent]:
     stub = task_pb2_grpc.TaskServiceStub(channel)
-    stream = stub.WatchTask(task_pb2.WatchTaskRequest(task_id=task_id, after_sequence=after), metadata=tenant(who), timeout=60)
+    stream = stub.WatchTask(
+        task_pb2.WatchTaskRequest(task_id=task_id, after_sequence=after), metadata=tenant(who), timeout=60
+    )
     return [reply.event async for reply in stream]
 
 
@@ -87,10 +92,14 @@ async def test_submit_watch_get_and_list_a_clean_task(mesh):
         checked = [e for e in events if e.kind == "watchers.checked"]
         assert checked and checked[0].message == "ALLOW"
         # Resume from a position: only what came after it.
-        assert [e.sequence for e in await watch(channel, reply.task.task_id, after=3)] == [e.sequence for e in events[3:]]
+        assert [e.sequence for e in await watch(channel, reply.task.task_id, after=3)] == [
+            e.sequence for e in events[3:]
+        ]
         task = await wait_status(channel, reply.task.task_id, TERMINAL)
         assert task.status == task_pb2.TASK_STATUS_COMPLETED
-        listed = await task_pb2_grpc.TaskServiceStub(channel).ListTasks(task_pb2.ListTasksRequest(workflow="followup"), metadata=tenant())
+        listed = await task_pb2_grpc.TaskServiceStub(channel).ListTasks(
+            task_pb2.ListTasksRequest(workflow="followup"), metadata=tenant()
+        )
         assert reply.task.task_id in [t.task_id for t in listed.tasks]
 
 
@@ -115,7 +124,10 @@ async def test_an_outside_recipient_is_blocked_and_the_record_compensated(mesh):
         assert "policy" in task.reason and "pipeline@evil.io" in task.reason
         kinds = [e.kind for e in events]
         assert kinds.index("step.blocked") < kinds.index("step.compensated")
-        assert {s.step_id: s.state for s in task.steps} == {"record": task_pb2.STEP_STATE_COMPENSATED, "send": task_pb2.STEP_STATE_FAILED}
+        assert {s.step_id: s.state for s in task.steps} == {
+            "record": task_pb2.STEP_STATE_COMPENSATED,
+            "send": task_pb2.STEP_STATE_FAILED,
+        }
 
 
 async def test_review_pauses_survives_a_coordinator_restart_and_resumes_on_approval(mesh):
@@ -132,7 +144,9 @@ async def test_review_pauses_survives_a_coordinator_restart_and_resumes_on_appro
         assert review.step_id == "send" and "pii" in review.watcher
         assert any(s.field == "body" for s in review.spans)
         assert not (await reviews.ListReviews(review_pb2.ListReviewsRequest(), metadata=tenant("globex"))).reviews
-        approved = await reviews.ApproveReview(review_pb2.ApproveReviewRequest(review_id=review.review_id, comment="ok"), metadata=tenant())
+        approved = await reviews.ApproveReview(
+            review_pb2.ApproveReviewRequest(review_id=review.review_id, comment="ok"), metadata=tenant()
+        )
         assert approved.review.decision == review_pb2.REVIEW_DECISION_APPROVED
         task = await wait_status(channel, reply.task.task_id, TERMINAL)
         assert task.status == task_pb2.TASK_STATUS_COMPLETED
@@ -155,12 +169,36 @@ async def test_bad_requests_get_clear_errors_and_tenants_are_isolated(mesh):
         settings, channel = mesh
         stub = task_pb2_grpc.TaskServiceStub(channel)
         cases = [
-            (stub.SubmitTask(task_pb2.SubmitTaskRequest(), metadata=tenant()), grpc.StatusCode.INVALID_ARGUMENT, "workflow: is required"),
-            (stub.SubmitTask(task_pb2.SubmitTaskRequest(workflow="nope"), metadata=tenant()), grpc.StatusCode.NOT_FOUND, "workflow 'nope' not found"),
-            (stub.GetTask(task_pb2.GetTaskRequest(), metadata=tenant()), grpc.StatusCode.INVALID_ARGUMENT, "task_id: is required"),
-            (stub.GetTask(task_pb2.GetTaskRequest(task_id="missing"), metadata=tenant()), grpc.StatusCode.NOT_FOUND, "task missing not found"),
-            (stub.ListTasks(task_pb2.ListTasksRequest(page_token="xyz"), metadata=tenant()), grpc.StatusCode.INVALID_ARGUMENT, "page_token"),
-            (stub.ListTasks(task_pb2.ListTasksRequest(status=99), metadata=tenant()), grpc.StatusCode.INVALID_ARGUMENT, "status: unknown task status 99"),
+            (
+                stub.SubmitTask(task_pb2.SubmitTaskRequest(), metadata=tenant()),
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "workflow: is required",
+            ),
+            (
+                stub.SubmitTask(task_pb2.SubmitTaskRequest(workflow="nope"), metadata=tenant()),
+                grpc.StatusCode.NOT_FOUND,
+                "workflow 'nope' not found",
+            ),
+            (
+                stub.GetTask(task_pb2.GetTaskRequest(), metadata=tenant()),
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "task_id: is required",
+            ),
+            (
+                stub.GetTask(task_pb2.GetTaskRequest(task_id="missing"), metadata=tenant()),
+                grpc.StatusCode.NOT_FOUND,
+                "task missing not found",
+            ),
+            (
+                stub.ListTasks(task_pb2.ListTasksRequest(page_token="xyz"), metadata=tenant()),
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "page_token",
+            ),
+            (
+                stub.ListTasks(task_pb2.ListTasksRequest(status=99), metadata=tenant()),
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "status: unknown task status 99",
+            ),
         ]
         for call, code, message in cases:
             with pytest.raises(grpc.aio.AioRpcError) as info:
@@ -168,8 +206,10 @@ async def test_bad_requests_get_clear_errors_and_tenants_are_isolated(mesh):
             assert info.value.code() == code and message in info.value.details()
         reply = await submit(channel, "followup", CLEAN)
         task = await wait_status(channel, reply.task.task_id, TERMINAL)
-        for call in (stub.GetTask(task_pb2.GetTaskRequest(task_id=task.task_id), metadata=tenant("globex")),
-                     stub.CancelTask(task_pb2.CancelTaskRequest(task_id=task.task_id), metadata=tenant("globex"))):
+        for call in (
+            stub.GetTask(task_pb2.GetTaskRequest(task_id=task.task_id), metadata=tenant("globex")),
+            stub.CancelTask(task_pb2.CancelTaskRequest(task_id=task.task_id), metadata=tenant("globex")),
+        ):
             with pytest.raises(grpc.aio.AioRpcError) as info:
                 await call
             assert info.value.code() == grpc.StatusCode.NOT_FOUND

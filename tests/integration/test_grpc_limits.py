@@ -44,10 +44,14 @@ def submit(blob_bytes: int) -> task_pb2.SubmitTaskRequest:
 @pytest.fixture
 async def gateway(settings, tmp_path):
     write_workflow(tmp_path / "workflows", ONE_STEP)
-    settings = settings.model_copy(update={
-        "workflows_dir": tmp_path / "workflows", "service_name": "gateway",
-        "grpc_max_message_bytes": GRPC_LIMIT, "kafka_max_record_bytes": KAFKA_LIMIT,
-    })
+    settings = settings.model_copy(
+        update={
+            "workflows_dir": tmp_path / "workflows",
+            "service_name": "gateway",
+            "grpc_max_message_bytes": GRPC_LIMIT,
+            "kafka_max_record_bytes": KAFKA_LIMIT,
+        }
+    )
     runtime = gateway_bootstrap(settings)
     async with running(runtime):
         yield settings, f"127.0.0.1:{runtime.grpc.port}"
@@ -73,7 +77,9 @@ async def test_an_oversized_submit_is_refused_naming_the_limit_and_the_next_is_s
     # The mesh's own clients apply the same setting before sending anything.
     async with lammesh_channel(address, settings) as channel:
         with pytest.raises(grpc.aio.AioRpcError) as refused:
-            await task_pb2_grpc.TaskServiceStub(channel).SubmitTask(submit(GRPC_LIMIT + 10_000), metadata=TENANT, timeout=30)
+            await task_pb2_grpc.TaskServiceStub(channel).SubmitTask(
+                submit(GRPC_LIMIT + 10_000), metadata=TENANT, timeout=30
+            )
     assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert f"vs. {GRPC_LIMIT})" in refused.value.details()
 
@@ -85,7 +91,9 @@ async def test_an_oversized_check_is_refused_and_the_watcher_checks_the_next(set
         stub = watcher_pb2_grpc.WatcherServiceStub(channel)
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await stub.Check(check_request(content={"body": "word " * 20_000}), timeout=30)
-        answer = await stub.Check(check_request(content={"body": "use key AKIAIOSFODNN7EXAMPLE"}, stage="output"), timeout=30)
+        answer = await stub.Check(
+            check_request(content={"body": "use key AKIAIOSFODNN7EXAMPLE"}, stage="output"), timeout=30
+        )
     assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert f"vs. {KAFKA_LIMIT})" in caught.value.details()
     assert answer.verdict == watcher_pb2.VERDICT_BLOCK

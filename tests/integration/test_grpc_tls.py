@@ -31,8 +31,16 @@ def other_ca(tmp_path_factory: pytest.TempPathFactory) -> CertSet:
 
 
 def server_settings(certs: CertSet, *, mtls: bool = False, **extra: object) -> Settings:
-    return Settings(grpc_host="127.0.0.1", grpc_port=0, metrics_port=0, grpc_tls_cert=certs.server_cert,
-                    grpc_tls_key=certs.server_key, grpc_tls_ca=certs.ca, grpc_mtls=mtls, **extra)
+    return Settings(
+        grpc_host="127.0.0.1",
+        grpc_port=0,
+        metrics_port=0,
+        grpc_tls_cert=certs.server_cert,
+        grpc_tls_key=certs.server_key,
+        grpc_tls_ca=certs.ca,
+        grpc_mtls=mtls,
+        **extra,
+    )
 
 
 async def started(settings: Settings) -> GrpcServer:
@@ -68,11 +76,15 @@ async def test_tls_call_works_and_a_client_without_the_ca_fails(certs: CertSet, 
         await server.stop(0)
 
 
-async def test_mtls_rejects_a_client_without_a_certificate_or_with_a_foreign_one(certs: CertSet, other_ca: CertSet) -> None:
+async def test_mtls_rejects_a_client_without_a_certificate_or_with_a_foreign_one(
+    certs: CertSet, other_ca: CertSet
+) -> None:
     server = await started(server_settings(certs, mtls=True))
     target = f"127.0.0.1:{server.port}"
     try:
-        with_client_cert = Settings(grpc_tls_ca=certs.ca, grpc_tls_cert=certs.client_cert, grpc_tls_key=certs.client_key)
+        with_client_cert = Settings(
+            grpc_tls_ca=certs.ca, grpc_tls_cert=certs.client_cert, grpc_tls_key=certs.client_key
+        )
         assert await health(target, with_client_cert) == SERVING
         # a service's own certificate serves for its outgoing calls too
         as_service = Settings(grpc_tls_ca=certs.ca, grpc_tls_cert=certs.server_cert, grpc_tls_key=certs.server_key)
@@ -98,7 +110,8 @@ async def test_plaintext_health_port_serves_probes_and_nothing_else(certs: CertS
         assert await health(probe, Settings()) == health_pb2.HealthCheckResponse.NOT_SERVING  # shared state
         async with channel(probe, Settings()) as ch:
             stream = reflection_pb2_grpc.ServerReflectionStub(ch).ServerReflectionInfo(
-                iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5)
+                iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5
+            )
             with pytest.raises(grpc.aio.AioRpcError) as only_health:
                 async for _ in stream:
                     pass

@@ -1,6 +1,5 @@
 """Envelope producer and consumer against the real broker: round trip, trace context, the DLQ."""
 
-
 import pytest
 
 from lammesh import tracing
@@ -20,7 +19,11 @@ async def _run_consumer(settings, handler):
     producer = EnvelopeProducer(settings, name="test")
     await producer.start()
     consumer = EnvelopeConsumer(
-        settings, topics=[INBOX.name(settings)], group_id=f"{settings.topic_prefix}.g", handler=handler, producer=producer
+        settings,
+        topics=[INBOX.name(settings)],
+        group_id=f"{settings.topic_prefix}.g",
+        handler=handler,
+        producer=producer,
     )
     await consumer.start()
     return producer, consumer

@@ -16,8 +16,17 @@ pytestmark = pytest.mark.kafka
 
 async def test_a_tiny_bench_runs_every_task_to_its_expected_end(kafka_bootstrap, tmp_path):
     config = BenchConfig(
-        fixed_rate=10, phase_s=2, ramp=False, failure_rate=10, drain_s=120, kafka_bootstrap=kafka_bootstrap,
-        profile=None, scenarios=["a", "d"], hop_count=20, grpc_count=20, results_dir=tmp_path,
+        fixed_rate=10,
+        phase_s=2,
+        ramp=False,
+        failure_rate=10,
+        drain_s=120,
+        kafka_bootstrap=kafka_bootstrap,
+        profile=None,
+        scenarios=["a", "d"],
+        hop_count=20,
+        grpc_count=20,
+        results_dir=tmp_path,
         command="pytest",
     )
     result = await Bench(config).run()

@@ -44,17 +44,23 @@ async def send(settings, capability: str, *commands: step_pb2.StepCommand) -> No
 
 @pytest.fixture
 def tool_settings(settings, tmp_path):
-    return settings.model_copy(update={
-        "crm_database_url": f"sqlite:///{tmp_path / 'crm.sqlite3'}",
-        "state_dir": tmp_path / "state",
-        "maildir": tmp_path / "maildir",
-        "smtp_port": free_port(),
-    })
+    return settings.model_copy(
+        update={
+            "crm_database_url": f"sqlite:///{tmp_path / 'crm.sqlite3'}",
+            "state_dir": tmp_path / "state",
+            "maildir": tmp_path / "maildir",
+            "smtp_port": free_port(),
+        }
+    )
 
 
 CRM_INPUT = {
-    "account_domain": "globex.example", "meeting_date": "2026-11-19", "stage": "negotiation",
-    "sentiment": "neutral", "risks": ["budget approval"], "next_step": "Call on Friday",
+    "account_domain": "globex.example",
+    "meeting_date": "2026-11-19",
+    "stage": "negotiation",
+    "sentiment": "neutral",
+    "risks": ["budget approval"],
+    "next_step": "Call on Friday",
     "attendees": [{"name": "Mia Chen", "email": "mia.chen@globex.example"}],
 }
 
@@ -65,7 +71,9 @@ async def test_crm_over_kafka_then_compensated_over_grpc(tool_settings):
     before = CrmStore(settings.crm_database_url).snapshot()
     runtime = crm_bootstrap(settings)
     async with running(runtime):
-        await send(settings, "crm", command("crm", "k1", "crm", **CRM_INPUT), command("crm", "k2", "crm", account_domain="x"))
+        await send(
+            settings, "crm", command("crm", "k1", "crm", **CRM_INPUT), command("crm", "k2", "crm", account_domain="x")
+        )
         results = payloads(await read_records(settings, STEPS_RESULTS.name(settings), count=2), step_pb2.StepResult)
         by_task = {r.task_id: r for r in results}
         assert by_task["k1"].status == step_pb2.STEP_STATUS_SUCCEEDED
@@ -88,17 +96,23 @@ async def test_email_sends_through_smtp_into_the_maildir_once_even_across_restar
     settings = tool_settings.model_copy(update={"service_name": "email"})
     sink = SmtpSink(settings.maildir, port=settings.smtp_port)
     await sink.start()
-    mail = {"to": ["Ana Lopez <ana.lopez@acme.example>"], "cc": "raj.patel@acme.example",
-            "subject": "Follow-up: Acme", "body": "Thanks for the meeting."}
+    mail = {
+        "to": ["Ana Lopez <ana.lopez@acme.example>"],
+        "cc": "raj.patel@acme.example",
+        "subject": "Follow-up: Acme",
+        "body": "Thanks for the meeting.",
+    }
     try:
         async with running(email_bootstrap(settings)):
             await send(settings, "email", command("email", "m1", "email", **mail))
-            [result] = payloads(await read_records(settings, STEPS_RESULTS.name(settings), count=1), step_pb2.StepResult)
+            [result] = payloads(
+                await read_records(settings, STEPS_RESULTS.name(settings), count=1), step_pb2.StepResult
+            )
         assert result.status == step_pb2.STEP_STATUS_SUCCEEDED, result.error
         assert list(result.output["recipients"]) == ["ana.lopez@acme.example", "raj.patel@acme.example"]
 
         # a new process (same durable store) gets the same command again: answered, not re-sent
-        async with running(email_bootstrap(settings)) :
+        async with running(email_bootstrap(settings)):
             await send(settings, "email", command("email", "m1", "email", attempt=2, **mail))
             results = payloads(await read_records(settings, STEPS_RESULTS.name(settings), count=2), step_pb2.StepResult)
         assert results[1].replayed and results[1].output == result.output
@@ -117,10 +131,18 @@ async def test_email_without_smtp_server_is_a_retryable_failure_and_bad_address_
     async with running(runtime):
         async with grpc.aio.insecure_channel(f"127.0.0.1:{runtime.grpc.port}") as channel:
             stub = step_pb2_grpc.StepServiceStub(channel)
-            down = await stub.Execute(step_pb2.ExecuteRequest(command=command(
-                "email", "m2", "email", to=["a@acme.example"], subject="s", body="b")))
-            bad = await stub.Execute(step_pb2.ExecuteRequest(command=command(
-                "email", "m3", "email", to=["a@acme.example", "not-an-address"], subject="s", body="b")))
+            down = await stub.Execute(
+                step_pb2.ExecuteRequest(
+                    command=command("email", "m2", "email", to=["a@acme.example"], subject="s", body="b")
+                )
+            )
+            bad = await stub.Execute(
+                step_pb2.ExecuteRequest(
+                    command=command(
+                        "email", "m3", "email", to=["a@acme.example", "not-an-address"], subject="s", body="b"
+                    )
+                )
+            )
     assert down.result.error.code == "SMTP_UNAVAILABLE" and down.result.error.retryable
     assert bad.result.error.code == "INVALID_INPUT" and bad.result.error.field == "input.to"
     assert "item 1" in bad.result.error.message

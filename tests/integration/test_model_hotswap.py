@@ -40,8 +40,13 @@ def same_weights_new_content(folder: Path) -> Path:
 
 
 async def test_checks_at_load_never_fail_through_canary_promote_and_rollback(kafka_bootstrap, tmp_path):
-    settings = make_settings(kafka_bootstrap, models_registry_dir=tmp_path / "registry", models_follow_registry=True,
-                             models_shadow_share=1.0, encoder_threads=1)
+    settings = make_settings(
+        kafka_bootstrap,
+        models_registry_dir=tmp_path / "registry",
+        models_follow_registry=True,
+        models_shadow_share=1.0,
+        encoder_threads=1,
+    )
     shipped = await service.publish(settings, injection_artifacts().directory, name="injection")
     await service.promote(settings, "injection", shipped.version.version, to=Status.ACTIVE)
 
@@ -78,8 +83,13 @@ async def test_checks_at_load_never_fail_through_canary_promote_and_rollback(kaf
             await asyncio.sleep(0.05)
 
         phase = "during"
-        new = await service.publish(settings, same_weights_new_content(tmp_path / "patched"), name="injection",
-                                    add={"encoder": injection_artifacts().encoder.directory}, note="hot swap test")
+        new = await service.publish(
+            settings,
+            same_weights_new_content(tmp_path / "patched"),
+            name="injection",
+            add={"encoder": injection_artifacts().encoder.directory},
+            note="hot swap test",
+        )
         assert new.version.version == "2"
         shadowed_before = SHADOW_CHECKS.labels("injection", "2", "agree")._value.get()
         await service.promote(settings, "injection", "2")  # canary: scored in shadow, not served
@@ -103,8 +113,10 @@ async def test_checks_at_load_never_fail_through_canary_promote_and_rollback(kaf
     assert switches == ["1", "2", "1"]  # swapped once on promote, once on rollback, never flapping
     for name, values in latencies.items():
         values.sort()
-        print(f"hot swap {name}: {len(values)} checks, p50 {values[len(values) // 2] * 1000:.1f} ms, "
-              f"p99 {values[int(len(values) * 0.99)] * 1000:.1f} ms")
+        print(
+            f"hot swap {name}: {len(values)} checks, p50 {values[len(values) // 2] * 1000:.1f} ms, "
+            f"p99 {values[int(len(values) * 0.99)] * 1000:.1f} ms"
+        )
 
 
 async def test_the_insights_agent_swaps_its_heads_on_promote_and_back_on_rollback(kafka_bootstrap, tmp_path):

@@ -55,7 +55,9 @@ def registry_settings(kafka_bootstrap, tmp_path):
 
 async def test_publish_promote_and_rollback_are_announced_on_the_topic(registry_settings, tmp_path):
     settings = registry_settings
-    first = await service.publish(settings, tiny_model(tmp_path / "v1", b"head-1", 0.90), name="injection", note="baseline")
+    first = await service.publish(
+        settings, tiny_model(tmp_path / "v1", b"head-1", 0.90), name="injection", note="baseline"
+    )
     assert first.created and first.version.version == "1" and first.version.status is Status.CANDIDATE
     assert first.version.metrics == {"heldout.roc_auc": 0.90}
     await service.promote(settings, "injection", "1", to=Status.ACTIVE)
@@ -118,10 +120,20 @@ async def test_a_bad_record_on_the_topic_is_dead_lettered_and_the_rest_still_rea
 
 
 def cli(settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LAMMESH_KAFKA_BOOTSTRAP": settings.kafka_bootstrap, "LAMMESH_TOPIC_PREFIX": settings.topic_prefix,
-           "LAMMESH_MODELS_REGISTRY_DIR": str(settings.models_registry_dir)}
-    return subprocess.run([sys.executable, "-m", "lammesh.cli", "models", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "LAMMESH_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "LAMMESH_TOPIC_PREFIX": settings.topic_prefix,
+        "LAMMESH_MODELS_REGISTRY_DIR": str(settings.models_registry_dir),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "lammesh.cli", "models", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_the_models_cli_publishes_lists_promotes_diffs_and_rolls_back(registry_settings, tmp_path):
@@ -130,7 +142,18 @@ def test_the_models_cli_publishes_lists_promotes_diffs_and_rolls_back(registry_s
     assert published.returncode == 0, published.stderr
     assert "published grounding-model:1 as a candidate" in published.stderr
     assert cli(settings, "promote", "grounding-model", "1", "--to", "active").returncode == 0
-    assert cli(settings, "publish", str(tiny_model(tmp_path / "v2", b"head-2", 0.97)), "--name", "grounding-model", "--note", "fix").returncode == 0
+    assert (
+        cli(
+            settings,
+            "publish",
+            str(tiny_model(tmp_path / "v2", b"head-2", 0.97)),
+            "--name",
+            "grounding-model",
+            "--note",
+            "fix",
+        ).returncode
+        == 0
+    )
 
     listed = cli(settings, "list", "--json")
     assert listed.returncode == 0, listed.stderr
@@ -176,15 +199,22 @@ NOTES = "Acme wants to expand the pilot to two more teams. The security review i
 async def test_the_injection_model_is_named_by_the_sha256_its_folder_is_published_under(registry_settings):
     # the folder `make setup` builds is the whole model (head, metrics and its fine-tuned encoder)
     published = await service.publish(registry_settings, injection_artifacts().directory, name="injection")
-    assert injection_ref(None, registry_settings.models_registry_dir) == ModelRef("injection", "1", published.manifest.sha256)
+    assert injection_ref(None, registry_settings.models_registry_dir) == ModelRef(
+        "injection", "1", published.manifest.sha256
+    )
     assert any(f.path.startswith("encoder/") for f in published.manifest.files)
 
 
 async def test_check_results_task_events_and_reviews_name_the_registry_model(kafka_bootstrap, tmp_path):
     write_workflow(tmp_path / "workflows", PINNED)
-    base = make_settings(kafka_bootstrap, workflows_dir=tmp_path / "workflows", timer_interval_s=0.02,
-                         coordinator_data_dir=tmp_path / "coordinator", models_registry_dir=tmp_path / "registry",
-                         encoder_threads=1)
+    base = make_settings(
+        kafka_bootstrap,
+        workflows_dir=tmp_path / "workflows",
+        timer_interval_s=0.02,
+        coordinator_data_dir=tmp_path / "coordinator",
+        models_registry_dir=tmp_path / "registry",
+        encoder_threads=1,
+    )
     # the shared encoder `make setup` built (the grounding watcher's model), published as version 1
     published = await service.publish(base, encoder_artifacts().directory, name="encoder")
     expected = {"name": "encoder", "version": "1", "sha256": published.manifest.sha256}
@@ -197,15 +227,29 @@ async def test_check_results_task_events_and_reviews_name_the_registry_model(kaf
             request = check_request(content={"body": NOTES}, sources={"notes": NOTES}, stage="output")
             reply = await watcher_pb2_grpc.WatcherServiceStub(channel).Check(request, timeout=30)
             assert reply.verdict == watcher_pb2.VERDICT_ALLOW
-            assert (reply.model.name, reply.model.version, reply.model.sha256) == ("encoder", "1", published.manifest.sha256)
+            assert (reply.model.name, reply.model.version, reply.model.sha256) == (
+                "encoder",
+                "1",
+                published.manifest.sha256,
+            )
             assert VERDICTS.labels("grounding", "allow", "1")._value.get() == allowed_before + 1
 
-        wired = make_settings(kafka_bootstrap, topic_prefix=base.topic_prefix, watcher_endpoints=endpoints,
-                              workflows_dir=base.workflows_dir, timer_interval_s=0.02, coordinator_data_dir=base.coordinator_data_dir)
+        wired = make_settings(
+            kafka_bootstrap,
+            topic_prefix=base.topic_prefix,
+            watcher_endpoints=endpoints,
+            workflows_dir=base.workflows_dir,
+            timer_interval_s=0.02,
+            coordinator_data_dir=base.coordinator_data_dir,
+        )
         async with running(noop(wired), coordinator(wired)), Client(wired) as client:
-            grounded = await client.submit("pinned", {"notes": NOTES, "body": "Acme wants to expand the pilot to two more teams."})
+            grounded = await client.submit(
+                "pinned", {"notes": NOTES, "body": "Acme wants to expand the pilot to two more teams."}
+            )
             assert (await client.wait_for(grounded)).status == task_pb2.TASK_STATUS_COMPLETED
-            checked = [json_format.MessageToDict(e.details) for e in client.events[grounded] if e.kind == "watchers.checked"]
+            checked = [
+                json_format.MessageToDict(e.details) for e in client.events[grounded] if e.kind == "watchers.checked"
+            ]
             assert [c["stage"] for c in checked] == ["INPUT", "OUTPUT"]
             (pii_entry,) = checked[0]["watchers"]
             assert pii_entry["model"]["name"] == "pii" and len(pii_entry["model"]["sha256"]) == 64
@@ -213,11 +257,15 @@ async def test_check_results_task_events_and_reviews_name_the_registry_model(kaf
             (grounding_entry,) = checked[1]["watchers"]
             assert grounding_entry["model"] == expected and grounding_entry["verdict"] == "ALLOW"
 
-            invented = await client.submit("pinned", {"notes": NOTES, "body": "Acme agreed to a 40% discount on Friday."})
+            invented = await client.submit(
+                "pinned", {"notes": NOTES, "body": "Acme agreed to a 40% discount on Friday."}
+            )
             task = await client.wait_for(invented, {task_pb2.TASK_STATUS_AWAITING_REVIEW})
             (review,) = task.reviews
             assert review.watcher == "grounding"
-            assert [(m.name, m.version, m.sha256) for m in review.models] == [("encoder", "1", published.manifest.sha256)]
+            assert [(m.name, m.version, m.sha256) for m in review.models] == [
+                ("encoder", "1", published.manifest.sha256)
+            ]
             await client.cancel(invented)
             await client.wait_for(invented)
 

@@ -51,16 +51,25 @@ async def test_injection_service_over_grpc():
             # concurrent single checks are micro-batched and each gets its own answer
             requests = [check_request(content={"transcript": MEETING if i % 2 else INJECTED}) for i in range(8)]
             answers = await asyncio.gather(*(stub.Check(r, timeout=30) for r in requests))
-            assert [a.verdict for a in answers] == [watcher_pb2.VERDICT_ALLOW if i % 2 else watcher_pb2.VERDICT_BLOCK for i in range(8)]
+            assert [a.verdict for a in answers] == [
+                watcher_pb2.VERDICT_ALLOW if i % 2 else watcher_pb2.VERDICT_BLOCK for i in range(8)
+            ]
 
             batch = await stub.CheckBatch(
-                watcher_pb2.CheckBatchRequest(requests=[check_request(content={"t": MEETING}), check_request(content={"t": INJECTED}, params={"block_at": None})]),
+                watcher_pb2.CheckBatchRequest(
+                    requests=[
+                        check_request(content={"t": MEETING}),
+                        check_request(content={"t": INJECTED}, params={"block_at": None}),
+                    ]
+                ),
                 timeout=30,
             )
             assert [r.verdict for r in batch.responses] == [watcher_pb2.VERDICT_ALLOW, watcher_pb2.VERDICT_REVIEW]
 
             with pytest.raises(grpc.aio.AioRpcError) as caught:
-                await stub.Check(check_request(content={"t": "x"}, params={"review_at": 0.9, "block_at": 0.5}), timeout=10)
+                await stub.Check(
+                    check_request(content={"t": "x"}, params={"review_at": 0.9, "block_at": 0.5}), timeout=10
+                )
             assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
             assert caught.value.details().startswith("params.block_at:")
     finally:
@@ -73,9 +82,15 @@ async def test_grounding_service_over_grpc():
         async with grpc.aio.insecure_channel(f"127.0.0.1:{runtime.grpc.port}") as channel:
             stub = watcher_pb2_grpc.WatcherServiceStub(channel)
             sources = {"notes": {"transcript": MEETING}}
-            grounded = check_request(content={"body": "Acme wants to expand the pilot to two more teams."}, sources=sources, stage="output")
-            invented = check_request(content={"body": "Acme agreed to a 40% discount on Friday."}, sources=sources, stage="output")
-            ok, flagged = (await stub.CheckBatch(watcher_pb2.CheckBatchRequest(requests=[grounded, invented]), timeout=30)).responses
+            grounded = check_request(
+                content={"body": "Acme wants to expand the pilot to two more teams."}, sources=sources, stage="output"
+            )
+            invented = check_request(
+                content={"body": "Acme agreed to a 40% discount on Friday."}, sources=sources, stage="output"
+            )
+            ok, flagged = (
+                await stub.CheckBatch(watcher_pb2.CheckBatchRequest(requests=[grounded, invented]), timeout=30)
+            ).responses
             assert ok.verdict == watcher_pb2.VERDICT_ALLOW
             assert flagged.verdict == watcher_pb2.VERDICT_REVIEW
             assert "number '40%' in body is not in the sources" in flagged.reasons

@@ -74,17 +74,23 @@ async def test_answers_over_grpc_and_rejects_bad_requests_naming_the_field(noop)
     assert reply.result.status == step_pb2.STEP_STATUS_FAILED and reply.result.error.retryable
     reply = await stub.Execute(step_pb2.ExecuteRequest(command=command("g1", attempt=2, fail_times=1)))
     assert reply.result.status == step_pb2.STEP_STATUS_SUCCEEDED
-    compensated = await stub.Compensate(step_pb2.CompensateRequest(command=step_pb2.StepCommand(task_id="g1", step_id="s1")))
+    compensated = await stub.Compensate(
+        step_pb2.CompensateRequest(command=step_pb2.StepCommand(task_id="g1", step_id="s1"))
+    )
     assert dict(compensated.result.output) == {"compensated": True}
 
     with pytest.raises(grpc.aio.AioRpcError) as missing:
         await stub.Execute(step_pb2.ExecuteRequest())
-    assert missing.value.code() == grpc.StatusCode.INVALID_ARGUMENT and missing.value.details() == "command: is required"
+    assert (
+        missing.value.code() == grpc.StatusCode.INVALID_ARGUMENT and missing.value.details() == "command: is required"
+    )
     with pytest.raises(grpc.aio.AioRpcError) as no_task:
         await stub.Execute(step_pb2.ExecuteRequest(command=step_pb2.StepCommand(step_id="s")))
     assert no_task.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "command.task_id" in no_task.value.details()
     with pytest.raises(grpc.aio.AioRpcError) as wrong:
-        await stub.Execute(step_pb2.ExecuteRequest(command=step_pb2.StepCommand(task_id="g2", step_id="s", capability="crm")))
+        await stub.Execute(
+            step_pb2.ExecuteRequest(command=step_pb2.StepCommand(task_id="g2", step_id="s", capability="crm"))
+        )
     assert wrong.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "command.capability" in wrong.value.details()
 
 

@@ -32,12 +32,22 @@ async def test_step_service_registers_and_deregisters(settings):
         assert entry.registration.command_topic == f"{settings.topic_prefix}.steps.noop"
         assert entry.health == "SERVING"
 
-        env = {**os.environ, "LAMMESH_KAFKA_BOOTSTRAP": settings.kafka_bootstrap, "LAMMESH_TOPIC_PREFIX": settings.topic_prefix}
+        env = {
+            **os.environ,
+            "LAMMESH_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+            "LAMMESH_TOPIC_PREFIX": settings.topic_prefix,
+        }
         listed = subprocess.run(
-            [sys.executable, "-m", "lammesh.cli", "agents", "--json"], env=env, capture_output=True, text=True, check=True
+            [sys.executable, "-m", "lammesh.cli", "agents", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         rows = [json.loads(line) for line in listed.stdout.splitlines()]
-        assert [(r["capability"], r["version"], r["health"], r["kind"]) for r in rows] == [("noop", "1.0.0", "SERVING", "tool")]
+        assert [(r["capability"], r["version"], r["health"], r["kind"]) for r in rows] == [
+            ("noop", "1.0.0", "SERVING", "tool")
+        ]
     finally:
         await runtime.stop()
     [after] = [e for e in await read_registry(settings) if e.registration.instance_id == "noop-a"]

@@ -29,8 +29,12 @@ async def test_a_request_read_past_without_a_task_is_published_again(kafka_boots
     await producer.start()
     try:
         for task_id in ("started", "skipped"):
-            await producer.send(requested, task_pb2.TaskRequested(task_id=task_id, workflow="noop_saga"), task_id=task_id)
-        await producer.send(TASKS_STATE.name(settings), task_pb2.Task(task_id="started", workflow="noop_saga"), task_id="started")
+            await producer.send(
+                requested, task_pb2.TaskRequested(task_id=task_id, workflow="noop_saga"), task_id=task_id
+            )
+        await producer.send(
+            TASKS_STATE.name(settings), task_pb2.Task(task_id="started", workflow="noop_saga"), task_id="started"
+        )
         await producer.confirm()
         # The coordinator group has read (and committed) past both requests, as Faust does when it skips one.
         committer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=group, enable_auto_commit=False)
@@ -45,7 +49,9 @@ async def test_a_request_read_past_without_a_task_is_published_again(kafka_boots
         reconciler = RequestReconciler(settings, producer, group=group, owned=lambda: frozenset({0}))
         await reconciler.start()
         try:
-            records = await read_records(settings, requested, count=4, timeout=60, quiet_for=3 * settings.reconcile_interval_s)
+            records = await read_records(
+                settings, requested, count=4, timeout=60, quiet_for=3 * settings.reconcile_interval_s
+            )
         finally:
             await reconciler.stop()
     finally:
@@ -55,7 +61,10 @@ async def test_a_request_read_past_without_a_task_is_published_again(kafka_boots
     assert task_ids[3:] == ["skipped"], task_ids  # once: the copy is not read past yet
     copy = records[3]
     assert header(copy, REPUBLISHED_HEADER) == "reconciler"
-    assert copy.key == b"skipped" and serde.unpack(serde.decode(copy.value), task_pb2.TaskRequested).workflow == "noop_saga"
+    assert (
+        copy.key == b"skipped"
+        and serde.unpack(serde.decode(copy.value), task_pb2.TaskRequested).workflow == "noop_saga"
+    )
 
 
 async def test_control_records_read_past_without_effect_are_published_again(kafka_bootstrap):
@@ -67,16 +76,31 @@ async def test_control_records_read_past_without_effect_are_published_again(kafk
     producer = EnvelopeProducer(settings, name="test")
     await producer.start()
     try:
-        await producer.send(control, task_pb2.TaskCancelRequested(task_id="cancel-applied", reason="r"), task_id="cancel-applied")
-        await producer.send(control, task_pb2.TaskCancelRequested(task_id="cancel-lost", reason="r"), task_id="cancel-lost")
+        await producer.send(
+            control, task_pb2.TaskCancelRequested(task_id="cancel-applied", reason="r"), task_id="cancel-applied"
+        )
+        await producer.send(
+            control, task_pb2.TaskCancelRequested(task_id="cancel-lost", reason="r"), task_id="cancel-lost"
+        )
         for review_id in ("decided-lost:send:1", "decided-applied:send:1"):
             task_id = review_id.split(":")[0]
-            await producer.send(control, review_pb2.ReviewDecided(review_id=review_id, task_id=task_id, step_id="send",
-                                                                  decision=review_pb2.REVIEW_DECISION_APPROVED), task_id=task_id)
+            await producer.send(
+                control,
+                review_pb2.ReviewDecided(
+                    review_id=review_id, task_id=task_id, step_id="send", decision=review_pb2.REVIEW_DECISION_APPROVED
+                ),
+                task_id=task_id,
+            )
         await producer.send(control, task_pb2.TaskTimerFired(task_id="ticked"), task_id="ticked")  # never repaired
-        applied = [task_pb2.TaskEvent(task_id="cancel-applied", sequence=4, kind="task.cancel_requested"),
-                   task_pb2.TaskEvent(task_id="decided-applied", sequence=3, kind="review.decided",
-                                      details=to_struct({"review_id": "decided-applied:send:1"}))]
+        applied = [
+            task_pb2.TaskEvent(task_id="cancel-applied", sequence=4, kind="task.cancel_requested"),
+            task_pb2.TaskEvent(
+                task_id="decided-applied",
+                sequence=3,
+                kind="review.decided",
+                details=to_struct({"review_id": "decided-applied:send:1"}),
+            ),
+        ]
         for event in applied:
             await producer.send(events, event, task_id=event.task_id)
         await producer.confirm()
@@ -91,14 +115,19 @@ async def test_control_records_read_past_without_effect_are_published_again(kafk
         reconciler = RequestReconciler(settings, producer, group=group, owned=lambda: frozenset({0}))
         await reconciler.start()
         try:
-            records = await read_records(settings, control, count=8, timeout=60, quiet_for=3 * settings.reconcile_interval_s)
+            records = await read_records(
+                settings, control, count=8, timeout=60, quiet_for=3 * settings.reconcile_interval_s
+            )
         finally:
             await reconciler.stop()
     finally:
         await producer.stop()
     copies = records[6:]
     assert sorted(serde.decode(r.value).task_id for r in copies) == ["cancel-lost", "decided-lost"], [
-        serde.decode(r.value).task_id for r in records]
+        serde.decode(r.value).task_id for r in records
+    ]
     assert all(header(r, REPUBLISHED_HEADER) == "reconciler" for r in copies)
-    review = next(serde.unpack(serde.decode(r.value), review_pb2.ReviewDecided) for r in copies if r.key == b"decided-lost")
+    review = next(
+        serde.unpack(serde.decode(r.value), review_pb2.ReviewDecided) for r in copies if r.key == b"decided-lost"
+    )
     assert review.review_id == "decided-lost:send:1" and review.decision == review_pb2.REVIEW_DECISION_APPROVED

@@ -29,10 +29,18 @@ def gone(pid: int) -> bool:
 
 def mesh_for(settings, tmp_path, services, **env) -> Mesh:
     return Mesh(
-        run_dir=tmp_path / "run", services=services, kafka_bootstrap=settings.kafka_bootstrap,
-        gateway_address=f"127.0.0.1:{free_port()}", smtp_port=free_port(),
-        extra_env={"LAMMESH_TOPIC_PREFIX": settings.topic_prefix, "LAMMESH_STATE_DIR": str(tmp_path / "state"),
-                   "LAMMESH_TOPIC_PARTITIONS": "3", "LAMMESH_DRAIN_TIMEOUT_S": "5", **env},
+        run_dir=tmp_path / "run",
+        services=services,
+        kafka_bootstrap=settings.kafka_bootstrap,
+        gateway_address=f"127.0.0.1:{free_port()}",
+        smtp_port=free_port(),
+        extra_env={
+            "LAMMESH_TOPIC_PREFIX": settings.topic_prefix,
+            "LAMMESH_STATE_DIR": str(tmp_path / "state"),
+            "LAMMESH_TOPIC_PARTITIONS": "3",
+            "LAMMESH_DRAIN_TIMEOUT_S": "5",
+            **env,
+        },
     )
 
 
@@ -74,8 +82,10 @@ def test_a_plan_gives_every_address_before_anything_starts(settings, tmp_path):
     assert [p.instance for p in mesh.processes] == ["pii", "policy-0", "policy-1", "noop"]
     assert all(p.process is None for p in mesh.processes) and mesh.sink is None
     ports = {p.instance: (p.grpc_port, p.metrics_port) for p in mesh.processes}
-    endpoints = {"pii": mesh.process("pii").address,
-                 "policy": f"{mesh.process('policy-0').address},{mesh.process('policy-1').address}"}
+    endpoints = {
+        "pii": mesh.process("pii").address,
+        "policy": f"{mesh.process('policy-0').address},{mesh.process('policy-1').address}",
+    }
     assert mesh.watcher_endpoints() == endpoints
     assert Settings(watcher_endpoints=endpoints).watcher_endpoints == endpoints  # a valid setting
     assert json.loads(mesh.service_env(mesh.process("noop"))["LAMMESH_WATCHER_ENDPOINTS"]) == endpoints
@@ -134,8 +144,12 @@ async def test_up_health_gates_services_that_require_mutual_tls(settings, tmp_pa
     from lammesh.grpc.client import sync_channel
 
     certs = make_certs(tmp_path / "certs")
-    tls = {"LAMMESH_GRPC_TLS_CERT": str(certs.server_cert), "LAMMESH_GRPC_TLS_KEY": str(certs.server_key),
-           "LAMMESH_GRPC_TLS_CA": str(certs.ca), "LAMMESH_GRPC_MTLS": "true"}
+    tls = {
+        "LAMMESH_GRPC_TLS_CERT": str(certs.server_cert),
+        "LAMMESH_GRPC_TLS_KEY": str(certs.server_key),
+        "LAMMESH_GRPC_TLS_CA": str(certs.ca),
+        "LAMMESH_GRPC_MTLS": "true",
+    }
     mesh = mesh_for(settings, tmp_path, ["pii"], **tls)
     mesh.start_timeout_s = 90
     await asyncio.to_thread(mesh.start)
@@ -177,11 +191,17 @@ async def test_seed_crm_adds_the_sample_accounts_before_the_crm_starts_and_only_
         mesh.stop()
     seeded = [detail for service, state, detail in said if state == "seeded"]
     assert len(seeded) == 2
-    assert seeded[0].startswith("sample accounts: added acme.example, globex.example, umbrella.example; 0 there already")
+    assert seeded[0].startswith(
+        "sample accounts: added acme.example, globex.example, umbrella.example; 0 there already"
+    )
     assert seeded[1].startswith("sample accounts: nothing to add; 3 there already")
     store = CrmStore(crm_url)
     try:
-        assert sorted(a["domain"] for a in store.snapshot()["accounts"]) == ["acme.example", "globex.example", "umbrella.example"]
+        assert sorted(a["domain"] for a in store.snapshot()["accounts"]) == [
+            "acme.example",
+            "globex.example",
+            "umbrella.example",
+        ]
     finally:
         store.close()
 
@@ -226,7 +246,10 @@ def test_up_starts_the_console_after_the_gateway_and_it_signs_a_dev_tenant_in(se
             # the gateway runs in dev mode here (no tokens file): a tenant name signs in
             signed_in = web.post("/login", data={"tenant": "acme", "user": "ana", "next": "/tasks"})
             assert signed_in.status_code == 303 and signed_in.headers["location"] == "/tasks"
-            assert "httponly" in signed_in.headers["set-cookie"].lower() and "samesite=strict" in signed_in.headers["set-cookie"].lower()
+            assert (
+                "httponly" in signed_in.headers["set-cookie"].lower()
+                and "samesite=strict" in signed_in.headers["set-cookie"].lower()
+            )
             page = web.get("/tasks")
             assert page.status_code == 200 and "No tasks match." in page.text
             bad = web.get("/tasks", params={"status": "done"})

@@ -65,9 +65,19 @@ def flagged(detector: InjectionDetector, texts: list[str]) -> list[bool]:
 
 def feedback(settings, content: str) -> FeedbackCase:
     return FeedbackCase(
-        tenant="acme", task_id=f"task-{time.time_ns()}", step="notes", stage="input", watcher="injection",
-        field="transcript", content=content, verdict="REVIEW", score=0.7, model=injection_ref(None, settings.models_registry_dir),
-        kind=FeedbackKind.FALSE_POSITIVE, source=FeedbackSource.REVIEW, created_at=time.time(),
+        tenant="acme",
+        task_id=f"task-{time.time_ns()}",
+        step="notes",
+        stage="input",
+        watcher="injection",
+        field="transcript",
+        content=content,
+        verdict="REVIEW",
+        score=0.7,
+        model=injection_ref(None, settings.models_registry_dir),
+        kind=FeedbackKind.FALSE_POSITIVE,
+        source=FeedbackSource.REVIEW,
+        created_at=time.time(),
     )
 
 
@@ -94,14 +104,18 @@ async def test_a_false_positive_becomes_a_canary_patch_that_fixes_it(kafka_boots
     [result] = await run_pass(settings, progress=print)
     seconds = time.perf_counter() - started
     assert result.version, result.candidate.decision.refusal
-    print(f"feedback-to-canary {seconds:.1f} s, patch {result.candidate.patch_bytes} bytes, stages {result.candidate.seconds}")
+    print(
+        f"feedback-to-canary {seconds:.1f} s, patch {result.candidate.patch_bytes} bytes, stages {result.candidate.seconds}"
+    )
 
     lineage = (await registry_service.registry(settings)).lineage("injection")
     version = lineage.get(result.version)
     assert version.status is Status.CANARY and version.metrics["gate.new_cases.candidate_accuracy"] == 1.0
     folder = registry_service.store_of(settings).checkout(version.sha256, tmp_path / "checked-out")
-    patched = InjectionDetector(SentenceEncoder.load(artifacts=InjectionArtifacts(folder).require().encoder),
-                                InjectionHead.load(InjectionArtifacts(folder).head))
+    patched = InjectionDetector(
+        SentenceEncoder.load(artifacts=InjectionArtifacts(folder).require().encoder),
+        InjectionHead.load(InjectionArtifacts(folder).head),
+    )
 
     seen = {v.text for v in variants.generate(case)}
     unseen = [v.text for v in variants.generate(case, seed=99) if v.text not in seen][:12]
@@ -116,25 +130,39 @@ async def test_a_false_positive_becomes_a_canary_patch_that_fixes_it(kafka_boots
     assert again == []  # the case is used; nothing new to patch
 
     # Promote, with a watcher process following the registry: it serves the patch after the swap.
-    mesh = process_mesh(settings, tmp_path / "run", ["injection"], LAMMESH_MODELS_FOLLOW_REGISTRY="true",
-                        LAMMESH_MODELS_REGISTRY_DIR=str(settings.models_registry_dir), LAMMESH_ENCODER_THREADS="1")
+    mesh = process_mesh(
+        settings,
+        tmp_path / "run",
+        ["injection"],
+        LAMMESH_MODELS_FOLLOW_REGISTRY="true",
+        LAMMESH_MODELS_REGISTRY_DIR=str(settings.models_registry_dir),
+        LAMMESH_ENCODER_THREADS="1",
+    )
     await asyncio.to_thread(mesh.start)
     try:
         async with grpc.aio.insecure_channel(mesh.watcher_endpoints()["injection"]) as channel:
             stub = watcher_pb2_grpc.WatcherServiceStub(channel)
             served = await check(stub, BENIGN_FLAGGED)
-            assert served.verdict != watcher_pb2.VERDICT_ALLOW and served.model.version != result.version  # canary: not served
+            assert (
+                served.verdict != watcher_pb2.VERDICT_ALLOW and served.model.version != result.version
+            )  # canary: not served
             await registry_service.promote(settings, "injection", result.version)
             promoted_at = time.perf_counter()
             while (served := await check(stub, BENIGN_FLAGGED)).model.version != result.version:
                 await asyncio.sleep(0.1)
-            print(f"feedback-to-promoted {promoted_at - started:.1f} s; swapped in {time.perf_counter() - promoted_at:.1f} s")
+            print(
+                f"feedback-to-promoted {promoted_at - started:.1f} s; swapped in {time.perf_counter() - promoted_at:.1f} s"
+            )
             assert served.verdict == watcher_pb2.VERDICT_ALLOW
             replies = [await check(stub, text) for text in unseen + blocked_before]
-            assert {(r.model.name, r.model.version, r.model.sha256) for r in replies} == {("injection", result.version, version.sha256)}
+            assert {(r.model.name, r.model.version, r.model.sha256) for r in replies} == {
+                ("injection", result.version, version.sha256)
+            }
             allowed = [r.verdict == watcher_pb2.VERDICT_ALLOW for r in replies]
-            assert sum(allowed[: len(unseen)]) >= len(unseen) - len(unseen) // 4, "unseen variants of the case are still flagged"
-            assert not any(allowed[len(unseen):]), "an attack the shipped watcher flagged is allowed after the promote"
+            assert sum(allowed[: len(unseen)]) >= len(unseen) - len(unseen) // 4, (
+                "unseen variants of the case are still flagged"
+            )
+            assert not any(allowed[len(unseen) :]), "an attack the shipped watcher flagged is allowed after the promote"
     finally:
         await asyncio.to_thread(mesh.stop)
 

@@ -29,8 +29,16 @@ def calls(method: str, code: str = "OK") -> float:
 
 def checks(to: str, params: dict | None = None, timeout_ms: int = 5000) -> RunChecks:
     ref = WatcherRef(name="policy", params=params if params is not None else {"allowed_domains": ["acme.com"]})
-    return RunChecks(step_id="send", capability="email", stage=Stage.INPUT, attempt=1, watchers=(ref,),
-                     content={"to": [to], "body": "hello"}, sources={}, timeout_ms=timeout_ms)
+    return RunChecks(
+        step_id="send",
+        capability="email",
+        stage=Stage.INPUT,
+        attempt=1,
+        watchers=(ref,),
+        content={"to": [to], "body": "hello"},
+        sources={},
+        timeout_ms=timeout_ms,
+    )
 
 
 def saga(n: int) -> Saga:
@@ -53,8 +61,12 @@ RECIPIENTS = [f"user{i}@{'acme.com' if i % 3 else 'evil.io'}" for i in range(40)
 
 
 async def test_concurrent_checks_share_batch_calls_and_get_the_same_answers(watcher):
-    one_by_one = WatcherClient(make_settings(NO_BROKER, watcher_endpoints={"policy": watcher}, watcher_client_max_batch=1))
-    batching = WatcherClient(make_settings(NO_BROKER, watcher_endpoints={"policy": watcher}, watcher_client_max_calls=1))
+    one_by_one = WatcherClient(
+        make_settings(NO_BROKER, watcher_endpoints={"policy": watcher}, watcher_client_max_batch=1)
+    )
+    batching = WatcherClient(
+        make_settings(NO_BROKER, watcher_endpoints={"policy": watcher}, watcher_client_max_calls=1)
+    )
     try:
         expected = await verdicts(one_by_one, RECIPIENTS)
         batches, singles = calls(BATCH), calls(SINGLE)
@@ -84,10 +96,12 @@ async def test_one_invalid_request_fails_alone_and_the_rest_are_answered(watcher
 async def test_an_unreachable_watcher_is_an_error_outcome_for_every_check():
     client = WatcherClient(make_settings(NO_BROKER, watcher_endpoints={"policy": "127.0.0.1:9"}))
     try:
-        outcomes = await asyncio.gather(*(client.check(saga(i), checks(to, timeout_ms=1500))
-                                          for i, to in enumerate(RECIPIENTS[:6])))
+        outcomes = await asyncio.gather(
+            *(client.check(saga(i), checks(to, timeout_ms=1500)) for i, to in enumerate(RECIPIENTS[:6]))
+        )
         got = [outcome[0] for outcome in outcomes]
-        assert all(re.fullmatch(r"unavailable for \d+\.\d s \(deadline\): last error: UNAVAILABLE: .+", o.error)
-                   for o in got), [o.error for o in got]
+        assert all(
+            re.fullmatch(r"unavailable for \d+\.\d s \(deadline\): last error: UNAVAILABLE: .+", o.error) for o in got
+        ), [o.error for o in got]
     finally:
         await client.close()

@@ -54,13 +54,25 @@ async def retried_since(before: float) -> bool:
 
 def checks(to: str, timeout_ms: int = 60_000) -> RunChecks:
     ref = WatcherRef(name="policy", params={"allowed_domains": ["acme.com"]})
-    return RunChecks(step_id="send", capability="email", stage=Stage.INPUT, attempt=1, watchers=(ref,),
-                     content={"to": [to], "body": "hello"}, sources={}, timeout_ms=timeout_ms)
+    return RunChecks(
+        step_id="send",
+        capability="email",
+        stage=Stage.INPUT,
+        attempt=1,
+        watchers=(ref,),
+        content={"to": [to], "body": "hello"},
+        sources={},
+        timeout_ms=timeout_ms,
+    )
 
 
 def issue(client: WatcherClient, tag: str) -> list[asyncio.Task]:
-    return [asyncio.create_task(client.check(Saga(task_id=f"{tag}{i}", workflow="w", workflow_digest="d", tenant="acme"), checks(to)))
-            for i, to in enumerate(RECIPIENTS)]
+    return [
+        asyncio.create_task(
+            client.check(Saga(task_id=f"{tag}{i}", workflow="w", workflow_digest="d", tenant="acme"), checks(to))
+        )
+        for i, to in enumerate(RECIPIENTS)
+    ]
 
 
 async def answered(pending: list[asyncio.Task]) -> list[Verdict]:
@@ -126,11 +138,18 @@ async def test_with_two_replicas_the_other_answers_while_one_goes_away(kafka_boo
         await asyncio.to_thread(mesh.stop)
 
 
-async def test_a_saga_rides_out_a_watcher_restart_and_fails_closed_at_the_deadline_without_one(kafka_bootstrap, tmp_path):
+async def test_a_saga_rides_out_a_watcher_restart_and_fails_closed_at_the_deadline_without_one(
+    kafka_bootstrap, tmp_path
+):
     write_workflow(tmp_path / "workflows", SEND.format(name="send_patient", timeout_ms=60_000))
     write_workflow(tmp_path / "workflows", SEND.format(name="send_strict", timeout_ms=1500))
-    settings = make_settings(kafka_bootstrap, workflows_dir=tmp_path / "workflows", timer_interval_s=0.02,
-                             timer_recovery_grace_s=0, coordinator_data_dir=tmp_path / "coordinator")
+    settings = make_settings(
+        kafka_bootstrap,
+        workflows_dir=tmp_path / "workflows",
+        timer_interval_s=0.02,
+        timer_recovery_grace_s=0,
+        coordinator_data_dir=tmp_path / "coordinator",
+    )
     watcher = policy_watcher(settings, tmp_path)
     settings = settings.model_copy(update={"watcher_endpoints": watcher.watcher_endpoints()})
     async with running(noop(settings), coordinator(settings)), Client(settings) as mesh:
@@ -139,7 +158,9 @@ async def test_a_saga_rides_out_a_watcher_restart_and_fails_closed_at_the_deadli
             alone = await mesh.submit("send_strict", {"to": "ana@acme.com"})
             task = await mesh.wait_for(alone)
             assert task.status == task_pb2.TASK_STATUS_COMPENSATED
-            assert re.search(r"policy: unavailable for \d+\.\d s \(deadline\): last error: UNAVAILABLE: ", task.reason), task.reason
+            assert re.search(
+                r"policy: unavailable for \d+\.\d s \(deadline\): last error: UNAVAILABLE: ", task.reason
+            ), task.reason
 
             # The watcher comes up while the tasks' checks are out: they complete.
             before = retries()

@@ -63,7 +63,9 @@ class ScoreFromContentWatcher(Watcher[Thresholds]):
 
 
 @pytest.fixture
-async def served() -> AsyncIterator[tuple[ScoreFromContentWatcher, watcher_pb2_grpc.WatcherServiceStub, grpc.aio.Channel]]:
+async def served() -> AsyncIterator[
+    tuple[ScoreFromContentWatcher, watcher_pb2_grpc.WatcherServiceStub, grpc.aio.Channel]
+]:
     watcher = ScoreFromContentWatcher()
     settings = make_settings(NO_BROKER, watcher_batch_window_ms=2.0, watcher_max_batch=64)
     runtime: ServiceRuntime = build_watcher_service(watcher, settings)
@@ -163,9 +165,7 @@ async def test_health_is_serving_once_started(served):
 async def test_concurrent_checks_are_micro_batched(served):
     watcher, stub, _ = served
     scores = [i / 40 for i in range(40)]
-    responses = await asyncio.gather(
-        *(stub.Check(check_request(content={"score": s}), timeout=30) for s in scores)
-    )
+    responses = await asyncio.gather(*(stub.Check(check_request(content={"score": s}), timeout=30) for s in scores))
     assert [r.score for r in responses] == pytest.approx(scores)  # each caller got its own answer
     assert sum(watcher.batch_sizes) == len(scores)
     assert max(watcher.batch_sizes) > 1, watcher.batch_sizes
@@ -199,8 +199,10 @@ async def test_a_check_while_the_model_loads_is_unavailable_not_an_internal_erro
             assert answer.status == health_pb2.HealthCheckResponse.NOT_SERVING  # listening, model loading
             stub = watcher_pb2_grpc.WatcherServiceStub(channel)
             request = check_request(content={"score": 0.1})
-            for call in (lambda: stub.Check(request, timeout=10),
-                         lambda: stub.CheckBatch(watcher_pb2.CheckBatchRequest(requests=[request]), timeout=10)):
+            for call in (
+                lambda: stub.Check(request, timeout=10),
+                lambda: stub.CheckBatch(watcher_pb2.CheckBatchRequest(requests=[request]), timeout=10),
+            ):
                 with pytest.raises(grpc.aio.AioRpcError) as error:
                     await call()
                 assert error.value.code() == grpc.StatusCode.UNAVAILABLE

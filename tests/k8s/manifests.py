@@ -35,12 +35,8 @@ Obj = dict[str, Any]
 def render(target: Path) -> list[Obj]:
     """`kustomize build TARGET`, offline (no remote bases), as a list of objects."""
     if not KUSTOMIZE.exists():
-        raise FileNotFoundError(
-            f"kustomize not found at {KUSTOMIZE}: run `make setup` (installs it into .cache/bin)"
-        )
-    done = subprocess.run(
-        [str(KUSTOMIZE), "build", str(target)], capture_output=True, text=True, check=False
-    )
+        raise FileNotFoundError(f"kustomize not found at {KUSTOMIZE}: run `make setup` (installs it into .cache/bin)")
+    done = subprocess.run([str(KUSTOMIZE), "build", str(target)], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise AssertionError(f"kustomize build {target.relative_to(REPO)} failed:\n{done.stderr}")
     return [doc for doc in yaml.safe_load_all(done.stdout) if doc]

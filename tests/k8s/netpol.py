@@ -36,15 +36,23 @@ def _policy_types(policy: Obj) -> list[str]:
 
 
 def _direction_allows(
-    m: Manifests, direction: str, subject: dict[str, str], subject_ns: str,
-    peer: dict[str, str], peer_ns: str, peer_ns_labels: dict[str, str], port: int, protocol: str,
+    m: Manifests,
+    direction: str,
+    subject: dict[str, str],
+    subject_ns: str,
+    peer: dict[str, str],
+    peer_ns: str,
+    peer_ns_labels: dict[str, str],
+    port: int,
+    protocol: str,
 ) -> bool:
     """Whether the policies selecting `subject` let traffic through in `direction`."""
     if subject_ns != m.namespace:
         return True  # outside our namespace: not governed by these manifests
     rules_key, peers_key = ("ingress", "from") if direction == "Ingress" else ("egress", "to")
     selecting = [
-        p for p in m.of_kind("NetworkPolicy")
+        p
+        for p in m.of_kind("NetworkPolicy")
         if direction in _policy_types(p) and labels_match(match_labels(p["spec"]["podSelector"]), subject)
     ]
     if not selecting:
@@ -52,17 +60,20 @@ def _direction_allows(
     for policy in selecting:
         for rule in policy["spec"].get(rules_key) or []:
             peers = rule.get(peers_key)
-            peer_ok = not peers or any(
-                _peer_matches(p, m.namespace, peer, peer_ns, peer_ns_labels) for p in peers
-            )
+            peer_ok = not peers or any(_peer_matches(p, m.namespace, peer, peer_ns, peer_ns_labels) for p in peers)
             if peer_ok and _port_matches(rule.get("ports", []), port, protocol):
                 return True
     return False
 
 
 def allowed(
-    m: Manifests, src: dict[str, str], dst: dict[str, str], port: int, *,
-    src_namespace: dict[str, str] | None = None, dst_namespace: dict[str, str] | None = None,
+    m: Manifests,
+    src: dict[str, str],
+    dst: dict[str, str],
+    port: int,
+    *,
+    src_namespace: dict[str, str] | None = None,
+    dst_namespace: dict[str, str] | None = None,
     protocol: str = "TCP",
 ) -> bool:
     """May a pod labelled `src` open a connection to a pod labelled `dst` on `port`? Pods are in the
@@ -70,5 +81,6 @@ def allowed(
     own = {"kubernetes.io/metadata.name": m.namespace}
     src_ns_labels, dst_ns_labels = src_namespace or own, dst_namespace or own
     src_ns, dst_ns = src_ns_labels["kubernetes.io/metadata.name"], dst_ns_labels["kubernetes.io/metadata.name"]
-    return _direction_allows(m, "Egress", src, src_ns, dst, dst_ns, dst_ns_labels, port, protocol) and \
-        _direction_allows(m, "Ingress", dst, dst_ns, src, src_ns, src_ns_labels, port, protocol)
+    return _direction_allows(
+        m, "Egress", src, src_ns, dst, dst_ns, dst_ns_labels, port, protocol
+    ) and _direction_allows(m, "Ingress", dst, dst_ns, src, src_ns, src_ns_labels, port, protocol)

@@ -33,8 +33,10 @@ from tests.k8s.netpol import allowed
 # Secrets the operator creates (README "Kubernetes", docs/decisions/0600 and 0601): the gRPC
 # certificate (kubernetes.io/tls + ca.crt, e.g. from cert-manager) and the gateway's tokens file.
 # One gRPC certificate per service (its identity, docs/decisions/0680).
-EXTERNAL_SECRETS = {**{grpc_tls_secret(name): ("tls.crt", "tls.key", "ca.crt") for name in load_services()},
-                    "lammesh-gateway-tokens": ("tokens.yaml",)}
+EXTERNAL_SECRETS = {
+    **{grpc_tls_secret(name): ("tls.crt", "tls.key", "ca.crt") for name in load_services()},
+    "lammesh-gateway-tokens": ("tokens.yaml",),
+}
 
 
 def catalogue() -> dict[str, ServiceSpec]:
@@ -45,8 +47,10 @@ def _kafka_settings(m: Manifests) -> Settings:
     """Topic prefix, partitions and replication as the Kafka clients in this target see them."""
     clients = [w for w in m.workloads.values() if pod_labels(w).get("lammesh.io/kafka-client") == "true"]
     assert clients, f"{m.target}: no Kafka client workload"
-    seen = {m.settings_of(w).model_dump_json(include={"topic_prefix", "topic_partitions", "topic_replication"})
-            for w in clients}
+    seen = {
+        m.settings_of(w).model_dump_json(include={"topic_prefix", "topic_partitions", "topic_replication"})
+        for w in clients
+    }
     assert len(seen) == 1, f"{m.target}: Kafka clients disagree on topic settings: {seen}"
     return m.settings_of(clients[0])
 
@@ -70,16 +74,25 @@ def _check_production_ready(manifests: Manifests, name: str) -> None:
 
     web = catalogue()[name].kind == ServiceKind.CONSOLE  # the console's pages: an http port besides
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-    assert ports == {"grpc": settings.grpc_port, "metrics": settings.metrics_port, "health": settings.grpc_health_port,
-                     **({"http": settings.console_port} if web else {})}
+    assert ports == {
+        "grpc": settings.grpc_port,
+        "metrics": settings.metrics_port,
+        "health": settings.grpc_health_port,
+        **({"http": settings.console_port} if web else {}),
+    }
     (service,) = manifests.selecting("Service", pod_labels(workload))
     ports = {p["name"]: (p["port"], p["targetPort"]) for p in service["spec"]["ports"]}
-    assert ports == {"grpc": (settings.grpc_port, "grpc"), "metrics": (settings.metrics_port, "metrics"),
-                     **({"http": (settings.console_port, "http")} if web else {})}
+    assert ports == {
+        "grpc": (settings.grpc_port, "grpc"),
+        "metrics": (settings.metrics_port, "metrics"),
+        **({"http": (settings.console_port, "http")} if web else {}),
+    }
     # The kubelet's gRPC probes speak plaintext only: they use the health-only plaintext port
     # (docs/decisions/0600), never the (m)TLS gRPC port.
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-        assert container[probe].get("grpc") == {"port": settings.grpc_health_port}, f"{probe} must use grpc.health.v1 on the health port"
+        assert container[probe].get("grpc") == {"port": settings.grpc_health_port}, (
+            f"{probe} must use grpc.health.v1 on the health port"
+        )
 
     # SIGTERM -> preStop sleep, then consumers drain (up to drain_timeout_s) and gRPC finishes calls
     # in flight (up to drain_timeout_s): the grace period must cover all of it.
@@ -111,7 +124,8 @@ def test_every_service_metrics_port_is_scraped(manifests: Manifests) -> None:
     for name in catalogue():
         service = manifests.get("Service", name)
         scraped = [
-            m for m in monitors
+            m
+            for m in monitors
             if labels_match(match_labels(m["spec"]["selector"]), service["metadata"]["labels"])
             and any(e.get("port") == "metrics" for e in m["spec"]["endpoints"])
         ]
@@ -247,9 +261,13 @@ def test_only_the_coordinator_reaches_the_watchers_over_grpc(manifests: Manifest
     services = catalogue()
     pods = {name: pod_labels(w) for name, w in manifests.workloads.items() if name in services}
     grpc = {name: manifests.settings_of(w).grpc_port for name, w in manifests.workloads.items() if name in services}
-    edges = {(src, dst) for src in pods for dst in pods if src != dst and allowed(manifests, pods[src], pods[dst], grpc[dst])}
+    edges = {
+        (src, dst) for src in pods for dst in pods if src != dst and allowed(manifests, pods[src], pods[dst], grpc[dst])
+    }
     expected = {("coordinator", name) for name, spec in services.items() if spec.kind == ServiceKind.WATCHER}
-    expected |= {(name, "gateway") for name, spec in services.items() if spec.kind == ServiceKind.CONSOLE}  # for its users
+    expected |= {
+        (name, "gateway") for name, spec in services.items() if spec.kind == ServiceKind.CONSOLE
+    }  # for its users
     assert edges == expected
 
 
@@ -277,7 +295,9 @@ def test_the_coordinator_balances_over_every_watcher_replica(manifests: Manifest
         assert service is not None, f"{name}: the coordinator calls {address}, but no Service {host} exists"
         assert service["spec"].get("clusterIP") == "None", f"Service {host} must be headless for client-side balancing"
         grpc_port = manifests.settings_of(manifests.workloads[name]).grpc_port
-        assert any(p["port"] == int(port) and p.get("targetPort") in ("grpc", grpc_port) for p in service["spec"]["ports"])
+        assert any(
+            p["port"] == int(port) and p.get("targetPort") in ("grpc", grpc_port) for p in service["spec"]["ports"]
+        )
 
 
 def test_gateway_callers_kafka_dns_and_prometheus_are_allowed(manifests: Manifests) -> None:
@@ -296,7 +316,9 @@ def test_gateway_callers_kafka_dns_and_prometheus_are_allowed(manifests: Manifes
         assert allowed(manifests, labels, broker, 9093) == kafka_client, name
         assert allowed(manifests, labels, dns[0], 53, dst_namespace=dns[1], protocol="UDP"), name
         assert allowed(manifests, prometheus[0], labels, metrics_port, src_namespace=prometheus[1]), name
-        assert not allowed(manifests, labels, {"app": "anything"}, 443, dst_namespace={"kubernetes.io/metadata.name": "elsewhere"})
+        assert not allowed(
+            manifests, labels, {"app": "anything"}, 443, dst_namespace={"kubernetes.io/metadata.name": "elsewhere"}
+        )
 
 
 # --- GPU placement --------------------------------------------------------------------------------
@@ -321,13 +343,14 @@ def test_gpu_overlay_puts_exactly_the_latency_critical_watchers_on_gpu_nodes(man
         gpu_nodes = spec.get("nodeSelector", {}).get("nvidia.com/gpu.present") == "true"
         assert tolerates_gpu == gpu_image == gpu_nodes == (name in critical), name
         if name in critical:
-            assert container["resources"]["requests"][GPU_RESOURCE] == container["resources"]["limits"][GPU_RESOURCE] == 1
+            assert (
+                container["resources"]["requests"][GPU_RESOURCE] == container["resources"]["limits"][GPU_RESOURCE] == 1
+            )
             volumes = {v["name"]: v for v in spec["volumes"]}
             cache = volumes["engine-cache"]["persistentVolumeClaim"]["claimName"]
             claim = manifests.get("PersistentVolumeClaim", cache)
             assert claim and "ReadWriteMany" in claim["spec"]["accessModes"]
             assert any(m["name"] == "engine-cache" for m in container["volumeMounts"])
-
 
 
 # --- gRPC TLS and gateway authentication -----------------------------------------------------------
@@ -414,7 +437,9 @@ def test_every_reference_resolves(manifests: Manifests) -> None:
             problems.append(f"{scaler['kind']} {scaler['metadata']['name']}: target {target}")
     for obj in manifests.of_kind("KafkaTopic", "KafkaUser", "KafkaNodePool"):
         if obj["metadata"]["labels"].get("strimzi.io/cluster") != kafka["metadata"]["name"]:
-            problems.append(f"{obj['kind']} {obj['metadata']['name']}: not labelled for cluster {kafka['metadata']['name']}")
+            problems.append(
+                f"{obj['kind']} {obj['metadata']['name']}: not labelled for cluster {kafka['metadata']['name']}"
+            )
     assert problems == [], f"{manifests.target}: unresolved references:\n" + "\n".join(problems)
 
 
@@ -426,4 +451,5 @@ def test_the_gateway_may_write_feedback_cases(manifests: Manifests) -> None:
     topic = f"lammesh.{topic_catalogue.WATCHERS_FEEDBACK.suffix}"
     assert acls[topic] == ["Describe", "Write"]
     assert manifests.get("KafkaTopic", topic.replace(".", "-")) is not None or any(
-        t["spec"].get("topicName") == topic for t in manifests.of_kind("KafkaTopic"))
+        t["spec"].get("topicName") == topic for t in manifests.of_kind("KafkaTopic")
+    )

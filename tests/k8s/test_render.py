@@ -112,8 +112,15 @@ def test_a_new_agent_is_one_catalogue_entry(k8s_copy: Path) -> None:
     for target in ("base", "overlays/dev", "overlays/gpu"):
         m = Manifests(target, render(k8s_copy / target))
         kinds = {o["kind"] for o in m.objects if o["metadata"]["name"] == "summarise"}
-        assert kinds == {"ServiceAccount", "Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy",
-                         "KafkaUser", "ScaledObject"}, target
+        assert kinds == {
+            "ServiceAccount",
+            "Deployment",
+            "Service",
+            "PodDisruptionBudget",
+            "NetworkPolicy",
+            "KafkaUser",
+            "ScaledObject",
+        }, target
         assert main_container(m.workloads["summarise"])["args"] == ["run", "summarise"]
         topic = "lammesh.steps.summarise"
         assert [o["spec"]["topicName"] for o in m.of_kind("KafkaTopic") if o["spec"]["topicName"] == topic] == [topic]
@@ -152,8 +159,15 @@ def test_a_topic_added_to_lammesh_topics_gets_its_kafka_topic(monkeypatch: pytes
 
 def test_deploy_overrides_reach_the_manifests() -> None:
     """A catalogue entry's Deploy: its env, its egress port (and only that one), a state volume."""
-    spec = ServiceSpec("mailer", ServiceKind.TOOL, "x:y", capability="mailer", deploy=Deploy(
-        env={"LAMMESH_SMTP_PORT": "2525"}, egress=(Egress(2525, "a relay"),), state_dir=True, max_replicas=99))
+    spec = ServiceSpec(
+        "mailer",
+        ServiceKind.TOOL,
+        "x:y",
+        capability="mailer",
+        deploy=Deploy(
+            env={"LAMMESH_SMTP_PORT": "2525"}, egress=(Egress(2525, "a relay"),), state_dir=True, max_replicas=99
+        ),
+    )
     docs = {d.obj["kind"]: d.obj for d in service_docs(spec, [spec], _cluster())}
     container = docs["Deployment"]["spec"]["template"]["spec"]["containers"][0]
     env = {e["name"]: e.get("value") for e in container["env"]}

@@ -18,8 +18,17 @@ KUBERNETES_VERSION = "1.33"
 
 # API groups served by Kubernetes itself; everything else must be a known custom resource.
 _BUILTIN_GROUPS = {
-    "", "apps", "batch", "policy", "autoscaling", "networking.k8s.io", "rbac.authorization.k8s.io",
-    "storage.k8s.io", "scheduling.k8s.io", "coordination.k8s.io", "node.k8s.io",
+    "",
+    "apps",
+    "batch",
+    "policy",
+    "autoscaling",
+    "networking.k8s.io",
+    "rbac.authorization.k8s.io",
+    "storage.k8s.io",
+    "scheduling.k8s.io",
+    "coordination.k8s.io",
+    "node.k8s.io",
 }
 
 
@@ -33,8 +42,9 @@ def _ref(obj: dict) -> str:
 
 def test_overlay_renders_objects_with_unique_names(manifests: Manifests) -> None:
     assert manifests.objects, f"{manifests.target} rendered nothing"
-    keys = Counter((o["apiVersion"], o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"])
-                   for o in manifests.objects)
+    keys = Counter(
+        (o["apiVersion"], o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for o in manifests.objects
+    )
     assert [k for k, n in keys.items() if n > 1] == []
 
 
@@ -68,20 +78,25 @@ def test_custom_resources_are_valid_against_upstream_crds(manifests: Manifests) 
 
 
 def test_strict_crd_schema_rejects_unknown_fields_but_keeps_preserved_ones() -> None:
-    schema = strict_schema({
-        "type": "object",
-        "properties": {
-            "spec": {
-                "type": "object",
-                "properties": {
-                    "config": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
-                               "properties": {"known": {"type": "string"}}},
-                    "port": {"x-kubernetes-int-or-string": True},
-                    "note": {"type": "string", "nullable": True},
-                },
-            }
-        },
-    })
+    schema = strict_schema(
+        {
+            "type": "object",
+            "properties": {
+                "spec": {
+                    "type": "object",
+                    "properties": {
+                        "config": {
+                            "type": "object",
+                            "x-kubernetes-preserve-unknown-fields": True,
+                            "properties": {"known": {"type": "string"}},
+                        },
+                        "port": {"x-kubernetes-int-or-string": True},
+                        "note": {"type": "string", "nullable": True},
+                    },
+                }
+            },
+        }
+    )
     validator = jsonschema.Draft4Validator(schema)
     assert validator.is_valid({"spec": {"config": {"anything": 1}, "port": "http", "note": None}})
     assert validator.is_valid({"spec": {"port": 8080}})

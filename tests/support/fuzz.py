@@ -48,8 +48,14 @@ def draw(strategy: st.SearchStrategy, count: int) -> list:
     """`count` examples of `strategy`, the same on every run (derandomized, no example database)."""
     drawn: list = []
 
-    @hypothesis_settings(max_examples=count, derandomize=True, database=None, phases=[Phase.generate],
-                         suppress_health_check=list(HealthCheck), deadline=None)
+    @hypothesis_settings(
+        max_examples=count,
+        derandomize=True,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        deadline=None,
+    )
     @given(strategy)
     def collect(example: object) -> None:
         drawn.append(example)
@@ -58,8 +64,14 @@ def draw(strategy: st.SearchStrategy, count: int) -> list:
     return drawn[:count]
 
 
-def envelope_bytes(payload: Message, *, task_id: str, message_type: str | None = None, schema_version: int | None = None,
-                   trace_context: dict[str, str] | None = None) -> bytes:
+def envelope_bytes(
+    payload: Message,
+    *,
+    task_id: str,
+    message_type: str | None = None,
+    schema_version: int | None = None,
+    trace_context: dict[str, str] | None = None,
+) -> bytes:
     envelope = serde.pack(payload, task_id=task_id, trace_context=trace_context)
     if message_type is not None:
         envelope.message_type = message_type
@@ -76,13 +88,18 @@ def _undecodable(raw: bytes) -> bool:
     return False
 
 
-UNDECODABLE = r"^(empty record value|not a protobuf Envelope|envelope has no message_(type|id)|schema_version \d+ is newer)"
+UNDECODABLE = (
+    r"^(empty record value|not a protobuf Envelope|envelope has no message_(type|id)|schema_version \d+ is newer)"
+)
 
 # Header keys and values as a careless or hostile producer might send them, including forged
 # DLQ headers and a broken trace context.
 garbage_headers = st.lists(
     st.tuples(
-        st.one_of(st.text(min_size=1, max_size=24), st.sampled_from([DLQ_REASON, DLQ_SOURCE_OFFSET, "traceparent", "lammesh-type"])),
+        st.one_of(
+            st.text(min_size=1, max_size=24),
+            st.sampled_from([DLQ_REASON, DLQ_SOURCE_OFFSET, "traceparent", "lammesh-type"]),
+        ),
         st.binary(max_size=64),
     ),
     max_size=4,
@@ -97,7 +114,9 @@ def garbage(*, null: bool = True) -> st.SearchStrategy[Bad]:
     return st.builds(lambda value, headers: Bad("garbage", value, UNDECODABLE, headers), raw, garbage_headers)
 
 
-def truncated(valid: st.SearchStrategy[bytes], reason: str, *, inside_payload_only: bool = False) -> st.SearchStrategy[Bad]:
+def truncated(
+    valid: st.SearchStrategy[bytes], reason: str, *, inside_payload_only: bool = False
+) -> st.SearchStrategy[Bad]:
     """A valid envelope cut short. The payload is the envelope's last field, so a cut inside it
     never parses; a cut before it leaves an envelope without payload (or without its basics)."""
 
@@ -115,8 +134,13 @@ def truncated(valid: st.SearchStrategy[bytes], reason: str, *, inside_payload_on
 def wrong_type(payloads: Iterable[Message], *, task_id: st.SearchStrategy[str], reason: str) -> st.SearchStrategy[Bad]:
     """A valid envelope around a real protobuf type this consumer does not take."""
     return st.builds(
-        lambda payload, tid, trace, headers: Bad("wrong_type", envelope_bytes(payload, task_id=tid, trace_context=trace), reason, headers),
-        st.sampled_from(list(payloads)), task_id, garbage_trace, garbage_headers,
+        lambda payload, tid, trace, headers: Bad(
+            "wrong_type", envelope_bytes(payload, task_id=tid, trace_context=trace), reason, headers
+        ),
+        st.sampled_from(list(payloads)),
+        task_id,
+        garbage_trace,
+        garbage_headers,
     )
 
 
@@ -130,20 +154,33 @@ def _unregistered(name: str) -> bool:
 
 def bad_type_url(payload: Message, *, task_id: str, reason: str) -> st.SearchStrategy[Bad]:
     """The right payload under a missing or made-up message type."""
-    names = st.one_of(st.just(""), st.text(min_size=1, max_size=40).filter(_unregistered),
-                      st.just("type.googleapis.com/" + payload.DESCRIPTOR.full_name))
+    names = st.one_of(
+        st.just(""),
+        st.text(min_size=1, max_size=40).filter(_unregistered),
+        st.just("type.googleapis.com/" + payload.DESCRIPTOR.full_name),
+    )
     return st.builds(
-        lambda name, headers: Bad("bad_type_url", envelope_bytes(payload, task_id=task_id, message_type=name),
-                                  rf"^envelope has no message_type$|{reason}", headers),
-        names, garbage_headers,
+        lambda name, headers: Bad(
+            "bad_type_url",
+            envelope_bytes(payload, task_id=task_id, message_type=name),
+            rf"^envelope has no message_type$|{reason}",
+            headers,
+        ),
+        names,
+        garbage_headers,
     )
 
 
 def future_schema(payload: Message, *, task_id: str) -> st.SearchStrategy[Bad]:
     return st.builds(
-        lambda version, headers: Bad("future_schema", envelope_bytes(payload, task_id=task_id, schema_version=version),
-                                     r"^schema_version \d+ is newer than supported", headers),
-        st.integers(min_value=serde.SCHEMA_VERSION + 1, max_value=2**32 - 1), garbage_headers,
+        lambda version, headers: Bad(
+            "future_schema",
+            envelope_bytes(payload, task_id=task_id, schema_version=version),
+            r"^schema_version \d+ is newer than supported",
+            headers,
+        ),
+        st.integers(min_value=serde.SCHEMA_VERSION + 1, max_value=2**32 - 1),
+        garbage_headers,
     )
 
 
@@ -157,7 +194,9 @@ def oversized(limit: int) -> st.SearchStrategy[Bad]:
     )
 
 
-async def publish(producer: EnvelopeProducer, topic: str, bad: list[Bad], key: bytes) -> dict[tuple[str, int, int], Bad]:
+async def publish(
+    producer: EnvelopeProducer, topic: str, bad: list[Bad], key: bytes
+) -> dict[tuple[str, int, int], Bad]:
     """Send every bad record with one key (so one partition, in order); their coordinates."""
     futures = [await producer.send_raw(topic, b.value, key=key, headers=b.headers) for b in bad]
     await producer.confirm()
@@ -174,7 +213,11 @@ def assert_dead_lettered(dead: list[ConsumerRecord], sent: dict[tuple[str, int, 
     mine = [r for r in dead if header(r, DLQ_CONSUMER_GROUP) == group]
     by_source = {}
     for record in mine:
-        source = (header(record, DLQ_SOURCE_TOPIC), int(header(record, DLQ_SOURCE_PARTITION)), int(header(record, DLQ_SOURCE_OFFSET)))
+        source = (
+            header(record, DLQ_SOURCE_TOPIC),
+            int(header(record, DLQ_SOURCE_PARTITION)),
+            int(header(record, DLQ_SOURCE_OFFSET)),
+        )
         assert source not in by_source, f"dead-lettered twice: {source}"
         by_source[source] = record
     missing = {k: sent[k].kind for k in sent.keys() - by_source.keys()}
@@ -194,5 +237,3 @@ def kinds(bad: Iterable[Bad]) -> dict[str, int]:
     for b in bad:
         counts[b.kind] = counts.get(b.kind, 0) + 1
     return counts
-
-

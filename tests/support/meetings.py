@@ -67,27 +67,34 @@ class MeetingMesh:
 
 
 @contextlib.asynccontextmanager
-async def meeting_mesh(settings: Settings, tmp: Path, workflows_dir: Path,
-                       certs: CertSet | None = None) -> AsyncIterator[MeetingMesh]:
+async def meeting_mesh(
+    settings: Settings, tmp: Path, workflows_dir: Path, certs: CertSet | None = None
+) -> AsyncIterator[MeetingMesh]:
     """With `certs` (made with services=...): gRPC mutual TLS, each service its own identity."""
 
     def as_service(settings: Settings, name: str) -> Settings:
         update: dict[str, object] = {"service_name": name}
         if certs is not None:
-            update.update(grpc_mtls=True, grpc_tls_ca=certs.ca, grpc_tls_cert=certs.service_cert(name),
-                          grpc_tls_key=certs.service_key(name))
+            update.update(
+                grpc_mtls=True,
+                grpc_tls_ca=certs.ca,
+                grpc_tls_cert=certs.service_cert(name),
+                grpc_tls_key=certs.service_key(name),
+            )
         return settings.model_copy(update=update)
 
-    base = settings.model_copy(update={
-        "workflows_dir": workflows_dir,
-        "crm_database_url": f"sqlite:///{tmp / 'crm.sqlite3'}",
-        "state_dir": tmp / "state",
-        "maildir": tmp / "maildir",
-        "smtp_port": free_port(),
-        "timer_interval_s": 0.02,
-        "coordinator_data_dir": tmp / "coordinator",
-        "encoder_threads": 2,
-    })
+    base = settings.model_copy(
+        update={
+            "workflows_dir": workflows_dir,
+            "crm_database_url": f"sqlite:///{tmp / 'crm.sqlite3'}",
+            "state_dir": tmp / "state",
+            "maildir": tmp / "maildir",
+            "smtp_port": free_port(),
+            "timer_interval_s": 0.02,
+            "coordinator_data_dir": tmp / "coordinator",
+            "encoder_threads": 2,
+        }
+    )
     store = CrmStore(base.crm_database_url)
     store.seed(crm_seed())
     sink = SmtpSink(base.maildir, port=base.smtp_port)

@@ -39,25 +39,38 @@ async def running(*runtimes: ServiceRuntime) -> AsyncIterator[None]:
             await runtime.stop()
 
 
-def process_mesh(settings: Settings, run_dir: Path, services: list[str], *, replicas: dict[str, int] | None = None,
-                 **env: str) -> Mesh:
+def process_mesh(
+    settings: Settings, run_dir: Path, services: list[str], *, replicas: dict[str, int] | None = None, **env: str
+) -> Mesh:
     """`services` as real processes (`lammesh run NAME`, through lammesh.up: the launcher users
     run) on the broker, topic prefix, partitions, workflows and timer of `settings`; JSON logs in
     <run_dir>/logs/<instance>.log; no SMTP sink. Start and stop it off the event loop
     (asyncio.to_thread): in-process services of the same test keep running meanwhile."""
     return Mesh(
-        run_dir=run_dir, services=services, replicas=replicas or {}, kafka_bootstrap=settings.kafka_bootstrap,
-        topic_prefix=settings.topic_prefix, partitions=settings.topic_partitions, smtp_sink=False,
+        run_dir=run_dir,
+        services=services,
+        replicas=replicas or {},
+        kafka_bootstrap=settings.kafka_bootstrap,
+        topic_prefix=settings.topic_prefix,
+        partitions=settings.topic_partitions,
+        smtp_sink=False,
         gateway_address=f"127.0.0.1:{free_port()}",
-        extra_env={"LAMMESH_WORKFLOWS_DIR": str(Path(settings.workflows_dir).resolve()),
-                   "LAMMESH_TIMER_INTERVAL_S": str(settings.timer_interval_s), "LAMMESH_LOG_FORMAT": "json", **env},
+        extra_env={
+            "LAMMESH_WORKFLOWS_DIR": str(Path(settings.workflows_dir).resolve()),
+            "LAMMESH_TIMER_INTERVAL_S": str(settings.timer_interval_s),
+            "LAMMESH_LOG_FORMAT": "json",
+            **env,
+        },
     )
 
 
 def guarded_send(name: str, watchers: tuple[str, ...] = ("policy", "pii")) -> str:
     """A workflow of the gateway and CLI tests: a compensatable `record` step, then a `send` step
     whose input the watchers check (policy: acme.com recipients only; pii: the body)."""
-    refs = {"policy": "{name: policy, params: {allowed_domains: [acme.com]}}", "pii": "{name: pii, params: {skip_fields: [to]}}"}
+    refs = {
+        "policy": "{name: policy, params: {allowed_domains: [acme.com]}}",
+        "pii": "{name: pii, params: {skip_fields: [to]}}",
+    }
     checks = "".join(f"\n        - {refs[w]}" for w in watchers)
     return f"""
 name: {name}
@@ -71,8 +84,14 @@ steps:
 """
 
 
-async def wait_status(channel: grpc.aio.Channel, task_id: str, statuses: set[int], *,
-                      metadata: tuple[tuple[str, str], ...] = (), timeout: float = 60) -> task_pb2.Task:
+async def wait_status(
+    channel: grpc.aio.Channel,
+    task_id: str,
+    statuses: set[int],
+    *,
+    metadata: tuple[tuple[str, str], ...] = (),
+    timeout: float = 60,
+) -> task_pb2.Task:
     """GetTask through the gateway until the task is in one of `statuses` (NOT_FOUND while the
     gateway has not seen it yet)."""
     stub = task_pb2_grpc.TaskServiceStub(channel)
@@ -103,8 +122,12 @@ class Client:
         self.events: dict[str, list[task_pb2.TaskEvent]] = {}
         self.state: dict[str, task_pb2.Task] = {}
         self._consumer = AIOKafkaConsumer(
-            TASKS_EVENTS.name(settings), TASKS_STATE.name(settings), bootstrap_servers=settings.kafka_bootstrap,
-            group_id=None, auto_offset_reset="earliest", client_id=f"test-follow-{uuid.uuid4().hex[:6]}",
+            TASKS_EVENTS.name(settings),
+            TASKS_STATE.name(settings),
+            bootstrap_servers=settings.kafka_bootstrap,
+            group_id=None,
+            auto_offset_reset="earliest",
+            client_id=f"test-follow-{uuid.uuid4().hex[:6]}",
         )
         self._follow: asyncio.Task[None] | None = None
 
@@ -140,7 +163,9 @@ class Client:
                         if current is None or task.version >= current.version:
                             self.state[task.task_id] = task
 
-    async def submit(self, workflow: str, task_input: dict[str, Any], *, task_id: str | None = None, tenant: str = "acme") -> str:
+    async def submit(
+        self, workflow: str, task_input: dict[str, Any], *, task_id: str | None = None, tenant: str = "acme"
+    ) -> str:
         task_id = task_id or uuid.uuid4().hex
         request = task_pb2.TaskRequested(task_id=task_id, workflow=workflow, tenant=tenant, input=to_struct(task_input))
         await self.producer.send(TASKS_REQUESTED.name(self.settings), request, task_id=task_id, tenant=tenant)
@@ -156,7 +181,10 @@ class Client:
 
     async def decide(self, task_id: str, review_id: str, approve: bool) -> None:
         decision = review_pb2.REVIEW_DECISION_APPROVED if approve else review_pb2.REVIEW_DECISION_REJECTED
-        await self.control(task_id, review_pb2.ReviewDecided(review_id=review_id, task_id=task_id, decision=decision, decided_by="tester"))
+        await self.control(
+            task_id,
+            review_pb2.ReviewDecided(review_id=review_id, task_id=task_id, decision=decision, decided_by="tester"),
+        )
 
     async def wait_for(self, task_id: str, statuses: set[int] = TERMINAL, timeout: float = 60.0) -> task_pb2.Task:
         deadline = time.monotonic() + timeout
@@ -167,14 +195,18 @@ class Client:
             await asyncio.sleep(0.05)
         current = self.state.get(task_id)
         kinds = [e.kind for e in self.events.get(task_id, [])]
-        raise AssertionError(f"task {task_id} did not reach {statuses}: now {current and current.status}, events {kinds}")
+        raise AssertionError(
+            f"task {task_id} did not reach {statuses}: now {current and current.status}, events {kinds}"
+        )
 
     def kinds(self, task_id: str) -> list[str]:
         return [e.kind for e in self.events.get(task_id, [])]
 
 
 @contextlib.asynccontextmanager
-async def gateway_mesh(kafka_bootstrap: str, tmp: Path, workflow: str, **overrides: Any) -> AsyncIterator[tuple[Settings, str]]:
+async def gateway_mesh(
+    kafka_bootstrap: str, tmp: Path, workflow: str, **overrides: Any
+) -> AsyncIterator[tuple[Settings, str]]:
     """The gateway, coordinator, noop tool and the pii and policy watchers in process on the real
     broker, running `workflow`; yields the wired settings and the gateway's address. `overrides`
     are settings of the wired services (e.g. gateway_tokens_file)."""
@@ -186,8 +218,9 @@ async def gateway_mesh(kafka_bootstrap: str, tmp: Path, workflow: str, **overrid
     from tests.conftest import make_settings
 
     write_workflow(tmp / "workflows", workflow)
-    base: dict[str, Any] = dict(workflows_dir=tmp / "workflows", timer_interval_s=0.02, coordinator_data_dir=tmp / "coordinator",
-                                **overrides)
+    base: dict[str, Any] = dict(
+        workflows_dir=tmp / "workflows", timer_interval_s=0.02, coordinator_data_dir=tmp / "coordinator", **overrides
+    )
     settings = make_settings(kafka_bootstrap, **base)
     watchers = {"pii": pii(settings), "policy": policy(settings)}
     async with running(*watchers.values()):

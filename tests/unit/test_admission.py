@@ -10,8 +10,13 @@ LIMITS = AdmissionLimits(max_in_flight=10, max_in_flight_per_tenant=8, reserve=2
 
 
 def admit(ledger: InFlightLedger, tenant: str, task_id: str, limits: AdmissionLimits = LIMITS) -> bool:
-    decision = decide(limits, tenant=tenant, tenant_in_flight=ledger.in_flight(tenant), total_in_flight=ledger.total,
-                      active_tenants=ledger.active_tenants)
+    decision = decide(
+        limits,
+        tenant=tenant,
+        tenant_in_flight=ledger.in_flight(tenant),
+        total_in_flight=ledger.total,
+        active_tenants=ledger.active_tenants,
+    )
     if decision.admitted:
         ledger.requested(task_id, tenant, at=0.0)
     return decision.admitted

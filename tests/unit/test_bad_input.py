@@ -18,7 +18,10 @@ from lammesh.workflow import WorkflowError, load_workflow, parse_workflow
 
 ROOT = Path(__file__).resolve().parents[2]
 CAPS = {"noop"}
-WATCHED = {"name": "w", "steps": [{"id": "a", "uses": "noop", "watchers": {"input": ["pii"], "output": ["pii", "telepathy"]}}]}
+WATCHED = {
+    "name": "w",
+    "steps": [{"id": "a", "uses": "noop", "watchers": {"input": ["pii"], "output": ["pii", "telepathy"]}}],
+}
 
 
 def test_an_unknown_watcher_is_a_load_error_naming_the_field():
@@ -26,7 +29,10 @@ def test_an_unknown_watcher_is_a_load_error_naming_the_field():
         parse_workflow(WATCHED, capabilities=CAPS, watchers={"pii", "policy"}, source="w.yaml")
     assert info.value.path == "steps[0].watchers.output[1]"
     assert "unknown watcher 'telepathy'; known: pii, policy" in str(info.value)
-    assert parse_workflow(WATCHED, capabilities=CAPS, watchers={"pii", "telepathy"}).steps[0].watchers.output[1].name == "telepathy"
+    assert (
+        parse_workflow(WATCHED, capabilities=CAPS, watchers={"pii", "telepathy"}).steps[0].watchers.output[1].name
+        == "telepathy"
+    )
 
 
 def test_known_watchers_are_the_catalogues_and_the_configured_endpoints():
@@ -52,15 +58,25 @@ def schema_flow(schema):
     return parse_workflow({"name": "w", "input_schema": schema, "steps": [{"id": "a", "uses": "noop"}]})
 
 
-@pytest.mark.parametrize(("task_input", "field", "message"), [
-    ({"date": "2026-11-18"}, "input.transcript", "is required"),
-    ({"transcript": "x" * 10_000, "date": 20261118}, "input.date", "must be a string"),
-    ({"transcript": "x", "date": "18/11/2026"}, "input.date", "must be a date (YYYY-MM-DD)"),
-    ({"transcript": "", "date": "2026-11-18"}, "input.transcript", "must have at least 1 characters"),
-    ({"transcript": "x", "date": "2026-11-18", "participants": [{"name": "A"}, {"email": "b@x.example"}]},
-     "input.participants[1].name", "is required"),
-    ({"transcript": "x", "date": "2026-11-18", "stage": "won"}, "input.stage", "must be one of 'discovery', 'proposal'"),
-])
+@pytest.mark.parametrize(
+    ("task_input", "field", "message"),
+    [
+        ({"date": "2026-11-18"}, "input.transcript", "is required"),
+        ({"transcript": "x" * 10_000, "date": 20261118}, "input.date", "must be a string"),
+        ({"transcript": "x", "date": "18/11/2026"}, "input.date", "must be a date (YYYY-MM-DD)"),
+        ({"transcript": "", "date": "2026-11-18"}, "input.transcript", "must have at least 1 characters"),
+        (
+            {"transcript": "x", "date": "2026-11-18", "participants": [{"name": "A"}, {"email": "b@x.example"}]},
+            "input.participants[1].name",
+            "is required",
+        ),
+        (
+            {"transcript": "x", "date": "2026-11-18", "stage": "won"},
+            "input.stage",
+            "must be one of 'discovery', 'proposal'",
+        ),
+    ],
+)
 def test_an_input_that_breaks_the_schema_names_the_field(task_input, field, message):
     assert schema_flow(SCHEMA).input_problem(task_input) == (field, message)
 
@@ -75,13 +91,19 @@ def test_a_good_input_and_a_workflow_without_schema_pass():
     assert parse_workflow({"name": "w", "steps": [{"id": "a", "uses": "noop"}]}).input_problem({"anything": 1}) is None
 
 
-@pytest.mark.parametrize(("schema", "path", "problem"), [
-    ({"type": "array"}, "input_schema.type", "must be object"),
-    ({"type": "object", "properties": {"a": {"type": "text"}}}, "input_schema.properties.a.type", "is not valid"),
-    ({"type": "object", "required": "a"}, "input_schema.required", "is not of type 'array'"),
-    ({"type": "object", "properties": {"a": {"$ref": "https://example.com/s.json"}}}, "input_schema.properties.a.$ref",
-     "only references inside the schema"),
-])
+@pytest.mark.parametrize(
+    ("schema", "path", "problem"),
+    [
+        ({"type": "array"}, "input_schema.type", "must be object"),
+        ({"type": "object", "properties": {"a": {"type": "text"}}}, "input_schema.properties.a.type", "is not valid"),
+        ({"type": "object", "required": "a"}, "input_schema.required", "is not of type 'array'"),
+        (
+            {"type": "object", "properties": {"a": {"$ref": "https://example.com/s.json"}}},
+            "input_schema.properties.a.$ref",
+            "only references inside the schema",
+        ),
+    ],
+)
 def test_a_bad_schema_is_a_load_error_naming_its_keyword(schema, path, problem):
     with pytest.raises(WorkflowError) as info:
         schema_flow(schema)
@@ -110,18 +132,30 @@ def test_the_meeting_workflow_schema_takes_the_samples_and_names_what_is_missing
     assert workflow.input_problem(meeting) == ("input.participants[0].name", "is required")
 
 
-NOOP = parse_workflow({"name": "w", "steps": [
-    {"id": "a", "uses": "noop", "input": {"p": "${input.p}"}, "compensate": {}},
-    {"id": "b", "uses": "noop", "input": {"p": "${steps.a.output.p}"}},
-]})
-CHECKED = parse_workflow({"name": "c", "steps": [
-    {"id": "a", "uses": "noop", "input": {"p": "${input.p}"}, "watchers": {"input": ["pii"]}},
-]})
+NOOP = parse_workflow(
+    {
+        "name": "w",
+        "steps": [
+            {"id": "a", "uses": "noop", "input": {"p": "${input.p}"}, "compensate": {}},
+            {"id": "b", "uses": "noop", "input": {"p": "${steps.a.output.p}"}},
+        ],
+    }
+)
+CHECKED = parse_workflow(
+    {
+        "name": "c",
+        "steps": [
+            {"id": "a", "uses": "noop", "input": {"p": "${input.p}"}, "watchers": {"input": ["pii"]}},
+        ],
+    }
+)
 
 
 def problem(workflow, size, **limits):
     settings = Settings(**limits)
-    return start_problem(settings, workflow, task_id="t" * 32, tenant="acme", client_key="", task_input={"p": "z" * size})
+    return start_problem(
+        settings, workflow, task_id="t" * 32, tenant="acme", client_key="", task_input={"p": "z" * size}
+    )
 
 
 def test_the_start_of_a_task_is_measured_against_each_limit():
@@ -129,18 +163,25 @@ def test_the_start_of_a_task_is_measured_against_each_limit():
     assert problem(NOOP, limit // 4, kafka_max_record_bytes=limit) is None
     # The saga row holds the input and step a's copy of it: over the limit at about half of it.
     over = problem(NOOP, limit // 2 + 100, kafka_max_record_bytes=limit)
-    assert over is not None and over.startswith("the task's saga state: a lammesh-coordinator-sagas-changelog record of ")
+    assert over is not None and over.startswith(
+        "the task's saga state: a lammesh-coordinator-sagas-changelog record of "
+    )
     assert over.endswith(f"over the {limit}-byte limit (kafka_max_record_bytes)")
     # The watcher's check carries the input three times (content, task input, step input).
     grpc = problem(CHECKED, 40_000, kafka_max_record_bytes=2 * 1024 * 1024 - 100_000, grpc_max_message_bytes=100_000)
     assert grpc is not None and "the pii watcher's check of step a would be a gRPC message of" in grpc
     assert grpc.endswith("over the 100000-byte limit (grpc_max_message_bytes)")
-    assert problem(CHECKED, 20_000, kafka_max_record_bytes=2 * 1024 * 1024 - 100_000, grpc_max_message_bytes=100_000) is None
+    assert (
+        problem(CHECKED, 20_000, kafka_max_record_bytes=2 * 1024 * 1024 - 100_000, grpc_max_message_bytes=100_000)
+        is None
+    )
 
 
 def test_a_result_too_large_to_keep_fails_the_step_and_compensates_it_as_one_that_ran():
     saga, _ = Saga.create("t1", NOOP, task_input={"p": "x"}, now=100.0)
-    effects = saga.on_result_too_large(NOOP, step_id="a", attempt=1, reason="a record of 9 bytes is over the 8-byte limit", now=101.0)
+    effects = saga.on_result_too_large(
+        NOOP, step_id="a", attempt=1, reason="a record of 9 bytes is over the 8-byte limit", now=101.0
+    )
     assert saga.steps["a"].executed
     assert [e.kind for e in effects if isinstance(e, Emit)][:2] == ["step.failed", "task.compensating"]
     (undo,) = [e for e in effects if isinstance(e, Dispatch)]
@@ -153,6 +194,15 @@ def test_a_result_too_large_to_keep_fails_the_step_and_compensates_it_as_one_tha
 
 def test_a_step_service_output_too_large_failure_is_compensated_as_a_step_that_ran():
     saga, _ = Saga.create("t1", NOOP, task_input={"p": "x"}, now=100.0)
-    effects = saga.on_step_result(NOOP, step_id="a", attempt=1, compensate=False, succeeded=False,
-                                  error="OUTPUT_TOO_LARGE: too big", retryable=False, ran=True, now=101.0)
+    effects = saga.on_step_result(
+        NOOP,
+        step_id="a",
+        attempt=1,
+        compensate=False,
+        succeeded=False,
+        error="OUTPUT_TOO_LARGE: too big",
+        retryable=False,
+        ran=True,
+        now=101.0,
+    )
     assert any(isinstance(e, Dispatch) and e.compensate for e in effects)

@@ -7,13 +7,19 @@ from collections import Counter
 
 from loadtest.chaos import ChaosConfig, Evidence, Plan, Trace, crm_seed, judge, plan_tasks, rows_by_domain
 
-COMPENSATABLE = {"noop_saga_watched": {"s1", "s2", "s3", "s4"}, "meeting_followup": {"crm"},
-                 "meeting_followup_no_injection_check": {"crm"}}
+COMPENSATABLE = {
+    "noop_saga_watched": {"s1", "s2", "s3", "s4"},
+    "meeting_followup": {"crm"},
+    "meeting_followup_no_injection_check": {"crm"},
+}
 
 
 def rows(domain: str, version: int = 1) -> dict:
-    return {"accounts": [{"id": 1, "domain": domain}], "contacts": [{"id": 1, "account_id": 1, "version": 1}],
-            "opportunities": [{"id": 1, "account_id": 1, "stage": "proposal", "version": version}]}
+    return {
+        "accounts": [{"id": 1, "domain": domain}],
+        "contacts": [{"id": 1, "account_id": 1, "version": 1}],
+        "opportunities": [{"id": 1, "account_id": 1, "stage": "proposal", "version": version}],
+    }
 
 
 def trace(*events: tuple[str, str]) -> Trace:
@@ -28,20 +34,46 @@ def clean_run():
         Plan("n1", "noop", "noop_saga_watched", {}),
         Plan("n2", "noop_fail", "noop_saga_watched", {}),
         Plan("m1", "meeting", "meeting_followup", {}, account_domain="t1-acme.example"),
-        Plan("m2", "meeting_policy_block", "meeting_followup_no_injection_check", {}, account_domain="t2-umbrella.example"),
+        Plan(
+            "m2",
+            "meeting_policy_block",
+            "meeting_followup_no_injection_check",
+            {},
+            account_domain="t2-umbrella.example",
+        ),
     ]
     traces = {
         "n1": trace(("task.started", ""), *[("step.succeeded", f"s{i}") for i in range(1, 6)], ("task.completed", "")),
-        "n2": trace(("task.started", ""), ("step.succeeded", "s1"), ("step.succeeded", "s2"), ("step.failed", "s3"),
-                    ("step.compensated", "s2"), ("step.compensated", "s1"), ("task.compensated", "")),
-        "m1": trace(("task.started", ""), ("step.succeeded", "crm"), ("step.succeeded", "email"), ("task.completed", "")),
-        "m2": trace(("task.started", ""), ("step.succeeded", "crm"), ("step.blocked", "email"),
-                    ("step.compensated", "crm"), ("task.compensated", "")),
+        "n2": trace(
+            ("task.started", ""),
+            ("step.succeeded", "s1"),
+            ("step.succeeded", "s2"),
+            ("step.failed", "s3"),
+            ("step.compensated", "s2"),
+            ("step.compensated", "s1"),
+            ("task.compensated", ""),
+        ),
+        "m1": trace(
+            ("task.started", ""), ("step.succeeded", "crm"), ("step.succeeded", "email"), ("task.completed", "")
+        ),
+        "m2": trace(
+            ("task.started", ""),
+            ("step.succeeded", "crm"),
+            ("step.blocked", "email"),
+            ("step.compensated", "crm"),
+            ("task.compensated", ""),
+        ),
     }
     seed = {"t1-acme.example": rows("t1-acme.example"), "t2-umbrella.example": rows("t2-umbrella.example")}
     final = {"t1-acme.example": rows("t1-acme.example", version=2), "t2-umbrella.example": rows("t2-umbrella.example")}
-    evidence = Evidence(seed, final, Counter({"m1/crm": 1, "m2/crm": 1}), Counter({"m2/crm": 1}),
-                        Counter({"m1/email": 1}), Counter({"<a@lammesh>": 1}))
+    evidence = Evidence(
+        seed,
+        final,
+        Counter({"m1/crm": 1, "m2/crm": 1}),
+        Counter({"m2/crm": 1}),
+        Counter({"m1/email": 1}),
+        Counter({"<a@lammesh>": 1}),
+    )
     return plans, traces, evidence
 
 
@@ -88,8 +120,14 @@ def test_a_compensated_task_must_leave_its_rows_as_seeded_and_send_nothing():
 
 def test_a_completed_step_left_uncompensated():
     plans, traces, evidence = clean_run()
-    traces["n2"] = trace(("task.started", ""), ("step.succeeded", "s1"), ("step.succeeded", "s2"), ("step.failed", "s3"),
-                         ("step.compensated", "s2"), ("task.compensated", ""))
+    traces["n2"] = trace(
+        ("task.started", ""),
+        ("step.succeeded", "s1"),
+        ("step.succeeded", "s2"),
+        ("step.failed", "s3"),
+        ("step.compensated", "s2"),
+        ("task.compensated", ""),
+    )
     assert judge(plans, traces, evidence, COMPENSATABLE).violations == {"step_left_uncompensated": ["n2: s1"]}
 
 
@@ -98,12 +136,19 @@ def test_the_plan_gives_each_meeting_task_its_own_seeded_account():
     meetings = [p for p in plans if p.account_domain]
     assert len(plans) == 100 and len(meetings) == 20
     assert len({p.account_domain for p in meetings}) == 20
-    seeded = rows_by_domain({"accounts": [{"id": i, "domain": a["domain"]} for i, a in enumerate(crm_seed(plans)["accounts"])],
-                             "contacts": [], "opportunities": []})
+    seeded = rows_by_domain(
+        {
+            "accounts": [{"id": i, "domain": a["domain"]} for i, a in enumerate(crm_seed(plans)["accounts"])],
+            "contacts": [],
+            "opportunities": [],
+        }
+    )
     unknown = {p.account_domain for p in meetings if p.kind == "meeting_unknown_account"}
     assert unknown and not unknown & set(seeded)
     assert {p.account_domain for p in meetings} - unknown == set(seeded)
     for plan in meetings:  # the participants' addresses moved to the task's own domain
-        assert all(not e.endswith(f"@{plan.account_domain.split('-', 1)[1]}") for e in
-                   [x.get("email", "") for x in plan.task_input["participants"]])
+        assert all(
+            not e.endswith(f"@{plan.account_domain.split('-', 1)[1]}")
+            for e in [x.get("email", "") for x in plan.task_input["participants"]]
+        )
     assert copy.deepcopy(plans) == plan_tasks(ChaosConfig(tasks=100, meeting_share=0.2, seed=3))

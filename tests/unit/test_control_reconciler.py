@@ -22,7 +22,9 @@ def event(task_id: str, kind: str, status: int = task_pb2.TASK_STATUS_RUNNING, *
 
 def test_subjects_of_control_records() -> None:
     assert control_subject(task_pb2.TaskCancelRequested(task_id="t")) == cancel_subject("t")
-    assert control_subject(review_pb2.ReviewDecided(task_id="t", review_id="t:send:1")) == review_subject("t", "t:send:1")
+    assert control_subject(review_pb2.ReviewDecided(task_id="t", review_id="t:send:1")) == review_subject(
+        "t", "t:send:1"
+    )
     assert control_subject(task_pb2.TaskTimerFired(task_id="t")) is None
 
 

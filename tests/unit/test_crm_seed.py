@@ -34,14 +34,29 @@ def test_seeding_twice_adds_the_accounts_once(tmp_path):
     assert {o["version"] for o in snapshot["opportunities"]} == {1}
 
 
-@pytest.mark.parametrize("data, field", [
-    ({"accounts": [{"name": "Acme"}]}, "accounts.0.domain: Field required"),
-    ({"accounts": [{"name": "Acme", "domain": "acme.example", "contacts": [{"name": "Ana", "email": "nope"}]}]},
-     "accounts.0.contacts.0.email"),
-    ({"accounts": [{"name": "A", "domain": "a.example", "opportunities": [{"name": "o", "stage": "x", "amount": "lots"}]}]},
-     "accounts.0.opportunities.0.amount"),
-    ({"acounts": []}, "accounts: Field required"),
-])
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"accounts": [{"name": "Acme"}]}, "accounts.0.domain: Field required"),
+        (
+            {"accounts": [{"name": "Acme", "domain": "acme.example", "contacts": [{"name": "Ana", "email": "nope"}]}]},
+            "accounts.0.contacts.0.email",
+        ),
+        (
+            {
+                "accounts": [
+                    {
+                        "name": "A",
+                        "domain": "a.example",
+                        "opportunities": [{"name": "o", "stage": "x", "amount": "lots"}],
+                    }
+                ]
+            },
+            "accounts.0.opportunities.0.amount",
+        ),
+        ({"acounts": []}, "accounts: Field required"),
+    ],
+)
 def test_a_bad_seed_is_refused_naming_the_field_and_writes_nothing(tmp_path, data, field):
     url = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
     with pytest.raises(SeedError) as refused:

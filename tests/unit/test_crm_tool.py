@@ -56,7 +56,11 @@ async def test_apply_updates_the_opportunity_and_upserts_account_contacts_only(c
     assert "sam.reed@northwind.example" not in emails  # our own people are not customer contacts
     assert result["opportunity"]["previous_stage"] == "evaluation"
     assert result["account"] == {"name": "Acme Corp", "domain": "acme.example"}
-    assert {c["email"] for c in result["contacts"]} == {"ana.lopez@acme.example", "raj.patel@acme.example", "li.wei@acme.example"}
+    assert {c["email"] for c in result["contacts"]} == {
+        "ana.lopez@acme.example",
+        "raj.patel@acme.example",
+        "li.wei@acme.example",
+    }
 
 
 async def test_restore_puts_back_exactly_the_previous_rows_once(crm):
@@ -65,7 +69,10 @@ async def test_restore_puts_back_exactly_the_previous_rows_once(crm):
     assert crm.store.snapshot() != before
     first = crm.restore("t1/crm")
     assert crm.store.snapshot() == before
-    assert {(r["table"], r["restored_version"]) for r in first["restored"]} >= {("opportunities", 1), ("contacts", None)}
+    assert {(r["table"], r["restored_version"]) for r in first["restored"]} >= {
+        ("opportunities", 1),
+        ("contacts", None),
+    }
     second = crm.restore("t1/crm")  # a redelivered compensation finds nothing left to undo
     assert second == {"restored": [], "already_restored": True}
     assert crm.store.snapshot() == before
@@ -90,18 +97,39 @@ async def test_unknown_account_fails_without_writing(crm):
     before = crm.store.snapshot()
     with pytest.raises(StepFailure) as failure:
         crm.apply("t1/crm", meeting(account_domain="initech.example"))
-    assert (failure.value.code, failure.value.field, failure.value.retryable) == ("UNKNOWN_ACCOUNT", "input.account_domain", False)
+    assert (failure.value.code, failure.value.field, failure.value.retryable) == (
+        "UNKNOWN_ACCOUNT",
+        "input.account_domain",
+        False,
+    )
     assert crm.store.snapshot() == before
 
 
 async def test_contact_of_another_account_rolls_back_the_whole_change(crm):
     before = crm.store.snapshot()
     # an address on acme's domain that the CRM already files under another account
-    crm.store.seed({"accounts": [{"name": "Acme Ventures", "domain": "ventures.example",
-                                  "contacts": [{"name": "Zed", "email": "zed@acme.example"}]}]})
+    crm.store.seed(
+        {
+            "accounts": [
+                {
+                    "name": "Acme Ventures",
+                    "domain": "ventures.example",
+                    "contacts": [{"name": "Zed", "email": "zed@acme.example"}],
+                }
+            ]
+        }
+    )
     seeded = crm.store.snapshot()
     with pytest.raises(StepFailure) as failure:
-        crm.apply("t1/crm", meeting(attendees=[{"name": "Li Wei", "email": "li.wei@acme.example"}, {"name": "Zed", "email": "zed@acme.example"}]))
+        crm.apply(
+            "t1/crm",
+            meeting(
+                attendees=[
+                    {"name": "Li Wei", "email": "li.wei@acme.example"},
+                    {"name": "Zed", "email": "zed@acme.example"},
+                ]
+            ),
+        )
     assert failure.value.code == "CONTACT_CONFLICT"
     assert crm.store.snapshot() == seeded  # the opportunity update and Li's insert were rolled back
     assert seeded != before

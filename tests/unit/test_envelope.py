@@ -12,7 +12,11 @@ def _command() -> step_pb2.StepCommand:
 
 def test_pack_encode_decode_unpack_round_trip():
     envelope = serde.pack(
-        _command(), task_id="t-1", tenant="acme", idempotency_key="t-1/notes", producer="test",
+        _command(),
+        task_id="t-1",
+        tenant="acme",
+        idempotency_key="t-1/notes",
+        producer="test",
         trace_context={"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
     )
     decoded = serde.decode(envelope.SerializeToString())
@@ -49,7 +53,9 @@ def test_decode_rejects_a_newer_schema_version():
 
 def test_unpack_names_the_type_mismatch():
     envelope = serde.pack(_command(), task_id="t")
-    with pytest.raises(serde.EnvelopeError, match="expected payload lammesh.v1.TaskRequested, got lammesh.v1.StepCommand"):
+    with pytest.raises(
+        serde.EnvelopeError, match="expected payload lammesh.v1.TaskRequested, got lammesh.v1.StepCommand"
+    ):
         serde.unpack(envelope, task_pb2.TaskRequested)
 
 

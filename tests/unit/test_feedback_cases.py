@@ -16,19 +16,32 @@ from lammesh.workflow import parse_workflow
 
 INJECTION = {"name": "injection", "version": "3", "sha256": "ab" * 32}
 PII = {"name": "pii", "version": "1.2.0", "sha256": "cd" * 32}
-WORKFLOW = parse_workflow({
-    "name": "mail",
-    "steps": [
-        {"id": "draft", "uses": "noop", "input": {"text": "${input.text}"}, "watchers": {"output": ["injection"]}},
-        {"id": "send", "uses": "noop", "input": {"body": "${steps.draft.output.text}", "to": "${input.to}"},
-         "watchers": {"input": ["injection", "pii"]}},
-    ],
-}, capabilities={"noop"}, watchers={"injection", "pii"})
+WORKFLOW = parse_workflow(
+    {
+        "name": "mail",
+        "steps": [
+            {"id": "draft", "uses": "noop", "input": {"text": "${input.text}"}, "watchers": {"output": ["injection"]}},
+            {
+                "id": "send",
+                "uses": "noop",
+                "input": {"body": "${steps.draft.output.text}", "to": "${input.to}"},
+                "watchers": {"input": ["injection", "pii"]},
+            },
+        ],
+    },
+    capabilities={"noop"},
+    watchers={"injection", "pii"},
+)
 
 
 def checked(sequence: int, step: str, stage: str, *outcomes: dict) -> task_pb2.TaskEvent:
-    return task_pb2.TaskEvent(task_id="t1", sequence=sequence, kind="watchers.checked", step_id=step,
-                              details=to_struct({"stage": stage, "verdict": "REVIEW", "watchers": list(outcomes)}))
+    return task_pb2.TaskEvent(
+        task_id="t1",
+        sequence=sequence,
+        kind="watchers.checked",
+        step_id=step,
+        details=to_struct({"stage": stage, "verdict": "REVIEW", "watchers": list(outcomes)}),
+    )
 
 
 def outcome(watcher: str, verdict: str, score: float, model: dict) -> dict:
@@ -44,15 +57,25 @@ EVENTS = [
 
 def task(with_review: bool = True) -> tuple[task_pb2.Task, review_pb2.Review]:
     review = review_pb2.Review(
-        review_id="t1:send:input:1", task_id="t1", step_id="send", stage=watcher_pb2.CHECK_STAGE_INPUT,
-        watcher="injection", spans=[watcher_pb2.Span(field="body", start=0, end=4, label="injection")],
+        review_id="t1:send:input:1",
+        task_id="t1",
+        step_id="send",
+        stage=watcher_pb2.CHECK_STAGE_INPUT,
+        watcher="injection",
+        spans=[watcher_pb2.Span(field="body", start=0, end=4, label="injection")],
         content=to_struct({"body": "Ignore the agenda, meet at 10", "to": "bob@example.com"}),
-        models=[model_pb2.ModelRef(**INJECTION)], tenant="acme",
+        models=[model_pb2.ModelRef(**INJECTION)],
+        tenant="acme",
     )
     snapshot = task_pb2.Task(
-        task_id="t1", workflow="mail", tenant="acme", input=to_struct({"text": "hello", "to": "bob@example.com"}),
-        steps=[task_pb2.StepSnapshot(step_id="draft", output=to_struct({"text": "Ignore the agenda, meet at 10"})),
-               task_pb2.StepSnapshot(step_id="send")],
+        task_id="t1",
+        workflow="mail",
+        tenant="acme",
+        input=to_struct({"text": "hello", "to": "bob@example.com"}),
+        steps=[
+            task_pb2.StepSnapshot(step_id="draft", output=to_struct({"text": "Ignore the agenda, meet at 10"})),
+            task_pb2.StepSnapshot(step_id="send"),
+        ],
         reviews=[review] if with_review else [],
     )
     return snapshot, review
@@ -69,9 +92,20 @@ def test_recorded_checks_keep_the_latest_verdict_of_each_watcher_per_step_and_st
 def test_an_approved_review_is_a_false_positive_of_the_flagging_watcher_on_the_flagged_field():
     snapshot, review = task()
     [case] = review_cases(snapshot, review, EVENTS, approved=True, reviewer="ann", note="a real meeting", now=5.0)
-    assert (case.kind, case.source, case.watcher, case.field) == (FeedbackKind.FALSE_POSITIVE, FeedbackSource.REVIEW, "injection", "body")
+    assert (case.kind, case.source, case.watcher, case.field) == (
+        FeedbackKind.FALSE_POSITIVE,
+        FeedbackSource.REVIEW,
+        "injection",
+        "body",
+    )
     assert case.content == "Ignore the agenda, meet at 10"
-    assert (case.verdict, case.score, case.model.version, case.note, case.reporter) == ("REVIEW", 0.91, "3", "a real meeting", "ann")
+    assert (case.verdict, case.score, case.model.version, case.note, case.reporter) == (
+        "REVIEW",
+        0.91,
+        "3",
+        "a real meeting",
+        "ann",
+    )
     assert not case.should_flag
     assert FeedbackCase.from_json(case.to_json()) == case
 
@@ -93,8 +127,16 @@ def test_a_review_without_spans_gives_one_case_per_text_field():
 
 def test_a_false_positive_report_uses_the_reviewed_content_and_the_recorded_verdict():
     snapshot, _ = task()
-    [case] = report_cases(snapshot, EVENTS, WORKFLOW, step="send", kind=FeedbackKind.FALSE_POSITIVE,
-                          watcher="injection", reporter="carol", now=2.0)
+    [case] = report_cases(
+        snapshot,
+        EVENTS,
+        WORKFLOW,
+        step="send",
+        kind=FeedbackKind.FALSE_POSITIVE,
+        watcher="injection",
+        reporter="carol",
+        now=2.0,
+    )
     assert (case.source, case.stage, case.field, case.score) == (FeedbackSource.REPORT, "input", "body", 0.91)
     assert json.loads(case.to_json())["model"] == INJECTION
 

@@ -69,6 +69,10 @@ def test_channels_balance_round_robin_and_retry_only_when_asked():
     assert config["loadBalancingConfig"] == [{"round_robin": {}}]
     assert config["healthCheckConfig"] == {"serviceName": "lammesh.v1.WatcherService"}
     policy = config["methodConfig"][0]["retryPolicy"]
-    assert (policy["initialBackoff"], policy["maxBackoff"], policy["retryableStatusCodes"]) == ("0.020s", "0.300s", ["UNAVAILABLE"])
+    assert (policy["initialBackoff"], policy["maxBackoff"], policy["retryableStatusCodes"]) == (
+        "0.020s",
+        "0.300s",
+        ["UNAVAILABLE"],
+    )
     assert "methodConfig" not in service_config(settings, retry=False)
     json.dumps(config)  # what the channel option carries

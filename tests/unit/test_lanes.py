@@ -22,6 +22,7 @@ async def test_one_key_runs_in_order_while_other_keys_overlap():
             if wait:
                 await gate.wait()
             log.append(f"end {name}")
+
         return run
 
     await lanes.submit("a", work("a1", wait=True))

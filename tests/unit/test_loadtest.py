@@ -16,6 +16,7 @@ from loadtest.schedule import arrival_offsets, ramp_rates
 
 # -- histogram -------------------------------------------------------------------------------------
 
+
 def test_percentiles_of_a_known_distribution_within_hdr_precision():
     hist = LatencyHistogram()
     for ms in range(1, 1001):  # 1..1000 ms, uniformly
@@ -61,6 +62,7 @@ def test_merge_adds_counts():
 
 # -- arrival schedule ------------------------------------------------------------------------------
 
+
 def test_uniform_schedule_is_fixed_by_rate_and_start_not_by_answers():
     offsets = arrival_offsets(50, 2.0)
     assert len(offsets) == 100
@@ -90,9 +92,17 @@ def test_ramp_rates_grow_geometrically_and_end_at_the_maximum():
 
 # -- ramp judgement --------------------------------------------------------------------------------
 
+
 def _obs(**overrides) -> PhaseObservation:
-    values = dict(offered_rate=100, window_s=10, arrivals_in_window=1000, completions_in_window=1000,
-                  backlog_at_window_start=20, backlog_at_window_end=22, p99_ms=150.0)
+    values = dict(
+        offered_rate=100,
+        window_s=10,
+        arrivals_in_window=1000,
+        completions_in_window=1000,
+        backlog_at_window_start=20,
+        backlog_at_window_end=22,
+        p99_ms=150.0,
+    )
     values.update(overrides)
     return PhaseObservation(**values)
 
@@ -130,6 +140,7 @@ def test_max_sustainable_is_the_last_good_rate_before_the_first_bad_one():
 
 # -- per-task analysis -----------------------------------------------------------------------------
 
+
 def _trace(start: float = 100.0) -> TaskTrace:
     """Two steps: checks 3 ms, then dispatch; s1's work takes 1 ms, s2's 2 ms."""
     at = start
@@ -149,8 +160,14 @@ def _trace(start: float = 100.0) -> TaskTrace:
     add("step.dispatched", "s2", 21)
     add("step.succeeded", "s2", 33)  # 12 ms after dispatch, 2 ms of it work
     add("task.completed", "", 33)
-    return TaskTrace("t1", due=start, events=events, outcome="completed", finished=start + 0.036,
-                     service_s={("s1", 1, 1): 0.001, ("s2", 1, 1): 0.002})
+    return TaskTrace(
+        "t1",
+        due=start,
+        events=events,
+        outcome="completed",
+        finished=start + 0.036,
+        service_s={("s1", 1, 1): 0.001, ("s2", 1, 1): 0.002},
+    )
 
 
 def test_step_breakdown_separates_checks_transit_and_work():
@@ -160,18 +177,33 @@ def test_step_breakdown_separates_checks_transit_and_work():
 
 
 def test_sibling_steps_dispatched_in_one_pass_share_their_ready_time():
-    trace = TaskTrace("t", due=0, events={1: ("task.started", "", 1.0), 2: ("step.dispatched", "a", 1.004),
-                                          3: ("step.dispatched", "b", 1.004), 4: ("step.succeeded", "b", 1.010)})
+    trace = TaskTrace(
+        "t",
+        due=0,
+        events={
+            1: ("task.started", "", 1.0),
+            2: ("step.dispatched", "a", 1.004),
+            3: ("step.dispatched", "b", 1.004),
+            4: ("step.succeeded", "b", 1.010),
+        },
+    )
     ((step, overhead, checks, transit),) = step_breakdown(trace)
     assert step == "b" and checks == pytest.approx(0.004) and transit == pytest.approx(0.006)
 
 
 def test_analyse_counts_outcomes_and_subtracts_step_work():
     done = _trace()
-    compensated = TaskTrace("t2", due=100.0, expect="compensated", outcome="compensated", finished=100.05,
-                            events={1: ("task.started", "", 100.004), 2: ("task.compensated", "", 100.045)})
-    wrong = TaskTrace("t3", due=100.0, expect="completed", outcome="failed", finished=100.05,
-                      events={1: ("task.failed", "", 100.01)})
+    compensated = TaskTrace(
+        "t2",
+        due=100.0,
+        expect="compensated",
+        outcome="compensated",
+        finished=100.05,
+        events={1: ("task.started", "", 100.004), 2: ("task.compensated", "", 100.045)},
+    )
+    wrong = TaskTrace(
+        "t3", due=100.0, expect="completed", outcome="failed", finished=100.05, events={1: ("task.failed", "", 100.01)}
+    )
     lost = TaskTrace("t4", due=100.5)
     phase = PhaseResult(4, 1.0, [done, compensated, wrong, lost], start=100.0, drained=False, lag=LatencyHistogram())
     figures = analyse(phase)
@@ -201,6 +233,7 @@ def test_observation_measures_backlog_in_the_second_half():
 
 # -- service usage and profile summary --------------------------------------------------------------
 
+
 def test_service_usage_reports_busy_fraction_and_mean_handling_time():
     before = {"coordinator-0": {"cpu_seconds": 10.0, "t:sum": 1.0, "t:count": 100}}
     after = {"coordinator-0": {"cpu_seconds": 15.0, "t:sum": 9.0, "t:count": 1100}}
@@ -211,11 +244,13 @@ def test_service_usage_reports_busy_fraction_and_mean_handling_time():
 
 
 def test_profile_summary_counts_inclusive_and_self_time():
-    collapsed = "\n".join([
-        "process 1;<module> (lammesh:6);run (lammesh/cli.py:56);handle (p.py:1);encode (e.py:2) 30",
-        "process 1;<module> (lammesh:6);run (lammesh/cli.py:56);handle (p.py:1) 10",
-        "process 1;<module> (lammesh:6);select (s.py:3) 60",
-    ])
+    collapsed = "\n".join(
+        [
+            "process 1;<module> (lammesh:6);run (lammesh/cli.py:56);handle (p.py:1);encode (e.py:2) 30",
+            "process 1;<module> (lammesh:6);run (lammesh/cli.py:56);handle (p.py:1) 10",
+            "process 1;<module> (lammesh:6);select (s.py:3) 60",
+        ]
+    )
     summary = summarise_profile(collapsed)
     assert summary["samples"] == 100
     inclusive = {row["function"]: row["share"] for row in summary["top_inclusive"]}

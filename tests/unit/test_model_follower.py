@@ -77,7 +77,9 @@ def test_follower_swaps_on_promote_and_rollback_and_ignores_a_broken_version(tmp
 
     swaps: list[tuple[str | None, str]] = []
     follower: ModelFollower[str] = ModelFollower(
-        "injection", load, lambda v: tmp_path / v.sha256,
+        "injection",
+        load,
+        lambda v: tmp_path / v.sha256,
         serving=ModelSlot(ModelSnapshot(ModelRef.unregistered("injection", SHA_A), "builtin")),
         on_swap=lambda old, new: swaps.append((old.version if old else None, new.version)),
     )

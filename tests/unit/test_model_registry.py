@@ -75,9 +75,19 @@ def test_a_new_canary_sends_the_previous_one_back_to_candidate():
     ("setup", "version", "to", "message"),
     [
         ([("1", Status.ACTIVE)], "1", None, "injection:1 is already active"),
-        ([("1", Status.ACTIVE)], "2", Status.ACTIVE, "injection:2 is a candidate and injection:1 is active: put injection:2 in canary first"),
+        (
+            [("1", Status.ACTIVE)],
+            "2",
+            Status.ACTIVE,
+            "injection:2 is a candidate and injection:1 is active: put injection:2 in canary first",
+        ),
         ([("1", Status.ACTIVE), ("2", Status.CANARY)], "2", Status.CANARY, "injection:2 is already in canary"),
-        ([("1", Status.ACTIVE), ("2", Status.CANARY), ("2", Status.ACTIVE)], "1", Status.ACTIVE, "injection:1 is retired: put it in canary first"),
+        (
+            [("1", Status.ACTIVE), ("2", Status.CANARY), ("2", Status.ACTIVE)],
+            "1",
+            Status.ACTIVE,
+            "injection:1 is retired: put it in canary first",
+        ),
         ([], "2", Status.RETIRED, "promote moves a version to canary or active, not retired"),
     ],
 )

@@ -25,4 +25,6 @@ def test_generated_code_is_current():
         source = ROOT / "protos" / module.DESCRIPTOR.name
         assert source.exists(), source
         generated = Path(module.__file__)
-        assert generated.stat().st_mtime >= source.stat().st_mtime, f"{generated.name} is older than {source}: make protos"
+        assert generated.stat().st_mtime >= source.stat().st_mtime, (
+            f"{generated.name} is older than {source}: make protos"
+        )

@@ -35,19 +35,41 @@ def start(workflow=LINEAR, task_input=None):
 
 def ok(saga, workflow, step_id, output=None, attempt=None, now=101.0):
     attempt = attempt or saga.steps[step_id].attempt
-    return saga.on_step_result(workflow, step_id=step_id, attempt=attempt, compensate=False, succeeded=True,
-                               output=output if output is not None else {"x": 1}, now=now)
+    return saga.on_step_result(
+        workflow,
+        step_id=step_id,
+        attempt=attempt,
+        compensate=False,
+        succeeded=True,
+        output=output if output is not None else {"x": 1},
+        now=now,
+    )
 
 
 def fail(saga, workflow, step_id, retryable=False, now=101.0):
-    return saga.on_step_result(workflow, step_id=step_id, attempt=saga.steps[step_id].attempt, compensate=False,
-                               succeeded=False, error="nope", retryable=retryable, now=now)
+    return saga.on_step_result(
+        workflow,
+        step_id=step_id,
+        attempt=saga.steps[step_id].attempt,
+        compensate=False,
+        succeeded=False,
+        error="nope",
+        retryable=retryable,
+        now=now,
+    )
 
 
 def compensated(saga, workflow, step_id, succeeded=True, retryable=True, now=102.0):
-    return saga.on_step_result(workflow, step_id=step_id, attempt=saga.steps[step_id].compensation_attempt,
-                               compensate=True, succeeded=succeeded, error="" if succeeded else "down",
-                               retryable=retryable, now=now)
+    return saga.on_step_result(
+        workflow,
+        step_id=step_id,
+        attempt=saga.steps[step_id].compensation_attempt,
+        compensate=True,
+        succeeded=succeeded,
+        error="" if succeeded else "down",
+        retryable=retryable,
+        now=now,
+    )
 
 
 def test_steps_run_in_dependency_order_with_resolved_inputs():
@@ -60,7 +82,9 @@ def test_steps_run_in_dependency_order_with_resolved_inputs():
     effects = ok(saga, LINEAR, "c")
     assert saga.status is TaskStatus.COMPLETED
     assert kinds(effects)[-1] == "task.completed"
-    assert [e.sequence for e in effects if isinstance(e, Emit)] == sorted(e.sequence for e in effects if isinstance(e, Emit))
+    assert [e.sequence for e in effects if isinstance(e, Emit)] == sorted(
+        e.sequence for e in effects if isinstance(e, Emit)
+    )
 
 
 def test_independent_steps_run_in_parallel():
@@ -140,7 +164,9 @@ def test_steps_after_a_pivot_are_never_compensated():
 
 
 def test_a_failing_pivot_still_rolls_back_what_came_before():
-    pivoted = flow({"id": "a", "uses": "crm", "compensate": {}}, {"id": "send", "uses": "email", "after": ["a"], "pivot": True})
+    pivoted = flow(
+        {"id": "a", "uses": "crm", "compensate": {}}, {"id": "send", "uses": "email", "after": ["a"], "pivot": True}
+    )
     saga, _ = start(pivoted)
     ok(saga, pivoted, "a")
     assert [d.step_id for d in dispatches(fail(saga, pivoted, "send"), compensate=True)] == ["a"]
@@ -173,7 +199,12 @@ def test_a_timed_out_step_is_compensated_in_case_it_ran():
 
 WATCHED = flow(
     {"id": "a", "uses": "crm", "compensate": {}},
-    {"id": "b", "uses": "email", "after": ["a"], "watchers": {"input": ["pii", {"name": "policy", "params": {"domain": "acme.com"}}]}},
+    {
+        "id": "b",
+        "uses": "email",
+        "after": ["a"],
+        "watchers": {"input": ["pii", {"name": "policy", "params": {"domain": "acme.com"}}]},
+    },
 )
 
 
@@ -235,14 +266,22 @@ def test_each_check_event_and_review_names_the_model_that_gave_the_verdict():
     ok(saga, WATCHED, "a")
     outcomes = [
         WatcherOutcome("pii", watcher_version="1.2.0", model={"name": "pii", "version": "1.2.0", "sha256": "cd" * 32}),
-        WatcherOutcome("policy", Verdict.REVIEW, 0.7, ("outside recipient",), watcher_version="1.0.0", model=INJECTION_3),
+        WatcherOutcome(
+            "policy", Verdict.REVIEW, 0.7, ("outside recipient",), watcher_version="1.0.0", model=INJECTION_3
+        ),
     ]
     effects = saga.on_checks(WATCHED, step_id="b", stage=Stage.INPUT, attempt=1, outcomes=outcomes, now=102.0)
     (checked,) = [e for e in effects if getattr(e, "kind", "") == "watchers.checked"]
     recorded = {w["watcher"]: w for w in checked.details["watchers"]}
     assert recorded["policy"]["model"] == INJECTION_3 and recorded["policy"]["watcher_version"] == "1.0.0"
     assert recorded["pii"]["model"]["version"] == "1.2.0"
-    assert WatcherOutcome("loop", error="UNAVAILABLE: down").record().keys() == {"watcher", "verdict", "score", "reasons", "error"}
+    assert WatcherOutcome("loop", error="UNAVAILABLE: down").record().keys() == {
+        "watcher",
+        "verdict",
+        "score",
+        "reasons",
+        "error",
+    }
     (review,) = saga.reviews.values()
     assert review.watchers == ["policy"] and review.models == [INJECTION_3]
     restored = Saga.model_validate_json(saga.model_dump_json())
@@ -252,9 +291,13 @@ def test_each_check_event_and_review_names_the_model_that_gave_the_verdict():
 def test_rejected_review_compensates():
     saga, _ = start(WATCHED)
     ok(saga, WATCHED, "a")
-    saga.on_checks(WATCHED, step_id="b", stage=Stage.INPUT, attempt=1, outcomes=[WatcherOutcome("pii", Verdict.REVIEW)], now=102.0)
+    saga.on_checks(
+        WATCHED, step_id="b", stage=Stage.INPUT, attempt=1, outcomes=[WatcherOutcome("pii", Verdict.REVIEW)], now=102.0
+    )
     (review_id,) = saga.reviews
-    effects = saga.on_review(WATCHED, review_id=review_id, approved=False, by="ana", comment="wrong customer", now=103.0)
+    effects = saga.on_review(
+        WATCHED, review_id=review_id, approved=False, by="ana", comment="wrong customer", now=103.0
+    )
     assert [d.step_id for d in dispatches(effects, compensate=True)] == ["a"]
     assert "rejected in review by ana: wrong customer" in saga.reason
 
@@ -264,8 +307,14 @@ def test_output_block_compensates_the_step_itself():
     saga, _ = start(checked)
     (check,) = checks(ok(saga, checked, "a", {"claim": "x"}))
     assert check.stage is Stage.OUTPUT and check.content == {"claim": "x"}
-    effects = saga.on_checks(checked, step_id="a", stage=Stage.OUTPUT, attempt=1,
-                             outcomes=[WatcherOutcome("grounding", Verdict.BLOCK)], now=103.0)
+    effects = saga.on_checks(
+        checked,
+        step_id="a",
+        stage=Stage.OUTPUT,
+        attempt=1,
+        outcomes=[WatcherOutcome("grounding", Verdict.BLOCK)],
+        now=103.0,
+    )
     assert [d.step_id for d in dispatches(effects, compensate=True)] == ["a"]
 
 
@@ -299,8 +348,9 @@ def scenarios(draw):
     steps = []
     for i in range(size):
         after = sorted(draw(st.sets(st.sampled_from([f"s{j}" for j in range(i)]), max_size=min(i, 3)))) if i else []
-        steps.append({"id": f"s{i}", "uses": "noop", "after": after,
-                      **({"compensate": {}} if draw(st.booleans()) else {})})
+        steps.append(
+            {"id": f"s{i}", "uses": "noop", "after": after, **({"compensate": {}} if draw(st.booleans()) else {})}
+        )
     failing = draw(st.sampled_from([s["id"] for s in steps]))
     return flow(*steps), failing
 
@@ -319,14 +369,31 @@ def test_rollback_compensates_exactly_the_succeeded_compensatable_steps_in_rever
         now += 1
         if command.compensate:
             compensations.append(command.step_id)
-            effects = saga.on_step_result(workflow, step_id=command.step_id, attempt=command.attempt, compensate=True, succeeded=True, now=now)
+            effects = saga.on_step_result(
+                workflow, step_id=command.step_id, attempt=command.attempt, compensate=True, succeeded=True, now=now
+            )
         elif command.step_id == failing:
-            effects = saga.on_step_result(workflow, step_id=command.step_id, attempt=command.attempt, compensate=False,
-                                          succeeded=False, error="boom", retryable=False, now=now)
+            effects = saga.on_step_result(
+                workflow,
+                step_id=command.step_id,
+                attempt=command.attempt,
+                compensate=False,
+                succeeded=False,
+                error="boom",
+                retryable=False,
+                now=now,
+            )
         else:
             completed.append(command.step_id)
-            effects = saga.on_step_result(workflow, step_id=command.step_id, attempt=command.attempt, compensate=False,
-                                          succeeded=True, output={}, now=now)
+            effects = saga.on_step_result(
+                workflow,
+                step_id=command.step_id,
+                attempt=command.attempt,
+                compensate=False,
+                succeeded=True,
+                output={},
+                now=now,
+            )
         outstanding += dispatches(effects)
     assert saga.status is TaskStatus.COMPENSATED
     expected = [s for s in reversed(completed) if workflow.step(s).compensate is not None]

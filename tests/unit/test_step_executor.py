@@ -111,8 +111,14 @@ async def test_every_run_is_audited_with_its_caller_path_and_idempotency_key_rep
         await executor.run(command(amount=5), caller="coordinator", via="kafka")
         await executor.run(command(attempt=2, amount=5), caller="coordinator", via="grpc")
         await StepExecutor(NoopTool(), MemoryIdempotencyStore(), service="test").run(
-            command("noop", fail_times=1), caller=None, via="grpc")
-    audited = [(e["outcome"], e["caller"], e["via"], e["idempotency_key"], e["attempt"]) for e in logs if e["event"] == "audit"]
+            command("noop", fail_times=1), caller=None, via="grpc"
+        )
+    audited = [
+        (e["outcome"], e["caller"], e["via"], e["idempotency_key"], e["attempt"]) for e in logs if e["event"] == "audit"
+    ]
     key = f"t/s/{step_pb2.STEP_ACTION_EXECUTE}"
-    assert audited == [("succeeded", "coordinator", "kafka", key, 1), ("replayed", "coordinator", "grpc", key, 2),
-                       ("failed", "unknown", "grpc", key, 1)]
+    assert audited == [
+        ("succeeded", "coordinator", "kafka", key, 1),
+        ("replayed", "coordinator", "grpc", key, 2),
+        ("failed", "unknown", "grpc", key, 1),
+    ]

@@ -36,21 +36,50 @@ def test_a_valid_workflow_loads_with_its_graph():
         ({"steps": [{"id": "a", "uses": "noop"}]}, "name", "Field required"),
         (wf(), "steps", "at least 1"),
         (wf({"id": "a", "uses": "fax"}), "steps[0].uses", "unknown capability 'fax'"),
-        (wf({"id": "a", "uses": "noop", "compensate": {"uses": "fax"}}), "steps[0].compensate.uses", "unknown capability"),
+        (
+            wf({"id": "a", "uses": "noop", "compensate": {"uses": "fax"}}),
+            "steps[0].compensate.uses",
+            "unknown capability",
+        ),
         (wf({"id": "a", "uses": "noop"}, {"id": "a", "uses": "noop"}), "steps", "duplicate step id 'a'"),
         (wf({"id": "a", "uses": "noop", "after": ["zz"]}), "steps[0].after[0]", "no step 'zz'"),
-        (wf({"id": "a", "uses": "noop", "after": ["b"]}, {"id": "b", "uses": "noop", "after": ["a"]}), "steps[1]", "dependency cycle"),
-        (wf({"id": "a", "uses": "noop", "input": {"q": {"deep": ["${steps.nope.output.x}"]}}}), "steps[0].input.q.deep[0]", "missing step 'nope'"),
+        (
+            wf({"id": "a", "uses": "noop", "after": ["b"]}, {"id": "b", "uses": "noop", "after": ["a"]}),
+            "steps[1]",
+            "dependency cycle",
+        ),
+        (
+            wf({"id": "a", "uses": "noop", "input": {"q": {"deep": ["${steps.nope.output.x}"]}}}),
+            "steps[0].input.q.deep[0]",
+            "missing step 'nope'",
+        ),
         (wf({"id": "a", "uses": "noop", "input": {"q": "${steps.a.output}"}}), "steps[0].input.q", "own output"),
-        (wf({"id": "a", "uses": "noop", "input": {"q": "${stepz.a.output}"}}), "steps[0].input.q", "unknown reference root"),
+        (
+            wf({"id": "a", "uses": "noop", "input": {"q": "${stepz.a.output}"}}),
+            "steps[0].input.q",
+            "unknown reference root",
+        ),
         (wf({"id": "a", "uses": "noop", "input": {"q": "${steps.a}"}}), "steps[0].input.q", "bad reference"),
-        (wf({"id": "a", "uses": "noop", "pivot": True}, {"id": "b", "uses": "crm", "after": ["a"], "compensate": {}}),
-         "steps[1].compensate", "after pivot 'a'"),
-        (wf({"id": "a", "uses": "noop", "retry": {"max_attempts": 0}}), "steps[0].retry.max_attempts", "greater than or equal to 1"),
+        (
+            wf(
+                {"id": "a", "uses": "noop", "pivot": True}, {"id": "b", "uses": "crm", "after": ["a"], "compensate": {}}
+            ),
+            "steps[1].compensate",
+            "after pivot 'a'",
+        ),
+        (
+            wf({"id": "a", "uses": "noop", "retry": {"max_attempts": 0}}),
+            "steps[0].retry.max_attempts",
+            "greater than or equal to 1",
+        ),
         (wf({"id": "a", "uses": "noop", "timeout_s": -1}), "steps[0].timeout_s", "greater than 0"),
         (wf({"id": "a", "uses": "noop", "retries": 3}), "steps[0].retries", "Extra inputs are not permitted"),
         (wf({"id": "A b", "uses": "noop"}), "steps[0].id", "should match pattern"),
-        (wf({"id": "a", "uses": "noop", "watchers": {"input": [{"name": "pii", "parms": {}}]}}), "steps[0].watchers.input[0].parms", "Extra inputs"),
+        (
+            wf({"id": "a", "uses": "noop", "watchers": {"input": [{"name": "pii", "parms": {}}]}}),
+            "steps[0].watchers.input[0].parms",
+            "Extra inputs",
+        ),
         (wf({"id": "a", "uses": "noop"}, on_watcher_error="maybe"), "on_watcher_error", "'block' or 'allow'"),
         ("just text", "<root>", "a workflow is a mapping"),
     ],
@@ -82,8 +111,13 @@ def test_the_shipped_workflows_load():
 
 def test_resolve_keeps_types_and_formats_strings():
     outputs = {"a": {"items": [1, 2], "name": "Acme"}}
-    value = {"all": "${steps.a.output.items}", "first": "${steps.a.output.items.0}", "text": "Hi ${steps.a.output.name} (${task.id})",
-             "x": "${input.deep.x}", "n": 5}
+    value = {
+        "all": "${steps.a.output.items}",
+        "first": "${steps.a.output.items.0}",
+        "text": "Hi ${steps.a.output.name} (${task.id})",
+        "x": "${input.deep.x}",
+        "n": 5,
+    }
     resolved = resolve(value, task_input={"deep": {"x": True}}, outputs=outputs, task={"id": "t1", "tenant": "acme"})
     assert resolved == {"all": [1, 2], "first": 1, "text": "Hi Acme (t1)", "x": True, "n": 5}
     with pytest.raises(MissingReference, match=r"\$\{input.nope\} not found"):
@@ -91,7 +125,9 @@ def test_resolve_keeps_types_and_formats_strings():
 
 
 def test_retry_backoff_grows_and_is_capped():
-    workflow = parse_workflow(wf({"id": "a", "uses": "noop", "retry": {"backoff_s": 1, "multiplier": 3, "max_backoff_s": 5}}))
+    workflow = parse_workflow(
+        wf({"id": "a", "uses": "noop", "retry": {"backoff_s": 1, "multiplier": 3, "max_backoff_s": 5}})
+    )
     retry = workflow.step("a").retry
     assert [retry.delay_after(n) for n in (1, 2, 3)] == [1, 3, 5]
 
@@ -105,7 +141,10 @@ def test_digest_ignores_cached_views():
 
 
 def test_references_may_have_json_defaults():
-    assert resolve({"f": "${input.faults ?? {}}", "n": "${input.n ?? 3}"}, task_input={}, outputs={}, task={}) == {"f": {}, "n": 3}
+    assert resolve({"f": "${input.faults ?? {}}", "n": "${input.n ?? 3}"}, task_input={}, outputs={}, task={}) == {
+        "f": {},
+        "n": 3,
+    }
     assert resolve("${input.n ?? 3}", task_input={"n": 7}, outputs={}, task={}) == 7
     with pytest.raises(WorkflowError, match="is not JSON"):
         parse_workflow(wf({"id": "a", "uses": "noop", "input": {"x": "${input.x ?? nope}"}}))

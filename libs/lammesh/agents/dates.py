@@ -7,15 +7,33 @@ import re
 from datetime import date, timedelta
 
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
+MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 _MONTH = r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 
 _ISO = re.compile(r"\b(?P<y>20\d\d)-(?P<m>\d\d)-(?P<d>\d\d)\b")
 _MONTH_DAY = re.compile(rf"\b{_MONTH}\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b", re.I)
 _DAY_MONTH = re.compile(rf"\b(?:the\s+)?(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\b", re.I)
 _THE_NTH = re.compile(r"\bby\s+the\s+(?P<day>\d{1,2})(?:st|nd|rd|th)\b", re.I)
-_WEEKDAY = re.compile(r"\b(?P<next>next\s+)?(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)
-_RELATIVE = re.compile(r"\b(?P<what>tomorrow|next week|end of (?:the )?week|end of (?:the )?month|in (?P<n>two|three|\d+) (?P<unit>days|weeks))\b", re.I)
+_WEEKDAY = re.compile(
+    r"\b(?P<next>next\s+)?(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I
+)
+_RELATIVE = re.compile(
+    r"\b(?P<what>tomorrow|next week|end of (?:the )?week|end of (?:the )?month|in (?P<n>two|three|\d+) (?P<unit>days|weeks))\b",
+    re.I,
+)
 _NUMBERS = {"two": 2, "three": 3}
 
 

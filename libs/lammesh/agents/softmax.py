@@ -46,7 +46,7 @@ def fit_softmax(
     y = np.zeros((len(labels), len(names)))
     y[np.arange(len(labels)), [index[label] for label in labels]] = 1.0
     counts = y.sum(axis=0)
-    sample_weight = (y @ (len(labels) / (len(names) * np.maximum(counts, 1.0))))
+    sample_weight = y @ (len(labels) / (len(names) * np.maximum(counts, 1.0)))
     sample_weight /= sample_weight.sum()
     w = np.zeros((x.shape[1], len(names)))
     b = np.zeros(len(names))

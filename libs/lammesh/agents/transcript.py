@@ -47,7 +47,14 @@ def parse_turns(transcript: str) -> list[Turn]:
         match = _TAG.match(stripped)
         if match:
             text = match.group("text").rstrip()
-            turns.append(Turn(match.group("speaker").strip(), (match.group("company") or "").strip(), text, offset + match.start("text")))
+            turns.append(
+                Turn(
+                    match.group("speaker").strip(),
+                    (match.group("company") or "").strip(),
+                    text,
+                    offset + match.start("text"),
+                )
+            )
         elif stripped.strip() and turns:
             last = turns[-1]
             # continuation line: keep offsets of the first line; the text joins with a space

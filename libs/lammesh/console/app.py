@@ -105,16 +105,23 @@ class Console:
         self.tasks = task_pb2_grpc.TaskServiceStub(channel)
         self.reviews = review_pb2_grpc.ReviewServiceStub(channel)
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
-        self.templates.env.globals.update(status_name=status_name, when=_when, when_s=_when_s, took=timeline.format_duration,
-                                          kind_name=kind_name)
+        self.templates.env.globals.update(
+            status_name=status_name, when=_when, when_s=_when_s, took=timeline.format_duration, kind_name=kind_name
+        )
         self._registry_cache: tuple[float, dict[str, Any]] | None = None
 
     # -- plumbing ---------------------------------------------------------------------------------
 
-    def page(self, request: Request, template: str, session: Session | None, status_code: int = 200, **values: Any) -> Response:
-        return self.templates.TemplateResponse(request, template, {"session": session, **values}, status_code=status_code)
+    def page(
+        self, request: Request, template: str, session: Session | None, status_code: int = 200, **values: Any
+    ) -> Response:
+        return self.templates.TemplateResponse(
+            request, template, {"session": session, **values}, status_code=status_code
+        )
 
-    def guarded(self, handler: Callable[[Request, Session], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    def guarded(
+        self, handler: Callable[[Request, Session], Awaitable[Response]]
+    ) -> Callable[[Request], Awaitable[Response]]:
         """A page that needs a signed-in user; gateway errors become pages that say what happened."""
 
         async def endpoint(request: Request) -> Response:
@@ -133,12 +140,19 @@ class Console:
     def gateway_error(self, request: Request, session: Session | None, exc: grpc.aio.AioRpcError) -> Response:
         code = exc.code()
         if code == grpc.StatusCode.UNAUTHENTICATED:
-            response = RedirectResponse(f"/login?{urlencode({'error': exc.details() or 'sign in again'})}", status_code=303)
+            response = RedirectResponse(
+                f"/login?{urlencode({'error': exc.details() or 'sign in again'})}", status_code=303
+            )
             response.delete_cookie(SESSION_COOKIE)
             return response
-        status = {grpc.StatusCode.NOT_FOUND: 404, grpc.StatusCode.INVALID_ARGUMENT: 400,
-                  grpc.StatusCode.PERMISSION_DENIED: 403, grpc.StatusCode.FAILED_PRECONDITION: 409,
-                  grpc.StatusCode.UNAVAILABLE: 503, grpc.StatusCode.DEADLINE_EXCEEDED: 504}.get(code, 502)
+        status = {
+            grpc.StatusCode.NOT_FOUND: 404,
+            grpc.StatusCode.INVALID_ARGUMENT: 400,
+            grpc.StatusCode.PERMISSION_DENIED: 403,
+            grpc.StatusCode.FAILED_PRECONDITION: 409,
+            grpc.StatusCode.UNAVAILABLE: 503,
+            grpc.StatusCode.DEADLINE_EXCEEDED: 504,
+        }.get(code, 502)
         detail = exc.details() or ""
         if code == grpc.StatusCode.UNAVAILABLE:
             detail = f"cannot reach the gateway at {self.settings.gateway_address} ({detail})"
@@ -148,25 +162,44 @@ class Console:
 
     async def login(self, request: Request) -> Response:
         if request.method == "GET":
-            return self.page(request, "login.html", None, error=request.query_params.get("error", ""),
-                             next=request.query_params.get("next", "/reviews"))
+            return self.page(
+                request,
+                "login.html",
+                None,
+                error=request.query_params.get("error", ""),
+                next=request.query_params.get("next", "/reviews"),
+            )
         if not _same_origin(request):
             return PlainTextResponse("cross-site form posts are refused", status_code=403)
         form = await request.form()
         session = Session(token=_field(form, "token"), tenant=_field(form, "tenant"), user=_field(form, "user"))
         target = _local_path(_field(form, "next")) or "/reviews"
         if not session.token and not session.tenant:
-            return self.page(request, "login.html", None, status_code=400, next=target,
-                             error="token: paste your API token (`lammesh token new` makes one)")
+            return self.page(
+                request,
+                "login.html",
+                None,
+                status_code=400,
+                next=target,
+                error="token: paste your API token (`lammesh token new` makes one)",
+            )
         try:  # the gateway decides whether these credentials are good
-            await self.tasks.ListTasks(task_pb2.ListTasksRequest(page_size=1), metadata=session.metadata(), timeout=CALL_TIMEOUT_S)
+            await self.tasks.ListTasks(
+                task_pb2.ListTasksRequest(page_size=1), metadata=session.metadata(), timeout=CALL_TIMEOUT_S
+            )
         except grpc.aio.AioRpcError as exc:
             if exc.code() in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
                 return self.page(request, "login.html", None, status_code=401, next=target, error=f"{exc.details()}")
             return self.gateway_error(request, None, exc)
         response = RedirectResponse(target, status_code=303)
-        response.set_cookie(SESSION_COOKIE, session.cookie(), httponly=True, samesite="strict",
-                            secure=self.settings.console_secure_cookies, path="/")
+        response.set_cookie(
+            SESSION_COOKIE,
+            session.cookie(),
+            httponly=True,
+            samesite="strict",
+            secure=self.settings.console_secure_cookies,
+            path="/",
+        )
         log.info("console sign-in", kind="token" if session.token else "dev-tenant")
         return response
 
@@ -181,30 +214,54 @@ class Console:
 
     async def review_queue(self, request: Request, session: Session) -> Response:
         include_decided = request.query_params.get("all") == "1"
-        reviews = await list_reviews(self.reviews, session.metadata(), include_decided=include_decided,
-                                     timeout=CALL_TIMEOUT_S)
+        reviews = await list_reviews(
+            self.reviews, session.metadata(), include_decided=include_decided, timeout=CALL_TIMEOUT_S
+        )
         items = []
         for review in reviews:
             content = json_format.MessageToDict(review.content)
             spans = [SpanRef(s.field, s.start, s.end, s.label) for s in review.spans]
-            items.append({
-                "review": review, "fields": highlight(content, spans),
-                "decision": _name(review_pb2.ReviewDecision, review.decision, "REVIEW_DECISION_"),
-                "stage": "input" if review.stage == watcher_pb2.CHECK_STAGE_INPUT else "output",
-                "models": [f"{m.name} {m.version}" + (f" ({m.sha256[:12]})" if m.sha256 else "") for m in review.models],
-            })
-        return self.page(request, "reviews.html", session, items=items, include_decided=include_decided,
-                         done=request.query_params.get("done", ""))
+            items.append(
+                {
+                    "review": review,
+                    "fields": highlight(content, spans),
+                    "decision": _name(review_pb2.ReviewDecision, review.decision, "REVIEW_DECISION_"),
+                    "stage": "input" if review.stage == watcher_pb2.CHECK_STAGE_INPUT else "output",
+                    "models": [
+                        f"{m.name} {m.version}" + (f" ({m.sha256[:12]})" if m.sha256 else "") for m in review.models
+                    ],
+                }
+            )
+        return self.page(
+            request,
+            "reviews.html",
+            session,
+            items=items,
+            include_decided=include_decided,
+            done=request.query_params.get("done", ""),
+        )
 
     async def decide(self, request: Request, session: Session) -> Response:
         form = await request.form()
         decision = _field(form, "decision")
         if decision not in ("approve", "reject"):
-            return self.page(request, "error.html", session, status_code=400, code="INVALID_ARGUMENT",
-                             detail=f"decision: must be approve or reject, not {decision!r}")
+            return self.page(
+                request,
+                "error.html",
+                session,
+                status_code=400,
+                code="INVALID_ARGUMENT",
+                detail=f"decision: must be approve or reject, not {decision!r}",
+            )
         review_id = request.path_params["review_id"]
-        review = await decide_review(self.reviews, session.metadata(), review_id, approve=decision == "approve",
-                                     comment=_field(form, "note"), timeout=CALL_TIMEOUT_S)
+        review = await decide_review(
+            self.reviews,
+            session.metadata(),
+            review_id,
+            approve=decision == "approve",
+            comment=_field(form, "note"),
+            timeout=CALL_TIMEOUT_S,
+        )
         outcome = _name(review_pb2.ReviewDecision, review.decision, "REVIEW_DECISION_").lower()
         return RedirectResponse(f"/reviews?{urlencode({'done': f'{review.review_id} {outcome}'})}", status_code=303)
 
@@ -223,9 +280,18 @@ class Console:
 
     async def task_list(self, request: Request, session: Session) -> Response:
         filters, tasks, error = await self._task_rows(request, session)
-        return self.page(request, "tasks.html", session, status_code=400 if error else 200, tasks=tasks, error=error,
-                         filters=filters, statuses=list(TASK_STATUSES), params=request.query_params,
-                         rows_url=f"/tasks/rows?{request.url.query}")
+        return self.page(
+            request,
+            "tasks.html",
+            session,
+            status_code=400 if error else 200,
+            tasks=tasks,
+            error=error,
+            filters=filters,
+            statuses=list(TASK_STATUSES),
+            params=request.query_params,
+            rows_url=f"/tasks/rows?{request.url.query}",
+        )
 
     async def task_rows(self, request: Request, session: Session) -> Response:
         _, tasks, error = await self._task_rows(request, session)
@@ -235,13 +301,19 @@ class Console:
 
     async def _timeline(self, request: Request, session: Session) -> dict[str, Any]:
         task_id = request.path_params["task_id"]
-        reply = await self.tasks.GetTask(task_pb2.GetTaskRequest(task_id=task_id, include_events=True),
-                                         metadata=session.metadata(), timeout=CALL_TIMEOUT_S)
+        reply = await self.tasks.GetTask(
+            task_pb2.GetTaskRequest(task_id=task_id, include_events=True),
+            metadata=session.metadata(),
+            timeout=CALL_TIMEOUT_S,
+        )
         task, events = reply.task, sorted(reply.events, key=lambda e: e.sequence)
         started = timeline.seconds(task.created_at)
         trace_ids = [str(d["trace_id"]) for e in events if (d := json_format.MessageToDict(e.details)).get("trace_id")]
         return {
-            "task": task, "events": events, "steps": timeline.build(task, events), "started": started,
+            "task": task,
+            "events": events,
+            "steps": timeline.build(task, events),
+            "started": started,
             "terminal": task.status in TERMINAL,
             "elapsed": timeline.seconds(task.updated_at) - started if task.status in TERMINAL else None,
             "trace_url": trace_link(self.settings.console_trace_url, task.task_id, trace_ids[0] if trace_ids else ""),
@@ -265,7 +337,9 @@ class Console:
 
     async def registry(self, request: Request, session: Session) -> Response:
         # Signed in, and the gateway still takes the credentials: the registry is no public page.
-        await self.tasks.ListTasks(task_pb2.ListTasksRequest(page_size=1), metadata=session.metadata(), timeout=CALL_TIMEOUT_S)
+        await self.tasks.ListTasks(
+            task_pb2.ListTasksRequest(page_size=1), metadata=session.metadata(), timeout=CALL_TIMEOUT_S
+        )
         cached = self._registry_cache
         error = ""
         if cached is None or time.monotonic() - cached[0] > REGISTRY_CACHE_S:

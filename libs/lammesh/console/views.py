@@ -92,7 +92,12 @@ def highlight(content: Mapping[str, Any], spans: Iterable[SpanRef]) -> list[Fiel
         by_field.setdefault(span.field, []).append(span)
     views = [FieldView(path, segments(_as_text(value), by_field.pop(path, ()))) for path, value in _leaves(content, "")]
     for orphans in by_field.values():  # e.g. a span of a field the content no longer has
-        views.append(FieldView(orphans[0].field or "(content)", (Segment(f"{len(orphans)} flagged span(s) not in the content", "unplaced"),)))
+        views.append(
+            FieldView(
+                orphans[0].field or "(content)",
+                (Segment(f"{len(orphans)} flagged span(s) not in the content", "unplaced"),),
+            )
+        )
     return sorted(views, key=lambda view: not view.flagged)
 
 
@@ -114,8 +119,16 @@ class TaskFilters:
 
     @property
     def query(self) -> dict[str, str]:
-        return {k: v for k, v in (("status", self.status), ("workflow", self.workflow), ("since", self.since),
-                                  ("q", self.search)) if v}
+        return {
+            k: v
+            for k, v in (
+                ("status", self.status),
+                ("workflow", self.workflow),
+                ("since", self.since),
+                ("q", self.search),
+            )
+            if v
+        }
 
     def matches_search(self, task_id: str) -> bool:
         return self.search.lower() in task_id.lower()
@@ -134,8 +147,13 @@ def task_filters(params: Mapping[str, str], now: datetime) -> TaskFilters:
             created_after = parse_since(since, now).astimezone(UTC)
         except ValueError as exc:
             raise FilterError(f"since: {exc}") from None
-    return TaskFilters(status=status, workflow=params.get("workflow", "").strip(), since=since,
-                       search=params.get("q", "").strip(), created_after=created_after)
+    return TaskFilters(
+        status=status,
+        workflow=params.get("workflow", "").strip(),
+        since=since,
+        search=params.get("q", "").strip(),
+        created_after=created_after,
+    )
 
 
 def trace_link(template: str, task_id: str, trace_id: str = "") -> str:

@@ -49,11 +49,14 @@ def review(saga: Saga, item: Review) -> review_pb2.Review:
     )
     for span in item.spans:
         message.spans.add(
-            field=str(span.get("field", "")), start=int(span.get("start", 0)), end=int(span.get("end", 0)),
+            field=str(span.get("field", "")),
+            start=int(span.get("start", 0)),
+            end=int(span.get("end", 0)),
             label=str(span.get("label", "")),
         )
     message.models.extend(
-        model_pb2.ModelRef(name=m.get("name", ""), version=m.get("version", ""), sha256=m.get("sha256", "")) for m in item.models
+        model_pb2.ModelRef(name=m.get("name", ""), version=m.get("version", ""), sha256=m.get("sha256", ""))
+        for m in item.models
     )
     if item.decided_at is not None:
         message.decided_at.CopyFrom(timestamp(item.decided_at))
@@ -119,15 +122,23 @@ def command(saga: Saga, dispatch: Dispatch) -> step_pb2.StepCommand:
 
 
 def check_request(
-    saga: Saga, checks: RunChecks, watcher: WatcherRef, *, content: struct_pb2.Struct | None = None,
+    saga: Saga,
+    checks: RunChecks,
+    watcher: WatcherRef,
+    *,
+    content: struct_pb2.Struct | None = None,
     sources: struct_pb2.Struct | None = None,
 ) -> watcher_pb2.CheckRequest:
     """One watcher's CheckRequest for `checks` (`content`/`sources`: the converted structs, when
     the caller shares them between the watchers of one check)."""
     return watcher_pb2.CheckRequest(
-        task_id=saga.task_id, step_id=checks.step_id, attempt=checks.attempt, capability=checks.capability,
+        task_id=saga.task_id,
+        step_id=checks.step_id,
+        attempt=checks.attempt,
+        capability=checks.capability,
         stage=checks.stage.proto,
         content=content if content is not None else struct(checks.content),
         sources=sources if sources is not None else struct(checks.sources),
-        params=struct(watcher.params), tenant=saga.tenant,
+        params=struct(watcher.params),
+        tenant=saga.tenant,
     )

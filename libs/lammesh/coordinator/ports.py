@@ -21,7 +21,13 @@ class Outbox(Protocol):
     """Where the processor's records go: prepared (size-checked) first, then sent, then confirmed."""
 
     def prepare(
-        self, topic: str, payload: Message, *, task_id: str, tenant: str = "", idempotency_key: str = "",
+        self,
+        topic: str,
+        payload: Message,
+        *,
+        task_id: str,
+        tenant: str = "",
+        idempotency_key: str = "",
         key: str | None = None,
     ) -> OutboundRecord: ...
 

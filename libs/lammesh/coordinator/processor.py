@@ -34,8 +34,12 @@ from lammesh.workflow import Workflow, WorkflowRegistry
 
 log = structlog.get_logger(__name__)
 
-_TASK_OUTCOMES = {"task.completed": "completed", "task.compensated": "compensated", "task.failed": "failed",
-                  "task.rejected": "rejected"}
+_TASK_OUTCOMES = {
+    "task.completed": "completed",
+    "task.compensated": "compensated",
+    "task.failed": "failed",
+    "task.rejected": "rejected",
+}
 _COMPENSATION_OUTCOMES = {"step.compensated": "compensated", "step.compensation_failed": "failed"}
 
 OUTPUT_TOO_LARGE = "OUTPUT_TOO_LARGE"  # a step service's failure code: it ran, but its output cannot travel
@@ -50,7 +54,11 @@ class Forget:
 
 class SagaProcessor:
     def __init__(
-        self, settings: Settings, workflows: WorkflowRegistry, watchers: Checks, producer: Outbox,
+        self,
+        settings: Settings,
+        workflows: WorkflowRegistry,
+        watchers: Checks,
+        producer: Outbox,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._settings = settings
@@ -84,12 +92,18 @@ class SagaProcessor:
         sender = tracing.span_context_of(incoming)
         if sender.is_valid and sender.trace_id != tracing.span_context_of(task_trace).trace_id:
             links.append(Link(sender))
-        attributes = {tracing.TASK_ID: task_id, tracing.WORKFLOW: saga.workflow if saga else getattr(payload, "workflow", "")}
+        attributes = {
+            tracing.TASK_ID: task_id,
+            tracing.WORKFLOW: saga.workflow if saga else getattr(payload, "workflow", ""),
+        }
         if isinstance(payload, step_pb2.StepResult):
             attributes.update({tracing.STEP_ID: payload.step_id, tracing.ATTEMPT: payload.attempt})
         with tracing.tracer().start_as_current_span(
-            f"saga {payload.DESCRIPTOR.name}", context=tracing.context_from(task_trace), kind=SpanKind.CONSUMER,
-            links=links, attributes=attributes,
+            f"saga {payload.DESCRIPTOR.name}",
+            context=tracing.context_from(task_trace),
+            kind=SpanKind.CONSUMER,
+            links=links,
+            attributes=attributes,
         ) as span:
             outcome = await self._handle(envelope, payload, task_id, saga, stored)
             if isinstance(outcome, tuple):
@@ -97,7 +111,12 @@ class SagaProcessor:
             return outcome
 
     async def _handle(
-        self, envelope: envelope_pb2.Envelope, payload: Message, task_id: str, saga: Saga | None, stored: bytes | None,
+        self,
+        envelope: envelope_pb2.Envelope,
+        payload: Message,
+        task_id: str,
+        saga: Saga | None,
+        stored: bytes | None,
     ) -> tuple[Saga, bytes] | Forget | None:
         now = self._clock()
         if isinstance(payload, task_pb2.TaskRequested):
@@ -111,7 +130,9 @@ class SagaProcessor:
                 raise PoisonRecord(f"{envelope.message_type} for unknown task {task_id}")
             forget_at = saga.forget_at(self._settings.coordinator_retention_s)
             if isinstance(payload, task_pb2.TaskTimerFired) and forget_at is not None and now >= forget_at:
-                await self._producer.confirm([await self._producer.send_raw(self._state_topic, None, key=task_id.encode())])
+                await self._producer.confirm(
+                    [await self._producer.send_raw(self._state_topic, None, key=task_id.encode())]
+                )
                 return Forget(task_id)
             workflow = self.workflows.by_digest.get(saga.workflow_digest)
             if workflow is None:
@@ -121,8 +142,13 @@ class SagaProcessor:
             else:
                 effects = self._apply(saga, workflow, payload, now)
         if not effects:
-            log.debug("record changed nothing (duplicate or stale)", task_id=task_id, kind=envelope.message_type,
-                      status=saga.status.value, detail=_describe_payload(payload, saga))
+            log.debug(
+                "record changed nothing (duplicate or stale)",
+                task_id=task_id,
+                kind=envelope.message_type,
+                status=saga.status.value,
+                detail=_describe_payload(payload, saga),
+            )
             return None
         effects = await self._run_checks(saga, workflow, effects)
         try:
@@ -130,10 +156,16 @@ class SagaProcessor:
         except RecordTooLarge as exc:
             # Nothing was published. Rather than dead-letter the record (a task PENDING forever, or
             # a step that times out), apply "too large" to the state as it was, naming the limit.
-            log.warning("a record's outcome is over a size limit; the task fails instead", task_id=task_id,
-                        kind=envelope.message_type, reason=exc.reason)
+            log.warning(
+                "a record's outcome is over a size limit; the task fails instead",
+                task_id=task_id,
+                kind=envelope.message_type,
+                reason=exc.reason,
+            )
             for saga, effects in self._too_large(payload, task_id, envelope.tenant, stored, workflow, exc.reason, now):
-                saga.trace_context = saga.trace_context or dict(envelope.trace_context) or tracing.current_trace_context()
+                saga.trace_context = (
+                    saga.trace_context or dict(envelope.trace_context) or tracing.current_trace_context()
+                )
                 try:
                     return saga, await self._store_and_publish(saga, workflow, effects)
                 except RecordTooLarge:
@@ -150,23 +182,37 @@ class SagaProcessor:
         return row
 
     def _too_large(
-        self, payload: Message, task_id: str, tenant: str, stored: bytes | None, workflow: Workflow | None,
-        reason: str, now: float,
+        self,
+        payload: Message,
+        task_id: str,
+        tenant: str,
+        stored: bytes | None,
+        workflow: Workflow | None,
+        reason: str,
+        now: float,
     ) -> Iterator[tuple[Saga, list[Effect]]]:
         """Outcomes for a record whose own outcome is over a size limit, best first: a request
         too large to run is rejected (FAILED, without its input: that stays in tasks.requested); a
         step result fails its step (OUTPUT_TOO_LARGE, compensated as a step that ran); otherwise,
         or when the rollback does not fit either, the task stops for a person (FAILED, needs attention)."""
         if isinstance(payload, task_pb2.TaskRequested):
-            yield Saga.rejected(task_id, payload.workflow, reason=f"the task is too large to run: {reason}", task_input={},
-                                tenant=payload.tenant or tenant or self._settings.default_tenant,
-                                client_key=payload.client_key, now=now)
+            yield Saga.rejected(
+                task_id,
+                payload.workflow,
+                reason=f"the task is too large to run: {reason}",
+                task_input={},
+                tenant=payload.tenant or tenant or self._settings.default_tenant,
+                client_key=payload.client_key,
+                now=now,
+            )
             return
         if stored is None or workflow is None:
             return
         if isinstance(payload, step_pb2.StepResult) and payload.action != step_pb2.STEP_ACTION_COMPENSATE:
             saga = Saga.model_validate_json(stored)
-            effects = saga.on_result_too_large(workflow, step_id=payload.step_id, attempt=payload.attempt, reason=reason, now=now)
+            effects = saga.on_result_too_large(
+                workflow, step_id=payload.step_id, attempt=payload.attempt, reason=reason, now=now
+            )
             if effects and not any(isinstance(e, RunChecks) for e in effects):
                 yield saga, effects
         saga = Saga.model_validate_json(stored)
@@ -174,25 +220,39 @@ class SagaProcessor:
         if effects:
             yield saga, effects
 
-    def _start(self, task_id: str, request: task_pb2.TaskRequested, tenant: str, now: float) -> tuple[Saga, list[Effect], Workflow | None]:
+    def _start(
+        self, task_id: str, request: task_pb2.TaskRequested, tenant: str, now: float
+    ) -> tuple[Saga, list[Effect], Workflow | None]:
         task_input = from_struct(request.input)
         tenant = request.tenant or tenant or self._settings.default_tenant
         workflow = self.workflows.by_name.get(request.workflow)
         if workflow is None:
             known = ", ".join(sorted(self.workflows.by_name)) or "none"
             saga, effects = Saga.rejected(
-                task_id, request.workflow, reason=f"unknown workflow {request.workflow!r} (known: {known})",
-                task_input=task_input, tenant=tenant, client_key=request.client_key, now=now,
+                task_id,
+                request.workflow,
+                reason=f"unknown workflow {request.workflow!r} (known: {known})",
+                task_input=task_input,
+                tenant=tenant,
+                client_key=request.client_key,
+                now=now,
             )
             return saga, effects, None
         problem = workflow.input_problem(task_input)
         if problem is not None:  # what SubmitTask refuses with INVALID_ARGUMENT, for requests sent to Kafka
             saga, effects = Saga.rejected(
-                task_id, request.workflow, reason=f"invalid input: {problem[0]}: {problem[1]}",
-                task_input=task_input, tenant=tenant, client_key=request.client_key, now=now,
+                task_id,
+                request.workflow,
+                reason=f"invalid input: {problem[0]}: {problem[1]}",
+                task_input=task_input,
+                tenant=tenant,
+                client_key=request.client_key,
+                now=now,
             )
             return saga, effects, None
-        saga, effects = Saga.create(task_id, workflow, task_input=task_input, tenant=tenant, client_key=request.client_key, now=now)
+        saga, effects = Saga.create(
+            task_id, workflow, task_input=task_input, tenant=tenant, client_key=request.client_key, now=now
+        )
         return saga, effects, workflow
 
     def _apply(self, saga: Saga, workflow: Workflow, payload: Message, now: float) -> list[Effect]:
@@ -214,7 +274,12 @@ class SagaProcessor:
             pending = []
             for check, result in zip(checks, outcomes, strict=True):
                 pending += saga.on_checks(
-                    workflow, step_id=check.step_id, stage=check.stage, attempt=check.attempt, outcomes=result, now=self._clock()
+                    workflow,
+                    step_id=check.step_id,
+                    stage=check.stage,
+                    attempt=check.attempt,
+                    outcomes=result,
+                    now=self._clock(),
                 )
         return done
 
@@ -237,8 +302,13 @@ class SagaProcessor:
     def _command(self, saga: Saga, dispatch: Dispatch) -> OutboundRecord:
         command = codec.command(saga, dispatch)
         key = f"{saga.task_id}/{dispatch.step_id}/{command.action}/{dispatch.attempt}"
-        return self._producer.prepare(step_commands(dispatch.capability).name(self._settings), command, task_id=saga.task_id,
-                                      tenant=saga.tenant, idempotency_key=key)
+        return self._producer.prepare(
+            step_commands(dispatch.capability).name(self._settings),
+            command,
+            task_id=saga.task_id,
+            tenant=saga.tenant,
+            idempotency_key=key,
+        )
 
     async def _publish(self, saga: Saga, workflow: Workflow | None, effects: list[Effect]) -> None:
         """Send the record's outputs and wait for the broker to acknowledge them — only these:
@@ -249,12 +319,21 @@ class SagaProcessor:
         outputs: list[OutboundRecord] = []
         for effect in effects:
             if isinstance(effect, Emit):
-                outputs.append(prepare(self._events_topic, codec.event(saga.task_id, effect), task_id=saga.task_id,
-                                       tenant=saga.tenant, idempotency_key=f"{saga.task_id}#{effect.sequence}"))
+                outputs.append(
+                    prepare(
+                        self._events_topic,
+                        codec.event(saga.task_id, effect),
+                        task_id=saga.task_id,
+                        tenant=saga.tenant,
+                        idempotency_key=f"{saga.task_id}#{effect.sequence}",
+                    )
+                )
             elif isinstance(effect, Dispatch):
                 outputs.append(self._command(saga, effect))
         capabilities = {s.id: s.uses for s in workflow.steps} if workflow else {}
-        outputs.append(prepare(self._state_topic, codec.snapshot(saga, capabilities), task_id=saga.task_id, tenant=saga.tenant))
+        outputs.append(
+            prepare(self._state_topic, codec.snapshot(saga, capabilities), task_id=saga.task_id, tenant=saga.tenant)
+        )
         sent = [await self._producer.send_prepared(record) for record in outputs]
         await self._producer.confirm(sent)
         self._count(saga, workflow, effects)
@@ -262,7 +341,11 @@ class SagaProcessor:
     def _count(self, saga: Saga, workflow: Workflow | None, effects: list[Effect]) -> None:
         """Task outcomes and compensations, once their events are published. The workflow label
         is a loaded workflow's name or "unknown" (a request may name anything)."""
-        name = workflow.name if workflow is not None else (saga.workflow if saga.workflow in self.workflows.by_name else "unknown")
+        name = (
+            workflow.name
+            if workflow is not None
+            else (saga.workflow if saga.workflow in self.workflows.by_name else "unknown")
+        )
         capabilities = {s.id: s.uses for s in workflow.steps} if workflow else {}
         for effect in effects:
             if not isinstance(effect, Emit):
@@ -281,10 +364,16 @@ class SagaProcessor:
 def _on_result(saga: Saga, workflow: Workflow, result: step_pb2.StepResult, now: float) -> list[Effect]:
     failed = result.status != step_pb2.STEP_STATUS_SUCCEEDED
     return saga.on_step_result(
-        workflow, step_id=result.step_id, attempt=result.attempt,
-        compensate=result.action == step_pb2.STEP_ACTION_COMPENSATE, succeeded=not failed,
-        output=from_struct(result.output), error=f"{result.error.code}: {result.error.message}" if failed else "",
-        retryable=result.error.retryable, ran=result.error.code == OUTPUT_TOO_LARGE, now=now,
+        workflow,
+        step_id=result.step_id,
+        attempt=result.attempt,
+        compensate=result.action == step_pb2.STEP_ACTION_COMPENSATE,
+        succeeded=not failed,
+        output=from_struct(result.output),
+        error=f"{result.error.code}: {result.error.message}" if failed else "",
+        retryable=result.error.retryable,
+        ran=result.error.code == OUTPUT_TOO_LARGE,
+        now=now,
     )
 
 
@@ -298,8 +387,12 @@ def _on_cancel(saga: Saga, workflow: Workflow, cancel: task_pb2.TaskCancelReques
 
 def _on_review(saga: Saga, workflow: Workflow, decided: review_pb2.ReviewDecided, now: float) -> list[Effect]:
     return saga.on_review(
-        workflow, review_id=decided.review_id, approved=decided.decision == review_pb2.REVIEW_DECISION_APPROVED,
-        by=decided.decided_by, comment=decided.comment, now=now,
+        workflow,
+        review_id=decided.review_id,
+        approved=decided.decision == review_pb2.REVIEW_DECISION_APPROVED,
+        by=decided.decided_by,
+        comment=decided.comment,
+        now=now,
     )
 
 

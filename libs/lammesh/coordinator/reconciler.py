@@ -124,8 +124,14 @@ class PendingRequests:
 
 
 CANCEL_TOOK_EFFECT = frozenset({"task.cancel_requested", "cancel.rejected"})
-_CANCEL_MOOT = frozenset({task_pb2.TASK_STATUS_COMPENSATING, task_pb2.TASK_STATUS_COMPENSATED,
-                          task_pb2.TASK_STATUS_COMPLETED, task_pb2.TASK_STATUS_FAILED})
+_CANCEL_MOOT = frozenset(
+    {
+        task_pb2.TASK_STATUS_COMPENSATING,
+        task_pb2.TASK_STATUS_COMPENSATED,
+        task_pb2.TASK_STATUS_COMPLETED,
+        task_pb2.TASK_STATUS_FAILED,
+    }
+)
 _ENDED = frozenset({task_pb2.TASK_STATUS_COMPENSATED, task_pb2.TASK_STATUS_COMPLETED, task_pb2.TASK_STATUS_FAILED})
 
 
@@ -196,8 +202,9 @@ class PendingControls:
 class RequestReconciler:
     """Fits the ServiceRuntime worker protocol (start, stop, `assigned`, `task`)."""
 
-    def __init__(self, settings: Settings, producer: EnvelopeProducer, *, group: str,
-                 owned: Callable[[], frozenset[int] | None]) -> None:
+    def __init__(
+        self, settings: Settings, producer: EnvelopeProducer, *, group: str, owned: Callable[[], frozenset[int] | None]
+    ) -> None:
         self._settings = settings
         self._producer = producer
         self._group = group
@@ -215,12 +222,17 @@ class RequestReconciler:
 
     async def start(self) -> None:
         name = f"{self._group}-reconciler-{uuid.uuid4().hex[:6]}"
-        self._consumer = AIOKafkaConsumer(**client_config(self._settings, name), group_id=None, enable_auto_commit=False)
+        self._consumer = AIOKafkaConsumer(
+            **client_config(self._settings, name), group_id=None, enable_auto_commit=False
+        )
         self._admin = AIOKafkaAdminClient(**client_config(self._settings, f"{name}-admin"))
         await self._consumer.start()
         await self._admin.start()
-        partitions = [TopicPartition(topic, p) for topic in (self._requested, self._state, self._control, self._events)
-                      for p in range(self._settings.topic_partitions)]
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in (self._requested, self._state, self._control, self._events)
+            for p in range(self._settings.topic_partitions)
+        ]
         self._consumer.assign(partitions)
         since = int((time.time() - self._settings.reconcile_horizon_s) * 1000)
         found = await self._consumer.offsets_for_times({tp: since for tp in partitions})
@@ -282,15 +294,30 @@ class RequestReconciler:
             except (serde.EnvelopeError, PoisonRecord):
                 return
             if subject is not None:
-                self.controls.control(Request(
-                    envelope.task_id, tp.partition, record.offset, record.key, record.value,  # type: ignore[attr-defined]
-                    list(record.headers or ()), now, subject=subject,  # type: ignore[attr-defined]
-                ))
+                self.controls.control(
+                    Request(
+                        envelope.task_id,
+                        tp.partition,
+                        record.offset,
+                        record.key,
+                        record.value,  # type: ignore[attr-defined]
+                        list(record.headers or ()),
+                        now,
+                        subject=subject,  # type: ignore[attr-defined]
+                    )
+                )
         else:
-            self.pending.requested(Request(
-                envelope.task_id, tp.partition, record.offset, record.key, record.value,  # type: ignore[attr-defined]
-                list(record.headers or ()), now,  # type: ignore[attr-defined]
-            ))
+            self.pending.requested(
+                Request(
+                    envelope.task_id,
+                    tp.partition,
+                    record.offset,
+                    record.key,
+                    record.value,  # type: ignore[attr-defined]
+                    list(record.headers or ()),
+                    now,  # type: ignore[attr-defined]
+                )
+            )
 
     async def _republish_skipped(self, now: float) -> None:
         owned = self._owned()
@@ -299,20 +326,33 @@ class RequestReconciler:
         assert self._admin is not None
         offsets = await self._admin.list_consumer_group_offsets(self._group)
         sent = []
-        for topic, pending, what in ((self._requested, self.pending, "task request"),
-                                     (self._control, self.controls, "control record")):
+        for topic, pending, what in (
+            (self._requested, self.pending, "task request"),
+            (self._control, self.controls, "control record"),
+        ):
             committed = {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic}
             skipped = pending.skipped(committed, owned, now)
             for request in pending.given_up:
-                log.error(f"{what} still without effect after being published again; giving up on it",
-                          task_id=request.task_id, subject=request.tracked_as, partition=request.partition,
-                          offset=request.offset)
+                log.error(
+                    f"{what} still without effect after being published again; giving up on it",
+                    task_id=request.task_id,
+                    subject=request.tracked_as,
+                    partition=request.partition,
+                    offset=request.offset,
+                )
             pending.given_up.clear()
             for request in skipped:
-                headers = [h for h in request.headers if h[0] != REPUBLISHED_HEADER] + [(REPUBLISHED_HEADER, b"reconciler")]
+                headers = [h for h in request.headers if h[0] != REPUBLISHED_HEADER] + [
+                    (REPUBLISHED_HEADER, b"reconciler")
+                ]
                 sent.append(await self._producer.send_raw(topic, request.value, key=request.key, headers=headers))
-                log.warning(f"{what} was read past without taking effect; published it again", task_id=request.task_id,
-                            subject=request.tracked_as, partition=request.partition, offset=request.offset,
-                            committed=committed.get(request.partition))
+                log.warning(
+                    f"{what} was read past without taking effect; published it again",
+                    task_id=request.task_id,
+                    subject=request.tracked_as,
+                    partition=request.partition,
+                    offset=request.offset,
+                    committed=committed.get(request.partition),
+                )
                 (metrics.REQUESTS_REPUBLISHED if topic == self._requested else metrics.CONTROLS_REPUBLISHED).inc()
         await self._producer.confirm(sent)  # only these: the coordinator's records share the producer

@@ -28,7 +28,11 @@ class RocksDBStore(FaustRocksDBStore):
             super().set_persisted_offset(tp, offset)
 
     def revoke_partitions(self, table: CollectionT, tps: Set[TP]) -> None:
-        revoked = [self._dbs[tp.partition] for tp in tps if tp.topic in table.changelog_topic.topics and tp.partition in self._dbs]
+        revoked = [
+            self._dbs[tp.partition]
+            for tp in tps
+            if tp.topic in table.changelog_topic.topics and tp.partition in self._dbs
+        ]
         super().revoke_partitions(table, tps)
         for db in revoked:
             db.close()

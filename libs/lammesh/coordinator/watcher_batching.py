@@ -31,7 +31,9 @@ class WatcherBatchError(Exception):
 class _Pending:
     request: watcher_pb2.CheckRequest
     deadline: float  # time.monotonic()
-    answer: asyncio.Future[watcher_pb2.CheckResponse] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    answer: asyncio.Future[watcher_pb2.CheckResponse] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
 
 
 class BatchingWatcherCaller:
@@ -105,7 +107,9 @@ class BatchingWatcherCaller:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
-def _settle(pending: _Pending, *, response: watcher_pb2.CheckResponse | None = None, error: BaseException | None = None) -> None:
+def _settle(
+    pending: _Pending, *, response: watcher_pb2.CheckResponse | None = None, error: BaseException | None = None
+) -> None:
     if pending.answer.done():
         return
     if error is not None:

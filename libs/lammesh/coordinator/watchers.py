@@ -36,6 +36,7 @@ log = structlog.get_logger(__name__)
 _RETRYABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED})
 _WATCHER_SERVICE = "lammesh.v1.WatcherService"
 
+
 class WatcherClient:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
@@ -63,8 +64,11 @@ class WatcherClient:
         return list(
             await asyncio.gather(
                 *(
-                    self._one(watcher.name, codec.check_request(saga, checks, watcher, content=content, sources=sources),
-                              checks.timeout_ms / 1000)
+                    self._one(
+                        watcher.name,
+                        codec.check_request(saga, checks, watcher, content=content, sources=sources),
+                        checks.timeout_ms / 1000,
+                    )
                     for watcher in checks.watchers
                 )
             )
@@ -74,7 +78,9 @@ class WatcherClient:
         caller = self._callers.get(name)
         if caller is None:
             caller = self._callers[name] = BatchingWatcherCaller(
-                name, self._stub(name), max_batch=self._settings.watcher_client_max_batch,
+                name,
+                self._stub(name),
+                max_batch=self._settings.watcher_client_max_batch,
                 max_calls=self._settings.watcher_client_max_calls,
             )
         return caller
@@ -87,14 +93,25 @@ class WatcherClient:
     async def _one(self, name: str, request: watcher_pb2.CheckRequest, timeout: float) -> WatcherOutcome:
         """One check in its own client span; its context rides in the request (a batch call
         carries several tasks' checks, each in its own trace)."""
-        attributes = {tracing.TASK_ID: request.task_id, tracing.STEP_ID: request.step_id, tracing.ATTEMPT: request.attempt,
-                      tracing.CAPABILITY: request.capability, tracing.WATCHER: name,
-                      tracing.STAGE: watcher_pb2.CheckStage.Name(request.stage)}
-        with tracing.tracer().start_as_current_span(f"check {name}", kind=SpanKind.CLIENT, attributes=attributes) as span:
+        attributes = {
+            tracing.TASK_ID: request.task_id,
+            tracing.STEP_ID: request.step_id,
+            tracing.ATTEMPT: request.attempt,
+            tracing.CAPABILITY: request.capability,
+            tracing.WATCHER: name,
+            tracing.STAGE: watcher_pb2.CheckStage.Name(request.stage),
+        }
+        with tracing.tracer().start_as_current_span(
+            f"check {name}", kind=SpanKind.CLIENT, attributes=attributes
+        ) as span:
             request.trace_context.update(tracing.current_trace_context())
             outcome = await self._checked(name, request, timeout)
-            span.set_attributes({tracing.VERDICT: outcome.verdict.label if not outcome.error else "error",
-                                 tracing.MODEL_VERSION: outcome.model.get("version", "")})
+            span.set_attributes(
+                {
+                    tracing.VERDICT: outcome.verdict.label if not outcome.error else "error",
+                    tracing.MODEL_VERSION: outcome.model.get("version", ""),
+                }
+            )
             if outcome.error:
                 span.set_status(Status(StatusCode.ERROR, outcome.error))
             return outcome
@@ -103,9 +120,15 @@ class WatcherClient:
         try:
             reply = await self._call_until_deadline(name, request, timeout)
         except _Unavailable as exc:
-            log.warning("watcher unavailable until the check's deadline", watcher=name, waited_s=round(exc.waited, 3),
-                        last_error=exc.last_error)
-            return WatcherOutcome(name, error=f"unavailable for {exc.waited:.1f} s (deadline): last error: {exc.last_error}")
+            log.warning(
+                "watcher unavailable until the check's deadline",
+                watcher=name,
+                waited_s=round(exc.waited, 3),
+                last_error=exc.last_error,
+            )
+            return WatcherOutcome(
+                name, error=f"unavailable for {exc.waited:.1f} s (deadline): last error: {exc.last_error}"
+            )
         except grpc.aio.AioRpcError as exc:
             log.warning("watcher call failed", watcher=name, code=exc.code().name, details=exc.details())
             return WatcherOutcome(name, error=_describe(exc))
@@ -117,17 +140,30 @@ class WatcherClient:
         except ValueError:
             return WatcherOutcome(name, error="watcher answered without a verdict")
         spans = tuple({"field": s.field, "start": s.start, "end": s.end, "label": s.label} for s in reply.spans)
-        model = {"name": reply.model.name, "version": reply.model.version, "sha256": reply.model.sha256} if reply.HasField("model") else {}
+        model = (
+            {"name": reply.model.name, "version": reply.model.version, "sha256": reply.model.sha256}
+            if reply.HasField("model")
+            else {}
+        )
         return WatcherOutcome(
-            reply.watcher or name, verdict, reply.score, tuple(reply.reasons), spans,
-            watcher_version=reply.watcher_version, model=model,
+            reply.watcher or name,
+            verdict,
+            reply.score,
+            tuple(reply.reasons),
+            spans,
+            watcher_version=reply.watcher_version,
+            model=model,
         )
 
-    async def _call_until_deadline(self, name: str, request: watcher_pb2.CheckRequest, timeout: float) -> watcher_pb2.CheckResponse:
+    async def _call_until_deadline(
+        self, name: str, request: watcher_pb2.CheckRequest, timeout: float
+    ) -> watcher_pb2.CheckResponse:
         """The call, tried again while the watcher is unavailable, until `timeout` from now."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        backoff = Backoff(self._settings.grpc_retry_initial_backoff_ms / 1000, self._settings.grpc_retry_max_backoff_ms / 1000)
+        backoff = Backoff(
+            self._settings.grpc_retry_initial_backoff_ms / 1000, self._settings.grpc_retry_max_backoff_ms / 1000
+        )
         first_failure: float | None = None  # when the first try that failed UNAVAILABLE began
         last_error = ""
         while True:

@@ -224,8 +224,14 @@ class CoordinatorWorker:
                 task_id = self._processor.task_id(envelope)
                 outcome = await self._processor.handle(envelope, self.table.get(task_id))
             except (serde.EnvelopeError, PoisonRecord, RecordTooLarge) as exc:
-                log.warning("poison record", reason=exc.reason, in_recovery=self.app.tables.recovery.in_recovery,
-                            topic=message.topic, partition=message.partition, offset=message.offset)
+                log.warning(
+                    "poison record",
+                    reason=exc.reason,
+                    in_recovery=self.app.tables.recovery.in_recovery,
+                    topic=message.topic,
+                    partition=message.partition,
+                    offset=message.offset,
+                )
                 await self._dead_letter(message, exc.reason)
                 return
             except KafkaError as exc:
@@ -253,8 +259,14 @@ class CoordinatorWorker:
         metrics.MESSAGE_SECONDS.labels(message.topic).observe(time.perf_counter() - started)
 
     async def _dead_letter(self, message: faust.types.Message, reason: str) -> None:
-        headers = dlq_headers(message.headers, reason, topic=message.topic, partition=message.partition,
-                              offset=message.offset, group=self._group)
+        headers = dlq_headers(
+            message.headers,
+            reason,
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            group=self._group,
+        )
         sent = await self._producer.send_dead_letter(message.value, key=message.key, headers=headers)
         await self._producer.confirm([sent])
         log.warning("record dead-lettered", reason=reason, topic=message.topic, offset=message.offset)
@@ -290,8 +302,12 @@ class CoordinatorWorker:
         recreated. The changelog is the truth and the files only a cache of it, so delete them;
         the restart rebuilds the table from the changelog."""
         tables = Path(self.app.conf.tabledir)
-        log.error("the coordinator's local table is ahead of its changelog (was Kafka reset?); deleting it so the "
-                  "restart rebuilds it from the changelog", tables=str(tables), reason=str(self.app.crash_reason))
+        log.error(
+            "the coordinator's local table is ahead of its changelog (was Kafka reset?); deleting it so the "
+            "restart rebuilds it from the changelog",
+            tables=str(tables),
+            reason=str(self.app.crash_reason),
+        )
         if isinstance(self.table.data, RocksDBStore):
             self.table.data.close()
         shutil.rmtree(tables, ignore_errors=True)
@@ -346,8 +362,13 @@ class CoordinatorWorker:
                 running = self._rebuild_index()
                 self._assignment = assignment
                 resent = await self._processor.resend_in_flight(running)
-                log.info("coordinator partitions", partitions=sorted(assignment), running_tasks=len(running),
-                         tasks_with_timers=len(self._due), resent_commands=resent)
+                log.info(
+                    "coordinator partitions",
+                    partitions=sorted(assignment),
+                    running_tasks=len(running),
+                    tasks_with_timers=len(self._due),
+                    resent_commands=resent,
+                )
                 self.assigned.set()
                 self._hold_overdue_until = time.time() + self._settings.timer_recovery_grace_s
             now = time.time()
@@ -361,5 +382,7 @@ class CoordinatorWorker:
                 if due <= now and (fired_due != due or now - fired_at > 1.0) and not overdue_on_takeover:
                     self._fired[task_id] = (due, now)
                     await self._producer.send(
-                        self._control_topic, task_pb2.TaskTimerFired(task_id=task_id, due_at=timestamp(due)), task_id=task_id
+                        self._control_topic,
+                        task_pb2.TaskTimerFired(task_id=task_id, due_at=timestamp(due)),
+                        task_id=task_id,
                     )

@@ -63,8 +63,12 @@ class CertSet:
 
 
 def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "LAM Mesh (local)"),
-                      x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "LAM Mesh (local)"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
 
 
 def _san(hosts: tuple[str, ...], uris: tuple[str, ...] = ()) -> x509.SubjectAlternativeName:
@@ -89,8 +93,13 @@ def _write_cert(path: Path, cert: x509.Certificate) -> None:
 
 
 def _issue(
-    subject: str, issuer_name: x509.Name, issuer_key: ec.EllipticCurvePrivateKey, days: int,
-    usages: list[x509.ObjectIdentifier], hosts: tuple[str, ...] = (), ca_key: ec.EllipticCurvePrivateKey | None = None,
+    subject: str,
+    issuer_name: x509.Name,
+    issuer_key: ec.EllipticCurvePrivateKey,
+    days: int,
+    usages: list[x509.ObjectIdentifier],
+    hosts: tuple[str, ...] = (),
+    ca_key: ec.EllipticCurvePrivateKey | None = None,
     uris: tuple[str, ...] = (),
 ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     key = ec.generate_private_key(ec.SECP256R1())
@@ -104,14 +113,27 @@ def _issue(
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, key_encipherment=False, content_commitment=False,
-                                     data_encipherment=False, key_agreement=True, key_cert_sign=False, crl_sign=False,
-                                     encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_encipherment=False,
+                content_commitment=False,
+                data_encipherment=False,
+                key_agreement=True,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
     )
     if ca_key is not None:
-        builder = builder.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
     if hosts or uris:
         builder = builder.add_extension(_san(hosts, uris), critical=False)
     return builder.sign(issuer_key, hashes.SHA256()), key
@@ -119,12 +141,23 @@ def _issue(
 
 def service_hosts(service: str, namespace: str = DEFAULT_NAMESPACE) -> tuple[str, ...]:
     """DNS names a service's server answers to: local, and its Kubernetes Service names."""
-    return (*DEFAULT_HOSTS, service, f"{service}.{namespace}", f"{service}.{namespace}.svc",
-            f"{service}.{namespace}.svc.cluster.local")
+    return (
+        *DEFAULT_HOSTS,
+        service,
+        f"{service}.{namespace}",
+        f"{service}.{namespace}.svc",
+        f"{service}.{namespace}.svc.cluster.local",
+    )
 
 
-def make_certs(folder: Path, hosts: tuple[str, ...] = (), days: int = 365, client_name: str = "lammesh-client",
-               services: tuple[str, ...] = (), namespace: str = DEFAULT_NAMESPACE) -> CertSet:
+def make_certs(
+    folder: Path,
+    hosts: tuple[str, ...] = (),
+    days: int = 365,
+    client_name: str = "lammesh-client",
+    services: tuple[str, ...] = (),
+    namespace: str = DEFAULT_NAMESPACE,
+) -> CertSet:
     """A fresh CA, server and client certificate under `folder` (replacing what is there), and one
     certificate per name in `services` (services/<name>.crt/.key) whose URI SAN is its identity."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -133,13 +166,27 @@ def make_certs(folder: Path, hosts: tuple[str, ...] = (), days: int = 365, clien
     now = dt.datetime.now(dt.UTC)
     ca = (
         x509.CertificateBuilder()
-        .subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=days))
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, key_encipherment=False, content_commitment=False,
-                                     data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                                     encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_encipherment=False,
+                content_commitment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
@@ -147,8 +194,13 @@ def make_certs(folder: Path, hosts: tuple[str, ...] = (), days: int = 365, clien
     _write_cert(certs.ca, ca)
     _write_key(folder / "ca.key", ca_key)
     server, server_key = _issue(
-        "lammesh-server", ca_name, ca_key, days, [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH],
-        hosts=(*DEFAULT_HOSTS, *hosts), ca_key=ca_key,
+        "lammesh-server",
+        ca_name,
+        ca_key,
+        days,
+        [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH],
+        hosts=(*DEFAULT_HOSTS, *hosts),
+        ca_key=ca_key,
     )
     _write_cert(certs.server_cert, server)
     _write_key(certs.server_key, server_key)
@@ -159,8 +211,14 @@ def make_certs(folder: Path, hosts: tuple[str, ...] = (), days: int = 365, clien
         (folder / "services").mkdir(exist_ok=True)
     for service in services:
         cert, key = _issue(
-            service, ca_name, ca_key, days, [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH],
-            hosts=(*service_hosts(service, namespace), *hosts), ca_key=ca_key, uris=(spiffe_id(service, namespace),),
+            service,
+            ca_name,
+            ca_key,
+            days,
+            [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH],
+            hosts=(*service_hosts(service, namespace), *hosts),
+            ca_key=ca_key,
+            uris=(spiffe_id(service, namespace),),
         )
         _write_cert(certs.service_cert(service), cert)
         _write_key(certs.service_key(service), key)
@@ -182,13 +240,17 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     services = catalogue_services()
     certs = make_certs(args.out, tuple(args.host), args.days, services=services, namespace=args.namespace)
-    print(f"per service ({len(services)}): {certs.folder / 'services'}/<service>.crt / .key, identity "
-          f"{spiffe_id('<service>', args.namespace)}")
-    print(f"CA {certs.ca}\nserver {certs.server_cert} / {certs.server_key} (SANs: {', '.join((*DEFAULT_HOSTS, *args.host))})\n"
-          f"client {certs.client_cert} / {certs.client_key}\n"
-          f"serve:   LAMMESH_GRPC_TLS_CERT={certs.server_cert} LAMMESH_GRPC_TLS_KEY={certs.server_key} "
-          f"LAMMESH_GRPC_TLS_CA={certs.ca} [LAMMESH_GRPC_MTLS=true]\n"
-          f"connect: LAMMESH_GRPC_TLS_CA={certs.ca} [LAMMESH_GRPC_TLS_CERT={certs.client_cert} LAMMESH_GRPC_TLS_KEY={certs.client_key}]")
+    print(
+        f"per service ({len(services)}): {certs.folder / 'services'}/<service>.crt / .key, identity "
+        f"{spiffe_id('<service>', args.namespace)}"
+    )
+    print(
+        f"CA {certs.ca}\nserver {certs.server_cert} / {certs.server_key} (SANs: {', '.join((*DEFAULT_HOSTS, *args.host))})\n"
+        f"client {certs.client_cert} / {certs.client_key}\n"
+        f"serve:   LAMMESH_GRPC_TLS_CERT={certs.server_cert} LAMMESH_GRPC_TLS_KEY={certs.server_key} "
+        f"LAMMESH_GRPC_TLS_CA={certs.ca} [LAMMESH_GRPC_MTLS=true]\n"
+        f"connect: LAMMESH_GRPC_TLS_CA={certs.ca} [LAMMESH_GRPC_TLS_CERT={certs.client_cert} LAMMESH_GRPC_TLS_KEY={certs.client_key}]"
+    )
 
 
 if __name__ == "__main__":

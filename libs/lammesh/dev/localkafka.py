@@ -166,8 +166,14 @@ class LocalKafka:
             return
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         result = subprocess.run(
-            [*self._java(), "kafka.tools.StorageTool", "format", "--config", str(self._config_file),
-             f"--cluster-id={cluster_id}"],
+            [
+                *self._java(),
+                "kafka.tools.StorageTool",
+                "format",
+                "--config",
+                str(self._config_file),
+                f"--cluster-id={cluster_id}",
+            ],
             capture_output=True,
             text=True,
         )

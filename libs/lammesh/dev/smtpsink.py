@@ -48,7 +48,8 @@ class SmtpSink:
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
             lambda: SMTP(self.handler, hostname="lammesh-sink", data_size_limit=10 * 1024 * 1024),
-            host=self.host, port=self.port,
+            host=self.host,
+            port=self.port,
         )
         self.port = self._server.sockets[0].getsockname()[1]
         log.info("smtp sink listening", host=self.host, port=self.port, maildir=str(self.handler.maildir))

@@ -19,13 +19,18 @@ DEFAULT_OUT = REPO_ROOT / "loadtest" / "results" / "eval-watchers.json"
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--watchers", default="injection,rules", help="comma-separated: injection, rules (grounding, pii, policy)")
+    parser.add_argument(
+        "--watchers", default="injection,rules", help="comma-separated: injection, rules (grounding, pii, policy)"
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     configure_logging(Settings(service_name="eval-watchers", log_level="WARNING", log_format="console"))
     console = Console()
     wanted = {w.strip() for w in args.watchers.split(",") if w.strip()}
-    report: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": f"{platform.node()} {platform.processor() or platform.machine()}"}
+    report: dict = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.node()} {platform.processor() or platform.machine()}",
+    }
     try:
         if "injection" in wanted:
             from lammesh.evaluation.injection import evaluate_injection

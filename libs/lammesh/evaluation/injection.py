@@ -42,7 +42,9 @@ async def _check_all(watcher, cases: list[dict]) -> list[tuple[float, Verdict, f
     results = []
     for case in cases:
         field = case.get("field", DEFAULT_FIELD)
-        item = CheckInput(params=watcher.params_model(), content={field: case["text"]}, capability=case.get("capability", "notes"))
+        item = CheckInput(
+            params=watcher.params_model(), content={field: case["text"]}, capability=case.get("capability", "notes")
+        )
         started = time.perf_counter()
         (outcome,) = await watcher.check_batch([item])
         results.append((outcome.score, outcome.verdict, (time.perf_counter() - started) * 1000))
@@ -62,7 +64,11 @@ def summarise(cases: list[dict], results: list[tuple[float, Verdict, float]], to
         out: dict[str, dict] = defaultdict(dict)
         for value in sorted({str(cases[i].get(key, "?")) for i in np.flatnonzero(mask)}):
             rows = mask & np.array([str(c.get(key, "?")) == value for c in cases])
-            out[value] = {"n": int(rows.sum()), "flagged": round(_rate(flagged[rows]), 4), "blocked": round(_rate(blocked[rows]), 4)}
+            out[value] = {
+                "n": int(rows.sum()),
+                "flagged": round(_rate(flagged[rows]), 4),
+                "blocked": round(_rate(blocked[rows]), 4),
+            }
         return dict(out)
 
     recall1, threshold1 = recall_at_fpr(labels, scores, 0.01)
@@ -70,7 +76,9 @@ def summarise(cases: list[dict], results: list[tuple[float, Verdict, float]], to
     latencies = [r[2] for r in results]
     by_length: dict[str, list[float]] = {"<=128 tokens": [], "129-512 tokens": [], ">512 tokens": []}
     for count, latency in zip(tokens, latencies, strict=True):
-        by_length["<=128 tokens" if count <= 128 else "129-512 tokens" if count <= 512 else ">512 tokens"].append(latency)
+        by_length["<=128 tokens" if count <= 128 else "129-512 tokens" if count <= 512 else ">512 tokens"].append(
+            latency
+        )
     return {
         "cases": len(cases),
         "attacks": int(attacks.sum()),
@@ -97,7 +105,10 @@ def summarise(cases: list[dict], results: list[tuple[float, Verdict, float]], to
             if values
         },
         "false_positives": sorted(
-            ({"id": cases[i]["id"], "kind": cases[i].get("kind"), "score": round(float(scores[i]), 3)} for i in np.flatnonzero(benign & flagged)),
+            (
+                {"id": cases[i]["id"], "kind": cases[i].get("kind"), "score": round(float(scores[i]), 3)}
+                for i in np.flatnonzero(benign & flagged)
+            ),
             key=lambda row: -row["score"],
         ),
     }
@@ -106,8 +117,19 @@ def summarise(cases: list[dict], results: list[tuple[float, Verdict, float]], to
 def print_summary(console: Console, figures: dict, *, title: str) -> None:
     headline = Table(title=title, show_header=False)
     for key in (
-        "cases", "attacks", "benign", "hard_negatives", "roc_auc", "recall_at_1pct_fpr", "recall_at_2pct_fpr",
-        "attacks_flagged", "attacks_blocked", "benign_flagged", "benign_blocked", "hard_negatives_flagged", "hard_negatives_blocked",
+        "cases",
+        "attacks",
+        "benign",
+        "hard_negatives",
+        "roc_auc",
+        "recall_at_1pct_fpr",
+        "recall_at_2pct_fpr",
+        "attacks_flagged",
+        "attacks_blocked",
+        "benign_flagged",
+        "benign_blocked",
+        "hard_negatives_flagged",
+        "hard_negatives_blocked",
     ):
         headline.add_row(key.replace("_", " "), str(figures[key]))
     console.print(headline)
@@ -127,7 +149,9 @@ def print_summary(console: Console, figures: dict, *, title: str) -> None:
     console.print(latency)
     worst = figures["false_positives"][:15]
     if worst:
-        table = Table("case", "kind", "score", title=f"highest-scored false positives ({len(figures['false_positives'])} in all)")
+        table = Table(
+            "case", "kind", "score", title=f"highest-scored false positives ({len(figures['false_positives'])} in all)"
+        )
         for row in worst:
             table.add_row(row["id"], str(row["kind"]), str(row["score"]))
         console.print(table)

@@ -114,7 +114,9 @@ def calibration_rows(repo_root: Path, watcher: str) -> list[dict[str, Any]]:
     rows = read_jsonl(path)
     for row in rows:
         if row["split"] != "calibration":
-            raise EvaluationDataError(f"{path}: case {row['id']!r} has split {row['split']!r}; only calibration cases live here")
+            raise EvaluationDataError(
+                f"{path}: case {row['id']!r} has split {row['split']!r}; only calibration cases live here"
+            )
     return rows
 
 
@@ -122,7 +124,9 @@ def load_cases(repo_root: Path, watcher: str, splits: Iterable[str] = SPLITS) ->
     folder = repo_root / FROZEN / watcher
     verify(folder)
     wanted = set(splits)
-    rows = [r for r in read_jsonl(folder / "cases.jsonl") + calibration_rows(repo_root, watcher) if r["split"] in wanted]
+    rows = [
+        r for r in read_jsonl(folder / "cases.jsonl") + calibration_rows(repo_root, watcher) if r["split"] in wanted
+    ]
     if watcher == "grounding":
         meetings = {m["meeting"]: m["sources"] for m in _raw_jsonl(folder / "meetings.jsonl")}
         return [_case(r, meetings[r["meeting"]]) for r in rows]
@@ -173,8 +177,16 @@ def make_watcher(watcher: str) -> Watcher:
 
 def as_mesh_sends(watcher: Watcher, case: Case, params: dict[str, Any]) -> CheckInput:
     step_id, stage = PLACEMENT[watcher.name]
-    request = check_request(content=case.content, sources=case.sources, params=params, stage=stage,
-                            task_id=f"eval-{case.id}", step_id=step_id, attempt=1, capability=step_id)
+    request = check_request(
+        content=case.content,
+        sources=case.sources,
+        params=params,
+        stage=stage,
+        task_id=f"eval-{case.id}",
+        step_id=step_id,
+        attempt=1,
+        capability=step_id,
+    )
     return check_input_from(request, watcher.params_model)
 
 
@@ -203,14 +215,18 @@ def summarise(results: list[Result]) -> dict[str, Any]:
     families: dict[str, list[Result]] = defaultdict(list)
     for r in results:
         kind = "benign" if r.case.label == "allow" else "positive"
-        families[r.case.family if r.case.family.startswith(("benign", "leak:")) else f"{kind}:{r.case.family}"].append(r)
+        families[r.case.family if r.case.family.startswith(("benign", "leak:")) else f"{kind}:{r.case.family}"].append(
+            r
+        )
     per_family = {}
     for name, rs in sorted(families.items()):
         stopped = sum(r.stopped for r in rs)
         blocked = sum(r.verdict is Verdict.BLOCK for r in rs)
         positive = rs[0].case.label == "flag"
         per_family[name] = {
-            "n": len(rs), "stopped": stopped, "blocked": blocked,
+            "n": len(rs),
+            "stopped": stopped,
+            "blocked": blocked,
             ("recall" if positive else "fpr"): round(stopped / len(rs), 4),
             "missed" if positive else "false_positives": [r.case.id for r in rs if r.stopped != positive],
         }
@@ -221,7 +237,10 @@ def summarise(results: list[Result]) -> dict[str, Any]:
         tp = sum(hit(r) for r in positives)
         fp = sum(hit(r) for r in benign)
         return {
-            "tp": tp, "fp": fp, "positives": len(positives), "benign": len(benign),
+            "tp": tp,
+            "fp": fp,
+            "positives": len(positives),
+            "benign": len(benign),
             "precision": round(tp / (tp + fp), 4) if tp + fp else 1.0,
             "recall": round(tp / len(positives), 4) if positives else 0.0,
             "fpr": round(fp / len(benign), 4) if benign else 0.0,
@@ -247,8 +266,13 @@ def _table(console: Console, watcher: str, split: str, figures: dict[str, Any]) 
         table.add_row(name, str(f["n"]), str(f["stopped"]), str(f["blocked"]), rate)
     s, b, lat = figures["stopped"], figures["blocked"], figures["latency_ms"]
     table.add_section()
-    table.add_row("all (stopped = review or block)", str(figures["n"]), str(s["tp"] + s["fp"]), str(b["tp"] + b["fp"]),
-                  f"P {s['precision']:.1%} R {s['recall']:.1%} FPR {s['fpr']:.1%}")
+    table.add_row(
+        "all (stopped = review or block)",
+        str(figures["n"]),
+        str(s["tp"] + s["fp"]),
+        str(b["tp"] + b["fp"]),
+        f"P {s['precision']:.1%} R {s['recall']:.1%} FPR {s['fpr']:.1%}",
+    )
     table.add_row("all (blocked only)", "", "", "", f"P {b['precision']:.1%} R {b['recall']:.1%} FPR {b['fpr']:.1%}")
     table.add_row("latency per check (batch 1)", "", "", "", f"p50 {lat['p50']:.2f} ms, p99 {lat['p99']:.2f} ms")
     console.print(table)
@@ -279,7 +303,9 @@ def evaluate_rule_watchers(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lammesh.evaluation.rule_watchers", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m lammesh.evaluation.rule_watchers", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--repo-root", type=Path, default=Path.cwd())
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--only", choices=WATCHERS, action="append")

@@ -42,7 +42,9 @@ class FeedbackKind(StrEnum):
         try:
             return cls(normalised)
         except ValueError:
-            raise FeedbackError(f"unknown feedback kind {value!r}; use one of {', '.join(k.value for k in cls)}") from None
+            raise FeedbackError(
+                f"unknown feedback kind {value!r}; use one of {', '.join(k.value for k in cls)}"
+            ) from None
 
 
 class FeedbackSource(StrEnum):
@@ -83,7 +85,9 @@ class FeedbackCase:
         if not self.content.strip():
             raise FeedbackError(f"{self.watcher} checked no text in {self.step}.{self.field}; nothing to learn from")
         if len(self.content) > MAX_CONTENT_CHARS:
-            raise FeedbackError(f"content of {len(self.content)} characters is over the {MAX_CONTENT_CHARS}-character limit of a feedback case")
+            raise FeedbackError(
+                f"content of {len(self.content)} characters is over the {MAX_CONTENT_CHARS}-character limit of a feedback case"
+            )
         if len(self.note) > MAX_NOTE_CHARS:
             raise FeedbackError(f"note of {len(self.note)} characters is over the {MAX_NOTE_CHARS}-character limit")
         if self.stage not in ("input", "output"):
@@ -102,7 +106,9 @@ class FeedbackCase:
     @property
     def case_id(self) -> str:
         """Stable id: the same verdict reported twice is one case (the later report wins)."""
-        key = "\x1f".join((self.tenant, self.task_id, self.step, self.stage, self.watcher, self.field, self.model.sha256))
+        key = "\x1f".join(
+            (self.tenant, self.task_id, self.step, self.stage, self.watcher, self.field, self.model.sha256)
+        )
         return hashlib.sha256(key.encode()).hexdigest()[:24]
 
     def to_json(self) -> bytes:

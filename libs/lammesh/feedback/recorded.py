@@ -56,9 +56,13 @@ def recorded_checks(events: Iterable[task_pb2.TaskEvent]) -> list[RecordedCheck]
             if not isinstance(entry, dict):
                 continue
             check = RecordedCheck(
-                step=event.step_id, stage=stage, watcher=str(entry.get("watcher", "")),
-                verdict=str(entry.get("verdict", "")), score=float(entry.get("score") or 0.0),
-                model=_model(entry.get("model")), error=str(entry.get("error", "")),
+                step=event.step_id,
+                stage=stage,
+                watcher=str(entry.get("watcher", "")),
+                verdict=str(entry.get("verdict", "")),
+                score=float(entry.get("score") or 0.0),
+                model=_model(entry.get("model")),
+                error=str(entry.get("error", "")),
             )
             latest.pop((check.step, check.stage, check.watcher), None)  # keep the order of the latest
             latest[(check.step, check.stage, check.watcher)] = check
@@ -79,8 +83,14 @@ def flagged_texts(content: dict, spans: Iterable[watcher_pb2.Span]) -> list[tupl
 
 
 def review_cases(
-    task: task_pb2.Task, review: review_pb2.Review, events: Iterable[task_pb2.TaskEvent], *,
-    approved: bool, reviewer: str, note: str, now: float,
+    task: task_pb2.Task,
+    review: review_pb2.Review,
+    events: Iterable[task_pb2.TaskEvent],
+    *,
+    approved: bool,
+    reviewer: str,
+    note: str,
+    now: float,
 ) -> list[FeedbackCase]:
     """The cases a decision on `review` makes: one per watcher that flagged the step and per
     flagged field. Approve = the watcher was wrong (FALSE_POSITIVE); reject = right (CONFIRMED)."""
@@ -101,12 +111,27 @@ def review_cases(
         score = recorded.score if recorded else 0.0
         for path, text in fields:
             try:
-                cases.append(FeedbackCase(
-                    tenant=task.tenant, task_id=task.task_id, step=review.step_id, stage=stage, watcher=watcher,
-                    field=path, content=text, verdict=verdict, score=score, model=model, kind=kind,
-                    source=FeedbackSource.REVIEW, created_at=now, workflow=task.workflow, reporter=reviewer,
-                    note=note[:2000], extra={"review_id": review.review_id},
-                ))
+                cases.append(
+                    FeedbackCase(
+                        tenant=task.tenant,
+                        task_id=task.task_id,
+                        step=review.step_id,
+                        stage=stage,
+                        watcher=watcher,
+                        field=path,
+                        content=text,
+                        verdict=verdict,
+                        score=score,
+                        model=model,
+                        kind=kind,
+                        source=FeedbackSource.REVIEW,
+                        created_at=now,
+                        workflow=task.workflow,
+                        reporter=reviewer,
+                        note=note[:2000],
+                        extra={"review_id": review.review_id},
+                    )
+                )
             except FeedbackError:
                 continue  # e.g. a field over the size limit: the other fields still teach something
     return cases

@@ -50,19 +50,36 @@ class ReviewFeedbackRelay:
             await asyncio.sleep(0.2)
             found = self._model.find_review(decided.review_id, tenant)
         if found is None:
-            log.warning("review decision without its review in the read model: no feedback case",
-                        review_id=decided.review_id, task_id=decided.task_id, tenant=tenant)
+            log.warning(
+                "review decision without its review in the read model: no feedback case",
+                review_id=decided.review_id,
+                task_id=decided.task_id,
+                tenant=tenant,
+            )
             return
         task, review = found
-        cases = review_cases(task, review, self._model.events_after(task.task_id, 0),
-                             approved=decided.decision == review_pb2.REVIEW_DECISION_APPROVED,
-                             reviewer=decided.decided_by, note=decided.comment, now=record.timestamp_ms / 1000)
+        cases = review_cases(
+            task,
+            review,
+            self._model.events_after(task.task_id, 0),
+            approved=decided.decision == review_pb2.REVIEW_DECISION_APPROVED,
+            reviewer=decided.decided_by,
+            note=decided.comment,
+            now=record.timestamp_ms / 1000,
+        )
         await self._publisher.publish(cases)  # a delivery error: the record is handled again, uncommitted
         log.info("feedback cases from a review decision", review_id=decided.review_id, cases=[c.case_id for c in cases])
 
 
-def review_feedback_consumer(settings: Settings, model: ReadModel, producer: EnvelopeProducer, **options: float) -> EnvelopeConsumer:
+def review_feedback_consumer(
+    settings: Settings, model: ReadModel, producer: EnvelopeProducer, **options: float
+) -> EnvelopeConsumer:
     """The gateway's consumer of tasks.control that turns review decisions into feedback cases."""
     relay = ReviewFeedbackRelay(model, FeedbackPublisher(settings, producer), **options)
-    return EnvelopeConsumer(settings, topics=[TASKS_CONTROL.name(settings)], group_id=f"{settings.topic_prefix}.gateway-feedback",
-                            handler=relay.handle, producer=producer)
+    return EnvelopeConsumer(
+        settings,
+        topics=[TASKS_CONTROL.name(settings)],
+        group_id=f"{settings.topic_prefix}.gateway-feedback",
+        handler=relay.handle,
+        producer=producer,
+    )

@@ -17,7 +17,9 @@ from lammesh.workflow import MissingReference, Workflow, resolve
 REPORTABLE = (FeedbackKind.FALSE_POSITIVE, FeedbackKind.MISSED)
 
 
-def checked_content(task: task_pb2.Task, workflow: Workflow | None, step: str, stage: str) -> tuple[dict[str, Any], list[watcher_pb2.Span]]:
+def checked_content(
+    task: task_pb2.Task, workflow: Workflow | None, step: str, stage: str
+) -> tuple[dict[str, Any], list[watcher_pb2.Span]]:
     """The content the watchers saw on `step`'s `stage`, and the spans a review named in it.
 
     A review keeps the exact content; otherwise the output is the step's recorded output and the
@@ -34,15 +36,24 @@ def checked_content(task: task_pb2.Task, workflow: Workflow | None, step: str, s
         return {}, []
     outputs = {sid: from_struct(s.output) for sid, s in snapshots.items() if s.HasField("output")}
     try:
-        value = resolve(workflow.step(step).input, task_input=from_struct(task.input), outputs=outputs,
-                        task={"id": task.task_id, "tenant": task.tenant})
+        value = resolve(
+            workflow.step(step).input,
+            task_input=from_struct(task.input),
+            outputs=outputs,
+            task={"id": task.task_id, "tenant": task.tenant},
+        )
     except (MissingReference, KeyError):
         return {}, []
     return (value if isinstance(value, dict) else {"input": value}), []
 
 
 def choose_check(
-    checks: Iterable[RecordedCheck], task: task_pb2.Task, *, step: str, watcher: str, stage: str,
+    checks: Iterable[RecordedCheck],
+    task: task_pb2.Task,
+    *,
+    step: str,
+    watcher: str,
+    stage: str,
 ) -> RecordedCheck:
     """The one recorded check the report is about, or NOT_FOUND / INVALID_ARGUMENT saying why."""
     checks = list(checks)
@@ -64,25 +75,44 @@ def choose_check(
         watcher = names[0]
     mine = [c for c in on_step if c.watcher == watcher]
     if not mine:
-        raise InvalidArgument("watcher", f"{watcher!r} did not check step {step}; the watchers that did: {', '.join(names)}")
+        raise InvalidArgument(
+            "watcher", f"{watcher!r} did not check step {step}; the watchers that did: {', '.join(names)}"
+        )
     if len(mine) > 1:
-        raise InvalidArgument("stage", f"{watcher} checked both the input and the output of {step}; say which (input or output)")
+        raise InvalidArgument(
+            "stage", f"{watcher} checked both the input and the output of {step}; say which (input or output)"
+        )
     return mine[0]
 
 
 def report_cases(
-    task: task_pb2.Task, events: Iterable[task_pb2.TaskEvent], workflow: Workflow | None, *,
-    step: str, kind: FeedbackKind, watcher: str = "", stage: str = "", note: str = "", reporter: str = "", now: float,
+    task: task_pb2.Task,
+    events: Iterable[task_pb2.TaskEvent],
+    workflow: Workflow | None,
+    *,
+    step: str,
+    kind: FeedbackKind,
+    watcher: str = "",
+    stage: str = "",
+    note: str = "",
+    reporter: str = "",
+    now: float,
 ) -> list[FeedbackCase]:
     """The cases one report makes (one per checked text field), or a clear error."""
     if kind not in REPORTABLE:
-        raise InvalidArgument("kind", f"report {' or '.join(k.value for k in REPORTABLE)}; {kind.value} comes from review decisions")
+        raise InvalidArgument(
+            "kind", f"report {' or '.join(k.value for k in REPORTABLE)}; {kind.value} comes from review decisions"
+        )
     check = choose_check(recorded_checks(events), task, step=step, watcher=watcher, stage=stage)
     if check.error:
-        raise FailedPrecondition(f"{check.watcher} did not answer on {step} ({check.error}); there is no verdict to correct")
+        raise FailedPrecondition(
+            f"{check.watcher} did not answer on {step} ({check.error}); there is no verdict to correct"
+        )
     flagged = check.verdict in ("REVIEW", "BLOCK")
     if kind is FeedbackKind.MISSED and flagged:
-        raise FailedPrecondition(f"{check.watcher} already flagged step {step} ({check.verdict}); a miss is a verdict of ALLOW")
+        raise FailedPrecondition(
+            f"{check.watcher} already flagged step {step} ({check.verdict}); a miss is a verdict of ALLOW"
+        )
     if kind is FeedbackKind.FALSE_POSITIVE and not flagged:
         raise FailedPrecondition(f"{check.watcher} allowed step {step}; report it as missed, not as a false positive")
     content, spans = checked_content(task, workflow, step, check.stage)
@@ -92,11 +122,26 @@ def report_cases(
     cases = []
     for path, text in fields:
         try:
-            cases.append(FeedbackCase(
-                tenant=task.tenant, task_id=task.task_id, step=step, stage=check.stage, watcher=check.watcher,
-                field=path, content=text, verdict=check.verdict, score=check.score, model=check.model, kind=kind,
-                source=FeedbackSource.REPORT, created_at=now, workflow=task.workflow, reporter=reporter, note=note,
-            ))
+            cases.append(
+                FeedbackCase(
+                    tenant=task.tenant,
+                    task_id=task.task_id,
+                    step=step,
+                    stage=check.stage,
+                    watcher=check.watcher,
+                    field=path,
+                    content=text,
+                    verdict=check.verdict,
+                    score=check.score,
+                    model=check.model,
+                    kind=kind,
+                    source=FeedbackSource.REPORT,
+                    created_at=now,
+                    workflow=task.workflow,
+                    reporter=reporter,
+                    note=note,
+                )
+            )
         except FeedbackError as error:
             raise InvalidArgument("note" if "note" in str(error) else "step", str(error)) from None
     return cases

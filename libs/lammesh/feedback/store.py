@@ -83,7 +83,9 @@ class FeedbackStore:
 
     def watchers_with_pending(self) -> list[str]:
         with self._lock:
-            rows = self._db.execute("SELECT DISTINCT watcher FROM feedback_cases WHERE used_by = '' ORDER BY watcher").fetchall()
+            rows = self._db.execute(
+                "SELECT DISTINCT watcher FROM feedback_cases WHERE used_by = '' ORDER BY watcher"
+            ).fetchall()
         return [row[0] for row in rows]
 
     def mark_used(self, case_ids: list[str], patch_version: str) -> None:

@@ -24,12 +24,15 @@ class Admission:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Admission:
-        return cls(AdmissionLimits(
-            max_in_flight=settings.admission_max_in_flight,
-            max_in_flight_per_tenant=settings.admission_max_in_flight_per_tenant,
-            reserve=settings.admission_reserve,
-            retry_after_s=settings.admission_retry_after_s,
-        ), settings.admission_queue_ttl_s)
+        return cls(
+            AdmissionLimits(
+                max_in_flight=settings.admission_max_in_flight,
+                max_in_flight_per_tenant=settings.admission_max_in_flight_per_tenant,
+                reserve=settings.admission_reserve,
+                retry_after_s=settings.admission_retry_after_s,
+            ),
+            settings.admission_queue_ttl_s,
+        )
 
     # -- fed by the read model's reader (tasks.requested, tasks.state) and by SubmitTask ---------
 
@@ -51,10 +54,18 @@ class Admission:
         """Room for one more task of `tenant`, or ResourceExhausted with the retry hint."""
         expired = self.ledger.expire(self._clock())
         if expired:
-            log.warning("requests without any task snapshot stopped counting as in flight", count=expired,
-                        after_s=self.ledger.queue_ttl_s)
-        decision = decide(self.limits, tenant=tenant, tenant_in_flight=self.ledger.in_flight(tenant),
-                          total_in_flight=self.ledger.total, active_tenants=self.ledger.active_tenants)
+            log.warning(
+                "requests without any task snapshot stopped counting as in flight",
+                count=expired,
+                after_s=self.ledger.queue_ttl_s,
+            )
+        decision = decide(
+            self.limits,
+            tenant=tenant,
+            tenant_in_flight=self.ledger.in_flight(tenant),
+            total_in_flight=self.ledger.total,
+            active_tenants=self.ledger.active_tenants,
+        )
         if not decision.admitted:
             assert decision.refusal is not None
             metrics.ADMISSIONS.labels(decision.refusal.value).inc()

@@ -97,7 +97,9 @@ def load_tokens(path: Path) -> dict[str, Principal]:
         parsed = TokensFile.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise TokensFileError(f"gateway_tokens_file {path}: {field_path(tuple(first['loc']))}: {first['msg']}") from None
+        raise TokensFileError(
+            f"gateway_tokens_file {path}: {field_path(tuple(first['loc']))}: {first['msg']}"
+        ) from None
     return {digest: Principal(g.tenant, g.user, frozenset(g.roles)) for digest, g in parsed.tokens.items()}
 
 

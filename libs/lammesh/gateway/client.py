@@ -40,13 +40,19 @@ def parse_since(text: str, now: datetime) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"{text!r} is neither a duration (30s, 10m, 2h, 1d, 1h30m) nor an ISO 8601 time "
-                         "(2026-12-01T09:30, 2026-12-01T09:30:00+00:00)") from None
+        raise ValueError(
+            f"{text!r} is neither a duration (30s, 10m, 2h, 1d, 1h30m) nor an ISO 8601 time "
+            "(2026-12-01T09:30, 2026-12-01T09:30:00+00:00)"
+        ) from None
     return moment if moment.tzinfo else moment.astimezone()
 
 
 async def list_tasks(
-    stub: task_pb2_grpc.TaskServiceStub, request: task_pb2.ListTasksRequest, metadata: Metadata, *, limit: int,
+    stub: task_pb2_grpc.TaskServiceStub,
+    request: task_pb2.ListTasksRequest,
+    metadata: Metadata,
+    *,
+    limit: int,
     timeout: float | None = None,
 ) -> list[task_pb2.Task]:
     """Up to `limit` tasks matching `request`'s filters, newest first, paging through ListTasks."""
@@ -64,7 +70,10 @@ async def list_tasks(
 
 
 async def list_reviews(
-    stub: review_pb2_grpc.ReviewServiceStub, metadata: Metadata, *, include_decided: bool = False,
+    stub: review_pb2_grpc.ReviewServiceStub,
+    metadata: Metadata,
+    *,
+    include_decided: bool = False,
     timeout: float | None = None,
 ) -> list[review_pb2.Review]:
     """Every review of the caller's tenant (pending ones only unless `include_decided`)."""
@@ -72,7 +81,8 @@ async def list_reviews(
     token = ""
     while True:
         reply = await stub.ListReviews(
-            review_pb2.ListReviewsRequest(include_decided=include_decided, page_token=token), metadata=metadata,
+            review_pb2.ListReviewsRequest(include_decided=include_decided, page_token=token),
+            metadata=metadata,
             timeout=timeout,
         )
         reviews += reply.reviews
@@ -81,7 +91,12 @@ async def list_reviews(
 
 
 async def decide_review(
-    stub: review_pb2_grpc.ReviewServiceStub, metadata: Metadata, review_id: str, *, approve: bool, comment: str = "",
+    stub: review_pb2_grpc.ReviewServiceStub,
+    metadata: Metadata,
+    review_id: str,
+    *,
+    approve: bool,
+    comment: str = "",
     timeout: float | None = None,
 ) -> review_pb2.Review:
     """Approve (the step goes on) or reject (the step fails, the task compensates) a review."""

@@ -36,8 +36,9 @@ class ReadModel:
         current = self.tasks.get(task.task_id)
         if current is None or task.version >= current.version:
             self.tasks[task.task_id] = task
-            self._count_pending(task.task_id, task.tenant, sum(
-                r.decision == review_pb2.REVIEW_DECISION_PENDING for r in task.reviews))
+            self._count_pending(
+                task.task_id, task.tenant, sum(r.decision == review_pb2.REVIEW_DECISION_PENDING for r in task.reviews)
+            )
             if current is None or task.version > current.version:
                 self._wake(task.task_id)
 
@@ -84,8 +85,11 @@ class ReadModel:
     ) -> list[task_pb2.Task]:
         """The tenant's tasks, newest first; `created_after` is (seconds, nanos), inclusive."""
         found = [
-            t for t in self.tasks.values()
-            if t.tenant == tenant and (not status or t.status == status) and (not workflow or t.workflow == workflow)
+            t
+            for t in self.tasks.values()
+            if t.tenant == tenant
+            and (not status or t.status == status)
+            and (not workflow or t.workflow == workflow)
             and (t.created_at.seconds, t.created_at.nanos) >= created_after
         ]
         found.sort(key=lambda t: (-t.created_at.seconds, -t.created_at.nanos, t.task_id))

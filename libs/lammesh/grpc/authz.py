@@ -14,8 +14,10 @@ from lammesh.audit import audit
 from lammesh.identity import allowed_callers, authorise, service_of
 from lammesh.v1 import step_pb2
 
-_STEP_ACTIONS = {"/lammesh.v1.StepService/Execute": step_pb2.STEP_ACTION_EXECUTE,
-                 "/lammesh.v1.StepService/Compensate": step_pb2.STEP_ACTION_COMPENSATE}
+_STEP_ACTIONS = {
+    "/lammesh.v1.StepService/Execute": step_pb2.STEP_ACTION_EXECUTE,
+    "/lammesh.v1.StepService/Compensate": step_pb2.STEP_ACTION_COMPENSATE,
+}
 
 
 def peer_identity_uris(context: grpc.aio.ServicerContext) -> tuple[str, ...]:
@@ -44,8 +46,11 @@ def _command_fields(method: str, request: Any) -> dict[str, str]:
             return {"task_id": request.task_id, "step_id": request.step_id}
         return {}
     action = command.action or _STEP_ACTIONS.get(method, 0)  # the servicer fills it from the method the same way
-    return {"task_id": command.task_id, "step_id": command.step_id,
-            "idempotency_key": f"{command.task_id}/{command.step_id}/{action}"}
+    return {
+        "task_id": command.task_id,
+        "step_id": command.step_id,
+        "idempotency_key": f"{command.task_id}/{command.step_id}/{action}",
+    }
 
 
 class AuthorisationInterceptor(grpc.aio.ServerInterceptor):
@@ -67,8 +72,15 @@ class AuthorisationInterceptor(grpc.aio.ServerInterceptor):
         async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
             decision = authorise(peer_identity_uris(context), method)
             if not decision.allowed:
-                audit(method.rsplit("/", 1)[-1].lower(), "denied", caller=decision.caller, via="grpc", method=method,
-                      allowed_callers=list(decision.allowed_callers or ()), **_command_fields(method, request))
+                audit(
+                    method.rsplit("/", 1)[-1].lower(),
+                    "denied",
+                    caller=decision.caller,
+                    via="grpc",
+                    method=method,
+                    allowed_callers=list(decision.allowed_callers or ()),
+                    **_command_fields(method, request),
+                )
                 await context.abort(grpc.StatusCode.PERMISSION_DENIED, f"{method}: {decision.reason}")
             return await behavior(request, context)
 

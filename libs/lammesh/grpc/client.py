@@ -70,22 +70,26 @@ def service_config(settings: Settings, *, retry: bool = True, health_service: st
     health checking: one that is starting or draining gets no calls)."""
     config: dict[str, Any] = {"loadBalancingConfig": [{"round_robin": {}}]}
     if retry:
-        config["methodConfig"] = [{
-            "name": [{}],  # every method
-            "retryPolicy": {
-                "maxAttempts": 5,  # gRPC's own cap
-                "initialBackoff": f"{settings.grpc_retry_initial_backoff_ms / 1000:.3f}s",
-                "maxBackoff": f"{settings.grpc_retry_max_backoff_ms / 1000:.3f}s",
-                "backoffMultiplier": 2,
-                "retryableStatusCodes": ["UNAVAILABLE"],
-            },
-        }]
+        config["methodConfig"] = [
+            {
+                "name": [{}],  # every method
+                "retryPolicy": {
+                    "maxAttempts": 5,  # gRPC's own cap
+                    "initialBackoff": f"{settings.grpc_retry_initial_backoff_ms / 1000:.3f}s",
+                    "maxBackoff": f"{settings.grpc_retry_max_backoff_ms / 1000:.3f}s",
+                    "backoffMultiplier": 2,
+                    "retryableStatusCodes": ["UNAVAILABLE"],
+                },
+            }
+        ]
     if health_service is not None:
         config["healthCheckConfig"] = {"serviceName": health_service}
     return config
 
 
-def channel_options(settings: Settings, *, retry: bool = True, health_service: str | None = None) -> list[tuple[str, Any]]:
+def channel_options(
+    settings: Settings, *, retry: bool = True, health_service: str | None = None
+) -> list[tuple[str, Any]]:
     reconnect_max = settings.grpc_reconnect_backoff_max_ms
     options: list[tuple[str, Any]] = [
         ("grpc.max_receive_message_length", settings.grpc_max_message_bytes),
@@ -113,7 +117,9 @@ def channel(
     resolved = grpc_target(target)
     options = channel_options(settings, retry=retry, health_service=health_service)
     if uses_tls(settings):
-        return grpc.aio.secure_channel(resolved, client_credentials(settings), options=options, interceptors=interceptors)
+        return grpc.aio.secure_channel(
+            resolved, client_credentials(settings), options=options, interceptors=interceptors
+        )
     return grpc.aio.insecure_channel(resolved, options=options, interceptors=interceptors)
 
 
@@ -125,12 +131,13 @@ def sync_channel(target: str, settings: Settings) -> grpc.Channel:
     return grpc.insecure_channel(resolved, options=channel_options(settings))
 
 
-
 class NotServing(RuntimeError):
     """A service did not report SERVING: it exited, or the time ran out."""
 
 
-async def wait_serving(channel: grpc.aio.Channel, *, exited: Callable[[], str | None], timeout: float, name: str) -> None:
+async def wait_serving(
+    channel: grpc.aio.Channel, *, exited: Callable[[], str | None], timeout: float, name: str
+) -> None:
     """Poll grpc.health.v1 on `channel` until the server is SERVING. `exited` returns why the
     service's process is gone (None while it runs), so a crash is reported at once, not at timeout."""
     from grpc_health.v1 import health_pb2, health_pb2_grpc

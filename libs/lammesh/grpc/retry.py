@@ -10,7 +10,9 @@ class Backoff:
     the upper half of its step ("equal jitter"): callers that failed together do not retry in
     lockstep, and no delay is near zero (no hot loop against a replica that is down)."""
 
-    def __init__(self, initial: float, maximum: float, *, multiplier: float = 2.0, rng: random.Random | None = None) -> None:
+    def __init__(
+        self, initial: float, maximum: float, *, multiplier: float = 2.0, rng: random.Random | None = None
+    ) -> None:
         if not 0 < initial <= maximum:
             raise ValueError(f"need 0 < initial <= maximum, got {initial} and {maximum}")
         if multiplier < 1:

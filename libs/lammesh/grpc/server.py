@@ -138,7 +138,9 @@ async def _abort_for(exc: Exception, context: grpc.aio.ServicerContext, method: 
     if isinstance(exc, ValidationError):
         exc = invalid_argument_from(exc)
     if isinstance(exc, ResourceExhausted) and exc.retry_after_s is not None:
-        await context.abort(exc.code, exc.message, trailing_metadata=retry_trailers(exc.code, exc.message, exc.retry_after_s))
+        await context.abort(
+            exc.code, exc.message, trailing_metadata=retry_trailers(exc.code, exc.message, exc.retry_after_s)
+        )
     if isinstance(exc, ServiceError):
         await context.abort(exc.code, exc.message)
     log.exception("rpc failed", method=method)
@@ -221,8 +223,13 @@ class GrpcServer:
         if self._settings.grpc_health_port is not None:
             await self._start_health_server()
         await self.server.start()
-        log.info("grpc listening", address=f"{self._settings.grpc_host}:{self.port}",
-                 tls=credentials is not None, mtls=self._settings.grpc_mtls, health_port=self.health_port)
+        log.info(
+            "grpc listening",
+            address=f"{self._settings.grpc_host}:{self.port}",
+            tls=credentials is not None,
+            mtls=self._settings.grpc_mtls,
+            health_port=self.health_port,
+        )
         return self.port
 
     async def _start_health_server(self) -> None:
@@ -237,11 +244,7 @@ class GrpcServer:
         await self._health_server.start()
 
     async def set_serving(self, serving: bool) -> None:
-        status = (
-            health_pb2.HealthCheckResponse.SERVING
-            if serving
-            else health_pb2.HealthCheckResponse.NOT_SERVING
-        )
+        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
         for name in ("", *self._service_names):
             await self.health.set(name, status)
 

@@ -76,7 +76,10 @@ TOPIC_ACCESS: dict[ServiceKind, tuple[tuple[TopicSpec, tuple[str, ...]], ...]] =
     ),
     ServiceKind.GATEWAY: (
         (t.TASKS_REQUESTED, (DESCRIBE, WRITE)),
-        (t.TASKS_CONTROL, (DESCRIBE, READ, WRITE)),  # cancels and review decisions for the coordinator; decisions read back as feedback
+        (
+            t.TASKS_CONTROL,
+            (DESCRIBE, READ, WRITE),
+        ),  # cancels and review decisions for the coordinator; decisions read back as feedback
         (t.WATCHERS_FEEDBACK, (DESCRIBE, WRITE)),  # review decisions and reports as feedback cases
         (t.TASKS_STATE, (DESCRIBE, READ)),
         (t.TASKS_EVENTS, (DESCRIBE, READ)),
@@ -219,8 +222,10 @@ def _env(spec: ServiceSpec) -> list[Obj]:
         # The Strimzi User Operator makes the Secret of the KafkaUser of the same name.
         env += [
             {"name": "LAMMESH_KAFKA_SASL_USERNAME", "value": spec.name},
-            {"name": "LAMMESH_KAFKA_SASL_PASSWORD",
-             "valueFrom": {"secretKeyRef": {"name": spec.name, "key": "password"}}},
+            {
+                "name": "LAMMESH_KAFKA_SASL_PASSWORD",
+                "valueFrom": {"secretKeyRef": {"name": spec.name, "key": "password"}},
+            },
         ]
     if spec.deploy.state_dir:
         env.append({"name": "LAMMESH_STATE_DIR", "value": STATE_DIR})
@@ -267,23 +272,39 @@ def _volumes(spec: ServiceSpec, cluster: Cluster) -> tuple[list[Obj], list[Obj]]
         volumes.append({"name": "state", "emptyDir": {"sizeLimit": "256Mi"}})
     if spec.deploy.follows_models:
         # the registry's content-addressed store, read-only; versions are copied out to an emptyDir
-        mounts += [{"name": "models-registry", "mountPath": MODELS_REGISTRY_DIR, "readOnly": True},
-                   {"name": "model-checkouts", "mountPath": MODEL_CHECKOUTS_DIR}]
-        volumes += [{"name": "models-registry", "persistentVolumeClaim": {"claimName": MODELS_REGISTRY_CLAIM, "readOnly": True}},
-                    {"name": "model-checkouts", "emptyDir": {"sizeLimit": "2Gi"}}]
+        mounts += [
+            {"name": "models-registry", "mountPath": MODELS_REGISTRY_DIR, "readOnly": True},
+            {"name": "model-checkouts", "mountPath": MODEL_CHECKOUTS_DIR},
+        ]
+        volumes += [
+            {
+                "name": "models-registry",
+                "persistentVolumeClaim": {"claimName": MODELS_REGISTRY_CLAIM, "readOnly": True},
+            },
+            {"name": "model-checkouts", "emptyDir": {"sizeLimit": "2Gi"}},
+        ]
     if spec.deploy.publishes_models:
         # the registry's store, read-write (new versions); parents are checked out to an emptyDir
-        mounts += [{"name": "models-registry", "mountPath": MODELS_REGISTRY_DIR},
-                   {"name": "model-checkouts", "mountPath": MODEL_CHECKOUTS_DIR}]
-        volumes += [{"name": "models-registry", "persistentVolumeClaim": {"claimName": MODELS_REGISTRY_CLAIM}},
-                    {"name": "model-checkouts", "emptyDir": {"sizeLimit": "2Gi"}}]
+        mounts += [
+            {"name": "models-registry", "mountPath": MODELS_REGISTRY_DIR},
+            {"name": "model-checkouts", "mountPath": MODEL_CHECKOUTS_DIR},
+        ]
+        volumes += [
+            {"name": "models-registry", "persistentVolumeClaim": {"claimName": MODELS_REGISTRY_CLAIM}},
+            {"name": "model-checkouts", "emptyDir": {"sizeLimit": "2Gi"}},
+        ]
     if is_kafka_client(spec):
         ca = PurePosixPath(str(settings.kafka_ssl_cafile))
         mounts.append({"name": "kafka-ca", "mountPath": str(ca.parent), "readOnly": True})
-        volumes.append({"name": "kafka-ca", "secret": {
-            "secretName": f"{KAFKA_CLUSTER}-cluster-ca-cert",  # the Strimzi cluster CA (public part)
-            "items": [{"key": "ca.crt", "path": ca.name}],
-        }})
+        volumes.append(
+            {
+                "name": "kafka-ca",
+                "secret": {
+                    "secretName": f"{KAFKA_CLUSTER}-cluster-ca-cert",  # the Strimzi cluster CA (public part)
+                    "items": [{"key": "ca.crt", "path": ca.name}],
+                },
+            }
+        )
     return mounts, volumes
 
 
@@ -307,7 +328,8 @@ def container(spec: ServiceSpec, cluster: Cluster) -> Obj:
             {"name": "metrics", "containerPort": settings.metrics_port},
             # plaintext grpc.health.v1, for the kubelet probes only (docs/decisions/0600)
             {"name": "health", "containerPort": settings.grpc_health_port},
-        ] + ([{"name": "http", "containerPort": settings.console_port}] if spec.kind == ServiceKind.CONSOLE else []),
+        ]
+        + ([{"name": "http", "containerPort": settings.console_port}] if spec.kind == ServiceKind.CONSOLE else []),
         "envFrom": [{"configMapRef": {"name": "lammesh-runtime"}}]
         + ([{"configMapRef": {"name": "lammesh-kafka"}}] if is_kafka_client(spec) else []),
         "env": _env(spec),
@@ -316,8 +338,8 @@ def container(spec: ServiceSpec, cluster: Cluster) -> Obj:
             "limits": {"memory": res.memory_limit},
         },
         # the coordinator's table recovery from the changelog may take minutes
-        "startupProbe": probe | {"periodSeconds": 2,
-                                 "failureThreshold": 300 if spec.kind == ServiceKind.COORDINATOR else 90},
+        "startupProbe": probe
+        | {"periodSeconds": 2, "failureThreshold": 300 if spec.kind == ServiceKind.COORDINATOR else 90},
         "readinessProbe": probe | {"periodSeconds": 5, "failureThreshold": 2},
         "livenessProbe": probe | {"periodSeconds": 10, "timeoutSeconds": 3, "failureThreshold": 6},
         "lifecycle": {"preStop": {"sleep": {"seconds": PRE_STOP_S}}},
@@ -343,8 +365,12 @@ def pod_spec(spec: ServiceSpec, cluster: Cluster) -> Obj:
         "terminationGracePeriodSeconds": grace_period(cluster.settings),
         "securityContext": security,
         "topologySpreadConstraints": [
-            {"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": "ScheduleAnyway",
-             "labelSelector": {"matchLabels": selector(spec)}}
+            {
+                "maxSkew": 1,
+                "topologyKey": key,
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": {"matchLabels": selector(spec)},
+            }
             for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
         ],
         "containers": [container(spec, cluster)],
@@ -355,68 +381,88 @@ def pod_spec(spec: ServiceSpec, cluster: Cluster) -> Obj:
 def workload(spec: ServiceSpec, cluster: Cluster) -> Doc:
     template = {"metadata": {"labels": pod_labels(spec)}, "spec": pod_spec(spec, cluster)}
     if spec.kind == ServiceKind.COORDINATOR:
-        return Doc({
-            "apiVersion": "apps/v1",
-            "kind": "StatefulSet",
-            "metadata": meta(spec.name, pod_labels(spec)),
-            "spec": {
-                "serviceName": spec.name,
-                "replicas": COORDINATOR_REPLICAS,
-                "podManagementPolicy": "Parallel",
-                "revisionHistoryLimit": 5,
-                "updateStrategy": {"type": "RollingUpdate"},
-                # a scaled-away pod's partitions move on; their state is in the changelog
-                "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Delete"},
-                "selector": {"matchLabels": selector(spec)},
-                "template": template,
-                "volumeClaimTemplates": [{
-                    "metadata": meta("state", selector(spec)),
-                    "spec": {"accessModes": ["ReadWriteOnce"],
-                             "resources": {"requests": {"storage": COORDINATOR_STORAGE}}},
-                }],
+        return Doc(
+            {
+                "apiVersion": "apps/v1",
+                "kind": "StatefulSet",
+                "metadata": meta(spec.name, pod_labels(spec)),
+                "spec": {
+                    "serviceName": spec.name,
+                    "replicas": COORDINATOR_REPLICAS,
+                    "podManagementPolicy": "Parallel",
+                    "revisionHistoryLimit": 5,
+                    "updateStrategy": {"type": "RollingUpdate"},
+                    # a scaled-away pod's partitions move on; their state is in the changelog
+                    "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Delete"},
+                    "selector": {"matchLabels": selector(spec)},
+                    "template": template,
+                    "volumeClaimTemplates": [
+                        {
+                            "metadata": meta("state", selector(spec)),
+                            "spec": {
+                                "accessModes": ["ReadWriteOnce"],
+                                "resources": {"requests": {"storage": COORDINATOR_STORAGE}},
+                            },
+                        }
+                    ],
+                },
             },
-        }, "The saga coordinator keeps its Faust table in RocksDB on a per-pod volume and in the "
-           "changelog topic; a StatefulSet keeps each pod's volume across restarts, so a restart replays "
-           "only the changelog tail (docs/decisions/0201). Replicas <= partitions of its input topics.")
+            "The saga coordinator keeps its Faust table in RocksDB on a per-pod volume and in the "
+            "changelog topic; a StatefulSet keeps each pod's volume across restarts, so a restart replays "
+            "only the changelog tail (docs/decisions/0201). Replicas <= partitions of its input topics.",
+        )
     if spec.kind == ServiceKind.WORKER:
-        return Doc({
+        return Doc(
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": meta(spec.name, pod_labels(spec)),
+                "spec": {
+                    "replicas": 1,
+                    "revisionHistoryLimit": 5,
+                    "selector": {"matchLabels": selector(spec)},
+                    "strategy": {"type": "Recreate"},
+                    "template": template,
+                },
+            },
+            "One replica, replaced (Recreate) rather than rolled: a background worker whose passes must not "
+            "overlap (the violet team publishes one patch per pass).",
+        )
+    owner = (
+        "the KEDA ScaledObject (consumer-group lag)" if spec.kind in STEP_KINDS else "the HorizontalPodAutoscaler (CPU)"
+    )
+    comment = f"Replicas: owned by {owner}."
+    if spec.latency_critical:
+        comment += " Latency-critical: the gpu overlay runs it on GPU nodes with TensorRT."
+    return Doc(
+        {
             "apiVersion": "apps/v1",
             "kind": "Deployment",
             "metadata": meta(spec.name, pod_labels(spec)),
             "spec": {
-                "replicas": 1,
                 "revisionHistoryLimit": 5,
                 "selector": {"matchLabels": selector(spec)},
-                "strategy": {"type": "Recreate"},
+                "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
                 "template": template,
             },
-        }, "One replica, replaced (Recreate) rather than rolled: a background worker whose passes must not "
-           "overlap (the violet team publishes one patch per pass).")
-    owner = "the KEDA ScaledObject (consumer-group lag)" if spec.kind in STEP_KINDS else \
-        "the HorizontalPodAutoscaler (CPU)"
-    comment = f"Replicas: owned by {owner}."
-    if spec.latency_critical:
-        comment += " Latency-critical: the gpu overlay runs it on GPU nodes with TensorRT."
-    return Doc({
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": meta(spec.name, pod_labels(spec)),
-        "spec": {
-            "revisionHistoryLimit": 5,
-            "selector": {"matchLabels": selector(spec)},
-            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
-            "template": template,
         },
-    }, comment)
+        comment,
+    )
 
 
 # --- around the workload ---------------------------------------------------------------------------
 
 
 def service_account(spec: ServiceSpec) -> Doc:
-    return Doc({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta(spec.name, labels(spec)),
-                "automountServiceAccountToken": False},
-               f"{spec.name}: {spec.description}".rstrip(": "))
+    return Doc(
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": meta(spec.name, labels(spec)),
+            "automountServiceAccountToken": False,
+        },
+        f"{spec.name}: {spec.description}".rstrip(": "),
+    )
 
 
 def service(spec: ServiceSpec, cluster: Cluster) -> Doc:
@@ -424,8 +470,11 @@ def service(spec: ServiceSpec, cluster: Cluster) -> Doc:
     comment = ""
     if spec.kind in (ServiceKind.WATCHER, ServiceKind.COORDINATOR):
         body["clusterIP"] = "None"
-        comment = ("Headless: gRPC clients balance per call over the pod addresses (dns:///)."
-                   if spec.kind == ServiceKind.WATCHER else "Headless: stable pod DNS names for the StatefulSet.")
+        comment = (
+            "Headless: gRPC clients balance per call over the pod addresses (dns:///)."
+            if spec.kind == ServiceKind.WATCHER
+            else "Headless: stable pod DNS names for the StatefulSet."
+        )
     body |= {
         "selector": selector(spec),
         "ports": [
@@ -434,20 +483,28 @@ def service(spec: ServiceSpec, cluster: Cluster) -> Doc:
         ],
     }
     if spec.kind == ServiceKind.CONSOLE:
-        body["ports"].append({"name": "http", "port": cluster.settings.console_port, "targetPort": "http", "appProtocol": "http"})
+        body["ports"].append(
+            {"name": "http", "port": cluster.settings.console_port, "targetPort": "http", "appProtocol": "http"}
+        )
         comment = "The web pages on the http port: put a TLS ingress in front (its session cookie is Secure)."
-    return Doc({"apiVersion": "v1", "kind": "Service", "metadata": meta(spec.name, labels(spec)), "spec": body},
-               comment)
+    return Doc(
+        {"apiVersion": "v1", "kind": "Service", "metadata": meta(spec.name, labels(spec)), "spec": body}, comment
+    )
 
 
 def disruption_budget(spec: ServiceSpec) -> Doc:
-    return Doc({
-        "apiVersion": "policy/v1",
-        "kind": "PodDisruptionBudget",
-        "metadata": meta(spec.name, labels(spec)),
-        "spec": {"maxUnavailable": 1, "unhealthyPodEvictionPolicy": "AlwaysAllow",
-                 "selector": {"matchLabels": selector(spec)}},
-    })
+    return Doc(
+        {
+            "apiVersion": "policy/v1",
+            "kind": "PodDisruptionBudget",
+            "metadata": meta(spec.name, labels(spec)),
+            "spec": {
+                "maxUnavailable": 1,
+                "unhealthyPodEvictionPolicy": "AlwaysAllow",
+                "selector": {"matchLabels": selector(spec)},
+            },
+        }
+    )
 
 
 def _grpc_from(peers: list[Obj], cluster: Cluster) -> list[Obj]:
@@ -464,39 +521,66 @@ def network_policy(spec: ServiceSpec, cluster: Cluster) -> Doc:
         coordinator = {"app.kubernetes.io/name": "coordinator", "app.kubernetes.io/part-of": PART_OF}
         ingress = _grpc_from([{"podSelector": {"matchLabels": coordinator}}], cluster)
     elif spec.kind == ServiceKind.GATEWAY:
-        comment = ("Callers of the TaskService/ReviewService: pods labelled lammesh.io/gateway-client=true "
-                   "in this namespace (an ingress proxy, the lammesh CLI) and namespaces labelled the same way.")
+        comment = (
+            "Callers of the TaskService/ReviewService: pods labelled lammesh.io/gateway-client=true "
+            "in this namespace (an ingress proxy, the lammesh CLI) and namespaces labelled the same way."
+        )
         client = {"matchLabels": {"lammesh.io/gateway-client": "true"}}
         ingress = _grpc_from([{"podSelector": client}, {"namespaceSelector": client}], cluster)
     elif spec.kind == ServiceKind.CONSOLE:
-        comment = (f"People reach the pages through an ingress: pods labelled {CONSOLE_CLIENT}=true in this namespace "
-                   "and namespaces labelled the same way; the console calls only the gateway (and reads Kafka).")
+        comment = (
+            f"People reach the pages through an ingress: pods labelled {CONSOLE_CLIENT}=true in this namespace "
+            "and namespaces labelled the same way; the console calls only the gateway (and reads Kafka)."
+        )
         client = {"matchLabels": {CONSOLE_CLIENT: "true"}}
-        ingress = [{"from": [{"podSelector": client}, {"namespaceSelector": client}],
-                    "ports": [{"port": cluster.settings.console_port, "protocol": "TCP"}]}]
+        ingress = [
+            {
+                "from": [{"podSelector": client}, {"namespaceSelector": client}],
+                "ports": [{"port": cluster.settings.console_port, "protocol": "TCP"}],
+            }
+        ]
         gateway = {"app.kubernetes.io/name": "gateway", "app.kubernetes.io/part-of": PART_OF}
-        egress.append({"to": [{"podSelector": {"matchLabels": gateway}}],
-                       "ports": [{"port": cluster.settings.grpc_port, "protocol": "TCP"}]})
+        egress.append(
+            {
+                "to": [{"podSelector": {"matchLabels": gateway}}],
+                "ports": [{"port": cluster.settings.grpc_port, "protocol": "TCP"}],
+            }
+        )
     elif spec.kind == ServiceKind.COORDINATOR:
         comment = "Nobody calls the coordinator over gRPC (health only, from the kubelet); it calls the watchers."
         watchers = {"app.kubernetes.io/component": ServiceKind.WATCHER.value, "app.kubernetes.io/part-of": PART_OF}
-        egress.append({"to": [{"podSelector": {"matchLabels": watchers}}],
-                       "ports": [{"port": cluster.settings.grpc_port, "protocol": "TCP"}]})
+        egress.append(
+            {
+                "to": [{"podSelector": {"matchLabels": watchers}}],
+                "ports": [{"port": cluster.settings.grpc_port, "protocol": "TCP"}],
+            }
+        )
     elif spec.kind == ServiceKind.WORKER:
         comment = "Nobody calls a worker over gRPC (health only, from the kubelet); it talks only to Kafka."
     else:
-        comment = ("A step service talks only to Kafka; its gRPC StepService is for direct calls, which "
-                   "nothing in the mesh makes, so nothing may reach it.")
+        comment = (
+            "A step service talks only to Kafka; its gRPC StepService is for direct calls, which "
+            "nothing in the mesh makes, so nothing may reach it."
+        )
     if spec.deploy.egress:
         comment += " Egress: " + ", ".join(f"{e.to} ({e.port})" for e in spec.deploy.egress) + "."
         egress.append({"ports": [{"port": e.port, "protocol": "TCP"} for e in spec.deploy.egress]})
-    body: Obj = {"podSelector": {"matchLabels": selector(spec)},
-                 "policyTypes": ["Ingress", "Egress"] if egress else ["Ingress"],
-                 "ingress": ingress}
+    body: Obj = {
+        "podSelector": {"matchLabels": selector(spec)},
+        "policyTypes": ["Ingress", "Egress"] if egress else ["Ingress"],
+        "ingress": ingress,
+    }
     if egress:
         body["egress"] = egress
-    return Doc({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-                "metadata": meta(spec.name, labels(spec)), "spec": body}, comment)
+    return Doc(
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": meta(spec.name, labels(spec)),
+            "spec": body,
+        },
+        comment,
+    )
 
 
 def _acl(kind: str, name: str, operations: Iterable[str], pattern: str = "literal") -> Obj:
@@ -507,99 +591,132 @@ def kafka_user(spec: ServiceSpec, services: Sequence[ServiceSpec], cluster: Clus
     acls: list[Obj] = []
     if spec.kind in STEP_KINDS:
         commands = cluster.topic(step_commands(_capability(spec)))
-        acls += [_acl("topic", commands, (DESCRIBE, READ)),
-                 _acl("group", f"{cluster.prefix}.{spec.capability}", (READ,))]
+        acls += [
+            _acl("topic", commands, (DESCRIBE, READ)),
+            _acl("group", f"{cluster.prefix}.{spec.capability}", (READ,)),
+        ]
         what = "consumes its own commands (consumer group of the same name), answers on steps.results"
     elif spec.kind == ServiceKind.COORDINATOR:
-        what = ("reads requests, results and control, sends step commands to every capability, publishes "
-                f"task events and snapshots; Faust's topics and consumer group carry the app id prefix "
-                f"{cluster.prefix}-{t.COORDINATOR_APP}")
+        what = (
+            "reads requests, results and control, sends step commands to every capability, publishes "
+            f"task events and snapshots; Faust's topics and consumer group carry the app id prefix "
+            f"{cluster.prefix}-{t.COORDINATOR_APP}"
+        )
     elif spec.kind == ServiceKind.WATCHER:
         what = "follows the model registry: reads lammesh.models (read_committed, no consumer group)"
     elif spec.kind == ServiceKind.CONSOLE:
         what = "reads the capability registry and lammesh.models for its registry page (no consumer group)"
     elif spec.kind == ServiceKind.WORKER:
-        what = ", ".join(f"{'/'.join(ops)} on {cluster.topic(topic)}" for topic, ops in WORKER_TOPICS.get(spec.name, ()))
+        what = ", ".join(
+            f"{'/'.join(ops)} on {cluster.topic(topic)}" for topic, ops in WORKER_TOPICS.get(spec.name, ())
+        )
         what = "a background worker" + (f": {what}" if what else "") + " (no consumer group)"
     else:
-        what = ("writes task requests and control, reads review decisions back from control as feedback cases, "
-                "materialises tasks.state and tails tasks.events "
-                f"(consumer groups {cluster.prefix}.gateway*)")
+        what = (
+            "writes task requests and control, reads review decisions back from control as feedback cases, "
+            "materialises tasks.state and tails tasks.events "
+            f"(consumer groups {cluster.prefix}.gateway*)"
+        )
     acls += [_acl("topic", cluster.topic(topic), ops) for topic, ops in TOPIC_ACCESS.get(spec.kind, ())]
     if spec.kind == ServiceKind.WORKER:
         acls += [_acl("topic", cluster.topic(topic), ops) for topic, ops in WORKER_TOPICS.get(spec.name, ())]
     if spec.deploy.publishes_models:
         what += f"; publishes registry versions on lammesh.models (transactional id {cluster.prefix}-models-registry)"
-        acls += [_acl("topic", cluster.topic(t.MODELS), (DESCRIBE, READ, WRITE)),
-                 _acl("transactionalId", f"{cluster.prefix}-models-registry", (DESCRIBE, WRITE))]
+        acls += [
+            _acl("topic", cluster.topic(t.MODELS), (DESCRIBE, READ, WRITE)),
+            _acl("transactionalId", f"{cluster.prefix}-models-registry", (DESCRIBE, WRITE)),
+        ]
     if spec.deploy.follows_models:
         acls.append(_acl("topic", cluster.topic(t.MODELS), (DESCRIBE, READ)))
     if spec.kind == ServiceKind.COORDINATOR:
-        acls += [_acl("topic", cluster.topic(step_commands(_capability(s))), (DESCRIBE, WRITE))
-                 for s in services if s.kind in STEP_KINDS]
+        acls += [
+            _acl("topic", cluster.topic(step_commands(_capability(s))), (DESCRIBE, WRITE))
+            for s in services
+            if s.kind in STEP_KINDS
+        ]
         app = f"{cluster.prefix}-{t.COORDINATOR_APP}"
-        acls += [_acl("group", app, (READ,), "prefix"),
-                 _acl("topic", app, ("Create", DESCRIBE, "DescribeConfigs", READ, WRITE), "prefix")]
+        acls += [
+            _acl("group", app, (READ,), "prefix"),
+            _acl("topic", app, ("Create", DESCRIBE, "DescribeConfigs", READ, WRITE), "prefix"),
+        ]
     elif spec.kind == ServiceKind.GATEWAY:
         acls.append(_acl("group", f"{cluster.prefix}.gateway", (READ,), "prefix"))
-    return Doc({
-        "apiVersion": "kafka.strimzi.io/v1",
-        "kind": "KafkaUser",
-        "metadata": meta(spec.name, {"strimzi.io/cluster": KAFKA_CLUSTER, **selector(spec)}),
-        "spec": {
-            "authentication": {"type": "scram-sha-512"},
-            "authorization": {"type": "simple", "acls": acls},
+    return Doc(
+        {
+            "apiVersion": "kafka.strimzi.io/v1",
+            "kind": "KafkaUser",
+            "metadata": meta(spec.name, {"strimzi.io/cluster": KAFKA_CLUSTER, **selector(spec)}),
+            "spec": {
+                "authentication": {"type": "scram-sha-512"},
+                "authorization": {"type": "simple", "acls": acls},
+            },
         },
-    }, f"Kafka principal of {spec.name}: {what}.")
+        f"Kafka principal of {spec.name}: {what}.",
+    )
 
 
 def scaled_object(spec: ServiceSpec, cluster: Cluster) -> Doc:
     commands = step_commands(_capability(spec))
     host, _, port = cluster.settings.kafka_bootstrap.split(",")[0].rpartition(":")
     ceiling = min(max_replicas(spec), commands.partition_count(cluster.settings))
-    return Doc({
-        "apiVersion": "keda.sh/v1alpha1",
-        "kind": "ScaledObject",
-        "metadata": meta(spec.name, selector(spec)),
-        "spec": {
-            "scaleTargetRef": {"name": spec.name},
-            "minReplicaCount": 1,
-            "maxReplicaCount": ceiling,
-            "pollingInterval": 15,
-            "cooldownPeriod": 300,
-            "advanced": {"horizontalPodAutoscalerConfig": {
-                "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300}}}},
-            "triggers": [{
-                "type": "kafka",
-                "metadata": {
-                    # KEDA runs in its own namespace: the bootstrap address is fully qualified
-                    "bootstrapServers": f"{host}.{cluster.namespace}.svc:{port}",
-                    "consumerGroup": f"{cluster.prefix}.{spec.capability}",
-                    "topic": cluster.topic(commands),
-                    "lagThreshold": str(LAG_THRESHOLD),
-                    "offsetResetPolicy": "earliest",
-                    "allowIdleConsumers": "false",
+    return Doc(
+        {
+            "apiVersion": "keda.sh/v1alpha1",
+            "kind": "ScaledObject",
+            "metadata": meta(spec.name, selector(spec)),
+            "spec": {
+                "scaleTargetRef": {"name": spec.name},
+                "minReplicaCount": 1,
+                "maxReplicaCount": ceiling,
+                "pollingInterval": 15,
+                "cooldownPeriod": 300,
+                "advanced": {
+                    "horizontalPodAutoscalerConfig": {"behavior": {"scaleDown": {"stabilizationWindowSeconds": 300}}}
                 },
-                "authenticationRef": {"name": LAG_READER},
-            }],
+                "triggers": [
+                    {
+                        "type": "kafka",
+                        "metadata": {
+                            # KEDA runs in its own namespace: the bootstrap address is fully qualified
+                            "bootstrapServers": f"{host}.{cluster.namespace}.svc:{port}",
+                            "consumerGroup": f"{cluster.prefix}.{spec.capability}",
+                            "topic": cluster.topic(commands),
+                            "lagThreshold": str(LAG_THRESHOLD),
+                            "offsetResetPolicy": "earliest",
+                            "allowIdleConsumers": "false",
+                        },
+                        "authenticationRef": {"name": LAG_READER},
+                    }
+                ],
+            },
         },
-    }, f"Scales on the lag of {spec.name}'s consumer group, never above its command topic's partitions.")
+        f"Scales on the lag of {spec.name}'s consumer group, never above its command topic's partitions.",
+    )
 
 
 def autoscaler(spec: ServiceSpec) -> Doc:
-    return Doc({
-        "apiVersion": "autoscaling/v2",
-        "kind": "HorizontalPodAutoscaler",
-        "metadata": meta(spec.name, labels(spec)),
-        "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": spec.name},
-            "minReplicas": 2,
-            "maxReplicas": max_replicas(spec),
-            "metrics": [{"type": "Resource", "resource": {
-                "name": "cpu", "target": {"type": "Utilization", "averageUtilization": cpu_utilization(spec)}}}],
-            "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300}},
-        },
-    })
+    return Doc(
+        {
+            "apiVersion": "autoscaling/v2",
+            "kind": "HorizontalPodAutoscaler",
+            "metadata": meta(spec.name, labels(spec)),
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": spec.name},
+                "minReplicas": 2,
+                "maxReplicas": max_replicas(spec),
+                "metrics": [
+                    {
+                        "type": "Resource",
+                        "resource": {
+                            "name": "cpu",
+                            "target": {"type": "Utilization", "averageUtilization": cpu_utilization(spec)},
+                        },
+                    }
+                ],
+                "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300}},
+            },
+        }
+    )
 
 
 def _capability(spec: ServiceSpec) -> str:
@@ -610,8 +727,13 @@ def _capability(spec: ServiceSpec) -> str:
 
 def service_docs(spec: ServiceSpec, services: Sequence[ServiceSpec], cluster: Cluster) -> list[Doc]:
     """Every object of one service."""
-    docs = [service_account(spec), workload(spec, cluster), service(spec, cluster),
-            disruption_budget(spec), network_policy(spec, cluster)]
+    docs = [
+        service_account(spec),
+        workload(spec, cluster),
+        service(spec, cluster),
+        disruption_budget(spec),
+        network_policy(spec, cluster),
+    ]
     if is_kafka_client(spec):
         docs.append(kafka_user(spec, services, cluster))
     if spec.kind in STEP_KINDS:
@@ -622,14 +744,17 @@ def service_docs(spec: ServiceSpec, services: Sequence[ServiceSpec], cluster: Cl
 
 
 def models_registry_claim() -> Doc:
-    return Doc({
-        "apiVersion": "v1",
-        "kind": "PersistentVolumeClaim",
-        "metadata": meta(MODELS_REGISTRY_CLAIM, {"app.kubernetes.io/part-of": PART_OF}),
-        "spec": {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": MODELS_REGISTRY_STORAGE}}},
-    }, "The model registry's content-addressed store (docs/registry.md): read-only in the model watchers that "
-       "follow it, read-write where models are published (`lammesh models publish`, the violet service). "
-       "ReadWriteMany: pick a storage class that offers it (NFS, CephFS, EFS, Filestore).")
+    return Doc(
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": meta(MODELS_REGISTRY_CLAIM, {"app.kubernetes.io/part-of": PART_OF}),
+            "spec": {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": MODELS_REGISTRY_STORAGE}}},
+        },
+        "The model registry's content-addressed store (docs/registry.md): read-only in the model watchers that "
+        "follow it, read-write where models are published (`lammesh models publish`, the violet service). "
+        "ReadWriteMany: pick a storage class that offers it (NFS, CephFS, EFS, Filestore).",
+    )
 
 
 # --- topics ----------------------------------------------------------------------------------------
@@ -657,16 +782,21 @@ def declared_topics(services: Sequence[ServiceSpec]) -> list[TopicSpec]:
 def kafka_topic(spec: TopicSpec, cluster: Cluster) -> Doc:
     name = cluster.topic(spec)
     config: Obj = {k: int(v) if v.isdigit() else v for k, v in spec.config().items()}
-    return Doc({
-        "apiVersion": "kafka.strimzi.io/v1",
-        "kind": "KafkaTopic",
-        # object names are DNS labels: Faust's "__" becomes "--"; spec.topicName keeps the real name
-        "metadata": meta(name.replace("_", "-").lower(), {"strimzi.io/cluster": KAFKA_CLUSTER,
-                                                          "app.kubernetes.io/part-of": PART_OF}),
-        "spec": {
-            "topicName": name,
-            "partitions": spec.partition_count(cluster.settings),
-            "replicas": cluster.settings.topic_replication,
-            "config": config,
+    return Doc(
+        {
+            "apiVersion": "kafka.strimzi.io/v1",
+            "kind": "KafkaTopic",
+            # object names are DNS labels: Faust's "__" becomes "--"; spec.topicName keeps the real name
+            "metadata": meta(
+                name.replace("_", "-").lower(),
+                {"strimzi.io/cluster": KAFKA_CLUSTER, "app.kubernetes.io/part-of": PART_OF},
+            ),
+            "spec": {
+                "topicName": name,
+                "partitions": spec.partition_count(cluster.settings),
+                "replicas": cluster.settings.topic_replication,
+                "config": config,
+            },
         },
-    }, spec.description)
+        spec.description,
+    )

@@ -56,10 +56,7 @@ def _comment(text: str) -> str:
 
 def emit(docs: Sequence[Doc], header: str) -> str:
     """A multi-document YAML file: the header, then each object under its comment."""
-    parts = [
-        _comment(doc.comment) + yaml.dump(doc.obj, Dumper=_Dumper, sort_keys=False, width=120)
-        for doc in docs
-    ]
+    parts = [_comment(doc.comment) + yaml.dump(doc.obj, Dumper=_Dumper, sort_keys=False, width=120) for doc in docs]
     return _comment(header) + "---\n".join(parts)
 
 
@@ -68,13 +65,19 @@ def render(services: Sequence[ServiceSpec], cluster: Cluster) -> dict[str, str]:
     files: dict[str, str] = {}
     names = []
     for spec in services:
-        header = HEADER.format(sources=f"the catalogue entry of {spec.name} (services/catalogue.py), "
-                                      "lammesh.k8s.manifests and k8s/base/config/*.env")
+        header = HEADER.format(
+            sources=f"the catalogue entry of {spec.name} (services/catalogue.py), "
+            "lammesh.k8s.manifests and k8s/base/config/*.env"
+        )
         files[f"{SERVICES_DIR}/{spec.name}.yaml"] = emit(service_docs(spec, services, cluster), header)
         names.append(f"{spec.name}.yaml")
     if any(spec.deploy.follows_models or spec.deploy.publishes_models for spec in services):
-        files[f"{SERVICES_DIR}/models-registry.yaml"] = emit([models_registry_claim()], HEADER.format(
-            sources="the catalogue (services that follow or publish to the model registry) and lammesh.k8s.manifests"))
+        files[f"{SERVICES_DIR}/models-registry.yaml"] = emit(
+            [models_registry_claim()],
+            HEADER.format(
+                sources="the catalogue (services that follow or publish to the model registry) and lammesh.k8s.manifests"
+            ),
+        )
         names.append("models-registry.yaml")
     files[f"{SERVICES_DIR}/kustomization.yaml"] = (
         _comment(HEADER.format(sources="the service catalogue"))
@@ -82,8 +85,12 @@ def render(services: Sequence[ServiceSpec], cluster: Cluster) -> dict[str, str]:
         + "".join(f"  - {name}\n" for name in names)
     )
     topics = [kafka_topic(spec, cluster) for spec in declared_topics(services)]
-    files[TOPICS_FILE] = emit(topics, HEADER.format(
-        sources="lammesh.topics (every TopicSpec it declares) and the command topic of each capability "
-                "in the catalogue; replicas from LAMMESH_TOPIC_REPLICATION in config/kafka.env (the dev "
-                "overlay sets 1)"))
+    files[TOPICS_FILE] = emit(
+        topics,
+        HEADER.format(
+            sources="lammesh.topics (every TopicSpec it declares) and the command topic of each capability "
+            "in the catalogue; replicas from LAMMESH_TOPIC_REPLICATION in config/kafka.env (the dev "
+            "overlay sets 1)"
+        ),
+    )
     return files

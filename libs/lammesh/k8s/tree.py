@@ -67,8 +67,11 @@ def stale(k8s: Path, services: Sequence[ServiceSpec] | None = None) -> list[str]
         for path, text in expected.items()
         if not path.exists() or path.read_text() != text
     ]
-    problems += [f"{path}: not generated any more (no such service in the catalogue)"
-                 for path in sorted((k8s / SERVICES_DIR).glob("*.yaml")) if path not in expected]
+    problems += [
+        f"{path}: not generated any more (no such service in the catalogue)"
+        for path in sorted((k8s / SERVICES_DIR).glob("*.yaml"))
+        if path not in expected
+    ]
     return problems
 
 

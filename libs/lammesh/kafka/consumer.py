@@ -174,8 +174,12 @@ class EnvelopeConsumer:
             self._prefix.started(tp, record.offset)
         except ValueError:
             # Read again around a rebalance while it is still in flight, or already finished.
-            log.warning("record read twice; the first read handles it", topic=tp.topic, partition=tp.partition,
-                        offset=record.offset)
+            log.warning(
+                "record read twice; the first read handles it",
+                topic=tp.topic,
+                partition=tp.partition,
+                offset=record.offset,
+            )
             return
         await self._lanes.submit((tp, record.key), functools.partial(self._work, tp, record, generation))
 
@@ -237,10 +241,15 @@ class EnvelopeConsumer:
             timestamp_ms=record.timestamp,
         )
         parent = tracing.context_from(envelope.trace_context)
-        attributes = {tracing.TASK_ID: envelope.task_id, "messaging.system": "kafka", "messaging.destination.name": record.topic,
-                      "messaging.consumer.group.name": self.group_id}
-        with tracing.tracer().start_as_current_span(f"consume {record.topic}", context=parent, kind=SpanKind.CONSUMER,
-                                                    attributes=attributes):
+        attributes = {
+            tracing.TASK_ID: envelope.task_id,
+            "messaging.system": "kafka",
+            "messaging.destination.name": record.topic,
+            "messaging.consumer.group.name": self.group_id,
+        }
+        with tracing.tracer().start_as_current_span(
+            f"consume {record.topic}", context=parent, kind=SpanKind.CONSUMER, attributes=attributes
+        ):
             structlog.contextvars.bind_contextvars(task_id=envelope.task_id, trace_id=tracing.trace_id_hex())
             try:
                 await self._handler(inbound)
@@ -259,8 +268,14 @@ class EnvelopeConsumer:
         metrics.MESSAGE_SECONDS.labels(record.topic).observe(time.perf_counter() - started)
 
     async def dead_letter(self, record: ConsumerRecord, reason: str) -> None:
-        headers = dlq_headers(record.headers, reason, topic=record.topic, partition=record.partition,
-                              offset=record.offset, group=self.group_id)
+        headers = dlq_headers(
+            record.headers,
+            reason,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            group=self.group_id,
+        )
         await self._producer.send_dead_letter(record.value, key=record.key, headers=headers)
         log.warning(
             "record dead-lettered",

@@ -68,8 +68,15 @@ class DeadLetter:
 
     @classmethod
     def from_record(cls, record: ConsumerRecord) -> DeadLetter:
-        return cls(record.topic, record.partition, record.offset, record.timestamp, record.key, record.value,
-                   tuple((k, v or b"") for k, v in record.headers or ()))
+        return cls(
+            record.topic,
+            record.partition,
+            record.offset,
+            record.timestamp,
+            record.key,
+            record.value,
+            tuple((k, v or b"") for k, v in record.headers or ()),
+        )
 
     def header(self, name: str) -> str:
         return last_header(self.headers, name)
@@ -146,7 +153,10 @@ class DeadLetterQueue:
         self.topic = DLQ.name(settings)
         self._consumer = AIOKafkaConsumer(
             **client_config(settings, f"lammesh-cli-dlq-{uuid.uuid4().hex[:6]}"),
-            group_id=None, enable_auto_commit=False, auto_offset_reset="earliest", isolation_level="read_committed",
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
         )
 
     async def __aenter__(self) -> DeadLetterQueue:
@@ -213,14 +223,19 @@ class DeadLetterQueue:
         tp = partitions[partition]
         begin, end = (await self._bounds([tp]))[tp]
         if not begin <= offset < end:
-            raise DeadLetterError(f"no record at offset {offset} of {topic}[{partition}] (it holds offsets {begin}..{end - 1})"
-                                  if end > begin else f"no record at offset {offset}: {topic}[{partition}] is empty")
+            raise DeadLetterError(
+                f"no record at offset {offset} of {topic}[{partition}] (it holds offsets {begin}..{end - 1})"
+                if end > begin
+                else f"no record at offset {offset}: {topic}[{partition}] is empty"
+            )
         records = await self._read({tp: (offset, offset + 1)})
         if not records or records[0].offset != offset:
             raise DeadLetterError(f"no record at offset {offset} of {topic}[{partition}] (compacted or deleted)")
         return records[0]
 
-    async def replay(self, letters: Sequence[DeadLetter], producer: EnvelopeProducer) -> list[tuple[DeadLetter, str, int, int]]:
+    async def replay(
+        self, letters: Sequence[DeadLetter], producer: EnvelopeProducer
+    ) -> list[tuple[DeadLetter, str, int, int]]:
         """Re-publish each dead letter to its source topic: (letter, topic, partition, new offset).
         Every letter is checked (and a value left out fetched) before the first is sent."""
         prepared = []
@@ -234,11 +249,18 @@ class DeadLetterQueue:
                 if letter.source_partition is None or letter.source_offset is None:
                     raise DeadLetterError(f"dead letter at offset {letter.offset} has no value and no source offset")
                 try:
-                    value = (await self._record(letter.source_topic, letter.source_partition, letter.source_offset)).value
+                    value = (
+                        await self._record(letter.source_topic, letter.source_partition, letter.source_offset)
+                    ).value
                 except DeadLetterError as exc:
-                    raise DeadLetterError(f"dead letter at offset {letter.offset} went without its value and the "
-                                          f"source record is gone: {exc}") from None
-            headers = [*letter.headers, (DLQ_REPLAYED_FROM, f"{self.topic}:{letter.partition}:{letter.offset}".encode())]
+                    raise DeadLetterError(
+                        f"dead letter at offset {letter.offset} went without its value and the "
+                        f"source record is gone: {exc}"
+                    ) from None
+            headers = [
+                *letter.headers,
+                (DLQ_REPLAYED_FROM, f"{self.topic}:{letter.partition}:{letter.offset}".encode()),
+            ]
             prepared.append((letter, value, headers))
         done = []
         for letter, value, headers in prepared:

@@ -58,7 +58,9 @@ def ensure_fits(
     size = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, list(headers)) + reserve
     limit = settings.kafka_max_record_bytes
     if size > limit:
-        raise RecordTooLarge(f"a {topic} record of {size} bytes is over the {limit}-byte limit (kafka_max_record_bytes)")
+        raise RecordTooLarge(
+            f"a {topic} record of {size} bytes is over the {limit}-byte limit (kafka_max_record_bytes)"
+        )
 
 
 def prepare_record(
@@ -87,7 +89,9 @@ def prepare_record(
     )
     headers = [(k, v.encode("latin-1")) for k, v in trace_context.items()]
     headers.append(("lammesh-type", envelope.message_type.encode()))
-    record = OutboundRecord(topic, envelope.SerializeToString(), (key if key is not None else task_id).encode(), headers)
+    record = OutboundRecord(
+        topic, envelope.SerializeToString(), (key if key is not None else task_id).encode(), headers
+    )
     if topic != DLQ.name(settings):
         ensure_fits(settings, record.topic, record.key, record.value, record.headers)
     return record
@@ -153,8 +157,16 @@ class EnvelopeProducer:
     ) -> OutboundRecord:
         """The record `send` would queue, size-checked (RecordTooLarge): a caller with several
         outputs prepares them all first, so one too large means none is sent."""
-        return prepare_record(self._settings, self._name, topic, payload, task_id=task_id, tenant=tenant,
-                              idempotency_key=idempotency_key, key=key)
+        return prepare_record(
+            self._settings,
+            self._name,
+            topic,
+            payload,
+            task_id=task_id,
+            tenant=tenant,
+            idempotency_key=idempotency_key,
+            key=key,
+        )
 
     async def send_prepared(self, record: OutboundRecord) -> asyncio.Future[RecordMetadata]:
         return await self.send_raw(record.topic, record.value, key=record.key, headers=record.headers)

@@ -35,7 +35,13 @@ class TopicReader:
     the end offsets they had at start (the read model has caught up)."""
 
     def __init__(
-        self, settings: Settings, topics: list[str], apply: Apply, *, name: str, dead_letters: EnvelopeProducer | None = None
+        self,
+        settings: Settings,
+        topics: list[str],
+        apply: Apply,
+        *,
+        name: str,
+        dead_letters: EnvelopeProducer | None = None,
     ) -> None:
         self.topics = topics
         self.assigned = asyncio.Event()
@@ -119,12 +125,23 @@ class TopicReader:
             self.assigned.set()
 
     async def _skip(self, record: ConsumerRecord, reason: str) -> None:
-        log.warning("unreadable record skipped", topic=record.topic, partition=record.partition,
-                    offset=record.offset, reason=reason)
+        log.warning(
+            "unreadable record skipped",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            reason=reason,
+        )
         metrics.MESSAGES.labels(record.topic, "unreadable").inc()
         if self._dead_letters is not None:
-            headers = dlq_headers(record.headers, reason, topic=record.topic, partition=record.partition,
-                                  offset=record.offset, group=self._reader_name)
+            headers = dlq_headers(
+                record.headers,
+                reason,
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                group=self._reader_name,
+            )
             try:
                 await self._dead_letters.send_dead_letter(record.value, key=record.key, headers=headers)
             except KafkaError as exc:  # the next start reads (and dead-letters) it again

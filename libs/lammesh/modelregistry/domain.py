@@ -57,7 +57,9 @@ class AlreadyPublished(RegistryError):
     """The same content is already a version of this model (`existing`)."""
 
     def __init__(self, existing: ModelVersion) -> None:
-        super().__init__(f"{existing.name}:{existing.version} already has sha256 {existing.sha256[:12]}…; nothing published")
+        super().__init__(
+            f"{existing.name}:{existing.version} already has sha256 {existing.sha256[:12]}…; nothing published"
+        )
         self.existing = existing
 
 
@@ -69,7 +71,9 @@ def check_name(name: str) -> str:
 
 def check_version(version: str) -> str:
     if not _VERSION.fullmatch(version):
-        raise RegistryError(f"version {version!r} must be [A-Za-z0-9._-], starting with a letter or digit, at most 63 characters")
+        raise RegistryError(
+            f"version {version!r} must be [A-Za-z0-9._-], starting with a letter or digit, at most 63 characters"
+        )
     return version
 
 
@@ -178,7 +182,9 @@ class ModelLineage:
             if len(matches) == 1:
                 return matches[0]
             if len(matches) > 1:
-                raise UnknownModel(f"{self.name}: sha256 prefix {digits} matches versions {', '.join(v.version for v in matches)}")
+                raise UnknownModel(
+                    f"{self.name}: sha256 prefix {digits} matches versions {', '.join(v.version for v in matches)}"
+                )
         known = ", ".join(v.version for v in self.ordered()) or "none"
         raise UnknownModel(f"{self.name} has no version {version!r}; versions: {known}")
 
@@ -202,8 +208,16 @@ class ModelLineage:
     # -- transitions -----------------------------------------------------------------------
 
     def publish(
-        self, sha256: str, *, now: float, version: str | None = None, parent: str | None = None,
-        metrics: Mapping[str, float] | None = None, size_bytes: int = 0, file_count: int = 0, note: str = "",
+        self,
+        sha256: str,
+        *,
+        now: float,
+        version: str | None = None,
+        parent: str | None = None,
+        metrics: Mapping[str, float] | None = None,
+        size_bytes: int = 0,
+        file_count: int = 0,
+        note: str = "",
     ) -> list[ModelVersion]:
         """A new CANDIDATE. `parent` defaults to the active version (what the new one would replace)."""
         if not _SHA256.fullmatch(sha256):
@@ -213,15 +227,25 @@ class ModelLineage:
             raise AlreadyPublished(existing)
         version = check_version(version) if version is not None else self.next_version()
         if version in self.versions:
-            raise RegistryError(f"{self.name}:{version} exists already (sha256 {self.versions[version].sha256[:12]}…); pick another --version")
+            raise RegistryError(
+                f"{self.name}:{version} exists already (sha256 {self.versions[version].sha256[:12]}…); pick another --version"
+            )
         if parent is None:
             parent = self.active.version if self.active is not None else ""
         elif parent:
             parent = self.get(parent).version
         created = ModelVersion(
-            name=self.name, version=version, sha256=sha256, status=Status.CANDIDATE, created_at=now,
-            status_changed_at=now, parent=parent, metrics=dict(metrics or {}), size_bytes=size_bytes,
-            file_count=file_count, note=note,
+            name=self.name,
+            version=version,
+            sha256=sha256,
+            status=Status.CANDIDATE,
+            created_at=now,
+            status_changed_at=now,
+            parent=parent,
+            metrics=dict(metrics or {}),
+            size_bytes=size_bytes,
+            file_count=file_count,
+            note=note,
         )
         return [created]
 
@@ -269,7 +293,9 @@ class ModelLineage:
             raise IllegalTransition(f"{self.name}:{active.version} has no parent to roll back to")
         parent = self.versions.get(active.parent)
         if parent is None:
-            raise UnknownModel(f"{self.name}:{active.version} names parent {active.parent!r}, which was never announced")
+            raise UnknownModel(
+                f"{self.name}:{active.version} names parent {active.parent!r}, which was never announced"
+            )
         return [parent.moved(Status.ACTIVE, now), active.moved(Status.RETIRED, now)]
 
 
@@ -302,7 +328,7 @@ class Registry:
 
 
 def parse_target(spec: str) -> tuple[str, str | None]:
-    """"NAME" or "NAME:VERSION" (VERSION may be "sha256:…", so only the first colon splits)."""
+    """ "NAME" or "NAME:VERSION" (VERSION may be "sha256:…", so only the first colon splits)."""
     name, _, version = spec.partition(":")
     if not name:
         raise RegistryError(f"{spec!r}: expected NAME or NAME:VERSION")

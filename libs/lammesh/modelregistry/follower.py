@@ -111,7 +111,12 @@ class ModelFollower(Generic[M]):
     change of the serving model (for logs and metrics)."""
 
     def __init__(
-        self, name: str, load: Loader[M], checkout: Checkout, *, serving: ModelSlot[M] | None = None,
+        self,
+        name: str,
+        load: Loader[M],
+        checkout: Checkout,
+        *,
+        serving: ModelSlot[M] | None = None,
         on_swap: Callable[[ModelRef | None, ModelRef], None] | None = None,
     ) -> None:
         self.name = name
@@ -138,7 +143,9 @@ class ModelFollower(Generic[M]):
             await self._follow(self.serving, plan.active, fallback=self._builtin, serving=True)
             await self._follow(self.shadow, plan.canary, fallback=None, serving=False)
 
-    async def _follow(self, slot: ModelSlot[M], wanted: ModelVersion | None, *, fallback: ModelSnapshot[M] | None, serving: bool) -> None:
+    async def _follow(
+        self, slot: ModelSlot[M], wanted: ModelVersion | None, *, fallback: ModelSnapshot[M] | None, serving: bool
+    ) -> None:
         current = slot.current()
         if wanted is None:
             if not serving and current is not None:

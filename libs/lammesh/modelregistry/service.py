@@ -55,8 +55,16 @@ def metrics_from(directory: Path, metrics_file: Path | None) -> dict[str, float]
 
 
 async def publish(
-    settings: Settings, directory: Path, *, name: str, add: Mapping[str, Path] | None = None, version: str | None = None,
-    parent: str | None = None, metrics_file: Path | None = None, note: str = "", now: float | None = None,
+    settings: Settings,
+    directory: Path,
+    *,
+    name: str,
+    add: Mapping[str, Path] | None = None,
+    version: str | None = None,
+    parent: str | None = None,
+    metrics_file: Path | None = None,
+    note: str = "",
+    now: float | None = None,
 ) -> Published:
     """Store a folder (plus `add`: prefix -> folder, e.g. {"encoder": …}) and announce it as a
     CANDIDATE. The artifact is stored before it is announced, so an announced version is always
@@ -70,8 +78,14 @@ async def publish(
         lineage = writer.registry.lineage(name, create=True)
         try:
             changed = lineage.publish(
-                manifest.sha256, now=time.time() if now is None else now, version=version, parent=parent, metrics=figures,
-                size_bytes=manifest.size_bytes, file_count=len(manifest.files), note=note,
+                manifest.sha256,
+                now=time.time() if now is None else now,
+                version=version,
+                parent=parent,
+                metrics=figures,
+                size_bytes=manifest.size_bytes,
+                file_count=len(manifest.files),
+                note=note,
             )
         except AlreadyPublished as exc:
             store.record_name(name, exc.existing.version, manifest.sha256)
@@ -81,7 +95,9 @@ async def publish(
     return Published(changed[0], manifest, created=True)
 
 
-async def promote(settings: Settings, name: str, version: str, *, to: Status | None = None, now: float | None = None) -> list[ModelVersion]:
+async def promote(
+    settings: Settings, name: str, version: str, *, to: Status | None = None, now: float | None = None
+) -> list[ModelVersion]:
     async with RegistryWriter(settings) as writer:
         lineage = writer.registry.lineage(name)
         changed = lineage.promote(version, to=to, now=time.time() if now is None else now)

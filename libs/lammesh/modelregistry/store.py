@@ -49,7 +49,9 @@ class Manifest:
     files: tuple[FileEntry, ...]
 
     def canonical(self) -> bytes:
-        listing = [{"path": f.path, "sha256": f.sha256, "size": f.size} for f in sorted(self.files, key=lambda f: f.path)]
+        listing = [
+            {"path": f.path, "sha256": f.sha256, "size": f.size} for f in sorted(self.files, key=lambda f: f.path)
+        ]
         return json.dumps({"files": listing}, sort_keys=True, separators=(",", ":")).encode()
 
     @property
@@ -107,7 +109,10 @@ def artifact_files(directory: Path, *, suffixes: tuple[str, ...] = ()) -> list[t
 def manifest_of(directory: Path, *, prefix: str = "", suffixes: tuple[str, ...] = ()) -> Manifest:
     """The manifest of a folder (its files under `prefix`, e.g. "encoder/")."""
     return Manifest(
-        tuple(FileEntry(f"{prefix}{rel}", path.stat().st_size, sha256_of(path)) for rel, path in artifact_files(directory, suffixes=suffixes))
+        tuple(
+            FileEntry(f"{prefix}{rel}", path.stat().st_size, sha256_of(path))
+            for rel, path in artifact_files(directory, suffixes=suffixes)
+        )
     )
 
 

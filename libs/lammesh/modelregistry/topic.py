@@ -47,10 +47,17 @@ def _timestamp(seconds: float) -> Timestamp:
 
 def to_proto(version: ModelVersion) -> model_pb2.ModelVersion:
     return model_pb2.ModelVersion(
-        name=version.name, version=version.version, sha256=version.sha256, parent=version.parent,
-        metrics=dict(version.metrics), status=_STATUS[version.status], created_at=_timestamp(version.created_at),
-        status_changed_at=_timestamp(version.status_changed_at), size_bytes=version.size_bytes,
-        file_count=version.file_count, note=version.note,
+        name=version.name,
+        version=version.version,
+        sha256=version.sha256,
+        parent=version.parent,
+        metrics=dict(version.metrics),
+        status=_STATUS[version.status],
+        created_at=_timestamp(version.created_at),
+        status_changed_at=_timestamp(version.status_changed_at),
+        size_bytes=version.size_bytes,
+        file_count=version.file_count,
+        note=version.note,
     )
 
 
@@ -61,14 +68,23 @@ def from_proto(message: model_pb2.ModelVersion) -> ModelVersion:
     if not message.name or not message.version or len(message.sha256) != 64:
         raise serde.EnvelopeError("model version record lacks name, version or a sha256")
     return ModelVersion(
-        name=message.name, version=message.version, sha256=message.sha256, parent=message.parent,
-        metrics=dict(message.metrics), status=status, created_at=message.created_at.ToMicroseconds() / 1e6,
-        status_changed_at=message.status_changed_at.ToMicroseconds() / 1e6, size_bytes=message.size_bytes,
-        file_count=message.file_count, note=message.note,
+        name=message.name,
+        version=message.version,
+        sha256=message.sha256,
+        parent=message.parent,
+        metrics=dict(message.metrics),
+        status=status,
+        created_at=message.created_at.ToMicroseconds() / 1e6,
+        status_changed_at=message.status_changed_at.ToMicroseconds() / 1e6,
+        size_bytes=message.size_bytes,
+        file_count=message.file_count,
+        note=message.note,
     )
 
 
-async def read_models(settings: Settings, *, dead_letters: EnvelopeProducer | None = None, timeout_s: float = 30.0) -> Registry:
+async def read_models(
+    settings: Settings, *, dead_letters: EnvelopeProducer | None = None, timeout_s: float = 30.0
+) -> Registry:
     """Every model version announced so far: lammesh.models read from its start to its end. A
     record that is not a valid ModelVersion is skipped (and dead-lettered given a producer)."""
     await ensure_topics(settings, [MODELS, DLQ])
@@ -132,7 +148,10 @@ class RegistryWriter:
             ensure_fits(self._settings, self._topic, key, value, headers)
             records.append((key, value, headers))
         async with self._producer.transaction():
-            sent = [await self._producer.send(self._topic, value, key=key, headers=headers) for key, value, headers in records]
+            sent = [
+                await self._producer.send(self._topic, value, key=key, headers=headers)
+                for key, value, headers in records
+            ]
             await asyncio.gather(*sent)  # a fenced writer fails here, and the transaction is aborted
         self.registry.apply(changed)
         log.info("model registry changed", changes=[f"{v.key}={v.status.value}" for v in changed])

@@ -168,9 +168,7 @@ def reference_embed(
         probs /= probs.sum(axis=-1, keepdims=True)
         context = (probs @ v).transpose(0, 2, 1, 3).reshape(batch, seq, config.hidden_size)
         attended = context @ f64(layer.attention_out_weight) + f64(layer.attention_out_bias)
-        x = _layer_norm(
-            attended + x, f64(layer.attention_norm_weight), f64(layer.attention_norm_bias), eps
-        )
+        x = _layer_norm(attended + x, f64(layer.attention_norm_weight), f64(layer.attention_norm_bias), eps)
         hidden = _gelu(x @ f64(layer.intermediate_weight) + f64(layer.intermediate_bias))
         out = hidden @ f64(layer.output_weight) + f64(layer.output_bias)
         x = _layer_norm(out + x, f64(layer.output_norm_weight), f64(layer.output_norm_bias), eps)

@@ -63,7 +63,9 @@ def build_encoder(target: EncoderArtifacts, *, force: bool = False) -> dict:
     weights_sha = sha256_file(source / "model.safetensors")
     if not force and target.manifest.is_file() and target.onnx_fp32.is_file() and target.onnx_int8.is_file():
         manifest = json.loads(target.manifest.read_text())
-        if manifest.get("weights_sha256") == weights_sha and manifest.get("onnx_sha256") == sha256_file(target.onnx_fp32):
+        if manifest.get("weights_sha256") == weights_sha and manifest.get("onnx_sha256") == sha256_file(
+            target.onnx_fp32
+        ):
             print(f"encoder: up to date ({target.directory})")
             return manifest
     config = BertConfig.from_file(source / "config.json")
@@ -73,7 +75,11 @@ def build_encoder(target: EncoderArtifacts, *, force: bool = False) -> dict:
         weights,
         source / "tokenizer.json",
         target,
-        {"source_package": WEIGHTS_DISTRIBUTION, "source_version": version(WEIGHTS_DISTRIBUTION), "weights_sha256": weights_sha},
+        {
+            "source_package": WEIGHTS_DISTRIBUTION,
+            "source_version": version(WEIGHTS_DISTRIBUTION),
+            "weights_sha256": weights_sha,
+        },
     )
     print(
         f"encoder: exported to {target.onnx_fp32} (reference max abs diff {manifest['reference_max_abs_difference']:.1e}, "
@@ -89,7 +95,9 @@ def base_encoder() -> tuple[BertConfig, BertWeights, Path]:
     return config, BertWeights.from_safetensors(source / "model.safetensors", config), source / "tokenizer.json"
 
 
-def write_encoder(config: BertConfig, weights: BertWeights, tokenizer_json: Path, target: EncoderArtifacts, provenance: dict) -> dict:
+def write_encoder(
+    config: BertConfig, weights: BertWeights, tokenizer_json: Path, target: EncoderArtifacts, provenance: dict
+) -> dict:
     """Export `weights` to the standard-ops ONNX graph, check it against the numpy reference,
     quantise the INT8 copy, copy the tokenizer and write the manifest (the shared encoder and the
     fine-tuned injection encoder are built the same way)."""
@@ -116,9 +124,17 @@ def write_encoder(config: BertConfig, weights: BertWeights, tokenizer_json: Path
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     partial = target.onnx_int8.with_suffix(".partial.onnx")
-    quantize_dynamic(str(target.onnx_fp32), str(partial), weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"])
+    quantize_dynamic(
+        str(target.onnx_fp32),
+        str(partial),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        op_types_to_quantize=["MatMul"],
+    )
     partial.replace(target.onnx_int8)
-    quantized = ort.InferenceSession(str(target.onnx_int8), providers=["CPUExecutionProvider"]).run(None, {"input_ids": ids, "attention_mask": mask})[0]
+    quantized = ort.InferenceSession(str(target.onnx_int8), providers=["CPUExecutionProvider"]).run(
+        None, {"input_ids": ids, "attention_mask": mask}
+    )[0]
     int8_cosine = float((quantized * exported).sum(axis=1).min())
     if int8_cosine < INT8_MIN_COSINE:
         sys.exit(f"INT8 encoder drifts too far from FP32: min cosine {int8_cosine:.4f} < {INT8_MIN_COSINE}")
@@ -156,20 +172,36 @@ def build_injection(models_dir: Path, encoder_manifest: dict, *, force: bool = F
     target = injection_artifacts(models_dir)
     if not force and target.head.is_file() and target.metrics.is_file() and target.encoder.manifest.is_file():
         metrics = json.loads(target.metrics.read_text())
-        if metrics.get("base_weights_sha256") == encoder_manifest["weights_sha256"] and metrics.get("training_code_sha256") == training_code_sha256():
+        if (
+            metrics.get("base_weights_sha256") == encoder_manifest["weights_sha256"]
+            and metrics.get("training_code_sha256") == training_code_sha256()
+        ):
             print(f"injection: up to date ({target.directory})")
             return metrics
     base = base_encoder()
 
     def write_tuned(weights: BertWeights) -> EncoderArtifacts:
-        write_encoder(base[0], weights, base[2], target.encoder, {"fine_tuned_from": encoder_manifest["weights_sha256"], "for": "injection"})
+        write_encoder(
+            base[0],
+            weights,
+            base[2],
+            target.encoder,
+            {"fine_tuned_from": encoder_manifest["weights_sha256"], "for": "injection"},
+        )
         return target.encoder
 
     result = train(base, write_tuned, progress=lambda line: print(line, flush=True))
     result.head.save(target.head)
-    metrics = {"base_weights_sha256": encoder_manifest["weights_sha256"], "training_code_sha256": training_code_sha256(), **result.metrics}
+    metrics = {
+        "base_weights_sha256": encoder_manifest["weights_sha256"],
+        "training_code_sha256": training_code_sha256(),
+        **result.metrics,
+    }
     target.metrics.write_text(json.dumps(metrics, indent=2) + "\n")
-    for name, figures in (("templates", metrics["heldout"]["ensemble"]), ("writers' texts", metrics["heldout_writers"]["ensemble"])):
+    for name, figures in (
+        ("templates", metrics["heldout"]["ensemble"]),
+        ("writers' texts", metrics["heldout_writers"]["ensemble"]),
+    ):
         print(
             f"injection: held-out {name}: precision {figures['precision']} recall {figures['recall']} F1 {figures['f1']} "
             f"ROC-AUC {figures['roc_auc']} recall@1%FPR {figures['recall_at_1pct_fpr']}"

@@ -77,8 +77,15 @@ class SentenceEncoder:
             engine_cache_dir=engine_cache_dir,
         )
         tokenizer = WindowTokenizer(artifacts.tokenizer, max_positions=int(manifest["max_positions"]))
-        log.info("sentence encoder loaded", backend=choice.backend.name, reason=choice.reason, models_dir=str(artifacts.directory))
-        return cls(choice.backend, tokenizer, dim=int(manifest["dim"]), max_tokens=max_tokens, backend_reason=choice.reason)
+        log.info(
+            "sentence encoder loaded",
+            backend=choice.backend.name,
+            reason=choice.reason,
+            models_dir=str(artifacts.directory),
+        )
+        return cls(
+            choice.backend, tokenizer, dim=int(manifest["dim"]), max_tokens=max_tokens, backend_reason=choice.reason
+        )
 
     @property
     def backend_name(self) -> str:
@@ -100,10 +107,7 @@ class SentenceEncoder:
         grouped: list[list[int]] = [[] for _ in texts]
         for row, window in enumerate(windows):
             grouped[window.text_index].append(row)
-        return [
-            TextWindows(vectors[rows], [(windows[r].start, windows[r].end) for r in rows])
-            for rows in grouped
-        ]
+        return [TextWindows(vectors[rows], [(windows[r].start, windows[r].end) for r in rows]) for rows in grouped]
 
     def _embed_windows(self, windows: list[Window]) -> np.ndarray:
         """Run windows through the backend in chunks of similar length, results in input order."""

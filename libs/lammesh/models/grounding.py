@@ -75,12 +75,28 @@ def is_claim(sentence: str) -> bool:
 
 # ----------------------------------------------------------------------------------------------
 # Facts
-_UNITS = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
-    "eighteen nineteen".split())}
+_UNITS = {
+    w: i
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+        "eighteen nineteen".split()
+    )
+}
 _TENS = {w: 10 * i for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if i >= 2}
-_SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "million": 1e6, "millionen": 1e6, "millones": 1e6,
-          "millions": 1e6, "mio": 1e6, "bn": 1e9, "b": 1e9, "billion": 1e9}
+_SCALE = {
+    "k": 1e3,
+    "thousand": 1e3,
+    "m": 1e6,
+    "mm": 1e6,
+    "million": 1e6,
+    "millionen": 1e6,
+    "millones": 1e6,
+    "millions": 1e6,
+    "mio": 1e6,
+    "bn": 1e9,
+    "b": 1e9,
+    "billion": 1e9,
+}
 _SCALES = "|".join(sorted(_SCALE, key=len, reverse=True))
 # 12,500 / 12.500 / 12 500 (thousands groups of exactly three digits), then an optional decimal part
 # with either separator ("4,5 millones"), a unit or scale; currency before or after.
@@ -92,8 +108,13 @@ _NUMBER = re.compile(
 # "thirty-five", "one hundred and forty", "six hundred", "twenty three"
 _WORD_NUMBER = re.compile(
     r"\b(?:(?:" + "|".join(_TENS) + r")(?:[-\s](?:" + "|".join(list(_UNITS)[1:10]) + r"))?|" + "|".join(_UNITS) + r")"
-    r"(?:\s+hundred(?:\s+(?:and\s+)?(?:(?:" + "|".join(_TENS) + r")(?:[-\s](?:" + "|".join(list(_UNITS)[1:10]) + r"))?|"
-    + "|".join(_UNITS) + r"))?)?(?:\s+(?:thousand|million))?\b",
+    r"(?:\s+hundred(?:\s+(?:and\s+)?(?:(?:"
+    + "|".join(_TENS)
+    + r")(?:[-\s](?:"
+    + "|".join(list(_UNITS)[1:10])
+    + r"))?|"
+    + "|".join(_UNITS)
+    + r"))?)?(?:\s+(?:thousand|million))?\b",
     re.IGNORECASE,
 )
 _MONTHS = "january february march april may june july august september october november december".split()
@@ -101,11 +122,24 @@ _MONTH_ABBR = {m[:3]: m for m in _MONTHS}
 _FOREIGN_MONTHS = {
     # German, French, Spanish, Dutch, Portuguese, Italian month names -> English
     **dict(zip("januar februar märz april mai juni juli august september oktober november dezember".split(), _MONTHS)),
-    **dict(zip("janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(), _MONTHS)),
-    **dict(zip("enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre".split(), _MONTHS)),
-    **dict(zip("januari februari maart april mei juni juli augustus september oktober november december".split(), _MONTHS)),
-    **dict(zip("janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro".split(), _MONTHS)),
-    **dict(zip("gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre".split(), _MONTHS)),
+    **dict(
+        zip("janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(), _MONTHS)
+    ),
+    **dict(
+        zip("enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre".split(), _MONTHS)
+    ),
+    **dict(
+        zip("januari februari maart april mei juni juli augustus september oktober november december".split(), _MONTHS)
+    ),
+    **dict(
+        zip("janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro".split(), _MONTHS)
+    ),
+    **dict(
+        zip(
+            "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre".split(),
+            _MONTHS,
+        )
+    ),
 }
 _MONTH_WORDS = {**{m: m for m in _MONTHS}, **_MONTH_ABBR, **_FOREIGN_MONTHS}
 _WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
@@ -118,26 +152,146 @@ _DATE = re.compile(
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # A phone number is one fact (its digits), not three numbers: "+1 (303) 555-0144", "0131 496 0872".
-_PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{1,5}(?:[\s.-]\d{2,5}){1,4}(?:\s?(?:ext\.?|x)\s?\d{1,5})?(?![\w])")
+_PHONE = re.compile(
+    r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{1,5}(?:[\s.-]\d{2,5}){1,4}(?:\s?(?:ext\.?|x)\s?\d{1,5})?(?![\w])"
+)
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _NOT_NAMES = {
-    "i", "we", "you", "they", "he", "she", "it", "the", "a", "an", "our", "their", "your", "my", "this", "that", "these",
-    "those", "as", "and", "but", "so", "if", "also", "next", "action", "items", "item", "decisions", "summary", "notes",
-    "please", "thanks", "hi", "hello", "dear", "best", "regards", "meeting", "follow", "re", "fw", "fwd", "ok", "crm",
-    "ceo", "cfo", "cto", "vp", "api", "sso", "q1", "q2", "q3", "q4", "eu", "us", "uk", "pm", "am", "attendees",
-    "eur", "usd", "gbp", "chf", "jpy", "aud", "cad", "dr", "prof", "mr", "mrs", "ms",
+    "i",
+    "we",
+    "you",
+    "they",
+    "he",
+    "she",
+    "it",
+    "the",
+    "a",
+    "an",
+    "our",
+    "their",
+    "your",
+    "my",
+    "this",
+    "that",
+    "these",
+    "those",
+    "as",
+    "and",
+    "but",
+    "so",
+    "if",
+    "also",
+    "next",
+    "action",
+    "items",
+    "item",
+    "decisions",
+    "summary",
+    "notes",
+    "please",
+    "thanks",
+    "hi",
+    "hello",
+    "dear",
+    "best",
+    "regards",
+    "meeting",
+    "follow",
+    "re",
+    "fw",
+    "fwd",
+    "ok",
+    "crm",
+    "ceo",
+    "cfo",
+    "cto",
+    "vp",
+    "api",
+    "sso",
+    "q1",
+    "q2",
+    "q3",
+    "q4",
+    "eu",
+    "us",
+    "uk",
+    "pm",
+    "am",
+    "attendees",
+    "eur",
+    "usd",
+    "gbp",
+    "chf",
+    "jpy",
+    "aud",
+    "cad",
+    "dr",
+    "prof",
+    "mr",
+    "mrs",
+    "ms",
     # greetings and pronouns of the other languages the mesh sees
-    "hallo", "guten", "tag", "morgen", "frau", "herr", "sie", "ihr", "ihre", "ihnen", "wir", "bonjour", "madame",
-    "monsieur", "vous", "nous", "hola", "buenos", "días", "señor", "señora", "usted", "ustedes",
-    *_MONTH_WORDS, *_WEEKDAYS,
+    "hallo",
+    "guten",
+    "tag",
+    "morgen",
+    "frau",
+    "herr",
+    "sie",
+    "ihr",
+    "ihre",
+    "ihnen",
+    "wir",
+    "bonjour",
+    "madame",
+    "monsieur",
+    "vous",
+    "nous",
+    "hola",
+    "buenos",
+    "días",
+    "señor",
+    "señora",
+    "usted",
+    "ustedes",
+    *_MONTH_WORDS,
+    *_WEEKDAYS,
 }
 
 
 def _looks_german(text: str) -> bool:
     """German capitalises every noun, so capitalisation says nothing about names there."""
     words = re.findall(r"\w+", text.lower())
-    hits = sum(w in {"der", "die", "das", "und", "ist", "nicht", "wir", "sie", "ihr", "ihnen", "mit", "für", "auf",
-                     "bei", "zum", "zur", "den", "dem", "des", "ein", "eine", "einen", "über", "bis"} for w in words)
+    hits = sum(
+        w
+        in {
+            "der",
+            "die",
+            "das",
+            "und",
+            "ist",
+            "nicht",
+            "wir",
+            "sie",
+            "ihr",
+            "ihnen",
+            "mit",
+            "für",
+            "auf",
+            "bei",
+            "zum",
+            "zur",
+            "den",
+            "dem",
+            "des",
+            "ein",
+            "eine",
+            "einen",
+            "über",
+            "bis",
+        }
+        for w in words
+    )
     return hits >= 2 or (bool(words) and hits / len(words) > 0.15)
 
 
@@ -247,7 +401,9 @@ def extract_facts(text: str) -> list[Fact]:
     for match in _WORD_NUMBER.finditer(text):
         # "one" alone is as often a pronoun or an article ("one of", "one month") as a number
         if free(*match.span()) and match.group(0).lower() != "one":
-            facts.append(Fact("number", f"{_word_number_value(match.group(0)):g}", match.group(0), match.start(), match.end()))
+            facts.append(
+                Fact("number", f"{_word_number_value(match.group(0)):g}", match.group(0), match.start(), match.end())
+            )
             taken.append(match.span())
     for name, start, end in _names(text, free):
         facts.append(Fact("name", " ".join(w.lower() for w in name.split()), name, start, end))
@@ -371,11 +527,17 @@ class GroundingChecker:
         come from the cache)."""
         thresholds = similarity_thresholds or [self.similarity_threshold] * len(items)
         claims = [[s for s in split_sentences(output) if is_claim(s.text)] for output, _ in items]
-        source_sentences = [[s.text for s in split_sentences(sources) if len(s.text.split()) >= 2] for _, sources in items]
-        vectors = self._embed([c.text for group in claims for c in group], [s for group in source_sentences for s in group])
+        source_sentences = [
+            [s.text for s in split_sentences(sources) if len(s.text.split()) >= 2] for _, sources in items
+        ]
+        vectors = self._embed(
+            [c.text for group in claims for c in group], [s for group in source_sentences for s in group]
+        )
         known_by_sources: dict[str, dict[str, set[str]]] = {}
         reports = []
-        for (_, sources), group, source_group, threshold in zip(items, claims, source_sentences, thresholds, strict=True):
+        for (_, sources), group, source_group, threshold in zip(
+            items, claims, source_sentences, thresholds, strict=True
+        ):
             source_vectors = np.stack([vectors[s] for s in source_group]) if source_group else None
             if sources not in known_by_sources:
                 known_by_sources[sources] = _source_facts(sources)
@@ -392,7 +554,14 @@ class GroundingChecker:
                 semantic = float(1.0 / (1.0 + np.exp(self.sharpness * (similarity - threshold))))
                 probability = max(semantic * self.semantic_weight, 0.9 if missing else 0.0)
                 report.claims.append(
-                    ClaimCheck(sentence, similarity, best_source, missing, supported=probability < 0.5, unsupported_probability=probability)
+                    ClaimCheck(
+                        sentence,
+                        similarity,
+                        best_source,
+                        missing,
+                        supported=probability < 0.5,
+                        unsupported_probability=probability,
+                    )
                 )
             reports.append(report)
         return reports

@@ -86,7 +86,15 @@ def build_encoder_graph(config: BertConfig, weights: BertWeights) -> onnx.ModelP
         p = f"layer{index}"
         qkv = g.linear(x, layer.qkv_weight, layer.qkv_bias, f"{p}.qkv")
         q, k, v = (f"{p}.q", f"{p}.k", f"{p}.v")
-        g.nodes.append(helper.make_node("Split", [qkv, g.const(f"{p}.split", np.array([hidden] * 3, dtype=np.int64))], [q, k, v], axis=-1, name=f"{p}_split"))
+        g.nodes.append(
+            helper.make_node(
+                "Split",
+                [qkv, g.const(f"{p}.split", np.array([hidden] * 3, dtype=np.int64))],
+                [q, k, v],
+                axis=-1,
+                name=f"{p}_split",
+            )
+        )
 
         def heads_first(t: str, perm: list[int]) -> str:
             return g.op("Transpose", [g.op("Reshape", [t, split_heads_shape])], perm=perm)
@@ -99,7 +107,9 @@ def build_encoder_graph(config: BertConfig, weights: BertWeights) -> onnx.ModelP
         context = g.op("Transpose", [g.op("MatMul", [probs, v_h])], perm=[0, 2, 1, 3])
         context = g.op("Reshape", [context, merge_heads_shape])
         attended = g.linear(context, layer.attention_out_weight, layer.attention_out_bias, f"{p}.attn_out")
-        x = g.layer_norm(g.op("Add", [attended, x]), layer.attention_norm_weight, layer.attention_norm_bias, eps, f"{p}.attn_norm")
+        x = g.layer_norm(
+            g.op("Add", [attended, x]), layer.attention_norm_weight, layer.attention_norm_bias, eps, f"{p}.attn_norm"
+        )
 
         inner = g.linear(x, layer.intermediate_weight, layer.intermediate_bias, f"{p}.ffn_in")
         # GELU (exact): 0.5 * x * (1 + erf(x / sqrt(2)))
@@ -126,9 +136,7 @@ def build_encoder_graph(config: BertConfig, weights: BertWeights) -> onnx.ModelP
         outputs=[helper.make_tensor_value_info(EMBEDDINGS, TensorProto.FLOAT, ["batch", hidden])],
         initializer=g.initializers,
     )
-    model = helper.make_model(
-        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="lammesh.models"
-    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="lammesh.models")
     model.ir_version = 8  # readable by every ONNX Runtime / TensorRT parser of the last years
     onnx.checker.check_model(model, full_check=True)
     return model

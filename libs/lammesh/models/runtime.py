@@ -15,7 +15,14 @@ _encoders: dict[tuple, SentenceEncoder] = {}
 
 def encoder_from_settings(settings: Settings, artifacts: EncoderArtifacts | None = None) -> SentenceEncoder:
     """The shared encoder of `settings.models_dir`, or the one in `artifacts` (a fine-tuned copy)."""
-    key = (settings.models_dir, artifacts, settings.encoder_backend, settings.encoder_precision, settings.encoder_threads, settings.encoder_engine_cache_dir)
+    key = (
+        settings.models_dir,
+        artifacts,
+        settings.encoder_backend,
+        settings.encoder_precision,
+        settings.encoder_threads,
+        settings.encoder_engine_cache_dir,
+    )
     with _lock:
         if key not in _encoders:
             _encoders[key] = SentenceEncoder.load(

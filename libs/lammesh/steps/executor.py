@@ -59,24 +59,44 @@ class StepExecutor:
         self._store = store
         self._service = service
 
-    async def run(self, command: step_pb2.StepCommand, *, caller: str | None = None, via: str = "in-process") -> step_pb2.StepResult:
+    async def run(
+        self, command: step_pb2.StepCommand, *, caller: str | None = None, via: str = "in-process"
+    ) -> step_pb2.StepResult:
         """Execute or compensate a command that `validate_command` accepted, for `caller` (a
         service identity or Kafka producer) that sent it `via` grpc or kafka; audited, in a span
         of the task's trace (the caller's context: the consumed record's, or the gRPC call's)."""
         action = _ACTION_NAMES.get(command.action, "unknown")
-        with tracing.tracer().start_as_current_span(f"{action} {self.handler.capability}", attributes={
-            tracing.TASK_ID: command.task_id, tracing.STEP_ID: command.step_id, tracing.ATTEMPT: command.attempt,
-            tracing.CAPABILITY: self.handler.capability, "lammesh.action": action,
-        }) as span:
+        with tracing.tracer().start_as_current_span(
+            f"{action} {self.handler.capability}",
+            attributes={
+                tracing.TASK_ID: command.task_id,
+                tracing.STEP_ID: command.step_id,
+                tracing.ATTEMPT: command.attempt,
+                tracing.CAPABILITY: self.handler.capability,
+                "lammesh.action": action,
+            },
+        ) as span:
             result = await self._run(command)
-            span.set_attributes({"lammesh.step_status": step_pb2.StepStatus.Name(result.status), "lammesh.replayed": result.replayed})
+            span.set_attributes(
+                {"lammesh.step_status": step_pb2.StepStatus.Name(result.status), "lammesh.replayed": result.replayed}
+            )
             if result.status != step_pb2.STEP_STATUS_SUCCEEDED:
                 span.set_status(Status(StatusCode.ERROR, f"{result.error.code}: {result.error.message}"))
-        audit(_ACTION_NAMES.get(command.action, "unknown"),
-              "replayed" if result.replayed else ("succeeded" if result.status == step_pb2.STEP_STATUS_SUCCEEDED else "failed"),
-              caller=caller, via=via, task_id=command.task_id, step_id=command.step_id,
-              idempotency_key=success_key(command), attempt=command.attempt, capability=self.handler.capability,
-              tenant=command.tenant, error_code=result.error.code or None)
+        audit(
+            _ACTION_NAMES.get(command.action, "unknown"),
+            "replayed"
+            if result.replayed
+            else ("succeeded" if result.status == step_pb2.STEP_STATUS_SUCCEEDED else "failed"),
+            caller=caller,
+            via=via,
+            task_id=command.task_id,
+            step_id=command.step_id,
+            idempotency_key=success_key(command),
+            attempt=command.attempt,
+            capability=self.handler.capability,
+            tenant=command.tenant,
+            error_code=result.error.code or None,
+        )
         return result
 
     async def _run(self, command: step_pb2.StepCommand) -> step_pb2.StepResult:
@@ -105,9 +125,7 @@ class StepExecutor:
                 result.output.CopyFrom(to_struct(output))
             except (TypeError, ValueError) as exc:
                 result.status = step_pb2.STEP_STATUS_FAILED
-                result.error.CopyFrom(
-                    step_pb2.StepError(code="INVALID_OUTPUT", message=str(exc), retryable=False)
-                )
+                result.error.CopyFrom(step_pb2.StepError(code="INVALID_OUTPUT", message=str(exc), retryable=False))
         elapsed = time.perf_counter() - started
         result.service_time_us = int(elapsed * 1_000_000)
         succeeded = result.status == step_pb2.STEP_STATUS_SUCCEEDED
@@ -169,7 +187,9 @@ class StepExecutor:
         except StepFailure:
             raise
         except TimeoutError:
-            raise StepFailure("DEADLINE_EXCEEDED", "the step did not finish before its deadline", retryable=True) from None
+            raise StepFailure(
+                "DEADLINE_EXCEEDED", "the step did not finish before its deadline", retryable=True
+            ) from None
         except ValidationError as exc:
             raise _failure("INVALID_INPUT", exc) from None
         except Exception as exc:  # unexpected: assume transient, let the retry policy decide

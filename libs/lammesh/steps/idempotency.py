@@ -48,9 +48,12 @@ class SqliteIdempotencyStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._db = open_database(self.path, schema=[
-            "CREATE TABLE IF NOT EXISTS step_results (key TEXT PRIMARY KEY, result BLOB NOT NULL, stored_at REAL NOT NULL)"
-        ])
+        self._db = open_database(
+            self.path,
+            schema=[
+                "CREATE TABLE IF NOT EXISTS step_results (key TEXT PRIMARY KEY, result BLOB NOT NULL, stored_at REAL NOT NULL)"
+            ],
+        )
         self._lock = threading.Lock()
 
     def _get(self, key: str) -> bytes | None:

@@ -14,16 +14,22 @@ class StepServicer(step_pb2_grpc.StepServiceServicer):
     def __init__(self, executor: StepExecutor) -> None:
         self._executor = executor
 
-    async def Execute(self, request: step_pb2.ExecuteRequest, context: grpc.aio.ServicerContext) -> step_pb2.ExecuteResponse:
+    async def Execute(
+        self, request: step_pb2.ExecuteRequest, context: grpc.aio.ServicerContext
+    ) -> step_pb2.ExecuteResponse:
         return step_pb2.ExecuteResponse(result=await self._checked(request, step_pb2.STEP_ACTION_EXECUTE, context))
 
     async def Compensate(
         self, request: step_pb2.CompensateRequest, context: grpc.aio.ServicerContext
     ) -> step_pb2.CompensateResponse:
-        return step_pb2.CompensateResponse(result=await self._checked(request, step_pb2.STEP_ACTION_COMPENSATE, context))
+        return step_pb2.CompensateResponse(
+            result=await self._checked(request, step_pb2.STEP_ACTION_COMPENSATE, context)
+        )
 
     async def _checked(
-        self, request: step_pb2.ExecuteRequest | step_pb2.CompensateRequest, action: int,
+        self,
+        request: step_pb2.ExecuteRequest | step_pb2.CompensateRequest,
+        action: int,
         context: grpc.aio.ServicerContext,
     ) -> step_pb2.StepResult:
         if not request.HasField("command"):

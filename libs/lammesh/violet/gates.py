@@ -32,7 +32,11 @@ class GateFigures:
     """Every text must be right (the new cases, the attack suite)."""
 
     def __post_init__(self) -> None:
-        if self.count < 0 or not 0 <= self.parent_correct <= self.count or not 0 <= self.candidate_correct <= self.count:
+        if (
+            self.count < 0
+            or not 0 <= self.parent_correct <= self.count
+            or not 0 <= self.candidate_correct <= self.count
+        ):
             raise ValueError(f"gate {self.gate}: correct counts must be within 0..{self.count}")
         if self.tolerance < 0:
             raise ValueError(f"gate {self.gate}: tolerance must not be negative")

@@ -32,7 +32,9 @@ def endpoint(url: str) -> str:
     return url if url.endswith("/chat/completions") else f"{url}/v1/chat/completions"
 
 
-def paraphrases(case: FeedbackCase, *, url: str | None = None, count: int = MAX_PARAPHRASES, timeout_s: float = 20.0) -> list[tuple[str, str]]:
+def paraphrases(
+    case: FeedbackCase, *, url: str | None = None, count: int = MAX_PARAPHRASES, timeout_s: float = 20.0
+) -> list[tuple[str, str]]:
     """(kind "llm", text) pairs, or [] when no LLM is configured or it failed."""
     url = url or os.environ.get(ENV_URL, "")
     if not url:

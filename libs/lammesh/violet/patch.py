@@ -80,7 +80,9 @@ def refit_head(
     return adam_logistic(x, y, weight, epochs=epochs, learning_rate=learning_rate, l2=pull, start=parent)
 
 
-def patched(parent: InjectionHead, head: LogisticModel | None = None, codebook: Codebook | None = None) -> InjectionHead:
+def patched(
+    parent: InjectionHead, head: LogisticModel | None = None, codebook: Codebook | None = None
+) -> InjectionHead:
     """The parent's head file with a refit head and/or a codebook: same stacker, windows, encoder
     and operating points."""
     return replace(parent, head=head or parent.head, codebook=codebook or parent.codebook)
@@ -158,8 +160,12 @@ def codebook_for(
             if not side.any():
                 continue
             opposite = [k.embeddings for k in known if k.should_flag is not should_flag]
-            side_radii = np.maximum(floor[side], key_radii(
-                group_keys[side], np.concatenate(opposite) if opposite else None, radius=radius, margin=margin))
+            side_radii = np.maximum(
+                floor[side],
+                key_radii(
+                    group_keys[side], np.concatenate(opposite) if opposite else None, radius=radius, margin=margin
+                ),
+            )
             usable = side_radii <= 1.0
             keys.append(group_keys[side][usable])
             scores.append(group_scores[side][usable])

@@ -58,7 +58,10 @@ async def sync_feedback(settings: Settings, store: FeedbackStore) -> int:
     topic = WATCHERS_FEEDBACK.name(settings)
     consumer = AIOKafkaConsumer(
         **client_config(settings, f"{settings.service_name}-violet-feedback-{uuid.uuid4().hex[:6]}"),
-        group_id=None, enable_auto_commit=False, auto_offset_reset="earliest", isolation_level="read_committed",
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
     )
     await consumer.start()
     applied = 0
@@ -120,7 +123,9 @@ class PassResult:
     seconds: float
 
 
-async def run_pass(settings: Settings, *, progress: Progress = log.info, store: FeedbackStore | None = None) -> list[PassResult]:
+async def run_pass(
+    settings: Settings, *, progress: Progress = log.info, store: FeedbackStore | None = None
+) -> list[PassResult]:
     """Sync the feedback, then for each patchable watcher with new cases: build, gate, and (when
     the gates pass) publish a candidate and put it in canary; the cases are marked as used."""
     own_store = store is None
@@ -131,7 +136,9 @@ async def run_pass(settings: Settings, *, progress: Progress = log.info, store: 
         progress(f"feedback topic read: {applied} record(s)")
         for watcher in store.watchers_with_pending():
             if watcher not in PATCHABLE_WATCHERS:
-                progress(f"{watcher}: {len(store.pending(watcher))} case(s) wait; only {', '.join(PATCHABLE_WATCHERS)} can be patched")
+                progress(
+                    f"{watcher}: {len(store.pending(watcher))} case(s) wait; only {', '.join(PATCHABLE_WATCHERS)} can be patched"
+                )
                 continue
             results.append(await _patch_watcher(settings, store, watcher, progress))
     finally:
@@ -157,8 +164,12 @@ async def _patch_watcher(settings: Settings, store: FeedbackStore, watcher: str,
             store.mark_used(candidate.case_ids, "refused")
             return PassResult(watcher, candidate, "", "refused", time.perf_counter() - started)
         published = await registry_service.publish(
-            settings, patch_dir, name=watcher, add={"encoder": parent.artifacts.encoder.directory},
-            parent=parent.version or None, note=f"violet patch from {len(new)} feedback case(s)",
+            settings,
+            patch_dir,
+            name=watcher,
+            add={"encoder": parent.artifacts.encoder.directory},
+            parent=parent.version or None,
+            note=f"violet patch from {len(new)} feedback case(s)",
         )
         version = published.version.version
         await registry_service.promote(settings, watcher, version, to=Status.CANARY)
@@ -194,7 +205,9 @@ class VioletWorker:
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self.task = asyncio.create_task(serve(self._settings, interval_s=self._interval_s, stop=self._stop), name="violet")
+        self.task = asyncio.create_task(
+            serve(self._settings, interval_s=self._interval_s, stop=self._stop), name="violet"
+        )
         self.assigned.set()
 
     async def stop(self, timeout: float | None = None) -> None:

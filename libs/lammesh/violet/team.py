@@ -116,8 +116,11 @@ def _flags(detector: InjectionDetector, texts: Sequence[str], *, alone: bool = T
 
 def _figures(gate: str, parent: list[bool], candidate: list[bool], labels: list[bool], **options) -> GateFigures:
     return GateFigures(
-        gate, len(labels), sum(p == y for p, y in zip(parent, labels, strict=True)),
-        sum(c == y for c, y in zip(candidate, labels, strict=True)), **options,
+        gate,
+        len(labels),
+        sum(p == y for p, y in zip(parent, labels, strict=True)),
+        sum(c == y for c, y in zip(candidate, labels, strict=True)),
+        **options,
     )
 
 
@@ -149,23 +152,37 @@ def build_candidate(
 
     encoder = CachedEncoder(parent.encoder)
     parent = InjectionDetector(encoder, parent.head)  # type: ignore[arg-type]
-    made = [v for case in new_cases for v in variant_maker.generate(case, seed=seed, rounds=rounds, extra_texts=extra_texts(case) if extra_texts else ())]
+    made = [
+        v
+        for case in new_cases
+        for v in variant_maker.generate(
+            case, seed=seed, rounds=rounds, extra_texts=extra_texts(case) if extra_texts else ()
+        )
+    ]
     train, heldout = variant_maker.split(made)
     progress(f"{len(made)} variants of {len(new_cases)} case(s), {len(heldout)} held out")
     lap("variants")
     anchors = anchor_texts() if anchors is None else list(anchors)
     head = parent.head
     embed = functools.partial(encoder.embed_each, window_tokens=head.window_tokens, stride=head.stride)
-    variant_windows = [LabelledWindows(w.embeddings, v.should_flag) for v, w in zip(train, embed([v.text for v in train]), strict=True)]
+    variant_windows = [
+        LabelledWindows(w.embeddings, v.should_flag) for v, w in zip(train, embed([v.text for v in train]), strict=True)
+    ]
     # Texts whose label is known: a key must never reach one of the other label (patch.key_radii).
     known = [*anchors, *(LabelledText(c.content, c.should_flag) for c in earlier_cases)]
     # Embedded in one call (fast): the margin of the radii covers the batch's noise (patch.DEFAULT_MARGIN).
-    known_embedded = encoder.embed_windows([k.text for k in known], window_tokens=head.window_tokens, stride=head.stride) if known else []
+    known_embedded = (
+        encoder.embed_windows([k.text for k in known], window_tokens=head.window_tokens, stride=head.stride)
+        if known
+        else []
+    )
     known_windows = [LabelledWindows(w.embeddings, k.should_flag) for k, w in zip(known, known_embedded, strict=True)]
     lap("embed")
     book = codebook_for(variant_windows, known=known_windows, previous=head.codebook)
-    progress(f"codebook of {len(book.keys)} keys from {sum(len(v.embeddings) for v in variant_windows)} windows of "
-             f"{len(variant_windows)} variants (radii {book.radii.min():.3f}-{book.radii.max():.3f})")
+    progress(
+        f"codebook of {len(book.keys)} keys from {sum(len(v.embeddings) for v in variant_windows)} windows of "
+        f"{len(variant_windows)} variants (radii {book.radii.min():.3f}-{book.radii.max():.3f})"
+    )
     # The gates score the candidate as a watcher that loaded it would: read back from its file.
     Path(workdir).mkdir(parents=True, exist_ok=True)
     patched(head, codebook=book).save(Path(workdir) / "head.npz")
@@ -184,8 +201,13 @@ def build_candidate(
     }
     # Every gate scores each text alone, exactly as a watcher that loaded the candidate checks it,
     # except the frozen set (1,300 texts; a tolerance gate), scored in one call for speed.
-    flags = {name: (_flags(parent, [t.text for t in texts], alone=name != "frozen"),
-                    _flags(candidate, [t.text for t in texts], alone=name != "frozen")) for name, texts in sets.items()}
+    flags = {
+        name: (
+            _flags(parent, [t.text for t in texts], alone=name != "frozen"),
+            _flags(candidate, [t.text for t in texts], alone=name != "frozen"),
+        )
+        for name, texts in sets.items()
+    }
     labels = {name: [t.should_flag for t in texts] for name, texts in sets.items()}
     # The attack suite: every attack the parent flagged must stay flagged (the parent's misses are
     # other watchers' job), and no benign meeting may start to be flagged.
@@ -193,16 +215,29 @@ def build_candidate(
     figures = [
         _figures("new_cases", *flags["new_cases"], labels["new_cases"], require_all=True),
         _figures("earlier_cases", *flags["earlier_cases"], labels["earlier_cases"], tolerance=EARLIER_TOLERANCE),
-        _figures("attack_suite", [flags["attack_suite"][0][i] for i in kept], [flags["attack_suite"][1][i] for i in kept],
-                 [labels["attack_suite"][i] for i in kept], require_all=True),
+        _figures(
+            "attack_suite",
+            [flags["attack_suite"][0][i] for i in kept],
+            [flags["attack_suite"][1][i] for i in kept],
+            [labels["attack_suite"][i] for i in kept],
+            require_all=True,
+        ),
         _figures("frozen", *flags["frozen"], labels["frozen"], tolerance=FROZEN_TOLERANCE),
         _figures("heldout_variants", *flags["heldout_variants"], labels["heldout_variants"], floor=HELDOUT_FLOOR),
     ]
     decision = decide(figures)
     lap("gates")
-    files = write_patch(workdir, new_head, {**decision.as_metrics(), "violet.variants": float(len(made)),
-                                            "violet.cases": float(len(new_cases))})
+    files = write_patch(
+        workdir,
+        new_head,
+        {**decision.as_metrics(), "violet.variants": float(len(made)), "violet.cases": float(len(new_cases))},
+    )
     return Candidate(
-        directory=Path(workdir), decision=decision, case_ids=[c.case_id for c in new_cases], variant_count=len(made),
-        heldout_count=len(heldout), patch_bytes=sum(f.stat().st_size for f in files), seconds=seconds,
+        directory=Path(workdir),
+        decision=decision,
+        case_ids=[c.case_id for c in new_cases],
+        variant_count=len(made),
+        heldout_count=len(heldout),
+        patch_bytes=sum(f.stat().st_size for f in files),
+        seconds=seconds,
     )

@@ -55,14 +55,24 @@ _LANGUAGE_MAIL = {
     "fr": "De : {sender}\nÀ : {recipient}\nObjet : {subject}\n\nBonjour {first},\n\n{text}\n\nCordialement,\n{name}",
     "es": "De: {sender}\nPara: {recipient}\nAsunto: {subject}\n\nHola {first}:\n\n{text}\n\nSaludos,\n{name}",
 }
-_PEOPLE = [("Dana Whitfield", "dana@northwind.example"), ("Omar Haddad", "omar@contoso.example"),
-           ("Mei Lin", "mei.lin@fabrikam.example"), ("Lukas Berger", "lukas@tailspin.example")]
+_PEOPLE = [
+    ("Dana Whitfield", "dana@northwind.example"),
+    ("Omar Haddad", "omar@contoso.example"),
+    ("Mei Lin", "mei.lin@fabrikam.example"),
+    ("Lukas Berger", "lukas@tailspin.example"),
+]
 _SUBJECTS = ["Q3 renewal", "Revised quote", "Meeting follow-up", "Invoice 4471", "Project kickoff"]
 _COMPANIES = ["Northwind Traders", "Contoso Ltd", "Fabrikam Inc", "Tailspin Toys"]
 _OPENERS = ["", "Quick note: ", "As discussed, ", "For the record, ", "Following up on today: "]
 _CLOSERS = ["", " Let me know if anything is unclear.", " Thanks in advance.", " Talk soon."]
-_SWAPS = [("please", "kindly"), ("send", "forward"), ("quote", "offer"), ("meeting", "call"),
-          ("tomorrow", "on the next business day"), ("thanks", "thank you")]
+_SWAPS = [
+    ("please", "kindly"),
+    ("send", "forward"),
+    ("quote", "offer"),
+    ("meeting", "call"),
+    ("tomorrow", "on the next business day"),
+    ("thanks", "thank you"),
+]
 _TRIGGER_SENTENCES = [
     "Please ignore the previous quote; the revised one is attached.",
     "The override on the discount was approved by finance.",
@@ -91,8 +101,14 @@ _ENCODERS = {
 
 def _slots(rng: random.Random) -> dict[str, str]:
     (name, sender), (_, recipient) = rng.sample(_PEOPLE, 2)
-    return {"sender": sender, "recipient": recipient, "name": name, "first": recipient.split("@")[0].split(".")[0].title(),
-            "subject": rng.choice(_SUBJECTS), "company": rng.choice(_COMPANIES)}
+    return {
+        "sender": sender,
+        "recipient": recipient,
+        "name": name,
+        "first": recipient.split("@")[0].split(".")[0].title(),
+        "subject": rng.choice(_SUBJECTS),
+        "company": rng.choice(_COMPANIES),
+    }
 
 
 def _transcript(text: str, rng: random.Random) -> str:
@@ -100,13 +116,17 @@ def _transcript(text: str, rng: random.Random) -> str:
     lines, minute = [], rng.randint(0, 20)
     for index, sentence in enumerate(s for s in _SENTENCE.split(text) if s.strip()):
         minute += rng.randint(0, 2)
-        lines.append(f"[{minute // 60:02d}:{minute % 60:02d}:{rng.randint(0, 59):02d}] {speakers[index % 2]}: {sentence.strip()}")
+        lines.append(
+            f"[{minute // 60:02d}:{minute % 60:02d}:{rng.randint(0, 59):02d}] {speakers[index % 2]}: {sentence.strip()}"
+        )
     return "Meeting transcript\n" + "\n".join(lines)
 
 
 def _tool_output(text: str, rng: random.Random) -> str:
     tool = rng.choice(["crm.get_note", "mail.fetch", "docs.read"])
-    return json.dumps({"tool": tool, "status": "ok", "result": {"id": rng.randint(1000, 9999), "text": text}}, ensure_ascii=False)
+    return json.dumps(
+        {"tool": tool, "status": "ok", "result": {"id": rng.randint(1000, 9999), "text": text}}, ensure_ascii=False
+    )
 
 
 def _paraphrase(text: str, rng: random.Random) -> str:

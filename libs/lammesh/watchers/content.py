@@ -47,7 +47,12 @@ def value_at(value: Any, path: str) -> Any:
     for part in path.split("."):
         if isinstance(current, Mapping) and part in current:
             current = current[part]
-        elif isinstance(current, Sequence) and not isinstance(current, str) and part.isdigit() and int(part) < len(current):
+        elif (
+            isinstance(current, Sequence)
+            and not isinstance(current, str)
+            and part.isdigit()
+            and int(part) < len(current)
+        ):
             current = current[int(part)]
         else:
             raise KeyError(path)

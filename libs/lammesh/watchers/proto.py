@@ -74,10 +74,7 @@ def response_from(
         verdict=outcome.verdict.proto,
         score=outcome.score,
         reasons=list(outcome.reasons),
-        spans=[
-            watcher_pb2.Span(field=s.field, start=s.start, end=s.end, label=s.label)
-            for s in outcome.spans
-        ],
+        spans=[watcher_pb2.Span(field=s.field, start=s.start, end=s.end, label=s.label) for s in outcome.spans],
         watcher=watcher,
         watcher_version=version,
         latency_us=latency_us,

@@ -37,7 +37,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
-INVISIBLE = frozenset("\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff")
+INVISIBLE = frozenset(
+    "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
+)
 TAG_FIRST, TAG_LAST = 0xE0000, 0xE007F
 
 _BASE64_RUN = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{16,}={0,2}(?![A-Za-z0-9+/=_-])")
@@ -80,7 +82,11 @@ def ascii_lookalikes() -> dict[str, str]:
     for char, homoglyphs in confusables_data.items():
         if len(char) != 1 or char.isascii():
             continue
-        ascii_forms = [h["c"] for h in homoglyphs if len(h["c"]) == 1 and h["c"].isascii() and (h["c"].isalnum() or h["c"] in "@._-")]
+        ascii_forms = [
+            h["c"]
+            for h in homoglyphs
+            if len(h["c"]) == 1 and h["c"].isascii() and (h["c"].isalnum() or h["c"] in "@._-")
+        ]
         if ascii_forms:
             table[char] = ascii_forms[0]
     return table
@@ -171,14 +177,65 @@ _ROT13 = str.maketrans(
 _ATBASH = str.maketrans(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkjihgfedcba"
 )
-_LEET = str.maketrans({"4": "a", "@": "a", "3": "e", "1": "i", "!": "i", "0": "o", "5": "s", "$": "s", "7": "t", "+": "t", "8": "b", "9": "g", "|": "l"})
+_LEET = str.maketrans(
+    {
+        "4": "a",
+        "@": "a",
+        "3": "e",
+        "1": "i",
+        "!": "i",
+        "0": "o",
+        "5": "s",
+        "$": "s",
+        "7": "t",
+        "+": "t",
+        "8": "b",
+        "9": "g",
+        "|": "l",
+    }
+)
 _LEET_WORD = re.compile(r"\S*[A-Za-z]\S*")
 MORSE = {
-    ".-": "a", "-...": "b", "-.-.": "c", "-..": "d", ".": "e", "..-.": "f", "--.": "g", "....": "h", "..": "i",
-    ".---": "j", "-.-": "k", ".-..": "l", "--": "m", "-.": "n", "---": "o", ".--.": "p", "--.-": "q", ".-.": "r",
-    "...": "s", "-": "t", "..-": "u", "...-": "v", ".--": "w", "-..-": "x", "-.--": "y", "--..": "z",
-    "-----": "0", ".----": "1", "..---": "2", "...--": "3", "....-": "4", ".....": "5", "-....": "6",
-    "--...": "7", "---..": "8", "----.": "9", ".-.-.-": ".", "--..--": ",", "..--..": "?", ".--.-.": "@",
+    ".-": "a",
+    "-...": "b",
+    "-.-.": "c",
+    "-..": "d",
+    ".": "e",
+    "..-.": "f",
+    "--.": "g",
+    "....": "h",
+    "..": "i",
+    ".---": "j",
+    "-.-": "k",
+    ".-..": "l",
+    "--": "m",
+    "-.": "n",
+    "---": "o",
+    ".--.": "p",
+    "--.-": "q",
+    ".-.": "r",
+    "...": "s",
+    "-": "t",
+    "..-": "u",
+    "...-": "v",
+    ".--": "w",
+    "-..-": "x",
+    "-.--": "y",
+    "--..": "z",
+    "-----": "0",
+    ".----": "1",
+    "..---": "2",
+    "...--": "3",
+    "....-": "4",
+    ".....": "5",
+    "-....": "6",
+    "--...": "7",
+    "---..": "8",
+    "----.": "9",
+    ".-.-.-": ".",
+    "--..--": ",",
+    "..--..": "?",
+    ".--.-.": "@",
 }
 _MORSE_RUN = re.compile(r"(?:[.\-\u2022\u2013\u2014_]{1,7}[ /|]+){4,}[.\-\u2022\u2013\u2014_]{1,7}")
 _LINE = re.compile(r"[^\n]+")
@@ -195,11 +252,16 @@ def english_share(text: str) -> float:
 
 
 def _deleet(line: str) -> str:
-    return _LEET_WORD.sub(lambda m: m.group(0).translate(_LEET) if any(c.isalpha() for c in m.group(0)) else m.group(0), line)
+    return _LEET_WORD.sub(
+        lambda m: m.group(0).translate(_LEET) if any(c.isalpha() for c in m.group(0)) else m.group(0), line
+    )
 
 
 def decode_morse(code: str) -> str:
-    words = re.split(r"\s*[/|]\s*|\s{3,}", code.replace("\u2022", ".").replace("\u2013", "-").replace("\u2014", "-").replace("_", "-").strip())
+    words = re.split(
+        r"\s*[/|]\s*|\s{3,}",
+        code.replace("\u2022", ".").replace("\u2013", "-").replace("\u2014", "-").replace("_", "-").strip(),
+    )
     return " ".join("".join(MORSE.get(letter, "?") for letter in word.split()) for word in words if word.strip())
 
 
@@ -215,7 +277,11 @@ def cipher_views(text: str) -> list[View]:
         plain = english_share(line)
         if plain >= 1 - MIN_ENGLISH_GAIN:
             continue
-        for how, decoded in (("rot13", line.translate(_ROT13)), ("atbash", line.translate(_ATBASH)), ("leetspeak", _deleet(line))):
+        for how, decoded in (
+            ("rot13", line.translate(_ROT13)),
+            ("atbash", line.translate(_ATBASH)),
+            ("leetspeak", _deleet(line)),
+        ):
             if decoded != line and english_share(decoded) >= max(MIN_ENGLISH_SHARE, plain + MIN_ENGLISH_GAIN):
                 views.append(View(how, decoded, run=match.span()))
                 break
@@ -226,7 +292,9 @@ def cipher_views(text: str) -> list[View]:
 # Layouts that keep a value readable to a person and break the pattern that would find it.
 _VALUE_CHAR = r"[A-Za-z0-9_+/=-]"
 # one character at a time, always the same separator: "4 1 4 9 ...", "A.K.I.A...", "s k _ l i v e"
-_SPACED_RUN = re.compile(rf"(?<![\w.]){_VALUE_CHAR}( {{1,2}}|\.|\u00b7| \. )(?:{_VALUE_CHAR}\1){{10,}}{_VALUE_CHAR}(?![\w.])")
+_SPACED_RUN = re.compile(
+    rf"(?<![\w.]){_VALUE_CHAR}( {{1,2}}|\.|\u00b7| \. )(?:{_VALUE_CHAR}\1){{10,}}{_VALUE_CHAR}(?![\w.])"
+)
 # a line break inside a value (`ghp_8Wd...` wrapped at the margin, or split to get past a filter):
 # on both sides a run of value characters that is not a word ("Northwind\n+1 555 ..." stays apart)
 _LINE_BREAK = re.compile(rf"(?<={_VALUE_CHAR}{{6}})[ \t]*\r?\n[ \t>]*(?={_VALUE_CHAR}{{4}})")
@@ -237,7 +305,8 @@ _VALUE_AFTER = re.compile(rf"^{_VALUE_CHAR}+")
 def _value_like(run: str) -> bool:
     """A piece of a key or number, not a word: it has a digit, a `_+/=` or inner capitals."""
     return len(run) >= 6 and (
-        any(c.isdigit() or c in "_+/=" for c in run) or (any(c.isupper() for c in run[1:]) and any(c.islower() for c in run))
+        any(c.isdigit() or c in "_+/=" for c in run)
+        or (any(c.isupper() for c in run[1:]) and any(c.islower() for c in run))
     )
 
 
@@ -249,12 +318,16 @@ def _inside_a_value(text: str, match: re.Match[str]) -> bool:
 
 # a key printed in groups ("ghp_ a1B2 c3D4 ..." or "sk-p.roj4.fT9x..."): three or more groups of 3-8
 # value characters, one separator throughout, letters and digits mixed within a group
-_GROUPED_RUN = re.compile(rf"(?<![\w.]){_VALUE_CHAR}{{3,8}}( |\.)(?:{_VALUE_CHAR}{{3,8}}\1){{2,}}{_VALUE_CHAR}{{1,8}}(?![\w.])")
+_GROUPED_RUN = re.compile(
+    rf"(?<![\w.]){_VALUE_CHAR}{{3,8}}( |\.)(?:{_VALUE_CHAR}{{3,8}}\1){{2,}}{_VALUE_CHAR}{{1,8}}(?![\w.])"
+)
 
 
 def _piece_like(group: str) -> bool:
     """A group of a key, not a word: a digit, a `_+/=-`, or capitals inside it."""
-    return any(c.isdigit() or c in "_+/=-" for c in group) or (any(c.isupper() for c in group[1:]) and any(c.islower() for c in group))
+    return any(c.isdigit() or c in "_+/=-" for c in group) or (
+        any(c.isupper() for c in group[1:]) and any(c.islower() for c in group)
+    )
 
 
 def _grouped_values(text: str) -> list[View]:
@@ -270,7 +343,12 @@ def _grouped_values(text: str) -> list[View]:
                 run.append((position, group))
             else:
                 joined = "".join(g for _, g in run)
-                if len(run) >= 3 and len(joined) >= 20 and any(c.isdigit() for c in joined) and any(c.isalpha() for c in joined):
+                if (
+                    len(run) >= 3
+                    and len(joined) >= 20
+                    and any(c.isdigit() for c in joined)
+                    and any(c.isalpha() for c in joined)
+                ):
                     views.append(View("spaced", joined, run=(run[0][0], run[-1][0] + len(run[-1][1]))))
                 run = []
             if group is not None:

@@ -81,19 +81,27 @@ class WatcherServicer(watcher_pb2_grpc.WatcherServiceServicer):
             outcomes = await self.batcher.submit_many(items) if items else []
         finally:
             self._end_spans(spans, outcomes)
-        return watcher_pb2.CheckBatchResponse(
-            responses=[self._response(outcome, started) for outcome in outcomes]
-        )
+        return watcher_pb2.CheckBatchResponse(responses=[self._response(outcome, started) for outcome in outcomes])
 
     def _spans(self, requests: Sequence[watcher_pb2.CheckRequest]) -> list[trace.Span]:
         """One span per check, in the trace its request names (else the call's)."""
         spans = []
         for request in requests:
             parent = tracing.context_from(request.trace_context) if request.trace_context else None
-            spans.append(tracing.tracer().start_span(f"watch {self.watcher.name}", context=parent, attributes={
-                tracing.TASK_ID: request.task_id, tracing.STEP_ID: request.step_id, tracing.ATTEMPT: request.attempt,
-                tracing.CAPABILITY: request.capability, tracing.WATCHER: self.watcher.name,
-                tracing.STAGE: watcher_pb2.CheckStage.Name(request.stage)}))
+            spans.append(
+                tracing.tracer().start_span(
+                    f"watch {self.watcher.name}",
+                    context=parent,
+                    attributes={
+                        tracing.TASK_ID: request.task_id,
+                        tracing.STEP_ID: request.step_id,
+                        tracing.ATTEMPT: request.attempt,
+                        tracing.CAPABILITY: request.capability,
+                        tracing.WATCHER: self.watcher.name,
+                        tracing.STAGE: watcher_pb2.CheckStage.Name(request.stage),
+                    },
+                )
+            )
         return spans
 
     @staticmethod
@@ -101,8 +109,13 @@ class WatcherServicer(watcher_pb2_grpc.WatcherServiceServicer):
         for i, span in enumerate(spans):
             if outcomes is not None and i < len(outcomes):
                 outcome = outcomes[i]
-                span.set_attributes({tracing.VERDICT: outcome.verdict.label, "lammesh.score": outcome.score,
-                                     tracing.MODEL_VERSION: outcome.model.version if outcome.model else ""})
+                span.set_attributes(
+                    {
+                        tracing.VERDICT: outcome.verdict.label,
+                        "lammesh.score": outcome.score,
+                        tracing.MODEL_VERSION: outcome.model.version if outcome.model else "",
+                    }
+                )
             else:
                 span.set_status(trace.Status(trace.StatusCode.ERROR, "the check got no answer"))
             span.end()

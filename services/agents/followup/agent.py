@@ -65,7 +65,10 @@ class FollowupAgent(StepHandler):
     async def execute(self, step: StepContext) -> dict[str, Any]:
         data: FollowupInput = step.data
         mail = draft_email(
-            data.notes, data.insights, account=data.crm.account.model_dump(), contacts=data.crm.contacts,
+            data.notes,
+            data.insights,
+            account=data.crm.account.model_dump(),
+            contacts=data.crm.contacts,
             sender=data.sender.model_dump() if data.sender else None,
         )
         if self._llm is not None and data.notes.get("summary"):

@@ -14,7 +14,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_RECAP_TO = re.compile(r"\b(?:recap|summary|notes|follow-?up|minutes)\b.*?\bto\s+(?P<name>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)")
+_RECAP_TO = re.compile(
+    r"\b(?:recap|summary|notes|follow-?up|minutes)\b.*?\bto\s+(?P<name>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)"
+)
 
 
 def on_domain(email: str | None, domain: str) -> bool:
@@ -35,7 +37,9 @@ def _address(person: dict[str, Any]) -> str:
     return f"{person['name']} <{person['email']}>"
 
 
-def recipients(notes: dict[str, Any], account: dict[str, str], contacts: list[dict[str, str]]) -> tuple[list[dict], list[str]]:
+def recipients(
+    notes: dict[str, Any], account: dict[str, str], contacts: list[dict[str, str]]
+) -> tuple[list[dict], list[str]]:
     domain = account.get("domain", "")
     attendees = notes.get("attendees", [])
     customers = [a for a in attendees if on_domain(a.get("email"), domain)]
@@ -50,7 +54,9 @@ def recipients(notes: dict[str, Any], account: dict[str, str], contacts: list[di
         if m := _RECAP_TO.search(item.get("task", "")):
             wanted = m["name"].lower()
             for person in [*attendees, *contacts]:
-                if person.get("email") and (person["name"].lower() == wanted or person["name"].split()[0].lower() == wanted):
+                if person.get("email") and (
+                    person["name"].lower() == wanted or person["name"].split()[0].lower() == wanted
+                ):
                     if person["email"].lower() not in to_emails:
                         address = _address(person)
                         if address not in cc:
@@ -83,7 +89,9 @@ def draft_email(
     to_people, cc = recipients(notes, account, list(contacts))
     action_sources = {a.get("source", "") for a in notes.get("action_items", [])}
     decisions = [d["decision"] for d in notes.get("decisions", [])]
-    points = [p["text"] for p in notes.get("key_points", []) if p["text"] not in action_sources and p["text"] not in decisions]
+    points = [
+        p["text"] for p in notes.get("key_points", []) if p["text"] not in action_sources and p["text"] not in decisions
+    ]
     lines = [f"Hi {_first_names(to_people)},", ""]
     title = notes.get("title") or "our meeting"
     lines += [f"Thank you for the meeting on {notes.get('date', '')} ({title}).", ""]
@@ -98,7 +106,11 @@ def draft_email(
             due = f" (due {item['due']})" if item.get("due") else ""
             lines.append(f"- {item['owner']}: {item['task']}{due}")
         lines.append("")
-    open_points = [r["evidence"] for r in insights.get("risks", []) if r["evidence"] not in action_sources and r["evidence"] not in points]
+    open_points = [
+        r["evidence"]
+        for r in insights.get("risks", [])
+        if r["evidence"] not in action_sources and r["evidence"] not in points
+    ]
     if open_points:
         lines += ["Open points:", *[f"- {p}" for p in open_points], ""]
     name = sender_of(notes, account, sender)

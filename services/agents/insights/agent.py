@@ -44,7 +44,9 @@ class Risk(BaseModel):
 
 
 class InsightsOutput(BaseModel):
-    stage: Literal["prospecting", "discovery", "evaluation", "proposal", "negotiation", "closed_won", "closed_lost"] | None
+    stage: (
+        Literal["prospecting", "discovery", "evaluation", "proposal", "negotiation", "closed_won", "closed_lost"] | None
+    )
     stage_confidence: float
     stage_evidence: str
     sentiment: Literal["positive", "neutral", "negative"]
@@ -92,8 +94,11 @@ class InsightsAgent(StepHandler):
             # the heads follow lammesh.models (name "insights"): docs/registry.md
             registry_dir = Path(self._settings.models_registry_dir)
             self.follower = ModelFollower(
-                MODEL_NAME, load_heads,
-                store_checkout(ArtifactStore(registry_dir), self._settings.models_checkout_dir or registry_dir / "checkouts"),
+                MODEL_NAME,
+                load_heads,
+                store_checkout(
+                    ArtifactStore(registry_dir), self._settings.models_checkout_dir or registry_dir / "checkouts"
+                ),
                 serving=self.heads,
             )
             self._reader = await follow_registry(self._settings, self.follower)
@@ -106,6 +111,10 @@ class InsightsAgent(StepHandler):
         assert snapshot is not None, "start() loads the heads"
         stage, sentiment = snapshot.model
         return await asyncio.to_thread(
-            derive_insights, data.notes.model_dump(), embed=self._embed, stage_head=stage,
-            sentiment_head=sentiment, account_domain=data.account_domain,
+            derive_insights,
+            data.notes.model_dump(),
+            embed=self._embed,
+            stage_head=stage,
+            sentiment_head=sentiment,
+            account_domain=data.account_domain,
         )

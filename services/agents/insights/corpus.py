@@ -13,8 +13,22 @@ import random
 from dataclasses import dataclass
 
 SLOTS = {
-    "product": ["the platform", "your analytics suite", "the dashboards", "the forecasting module", "the data warehouse", "your tool"],
-    "area": ["reporting", "inventory planning", "fleet analytics", "customer data", "financial forecasting", "supply chain visibility"],
+    "product": [
+        "the platform",
+        "your analytics suite",
+        "the dashboards",
+        "the forecasting module",
+        "the data warehouse",
+        "your tool",
+    ],
+    "area": [
+        "reporting",
+        "inventory planning",
+        "fleet analytics",
+        "customer data",
+        "financial forecasting",
+        "supply chain visibility",
+    ],
     "competitor": ["another vendor", "a competitor", "Tableau", "an in-house build", "their incumbent supplier"],
     "n": ["20", "40", "150", "five", "ten", "300"],
     "pct": ["10", "15", "20", "25"],
@@ -174,7 +188,9 @@ def make_corpus(templates: dict[str, list[str]], *, seed: int = 7, per_template:
     return examples
 
 
-def split_by_template(examples: list[Example], *, test_share: float = 0.25, seed: int = 11) -> tuple[list[Example], list[Example]]:
+def split_by_template(
+    examples: list[Example], *, test_share: float = 0.25, seed: int = 11
+) -> tuple[list[Example], list[Example]]:
     """Per label, a quarter of its templates (at least one) go to the test set with every sentence made from them."""
     rng = random.Random(seed)
     by_label: dict[str, list[str]] = {}

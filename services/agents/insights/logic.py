@@ -28,18 +28,30 @@ SENTIMENT_BAND = 0.15
 RISK_NEGATIVE_MIN = 0.3
 
 _CLOSED_RULES = {
-    "closed_won": re.compile(r"\b(?:signed|countersigned|purchase order|we are (?:officially )?a customer|deal is closed|order form)\b", re.I),
-    "closed_lost": re.compile(r"\b(?:go(?:ing)? with .+ instead|not moving forward|cancel+ed|rejected|will not buy|pulling out|shelved|chose (?!you))", re.I),
+    "closed_won": re.compile(
+        r"\b(?:signed|countersigned|purchase order|we are (?:officially )?a customer|deal is closed|order form)\b", re.I
+    ),
+    "closed_lost": re.compile(
+        r"\b(?:go(?:ing)? with .+ instead|not moving forward|cancel+ed|rejected|will not buy|pulling out|shelved|chose (?!you))",
+        re.I,
+    ),
 }
 RISK_TOPICS: dict[str, re.Pattern[str]] = {
     "budget": re.compile(r"\b(?:price|pricing|expensive|costs?|budget|discount|too high|afford)\b", re.I),
-    "competition": re.compile(r"\b(?:competitors?|another vendor|other vendors?|alternatives?|incumbent|talking to)\b", re.I),
+    "competition": re.compile(
+        r"\b(?:competitors?|another vendor|other vendors?|alternatives?|incumbent|talking to)\b", re.I
+    ),
     "security": re.compile(r"\b(?:security|compliance|gdpr|data processing|audit|questionnaire|privacy)\b", re.I),
     "legal": re.compile(r"\b(?:legal|redlines?|liability|master agreement|msa|indemnit\w*)\b", re.I),
-    "timeline": re.compile(r"\b(?:delay\w*|postpone\w*|timeline|timing|not sure yet|next year|no budget|on hold)\b", re.I),
+    "timeline": re.compile(
+        r"\b(?:delay\w*|postpone\w*|timeline|timing|not sure yet|next year|no budget|on hold)\b", re.I
+    ),
     "technical": re.compile(r"\b(?:integration|outages?|bugs?|performance|downtime|slow)\b", re.I),
 }
-_CONCERN = re.compile(r"\b(?:still|but|concern\w*|worr\w*|too|not|yet|open item|have to review|redlines?|risk|matters|unless|however)\b", re.I)
+_CONCERN = re.compile(
+    r"\b(?:still|but|concern\w*|worr\w*|too|not|yet|open item|have to review|redlines?|risk|matters|unless|however)\b",
+    re.I,
+)
 
 
 def _customer_lines(notes: dict[str, Any], account_domain: str | None) -> list[dict[str, str]]:
@@ -47,7 +59,8 @@ def _customer_lines(notes: dict[str, Any], account_domain: str | None) -> list[d
     if not account_domain:
         return discussion
     customers = {
-        a["name"] for a in notes.get("attendees", [])
+        a["name"]
+        for a in notes.get("attendees", [])
         if a.get("email") and a["email"].lower().rsplit("@", 1)[-1].endswith(account_domain.lower())
     }
     lines = [d for d in discussion if d["speaker"] in customers]
@@ -77,7 +90,12 @@ def infer_stage(texts: list[str], vectors: np.ndarray, head: SoftmaxHead) -> dic
     confidence = votes[stage] / total if total else 0.0
     if best_sentence[stage][0] < STAGE_EVIDENCE_MIN:
         return {"stage": None, "confidence": round(confidence, 3), "evidence": ""}
-    return {"stage": stage, "confidence": round(confidence, 3), "evidence": best_sentence[stage][1], "votes": {k: round(v, 3) for k, v in votes.items()}}
+    return {
+        "stage": stage,
+        "confidence": round(confidence, 3),
+        "evidence": best_sentence[stage][1],
+        "votes": {k: round(v, 3) for k, v in votes.items()},
+    }
 
 
 def infer_sentiment(vectors: np.ndarray, head: SoftmaxHead) -> dict[str, Any]:
@@ -117,7 +135,12 @@ def next_step(notes: dict[str, Any]) -> str:
 
 
 def derive_insights(
-    notes: dict[str, Any], *, embed: Embed, stage_head: SoftmaxHead, sentiment_head: SoftmaxHead, account_domain: str | None = None
+    notes: dict[str, Any],
+    *,
+    embed: Embed,
+    stage_head: SoftmaxHead,
+    sentiment_head: SoftmaxHead,
+    account_domain: str | None = None,
 ) -> dict[str, Any]:
     discussion = notes.get("discussion", [])
     texts = [d["text"] for d in discussion] + [d["decision"] for d in notes.get("decisions", [])]

@@ -64,8 +64,10 @@ def main(argv: list[str] | None = None) -> None:
     for name, templates in (("stage", STAGE_TEMPLATES), ("sentiment", SENTIMENT_TEMPLATES)):
         head, report[name] = train_head(encoder, templates)
         head.save(out / f"{name}.npz")
-        print(f"insights {name}: held-out accuracy {report[name]['held_out_accuracy']:.3f} "
-              f"on {report[name]['test_examples']} sentences from {report[name]['test_templates']} unseen templates")
+        print(
+            f"insights {name}: held-out accuracy {report[name]['held_out_accuracy']:.3f} "
+            f"on {report[name]['test_examples']} sentences from {report[name]['test_templates']} unseen templates"
+        )
     (out / "report.json").write_text(json.dumps(report, indent=2))
 
 

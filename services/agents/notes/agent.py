@@ -92,7 +92,12 @@ class NotesAgent(StepHandler):
         participants = [Participant(p.name, p.email, p.company, p.role) for p in data.participants]
         try:
             notes = await asyncio.to_thread(
-                take_notes, data.transcript, meeting_date=data.date, participants=participants, embed=self._embed, title=data.title
+                take_notes,
+                data.transcript,
+                meeting_date=data.date,
+                participants=participants,
+                embed=self._embed,
+                title=data.title,
             )
         except TranscriptError as exc:
             raise StepFailure("INVALID_INPUT", str(exc), retryable=False, field="input.transcript") from None

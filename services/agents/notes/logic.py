@@ -35,12 +35,23 @@ _VERBS = (
     r"send|share|prepare|schedule|set up|follow up|draft|review|book|loop in|get back|check|confirm|provide|"
     r"update|organi[sz]e|arrange|write|email|forward|introduce|circulate|deliver|run|ship|finali[sz]e|sign|talk to|ask"
 )
-_FIRST_PERSON = re.compile(rf"\b(?:I(?:'ll| will| am going to|'m going to| can)|let me|let us|let's|we(?:'ll| will| are going to|'re going to))\s+(?:also\s+|then\s+|quickly\s+)?(?P<task>(?:{_VERBS})\b.*)", re.I)
-_REQUEST = re.compile(rf"^(?:(?P<name>[A-Z][a-z]+),\s*)?(?:(?:can|could|would) you(?: please)?|please)\s+(?P<task>(?:{_VERBS})\b.*?)(?:,\s*(?P<name2>[A-Z][a-z]+))?\??$", re.I)
+_FIRST_PERSON = re.compile(
+    rf"\b(?:I(?:'ll| will| am going to|'m going to| can)|let me|let us|let's|we(?:'ll| will| are going to|'re going to))\s+(?:also\s+|then\s+|quickly\s+)?(?P<task>(?:{_VERBS})\b.*)",
+    re.I,
+)
+_REQUEST = re.compile(
+    rf"^(?:(?P<name>[A-Z][a-z]+),\s*)?(?:(?:can|could|would) you(?: please)?|please)\s+(?P<task>(?:{_VERBS})\b.*?)(?:,\s*(?P<name2>[A-Z][a-z]+))?\??$",
+    re.I,
+)
 _THIRD_PERSON = re.compile(rf"\b(?P<name>[A-Z][a-z]+) (?:will|is going to|'ll) (?P<task>(?:{_VERBS})\b.*)")
 _EXPLICIT = re.compile(r"^(?:action item|todo|to-do|next step)s?\s*[:\-]\s*(?P<task>.+)$", re.I)
-_IMPERATIVE = re.compile(rf"^(?:(?:also|and),?\s+)?(?P<task>(?:{_VERBS})\s+(?:the|a|an|all|our|your|this|full|every)\b.*\bto\b.*)$", re.I)
-_SEND_TO = re.compile(r"\b(?P<task>(?:send|e-?mail|forward|share|mail)\b[^.?!]*?\bto\s+[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})", re.I)
+_IMPERATIVE = re.compile(
+    rf"^(?:(?:also|and),?\s+)?(?P<task>(?:{_VERBS})\s+(?:the|a|an|all|our|your|this|full|every)\b.*\bto\b.*)$", re.I
+)
+_SEND_TO = re.compile(
+    r"\b(?P<task>(?:send|e-?mail|forward|share|mail)\b[^.?!]*?\bto\s+[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})",
+    re.I,
+)
 _DECISION = re.compile(
     r"\b(?:we(?:'ve| have)? (?:agreed|decided)|(?:are|is) agreed|agreed (?:to|that|on)|the decision is|let's go with|"
     r"we(?:'ll| will) go (?:ahead )?with|go ahead with|signed off|sign off on|approved|we(?:'re| are) moving forward|"
@@ -81,18 +92,29 @@ def merge_attendees(speakers: Sequence[Utterance], participants: Sequence[Partic
     attendees: dict[str, dict] = {}
     for u in speakers:
         key = u.speaker.lower()
-        match = by_full.get(key) or (by_first.get(key.split()[0]) if len(by_first.get(key.split()[0], [])) == 1 else None)
+        match = by_full.get(key) or (
+            by_first.get(key.split()[0]) if len(by_first.get(key.split()[0], [])) == 1 else None
+        )
         if isinstance(match, list):
             match = match[0]
         name = match.name if match else u.speaker
-        entry = attendees.setdefault(name.lower(), {
-            "name": name, "email": match.email if match else None,
-            "company": (match.company if match and match.company else u.company), "role": match.role if match else "",
-            "spoke": True, "sentences": 0,
-        })
+        entry = attendees.setdefault(
+            name.lower(),
+            {
+                "name": name,
+                "email": match.email if match else None,
+                "company": (match.company if match and match.company else u.company),
+                "role": match.role if match else "",
+                "spoke": True,
+                "sentences": 0,
+            },
+        )
         entry["sentences"] += 1
     for p in participants:
-        attendees.setdefault(p.name.lower(), {"name": p.name, "email": p.email, "company": p.company, "role": p.role, "spoke": False, "sentences": 0})
+        attendees.setdefault(
+            p.name.lower(),
+            {"name": p.name, "email": p.email, "company": p.company, "role": p.role, "spoke": False, "sentences": 0},
+        )
     return list(attendees.values())
 
 
@@ -130,14 +152,16 @@ def find_action_items(sentences: Sequence[Utterance], attendees: list[dict], mee
         if task is None or len(words(task)) < 2:
             continue
         emails = _EMAIL.findall(text)
-        items.append({
-            "owner": owner,
-            "task": _clean_task(task),
-            "due": resolve_due(text, meeting),
-            "said_by": u.speaker,
-            "source": text,
-            "send_to": emails,
-        })
+        items.append(
+            {
+                "owner": owner,
+                "task": _clean_task(task),
+                "due": resolve_due(text, meeting),
+                "said_by": u.speaker,
+                "source": text,
+                "send_to": emails,
+            }
+        )
     return items
 
 
@@ -158,7 +182,10 @@ def merge_repeated_actions(items: list[dict], embed: Embed, threshold: float = 0
     vectors = embed([i["source"] for i in items])
     kept: list[int] = []
     for i, item in enumerate(items):
-        twin = next((k for k in kept if items[k]["owner"] == item["owner"] and float(vectors[i] @ vectors[k]) >= threshold), None)
+        twin = next(
+            (k for k in kept if items[k]["owner"] == item["owner"] and float(vectors[i] @ vectors[k]) >= threshold),
+            None,
+        )
         if twin is None:
             kept.append(i)
         elif not items[twin]["due"] and item["due"]:
@@ -181,9 +208,13 @@ def dedupe(texts: list[str], embed: Embed, threshold: float) -> list[int]:
     return sorted(keep)
 
 
-def summarise(sentences: Sequence[Utterance], embed: Embed, *, max_points: int = 4, diversity: float = 0.6) -> list[Utterance]:
+def summarise(
+    sentences: Sequence[Utterance], embed: Embed, *, max_points: int = 4, diversity: float = 0.6
+) -> list[Utterance]:
     """Most central content sentences, picked with maximal marginal relevance, in order."""
-    content = [u for u in sentences if len(words(u.text)) >= 6 and is_content(u.text) and not u.text.strip().endswith("?")]
+    content = [
+        u for u in sentences if len(words(u.text)) >= 6 and is_content(u.text) and not u.text.strip().endswith("?")
+    ]
     if not content:
         return []
     vectors = embed([u.text for u in content])

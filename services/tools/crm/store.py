@@ -163,13 +163,23 @@ class CrmStore:
 
     def record(self, session: Session, step_key: str, row: Base, before: dict[str, Any] | None) -> None:
         session.flush()
-        session.add(Revision(step_key=step_key, table=row.__tablename__, row_id=row.id, before=before, after=json.loads(json.dumps(row_state(row), default=str))))
+        session.add(
+            Revision(
+                step_key=step_key,
+                table=row.__tablename__,
+                row_id=row.id,
+                before=before,
+                after=json.loads(json.dumps(row_state(row), default=str)),
+            )
+        )
 
     def undo(self, session: Session, step_key: str) -> list[dict[str, Any]]:
         """Put back every row the step changed, newest change first; returns what was undone."""
         undone = []
         revisions = session.scalars(
-            select(Revision).where(Revision.step_key == step_key, Revision.undone.is_(False)).order_by(Revision.id.desc())
+            select(Revision)
+            .where(Revision.step_key == step_key, Revision.undone.is_(False))
+            .order_by(Revision.id.desc())
         ).all()
         for revision in revisions:
             model = MODELS[revision.table]
@@ -185,7 +195,13 @@ class CrmStore:
             session.flush()
             revision.undone = True
             revision.undone_at = _now()
-            undone.append({"table": revision.table, "id": revision.row_id, "restored_version": (revision.before or {}).get("version")})
+            undone.append(
+                {
+                    "table": revision.table,
+                    "id": revision.row_id,
+                    "restored_version": (revision.before or {}).get("version"),
+                }
+            )
         return undone
 
     # -- seeding (the demo and the tests) --------------------------------------------------------
@@ -203,10 +219,24 @@ class CrmStore:
                 session.add(account)
                 session.flush()
                 for contact in account_data.get("contacts", []):
-                    session.add(Contact(account_id=account.id, name=contact["name"], email=contact["email"].lower(), role=contact.get("role", "")))
+                    session.add(
+                        Contact(
+                            account_id=account.id,
+                            name=contact["name"],
+                            email=contact["email"].lower(),
+                            role=contact.get("role", ""),
+                        )
+                    )
                 for opp in account_data.get("opportunities", []):
-                    session.add(Opportunity(
-                        account_id=account.id, name=opp["name"], stage=opp["stage"], amount=float(opp.get("amount", 0)),
-                        next_step=opp.get("next_step", ""), sentiment=opp.get("sentiment", ""), risks=list(opp.get("risks", [])),
-                    ))
+                    session.add(
+                        Opportunity(
+                            account_id=account.id,
+                            name=opp["name"],
+                            stage=opp["stage"],
+                            amount=float(opp.get("amount", 0)),
+                            next_step=opp.get("next_step", ""),
+                            sentiment=opp.get("sentiment", ""),
+                            risks=list(opp.get("risks", [])),
+                        )
+                    )
         return added

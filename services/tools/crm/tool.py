@@ -88,8 +88,10 @@ class CrmTool(StepHandler):
             account = store.account_by_domain(session, data.account_domain)
             if account is None:
                 raise StepFailure(
-                    "UNKNOWN_ACCOUNT", f"no CRM account has the domain {data.account_domain!r}",
-                    retryable=False, field="input.account_domain",
+                    "UNKNOWN_ACCOUNT",
+                    f"no CRM account has the domain {data.account_domain!r}",
+                    retryable=False,
+                    field="input.account_domain",
                 )
             opportunity = self._opportunity(session, account.id, data.opportunity)
             changes = 0
@@ -97,8 +99,10 @@ class CrmTool(StepHandler):
             if data.stage is not None:
                 if opportunity.stage in CLOSED and data.stage != opportunity.stage:
                     raise StepFailure(
-                        "OPPORTUNITY_CLOSED", f"{opportunity.name!r} is {opportunity.stage}; a meeting cannot reopen it",
-                        retryable=False, field="input.stage",
+                        "OPPORTUNITY_CLOSED",
+                        f"{opportunity.name!r} is {opportunity.stage}; a meeting cannot reopen it",
+                        retryable=False,
+                        field="input.stage",
                     )
                 opportunity.stage = data.stage
             if data.sentiment:
@@ -121,10 +125,20 @@ class CrmTool(StepHandler):
                 contact = session.scalars(select(Contact).where(Contact.email == email)).first()
                 if contact is not None and contact.account_id != account.id:
                     raise StepFailure(
-                        "CONTACT_CONFLICT", f"{email} belongs to another account", retryable=False, field="input.attendees"
+                        "CONTACT_CONFLICT",
+                        f"{email} belongs to another account",
+                        retryable=False,
+                        field="input.attendees",
                     )
                 if contact is None:
-                    contact = Contact(account_id=account.id, name=attendee.name, email=email, role=attendee.role, last_met=data.meeting_date, version=1)
+                    contact = Contact(
+                        account_id=account.id,
+                        name=attendee.name,
+                        email=email,
+                        role=attendee.role,
+                        last_met=data.meeting_date,
+                        version=1,
+                    )
                     session.add(contact)
                     store.record(session, step_key, contact, None)
                 else:
@@ -139,8 +153,11 @@ class CrmTool(StepHandler):
             result = CrmOutput(
                 account={"name": account.name, "domain": account.domain},
                 opportunity={
-                    "id": opportunity.id, "name": opportunity.name, "stage": opportunity.stage,
-                    "previous_stage": before["stage"], "version": opportunity.version,
+                    "id": opportunity.id,
+                    "name": opportunity.name,
+                    "stage": opportunity.stage,
+                    "previous_stage": before["stage"],
+                    "version": opportunity.version,
                 },
                 contacts=[{"name": c.name, "email": c.email} for c in known],
                 changes=changes,
@@ -163,12 +180,15 @@ class CrmTool(StepHandler):
         if name:
             found = session.scalars(query.where(Opportunity.name == name)).first()
         else:
-            found = session.scalars(
-                query.where(Opportunity.stage.not_in(CLOSED)).order_by(Opportunity.id.desc())
-            ).first() or session.scalars(query.order_by(Opportunity.id.desc())).first()
+            found = (
+                session.scalars(query.where(Opportunity.stage.not_in(CLOSED)).order_by(Opportunity.id.desc())).first()
+                or session.scalars(query.order_by(Opportunity.id.desc())).first()
+            )
         if found is None:
             raise StepFailure(
-                "UNKNOWN_OPPORTUNITY", f"the account has no opportunity {name or '(open)'}", retryable=False,
+                "UNKNOWN_OPPORTUNITY",
+                f"the account has no opportunity {name or '(open)'}",
+                retryable=False,
                 field="input.opportunity",
             )
         return found

@@ -55,10 +55,14 @@ class MailJournal:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         # FULL: an `accepted` row that a power cut could lose would reopen the window.
-        self._db = open_database(self.path, synchronous="FULL", schema=[
-            "CREATE TABLE IF NOT EXISTS sends (step_key TEXT PRIMARY KEY, message_id TEXT NOT NULL, state TEXT NOT NULL,"
-            " output TEXT, updated_at REAL NOT NULL)"
-        ])
+        self._db = open_database(
+            self.path,
+            synchronous="FULL",
+            schema=[
+                "CREATE TABLE IF NOT EXISTS sends (step_key TEXT PRIMARY KEY, message_id TEXT NOT NULL, state TEXT NOT NULL,"
+                " output TEXT, updated_at REAL NOT NULL)"
+            ],
+        )
         self._lock = threading.Lock()
 
     def _execute(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
@@ -78,13 +82,20 @@ class MailJournal:
         await asyncio.to_thread(
             self._execute,
             "INSERT OR REPLACE INTO sends (step_key, message_id, state, output, updated_at) VALUES (?, ?, ?, NULL, ?)",
-            step_key, message_id, SendState.SENDING.value, time.time(),
+            step_key,
+            message_id,
+            SendState.SENDING.value,
+            time.time(),
         )
 
     async def accepted(self, step_key: str, output: dict[str, Any]) -> None:
         await asyncio.to_thread(
-            self._execute, "UPDATE sends SET state = ?, output = ?, updated_at = ? WHERE step_key = ?",
-            SendState.ACCEPTED.value, json.dumps(output, sort_keys=True), time.time(), step_key,
+            self._execute,
+            "UPDATE sends SET state = ?, output = ?, updated_at = ? WHERE step_key = ?",
+            SendState.ACCEPTED.value,
+            json.dumps(output, sort_keys=True),
+            time.time(),
+            step_key,
         )
 
     async def refused(self, step_key: str) -> None:

@@ -127,8 +127,11 @@ class EmailTool(StepHandler):
         if plan is SendPlan.ANSWER and entry is not None and entry.output is not None:
             return EmailOutput.model_validate(entry.output)
         if plan is SendPlan.RESEND:
-            log.warning("an earlier attempt may have sent this mail; sending it again under the same Message-ID",
-                        step_key=step.key, message_id=message["Message-ID"])
+            log.warning(
+                "an earlier attempt may have sent this mail; sending it again under the same Message-ID",
+                step_key=step.key,
+                message_id=message["Message-ID"],
+            )
             metrics.MAIL_RESENDS.inc()
         await self.journal.sending(step.key, message["Message-ID"])
         refused, response = await self._send(message, step.key)

@@ -56,7 +56,9 @@ def sources_text(item: CheckInput[GroundingParams]) -> str:
     return "\n".join(f.text for f in found)
 
 
-def outcome_for(fields: list[TextField], reports: list[GroundingReport], params: GroundingParams, has_sources: bool) -> CheckOutcome:
+def outcome_for(
+    fields: list[TextField], reports: list[GroundingReport], params: GroundingParams, has_sources: bool
+) -> CheckOutcome:
     """Pure: one check's outcome from the grounding reports of its fields."""
     score = max((r.score for r in reports), default=0.0)
     reasons: list[str] = []
@@ -71,9 +73,13 @@ def outcome_for(fields: list[TextField], reports: list[GroundingReport], params:
                     reasons.append(f"{FACT_LABELS[fact.kind]} {fact.text!r} in {field.path} is not in the sources")
                     spans.append(Span(field.path, fact.start, fact.end, f"unsupported {fact.kind}"))
             else:
-                reasons.append(f"claim in {field.path} not supported by the sources (best similarity {claim.similarity:.2f}): {sentence.text[:160]!r}")
+                reasons.append(
+                    f"claim in {field.path} not supported by the sources (best similarity {claim.similarity:.2f}): {sentence.text[:160]!r}"
+                )
             spans.append(Span(field.path, sentence.start, sentence.end, "unsupported claim"))
-    return CheckOutcome.from_score(min(max(score, 0.0), 1.0), params, reasons=list(dict.fromkeys(reasons)), spans=list(dict.fromkeys(spans)))
+    return CheckOutcome.from_score(
+        min(max(score, 0.0), 1.0), params, reasons=list(dict.fromkeys(reasons)), spans=list(dict.fromkeys(spans))
+    )
 
 
 class GroundingWatcher(Watcher[GroundingParams]):
@@ -88,19 +94,27 @@ class GroundingWatcher(Watcher[GroundingParams]):
     async def start(self) -> None:
         if self.checker is None:
             self.checker = GroundingChecker(await asyncio.to_thread(encoder_from_settings, self._settings))
-            self.model = await asyncio.to_thread(encoder_ref, self._settings.models_dir, self._settings.models_registry_dir)
-        await asyncio.to_thread(self.checker.check_batch, [("The meeting moved to Tuesday.", "We moved the meeting to Tuesday.")])
+            self.model = await asyncio.to_thread(
+                encoder_ref, self._settings.models_dir, self._settings.models_registry_dir
+            )
+        await asyncio.to_thread(
+            self.checker.check_batch, [("The meeting moved to Tuesday.", "We moved the meeting to Tuesday.")]
+        )
 
     async def check_batch(self, inputs: list[CheckInput[GroundingParams]]) -> list[CheckOutcome]:
         assert self.checker is not None, "start() loads the encoder"
         per_item = [(claim_fields(item), sources_text(item)) for item in inputs]
         # One encoder call for the whole batch; the similarity threshold may differ per check.
         pairs = [(f.text, sources) for fields, sources in per_item for f in fields]
-        thresholds = [item.params.similarity for item, (fields, _) in zip(inputs, per_item, strict=True) for _ in fields]
+        thresholds = [
+            item.params.similarity for item, (fields, _) in zip(inputs, per_item, strict=True) for _ in fields
+        ]
         reports = await asyncio.to_thread(self._check, pairs, thresholds) if pairs else []
         outcomes, cursor = [], 0
         for item, (fields, sources) in zip(inputs, per_item, strict=True):
-            outcomes.append(outcome_for(fields, reports[cursor : cursor + len(fields)], item.params, bool(sources.strip())))
+            outcomes.append(
+                outcome_for(fields, reports[cursor : cursor + len(fields)], item.params, bool(sources.strip()))
+            )
             cursor += len(fields)
         return outcomes
 

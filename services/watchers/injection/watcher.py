@@ -70,7 +70,10 @@ def outcome_for(fields: list[TextField], results: list[InjectionResult], params:
     for field, result in zip(fields, results, strict=True):
         if params.verdict_for(result.probability).label == "allow":
             continue
-        categories = sorted({s.category for s in result.signals}, key=lambda c: -max(s.strength for s in result.signals if s.category == c))
+        categories = sorted(
+            {s.category for s in result.signals},
+            key=lambda c: -max(s.strength for s in result.signals if s.category == c),
+        )
         found = ", ".join(CATEGORY_LABELS[c] for c in categories) or "no rule matched"
         reasons.append(
             f"prompt injection likely in {field.path} (p={result.probability:.2f}; model {result.model_probability:.2f}; rules: {found})"
@@ -91,7 +94,9 @@ class InjectionWatcher(Watcher[InjectionParams]):
     def __init__(self, settings: Settings, detector: InjectionDetector | None = None) -> None:
         self._settings = settings
         self.detector = detector
-        self.slot: ModelSlot[InjectionDetector] = ModelSlot(ModelSnapshot(self.model, detector) if detector is not None else None)
+        self.slot: ModelSlot[InjectionDetector] = ModelSlot(
+            ModelSnapshot(self.model, detector) if detector is not None else None
+        )
         self.follower: ModelFollower[InjectionDetector] | None = None
         self._sampler = ShadowSampler(settings.models_shadow_share)
         self._shadow_running = False
@@ -120,8 +125,13 @@ class InjectionWatcher(Watcher[InjectionParams]):
             if built_in.is_dir():
                 self._encoders[await asyncio.to_thread(lambda: manifest_of(built_in).sha256)] = self.detector.encoder
         self.follower = ModelFollower(
-            self.name, self._load_folder, store_checkout(ArtifactStore(registry_dir), self._settings.models_checkout_dir or registry_dir / "checkouts"),
-            serving=self.slot, on_swap=self._swapped,
+            self.name,
+            self._load_folder,
+            store_checkout(
+                ArtifactStore(registry_dir), self._settings.models_checkout_dir or registry_dir / "checkouts"
+            ),
+            serving=self.slot,
+            on_swap=self._swapped,
         )
         self._reader = await follow_registry(self._settings, self.follower)
         await self._reader.assigned.wait()
@@ -134,7 +144,9 @@ class InjectionWatcher(Watcher[InjectionParams]):
         MODEL_SWAPS.labels(self.name, current.version).inc()
 
     def _load(self) -> InjectionDetector:
-        encoder = encoder_from_settings(self._settings, injection_artifacts(self._settings.models_dir).require().encoder)
+        encoder = encoder_from_settings(
+            self._settings, injection_artifacts(self._settings.models_dir).require().encoder
+        )
         return InjectionDetector.load(encoder, self._settings.models_dir)
 
     def _load_folder(self, folder: Path) -> InjectionDetector:
@@ -161,7 +173,11 @@ class InjectionWatcher(Watcher[InjectionParams]):
         return outcomes
 
     def _maybe_shadow(
-        self, inputs: list[CheckInput[InjectionParams]], per_item: list[list[TextField]], texts: list[str], outcomes: list[CheckOutcome]
+        self,
+        inputs: list[CheckInput[InjectionParams]],
+        per_item: list[list[TextField]],
+        texts: list[str],
+        outcomes: list[CheckOutcome],
     ) -> None:
         """Score a sampled batch with the canary in the background (at most one at a time, so it
         never queues up behind live checks); export agreement and score drift."""
@@ -174,7 +190,12 @@ class InjectionWatcher(Watcher[InjectionParams]):
             try:
                 results = await asyncio.to_thread(shadow.model.score_batch, texts)
                 for served, theirs in zip(outcomes, _outcomes(inputs, per_item, results), strict=True):
-                    record_shadow(self.name, shadow.ref, (served.verdict.label, served.score), (theirs.verdict.label, theirs.score))
+                    record_shadow(
+                        self.name,
+                        shadow.ref,
+                        (served.verdict.label, served.score),
+                        (theirs.verdict.label, theirs.score),
+                    )
             except Exception as error:
                 log.warning("shadow check failed", model=str(shadow.ref), reason=str(error))
             finally:
@@ -185,7 +206,9 @@ class InjectionWatcher(Watcher[InjectionParams]):
         task.add_done_callback(self._background.discard)
 
 
-def _outcomes(inputs: list[CheckInput[InjectionParams]], per_item: list[list[TextField]], results: list[InjectionResult]) -> list[CheckOutcome]:
+def _outcomes(
+    inputs: list[CheckInput[InjectionParams]], per_item: list[list[TextField]], results: list[InjectionResult]
+) -> list[CheckOutcome]:
     outcomes, cursor = [], 0
     for item, fields in zip(inputs, per_item, strict=True):
         outcomes.append(outcome_for(fields, results[cursor : cursor + len(fields)], item.params))

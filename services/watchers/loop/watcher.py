@@ -83,7 +83,11 @@ class LoopWatcher(RuleWatcher[LoopParams]):
             f"output repeats {len(scores)} earlier outputs (similarity up to {max(scores):.2f}), "
             f"more than the {params.max_repeats} allowed"
         )
-        return [Finding("repetition", reason, max(scores), Verdict.parse(params.on_repeat), _whole_fields(item, "repetition"))]
+        return [
+            Finding(
+                "repetition", reason, max(scores), Verdict.parse(params.on_repeat), _whole_fields(item, "repetition")
+            )
+        ]
 
     def _retry_storm(self, item: CheckInput[LoopParams]) -> list[Finding]:
         limit = item.params.max_attempts

@@ -46,14 +46,75 @@ def luhn_valid(digits: str) -> bool:
 
 # Lengths by country (ISO 13616 registry), for the countries a European or US business meets.
 IBAN_LENGTHS: dict[str, int] = {
-    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22,
-    "BR": 29, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20,
-    "EG": 29, "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18,
-    "GR": 27, "GT": 28, "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IS": 26, "IT": 27, "JO": 30,
-    "KW": 30, "KZ": 20, "LB": 28, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MD": 24,
-    "ME": 22, "MK": 19, "MR": 27, "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28,
-    "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "SA": 24, "SE": 24, "SI": 19, "SK": 24,
-    "SM": 27, "TN": 24, "TR": 26, "UA": 29, "VG": 24, "XK": 20,
+    "AD": 24,
+    "AE": 23,
+    "AL": 28,
+    "AT": 20,
+    "AZ": 28,
+    "BA": 20,
+    "BE": 16,
+    "BG": 22,
+    "BH": 22,
+    "BR": 29,
+    "CH": 21,
+    "CR": 22,
+    "CY": 28,
+    "CZ": 24,
+    "DE": 22,
+    "DK": 18,
+    "DO": 28,
+    "EE": 20,
+    "EG": 29,
+    "ES": 24,
+    "FI": 18,
+    "FO": 18,
+    "FR": 27,
+    "GB": 22,
+    "GE": 22,
+    "GI": 23,
+    "GL": 18,
+    "GR": 27,
+    "GT": 28,
+    "HR": 21,
+    "HU": 28,
+    "IE": 22,
+    "IL": 23,
+    "IS": 26,
+    "IT": 27,
+    "JO": 30,
+    "KW": 30,
+    "KZ": 20,
+    "LB": 28,
+    "LI": 21,
+    "LT": 20,
+    "LU": 20,
+    "LV": 21,
+    "MC": 27,
+    "MD": 24,
+    "ME": 22,
+    "MK": 19,
+    "MR": 27,
+    "MT": 31,
+    "MU": 30,
+    "NL": 18,
+    "NO": 15,
+    "PK": 24,
+    "PL": 28,
+    "PS": 29,
+    "PT": 25,
+    "QA": 29,
+    "RO": 24,
+    "RS": 22,
+    "SA": 24,
+    "SE": 24,
+    "SI": 19,
+    "SK": 24,
+    "SM": 27,
+    "TN": 24,
+    "TR": 26,
+    "UA": 29,
+    "VG": 24,
+    "XK": 20,
 }
 
 
@@ -98,7 +159,9 @@ _IBAN = re.compile(
     rf"(?<![A-Za-z0-9])[A-Za-z]{{2}}\d{{2}}(?:{_CARD_SEPARATOR}?[A-Za-z0-9]{{4}}){{2,7}}(?:{_CARD_SEPARATOR}?[A-Za-z0-9]{{1,3}})?(?![A-Za-z0-9])"
 )
 _SSN = re.compile(r"(?<![\w-])(\d{3})-(\d{2})-(\d{4})(?![\w-])")
-_SSN_LABELLED = re.compile(r"\b(?:SSN|social security(?: number| no\.?)?)\b[:#]?\s*(\d{3})[ -]?(\d{2})[ -]?(\d{4})\b", re.IGNORECASE)
+_SSN_LABELLED = re.compile(
+    r"\b(?:SSN|social security(?: number| no\.?)?)\b[:#]?\s*(\d{3})[ -]?(\d{2})[ -]?(\d{4})\b", re.IGNORECASE
+)
 _UK_NINO = re.compile(
     r"(?<![A-Za-z0-9])(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])"
 )
@@ -111,7 +174,12 @@ _KEY_PATTERNS: tuple[tuple[str, re.Pattern[str], str, tuple[str, ...]], ...] = (
     ("api_key", re.compile(r"(?<!\w)(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}"), "Stripe key", ("k_live_", "k_test_")),
     ("api_key", re.compile(r"(?<!\w)gh[pousr]_[A-Za-z0-9]{36,}"), "GitHub token", ("gh",)),
     ("api_key", re.compile(r"(?<!\w)github_pat_[A-Za-z0-9_]{22,}"), "GitHub token", ("github_pat_",)),
-    ("api_key", re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])"), "AWS access key id", ("AKIA", "ASIA")),
+    (
+        "api_key",
+        re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])"),
+        "AWS access key id",
+        ("AKIA", "ASIA"),
+    ),
     ("api_key", re.compile(r"(?<!\w)xox[abposr]-[A-Za-z0-9-]{10,}"), "Slack token", ("xox",)),
     ("api_key", re.compile(r"(?<![\w-])AIza[0-9A-Za-z_-]{35}"), "Google API key", ("AIza",)),
     ("api_key", re.compile(r"(?<![\w-])glpat-[A-Za-z0-9_-]{20,}"), "GitLab token", ("glpat-",)),
@@ -155,7 +223,25 @@ _SECRET_SAID = re.compile(
     re.IGNORECASE,
 )
 _SAID_CONNECTORS = frozenset(
-    {"is", "was", "are", "be", "to", "now", "ist", "lautet", "lautete", "est", "était", "es", "era", "é", "foi", "=", ":"}
+    {
+        "is",
+        "was",
+        "are",
+        "be",
+        "to",
+        "now",
+        "ist",
+        "lautet",
+        "lautete",
+        "est",
+        "était",
+        "es",
+        "era",
+        "é",
+        "foi",
+        "=",
+        ":",
+    }
 )
 _VALUE_QUOTES = "\"'`\u201c\u201d\u2018\u2019\u00ab\u00bb"
 _BEARER = re.compile(r"\b(?:Bearer|Basic|Token)\s+([A-Za-z0-9._~+/-]{16,}=*)")
@@ -239,7 +325,12 @@ CARD_SCHEMES: tuple[tuple[str, str, str, frozenset[int]], ...] = (
     ("Mastercard", "2221", "2720", frozenset({16})),
     ("Mir", "2200", "2204", frozenset(range(16, 20))),
     ("Maestro", "50", "50", frozenset(range(12, 20))),
-    ("Maestro", "56", "69", frozenset(range(12, 20))),  # Maestro, Discover (6011, 644-649, 65), UnionPay (62), RuPay (60)
+    (
+        "Maestro",
+        "56",
+        "69",
+        frozenset(range(12, 20)),
+    ),  # Maestro, Discover (6011, 644-649, 65), UnionPay (62), RuPay (60)
     ("UnionPay", "81", "81", frozenset(range(16, 20))),
     ("RuPay", "82", "82", frozenset({16})),
     ("Troy", "9792", "9792", frozenset({16})),
@@ -291,7 +382,9 @@ def labelled_as_id(text: str, start: int, end: int) -> bool:
     """An unbroken run of digits that an id label stands right before, with no expiry date or
     security code after it: how order, invoice and booking numbers are written. A card is
     printed in groups, and a leaked one labelled "ref" still carries its expiry."""
-    return bool(_ID_LABEL.search(text[max(0, start - 40) : start])) and not _CARD_DETAILS_AFTER.search(text[end : end + 30])
+    return bool(_ID_LABEL.search(text[max(0, start - 40) : start])) and not _CARD_DETAILS_AFTER.search(
+        text[end : end + 30]
+    )
 
 
 def _card_candidates(text: str) -> Iterable[re.Match[str]]:
@@ -358,7 +451,9 @@ def find_keys(text: str) -> list[Match]:
                 continue  # "password: forgotten" is prose, not a password
             found.append(Match("credential", m.start(1), m.end(1), 0.85, "credential assignment"))
         for m in _URL_PASSWORD.finditer(text):
-            found.append(Match("credential", m.start(1), m.end(1), 0.97, "password in a URL"))  # beats the "email" its @ makes
+            found.append(
+                Match("credential", m.start(1), m.end(1), 0.97, "password in a URL")
+            )  # beats the "email" its @ makes
     found += find_said_credentials(text)
     if "Bearer" in text or "Basic" in text or "Token" in text:
         for m in _BEARER.finditer(text):
@@ -394,7 +489,11 @@ def find_said_credentials(text: str) -> list[Match]:
                 break  # the sentence ended without saying a value
         else:
             candidate = None
-        if candidate is None and words and _password_like(words[0][1].strip(_VALUE_QUOTES).rstrip(_TRAILING_PUNCTUATION)):
+        if (
+            candidate is None
+            and words
+            and _password_like(words[0][1].strip(_VALUE_QUOTES).rstrip(_TRAILING_PUNCTUATION))
+        ):
             candidate = words[0]
         if candidate is None:
             continue
@@ -418,7 +517,9 @@ def find_high_entropy(text: str, *, min_length: int = 24, min_bits: float = 4.0)
         token = m.group()
         if len(token) < min_length or _UUID.fullmatch(token) or _HEX.fullmatch(token):
             continue
-        classes = sum((any(c.islower() for c in token), any(c.isupper() for c in token), any(c.isdigit() for c in token)))
+        classes = sum(
+            (any(c.islower() for c in token), any(c.isupper() for c in token), any(c.isdigit() for c in token))
+        )
         if classes < 2 or not any(c.isdigit() for c in token):
             continue
         if shannon_entropy(token) >= min_bits:
@@ -432,7 +533,9 @@ _MEETING_WORD = (
     r"besprechung|sitzung|konferenz|réunion|reunión|reunião|vergadering|videoconferencia"
 )
 _MEETING_URL = re.compile(r"\bhttps?://[^\s<>\"')\]]+", re.IGNORECASE)
-_MEETING_URL_WORD = re.compile(r"zoom|teams|webex|meet|webinar|gotomeeting|whereby|jitsi|bluejeans|chime|/j/|/w/|/join", re.IGNORECASE)
+_MEETING_URL_WORD = re.compile(
+    r"zoom|teams|webex|meet|webinar|gotomeeting|whereby|jitsi|bluejeans|chime|/j/|/w/|/join", re.IGNORECASE
+)
 # a link on a line that says what it joins ("Your personal link to join the webinar: https://...")
 # ("call" is not one of them: "Call the API at https://...?token=..." joins nothing)
 _JOIN_LINE = re.compile(
@@ -441,7 +544,9 @@ _JOIN_LINE = re.compile(
     re.IGNORECASE,
 )
 # a link that hands over an API credential is not a join link, whatever the line says
-_SECRET_PARAMETER = re.compile(r"[?&](?:api[_-]?key|apikey|key|secret|client_secret|access_token|auth|password|sig|signature)=", re.IGNORECASE)
+_SECRET_PARAMETER = re.compile(
+    r"[?&](?:api[_-]?key|apikey|key|secret|client_secret|access_token|auth|password|sig|signature)=", re.IGNORECASE
+)
 _MEETING_ID_LINE = re.compile(
     rf"^[ \t]*(?:(?:{_MEETING_WORD})[ -]?(?:id|number|nummer|nr\.?|no\.?)|id (?:de|da|del) (?:la )?(?:{_MEETING_WORD})|"
     rf"(?:{_MEETING_WORD})-?id)\b.*$",
@@ -507,14 +612,32 @@ def find_meeting_details(text: str) -> list[Match]:
     Kind `meeting_passcode`, more confident than a credential or a random-looking token (so it
     stands for them where they overlap) and less than a key of a known shape, which still blocks."""
     lowered = text.lower()
-    if not any(word in lowered for word in ("meet", "webinar", "zoom", "teams", "webex", "réunion", "reunión", "reunião", "vergadering", "besprechung", "call", "recording")):
+    if not any(
+        word in lowered
+        for word in (
+            "meet",
+            "webinar",
+            "zoom",
+            "teams",
+            "webex",
+            "réunion",
+            "reunión",
+            "reunião",
+            "vergadering",
+            "besprechung",
+            "call",
+            "recording",
+        )
+    ):
         return []
     found = []
     links = [span for m in _MEETING_URL.finditer(text) if (span := _join_link_span(text, m))]
     found += [Match("meeting_passcode", start, end, 0.98, "meeting join link") for start, end in links]
     id_lines = list(_MEETING_ID_LINE.finditer(text))
     for start, end in _paragraphs(text):
-        about_a_meeting = any(start <= at < end for at in [*(link[0] for link in links), *(m.start() for m in id_lines)])
+        about_a_meeting = any(
+            start <= at < end for at in [*(link[0] for link in links), *(m.start() for m in id_lines)]
+        )
         said_in_it = bool(_MEETING_WORD_RE.search(text, start, end))
         if not (about_a_meeting or said_in_it):
             continue
@@ -536,12 +659,22 @@ def find_meeting_details(text: str) -> list[Match]:
 
 
 def marker_finder(extra_markers: Iterable[str] = ()) -> Callable[[str], list[Match]]:
-    phrases = sorted({*DEFAULT_INTERNAL_MARKERS, *(marker.lower() for marker in extra_markers if marker.strip())}, key=len, reverse=True)
+    phrases = sorted(
+        {*DEFAULT_INTERNAL_MARKERS, *(marker.lower() for marker in extra_markers if marker.strip())},
+        key=len,
+        reverse=True,
+    )
     phrase_pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(p) for p in phrases) + r")(?!\w)", re.IGNORECASE)
 
     def find_markers(text: str) -> list[Match]:
-        found = [Match("internal_marker", m.start(), m.end(), 0.8, "internal-only marker") for m in phrase_pattern.finditer(text)]
-        found += [Match("internal_marker", m.start(), m.end(), 0.8, "classification label") for m in _LABELS_UPPER.finditer(text)]
+        found = [
+            Match("internal_marker", m.start(), m.end(), 0.8, "internal-only marker")
+            for m in phrase_pattern.finditer(text)
+        ]
+        found += [
+            Match("internal_marker", m.start(), m.end(), 0.8, "classification label")
+            for m in _LABELS_UPPER.finditer(text)
+        ]
         found += [
             Match("internal_marker", m.start(), m.end(), 0.8, "classification label")
             for m in _LABELLED_CLASSIFICATION.finditer(text)

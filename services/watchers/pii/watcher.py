@@ -125,7 +125,9 @@ class PiiParams(WatcherParams):
         default_factory=list, description="More internal-only phrases, e.g. project code names."
     )
     entropy_min_length: int = Field(24, ge=12, le=512, description="Shortest token judged by entropy.")
-    entropy_min_bits: float = Field(4.0, ge=2.0, le=8.0, description="Bits per character from which a token looks random.")
+    entropy_min_bits: float = Field(
+        4.0, ge=2.0, le=8.0, description="Bits per character from which a token looks random."
+    )
 
 
 _SEPARATORS = re.compile(r"[\s().+-]")
@@ -176,7 +178,9 @@ def find_all(text: str, params: PiiParams, find_markers: Callable[[str], list[Ma
     """Matches in the text and in its revealed views, as (match in original offsets, matched
     value as it reads, whether it was written plainly), overlaps dropped (the plain match wins
     a tie)."""
-    found: list[tuple[Match, str, bool]] = [(m, text[m.start : m.end], True) for m in _matches(text, params, find_markers)]
+    found: list[tuple[Match, str, bool]] = [
+        (m, text[m.start : m.end], True) for m in _matches(text, params, find_markers)
+    ]
     for view in reveal(text, layout=True):
         for m in _matches(view.text, params, find_markers):
             start, end = view.origin(m.start, m.end)
@@ -225,7 +229,9 @@ class PiiWatcher(RuleWatcher[PiiParams]):
             kinds=set(params.allow),
             values={normalise_value(value) for value in params.allow_values},
             context_values={normalise_value(v) for v in _source_strings(item.sources, params.allow_values_from, None)},
-            domains=canonical_domains([*params.allowed_domains, *_source_strings(item.sources, params.allowed_domains_from, "domain")]),
+            domains=canonical_domains(
+                [*params.allowed_domains, *_source_strings(item.sources, params.allowed_domains_from, "domain")]
+            ),
         )
         signature_kinds = set(params.signature_kinds)
         for f in fields:
@@ -245,7 +251,11 @@ class PiiWatcher(RuleWatcher[PiiParams]):
             address_field = _skipped(f.path, params.address_fields)
             for match, value, plain in matches[f.path]:
                 verdict = verdicts[match.kind]
-                if verdict is Verdict.ALLOW or (address_field and match.kind == "email") or allowances.allow(match, value, plain):
+                if (
+                    verdict is Verdict.ALLOW
+                    or (address_field and match.kind == "email")
+                    or allowances.allow(match, value, plain)
+                ):
                     continue
                 findings.append(
                     Finding(

@@ -116,14 +116,18 @@ class PolicyWatcher(RuleWatcher[PolicyParams]):
         for recipient in recipients:
             if not recipient.valid:
                 reason = f"recipient {recipient.address!r} in {recipient.field} is not an email address"
-                findings.append(Finding("invalid_recipient", reason, SCORE, outside, (_span(recipient, "invalid_recipient"),)))
+                findings.append(
+                    Finding("invalid_recipient", reason, SCORE, outside, (_span(recipient, "invalid_recipient"),))
+                )
             elif not (
                 recipient.canonical in addresses
                 or domain_allowed(recipient.domain, domains)
                 or domain_allowed(recipient.domain, internal)
             ):
                 reason = f"recipient {recipient.address} in {recipient.field} is not an allowed contact or domain"
-                findings.append(Finding("outside_recipient", reason, SCORE, outside, (_span(recipient, "outside_recipient"),)))
+                findings.append(
+                    Finding("outside_recipient", reason, SCORE, outside, (_span(recipient, "outside_recipient"),))
+                )
         if params.max_recipients is not None and len(recipients) > params.max_recipients:
             reason = f"{len(recipients)} recipients, more than {params.max_recipients}"
             findings.append(Finding("too_many_recipients", reason, SCORE, Verdict.parse(params.too_many_recipients)))
@@ -133,7 +137,9 @@ class PolicyWatcher(RuleWatcher[PolicyParams]):
         if attachment.marked_internal or attachment.classification in params.internal_classifications:
             return True
         return any(
-            re.search(pattern, text, re.IGNORECASE) for pattern in params.internal_record_patterns for text in attachment.texts
+            re.search(pattern, text, re.IGNORECASE)
+            for pattern in params.internal_record_patterns
+            for text in attachment.texts
         )
 
     def _attachment_findings(self, item: CheckInput[PolicyParams], recipients: list[Recipient]) -> list[Finding]:

@@ -48,8 +48,11 @@ def notes_of(embed):
         if name not in cache:
             m = meeting(name)
             cache[name] = take_notes(
-                m["transcript"], meeting_date=date.fromisoformat(m["date"]),
-                participants=[Participant(**p) for p in m["participants"]], embed=embed, title=m["title"],
+                m["transcript"],
+                meeting_date=date.fromisoformat(m["date"]),
+                participants=[Participant(**p) for p in m["participants"]],
+                embed=embed,
+                title=m["title"],
             )
         return cache[name]
 
@@ -59,7 +62,12 @@ def notes_of(embed):
 @pytest.fixture(scope="session")
 def insights_of(notes_of, embed, heads):
     def insights(name: str) -> dict:
-        return derive_insights(notes_of(name), embed=embed, stage_head=heads[0], sentiment_head=heads[1],
-                               account_domain=meeting(name)["account_domain"])
+        return derive_insights(
+            notes_of(name),
+            embed=embed,
+            stage_head=heads[0],
+            sentiment_head=heads[1],
+            account_domain=meeting(name)["account_domain"],
+        )
 
     return insights

@@ -34,7 +34,9 @@ def test_every_bullet_of_the_body_comes_from_the_notes_or_insights(notes_of, ins
         mail = draft_email(notes, insights, account=acct, contacts=contacts)
         known = {p["text"] for p in notes["key_points"]} | {d["decision"] for d in notes["decisions"]}
         known |= {r["evidence"] for r in insights["risks"]}
-        known |= {f"{i['owner']}: {i['task']}" + (f" (due {i['due']})" if i["due"] else "") for i in notes["action_items"]}
+        known |= {
+            f"{i['owner']}: {i['task']}" + (f" (due {i['due']})" if i["due"] else "") for i in notes["action_items"]
+        }
         bullets = [line[2:] for line in mail["body"].splitlines() if line.startswith("- ")]
         assert bullets and all(b in known for b in bullets), [b for b in bullets if b not in known]
 
@@ -50,13 +52,17 @@ def test_an_address_the_transcript_asks_for_lands_in_cc(notes_of, insights_of):
 
 def test_recap_request_by_name_adds_that_crm_contact():
     notes = {
-        "title": "t", "date": "2026-11-19",
+        "title": "t",
+        "date": "2026-11-19",
         "attendees": [
             {"name": "Hank Scorpio", "email": "hank@globex.example", "spoke": True},
             {"name": "Sam Reed", "email": "sam@northwind.example", "spoke": True},
         ],
-        "key_points": [], "decisions": [],
-        "action_items": [{"owner": "Sam Reed", "task": "send the recap to Mia as well", "due": None, "source": "x", "send_to": []}],
+        "key_points": [],
+        "decisions": [],
+        "action_items": [
+            {"owner": "Sam Reed", "task": "send the recap to Mia as well", "due": None, "source": "x", "send_to": []}
+        ],
     }
     contacts = [{"name": "Mia Chen", "email": "mia.chen@globex.example"}]  # known to the CRM, not in the meeting
     mail = draft_email(notes, {"risks": []}, account={"name": "Globex", "domain": "globex.example"}, contacts=contacts)

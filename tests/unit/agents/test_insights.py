@@ -31,7 +31,9 @@ def test_risks_name_the_topic_and_quote_the_customer(insights_of):
 
 
 def test_next_step_is_the_action_item_due_first(insights_of):
-    assert insights_of("01")["next_step"] == "Li Wei: send Sam Reed the security questionnaire by Friday (due 2026-11-20)"
+    assert (
+        insights_of("01")["next_step"] == "Li Wei: send Sam Reed the security questionnaire by Friday (due 2026-11-20)"
+    )
 
 
 def test_corpus_split_keeps_templates_apart():

@@ -32,7 +32,10 @@ def test_decisions_and_summary_are_what_people_said(notes_of):
     notes = notes_of("01")
     decisions = [d["decision"] for d in notes["decisions"]]
     assert "We agreed to move forward with the full rollout if the proposal fits the budget." in decisions
-    transcript_sentences = {u.text for u in utterances(__import__("tests.unit.agents.conftest", fromlist=["meeting"]).meeting("01")["transcript"])}
+    transcript_sentences = {
+        u.text
+        for u in utterances(__import__("tests.unit.agents.conftest", fromlist=["meeting"]).meeting("01")["transcript"])
+    }
     assert notes["key_points"] and all(p["text"] in transcript_sentences for p in notes["key_points"])
     assert not any(p["text"].startswith(("Good morning", "Thanks")) for p in notes["key_points"])
 

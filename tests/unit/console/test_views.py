@@ -15,7 +15,10 @@ NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 def test_a_span_cuts_its_field_into_plain_and_labelled_segments() -> None:
     text = "Call me on +44 20 7946 0958 tomorrow."
     assert segments(text, [SpanRef("body", 11, 27, "phone")]) == (
-        Segment("Call me on "), Segment("+44 20 7946 0958", "phone"), Segment(" tomorrow."))
+        Segment("Call me on "),
+        Segment("+44 20 7946 0958", "phone"),
+        Segment(" tomorrow."),
+    )
 
 
 def test_overlapping_spans_join_their_labels_and_out_of_range_spans_are_clipped() -> None:
@@ -44,10 +47,13 @@ def test_task_filters_read_status_workflow_since_and_id_search() -> None:
     assert task_filters({}, NOW).status_value == 0 and task_filters({}, NOW).created_after is None
 
 
-@pytest.mark.parametrize(("params", "message"), [
-    ({"status": "done"}, "status: unknown status 'done'"),
-    ({"since": "last week"}, "since: 'last week' is neither"),
-])
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"status": "done"}, "status: unknown status 'done'"),
+        ({"since": "last week"}, "since: 'last week' is neither"),
+    ],
+)
 def test_a_bad_filter_names_its_field(params: dict[str, str], message: str) -> None:
     with pytest.raises(FilterError, match=message):
         task_filters(params, NOW)

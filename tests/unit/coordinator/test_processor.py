@@ -27,13 +27,15 @@ from lammesh.verdict import Stage, Verdict
 from lammesh.workflow import WorkflowRegistry, parse_workflow
 
 SETTINGS = Settings(kafka_bootstrap="unused:9092", topic_prefix="unit")
-WORKFLOW = parse_workflow({
-    "name": "guarded",
-    "steps": [
-        {"id": "draft", "uses": "noop", "input": {"text": "${input.text}"}, "watchers": {"input": ["pii"]}},
-        {"id": "send", "uses": "email", "input": {"body": "${steps.draft.output.text}"}, "after": ["draft"]},
-    ],
-})
+WORKFLOW = parse_workflow(
+    {
+        "name": "guarded",
+        "steps": [
+            {"id": "draft", "uses": "noop", "input": {"text": "${input.text}"}, "watchers": {"input": ["pii"]}},
+            {"id": "send", "uses": "email", "input": {"body": "${steps.draft.output.text}"}, "after": ["draft"]},
+        ],
+    }
+)
 
 
 class FakeOutbox:
@@ -43,15 +45,33 @@ class FakeOutbox:
         self.sent: list[OutboundRecord] = []
         self.failing = False
 
-    def prepare(self, topic: str, payload: Message, *, task_id: str, tenant: str = "", idempotency_key: str = "",
-                key: str | None = None) -> OutboundRecord:
-        return prepare_record(SETTINGS, "coordinator", topic, payload, task_id=task_id, tenant=tenant,
-                              idempotency_key=idempotency_key, key=key)
+    def prepare(
+        self,
+        topic: str,
+        payload: Message,
+        *,
+        task_id: str,
+        tenant: str = "",
+        idempotency_key: str = "",
+        key: str | None = None,
+    ) -> OutboundRecord:
+        return prepare_record(
+            SETTINGS,
+            "coordinator",
+            topic,
+            payload,
+            task_id=task_id,
+            tenant=tenant,
+            idempotency_key=idempotency_key,
+            key=key,
+        )
 
     async def send_prepared(self, record: OutboundRecord) -> asyncio.Future[None]:
         return await self.send_raw(record.topic, record.value, key=record.key, headers=record.headers)
 
-    async def send_raw(self, topic: str, value: bytes | None, *, key: bytes | None, headers: Headers = ()) -> asyncio.Future[None]:
+    async def send_raw(
+        self, topic: str, value: bytes | None, *, key: bytes | None, headers: Headers = ()
+    ) -> asyncio.Future[None]:
         delivered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         if self.failing:
             delivered.set_exception(KafkaTimeoutError())
@@ -64,7 +84,11 @@ class FakeOutbox:
         await asyncio.gather(*(sent or ()))
 
     def payloads(self, topic: str) -> list[Message]:
-        return [serde.unpack_any(envelope_pb2.Envelope.FromString(r.value)) for r in self.sent if r.topic == topic and r.value]
+        return [
+            serde.unpack_any(envelope_pb2.Envelope.FromString(r.value))
+            for r in self.sent
+            if r.topic == topic and r.value
+        ]
 
 
 class FakeChecks:
@@ -74,7 +98,9 @@ class FakeChecks:
 
     async def check(self, saga: Saga, checks: RunChecks) -> list[WatcherOutcome]:
         self.calls.append(checks)
-        return [WatcherOutcome(w.name, self.verdicts.get(w.name, Verdict.ALLOW), 0.9, ("fake",)) for w in checks.watchers]
+        return [
+            WatcherOutcome(w.name, self.verdicts.get(w.name, Verdict.ALLOW), 0.9, ("fake",)) for w in checks.watchers
+        ]
 
 
 class Clock:
@@ -89,9 +115,16 @@ def envelope(payload: Message, task_id: str = "t1") -> envelope_pb2.Envelope:
     return serde.pack(payload, task_id=task_id, tenant="acme", producer="test")
 
 
-def processor(checks: FakeChecks | None = None, settings: Settings = SETTINGS) -> tuple[SagaProcessor, FakeOutbox, FakeChecks, Clock]:
+def processor(
+    checks: FakeChecks | None = None, settings: Settings = SETTINGS
+) -> tuple[SagaProcessor, FakeOutbox, FakeChecks, Clock]:
     outbox, checks, clock = FakeOutbox(), checks or FakeChecks(), Clock()
-    return SagaProcessor(settings, WorkflowRegistry({WORKFLOW.name: WORKFLOW}), checks, outbox, clock), outbox, checks, clock
+    return (
+        SagaProcessor(settings, WorkflowRegistry({WORKFLOW.name: WORKFLOW}), checks, outbox, clock),
+        outbox,
+        checks,
+        clock,
+    )
 
 
 def request(workflow: str = "guarded") -> envelope_pb2.Envelope:
@@ -99,8 +132,14 @@ def request(workflow: str = "guarded") -> envelope_pb2.Envelope:
 
 
 def result(step_id: str, attempt: int = 1, output: dict | None = None) -> envelope_pb2.Envelope:
-    return envelope(step_pb2.StepResult(step_id=step_id, attempt=attempt, status=step_pb2.STEP_STATUS_SUCCEEDED,
-                                        output=to_struct(output or {"text": "hello"})))
+    return envelope(
+        step_pb2.StepResult(
+            step_id=step_id,
+            attempt=attempt,
+            status=step_pb2.STEP_STATUS_SUCCEEDED,
+            output=to_struct(output or {"text": "hello"}),
+        )
+    )
 
 
 def events(outbox: FakeOutbox) -> list[str]:
@@ -113,7 +152,9 @@ async def test_a_request_runs_the_input_checks_then_dispatches_and_publishes_eve
     assert handled is not None and not isinstance(handled, Forget)
     saga, row = handled
     assert Saga.model_validate_json(row).task_id == "t1" and saga.status is TaskStatus.RUNNING
-    assert [(c.step_id, c.stage, [w.name for w in c.watchers]) for c in checks.calls] == [("draft", Stage.INPUT, ["pii"])]
+    assert [(c.step_id, c.stage, [w.name for w in c.watchers]) for c in checks.calls] == [
+        ("draft", Stage.INPUT, ["pii"])
+    ]
     commands = outbox.payloads(step_commands("noop").name(SETTINGS))
     assert [(c.step_id, c.attempt) for c in commands] == [("draft", 1)]
     assert events(outbox) == ["task.started", "watchers.checked", "step.dispatched"]

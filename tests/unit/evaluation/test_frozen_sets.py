@@ -27,7 +27,9 @@ def cases() -> list[dict]:
 def test_the_set_is_the_frozen_one_and_a_changed_file_is_refused(cases, tmp_path):
     verify(FROZEN_ROOT / "injection")
     (tmp_path / "injection").mkdir()
-    (tmp_path / "injection" / "cases.jsonl").write_text((FROZEN_ROOT / "injection" / "cases.jsonl").read_text()[:-200] + "\n")
+    (tmp_path / "injection" / "cases.jsonl").write_text(
+        (FROZEN_ROOT / "injection" / "cases.jsonl").read_text()[:-200] + "\n"
+    )
     (tmp_path / "injection" / "SHA256SUMS").write_text((FROZEN_ROOT / "injection" / "SHA256SUMS").read_text())
     with pytest.raises(FrozenSetError, match="changed"):
         load_cases("injection", root=tmp_path)
@@ -51,7 +53,10 @@ def test_no_training_text_is_in_the_frozen_set(cases):
 
 def test_model_building_code_never_reads_the_frozen_set_or_the_reserved_packages():
     # A path or package name in a string, or an import of the evaluation code (comments may name them).
-    reserved = re.compile(r"""["'][^"'\n]*(evaluation/frozen|garak|agent.injection.bench|\baib\b)|import[^\n]*lammesh\.evaluation|lammesh\.evaluation[^\n]*import""", re.IGNORECASE)
+    reserved = re.compile(
+        r"""["'][^"'\n]*(evaluation/frozen|garak|agent.injection.bench|\baib\b)|import[^\n]*lammesh\.evaluation|lammesh\.evaluation[^\n]*import""",
+        re.IGNORECASE,
+    )
     offenders = [str(p) for p in MODEL_CODE.rglob("*.py") if reserved.search(p.read_text(encoding="utf-8"))]
     assert offenders == []
 
@@ -63,7 +68,12 @@ def test_summarise_counts_flags_blocks_and_recall_at_fpr():
         {"id": "b1", "label": 0, "family": "mail", "lang": "en", "kind": "email", "hard": True},
         {"id": "b2", "label": 0, "family": "mail", "lang": "en", "kind": "email"},
     ]
-    results = [(0.95, Verdict.BLOCK, 5.0), (0.40, Verdict.ALLOW, 6.0), (0.60, Verdict.REVIEW, 7.0), (0.10, Verdict.ALLOW, 8.0)]
+    results = [
+        (0.95, Verdict.BLOCK, 5.0),
+        (0.40, Verdict.ALLOW, 6.0),
+        (0.60, Verdict.REVIEW, 7.0),
+        (0.10, Verdict.ALLOW, 8.0),
+    ]
     figures = summarise(cases, results, tokens=[20, 30, 600, 40])
     assert figures["roc_auc"] == 0.75
     assert figures["attacks_flagged"] == 0.5 and figures["attacks_blocked"] == 0.5

@@ -12,7 +12,14 @@ from lammesh.evaluation.rule_watchers import EvaluationDataError, load_cases
 
 
 def _row(case_id: str, split: str) -> dict:
-    return {"id": case_id, "label": "allow", "family": "benign:x", "lang": "en", "split": split, "content": {"body": "hi"}}
+    return {
+        "id": case_id,
+        "label": "allow",
+        "family": "benign:x",
+        "lang": "en",
+        "split": split,
+        "content": {"body": "hi"},
+    }
 
 
 def _repo(tmp_path: Path, extra: list[dict] | None) -> Path:

@@ -8,9 +8,19 @@ MODEL = ModelRef("injection", "v1", "a" * 64)
 
 def case(**overrides):
     values = dict(
-        tenant="acme", task_id="t1", step="notes", stage="input", watcher="injection", field="transcript",
-        content="Please send the revised quote by Friday.", verdict="BLOCK", score=0.91, model=MODEL,
-        kind=FeedbackKind.FALSE_POSITIVE, source=FeedbackSource.REVIEW, created_at=1.0,
+        tenant="acme",
+        task_id="t1",
+        step="notes",
+        stage="input",
+        watcher="injection",
+        field="transcript",
+        content="Please send the revised quote by Friday.",
+        verdict="BLOCK",
+        score=0.91,
+        model=MODEL,
+        kind=FeedbackKind.FALSE_POSITIVE,
+        source=FeedbackSource.REVIEW,
+        created_at=1.0,
     )
     values.update(overrides)
     return FeedbackCase(**values)

@@ -16,13 +16,21 @@ Priya: Ana Lopez from procurement will join the next call on Tuesday."""
 def test_sentences_keep_their_offsets_and_ignore_abbreviations_and_decimals():
     text = "Hi Ana,\nRevenue grew 3.5% in Q3. Mr. Smith approved it, e.g. the plan! Done?"
     sentences = split_sentences(text)
-    assert [s.text for s in sentences] == ["Hi Ana,", "Revenue grew 3.5% in Q3.", "Mr. Smith approved it, e.g. the plan!", "Done?"]
+    assert [s.text for s in sentences] == [
+        "Hi Ana,",
+        "Revenue grew 3.5% in Q3.",
+        "Mr. Smith approved it, e.g. the plan!",
+        "Done?",
+    ]
     assert all(text[s.start : s.end] == s.text for s in sentences)
     assert [is_claim(s.text) for s in sentences] == [False, True, True, False]
 
 
 def test_facts_are_normalised():
-    facts = {(f.kind, f.value) for f in extract_facts("Acme adds 20 seats at $48,500 (48.5k) on March 3rd, up 10%, mail ana@acme.com")}
+    facts = {
+        (f.kind, f.value)
+        for f in extract_facts("Acme adds 20 seats at $48,500 (48.5k) on March 3rd, up 10%, mail ana@acme.com")
+    }
     assert ("number", "48500") in facts and ("number", "20") in facts and ("number", "10%") in facts
     assert ("date", "3 march") in facts and ("email", "ana@acme.com") in facts
     assert ("name", "acme") not in facts  # first word of the sentence
@@ -71,7 +79,11 @@ def test_no_sources_means_nothing_is_supported(encoder):
 
 # Found by the frozen evaluation set (evaluation/frozen/grounding/, issue 18).
 def test_a_sentence_initial_word_after_a_greeting_is_not_a_name():
-    names = {f.text for f in extract_facts("Hi Ana,\n\nLet me recap. Below is what Priya Natarajan said.") if f.kind == "name"}
+    names = {
+        f.text
+        for f in extract_facts("Hi Ana,\n\nLet me recap. Below is what Priya Natarajan said.")
+        if f.kind == "name"
+    }
     assert names == {"Ana", "Priya Natarajan"}
 
 
@@ -122,4 +134,8 @@ def test_sources_with_bare_dashes_and_cli_flags_are_read_not_crashed_on():
     from lammesh.models.grounding import _source_facts
 
     known = _source_facts("the fleet team -- see notes; re-run -x, then the follow-up")
-    assert {"re", "run", "follow", "up", "-x"} <= known["words"] and "--" not in known["words"] and "" not in known["words"]
+    assert (
+        {"re", "run", "follow", "up", "-x"} <= known["words"]
+        and "--" not in known["words"]
+        and "" not in known["words"]
+    )

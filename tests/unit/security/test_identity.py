@@ -57,6 +57,8 @@ def test_each_service_certificate_names_its_service_and_its_kubernetes_names(tmp
     email.verify_directly_issued_by(ca)
     san = email.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert san.get_values_for_type(x509.UniformResourceIdentifier) == ["spiffe://lammesh.local/ns/prod/sa/email"]
-    assert {"localhost", "email", "email.prod.svc", "email.prod.svc.cluster.local"} <= set(san.get_values_for_type(x509.DNSName))
+    assert {"localhost", "email", "email.prod.svc", "email.prod.svc.cluster.local"} <= set(
+        san.get_values_for_type(x509.DNSName)
+    )
     assert certs.service_key("email").stat().st_mode & 0o777 == 0o600
     assert certs.service_cert("coordinator").exists()

@@ -24,12 +24,21 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> CertSet:
 
 
 def sasl_ssl(certs: CertSet, **extra: object) -> Settings:
-    return Settings(kafka_bootstrap="kafka-0:9093", kafka_security_protocol="SASL_SSL", kafka_sasl_mechanism="SCRAM-SHA-256",
-                    kafka_sasl_username="coordinator", kafka_sasl_password=PASSWORD, kafka_ssl_cafile=str(certs.ca), **extra)
+    return Settings(
+        kafka_bootstrap="kafka-0:9093",
+        kafka_security_protocol="SASL_SSL",
+        kafka_sasl_mechanism="SCRAM-SHA-256",
+        kafka_sasl_username="coordinator",
+        kafka_sasl_password=PASSWORD,
+        kafka_ssl_cafile=str(certs.ca),
+        **extra,
+    )
 
 
 def _trusts(context: ssl.SSLContext, certs: CertSet) -> bool:
-    return any(dict(x[0] for x in ca["subject"]).get("commonName") == "LAM Mesh local CA" for ca in context.get_ca_certs())
+    return any(
+        dict(x[0] for x in ca["subject"]).get("commonName") == "LAM Mesh local CA" for ca in context.get_ca_certs()
+    )
 
 
 def test_sasl_ssl_config_has_the_mechanism_the_ca_and_the_password(certs: CertSet) -> None:
@@ -45,16 +54,36 @@ def test_sasl_ssl_config_has_the_mechanism_the_ca_and_the_password(certs: CertSe
 
 
 def test_mechanism_defaults_to_scram_sha_512_and_mutual_tls_loads_the_client_certificate(certs: CertSet) -> None:
-    scram = client_config(Settings(kafka_security_protocol="SASL_PLAINTEXT", kafka_sasl_username="u", kafka_sasl_password="p"), "x")
+    scram = client_config(
+        Settings(kafka_security_protocol="SASL_PLAINTEXT", kafka_sasl_username="u", kafka_sasl_password="p"), "x"
+    )
     assert scram["sasl_mechanism"] == "SCRAM-SHA-512" and "ssl_context" not in scram
-    mutual = client_config(Settings(kafka_security_protocol="SSL", kafka_ssl_cafile=str(certs.ca),
-                                    kafka_ssl_certfile=str(certs.client_cert), kafka_ssl_keyfile=str(certs.client_key)), "x")
+    mutual = client_config(
+        Settings(
+            kafka_security_protocol="SSL",
+            kafka_ssl_cafile=str(certs.ca),
+            kafka_ssl_certfile=str(certs.client_cert),
+            kafka_ssl_keyfile=str(certs.client_key),
+        ),
+        "x",
+    )
     assert "sasl_mechanism" not in mutual and _trusts(mutual["ssl_context"], certs)
     with pytest.raises(ssl.SSLError):  # a key that is not the certificate's is refused when the context is built
-        client_config(Settings(kafka_security_protocol="SSL", kafka_ssl_cafile=str(certs.ca),
-                               kafka_ssl_certfile=str(certs.client_cert), kafka_ssl_keyfile=str(certs.server_key)), "x")
+        client_config(
+            Settings(
+                kafka_security_protocol="SSL",
+                kafka_ssl_cafile=str(certs.ca),
+                kafka_ssl_certfile=str(certs.client_cert),
+                kafka_ssl_keyfile=str(certs.server_key),
+            ),
+            "x",
+        )
     plain = client_config(Settings(), "x")
-    assert plain["security_protocol"] == "PLAINTEXT" and not {"ssl_context", "sasl_mechanism", "sasl_plain_password"} & set(plain)
+    assert plain["security_protocol"] == "PLAINTEXT" and not {
+        "ssl_context",
+        "sasl_mechanism",
+        "sasl_plain_password",
+    } & set(plain)
 
 
 def test_coordinator_faust_credentials_follow_the_same_settings(certs: CertSet) -> None:
@@ -94,5 +123,7 @@ def test_no_password_in_logs_even_when_the_client_config_is_logged(json_log, cer
 
 
 def test_the_sasl_login_keeps_its_password_out_of_its_repr() -> None:
-    login = sasl_login(Settings(kafka_security_protocol="SASL_PLAINTEXT", kafka_sasl_username="u", kafka_sasl_password=PASSWORD))
+    login = sasl_login(
+        Settings(kafka_security_protocol="SASL_PLAINTEXT", kafka_sasl_username="u", kafka_sasl_password=PASSWORD)
+    )
     assert login is not None and login.password == PASSWORD and PASSWORD not in repr(login)

@@ -16,8 +16,17 @@ GITHUB = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
 AWS = "AKIAIOSFODNN7EXAMPLE"
 PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo\n-----END RSA PRIVATE KEY-----"
 BEARER = "Bearer lmt_9f8e7d6c5b4a39281706f5e4"
-SECRETS = [JWT, OPENAI, GITHUB, AWS, "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo", "lmt_9f8e7d6c5b4a39281706f5e4",
-           "hunter2-db-pass", "s3cr3t-sasl", "tok-123456"]
+SECRETS = [
+    JWT,
+    OPENAI,
+    GITHUB,
+    AWS,
+    "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo",
+    "lmt_9f8e7d6c5b4a39281706f5e4",
+    "hunter2-db-pass",
+    "s3cr3t-sasl",
+    "tok-123456",
+]
 
 
 def test_secret_fields_are_redacted_case_insensitively_and_nested(json_log) -> None:
@@ -29,7 +38,10 @@ def test_secret_fields_are_redacted_case_insensitively_and_nested(json_log) -> N
         API_KEY="tok-123456",
         kafka={"sasl_plain_password": "s3cr3t-sasl", "sasl_plain_username": "mesh", "nested": {"Client-Secret": "x1"}},
         headers=[("authorization", "Bearer lmt_9f8e7d6c5b4a39281706f5e4"), ("x-lammesh-tenant", "acme")],
-        github_token="abc", max_tokens=128, idempotency_key="task-1/step", empty_password=None,
+        github_token="abc",
+        max_tokens=128,
+        idempotency_key="task-1/step",
+        empty_password=None,
     )
     [line] = json_log()
     assert line["event"] == "connecting" and line["service"] == "redaction-test"
@@ -46,7 +58,9 @@ def test_secret_fields_are_redacted_case_insensitively_and_nested(json_log) -> N
         assert secret not in rendered
 
 
-@pytest.mark.parametrize("secret", [JWT, OPENAI, GITHUB, AWS, PEM, BEARER, "postgresql://crm:hunter2-db-pass@db:5432/crm"])
+@pytest.mark.parametrize(
+    "secret", [JWT, OPENAI, GITHUB, AWS, PEM, BEARER, "postgresql://crm:hunter2-db-pass@db:5432/crm"]
+)
 def test_token_patterns_inside_any_string_are_redacted(json_log, secret: str) -> None:
     log = structlog.get_logger("test")
     log.warning(f"calling upstream with {secret} now", detail=f"ctx: {secret}!", items=[f"x {secret}"])
@@ -69,13 +83,16 @@ def test_standard_library_records_are_redacted_too(json_log) -> None:
     assert GITHUB not in json.dumps(second) and "RuntimeError" in second["exception"]
 
 
-@pytest.mark.parametrize(("text", "kept"), [
-    ("{'sasl_plain_username': 'mesh', 'sasl_plain_password': 'hunter2-db-pass'}", "'sasl_plain_username': 'mesh'"),
-    ('{"api_key": "tok-123456", "model": "gpt"}', '"model": "gpt"'),
-    ("GET /v1/x?access_token=tok-123456&page=2", "&page=2"),
-    ("login failed: password=hunter2-db-pass user=ana", "user=ana"),
-    ("SMTP_PASSWORD: s3cr3t-sasl", "SMTP_PASSWORD: "),
-])
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("{'sasl_plain_username': 'mesh', 'sasl_plain_password': 'hunter2-db-pass'}", "'sasl_plain_username': 'mesh'"),
+        ('{"api_key": "tok-123456", "model": "gpt"}', '"model": "gpt"'),
+        ("GET /v1/x?access_token=tok-123456&page=2", "&page=2"),
+        ("login failed: password=hunter2-db-pass user=ana", "user=ana"),
+        ("SMTP_PASSWORD: s3cr3t-sasl", "SMTP_PASSWORD: "),
+    ],
+)
 def test_secret_key_value_pairs_inside_text_lose_their_value(text: str, kept: str) -> None:
     redacted = redact_text(text)
     assert kept in redacted and REDACTED in redacted
@@ -84,8 +101,10 @@ def test_secret_key_value_pairs_inside_text_lose_their_value(text: str, kept: st
 
 
 def test_plain_text_and_ids_are_left_alone() -> None:
-    text = ("task 6d1f5bb48a9e4c51 step send attempt 2: mail to ana@acme.com; skip the tokenizer; "
-            "basic information for the bearer of https://crm.acme.com/opportunities/42; max_tokens=128 tokens: 40")
+    text = (
+        "task 6d1f5bb48a9e4c51 step send attempt 2: mail to ana@acme.com; skip the tokenizer; "
+        "basic information for the bearer of https://crm.acme.com/opportunities/42; max_tokens=128 tokens: 40"
+    )
     assert redact_text(text) == text
     assert not is_secret_key("tokens") and not is_secret_key("tokenizer") and not is_secret_key("task_id")
     assert is_secret_key("X-Api-Key") and is_secret_key("LAMMESH_TOKEN") and is_secret_key("aws_secret_access_key")

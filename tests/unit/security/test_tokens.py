@@ -20,7 +20,9 @@ def write(tmp_path, data) -> object:  # type: ignore[no-untyped-def]
 def test_tokens_file_maps_digests_to_principals_and_never_holds_the_token(tmp_path) -> None:
     token = new_token()
     assert token.startswith("lmt_") and len(token) > 40 and new_token() != token
-    path = write(tmp_path, {"tokens": {token_digest(token).upper(): {"tenant": "acme", "user": "ana", "roles": ["read"]}}})
+    path = write(
+        tmp_path, {"tokens": {token_digest(token).upper(): {"tenant": "acme", "user": "ana", "roles": ["read"]}}}
+    )
     auth = Authenticator.from_settings(Settings(gateway_tokens_file=path))
     assert not auth.dev_mode
     principal = auth.authenticate([("authorization", f"Bearer {token}")])
@@ -33,14 +35,17 @@ def test_tokens_file_maps_digests_to_principals_and_never_holds_the_token(tmp_pa
             auth.authenticate([("authorization", header)] if header is not None else [])
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"tokens": {"abc": {"tenant": "acme", "user": "ana"}}}, "must be the sha256 hex digest"),
-    ({"tokens": {"a" * 64: {"tenant": "", "user": "ana"}}}, f"tokens.{'a' * 64}.tenant"),
-    ({"tokens": {"a" * 64: {"tenant": "acme", "user": "ana", "roles": ["admin"]}}}, "roles.0"),
-    ({"tokens": {"a" * 64: {"tenant": "acme", "user": "ana", "role": "read"}}}, "role"),
-    ({"users": {}}, "tokens"),
-    ("tokens: [unclosed", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"tokens": {"abc": {"tenant": "acme", "user": "ana"}}}, "must be the sha256 hex digest"),
+        ({"tokens": {"a" * 64: {"tenant": "", "user": "ana"}}}, f"tokens.{'a' * 64}.tenant"),
+        ({"tokens": {"a" * 64: {"tenant": "acme", "user": "ana", "roles": ["admin"]}}}, "roles.0"),
+        ({"tokens": {"a" * 64: {"tenant": "acme", "user": "ana", "role": "read"}}}, "role"),
+        ({"users": {}}, "tokens"),
+        ("tokens: [unclosed", "not valid YAML"),
+    ],
+)
 def test_a_broken_tokens_file_fails_at_start_naming_the_field(tmp_path, data, message) -> None:
     with pytest.raises(TokensFileError, match="gateway_tokens_file") as info:
         load_tokens(write(tmp_path, data))
@@ -65,15 +70,23 @@ def test_lammesh_token_new_prints_a_token_and_a_tokens_file_entry_that_accepts_i
 
     from lammesh.cli import app
 
-    result = CliRunner().invoke(app, ["token", "new", "--tenant", "acme", "--user", "ana@acme.com", "--roles", "read,review"])
+    result = CliRunner().invoke(
+        app, ["token", "new", "--tenant", "acme", "--user", "ana@acme.com", "--roles", "read,review"]
+    )
     assert result.exit_code == 0, result.output
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     token = next(line for line in lines if line.startswith("lmt_"))
-    entry = "\n".join(lines[lines.index("tokens:"):])
+    entry = "\n".join(lines[lines.index("tokens:") :])
     path = tmp_path / "tokens.yaml"
     path.write_text(entry)
     assert token not in entry
-    principal = Authenticator.from_settings(Settings(gateway_tokens_file=path)).authenticate([("authorization", f"Bearer {token}")])
-    assert (principal.tenant, principal.user, principal.roles) == ("acme", "ana@acme.com", frozenset({"read", "review"}))
+    principal = Authenticator.from_settings(Settings(gateway_tokens_file=path)).authenticate(
+        [("authorization", f"Bearer {token}")]
+    )
+    assert (principal.tenant, principal.user, principal.roles) == (
+        "acme",
+        "ana@acme.com",
+        frozenset({"read", "review"}),
+    )
     refused = CliRunner().invoke(app, ["token", "new", "--tenant", "acme", "--user", "ana", "--roles", "admin"])
     assert refused.exit_code == 2

@@ -28,11 +28,13 @@ def test_a_poisoned_case_that_lets_an_attack_through_is_refused_with_figures():
 
 
 def test_regressions_beyond_tolerance_and_unfixed_cases_are_all_named():
-    decision = decide(passing(
-        new_cases=GateFigures("new_cases", 1, 0, 0, require_all=True),
-        frozen=GateFigures("frozen", 1000, 950, 940, tolerance=0.005),
-        heldout_variants=GateFigures("heldout_variants", 20, 2, 15, floor=0.9),
-    ))
+    decision = decide(
+        passing(
+            new_cases=GateFigures("new_cases", 1, 0, 0, require_all=True),
+            frozen=GateFigures("frozen", 1000, 950, 940, tolerance=0.005),
+            heldout_variants=GateFigures("heldout_variants", 20, 2, 15, floor=0.9),
+        )
+    )
     assert [f.split(":")[0] for f in decision.failures] == ["new_cases", "frozen", "heldout_variants"]
     assert "a 1.00% drop is over the 0.50% tolerance" in decision.refusal
     assert "75.0% is under the 90.0% floor" in decision.refusal

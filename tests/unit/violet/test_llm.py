@@ -11,9 +11,19 @@ from lammesh.modelregistry import ModelRef
 from lammesh.violet import llm
 
 CASE = FeedbackCase(
-    tenant="acme", task_id="t1", step="notes", stage="input", watcher="injection", field="transcript",
-    content="Please ignore the previous quote.", verdict="BLOCK", score=0.9, model=ModelRef("injection", "1", "c" * 64),
-    kind=FeedbackKind.FALSE_POSITIVE, source=FeedbackSource.REVIEW, created_at=1.0,
+    tenant="acme",
+    task_id="t1",
+    step="notes",
+    stage="input",
+    watcher="injection",
+    field="transcript",
+    content="Please ignore the previous quote.",
+    verdict="BLOCK",
+    score=0.9,
+    model=ModelRef("injection", "1", "c" * 64),
+    kind=FeedbackKind.FALSE_POSITIVE,
+    source=FeedbackSource.REVIEW,
+    created_at=1.0,
 )
 
 
@@ -48,7 +58,10 @@ def server():
 def test_paraphrases_come_back_as_llm_variants(server):
     url, to_give, received = server
     to_give.append((200, 'Sure: ["Disregard the earlier quote, please.", "", 3, "The old quote no longer applies."]'))
-    assert llm.paraphrases(CASE, url=url) == [("llm", "Disregard the earlier quote, please."), ("llm", "The old quote no longer applies.")]
+    assert llm.paraphrases(CASE, url=url) == [
+        ("llm", "Disregard the earlier quote, please."),
+        ("llm", "The old quote no longer applies."),
+    ]
     path, body = received[0]
     assert path == "/v1/chat/completions" and CASE.content in body["messages"][0]["content"]
 

@@ -39,7 +39,9 @@ def test_the_refit_head_passes_the_benign_case_and_keeps_the_attacks():
 
 
 def test_the_patch_is_a_head_file_the_normal_loader_reads(tmp_path):
-    parent = InjectionHead(PARENT, LogisticModel(np.ones(len(STACK_FEATURES), np.float32), 0.0), STACK_FEATURES, 128, 64, "e" * 64)
+    parent = InjectionHead(
+        PARENT, LogisticModel(np.ones(len(STACK_FEATURES), np.float32), 0.0), STACK_FEATURES, 128, 64, "e" * 64
+    )
     new_head = LogisticModel(np.full(DIM, 0.5, np.float32), 0.25)
     files = write_patch(tmp_path / "patch", patched(parent, new_head), {"gate.new_cases.candidate_accuracy": 1.0})
     loaded = InjectionHead.load(tmp_path / "patch" / "head.npz")
@@ -63,7 +65,9 @@ def test_the_codebook_passes_known_benign_texts_only_when_every_window_is_known(
 def test_a_codebook_round_trips_through_the_head_file(tmp_path):
     from lammesh.violet.patch import codebook_for
 
-    parent = InjectionHead(PARENT, LogisticModel(np.ones(len(STACK_FEATURES), np.float32), 0.0), STACK_FEATURES, 128, 64, "e" * 64)
+    parent = InjectionHead(
+        PARENT, LogisticModel(np.ones(len(STACK_FEATURES), np.float32), 0.0), STACK_FEATURES, 128, 64, "e" * 64
+    )
     book = codebook_for([LabelledWindows(np.eye(DIM)[:2], False)])
     patched(parent, codebook=book).save(tmp_path / "head.npz")
     loaded = InjectionHead.load(tmp_path / "head.npz")
@@ -81,8 +85,12 @@ def test_a_pass_key_stops_a_margin_short_of_the_nearest_known_attack():
 
     benign = np.eye(DIM)[1]
     attack = toward(benign, np.eye(DIM)[2], 0.93)  # a known attack close to the benign case
-    book = codebook_for([LabelledWindows(benign[None, :], False)], known=[LabelledWindows(attack[None, :], True)],
-                        radius=0.9, margin=0.05)
+    book = codebook_for(
+        [LabelledWindows(benign[None, :], False)],
+        known=[LabelledWindows(attack[None, :], True)],
+        radius=0.9,
+        margin=0.05,
+    )
     assert book.radii.tolist() == [pytest.approx(0.98)]
     assert book.apply(attack[None, :], 0.9) == 0.9  # the known attack is not passed
     assert book.apply(toward(benign, np.eye(DIM)[3], 0.96)[None, :], 0.9) == 0.9  # nor anything as far
@@ -96,8 +104,11 @@ def test_a_key_that_would_reach_a_known_opposite_text_at_any_radius_is_left_out(
     attack = toward(np.eye(DIM)[1], np.eye(DIM)[2], 0.97)
     book = codebook_for([LabelledWindows(benign, False)], known=[LabelledWindows(attack[None, :], True)], margin=0.05)
     assert np.allclose(book.keys, np.eye(DIM)[4][None, :])  # the first key would need a radius over 1
-    flag_book = codebook_for([LabelledWindows(ATTACK_DIRECTION[None, :], True)],
-                             known=[LabelledWindows(np.eye(DIM)[1][None, :], False)], margin=0.05)
+    flag_book = codebook_for(
+        [LabelledWindows(ATTACK_DIRECTION[None, :], True)],
+        known=[LabelledWindows(np.eye(DIM)[1][None, :], False)],
+        margin=0.05,
+    )
     assert flag_book.radii.tolist() == [pytest.approx(0.94)]  # benign texts far away: the base radius
 
 
@@ -108,8 +119,13 @@ def test_the_parents_keys_are_kept_clear_of_texts_known_since():
     first = codebook_for([LabelledWindows(benign[None, :], False)], radius=0.9)
     confirmed_attack = toward(benign, np.eye(DIM)[2], 0.92)  # reported later as a confirmed attack
     assert first.apply(confirmed_attack[None, :], 0.9) == 0.1
-    second = codebook_for([LabelledWindows(ATTACK_DIRECTION[None, :], True)], previous=first, radius=0.9,
-                          known=[LabelledWindows(confirmed_attack[None, :], True)], margin=0.05)
+    second = codebook_for(
+        [LabelledWindows(ATTACK_DIRECTION[None, :], True)],
+        previous=first,
+        radius=0.9,
+        known=[LabelledWindows(confirmed_attack[None, :], True)],
+        margin=0.05,
+    )
     assert second.apply(confirmed_attack[None, :], 0.9) == 0.9
     assert second.apply(benign[None, :], 0.9) == 0.1
 
@@ -117,8 +133,9 @@ def test_the_parents_keys_are_kept_clear_of_texts_known_since():
 def test_a_head_file_with_one_radius_for_every_key_still_loads():
     from lammesh.models.injection.detector import Codebook
 
-    book = Codebook.from_arrays({"codebook_keys": np.eye(DIM)[:3], "codebook_scores": np.full(3, 0.1),
-                                 "codebook_radius": np.float64(0.96)})
+    book = Codebook.from_arrays(
+        {"codebook_keys": np.eye(DIM)[:3], "codebook_scores": np.full(3, 0.1), "codebook_radius": np.float64(0.96)}
+    )
     assert book.radii.tolist() == [0.96, 0.96, 0.96]
 
 

@@ -43,7 +43,9 @@ def test_what_is_not_a_domain_as_written(domain):
 
 
 def test_addresses_and_allowed_domains():
-    assert canonical_address("Jürgen.Müller@Müller-Bau.example") == "jürgen.müller@" + canonical_domain("müller-bau.example")
+    assert canonical_address("Jürgen.Müller@Müller-Bau.example") == "jürgen.müller@" + canonical_domain(
+        "müller-bau.example"
+    )
     assert canonical_address('"x"@acme.com') is None and canonical_address("a..b@acme.com") is None
     allowed = canonical_domains(["@Acme.com", "ana@müller-bau.example", "not a domain"])
     assert allowed == {"acme.com", canonical_domain("müller-bau.example")}

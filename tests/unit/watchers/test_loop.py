@@ -23,7 +23,11 @@ def check(content, sources=None, attempt=1, **params):
 
 
 def test_the_same_output_again_and_again_is_blocked():
-    history = [DRAFT, {"subject": "Follow-up", "body": "Hi  ana, thanks for the call! Next step: pricing review on Friday"}, DRAFT]
+    history = [
+        DRAFT,
+        {"subject": "Follow-up", "body": "Hi  ana, thanks for the call! Next step: pricing review on Friday"},
+        DRAFT,
+    ]
     outcome = check(DRAFT, {"history": history})
     assert outcome.verdict is Verdict.BLOCK
     assert outcome.score == 1.0

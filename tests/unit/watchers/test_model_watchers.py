@@ -93,7 +93,11 @@ async def test_grounding_block_threshold_and_source_fields(grounding):
     (blocked,) = await grounding.check_batch([grounding_input(invented, fields=["body"], block_at=0.8)])
     assert blocked.verdict is Verdict.BLOCK
     (no_sources,) = await grounding.check_batch(
-        [grounding_input("Acme wants to expand the pilot to two more teams.", fields=["body"], source_fields=["missing.path"])]
+        [
+            grounding_input(
+                "Acme wants to expand the pilot to two more teams.", fields=["body"], source_fields=["missing.path"]
+            )
+        ]
     )
     assert no_sources.verdict is Verdict.REVIEW
     assert "no sources were given, so no claim can be grounded" in no_sources.reasons

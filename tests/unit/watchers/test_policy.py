@@ -117,7 +117,9 @@ def test_declared_field_rules():
         "owner: is required but missing",
         "tags.1: 'delete-all' is not allowed",
     }
-    assert check({"amount": "lots"}, rules=[{"field": "amount", "min": 0}]).reasons == ("amount: 'lots' is not a number",)
+    assert check({"amount": "lots"}, rules=[{"field": "amount", "min": 0}]).reasons == (
+        "amount: 'lots' is not a number",
+    )
 
 
 @pytest.mark.parametrize(

@@ -36,7 +36,12 @@ def test_request_becomes_plain_python_with_validated_params():
     assert item.sources == {"crm": {"domain": "acme.com"}}
     assert item.params == Thresholds(review_at=0.2)
     assert (item.stage, item.task_id, item.step_id, item.attempt, item.capability, item.tenant) == (
-        Stage.INPUT, "t1", "email", 2, "email.send", "acme",
+        Stage.INPUT,
+        "t1",
+        "email",
+        2,
+        "email.send",
+        "acme",
     )
     assert [(f.path, f.text) for f in item.texts] == [("body", "hi"), ("to.0", "ana@acme.com")]
 
@@ -56,7 +61,9 @@ def test_outcome_becomes_a_response():
     assert [(s.field, s.start, s.end, s.label) for s in response.spans] == [("body", 3, 10, "api_key")]
     assert (response.watcher, response.watcher_version, response.latency_us) == ("pii", "1.2.0", 42)
     assert not response.HasField("model")
-    pinned = response_from(outcome, watcher="pii", version="1.2.0", latency_us=1, model=ModelRef("pii", "1.2.0", "ab" * 32))
+    pinned = response_from(
+        outcome, watcher="pii", version="1.2.0", latency_us=1, model=ModelRef("pii", "1.2.0", "ab" * 32)
+    )
     assert (pinned.model.name, pinned.model.version, pinned.model.sha256) == ("pii", "1.2.0", "ab" * 32)
 
 
@@ -65,7 +72,9 @@ def test_integer_params_survive_the_struct_round_trip():
     from lammesh_services.watchers.loop.watcher import LoopParams
     from lammesh_services.watchers.policy.watcher import PolicyParams
 
-    loop = check_input_from(check_request(params={"max_repeats": 3, "max_attempts": 4, "token_budget": 1000}), LoopParams)
+    loop = check_input_from(
+        check_request(params={"max_repeats": 3, "max_attempts": 4, "token_budget": 1000}), LoopParams
+    )
     assert (loop.params.max_repeats, loop.params.max_attempts, loop.params.token_budget) == (3, 4, 1000)
     policy = check_input_from(check_request(params={"max_recipients": 10}), PolicyParams)
     assert policy.params.max_recipients == 10

@@ -83,7 +83,9 @@ def test_layout_views_put_spaced_split_pieced_escaped_and_spelled_values_back_to
     begin, end = rejoined.origin(start, start + 28)
     assert wrapped[begin:end] == "ghp_a1B2c3D4a1B2\n  c3D4a1B2c3D4"
 
-    assert [(v.how, v.text) for v in layout_views('["4111", "1111", "1111", "1111"]')] == [("pieces", "4111111111111111")]
+    assert [(v.how, v.text) for v in layout_views('["4111", "1111", "1111", "1111"]')] == [
+        ("pieces", "4111111111111111")
+    ]
     [escaped] = layout_views('{"k": "\\u0073\\u006b_live"}')
     assert escaped.how == "unescaped" and escaped.text == '{"k": "sk_live"}'
     spelled = "quatre un un un, un un un un, un un un un, un un un un"

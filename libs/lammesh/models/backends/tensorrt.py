@@ -84,7 +84,9 @@ DEFAULT_PROFILES = (
 )
 
 
-def engine_cache_key(onnx_sha256: str, gpu_name: str, compute_capability: str, trt_version: str, profiles: tuple[Profile, ...]) -> dict:
+def engine_cache_key(
+    onnx_sha256: str, gpu_name: str, compute_capability: str, trt_version: str, profiles: tuple[Profile, ...]
+) -> dict:
     return {
         "onnx_sha256": onnx_sha256,
         "gpu": gpu_name,
@@ -141,7 +143,11 @@ class _ProfileRunner:
         self._device: dict[str, int] = {}
         self._dtypes: dict[str, np.dtype] = {}
         self.dim = int(engine.get_tensor_shape(EMBEDDINGS)[-1])
-        for name, shape in ((INPUT_IDS, (max_batch, max_seq)), (ATTENTION_MASK, (max_batch, max_seq)), (EMBEDDINGS, (max_batch, self.dim))):
+        for name, shape in (
+            (INPUT_IDS, (max_batch, max_seq)),
+            (ATTENTION_MASK, (max_batch, max_seq)),
+            (EMBEDDINGS, (max_batch, self.dim)),
+        ):
             dtype = np.dtype(trt.nptype(engine.get_tensor_dtype(name)))
             self._dtypes[name] = dtype
             self._host[name] = _PinnedArray(shape, dtype)
@@ -171,7 +177,11 @@ class _ProfileRunner:
         # The first run of a shape flushes TensorRT's deferred shape work; now capture a graph.
         _check(cudart.cudaStreamSynchronize(self._stream))
         try:
-            _check(cudart.cudaStreamBeginCapture(self._stream, cudart.cudaStreamCaptureMode.cudaStreamCaptureModeThreadLocal))
+            _check(
+                cudart.cudaStreamBeginCapture(
+                    self._stream, cudart.cudaStreamCaptureMode.cudaStreamCaptureModeThreadLocal
+                )
+            )
             self.context.execute_async_v3(int(self._stream))
             captured = _check(cudart.cudaStreamEndCapture(self._stream))
             self._graphs[key] = _check(cudart.cudaGraphInstantiate(captured, 0))
@@ -193,10 +203,26 @@ class _ProfileRunner:
         ids_view[:rows, :length] = input_ids
         mask_view[:rows, :length] = attention_mask
         for name, view in ((INPUT_IDS, ids_view), (ATTENTION_MASK, mask_view)):
-            _check(cudart.cudaMemcpyAsync(self._device[name], view.ctypes.data, view.nbytes, cudart.cudaMemcpyKind.cudaMemcpyHostToDevice, self._stream))
+            _check(
+                cudart.cudaMemcpyAsync(
+                    self._device[name],
+                    view.ctypes.data,
+                    view.nbytes,
+                    cudart.cudaMemcpyKind.cudaMemcpyHostToDevice,
+                    self._stream,
+                )
+            )
         self._launch(batch, sequence)
         out = self._host[EMBEDDINGS].array.reshape(-1)[: batch * self.dim].reshape(batch, self.dim)
-        _check(cudart.cudaMemcpyAsync(out.ctypes.data, self._device[EMBEDDINGS], out.nbytes, cudart.cudaMemcpyKind.cudaMemcpyDeviceToHost, self._stream))
+        _check(
+            cudart.cudaMemcpyAsync(
+                out.ctypes.data,
+                self._device[EMBEDDINGS],
+                out.nbytes,
+                cudart.cudaMemcpyKind.cudaMemcpyDeviceToHost,
+                self._stream,
+            )
+        )
         _check(cudart.cudaStreamSynchronize(self._stream))
         return np.array(out[:rows], dtype=np.float32)
 
@@ -263,7 +289,9 @@ class TensorRTBackend:
             log.info("tensorrt engine from cache", path=str(path), gpu=gpu_name)
             serialized = path.read_bytes()
         else:
-            log.info("building tensorrt engine (once per GPU model and TensorRT version)", gpu=gpu_name, onnx=str(onnx_path))
+            log.info(
+                "building tensorrt engine (once per GPU model and TensorRT version)", gpu=gpu_name, onnx=str(onnx_path)
+            )
             serialized = build_engine(onnx_path, profiles)
             try:
                 cache_dir.mkdir(parents=True, exist_ok=True)
@@ -274,7 +302,11 @@ class TensorRTBackend:
                 partial.replace(path)
                 path.with_suffix(".json").write_text(json.dumps(key, indent=2))
             except OSError as exc:  # e.g. a read-only image: run from memory, rebuild next start
-                log.warning("tensorrt engine cache not writable; set LAMMESH_ENCODER_ENGINE_CACHE_DIR", path=str(path), error=str(exc))
+                log.warning(
+                    "tensorrt engine cache not writable; set LAMMESH_ENCODER_ENGINE_CACHE_DIR",
+                    path=str(path),
+                    error=str(exc),
+                )
         self.engine_path = path
         self._logger = trt.Logger(trt.Logger.WARNING)
         self._runtime = trt.Runtime(self._logger)

@@ -49,12 +49,17 @@ class Codebook:
 
     def __post_init__(self) -> None:
         if not (len(self.keys) == len(self.scores) == len(self.radii)):
-            raise ValueError(f"a codebook needs one score and one radius per key: {len(self.keys)} keys, "
-                             f"{len(self.scores)} scores, {len(self.radii)} radii")
+            raise ValueError(
+                f"a codebook needs one score and one radius per key: {len(self.keys)} keys, "
+                f"{len(self.scores)} scores, {len(self.radii)} radii"
+            )
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return {"codebook_keys": self.keys.astype(np.float32), "codebook_scores": self.scores.astype(np.float64),
-                "codebook_radii": self.radii.astype(np.float64)}
+        return {
+            "codebook_keys": self.keys.astype(np.float32),
+            "codebook_scores": self.scores.astype(np.float64),
+            "codebook_radii": self.radii.astype(np.float64),
+        }
 
     @classmethod
     def from_arrays(cls, data: Any) -> Codebook:
@@ -118,7 +123,9 @@ class InjectionHead:
         with np.load(path, allow_pickle=False) as data:
             categories = tuple(str(c) for c in data["categories"])
             if categories != STACK_FEATURES:
-                raise ValueError(f"{path}: trained with features {categories}, this code uses {STACK_FEATURES}; run `make models`")
+                raise ValueError(
+                    f"{path}: trained with features {categories}, this code uses {STACK_FEATURES}; run `make models`"
+                )
             return cls(
                 head=LogisticModel(data["head_weights"].astype(np.float32), float(data["head_bias"])),
                 stacker=LogisticModel(data["stacker_weights"].astype(np.float32), float(data["stacker_bias"])),
@@ -166,7 +173,9 @@ class InjectionDetector:
         self.head = head
 
     @classmethod
-    def load(cls, encoder: SentenceEncoder | None = None, models_dir: str | Path | None = None, **encoder_options: Any) -> InjectionDetector:
+    def load(
+        cls, encoder: SentenceEncoder | None = None, models_dir: str | Path | None = None, **encoder_options: Any
+    ) -> InjectionDetector:
         """The head and the encoder it was fine-tuned with (`injection_artifacts(models_dir).encoder`,
         loaded with `encoder_options` unless an `encoder` of that folder is passed)."""
         artifacts = injection_artifacts(models_dir).require()
@@ -178,7 +187,9 @@ class InjectionDetector:
         scans = [heuristics.scan(text) for text in texts]
         # Decoded hidden payloads are scored by the model too, at the payload's position.
         extra: list[tuple[int, heuristics.Decoded]] = [(i, d) for i, (_, hidden) in enumerate(scans) for d in hidden]
-        windows = self.encoder.embed_windows([*texts, *(d.text for _, d in extra)], window_tokens=self.head.window_tokens, stride=self.head.stride)
+        windows = self.encoder.embed_windows(
+            [*texts, *(d.text for _, d in extra)], window_tokens=self.head.window_tokens, stride=self.head.stride
+        )
         logits = [(self.head.head.logits(w.embeddings), w.spans) for w in windows]
         best: list[tuple[float, tuple[int, int]]] = []
         for text_logits, spans in logits[: len(texts)]:
@@ -189,10 +200,17 @@ class InjectionDetector:
             if value > best[owner][0]:
                 best[owner] = (value, (decoded.start, decoded.end))
         counts = [len(spans) for _, spans in logits[: len(texts)]]
-        features = np.stack([stack_features(logit, n, signals) for (logit, _), n, (signals, _) in zip(best, counts, scans, strict=True)])
+        features = np.stack(
+            [stack_features(logit, n, signals) for (logit, _), n, (signals, _) in zip(best, counts, scans, strict=True)]
+        )
         probabilities = self.head.score(self.head.stacker.probabilities(features))
         if self.head.codebook is not None:
-            probabilities = np.array([self.head.codebook.apply(w.embeddings, float(p)) for w, p in zip(windows[: len(texts)], probabilities, strict=True)])
+            probabilities = np.array(
+                [
+                    self.head.codebook.apply(w.embeddings, float(p))
+                    for w, p in zip(windows[: len(texts)], probabilities, strict=True)
+                ]
+            )
         return [
             InjectionResult(
                 probability=float(probability),

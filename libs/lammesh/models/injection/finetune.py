@@ -126,11 +126,18 @@ class EncoderTrainer:
 
         def schedule(peak: float) -> optax.Schedule:
             return optax.join_schedules(
-                [optax.linear_schedule(0.0, peak, warmup), optax.linear_schedule(peak, 0.0, max(1, total_steps - warmup))],
+                [
+                    optax.linear_schedule(0.0, peak, warmup),
+                    optax.linear_schedule(peak, 0.0, max(1, total_steps - warmup)),
+                ],
                 [warmup],
             )
 
-        labels = {"layers": [dict.fromkeys(_LAYER_FIELDS, "encoder") for _ in weights.layers], "head_weights": "head", "head_bias": "head"}
+        labels = {
+            "layers": [dict.fromkeys(_LAYER_FIELDS, "encoder") for _ in weights.layers],
+            "head_weights": "head",
+            "head_bias": "head",
+        }
         self._optimizer = optax.multi_transform(
             {
                 "encoder": optax.adamw(schedule(settings.learning_rate), weight_decay=settings.weight_decay),
@@ -157,11 +164,19 @@ class EncoderTrainer:
                 def split(t):  # type: ignore[no-untyped-def]
                     return t.reshape(batch, seq, heads, head_size).transpose(0, 2, 1, 3)
 
-                attention = jax.nn.softmax(split(q) @ split(k).transpose(0, 1, 3, 2) / math.sqrt(head_size) + additive, axis=-1)
+                attention = jax.nn.softmax(
+                    split(q) @ split(k).transpose(0, 1, 3, 2) / math.sqrt(head_size) + additive, axis=-1
+                )
                 context = (attention @ split(v)).transpose(0, 2, 1, 3).reshape(batch, seq, config.hidden_size)
-                x = layer_norm(context @ p["attention_out_weight"] + p["attention_out_bias"] + x, p["attention_norm_weight"], p["attention_norm_bias"])
+                x = layer_norm(
+                    context @ p["attention_out_weight"] + p["attention_out_bias"] + x,
+                    p["attention_norm_weight"],
+                    p["attention_norm_bias"],
+                )
                 hidden = jax.nn.gelu(x @ p["intermediate_weight"] + p["intermediate_bias"], approximate=False)
-                x = layer_norm(hidden @ p["output_weight"] + p["output_bias"] + x, p["output_norm_weight"], p["output_norm_bias"])
+                x = layer_norm(
+                    hidden @ p["output_weight"] + p["output_bias"] + x, p["output_norm_weight"], p["output_norm_bias"]
+                )
             summed = (x * mask[:, :, None]).sum(axis=1)
             vectors = summed / jnp.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
             # rsqrt(sum + eps), not x / norm: padding rows are all zero, and norm's gradient there is NaN.

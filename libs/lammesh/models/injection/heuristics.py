@@ -51,20 +51,30 @@ def _rx(pattern: str) -> re.Pattern[str]:
 
 
 _OVERRIDE = [
-    _rx(r"\b(ignore|disregard|forget|skip|overlook|set aside|pay no attention to|do not follow|don't follow|stop following|override)\b"
-        r"[\w\s,'-]{0,30}?\b(instructions?|directions|guidelines|rules|prompts?|directives|orders|system prompt|task)\b"),
-    _rx(r"\b(previous|prior|above|earlier|original|preceding)\s+(instructions?|directions|rules|guidelines)\s+(are|were)\s+(cancel+ed|outdated|void|a test|no longer)"),
+    _rx(
+        r"\b(ignore|disregard|forget|skip|overlook|set aside|pay no attention to|do not follow|don't follow|stop following|override)\b"
+        r"[\w\s,'-]{0,30}?\b(instructions?|directions|guidelines|rules|prompts?|directives|orders|system prompt|task)\b"
+    ),
+    _rx(
+        r"\b(previous|prior|above|earlier|original|preceding)\s+(instructions?|directions|rules|guidelines)\s+(are|were)\s+(cancel+ed|outdated|void|a test|no longer)"
+    ),
     _rx(r"\b(your|the)\s+(guidelines|rules|instructions)\s+no longer apply\b"),
     _rx(r"\bforget (everything|all)( you were told| above| before)?\b"),
     _rx(r"\b(your )?real (instructions|task) (is|are)\b"),
-    _rx(r"\bignorier\w*\s+(alle\s+)?(vorherigen\s+|bisherigen\s+)?anweisungen\b|\bvergiss\s+(deine|alle)\s+(regeln|anweisungen)\b"),
-    _rx(r"\bignore[sz]?\s+(toutes\s+)?les\s+instructions\b|\boublie\s+(tes|vos|toutes)\s+(les\s+)?(règles|instructions)\b"),
+    _rx(
+        r"\bignorier\w*\s+(alle\s+)?(vorherigen\s+|bisherigen\s+)?anweisungen\b|\bvergiss\s+(deine|alle)\s+(regeln|anweisungen)\b"
+    ),
+    _rx(
+        r"\bignore[sz]?\s+(toutes\s+)?les\s+instructions\b|\boublie\s+(tes|vos|toutes)\s+(les\s+)?(règles|instructions)\b"
+    ),
     _rx(r"\bignora\s+(todas\s+)?las\s+instrucciones\b|\bolvida\s+(tus|todas)\s+(las\s+)?(reglas|instrucciones)\b"),
 ]
 _SYSTEM_MARKER = [
     _rx(r"#{2,}\s*(new\s+)?(system|admin|developer)?\s*(instructions?|prompt|override)\s*#*"),
     _rx(r"<\|?(im_start|system|endoftext)\|?>|\[/?(system|inst)\]"),
-    _rx(r"^\s*(system|note to (the )?(ai|assistant|agent)|attention (ai|assistant))\s*:", ),
+    _rx(
+        r"^\s*(system|note to (the )?(ai|assistant|agent)|attention (ai|assistant))\s*:",
+    ),
     _rx(r"\b(priority|administrator|admin) (instruction|override)\b"),
     _rx(r"\bnew (system )?instructions?\s*:"),
 ]
@@ -73,21 +83,29 @@ _ROLEPLAY = [
     _rx(r"\b(pretend|imagine) (that )?(you are|you're|to be)\b"),
     _rx(r"\b(act|acting|roleplay|role-play) as\b"),
     _rx(r"\bstay in character\b|\bdeveloper mode\b|\bjailbr(ea|o)k\w*\b|\bdo anything now\b"),
-    re.compile(r"\bDAN\b(?=.{0,80}\b(mode|prompt|jailbreak|anything|restrictions|rules|character)\b)", re.DOTALL),  # not Dan the colleague
+    re.compile(
+        r"\bDAN\b(?=.{0,80}\b(mode|prompt|jailbreak|anything|restrictions|rules|character)\b)", re.DOTALL
+    ),  # not Dan the colleague
     _rx(r"\blet'?s play a game\b|\bhypothetical (story|scenario)\b"),
     _rx(r"\bdu bist jetzt\b|\btu es maintenant\b|\bahora eres\b"),
 ]
 _RESTRICTION_REMOVAL = [
-    _rx(r"\b(no|without( any)?|free(d)? from( your)?)\s+(restrictions|rules|limitations|content polic(y|ies)|filters|safety guidelines|limits)\b"),
+    _rx(
+        r"\b(no|without( any)?|free(d)? from( your)?)\s+(restrictions|rules|limitations|content polic(y|ies)|filters|safety guidelines|limits)\b"
+    ),
     _rx(r"\bignore (all )?safety\b|\bunfiltered\b|\buncensored\b"),
     _rx(r"\bohne einschränkungen\b|\bsans restrictions\b|\bsin restricciones\b"),
 ]
 _EXTRACTION = [
-    _rx(r"\b(reveal|print|repeat|show|output|tell|echo|display|translate|summari[sz]e|begin[\w\s]{0,20}with)\b[\w\s'-]{0,30}?"
-        r"\b(system (prompt|message)|initial instructions|hidden instructions|your instructions|context window|instructions (you were|that came)|rules your developers)\b"),
+    _rx(
+        r"\b(reveal|print|repeat|show|output|tell|echo|display|translate|summari[sz]e|begin[\w\s]{0,20}with)\b[\w\s'-]{0,30}?"
+        r"\b(system (prompt|message)|initial instructions|hidden instructions|your instructions|context window|instructions (you were|that came)|rules your developers)\b"
+    ),
     _rx(r"\bwhat (is|are|were) your (system prompt|instructions|rules)\b|\bwhat were you told\b"),
     _rx(r"\brepeat the text above\b|\bstarting with 'you are'"),
-    _rx(r"\b(api (keys?|tokens?)|passwords?|credentials|secrets?)\b[\w\s]{0,25}\b(you (have|were)|in your (context|reply|answer|email))"),
+    _rx(
+        r"\b(api (keys?|tokens?)|passwords?|credentials|secrets?)\b[\w\s]{0,25}\b(you (have|were)|in your (context|reply|answer|email))"
+    ),
 ]
 _CONCEALMENT = [
     _rx(r"\b(don'?t|do not|never|no need to) (mention|tell|log|report|inform|let \w+ know)\b"),
@@ -111,7 +129,15 @@ def _text_signals(text: str, offset: int = 0, *, strength_scale: float = 1.0, ta
     for category, strength, patterns in _TEXT_RULES:
         for pattern in patterns:
             for match in pattern.finditer(text):
-                signals.append(Signal(category, strength * strength_scale, offset + match.start(), offset + match.end(), f"{tag}{match.group(0)[:80]}"))
+                signals.append(
+                    Signal(
+                        category,
+                        strength * strength_scale,
+                        offset + match.start(),
+                        offset + match.end(),
+                        f"{tag}{match.group(0)[:80]}",
+                    )
+                )
     return signals
 
 
@@ -142,7 +168,9 @@ def find_hidden(text: str) -> list[Decoded]:
     for view in reveal.reveal(text, ciphers=True):
         if view.how == "folded":
             inside_words = [
-                i for i, c in enumerate(text) if c in reveal.INVISIBLE and 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum()
+                i
+                for i, c in enumerate(text)
+                if c in reveal.INVISIBLE and 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum()
             ]
             if len(inside_words) >= 3:
                 hidden.append(Decoded("zero_width", inside_words[0], inside_words[-1] + 1, view.text))

@@ -127,7 +127,10 @@ def classification_report(labels: np.ndarray, scores: np.ndarray, threshold: flo
         "recall": round(recall, 4),
         "f1": round(f1, 4),
         "false_positive_rate": round(fp / (fp + tn), 4) if fp + tn else 0.0,
-        "tp": tp, "fp": fp, "fn": fn, "tn": tn,
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "tn": tn,
     }
 
 

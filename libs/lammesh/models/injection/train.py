@@ -81,7 +81,9 @@ def _is_bag(example: Example) -> bool:
     return example.family.startswith("seed-document/")
 
 
-def _window_dataset(tokenizer: WindowTokenizer, examples: list[Example]) -> tuple[list[list[int]], list[int], list[bool], list[str]]:
+def _window_dataset(
+    tokenizer: WindowTokenizer, examples: list[Example]
+) -> tuple[list[list[int]], list[int], list[bool], list[str]]:
     """(token ids, label, from a writer's seed, language) of every training window of `examples`."""
     windows = tokenizer.windows([e.text for e in examples], window_tokens=WINDOW_TOKENS, stride=STRIDE)
     ids, labels, seeded, languages = [], [], [], []
@@ -180,7 +182,9 @@ def fine_tune(
 def choose_operating_points(stacked: np.ndarray, calibrate_set: list[Example]) -> tuple[float, float]:
     """Stacker outputs at which REVIEW_FPR / BLOCK_FPR of the writers' benign calibration texts
     (the realistic ones; generated benign text is far easier) would be flagged / blocked."""
-    benign = np.sort([p for p, e in zip(stacked, calibrate_set, strict=True) if e.label == 0 and e.template.startswith("seed/")])[::-1]
+    benign = np.sort(
+        [p for p, e in zip(stacked, calibrate_set, strict=True) if e.label == 0 and e.template.startswith("seed/")]
+    )[::-1]
     if len(benign) == 0:
         return REVIEW_THRESHOLD, BLOCK_THRESHOLD
 
@@ -212,8 +216,12 @@ def train(
     fit_set = [e for i, e in enumerate(train_set) if not _is_calibration(e, i)]
     calibrate_set = [e for i, e in enumerate(train_set) if _is_calibration(e, i)]
     fit_templated = [e for e in fit_set if not e.template.startswith("seed/")]
-    fit_set = [e for e in fit_set if e.template.startswith("seed/")] + random.Random(seed).sample(fit_templated, min(TEMPLATE_FIT_EXAMPLES, len(fit_templated)))
-    progress(f"injection corpus: {len(examples)} examples ({len(seeded)} from writers' texts); fit {len(fit_set)}, calibrate {len(calibrate_set)}, held out {len(heldout)}")
+    fit_set = [e for e in fit_set if e.template.startswith("seed/")] + random.Random(seed).sample(
+        fit_templated, min(TEMPLATE_FIT_EXAMPLES, len(fit_templated))
+    )
+    progress(
+        f"injection corpus: {len(examples)} examples ({len(seeded)} from writers' texts); fit {len(fit_set)}, calibrate {len(calibrate_set)}, held out {len(heldout)}"
+    )
 
     tokenizer = WindowTokenizer(tokenizer_json, max_positions=config.max_position_embeddings)
     tuned, head, tuning = fine_tune(config, weights, tokenizer, fit_set, settings, progress)
@@ -222,7 +230,14 @@ def train(
     encoder_sha256 = artifacts.read_manifest()["onnx_sha256"]
 
     # Stacker on templates the head never saw.
-    provisional = InjectionHead(head, LogisticModel(np.zeros(len(STACK_FEATURES), dtype=np.float32), 0.0), STACK_FEATURES, WINDOW_TOKENS, STRIDE, encoder_sha256)
+    provisional = InjectionHead(
+        head,
+        LogisticModel(np.zeros(len(STACK_FEATURES), dtype=np.float32), 0.0),
+        STACK_FEATURES,
+        WINDOW_TOKENS,
+        STRIDE,
+        encoder_sha256,
+    )
     detector = InjectionDetector(encoder, provisional)
     cal_results = detector.score_batch([e.text for e in calibrate_set])
     cal_features = np.stack([stack_features(r.model_logit, r.windows, r.signals) for r in cal_results])
@@ -242,7 +257,9 @@ def train(
 
     final_detector = InjectionDetector(encoder, final)
     metrics = evaluate(final_detector, [e for e in heldout if not e.template.startswith("seed/")])
-    metrics["heldout_writers"] = evaluate(final_detector, [e for e in heldout if e.template.startswith("seed/")])["heldout"]
+    metrics["heldout_writers"] = evaluate(final_detector, [e for e in heldout if e.template.startswith("seed/")])[
+        "heldout"
+    ]
     metrics["training"] = {
         "seed": seed,
         "corpus_examples": len(examples),
@@ -259,7 +276,12 @@ def train(
         },
         "stacker_weights": dict(zip(STACK_FEATURES, [round(float(w), 3) for w in stacker.weights], strict=True)),
         "stacker_bias": round(stacker.bias, 3),
-        "operating_points": {"review": round(operating_points[0], 4), "block": round(operating_points[1], 4), "review_fpr": REVIEW_FPR, "block_fpr": BLOCK_FPR},
+        "operating_points": {
+            "review": round(operating_points[0], 4),
+            "block": round(operating_points[1], 4),
+            "review_fpr": REVIEW_FPR,
+            "block_fpr": BLOCK_FPR,
+        },
         "encoder_backend": encoder.backend_name,
         "seconds": round(time.perf_counter() - started, 1),
     }
