@@ -37,7 +37,7 @@ help:
 	@echo "make setup       .venv, package + dev deps, protobuf code, Kafka jars (quick when done)"
 	@echo "make kafka-up    start a local Kafka (KRaft) on 127.0.0.1:9092, data in .run/kafka"
 	@echo "make kafka-down  stop it"
-	@echo "make test        every test (starts its own broker unless LAMMESH_KAFKA_BOOTSTRAP is set)"
+	@echo "make test        make lint, then every test (starts its own broker unless LAMMESH_KAFKA_BOOTSTRAP is set)"
 	@echo "make test-unit   the pure unit tests only (no broker)"
 	@echo "make lint        ruff check + ruff format --check, mypy strict on the pure domain"
 	@echo "make certs       a local CA, gRPC client cert and one cert per service (its identity, mTLS) under .run/certs"
@@ -135,7 +135,7 @@ certs: setup
 kafka-status: setup
 	$(LAMMESH) kafka status
 
-test: setup
+test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # ruff (lint and format) over the tree, mypy strict on the pure domain modules ([tool.mypy] files).
