@@ -11,11 +11,11 @@ One connection used under a lock, WAL mode, like `lammesh.steps.idempotency.Sqli
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from pathlib import Path
 
 from lammesh.feedback.case import FeedbackCase, FeedbackError
+from lammesh.sqlite import open_database
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS feedback_cases ("
@@ -28,13 +28,7 @@ _SCHEMA = (
 class FeedbackStore:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        for statement in _SCHEMA:
-            self._db.execute(statement)
+        self._db = open_database(path, schema=_SCHEMA)
         self._lock = threading.Lock()
 
     def apply(self, key: bytes | str | None, value: bytes | None) -> FeedbackCase | None:
