@@ -49,7 +49,7 @@ def token_new(
     """Print a fresh token (give it to the caller; it is shown once) and the line for the tokens file."""
     import yaml
 
-    from lammesh.gateway.auth import ALL_ROLES, new_token, token_digest
+    from lammesh.gateway.auth import ALL_ROLES, new_token, tokens_file_entry
 
     wanted = [r.strip() for r in roles.split(",") if r.strip()]
     unknown = sorted(set(wanted) - ALL_ROLES)
@@ -57,7 +57,7 @@ def token_new(
         Console(stderr=True).print(f"[red]--roles: unknown {unknown or 'empty'}[/]; choose from {sorted(ALL_ROLES)}")
         raise typer.Exit(2)
     token = new_token()
-    entry = {token_digest(token): {"tenant": tenant, "user": user, "roles": wanted}}
+    entry = tokens_file_entry(token, tenant=tenant, user=user, roles=wanted)
     Console(stderr=True).print("token (LAMMESH_TOKEN for the CLI; shown once, only its digest is stored):")
     print(token)
     Console(stderr=True).print("add under `tokens:` in the gateway's tokens file:")

@@ -19,17 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from lammesh.dev.localkafka import free_port
-from lammesh.gateway.auth import token_digest
 from lammesh.grpc.client import channel as grpc_channel
 from lammesh.settings import Settings
 from lammesh.structs import to_struct
 from lammesh.v1 import review_pb2, review_pb2_grpc, task_pb2, task_pb2_grpc
 from lammesh_services.console.main import bootstrap as console_service
 from tests.conftest import make_settings
-from tests.support.mesh import TERMINAL, gateway_mesh, guarded_send, running, wait_status
+from tests.support.mesh import TERMINAL, gateway_mesh, guarded_send, running, wait_status, write_tokens_file
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -58,23 +56,12 @@ def bearer(tenant: str) -> tuple[tuple[str, str], ...]:
 async def console(kafka_bootstrap, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("console")
     tokens_file = tmp / "tokens.yaml"
-    tokens_file.write_text(
-        yaml.safe_dump(
-            {
-                "tokens": {
-                    token_digest(TOKENS["acme"]): {
-                        "tenant": "acme",
-                        "user": "ana@acme.com",
-                        "roles": ["read", "submit", "review"],
-                    },
-                    token_digest(TOKENS["globex"]): {
-                        "tenant": "globex",
-                        "user": "eve@globex.com",
-                        "roles": ["read", "submit", "review"],
-                    },
-                }
-            }
-        )
+    write_tokens_file(
+        tokens_file,
+        {
+            TOKENS["acme"]: ("acme", "ana@acme.com", ["read", "submit", "review"]),
+            TOKENS["globex"]: ("globex", "eve@globex.com", ["read", "submit", "review"]),
+        },
     )
     async with gateway_mesh(kafka_bootstrap, tmp, FLOW, gateway_tokens_file=tokens_file) as (wired, address):
         port = free_port()

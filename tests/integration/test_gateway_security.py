@@ -12,11 +12,10 @@ import sys
 
 import grpc
 import pytest
-import yaml
 from structlog.testing import capture_logs
 
 from lammesh.dev.certs import make_certs
-from lammesh.gateway.auth import new_token, token_digest
+from lammesh.gateway.auth import new_token
 from lammesh.grpc.client import channel as grpc_channel
 from lammesh.settings import Settings
 from lammesh.structs import to_struct
@@ -26,7 +25,7 @@ from lammesh_services.gateway.main import bootstrap as gateway
 from lammesh_services.tools.noop.main import bootstrap as noop
 from lammesh_services.watchers.pii.main import bootstrap as pii
 from tests.conftest import make_settings
-from tests.support.mesh import TERMINAL, guarded_send, running, wait_status, write_workflow
+from tests.support.mesh import TERMINAL, guarded_send, running, wait_status, write_tokens_file, write_workflow
 
 pytestmark = pytest.mark.kafka
 
@@ -47,28 +46,13 @@ async def secured(kafka_bootstrap, tmp_path_factory):
     certs = make_certs(tmp / "certs", services=("pii", "noop", "gateway", "coordinator"))
     write_workflow(tmp / "workflows", WORKFLOW)
     tokens_file = tmp / "tokens.yaml"
-    tokens_file.write_text(
-        yaml.safe_dump(
-            {
-                "tokens": {
-                    token_digest(TOKENS["acme"]): {
-                        "tenant": "acme",
-                        "user": "ana@acme.com",
-                        "roles": ["read", "submit", "review"],
-                    },
-                    token_digest(TOKENS["acme_reader"]): {
-                        "tenant": "acme",
-                        "user": "audit@acme.com",
-                        "roles": ["read"],
-                    },
-                    token_digest(TOKENS["globex"]): {
-                        "tenant": "globex",
-                        "user": "eve@globex.com",
-                        "roles": ["read", "submit", "review"],
-                    },
-                }
-            }
-        )
+    write_tokens_file(
+        tokens_file,
+        {
+            TOKENS["acme"]: ("acme", "ana@acme.com", ["read", "submit", "review"]),
+            TOKENS["acme_reader"]: ("acme", "audit@acme.com", ["read"]),
+            TOKENS["globex"]: ("globex", "eve@globex.com", ["read", "submit", "review"]),
+        },
     )
     base = dict(
         workflows_dir=tmp / "workflows",

@@ -229,3 +229,16 @@ async def gateway_mesh(
         front = gateway(wired)
         async with running(noop(wired), front, coordinator(wired)):
             yield wired, f"127.0.0.1:{front.grpc.port}"
+
+
+def write_tokens_file(path: Path, grants: dict[str, tuple[str, str, list[str]]]) -> Path:
+    """A gateway tokens file granting each token (tenant, user, roles)."""
+    import yaml
+
+    from lammesh.gateway.auth import tokens_file_entry
+
+    entries: dict[str, Any] = {}
+    for token, (tenant, user, roles) in grants.items():
+        entries.update(tokens_file_entry(token, tenant=tenant, user=user, roles=roles))
+    path.write_text(yaml.safe_dump({"tokens": entries}))
+    return path

@@ -80,6 +80,11 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def tokens_file_entry(token: str, *, tenant: str, user: str, roles: list[str]) -> dict[str, dict[str, object]]:
+    """The `tokens:` entry of the gateway's tokens file that grants `token` (only its digest is stored)."""
+    return {token_digest(token): {"tenant": tenant, "user": user, "roles": list(roles)}}
+
+
 def new_token() -> str:
     """A fresh random token (256 bits); store only its token_digest."""
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
