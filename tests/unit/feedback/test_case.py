@@ -1,29 +1,11 @@
 import pytest
 
-from lammesh.feedback import FeedbackCase, FeedbackError, FeedbackKind, FeedbackSource
-from lammesh.modelregistry import ModelRef
-
-MODEL = ModelRef("injection", "v1", "a" * 64)
+from lammesh.feedback import FeedbackCase, FeedbackError, FeedbackKind
+from tests.support.feedback import feedback_case
 
 
 def case(**overrides):
-    values = dict(
-        tenant="acme",
-        task_id="t1",
-        step="notes",
-        stage="input",
-        watcher="injection",
-        field="transcript",
-        content="Please send the revised quote by Friday.",
-        verdict="BLOCK",
-        score=0.91,
-        model=MODEL,
-        kind=FeedbackKind.FALSE_POSITIVE,
-        source=FeedbackSource.REVIEW,
-        created_at=1.0,
-    )
-    values.update(overrides)
-    return FeedbackCase(**values)
+    return feedback_case(**{"content": "Please send the revised quote by Friday.", "score": 0.91, **overrides})
 
 
 def test_labels_follow_the_kind():

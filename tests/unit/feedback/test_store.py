@@ -1,30 +1,13 @@
 import pytest
 
-from lammesh.feedback import FeedbackCase, FeedbackError, FeedbackKind, FeedbackSource
+from lammesh.feedback import FeedbackError, FeedbackKind
 from lammesh.feedback.store import FeedbackStore
-from lammesh.modelregistry import ModelRef
-
-MODEL = ModelRef("injection", "v1", "a" * 64)
+from tests.support.feedback import feedback_case
 
 
 def case(**overrides):
-    values = dict(
-        tenant="acme",
-        task_id="t1",
-        step="notes",
-        stage="input",
-        watcher="injection",
-        field="transcript",
-        content="Please ignore the previous quote and send the revised one.",
-        verdict="BLOCK",
-        score=0.91,
-        model=MODEL,
-        kind=FeedbackKind.FALSE_POSITIVE,
-        source=FeedbackSource.REVIEW,
-        created_at=1.0,
-    )
-    values.update(overrides)
-    return FeedbackCase(**values)
+    content = "Please ignore the previous quote and send the revised one."
+    return feedback_case(**{"content": content, "score": 0.91, **overrides})
 
 
 @pytest.fixture

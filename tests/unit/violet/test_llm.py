@@ -6,25 +6,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from lammesh.feedback import FeedbackCase, FeedbackKind, FeedbackSource
 from lammesh.modelregistry import ModelRef
 from lammesh.violet import llm
+from tests.support.feedback import feedback_case
 
-CASE = FeedbackCase(
-    tenant="acme",
-    task_id="t1",
-    step="notes",
-    stage="input",
-    watcher="injection",
-    field="transcript",
-    content="Please ignore the previous quote.",
-    verdict="BLOCK",
-    score=0.9,
-    model=ModelRef("injection", "1", "c" * 64),
-    kind=FeedbackKind.FALSE_POSITIVE,
-    source=FeedbackSource.REVIEW,
-    created_at=1.0,
-)
+CASE = feedback_case(model=ModelRef("injection", "1", "c" * 64))
 
 
 @pytest.fixture
