@@ -68,6 +68,28 @@ _OVERRIDE = [
         r"\bignore[sz]?\s+(toutes\s+)?les\s+instructions\b|\boublie\s+(tes|vos|toutes)\s+(les\s+)?(règles|instructions)\b"
     ),
     _rx(r"\bignora\s+(todas\s+)?las\s+instrucciones\b|\bolvida\s+(tus|todas)\s+(las\s+)?(reglas|instrucciones)\b"),
+    # Other languages the mesh's users write in: "ignore / forget the (previous) instructions".
+    _rx(
+        r"\b(negeer|vergeet)\s+(alle\s+)?(de\s+|je\s+|jouw\s+)?(vorige\s+|eerdere\s+)?(instructies|regels|opdrachten)\b"
+    ),
+    _rx(
+        r"\b(ignora|dimentica)\s+(tutte\s+)?(le\s+)?(tue\s+)?(istruzioni|regole)\b"
+        r"|\b(ignore|ignora|esqueça|esqueca)\s+(todas\s+)?(as\s+)?(suas\s+)?(instruções|instrucoes|regras)\b"
+    ),
+    _rx(
+        r"\b(önceki|tüm|bütün|verilen)\s+(tüm\s+)?(talimat|komut|kural|yönerge)\w*\s+(yok\s+say|görmezden\s+gel|unut|dikkate\s+alma|boşver)"
+        r"|\b(talimat|kural|yönerge)(ları|leri)(nı|ni)?\s+(yok\s+say|görmezden\s+gel|unut)"
+    ),
+    _rx(
+        r"\b(игнорируй|проигнорируй|забудь|не\s+обращай\s+внимания\s+на)\s+(все\s+)?(свои\s+|предыдущие\s+|прежние\s+)*(инструкци|указани|правил)\w*"
+    ),
+    _rx(
+        r"\b(zignoruj|ignoruj|zapomnij)\s+(o\s+)?(wszystkie\s+|wszystkich\s+|swoje\s+|swoich\s+|poprzednie\s+|wcześniejsze\s+)*(instrukcj|polece|zasad|reguł)\w*"
+    ),
+    _rx(r"(忽略|无视|忽视|忘记|忘掉|不要理会)[^。\n]{0,8}(指令|指示|说明|规则|提示)"),
+    _rx(r"(指示|命令|ルール|指令)(を|は)?(すべて|全て)?(無視|忘れ)"),
+    _rx(r"(지시|지침|명령|규칙)\w{0,3}\s*(모두\s*)?(무시|잊어)"),
+    _rx(r"(تجاهل|انسَ|انس)\s+(جميع\s+|كل\s+)?(التعليمات|الأوامر|القواعد)"),
 ]
 _SYSTEM_MARKER = [
     _rx(r"#{2,}\s*(new\s+)?(system|admin|developer)?\s*(instructions?|prompt|override)\s*#*"),
@@ -88,6 +110,8 @@ _ROLEPLAY = [
     ),  # not Dan the colleague
     _rx(r"\blet'?s play a game\b|\bhypothetical (story|scenario)\b"),
     _rx(r"\bdu bist jetzt\b|\btu es maintenant\b|\bahora eres\b"),
+    _rx(r"\bje bent nu\b|\bora sei\b|\bagora você é\b|\bsen artık\b|\bartık sen\b|\bтеперь ты\b|\bteraz jesteś\b"),
+    _rx(r"你现在是|从现在起你是|あなたは今から|今からあなたは|너는 이제|당신은 이제|أنت الآن"),
 ]
 _RESTRICTION_REMOVAL = [
     _rx(
@@ -95,6 +119,11 @@ _RESTRICTION_REMOVAL = [
     ),
     _rx(r"\bignore (all )?safety\b|\bunfiltered\b|\buncensored\b"),
     _rx(r"\bohne einschränkungen\b|\bsans restrictions\b|\bsin restricciones\b"),
+    _rx(
+        r"\bzonder (beperkingen|regels)\b|\bsenza (restrizioni|limiti|regole)\b|\bsem (restrições|restricoes|regras)\b"
+        r"|\bkuralsız\b|\bkısıtlamasız\b|\bбез (ограничений|цензуры|правил)\b|\bbez (ograniczeń|cenzury)\b"
+    ),
+    _rx(r"没有(任何)?限制|不受(任何)?限制|制限なし|制限のない|제한\s*없(이|는)|بدون\s+(أي\s+)?قيود"),
 ]
 _EXTRACTION = [
     _rx(
@@ -103,6 +132,11 @@ _EXTRACTION = [
     ),
     _rx(r"\bwhat (is|are|were) your (system prompt|instructions|rules)\b|\bwhat were you told\b"),
     _rx(r"\brepeat the text above\b|\bstarting with 'you are'"),
+    _rx(
+        r"\b(system-?prompt|systeemprompt|prompt (di )?sistema|prompt do sistema|sistem (istemi|komutu|talimatları)\w*"
+        r"|системн\w+ (промпт|инструкци\w*)|prompt systemow\w*)\b"
+    ),
+    _rx(r"系统提示|系統提示|システムプロンプト|시스템 프롬프트|موجه النظام|تعليمات النظام"),
     _rx(
         r"\b(api (keys?|tokens?)|passwords?|credentials|secrets?)\b[\w\s]{0,25}\b(you (have|were)|in your (context|reply|answer|email))"
     ),
@@ -150,11 +184,19 @@ _TAGS = re.compile("[\U000e0000-\U000e007f]+")
 _MIXED_SCRIPT_WORD = re.compile(r"\b(?=\w*[A-Za-z])(?=\w*[^\W\d_A-Za-z])\w{3,}\b")
 
 
+# Letters of living Latin-script orthographies that happen to look like ASCII letters: Turkish and
+# Azerbaijani dotless ı sits beside plain Latin letters in every other word ("kuralları").
+_ORTHOGRAPHIC_LETTERS = frozenset("ı")
+
+
 def _has_mixed_script_word(text: str) -> bool:
     """A word with Latin letters and look-alike letters of another script ("ІGNORE"), the
     homoglyph disguise; a text wholly in Cyrillic or Greek is just another language."""
     lookalikes = reveal.ascii_lookalikes()
-    return any(any(c in lookalikes for c in m.group(0) if not c.isascii()) for m in _MIXED_SCRIPT_WORD.finditer(text))
+    return any(
+        any(c in lookalikes and c not in _ORTHOGRAPHIC_LETTERS for c in m.group(0) if not c.isascii())
+        for m in _MIXED_SCRIPT_WORD.finditer(text)
+    )
 
 
 def find_hidden(text: str) -> list[Decoded]:
