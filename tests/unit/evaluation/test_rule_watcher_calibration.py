@@ -52,7 +52,11 @@ def test_every_writers_calibration_file_is_read_in_name_order(tmp_path):
     folder = repo / "evaluation/calibration/pii"
     (folder / "cases-pii3.jsonl").write_text(json.dumps(_row("c3", "calibration")) + "\n")
     (folder / "notes.jsonl").write_text(json.dumps(_row("x", "frozen")) + "\n")  # not a cases file: not read
-    assert [c.id for c in load_cases(repo, "pii", ["calibration"])] == ["c1", "c2", "c3"]
+    assert [c.id for c in load_cases(repo, "pii", ["calibration"])] == [
+        "c1",
+        "c3",
+        "c2",
+    ]  # cases-pii3 sorts before cases.
     (folder / "cases-pii4.jsonl").write_text(json.dumps(_row("f9", "frozen")) + "\n")
     with pytest.raises(EvaluationDataError, match="cases-pii4.jsonl: case 'f9'"):
         load_cases(repo, "pii")
