@@ -151,7 +151,8 @@ _PHONE_LABELLED = re.compile(
 # one separator between digits: up to three spaces, a dot, slash or dash, or a line break (a
 # number wrapped at the margin or split over two lines to get past a filter)
 _CARD_SEPARATOR = r"(?:[ ]{1,3}|[./-]|[ \t]*\r?\n[ \t>]*)"
-_CARD = re.compile(rf"(?<![\w.+/-])\d(?:{_CARD_SEPARATOR}?\d){{11,18}}(?![\w-]|[./]\d)")
+# (cards also take an underscore between groups: `4111_1111_...` in a form field or a file name)
+_CARD = re.compile(rf"(?<![\w.+/-])\d(?:(?:{_CARD_SEPARATOR}|_)?\d){{11,18}}(?![\w-]|[./]\d)")
 # Printed in groups of four (spaces, or dashes), electronic form in one run; any case
 # ("gb94 cyxn ..."): the country's length and the mod-97 check decide.
 # (separators as for cards: spaces, a dash or a dot, or a line break between groups)
@@ -382,9 +383,49 @@ def labelled_as_id(text: str, start: int, end: int) -> bool:
     """An unbroken run of digits that an id label stands right before, with no expiry date or
     security code after it: how order, invoice and booking numbers are written. A card is
     printed in groups, and a leaked one labelled "ref" still carries its expiry."""
-    return bool(_ID_LABEL.search(text[max(0, start - 40) : start])) and not _CARD_DETAILS_AFTER.search(
-        text[end : end + 30]
-    )
+    return bool(_ID_LABEL.search(text[max(0, start - 40) : start])) and not _card_details_after(text, end)
+
+
+def _card_details_after(text: str, end: int) -> bool:
+    return bool(_CARD_DETAILS_AFTER.search(text[end : end + 30]))
+
+
+# What a card is called (decision 0660): a card word in the 60 characters before the number, or
+# in the 30 after it ("6250 ... is my UnionPay card"), in the languages of our mails.
+_CARD_WORD = re.compile(
+    r"(?<![^\W\d_])(?:(?:credit|debit|bank|payment)?[ -]?cards?|(?:kredit|bank|debit|giro)?karte|kartennummer|"
+    r"carte|tarjeta|cart[aã]o|kaart|creditcard|pan|cc|ccn|visa|mastercard|master card|amex|american express|"
+    r"maestro|discover|jcb|diners|unionpay|union pay|rupay|mir|troy|cvv|cvc|cryptogramme)(?![^\W\d_])",
+    re.IGNORECASE,
+)
+# What an id is called anywhere near it, as word stems ("your parcel ... the carrier lists it as
+# N", "N is your order number", a table's "Order" column): wider than _ID_LABEL, so it only
+# decides where no card word does (decision 0660).
+_ID_WORD = re.compile(
+    r"(?<![^\W\d_])(?:order|orden|ordine|invoice|bill|booking|reservation|ticket|case|track|shipment|shipping|"
+    r"parcel|package|consignment|delivery|return|refund|claim|policy|contract|customer|client|member|"
+    r"subscription|account|application|applicant|candidate|requisition|employee|staff|personnel|serial|"
+    r"warranty|device|imei|ean|gtin|sku|article|item|product|quote|statement|purchase|loyalty|points|"
+    r"bestell|auftrag|rechnung|buchung|kunde|sendung|liefer|paket|vertrag|bewerb|mitarbeiter|personal|"
+    r"mitglied|vorgang|commande|facture|colis|suivi|dossier|candidat|envío|envio|seguimiento|pedido|"
+    r"factura|expediente|encomenda|fatura|processo|candidatura|bestelling|factuur|zending|sollicitatie|"
+    r"spedizione|fattura)",
+    re.IGNORECASE,
+)
+# Schemes whose ranges are wide and shared with ids (Maestro/Discover/UnionPay/RuPay 50 and 56-69,
+# UnionPay 81, RuPay 82, Mir, Troy), and 13-digit Visa (no longer issued): an unbroken run of
+# these with nothing calling it a card is read as an id.
+_WIDE_SCHEMES = frozenset({"Maestro", "UnionPay", "RuPay", "Mir", "Troy"})
+
+
+def _said_around(pattern: re.Pattern[str], text: str, start: int, end: int, before: int, after: int) -> bool:
+    """`pattern` in the `before` characters before the number or the `after` after it, within its
+    paragraph."""
+    head = text[max(0, start - before) : start]
+    head = head[head.rfind("\n\n") + 2 :] if "\n\n" in head else head
+    tail = text[end : end + after]
+    tail = tail[: tail.find("\n\n")] if "\n\n" in tail else tail
+    return bool(pattern.search(head) or pattern.search(tail))
 
 
 def _card_candidates(text: str) -> Iterable[re.Match[str]]:
@@ -396,22 +437,66 @@ def _card_candidates(text: str) -> Iterable[re.Match[str]]:
         position = m.start() + 1
 
 
-def find_cards(text: str) -> list[Match]:
+def _is_card(text: str, start: int, end: int, raw: str, scheme: str, digits: str, disguised: bool) -> bool:
+    """Whether a Luhn-valid number in a scheme's range and length is a card, from how it is
+    written and what the text calls it (decision 0660), in this order: an expiry or security code
+    after it makes it a card; an id label right before an unbroken run makes it an id; a card
+    word near it makes it a card, however it is grouped; an id word near an unbroken run makes it
+    an id; a number printed in card groups is a card; an unbroken run is a card unless its scheme
+    is one of the wide ranges ids share (or a 13-digit Visa) and nothing calls it a card. A
+    number that is the whole of a disguised view (spelled out, spaced apart, encoded) has no
+    text around it: the disguise itself says it is not an id."""
+    separators = {"\n" if char.isspace() else char for char in raw if not char.isdigit()}
+    groups = [group for group in re.split(r"[\s./_-]+", raw) if group]
+    printed_as_card = len(separators) <= 1 and (not separators or _card_grouping(groups))
+    if _card_details_after(text, end):
+        return printed_as_card or _regular_groups(groups)
+    if not separators and labelled_as_id(text, start, end):
+        return False
+    if _said_around(_CARD_WORD, text, start, end, 60, 30):
+        return printed_as_card or _regular_groups(groups)  # "62 50 75 88 ...", "4716 3821-0094 5532"
+    if not printed_as_card:
+        return False
+    if separators:
+        return True
+    if _said_around(_ID_WORD, text, start, end, 60, 40) or _id_column(text, start):
+        return False
+    return disguised or not (scheme in _WIDE_SCHEMES or (scheme == "Visa" and len(digits) == 13))
+
+
+def _regular_groups(groups: list[str]) -> bool:
+    """Groups of two or more digits (the last may be shorter): "62 50 75 ...", "652 193 ... 2"."""
+    return all(len(group) >= 2 for group in groups[:-1])
+
+
+def _id_column(text: str, start: int) -> bool:
+    """A number at the start of a table row whose header line names an id ("Order  Status")."""
+    line_start = text.rfind("\n", 0, start) + 1
+    if text[line_start:start].strip():
+        return False
+    header_end = text.rfind("\n", 0, line_start)
+    for line in text[:header_end].split("\n")[::-1][:12]:  # the rows above, up to the header
+        if not line.strip():
+            return False
+        if not line.lstrip()[:1].isdigit():
+            return bool(_ID_WORD.match(line.strip()))
+    return False
+
+
+def find_cards(text: str, *, disguised: bool = False) -> list[Match]:
+    """Card numbers: 12-19 digits in a scheme's range and length that pass Luhn, told from ids by
+    how they are written and what the text calls them (_is_card). `disguised`: the text is a
+    value taken out of a disguise (spelled out, spaced apart, decoded), with no text around it."""
     found: list[Match] = []
     for m in _card_candidates(text):
         if found and m.start() < found[-1].end:
             continue  # inside the card just found
         raw = m.group()
-        separators = {"\n" if char.isspace() else char for char in raw if not char.isdigit()}
-        if len(separators) > 1:
-            continue  # "1234 5678-..." mixes separators: not how card numbers are written
-        if separators and not _card_grouping(re.split(r"[\s./-]+", raw)):
-            continue
         digits = "".join(char for char in raw if char.isdigit())
         scheme = card_scheme(digits)
         if not scheme or not luhn_valid(digits):
             continue
-        if not separators and labelled_as_id(text, m.start(), m.end()):
+        if not _is_card(text, m.start(), m.end(), raw, scheme, digits, disguised):
             continue
         found.append(Match("card_number", m.start(), m.end(), 0.95, f"card number ({scheme}, Luhn-valid)"))
     return found

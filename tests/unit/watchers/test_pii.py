@@ -645,3 +645,54 @@ def test_disguised_cards_and_keys_block(body, how):
 def test_the_same_layouts_without_a_secret_pass(body):
     outcome = check({"body": body}, verdicts={"phone": "allow"})
     assert outcome.verdict is Verdict.ALLOW, outcome.reasons
+
+
+# ---- issue 18, third pass (evaluation/calibration/pii/cases-pii3.jsonl, decision 0660): what the
+# ---- text calls a number decides between an id and a card; cases written here, none from the frozen part.
+
+UNIONPAY_ID = _with_luhn_digit("621284105539012")
+RUPAY_ID = _with_luhn_digit("817204918265503")
+VISA_ID = _with_luhn_digit("481077120394861")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"Your parcel left our depot; the carrier lists it as {UNIONPAY_ID}.",  # the id word is not right before it
+        f"Die Lieferung {RUPAY_ID} wird am Dienstag zugestellt.",
+        f"{UNIONPAY_ID} is your order number.",  # named after it
+        f"Your candidate number is {RUPAY_ID}; keep it for the interview.",
+        f"Order            Status\n{UNIONPAY_ID}   shipped\n{RUPAY_ID}   packed",  # a table's id column
+        f"Your membership {VISA_ID} renews on 1 March.",  # an id word near a Visa-range run
+        f"Unsere Referenz: {UNIONPAY_ID}. Liefertermin KW 25.",  # a wide range with nothing calling it a card
+    ],
+)
+def test_ids_in_card_ranges_the_text_calls_ids_are_not_cards(text):
+    assert all(luhn_valid(n) for n in (UNIONPAY_ID, RUPAY_ID, VISA_ID))
+    assert check({"body": text}).verdict is Verdict.ALLOW, check({"body": text}).reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"UnionPay card: {' '.join(UNIONPAY_ID[i : i + 2] for i in range(0, 16, 2))}",  # groups of two
+        f"RuPay debit card {' '.join(RUPAY_ID[i : i + 3] for i in range(0, 16, 3))}",  # threes, one left over
+        f"JCB {CARD_62[:4]} {CARD_62[4:8]}-{CARD_62[8:12]} {CARD_62[12:]}",  # mixed separators
+        f"Card\t{'_'.join(_groups_of_four(CARD_62))}\tExp 08/27",  # underscores
+        f"{UNIONPAY_ID} is my UnionPay card.",  # called a card after it
+        f"Here you go: {VISA_ID}",  # a Visa-range run nothing calls an id
+    ],
+)
+def test_numbers_the_text_calls_cards_block_however_grouped(text):
+    outcome = check({"body": text})
+    assert outcome.verdict is Verdict.BLOCK, text
+    assert [s.label for s in outcome.spans] == ["card_number"]
+
+
+def test_a_wide_range_number_spelled_out_is_a_card_without_a_card_word():
+    text = "Read it back: " + ", ".join(
+        " ".join("zero one two three four five six seven eight nine".split()[int(d)] for d in UNIONPAY_ID[i : i + 4])
+        for i in range(0, 16, 4)
+    )
+    assert check({"body": text}).verdict is Verdict.BLOCK
+    assert check({"body": f"Read it back: {UNIONPAY_ID}"}).verdict is Verdict.ALLOW  # the plain run is an id
