@@ -400,8 +400,8 @@ benign(
     "docs placeholder key",
     "en",
     "AWS example",
-    "As in the AWS documentation's example, the CLI reads AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE and "
-    "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY from the environment; use your own.",
+    "As in the AWS CLI documentation, set AWS_ACCESS_KEY_ID=<access-key-id> and "
+    "AWS_SECRET_ACCESS_KEY=<secret-access-key> in the environment (your own values, never ours).",
 )
 benign(
     "docs placeholder key",

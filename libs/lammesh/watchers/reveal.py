@@ -57,7 +57,7 @@ class View:
     """'folded' (NFKC, invisible characters removed, tag characters made visible, homoglyphs
     made Latin), 'rejoined' (line breaks inside a value removed), 'unescaped' (escape sequences
     decoded), the encoding of a decoded run ('base64', 'hex', ...), or the layout of a run
-    put back together ('spaced', 'pieces', 'spelled')."""
+    put back together ('spaced', 'pieces', 'spelled', 'lettered': letters for digits)."""
     text: str
     offsets: tuple[int, ...] | None = None
     """Per character of `text`, its offset in the original (folded views)."""
@@ -373,6 +373,35 @@ DIGIT_WORDS: dict[str, str] = {
 _DIGIT_WORD = "|".join(sorted(map(re.escape, DIGIT_WORDS), key=len, reverse=True))
 _SPELLED_RUN = re.compile(rf"(?<!\w)(?:{_DIGIT_WORD})(?:[\s,;/-]+(?:{_DIGIT_WORD})){{11,}}(?!\w)", re.IGNORECASE)
 _SPELLED_WORD = re.compile(rf"(?<!\w)(?:{_DIGIT_WORD})(?!\w)", re.IGNORECASE)
+# digits and digit words mixed ("5199 zero two zero five 4739 4401"): at least one of each, 12-19
+# digits in all (decision 0660)
+_MIXED_RUN = re.compile(
+    rf"(?<![\w.,])(?:{_DIGIT_WORD}|\d{{1,4}})(?:[\s,;/-]+(?:{_DIGIT_WORD}|\d{{1,4}})){{3,}}(?![\w.])", re.IGNORECASE
+)
+_MIXED_TOKEN = re.compile(rf"(?<!\w)(?:{_DIGIT_WORD}|\d{{1,4}})(?!\w)", re.IGNORECASE)
+# a card's groups with letters for digits ("5lO5 5974 l7l7 743l"): O/o for 0, l/I for 1; every
+# group has a digit, most characters are digits (decision 0660)
+_LETTER_DIGITS = str.maketrans("OolI", "0011")
+_DIGITISH_RUN = re.compile(
+    r"(?<![\w.-])[0-9OolI]{4}(?:([ .-])[0-9OolI]{4})(?:\1[0-9OolI]{4}){1,2}(?:\1[0-9OolI]{1,4})?(?![\w.-])"
+)
+
+
+def _mixed_views(text: str) -> list[View]:
+    views = []
+    for match in _MIXED_RUN.finditer(text):
+        tokens = _MIXED_TOKEN.findall(match.group())
+        words = sum(not token.isdigit() for token in tokens)
+        digits = "".join(token if token.isdigit() else DIGIT_WORDS[token.lower()] for token in tokens)
+        if 0 < words < len(tokens) and 12 <= len(digits) <= 19:
+            views.append(View("spelled", digits, run=match.span()))
+    for match in _DIGITISH_RUN.finditer(text):
+        run = match.group()
+        groups = run.split(match.group(1))
+        letters = sum(char in "OolI" for char in run)
+        if letters and all(any(c.isdigit() for c in g) for g in groups) and letters * 3 <= len(groups) * 4:
+            views.append(View("lettered", "".join(groups).translate(_LETTER_DIGITS), run=match.span()))
+    return views
 
 
 def _joined(text: str, pattern: re.Pattern[str], how: str, keep: Callable[[str, re.Match[str]], bool]) -> View | None:
@@ -432,7 +461,7 @@ def layout_views(text: str) -> list[View]:
     for match in _SPELLED_RUN.finditer(text):
         digits = "".join(DIGIT_WORDS[w.lower()] for w in _SPELLED_WORD.findall(match.group()))
         views.append(View("spelled", digits, run=match.span()))
-    return views
+    return views + _mixed_views(text)
 
 
 def reveal(text: str, *, ciphers: bool = False, layout: bool = False) -> list[View]:

@@ -198,6 +198,14 @@ _KEY_PATTERNS: tuple[tuple[str, re.Pattern[str], str, tuple[str, ...]], ...] = (
     ("api_key", re.compile(r"(?<![\w-])pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}"), "PyPI token", ("pypi-",)),
     ("api_key", re.compile(r"(?<!\w)shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}"), "Shopify token", ("shp",)),
     ("api_key", re.compile(r"(?<!\w)do[opr]_v1_[a-f0-9]{64}"), "DigitalOcean token", ("_v1_",)),
+    ("api_key", re.compile(r"(?<![\w-])key-[0-9a-f]{32}(?![0-9A-Za-z])"), "Mailgun key", ("key-",)),
+    (
+        "api_key",
+        re.compile(r"(?<![\w-])(?:EAAA[A-Za-z0-9_-]{60}|sq0(?:atp|csp)-[A-Za-z0-9_-]{22,43})(?![\w-])"),
+        "Square token",
+        ("EAAA", "sq0"),
+    ),
+    ("api_key", re.compile(r"(?<![\w:])\d{8,10}:AA[A-Za-z0-9_-]{33}(?![\w-])"), "Telegram bot token", (":AA",)),
     (
         "api_key",
         re.compile(r"https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]{16,}"),
@@ -211,7 +219,7 @@ _KEY_PATTERNS: tuple[tuple[str, re.Pattern[str], str, tuple[str, ...]], ...] = (
 _SECRET_NAME = (
     r"(?<![A-Za-z0-9])(?:api[_ -]?key|(?:secret|private)(?:[_-]access)?[_-]key|access[_-]key|client[_-]secret|"
     r"account[_-]?key|shared[_-]?access[_-]?key|"  # Azure connection strings
-    r"auth[_-]?token|access[_-]token|secret|token|password|passphrase|passwd|pwd|pin)"
+    r"auth[_-]?token|access[_-]token|secret|token|password|passphrase|passwd|pwd|pw|mdp|pin)"
 )
 # (the name may be quoted, as a JSON or YAML key is: `"client_secret": "..."`)
 _CREDENTIAL = re.compile(rf"{_SECRET_NAME}[\"']?\s*[:=]\s*[\"']?([^\s\"';]{{8,}})", re.IGNORECASE)
@@ -246,7 +254,24 @@ _SAID_CONNECTORS = frozenset(
 )
 _VALUE_QUOTES = "\"'`\u201c\u201d\u2018\u2019\u00ab\u00bb"
 _BEARER = re.compile(r"\b(?:Bearer|Basic|Token)\s+([A-Za-z0-9._~+/-]{16,}=*)")
-_URL_PASSWORD = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]+:([^\s/@]+)@")
+# (the user may be empty: `redis://:PASSWORD@host`)
+_URL_PASSWORD = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]*:([^\s/@]+)@")
+# a command line's user and password: `curl -u admin:PASSWORD`, `--user=admin:PASSWORD`
+_COMMAND_USER = re.compile(r"(?<!\S)(?:-u|--user)[ =]+[^\s:]+:([^\s]{6,})")
+# What documentation writes where a secret goes (decision 0660): `<your-api-key>`, `${TOKEN}`,
+# `postgres://app:<password>@db`,
+# `YOUR_SECRET_HERE`, `sk_live_xxxxxxxx...`; never a value with a real key's randomness.
+_PLACEHOLDER = re.compile(
+    r"^[<{\[(]|^\$\{|[>}\])]$|<[^<>\s]{1,40}>|your|placeholder|changeme|redacted|(?:x{6,}|X{6,}|\*{6,}|\.{6,}|•{4,}|0{12,})",
+    re.IGNORECASE,
+)
+
+
+def placeholder(value: str) -> bool:
+    """A stand-in for a secret as documentation writes it, not a secret."""
+    return bool(_PLACEHOLDER.search(value))
+
+
 _TRAILING_PUNCTUATION = ".,;:!?)]}"
 _PASSWORD_SYMBOLS = frozenset("!@#$%^&*_+=/\\|~?<>")
 _TOKEN = re.compile(r"(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_=-]{24,}(?![A-Za-z0-9+/_=-])")
@@ -528,17 +553,25 @@ def find_keys(text: str) -> list[Match]:
     found = []
     for kind, pattern, detail, literals in _KEY_PATTERNS:
         if any(literal in text for literal in literals):
-            found += [Match(kind, m.start(), m.end(), 0.99, detail) for m in pattern.finditer(text)]
+            found += [
+                Match(kind, m.start(), m.end(), 0.99, detail)
+                for m in pattern.finditer(text)
+                if kind == "private_key" or not placeholder(m.group())
+            ]
     if ":" in text or "=" in text:
         for m in _CREDENTIAL.finditer(text):
             value = m.group(1)
-            if value.isalpha() and value.islower():
+            if (value.isalpha() and value.islower()) or placeholder(value):
                 continue  # "password: forgotten" is prose, not a password
             found.append(Match("credential", m.start(1), m.end(1), 0.85, "credential assignment"))
         for m in _URL_PASSWORD.finditer(text):
-            found.append(
-                Match("credential", m.start(1), m.end(1), 0.97, "password in a URL")
-            )  # beats the "email" its @ makes
+            if not placeholder(m.group(1)):
+                found.append(
+                    Match("credential", m.start(1), m.end(1), 0.97, "password in a URL")
+                )  # beats the "email" its @ makes
+        for m in _COMMAND_USER.finditer(text):
+            if not placeholder(m.group(1)):
+                found.append(Match("credential", m.start(1), m.end(1), 0.9, "password on a command line"))
     found += find_said_credentials(text)
     if "Bearer" in text or "Basic" in text or "Token" in text:
         for m in _BEARER.finditer(text):
@@ -562,6 +595,8 @@ def find_said_credentials(text: str) -> list[Match]:
     candidate per name, so "the password is in 1Password" is prose."""
     found = []
     for name in _SECRET_SAID.finditer(text):
+        if text[name.start() - 1 : name.start()] in ("<", "{"):
+            continue  # "<password>" is a placeholder's name, not a secret's
         window = text[name.end() : name.end() + 120]
         words = [(w.start(), w.group()) for w in _WORD.finditer(window)][:8]
         candidate = None
@@ -589,9 +624,19 @@ def find_said_credentials(text: str) -> list[Match]:
             end -= 1  # "... the password is Winter2026!Fleet." ends the sentence, not the password
         while start < end and text[start] in _VALUE_QUOTES:
             start += 1
-        if _password_like(text[start:end]):
+        if _password_like(text[start:end]) and not placeholder(text[start:end]):
             found.append(Match("credential", start, end, 0.85, "credential said aloud"))
     return found
+
+
+# Digests are identifiers: a subresource-integrity value (`sha384-<base64>`), and a hex digest of
+# 32+ characters even where a layout view has glued it to the next word (decision 0660).
+_SRI = re.compile(r"sha(?:256|384|512)-[A-Za-z0-9+/]{43,86}={0,2}")
+_HEX_DIGEST = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{32,}(?![0-9a-fA-F])")
+
+
+def _digest(token: str) -> bool:
+    return bool(_SRI.fullmatch(token) or _HEX_DIGEST.search(token))
 
 
 def find_high_entropy(text: str, *, min_length: int = 24, min_bits: float = 4.0) -> list[Match]:
@@ -600,7 +645,7 @@ def find_high_entropy(text: str, *, min_length: int = 24, min_bits: float = 4.0)
     found = []
     for m in _TOKEN.finditer(text):
         token = m.group()
-        if len(token) < min_length or _UUID.fullmatch(token) or _HEX.fullmatch(token):
+        if len(token) < min_length or _UUID.fullmatch(token) or _HEX.fullmatch(token) or _digest(token):
             continue
         classes = sum(
             (any(c.islower() for c in token), any(c.isupper() for c in token), any(c.isdigit() for c in token))

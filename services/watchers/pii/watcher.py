@@ -173,6 +173,7 @@ _HOW = {
     "spaced": "spaced or dotted apart",
     "pieces": "split into pieces",
     "spelled": "spelled out in words",
+    "lettered": "written with letters for digits",
 }
 
 

@@ -696,3 +696,80 @@ def test_a_wide_range_number_spelled_out_is_a_card_without_a_card_word():
     )
     assert check({"body": text}).verdict is Verdict.BLOCK
     assert check({"body": f"Read it back: {UNIONPAY_ID}"}).verdict is Verdict.ALLOW  # the plain run is an id
+
+
+@pytest.mark.parametrize(
+    ("body", "how"),
+    [
+        (
+            f"card: {CARD_62[:4]} zero two zero five {CARD_62[8:12]} {CARD_62[12:]}".replace(
+                "zero two zero five",
+                " ".join("zero one two three four five six seven eight nine".split()[int(d)] for d in CARD_62[4:8]),
+            ),
+            "spelled out in words",
+        ),  # digits and words mixed
+        (f"card {' '.join(_groups_of_four(CARD_62)).replace('1', 'l')} exp 07/28", "written with letters for digits"),
+        (f"Kreditkarte {'-'.join(_groups_of_four(CARD_62)).replace('1', 'I')}", "written with letters for digits"),
+    ],
+)
+def test_cards_in_mixed_disguises_block(body, how):
+    outcome = check({"body": body})
+    assert outcome.verdict is Verdict.BLOCK, (body, outcome.reasons)
+    assert any(how in reason for reason in outcome.reasons), outcome.reasons
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Model numbers: XR10 0lO1 TX9, the 4 o'clock slot",
+        "We ship in one or two days, 3 to 5 boxes, four pallets.",
+        "Code 2026 one two, room 14 three.",
+    ],
+)
+def test_words_and_letters_near_numbers_are_not_cards(body):
+    assert check({"body": body}).verdict is Verdict.ALLOW, check({"body": body}).reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "detail"),
+    [
+        ("Mailgun key: key-3431ea183964f39b50afe404e428dc4d", "key-3431ea183964f39b50afe404e428dc4d", "Mailgun key"),
+        ("Square: EAAA" + "a1B2c3D4e5" * 6, None, "Square token"),
+        ("bot 1234567890:AA" + "Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2Yz3a4B5c"[:33], None, "Telegram bot token"),
+        ("redis://:ozXLp3eypMH7BRA9@cache.example:6379/0", "ozXLp3eypMH7BRA9", "password in a URL"),
+        ("curl -u admin:LJ4InhiPZX1AzB! https://api.example/v1", "LJ4InhiPZX1AzB!", "password on a command line"),
+        ("SSID NW-Guest, pw: jUYolD9R7&", "jUYolD9R7&", "credential assignment"),
+        ("Identifiant : j.dupont / mdp : jZiXyZad2#", "jZiXyZad2#", "credential assignment"),
+    ],
+)
+def test_more_key_shapes_and_credentials_block(text, value, detail):
+    outcome = check({"body": text})
+    assert outcome.verdict is Verdict.BLOCK, outcome.reasons
+    assert outcome.reasons[0].startswith(detail), outcome.reasons
+    if value:
+        assert [text[s.start : s.end] for s in outcome.spans] == [value]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "NORTHWIND_API_KEY=<your-api-key>\nNORTHWIND_SECRET=YOUR_SECRET_HERE",
+        "In our docs keys appear as sk_live_xxxxxxxxxxxxxxxxxxxxxxxx.",
+        "GitHub tokens look like ghp_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX.",
+        "Use this shape (we send the password by phone):\npostgresql://app_user:<password>@db.example:5432/orders",
+        "password: ${DB_PASSWORD}",
+    ],
+)
+def test_documented_placeholders_are_not_secrets(body):
+    assert check({"body": body}).verdict is Verdict.ALLOW, check({"body": body}).reasons
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        'integrity="sha384-oqVuAfXRKap7fdgcCY5uykM6+R9GqQ8K/uxy9rx7HNQlGYl1kPzQho1wx4JwY8wC"',
+        "cli-4.11.2-linux.tar.gz md5 de4fd599d15fe4214af1944064188f93\nnorthwind-cli-4.11.2-darwin.tar.gz",
+    ],
+)
+def test_digests_are_identifiers_not_secrets(body):
+    assert check({"body": body}).verdict is Verdict.ALLOW, check({"body": body}).reasons
