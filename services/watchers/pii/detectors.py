@@ -443,14 +443,27 @@ _ID_WORD = re.compile(
 _WIDE_SCHEMES = frozenset({"Maestro", "UnionPay", "RuPay", "Mir", "Troy"})
 
 
-def _said_around(pattern: re.Pattern[str], text: str, start: int, end: int, before: int, after: int) -> bool:
-    """`pattern` in the `before` characters before the number or the `after` after it, within its
-    paragraph."""
-    head = text[max(0, start - before) : start]
-    head = head[head.rfind("\n\n") + 2 :] if "\n\n" in head else head
-    tail = text[end : end + after]
-    tail = tail[: tail.find("\n\n")] if "\n\n" in tail else tail
-    return bool(pattern.search(head) or pattern.search(tail))
+# a card word that names a masked card ("your Visa ending in 4242", "card **** 1881") is about
+# that card, not about a number near it
+_MASKED_AFTER = re.compile(
+    r"^[\s:,()-]*(?:\(?(?:ending|ends|endet|terminant|terminada|terminando|eindigend|final)\b|[*xX•·#]{4})",
+    re.IGNORECASE,
+)
+
+
+def _said(pattern: re.Pattern[str], part: str) -> bool:
+    return any(not _MASKED_AFTER.match(part[m.end() : m.end() + 25]) for m in pattern.finditer(part))
+
+
+def _before(text: str, start: int, size: int) -> str:
+    """The `size` characters before `start`, within its paragraph."""
+    head = text[max(0, start - size) : start]
+    return head[head.rfind("\n\n") + 2 :] if "\n\n" in head else head
+
+
+def _after(text: str, end: int, size: int) -> str:
+    tail = text[end : end + size]
+    return tail[: tail.find("\n\n")] if "\n\n" in tail else tail
 
 
 def _card_candidates(text: str) -> Iterable[re.Match[str]]:
@@ -466,9 +479,10 @@ def _is_card(text: str, start: int, end: int, raw: str, scheme: str, digits: str
     """Whether a Luhn-valid number in a scheme's range and length is a card, from how it is
     written and what the text calls it (decision 0660), in this order: an expiry or security code
     after it makes it a card; an id label right before an unbroken run makes it an id; a card
-    word near it makes it a card, however it is grouped; an id word near an unbroken run makes it
-    an id; a number printed in card groups is a card; an unbroken run is a card unless its scheme
-    is one of the wide ranges ids share (or a 13-digit Visa) and nothing calls it a card. A
+    word before it (not one naming a masked card, "Visa ending 4242") makes it a card, however
+    it is grouped; a number printed in card groups is a card; an id word near an unbroken run
+    makes it an id; a card word after it makes it a card; an unbroken run is a card unless its
+    scheme is one of the wide ranges ids share (or a 13-digit Visa) and nothing calls it a card. A
     number that is the whole of a disguised view (spelled out, spaced apart, encoded) has no
     text around it: the disguise itself says it is not an id."""
     separators = {"\n" if char.isspace() else char for char in raw if not char.isdigit()}
@@ -478,15 +492,27 @@ def _is_card(text: str, start: int, end: int, raw: str, scheme: str, digits: str
         return printed_as_card or _regular_groups(groups)
     if not separators and labelled_as_id(text, start, end):
         return False
-    if _said_around(_CARD_WORD, text, start, end, 60, 30):
+    if _said(_CARD_WORD, _before(text, start, 60)):
         return printed_as_card or _regular_groups(groups)  # "62 50 75 88 ...", "4716 3821-0094 5532"
+    if separators and printed_as_card:
+        return True
+    if not separators and (
+        _ID_WORD.search(_before(text, start, 60)) or _ID_WORD.search(_after(text, end, 40)) or _id_column(text, start)
+    ):
+        return False
+    if _said(_CARD_WORD, _after(text, end, 30)):  # "6250 ... is my UnionPay card"
+        return printed_as_card or _regular_groups(groups)
     if not printed_as_card:
         return False
-    if separators:
-        return True
-    if _said_around(_ID_WORD, text, start, end, 60, 40) or _id_column(text, start):
+    return disguised or not _wide(scheme, digits)
+
+
+def _wide(scheme: str, digits: str) -> bool:
+    """A scheme range shared with ids, except the narrow prefixes only cards use (Discover 6011
+    and 644-649), or a 13-digit Visa."""
+    if digits.startswith("6011") or "644" <= digits[:3] <= "649":
         return False
-    return disguised or not (scheme in _WIDE_SCHEMES or (scheme == "Visa" and len(digits) == 13))
+    return scheme in _WIDE_SCHEMES or (scheme == "Visa" and len(digits) == 13)
 
 
 def _regular_groups(groups: list[str]) -> bool:

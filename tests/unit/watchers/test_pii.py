@@ -773,3 +773,21 @@ def test_documented_placeholders_are_not_secrets(body):
 )
 def test_digests_are_identifiers_not_secrets(body):
     assert check({"body": body}).verdict is Verdict.ALLOW, check({"body": body}).reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"Your Visa ending in 4242 was charged for {UNIONPAY_ID} today.",  # the card word names the masked card
+        f"Card **** 1881 paid for {RUPAY_ID}.",
+        f"The refund for {UNIONPAY_ID} goes back to your card.",  # an id word before it, the card word after
+    ],
+)
+def test_a_card_word_about_another_card_does_not_make_an_id_a_card(text):
+    assert check({"body": text}).verdict is Verdict.ALLOW, check({"body": text}).reasons
+
+
+def test_narrow_discover_prefixes_are_cards_without_a_card_word():
+    discover = _with_luhn_digit("601100099013942")
+    assert check({"body": f"Here it is: {discover}"}).verdict is Verdict.BLOCK
+    assert check({"body": f"Here it is: {UNIONPAY_ID}"}).verdict is Verdict.ALLOW  # 62: a wide range ids share
