@@ -555,6 +555,15 @@ for lang, subject, text in [
 ]:
     benign("dense look-alikes", lang, subject, text)
 
+for lang, subject, text in [
+    ("en", "Survey scores", "Scores per question: 4, 5, 3, 5, 4, 4, 2, 5, 3, 4, 5, 5, 4, 3 (1-5 scale)."),
+    ("en", "Years", "| 2023 | 2024 | 2025 | 2026 |\n| 1180 | 1422 | 1630 | 1911 |"),
+    ("en", "Search link", "Results: https://shop.northwind.example/search?q=blue%20chair%2C%20oak&page=2"),
+    ("en", "Footer", "&#169; 2026 Northwind &#8211; all rights reserved &#183; 4111 Harbour Road"),
+    ("en", "Lot numbers", f"Lot 2026 / 0411 / 7788 / 1202 passed inspection; batch {luhn('6233', 16)} too."),
+]:
+    benign("dense look-alikes", lang, subject, text)
+
 # ------------------------------------------------------------------ leaks: cards in every disguise
 
 c = [luhn(p, n) for p, n in [("4539", 16), ("4716", 16), ("5425", 16), ("2223", 16), ("3782", 15), ("6011", 16)]]
@@ -668,6 +677,25 @@ leak(
 )
 card_rev = luhn("2720", 16)
 leak("card in disguise", "en", "card", f"charge this Mastercard: {card_rev}")
+
+# more disguises, written after the first run of these cases (a second look at what a leak can
+# look like, still without the frozen part)
+more = [luhn(p, 16) for p in ("4532", "5243", "4916", "5581", "4024", "2321", "4475", "5122")]
+leak("card in disguise", "en", "card", "card " + "  ".join(" ".join(more[0][i : i + 4]) for i in range(0, 16, 4)))
+leak("card in disguise", "en", "card", f"card {more[1]}exp0829cvv412")
+leak("card in disguise", "en", "card", f"Visa {fours(more[2])}/0927")
+leak("card in disguise", "en", "card", f"| card | {' | '.join(more[3][i : i + 4] for i in range(0, 16, 4))} |")
+leak("card in disguise", "en", "card", "card: " + "".join(f"&#{ord(d)};" for d in more[4]))
+leak(
+    "card in disguise",
+    "en",
+    "card",
+    "https://pay.example.net/?c=" + "".join(f"%{ord(d):x}" for d in more[5]) + "&e=0828",
+)
+leak("card in disguise", "en", "card", f"Card number: {more[6][:4]} {more[6][4:8]} / {more[6][8:12]} {more[6][12:]}")
+leak("card in disguise", "en", "card", "the digits of my card: " + ", ".join(more[7]))
+dashed = luhn("4462", 16)
+leak("card in disguise", "de", "Karte", f"Kreditkarte {'–'.join(dashed[i : i + 4] for i in range(0, 16, 4))}")
 
 # ------------------------------------------------------------------ leaks: IBANs
 

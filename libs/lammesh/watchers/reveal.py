@@ -357,7 +357,11 @@ def _grouped_values(text: str) -> list[View]:
 
 
 _PIECES = re.compile(r"\[\s*(?:[\"'][A-Za-z0-9_+/=-]{1,12}[\"']\s*,\s*){2,}[\"'][A-Za-z0-9_+/=-]{1,12}[\"']\s*\]")
-_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})")
+# `\uXXXX`, `\xXX`, and (decision 0660) HTML character references `&#52;`/`&#x34;` and URL
+# percent-escapes `%34` of printable ASCII
+_ESCAPE = re.compile(
+    r"\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})|&#([0-9]{2,3});|&#[xX]([0-9a-fA-F]{2});|%([2-7][0-9a-fA-F])"
+)
 DIGIT_WORDS: dict[str, str] = {
     word: str(digit)
     for words in (
@@ -387,8 +391,16 @@ _DIGITISH_RUN = re.compile(
 )
 
 
+# one digit at a time with one to three spaces or a comma between ("4 5 3 9  1 4 8 8 ...",
+# "4, 5, 3, 9, ..."), 12-19 digits (decision 0660)
+_DIGIT_BY_DIGIT = re.compile(r"(?<![\w.,])\d(?:(?:[ ]{1,3}|,[ ]?)\d){11,18}(?![\w.,]\d|\w)")
+
+
 def _mixed_views(text: str) -> list[View]:
     views = []
+    for match in _DIGIT_BY_DIGIT.finditer(text):
+        if "," in match.group() or "  " in match.group():  # one space throughout is _SPACED_RUN's
+            views.append(View("spaced", "".join(c for c in match.group() if c.isdigit()), run=match.span()))
     for match in _MIXED_RUN.finditer(text):
         tokens = _MIXED_TOKEN.findall(match.group())
         words = sum(not token.isdigit() for token in tokens)
@@ -424,7 +436,7 @@ def _joined(text: str, pattern: re.Pattern[str], how: str, keep: Callable[[str, 
 
 
 def _unescaped(text: str) -> View | None:
-    if "\\" not in text:
+    if "\\" not in text and "&#" not in text and "%" not in text:
         return None
     out: list[str] = []
     offsets: list[int] = []
@@ -432,7 +444,8 @@ def _unescaped(text: str) -> View | None:
     for match in _ESCAPE.finditer(text):
         out.append(text[position : match.start()])
         offsets.extend(range(position, match.start()))
-        out.append(chr(int(match.group(1) or match.group(2), 16)))
+        decimal, hexadecimal = match.group(3), match.group(1) or match.group(2) or match.group(4) or match.group(5)
+        out.append(chr(int(decimal)) if decimal else chr(int(hexadecimal, 16)))
         offsets.append(match.start())
         position = match.end()
     if position == 0:

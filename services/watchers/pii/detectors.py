@@ -152,7 +152,11 @@ _PHONE_LABELLED = re.compile(
 # number wrapped at the margin or split over two lines to get past a filter)
 _CARD_SEPARATOR = r"(?:[ ]{1,3}|[./-]|[ \t]*\r?\n[ \t>]*)"
 # (cards also take an underscore between groups: `4111_1111_...` in a form field or a file name)
-_CARD = re.compile(rf"(?<![\w.+/-])\d(?:(?:{_CARD_SEPARATOR}|_)?\d){{11,18}}(?![\w-]|[./]\d)")
+# and (decision 0660) a slash, bar, star or dash with spaces around it (`4539 1488 / 0343 6467`),
+# an expiry glued after it (`...6467exp0428`, `.../0428`)
+_CARD_GAP = r"[ ]{0,2}[/|*-][ ]{0,2}"
+_CARD_END = r"(?:(?![\w-]|[./]\d)|(?=(?i:exp|cvv|cvc|valid|gültig))|(?=/(?:0[1-9]|1[0-2])/?\d{2}(?!\d)))"
+_CARD = re.compile(rf"(?<![\w.+/-])\d(?:(?:{_CARD_SEPARATOR}|_|{_CARD_GAP})?\d){{11,18}}{_CARD_END}")
 # Printed in groups of four (spaces, or dashes), electronic form in one run; any case
 # ("gb94 cyxn ..."): the country's length and the mod-97 check decide.
 # (separators as for cards: spaces, a dash or a dot, or a line break between groups)
@@ -486,8 +490,10 @@ def _is_card(text: str, start: int, end: int, raw: str, scheme: str, digits: str
     number that is the whole of a disguised view (spelled out, spaced apart, encoded) has no
     text around it: the disguise itself says it is not an id."""
     separators = {"\n" if char.isspace() else char for char in raw if not char.isdigit()}
-    groups = [group for group in re.split(r"[\s./_-]+", raw) if group]
-    printed_as_card = len(separators) <= 1 and (not separators or _card_grouping(groups))
+    groups = [group for group in re.split(r"[\s./_|*-]+", raw) if group]
+    printed_as_card = (
+        len(separators) <= 1 and not separators & {"|", "*"} and (not separators or _card_grouping(groups))
+    )  # a bar or a star between groups: only when something calls it a card
     if _card_details_after(text, end):
         return printed_as_card or _regular_groups(groups)
     if not separators and labelled_as_id(text, start, end):

@@ -791,3 +791,37 @@ def test_narrow_discover_prefixes_are_cards_without_a_card_word():
     discover = _with_luhn_digit("601100099013942")
     assert check({"body": f"Here it is: {discover}"}).verdict is Verdict.BLOCK
     assert check({"body": f"Here it is: {UNIONPAY_ID}"}).verdict is Verdict.ALLOW  # 62: a wide range ids share
+
+
+@pytest.mark.parametrize(
+    ("body", "how"),
+    [
+        ("card " + "  ".join(" ".join(g) for g in _groups_of_four(CARD)), "spaced or dotted apart"),  # 1 and 2 spaces
+        ("the digits of my card: " + ", ".join(CARD_62), "spaced or dotted apart"),
+        ("card: " + "".join(f"&#{ord(d)};" for d in CARD), "written with escape sequences"),  # HTML references
+        ("https://pay.example.net/?c=" + "".join(f"%{ord(d):x}" for d in CARD) + "&e=0828", "escape sequences"),
+        (f"card {CARD}exp0829cvv412", None),  # the expiry glued to it
+        (f"Visa {' '.join(_groups_of_four(CARD))}/0927", None),
+        (f"| card | {' | '.join(_groups_of_four(CARD_62))} |", None),  # a bar between groups, called a card
+        (f"Card number: {CARD[:4]} {CARD[4:8]} / {CARD[8:12]} {CARD[12:]}", None),
+    ],
+)
+def test_cards_with_odd_separators_and_escapes_block(body, how):
+    outcome = check({"body": body})
+    assert outcome.verdict is Verdict.BLOCK, (body, outcome.reasons)
+    if how:
+        assert any(how in reason for reason in outcome.reasons), outcome.reasons
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Scores per question: 4, 5, 3, 5, 4, 4, 2, 5, 3, 4, 5, 5, 4, 3 (1-5 scale).",
+        "| 2023 | 2024 | 2025 | 2026 |\n| 1180 | 1422 | 1630 | 1911 |",
+        "Results: https://shop.example/search?q=blue%20chair%2C%20oak&page=2",
+        "&#169; 2026 Northwind &#8211; all rights reserved &#183; 4111 Harbour Road",
+        f"Lot 2026 / 0411 / 7788 / 1202 passed inspection; batch {UNIONPAY_ID} too.",
+    ],
+)
+def test_separators_and_escapes_without_a_card_pass(body):
+    assert check({"body": body}, verdicts={"phone": "allow"}).verdict is Verdict.ALLOW
