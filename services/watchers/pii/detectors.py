@@ -393,7 +393,8 @@ _ID_NOUN = (
     r"bestellung|bestell|auftrag|auftrags|rechnung|rechnungs|kunden|vorgang|vorgangs|sendung|sendungs|lieferschein|"
     r"vertrag|vertrags|buchung|buchungs|commande|facture|dossier|réservation|contrat|colis|suivi|client|"
     r"pedido|factura|reserva|envío|envio|seguimiento|contrato|expediente|cliente|"
-    r"bestelling|factuur|boeking|zending|encomenda|fatura"
+    r"bestelling|factuur|boeking|zending|encomenda|fatura|"
+    r"for|für|pour|para|per"  # what is paid or refunded for: "refund for N", "charged for N" (decision 0660)
 )
 _ID_LABEL = re.compile(
     rf"(?<![^\W\d_])(?:{_ID_NOUN})(?:[ _-]?(?:nummer|number|num|nr|no|n\.?[°ºo]|id|#|ref|reference|code))?\.?"
@@ -402,7 +403,7 @@ _ID_LABEL = re.compile(
 )
 # What follows a card and never an id: its expiry date or security code.
 _CARD_DETAILS_AFTER = re.compile(
-    r"^[\s\"',;:)(-]{0,4}(?:(?:exp(?:iry|ires|iration)?|valid|gültig|caduca|vence|geldig|validade|cvv|cvc|csc)\b|"
+    r"^[\s\"',;:)(-]{0,4}(?:(?:exp(?:iry|ires|iration)?|valid|gültig|caduca|vence|geldig|validade|cvv|cvc|csc)(?![a-z])|"
     r"\d{2}\s?/\s?\d{2}(?![\d/]))",  # MM/YY, not a date
     re.IGNORECASE,
 )
@@ -424,15 +425,26 @@ def _card_details_after(text: str, end: int) -> bool:
 _CARD_WORD = re.compile(
     r"(?<![^\W\d_])(?:(?:credit|debit|bank|payment)?[ -]?cards?|(?:kredit|bank|debit|giro)?karte|kartennummer|"
     r"carte|tarjeta|cart[aã]o|kaart|creditcard|pan|cc|ccn|visa|mastercard|master card|amex|american express|"
-    r"maestro|discover|jcb|diners|unionpay|union pay|rupay|mir|troy|cvv|cvc|cryptogramme)(?![^\W\d_])",
+    r"maestro|discover|jcb|diners|unionpay|union pay|rupay|mir|troy|cvv|cvc|cryptogramme|"
+    r"charge|belasten|belaste|débiter|débitez|paid with|pay with|paying with|bezahlt mit|payé avec|pagado con)"
+    r"(?![^\W\d_])",
+    re.IGNORECASE,
+)
+# A card word that names the number itself ("card number:", "card details for the booking:",
+# "Kartennummer"): the number is a card even with an id label right before it (decision 0660).
+_CARD_NAMED = re.compile(
+    r"(?<![^\W\d_])(?:card[ _-]?(?:number|no|nr|num|#|details|data|info)|cc[ _-]?(?:number|no|num)|kartennummer|"
+    r"kartendaten|kreditkartennummer|numéro de (?:la )?carte|número de (?:la )?tarjeta|número do cartão|kaartnummer)"
+    r"(?![^\W\d_])[^.!?\n]*$",
     re.IGNORECASE,
 )
 # What an id is called anywhere near it, as word stems ("your parcel ... the carrier lists it as
 # N", "N is your order number", a table's "Order" column): wider than _ID_LABEL, so it only
 # decides where no card word does (decision 0660).
 _ID_WORD = re.compile(
-    r"(?<![^\W\d_])(?:order|orden|ordine|invoice|bill|booking|reservation|ticket|case|track|shipment|shipping|"
-    r"parcel|package|consignment|delivery|return|refund|claim|policy|contract|customer|client|member|"
+    r"(?<![^\W\d_])(?:order|orden|ordine|invoice|bill|booking|reservation|ticket|case|track|ship|"
+    r"parcel|package|consignment|deliver|return|refund|claim|policy|contract|customer|client|member|"
+    r"id(?![^\W\d_])|voucher|coupon|transaction|txn|awb|waybill|confirmation|"
     r"subscription|account|application|applicant|candidate|requisition|employee|staff|personnel|serial|"
     r"warranty|device|imei|ean|gtin|sku|article|item|product|quote|statement|purchase|loyalty|points|"
     r"bestell|auftrag|rechnung|buchung|kunde|sendung|liefer|paket|vertrag|bewerb|mitarbeiter|personal|"
@@ -482,7 +494,8 @@ def _card_candidates(text: str) -> Iterable[re.Match[str]]:
 def _is_card(text: str, start: int, end: int, raw: str, scheme: str, digits: str, disguised: bool) -> bool:
     """Whether a Luhn-valid number in a scheme's range and length is a card, from how it is
     written and what the text calls it (decision 0660), in this order: an expiry or security code
-    after it makes it a card; an id label right before an unbroken run makes it an id; a card
+    after it makes it a card; an id label right before an unbroken run makes it an id (unless the
+    sentence names it a card: "card details for the booking: N"); a card
     word before it (not one naming a masked card, "Visa ending 4242") makes it a card, however
     it is grouped; a number printed in card groups is a card; an id word near an unbroken run
     makes it an id; a card word after it makes it a card; an unbroken run is a card unless its
@@ -496,7 +509,7 @@ def _is_card(text: str, start: int, end: int, raw: str, scheme: str, digits: str
     )  # a bar or a star between groups: only when something calls it a card
     if _card_details_after(text, end):
         return printed_as_card or _regular_groups(groups)
-    if not separators and labelled_as_id(text, start, end):
+    if not separators and labelled_as_id(text, start, end) and not _CARD_NAMED.search(_before(text, start, 60)):
         return False
     if _said(_CARD_WORD, _before(text, start, 60)):
         return printed_as_card or _regular_groups(groups)  # "62 50 75 88 ...", "4716 3821-0094 5532"

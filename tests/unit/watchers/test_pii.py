@@ -825,3 +825,33 @@ def test_cards_with_odd_separators_and_escapes_block(body, how):
 )
 def test_separators_and_escapes_without_a_card_pass(body):
     assert check({"body": body}, verdicts={"phone": "allow"}).verdict is Verdict.ALLOW
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"Please charge {VISA_ID} for the order.",  # charged: a card, whatever the order word after it
+        f"I paid with {UNIONPAY_ID} yesterday.",
+        f"Card details for the booking: {VISA_ID}",  # the sentence names the number a card before its id label
+        f"Kartennummer für die Buchung: {UNIONPAY_ID}",
+        f'{{"number": "{UNIONPAY_ID}", "exp_month": 9, "exp_year": 2028}}',  # an expiry field after it
+    ],
+)
+def test_numbers_charged_paid_with_or_named_cards_block(text):
+    outcome = check({"body": text})
+    assert outcome.verdict is Verdict.BLOCK, text
+    assert [s.label for s in outcome.spans] == ["card_number"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"Your Northwind ID: {VISA_ID}",
+        f"Your voucher {VISA_ID} is valid until May.",
+        f"Transaction {VISA_ID} completed.",
+        f"We charged your card on file for {VISA_ID}.",  # what was paid for
+        f"Thank you for paying by card. Order number: {VISA_ID}.",  # the card word is another sentence's
+    ],
+)
+def test_ids_near_payment_words_are_not_cards(text):
+    assert check({"body": text}).verdict is Verdict.ALLOW, check({"body": text}).reasons
