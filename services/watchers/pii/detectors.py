@@ -262,11 +262,11 @@ _BEARER = re.compile(r"\b(?:Bearer|Basic|Token)\s+([A-Za-z0-9._~+/-]{16,}=*)")
 _URL_PASSWORD = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]*:([^\s/@]+)@")
 # a command line's user and password: `curl -u admin:PASSWORD`, `--user=admin:PASSWORD`
 _COMMAND_USER = re.compile(r"(?<!\S)(?:-u|--user)[ =]+[^\s:]+:([^\s]{6,})")
-# What documentation writes where a secret goes (decision 0660): `<your-api-key>`, `${TOKEN}`,
+# What documentation writes where a secret goes (decision 0660): `<your-api-key>`, `${TOKEN}`, `$TOKEN`,
 # `postgres://app:<password>@db`,
 # `YOUR_SECRET_HERE`, `sk_live_xxxxxxxx...`; never a value with a real key's randomness.
 _PLACEHOLDER = re.compile(
-    r"^[<{\[(]|^\$\{|[>}\])]$|<[^<>\s]{1,40}>|your|placeholder|changeme|redacted|(?:x{6,}|X{6,}|\*{6,}|\.{6,}|•{4,}|0{12,})",
+    r"^[<{\[(]|^\$\{?[A-Za-z_]|[>}\])]$|<[^<>\s]{1,40}>|your|placeholder|changeme|redacted|(?:x{6,}|X{6,}|\*{6,}|\.{6,}|•{4,}|0{12,})",
     re.IGNORECASE,
 )
 
@@ -640,8 +640,8 @@ def find_said_credentials(text: str) -> list[Match]:
     candidate per name, so "the password is in 1Password" is prose."""
     found = []
     for name in _SECRET_SAID.finditer(text):
-        if text[name.start() - 1 : name.start()] in ("<", "{"):
-            continue  # "<password>" is a placeholder's name, not a secret's
+        if text[name.start() - 1 : name.start()] in ("<", "{", "$", "_"):
+            continue  # "<password>", "$TOKEN", "${DB_TOKEN}" name a placeholder, not a secret
         window = text[name.end() : name.end() + 120]
         words = [(w.start(), w.group()) for w in _WORD.finditer(window)][:8]
         candidate = None
@@ -669,7 +669,7 @@ def find_said_credentials(text: str) -> list[Match]:
             end -= 1  # "... the password is Winter2026!Fleet." ends the sentence, not the password
         while start < end and text[start] in _VALUE_QUOTES:
             start += 1
-        if _password_like(text[start:end]) and not placeholder(text[start:end]):
+        if _password_like(text[start:end]) and not placeholder(text[start:end]) and "://" not in text[start:end]:
             found.append(Match("credential", start, end, 0.85, "credential said aloud"))
     return found
 

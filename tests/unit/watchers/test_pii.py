@@ -758,6 +758,7 @@ def test_more_key_shapes_and_credentials_block(text, value, detail):
         "GitHub tokens look like ghp_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX.",
         "Use this shape (we send the password by phone):\npostgresql://app_user:<password>@db.example:5432/orders",
         "password: ${DB_PASSWORD}",
+        "curl -u $USER:$TOKEN https://api.example/v1",  # shell variables, and a URL is not a password
     ],
 )
 def test_documented_placeholders_are_not_secrets(body):
