@@ -339,7 +339,11 @@ def _grouped_values(text: str) -> list[View]:
         position = match.start()
         run: list[tuple[int, str]] = []
         for group in [*match.group().split(separator), None]:
-            if group is not None and _piece_like(group):
+            # (a group of letters only counts inside a run of groups of its size: a key printed in
+            # fixed-size groups, "ghp_XwpB PzOp ... sbwe Nj1B", decision 0660)
+            if group is not None and (
+                _piece_like(group) or (len(run) >= 2 and group.isalnum() and len(group) == len(run[-1][1]) >= 4)
+            ):
                 run.append((position, group))
             else:
                 joined = "".join(g for _, g in run)

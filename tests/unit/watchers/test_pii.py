@@ -606,6 +606,7 @@ CARD = "4111111111111111"
         (f"the key: {' '.join(STRIPE)}", "spaced or dotted apart"),
         ("ID: " + ".".join("AKIAIOSFODNN7EXAMPLE"), "spaced or dotted apart"),
         ("the token ghp_ a1B2 c3D4 e5F6 g7H8 i9J0 k1L2 m3N4 o5P6 q7R8 s9T0", "spaced or dotted apart"),  # in groups
+        ("ghp_XwpB PzOp xPfT qjMV JxzS rvXH sbwe Nj1B 3yCg", "spaced or dotted apart"),  # a group of letters only
         ("Card number:\n4111 1111\n1111 1111\nexp 02/29", None),  # a card's groups over two lines
         ("Ref 2026\n4111 1111 1111 1111", None),  # a number on the line above does not hide it
         ("Token, paste it as one line:\nghp_a1B2c3D4a1B2c3D4a1B2\nc3D4a1B2c3D4a1B2c3D4", "split across lines"),
