@@ -60,3 +60,12 @@ def test_every_writers_calibration_file_is_read_in_name_order(tmp_path):
     (folder / "cases-pii4.jsonl").write_text(json.dumps(_row("f9", "frozen")) + "\n")
     with pytest.raises(EvaluationDataError, match="cases-pii4.jsonl: case 'f9'"):
         load_cases(repo, "pii")
+
+
+def test_an_unknown_watcher_name_is_refused_rather_than_measuring_nothing(capsys):
+    from lammesh.evaluation.__main__ import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--watchers", "piii"])
+    assert exc.value.code == 2
+    assert "unknown watcher set 'piii'" in capsys.readouterr().err
