@@ -340,7 +340,7 @@ def _grouped_values(text: str) -> list[View]:
         run: list[tuple[int, str]] = []
         for group in [*match.group().split(separator), None]:
             # (a group of letters only counts inside a run of groups of its size: a key printed in
-            # fixed-size groups, "ghp_XwpB PzOp ... sbwe Nj1B", decision 0660)
+            # fixed-size groups, "ghp_XwpB PzOp ... sbwe Nj1B", decision 0661)
             if group is not None and (
                 _piece_like(group) or (len(run) >= 2 and group.isalnum() and len(group) == len(run[-1][1]) >= 4)
             ):
@@ -361,7 +361,7 @@ def _grouped_values(text: str) -> list[View]:
 
 
 _PIECES = re.compile(r"\[\s*(?:[\"'][A-Za-z0-9_+/=-]{1,12}[\"']\s*,\s*){2,}[\"'][A-Za-z0-9_+/=-]{1,12}[\"']\s*\]")
-# `\uXXXX`, `\xXX`, and (decision 0660) HTML character references `&#52;`/`&#x34;` and URL
+# `\uXXXX`, `\xXX`, and (decision 0661) HTML character references `&#52;`/`&#x34;` and URL
 # percent-escapes `%34` of printable ASCII
 _ESCAPE = re.compile(
     r"\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})|&#([0-9]{2,3});|&#[xX]([0-9a-fA-F]{2});|%([2-7][0-9a-fA-F])"
@@ -382,13 +382,13 @@ _DIGIT_WORD = "|".join(sorted(map(re.escape, DIGIT_WORDS), key=len, reverse=True
 _SPELLED_RUN = re.compile(rf"(?<!\w)(?:{_DIGIT_WORD})(?:[\s,;/-]+(?:{_DIGIT_WORD})){{11,}}(?!\w)", re.IGNORECASE)
 _SPELLED_WORD = re.compile(rf"(?<!\w)(?:{_DIGIT_WORD})(?!\w)", re.IGNORECASE)
 # digits and digit words mixed ("5199 zero two zero five 4739 4401"): at least one of each, 12-19
-# digits in all (decision 0660)
+# digits in all (decision 0661)
 _MIXED_RUN = re.compile(
     rf"(?<![\w.,])(?:{_DIGIT_WORD}|\d{{1,4}})(?:[\s,;/-]+(?:{_DIGIT_WORD}|\d{{1,4}})){{3,}}(?![\w.])", re.IGNORECASE
 )
 _MIXED_TOKEN = re.compile(rf"(?<!\w)(?:{_DIGIT_WORD}|\d{{1,4}})(?!\w)", re.IGNORECASE)
 # a card's groups with letters for digits ("5lO5 5974 l7l7 743l"): O/o for 0, l/I for 1; every
-# group has a digit, most characters are digits (decision 0660)
+# group has a digit, most characters are digits (decision 0661)
 _LETTER_DIGITS = str.maketrans("OolI", "0011")
 _DIGITISH_RUN = re.compile(
     r"(?<![\w.-])[0-9OolI]{4}(?:([ .-])[0-9OolI]{4})(?:\1[0-9OolI]{4}){1,2}(?:\1[0-9OolI]{1,4})?(?![\w.-])"
@@ -396,7 +396,7 @@ _DIGITISH_RUN = re.compile(
 
 
 # one digit at a time with one to three spaces or a comma between ("4 5 3 9  1 4 8 8 ...",
-# "4, 5, 3, 9, ..."), 12-19 digits (decision 0660)
+# "4, 5, 3, 9, ..."), 12-19 digits (decision 0661)
 _DIGIT_BY_DIGIT = re.compile(r"(?<![\w.,])\d(?:(?:[ ]{1,3}|,[ ]?)\d){11,18}(?![\w.,]\d|\w)")
 
 

@@ -152,7 +152,7 @@ _PHONE_LABELLED = re.compile(
 # number wrapped at the margin or split over two lines to get past a filter)
 _CARD_SEPARATOR = r"(?:[ ]{1,3}|[./-]|[ \t]*\r?\n[ \t>]*)"
 # (cards also take an underscore between groups: `4111_1111_...` in a form field or a file name)
-# and (decision 0660) a slash, bar, star or dash with spaces around it (`4539 1488 / 0343 6467`),
+# and (decision 0661) a slash, bar, star or dash with spaces around it (`4539 1488 / 0343 6467`),
 # an expiry glued after it (`...6467exp0428`, `.../0428`)
 _CARD_GAP = r"[ ]{0,2}[/|*-][ ]{0,2}"
 _CARD_END = r"(?:(?![\w-]|[./]\d)|(?=(?i:exp|cvv|cvc|valid|gültig))|(?=/(?:0[1-9]|1[0-2])/?\d{2}(?!\d)))"
@@ -262,7 +262,7 @@ _BEARER = re.compile(r"\b(?:Bearer|Basic|Token)\s+([A-Za-z0-9._~+/-]{16,}=*)")
 _URL_PASSWORD = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]*:([^\s/@]+)@")
 # a command line's user and password: `curl -u admin:PASSWORD`, `--user=admin:PASSWORD`
 _COMMAND_USER = re.compile(r"(?<!\S)(?:-u|--user)[ =]+[^\s:]+:([^\s]{6,})")
-# What documentation writes where a secret goes (decision 0660): `<your-api-key>`, `${TOKEN}`, `$TOKEN`,
+# What documentation writes where a secret goes (decision 0661): `<your-api-key>`, `${TOKEN}`, `$TOKEN`,
 # `postgres://app:<password>@db`,
 # `YOUR_SECRET_HERE`, `sk_live_xxxxxxxx...`; never a value with a real key's randomness.
 _PLACEHOLDER = re.compile(
@@ -394,7 +394,7 @@ _ID_NOUN = (
     r"vertrag|vertrags|buchung|buchungs|commande|facture|dossier|réservation|contrat|colis|suivi|client|"
     r"pedido|factura|reserva|envío|envio|seguimiento|contrato|expediente|cliente|"
     r"bestelling|factuur|boeking|zending|encomenda|fatura|"
-    r"for|für|pour|para|per"  # what is paid or refunded for: "refund for N", "charged for N" (decision 0660)
+    r"for|für|pour|para|per"  # what is paid or refunded for: "refund for N", "charged for N" (decision 0661)
 )
 _ID_LABEL = re.compile(
     rf"(?<![^\W\d_])(?:{_ID_NOUN})(?:[ _-]?(?:nummer|number|num|nr|no|n\.?[°ºo]|id|#|ref|reference|code))?\.?"
@@ -420,7 +420,7 @@ def _card_details_after(text: str, end: int) -> bool:
     return bool(_CARD_DETAILS_AFTER.search(text[end : end + 30]))
 
 
-# What a card is called (decision 0660): a card word in the 60 characters before the number, or
+# What a card is called (decision 0661): a card word in the 60 characters before the number, or
 # in the 30 after it ("6250 ... is my UnionPay card"), in the languages of our mails.
 _CARD_WORD = re.compile(
     r"(?<![^\W\d_])(?:(?:credit|debit|bank|payment)?[ -]?cards?|(?:kredit|bank|debit|giro)?karte|kartennummer|"
@@ -431,7 +431,7 @@ _CARD_WORD = re.compile(
     re.IGNORECASE,
 )
 # A card word that names the number itself ("card number:", "card details for the booking:",
-# "Kartennummer"): the number is a card even with an id label right before it (decision 0660).
+# "Kartennummer"): the number is a card even with an id label right before it (decision 0661).
 _CARD_NAMED = re.compile(
     r"(?<![^\W\d_])(?:card[ _-]?(?:number|no|nr|num|#|details|data|info)|cc[ _-]?(?:number|no|num)|kartennummer|"
     r"kartendaten|kreditkartennummer|numéro de (?:la )?carte|número de (?:la )?tarjeta|número do cartão|kaartnummer)"
@@ -440,7 +440,7 @@ _CARD_NAMED = re.compile(
 )
 # What an id is called anywhere near it, as word stems ("your parcel ... the carrier lists it as
 # N", "N is your order number", a table's "Order" column): wider than _ID_LABEL, so it only
-# decides where no card word does (decision 0660).
+# decides where no card word does (decision 0661).
 _ID_WORD = re.compile(
     r"(?<![^\W\d_])(?:order|orden|ordine|invoice|bill|booking|reservation|ticket|case|track|ship|"
     r"parcel|package|consignment|deliver|return|refund|claim|policy|contract|customer|client|member|"
@@ -493,7 +493,7 @@ def _card_candidates(text: str) -> Iterable[re.Match[str]]:
 
 def _is_card(text: str, start: int, end: int, raw: str, scheme: str, digits: str, disguised: bool) -> bool:
     """Whether a Luhn-valid number in a scheme's range and length is a card, from how it is
-    written and what the text calls it (decision 0660), in this order: an expiry or security code
+    written and what the text calls it (decision 0661), in this order: an expiry or security code
     after it makes it a card; an id label right before an unbroken run makes it an id (unless the
     sentence names it a card: "card details for the booking: N"); a card
     word before it (not one naming a masked card, "Visa ending 4242") makes it a card, however
@@ -675,7 +675,7 @@ def find_said_credentials(text: str) -> list[Match]:
 
 
 # Digests are identifiers: a subresource-integrity value (`sha384-<base64>`), and a hex digest of
-# 32+ characters even where a layout view has glued it to the next word (decision 0660).
+# 32+ characters even where a layout view has glued it to the next word (decision 0661).
 _SRI = re.compile(r"sha(?:256|384|512)-[A-Za-z0-9+/]{43,86}={0,2}")
 _HEX_DIGEST = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{32,}(?![0-9a-fA-F])")
 

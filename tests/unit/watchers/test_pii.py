@@ -648,7 +648,7 @@ def test_the_same_layouts_without_a_secret_pass(body):
     assert outcome.verdict is Verdict.ALLOW, outcome.reasons
 
 
-# ---- issue 18, third pass (evaluation/calibration/pii/cases-pii3.jsonl, decision 0660): what the
+# ---- issue 18, third pass (evaluation/calibration/pii/cases-pii3.jsonl, decision 0661): what the
 # ---- text calls a number decides between an id and a card; cases written here, none from the frozen part.
 
 UNIONPAY_ID = _with_luhn_digit("621284105539012")
