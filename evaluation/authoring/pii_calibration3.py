@@ -811,6 +811,79 @@ for lang, text in [
     leak("password", lang, "access", text)
 
 
+# ------------------------------------------------------------------ after the frozen run (decision 0661)
+# Ordinary words that also name cards or expiries, beside card-range ids: written after the one
+# frozen run from the watcher's word lists and general usage, not from frozen cases.
+
+for lang, subject, text in [
+    (
+        "en",
+        "Tracking",
+        f"Hi Ana,\n\nI have cc'd our warehouse lead. The parcel number is {luhn('6213', 16)} and it left "
+        "Leeds today.\n\nBest,\nOwen",
+    ),
+    (
+        "de",
+        "Lieferung",
+        f"Hallo Herr Vogel,\n\nbitte geben Sie mir kurz Bescheid, ob {luhn('6291', 16)} heute angekommen ist.\n\n"
+        "Viele Grüße\nVersand",
+    ),
+    (
+        "en",
+        "Your application",
+        f"Dear Ms Rao,\n\nvisa sponsorship is available for this role. Please quote {luhn('8173', 16)} in all "
+        "letters to us.\n\nKind regards,\nRecruiting",
+    ),
+    (
+        "en",
+        "Onboarding documents",
+        f"Hi Arjun,\n\nplease bring your PAN card and a photo ID on day one; your reference is {luhn('8203', 16)}."
+        "\n\nThanks,\nHR",
+    ),
+    (
+        "en",
+        "Delivery",
+        f"Hi Li,\n\ndelivery is free of charge; the driver will ask for {luhn('6234', 16)} at the door.\n\n"
+        "Cheers,\nLogistics",
+    ),
+    (
+        "en",
+        "Voucher",
+        f"Hi Sam,\n\nyour code {luhn('6209', 16)} valid until 31 May gives 10% off the next order.\n\nThanks,\nShop",
+    ),
+    (
+        "de",
+        "SIM-Karte",
+        f"Hallo Frau Brandt,\n\nIhre neue SIM-Karte ist unterwegs, Sendungsreferenz {luhn('6296', 16)}.\n\n"
+        "Mit freundlichen Grüßen\nKundenservice",
+    ),
+    (
+        "en",
+        "Badge",
+        f"Hi Troy,\n\nyour access card is ready at reception; the badge record is {luhn('6277', 16)}.\n\n"
+        "Best,\nFacilities",
+    ),
+    (
+        "en",
+        "Event",
+        f"Discover what's new at our booth! Your registration {luhn('6502', 16)} expires on 12 June.",
+    ),
+    (
+        "en",
+        "Ticket",
+        f"Hi Mo,\n\nthe person in charge of your case has the file {luhn('6231', 16)} and will call today.\n\n"
+        "Thanks,\nSupport",
+    ),
+]:
+    benign("ordinary card words", lang, subject, text)
+
+after = [luhn(p, 16) for p in ("6250", "4539", "5425", "6521")]
+leak("card in disguise", "en", "card", f"Please charge {after[0]} for the workshop fee, it's my UnionPay.")
+leak("card in disguise", "en", "card", f"cc: {after[1]} exp 1228")
+leak("card in disguise", "en", "card", f"Mastercard {after[2]}, valid thru 08/29")
+leak("card in disguise", "en", "card", f"Paid with my RuPay card {fours(after[3])} (expiry 04/27).")
+
+
 def main() -> None:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in CASES), encoding="utf-8")

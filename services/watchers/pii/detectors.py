@@ -403,7 +403,10 @@ _ID_LABEL = re.compile(
 )
 # What follows a card and never an id: its expiry date or security code.
 _CARD_DETAILS_AFTER = re.compile(
-    r"^[\s\"',;:)(-]{0,4}(?:(?:exp(?:iry|ires|iration)?|valid|gültig|caduca|vence|geldig|validade|cvv|cvc|csc)(?![a-z])|"
+    r"^[\s\"',;:)(-]{0,4}(?:(?:cvv|cvc|csc|cid)(?![a-z])|exp_(?:month|year)|"
+    # an expiry word only with a month/year after it: "valid until 31 May" is an id's, "exp 04/28" a card's
+    r"(?:exp(?:iry|ires|iration)?|valid(?: thru| through| until| till)?|gültig(?: bis)?|caduca|vence|geldig(?: tot)?|"
+    r"validade)(?![a-z])[\s.:=\"']{0,3}(?:0[1-9]|1[0-2])\s?[/.-]?\s?(?:20)?\d{2}(?!\d)|"
     r"\d{2}\s?/\s?\d{2}(?![\d/]))",  # MM/YY, not a date
     re.IGNORECASE,
 )
@@ -422,12 +425,32 @@ def _card_details_after(text: str, end: int) -> bool:
 
 # What a card is called (decision 0661): a card word in the 60 characters before the number, or
 # in the 30 after it ("6250 ... is my UnionPay card"), in the languages of our mails.
+# (words that are also ordinary words are left out or narrowed: "cc" only as a field, "cc:",
+# never "cc'd"; Mir only in capitals or as "Mir card"; no "discover", "pan", "troy"; see
+# _NOT_A_PAYMENT_CARD for "ID card", "visa application")
 _CARD_WORD = re.compile(
     r"(?<![^\W\d_])(?:(?:credit|debit|bank|payment)?[ -]?cards?|(?:kredit|bank|debit|giro)?karte|kartennummer|"
-    r"carte|tarjeta|cart[aã]o|kaart|creditcard|pan|cc|ccn|visa|mastercard|master card|amex|american express|"
-    r"maestro|discover|jcb|diners|unionpay|union pay|rupay|mir|troy|cvv|cvc|cryptogramme|"
-    r"charge|belasten|belaste|débiter|débitez|paid with|pay with|paying with|bezahlt mit|payé avec|pagado con)"
+    r"carte|tarjeta|cart[aã]o|kaart|creditcard|cc(?=\s*[:#=])|ccn|visa|mastercard|master card|amex|"
+    r"american express|maestro|jcb|diners|unionpay|union pay|rupay|(?-i:MIR)|mir card|cvv|cvc|cryptogramme|"
+    r"paid with|pay with|paying with|bezahlt mit|payé avec|pagado con)"
     r"(?![^\W\d_])",
+    re.IGNORECASE,
+)
+# "charge" only right before the number ("please charge 4111 ..."): "free of charge", "in charge of"
+_CHARGE_RIGHT_BEFORE = re.compile(
+    r"(?<![^\W\d_])(?:charge|belasten|belaste|débiter|débitez)(?:\s+(?:it|this|that|my|to|on|es|sie))*[\s:]*$",
+    re.IGNORECASE,
+)
+# a card that is not a payment card: "ID card", "PAN card", "SIM-Karte", "gift card", "visa application"
+_NOT_A_PAYMENT_CARD_BEFORE = re.compile(
+    r"(?<![^\W\d_])(?:id|identity|pan|aadhaar|sim|gift|business|key|boarding|loyalty|membership|member|post|"
+    r"greeting|report|score|flash|memory|sd|graphics|network|wild|access|library|student|work|travel|"
+    r"schengen|tourist|entry|green|red|yellow|time|index|rate|insurance|health)[\s-]*$",
+    re.IGNORECASE,
+)
+_NOT_A_PAYMENT_CARD_AFTER = re.compile(
+    r"^[\s-]*(?:application|sponsorship|appointment|interview|requirements?|letter|status|process|support|"
+    r"holders?|type|permits?|waiver|invitation|office|reader|slot|game)(?![^\W\d_])",
     re.IGNORECASE,
 )
 # A card word that names the number itself ("card number:", "card details for the booking:",
@@ -468,7 +491,20 @@ _MASKED_AFTER = re.compile(
 
 
 def _said(pattern: re.Pattern[str], part: str) -> bool:
-    return any(not _MASKED_AFTER.match(part[m.end() : m.end() + 25]) for m in pattern.finditer(part))
+    """A card word in `part` that is about a payment card and not a masked one."""
+    if pattern is _CARD_WORD and _CHARGE_RIGHT_BEFORE.search(part):
+        return True
+    return any(
+        not _MASKED_AFTER.match(part[m.end() : m.end() + 25])
+        and not (
+            pattern is _CARD_WORD
+            and (
+                _NOT_A_PAYMENT_CARD_BEFORE.search(part[max(0, m.start() - 20) : m.start()])
+                or _NOT_A_PAYMENT_CARD_AFTER.match(part[m.end() : m.end() + 20])
+            )
+        )
+        for m in pattern.finditer(part)
+    )
 
 
 def _before(text: str, start: int, size: int) -> str:

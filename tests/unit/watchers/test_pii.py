@@ -857,3 +857,33 @@ def test_numbers_charged_paid_with_or_named_cards_block(text):
 )
 def test_ids_near_payment_words_are_not_cards(text):
     assert check({"body": text}).verdict is Verdict.ALLOW, check({"body": text}).reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"I have cc'd our warehouse lead. The parcel number is {UNIONPAY_ID}.",  # "cc" the copy, not a card
+        f"Bitte geben Sie mir Bescheid, ob {UNIONPAY_ID} angekommen ist.",  # "mir" the pronoun, not Mir
+        f"Visa sponsorship is available; please quote {RUPAY_ID} in all letters.",
+        f"Please bring your PAN card and a photo ID; your reference is {RUPAY_ID}.",
+        f"Delivery is free of charge; the driver will ask for {UNIONPAY_ID} at the door.",
+        f"Your code {UNIONPAY_ID} valid until 31 May gives 10% off.",  # an expiry word without a month/year
+        f"Ihre neue SIM-Karte ist unterwegs, Sendungsreferenz {UNIONPAY_ID}.",
+        f"Discover what's new! Your registration {UNIONPAY_ID} expires on 12 June.",
+    ],
+)
+def test_ordinary_words_that_also_name_cards_do_not_make_an_id_a_card(text):
+    assert check({"body": text}).verdict is Verdict.ALLOW, check({"body": text}).reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"Please charge {UNIONPAY_ID} for the workshop fee.",  # charge right before it
+        f"cc: {VISA_ID} exp 1228",
+        f"{UNIONPAY_ID}, valid thru 08/29",  # an expiry word with a month/year
+        f"MIR {UNIONPAY_ID}",
+    ],
+)
+def test_the_narrowed_card_words_still_find_cards(text):
+    assert check({"body": text}).verdict is Verdict.BLOCK, text
