@@ -11,7 +11,7 @@ false-positive rate for the benign ones. Figures are given for the `frozen` part
 and the `calibration` part (what thresholds were tuned on), never pooled.
 
 The calibration part is the frozen file's `calibration` rows plus, when it exists,
-evaluation/calibration/<watcher>/cases.jsonl: cases written later to tune on, never frozen (so
+evaluation/calibration/<watcher>/cases*.jsonl (one file per writer): cases written later to tune on, never frozen (so
 the frozen file's sha256 pin stays as it was). `--split calibration` runs only those, so a
 watcher can be tuned without its frozen figures being computed or shown.
 
@@ -107,16 +107,16 @@ def _case(row: dict[str, Any], sources: dict[str, Any]) -> Case:
 
 
 def calibration_rows(repo_root: Path, watcher: str) -> list[dict[str, Any]]:
-    """The extra calibration cases of a watcher (none when it has no such file)."""
-    path = repo_root / CALIBRATION / watcher / "cases.jsonl"
-    if not path.is_file():
-        return []
-    rows = read_jsonl(path)
-    for row in rows:
-        if row["split"] != "calibration":
-            raise EvaluationDataError(
-                f"{path}: case {row['id']!r} has split {row['split']!r}; only calibration cases live here"
-            )
+    """The extra calibration cases of a watcher, every cases*.jsonl of its folder in name order (none
+    when it has no such file)."""
+    rows = []
+    for path in sorted((repo_root / CALIBRATION / watcher).glob("cases*.jsonl")):
+        for row in read_jsonl(path):
+            if row["split"] != "calibration":
+                raise EvaluationDataError(
+                    f"{path}: case {row['id']!r} has split {row['split']!r}; only calibration cases live here"
+                )
+            rows.append(row)
     return rows
 
 

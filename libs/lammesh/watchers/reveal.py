@@ -57,7 +57,7 @@ class View:
     """'folded' (NFKC, invisible characters removed, tag characters made visible, homoglyphs
     made Latin), 'rejoined' (line breaks inside a value removed), 'unescaped' (escape sequences
     decoded), the encoding of a decoded run ('base64', 'hex', ...), or the layout of a run
-    put back together ('spaced', 'pieces', 'spelled')."""
+    put back together ('spaced', 'pieces', 'spelled', 'lettered': letters for digits)."""
     text: str
     offsets: tuple[int, ...] | None = None
     """Per character of `text`, its offset in the original (folded views)."""
@@ -339,7 +339,11 @@ def _grouped_values(text: str) -> list[View]:
         position = match.start()
         run: list[tuple[int, str]] = []
         for group in [*match.group().split(separator), None]:
-            if group is not None and _piece_like(group):
+            # (a group of letters only counts inside a run of groups of its size: a key printed in
+            # fixed-size groups, "ghp_XwpB PzOp ... sbwe Nj1B", decision 0661)
+            if group is not None and (
+                _piece_like(group) or (len(run) >= 2 and group.isalnum() and len(group) == len(run[-1][1]) >= 4)
+            ):
                 run.append((position, group))
             else:
                 joined = "".join(g for _, g in run)
@@ -357,7 +361,11 @@ def _grouped_values(text: str) -> list[View]:
 
 
 _PIECES = re.compile(r"\[\s*(?:[\"'][A-Za-z0-9_+/=-]{1,12}[\"']\s*,\s*){2,}[\"'][A-Za-z0-9_+/=-]{1,12}[\"']\s*\]")
-_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})")
+# `\uXXXX`, `\xXX`, and (decision 0661) HTML character references `&#52;`/`&#x34;` and URL
+# percent-escapes `%34` of printable ASCII
+_ESCAPE = re.compile(
+    r"\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})|&#([0-9]{2,3});|&#[xX]([0-9a-fA-F]{2});|%([2-7][0-9a-fA-F])"
+)
 DIGIT_WORDS: dict[str, str] = {
     word: str(digit)
     for words in (
@@ -373,6 +381,43 @@ DIGIT_WORDS: dict[str, str] = {
 _DIGIT_WORD = "|".join(sorted(map(re.escape, DIGIT_WORDS), key=len, reverse=True))
 _SPELLED_RUN = re.compile(rf"(?<!\w)(?:{_DIGIT_WORD})(?:[\s,;/-]+(?:{_DIGIT_WORD})){{11,}}(?!\w)", re.IGNORECASE)
 _SPELLED_WORD = re.compile(rf"(?<!\w)(?:{_DIGIT_WORD})(?!\w)", re.IGNORECASE)
+# digits and digit words mixed ("5199 zero two zero five 4739 4401"): at least one of each, 12-19
+# digits in all (decision 0661)
+_MIXED_RUN = re.compile(
+    rf"(?<![\w.,])(?:{_DIGIT_WORD}|\d{{1,4}})(?:[\s,;/-]+(?:{_DIGIT_WORD}|\d{{1,4}})){{3,}}(?![\w.])", re.IGNORECASE
+)
+_MIXED_TOKEN = re.compile(rf"(?<!\w)(?:{_DIGIT_WORD}|\d{{1,4}})(?!\w)", re.IGNORECASE)
+# a card's groups with letters for digits ("5lO5 5974 l7l7 743l"): O/o for 0, l/I for 1; every
+# group has a digit, most characters are digits (decision 0661)
+_LETTER_DIGITS = str.maketrans("OolI", "0011")
+_DIGITISH_RUN = re.compile(
+    r"(?<![\w.-])[0-9OolI]{4}(?:([ .-])[0-9OolI]{4})(?:\1[0-9OolI]{4}){1,2}(?:\1[0-9OolI]{1,4})?(?![\w.-])"
+)
+
+
+# one digit at a time with one to three spaces or a comma between ("4 5 3 9  1 4 8 8 ...",
+# "4, 5, 3, 9, ..."), 12-19 digits (decision 0661)
+_DIGIT_BY_DIGIT = re.compile(r"(?<![\w.,])\d(?:(?:[ ]{1,3}|,[ ]?)\d){11,18}(?![\w.,]\d|\w)")
+
+
+def _mixed_views(text: str) -> list[View]:
+    views = []
+    for match in _DIGIT_BY_DIGIT.finditer(text):
+        if "," in match.group() or "  " in match.group():  # one space throughout is _SPACED_RUN's
+            views.append(View("spaced", "".join(c for c in match.group() if c.isdigit()), run=match.span()))
+    for match in _MIXED_RUN.finditer(text):
+        tokens = _MIXED_TOKEN.findall(match.group())
+        words = sum(not token.isdigit() for token in tokens)
+        digits = "".join(token if token.isdigit() else DIGIT_WORDS[token.lower()] for token in tokens)
+        if 0 < words < len(tokens) and 12 <= len(digits) <= 19:
+            views.append(View("spelled", digits, run=match.span()))
+    for match in _DIGITISH_RUN.finditer(text):
+        run = match.group()
+        groups = run.split(match.group(1))
+        letters = sum(char in "OolI" for char in run)
+        if letters and all(any(c.isdigit() for c in g) for g in groups) and letters * 3 <= len(groups) * 4:
+            views.append(View("lettered", "".join(groups).translate(_LETTER_DIGITS), run=match.span()))
+    return views
 
 
 def _joined(text: str, pattern: re.Pattern[str], how: str, keep: Callable[[str, re.Match[str]], bool]) -> View | None:
@@ -395,7 +440,7 @@ def _joined(text: str, pattern: re.Pattern[str], how: str, keep: Callable[[str, 
 
 
 def _unescaped(text: str) -> View | None:
-    if "\\" not in text:
+    if "\\" not in text and "&#" not in text and "%" not in text:
         return None
     out: list[str] = []
     offsets: list[int] = []
@@ -403,7 +448,8 @@ def _unescaped(text: str) -> View | None:
     for match in _ESCAPE.finditer(text):
         out.append(text[position : match.start()])
         offsets.extend(range(position, match.start()))
-        out.append(chr(int(match.group(1) or match.group(2), 16)))
+        decimal, hexadecimal = match.group(3), match.group(1) or match.group(2) or match.group(4) or match.group(5)
+        out.append(chr(int(decimal)) if decimal else chr(int(hexadecimal, 16)))
         offsets.append(match.start())
         position = match.end()
     if position == 0:
@@ -432,7 +478,7 @@ def layout_views(text: str) -> list[View]:
     for match in _SPELLED_RUN.finditer(text):
         digits = "".join(DIGIT_WORDS[w.lower()] for w in _SPELLED_WORD.findall(match.group()))
         views.append(View("spelled", digits, run=match.span()))
-    return views
+    return views + _mixed_views(text)
 
 
 def reveal(text: str, *, ciphers: bool = False, layout: bool = False) -> list[View]:

@@ -151,7 +151,12 @@ _PHONE_LABELLED = re.compile(
 # one separator between digits: up to three spaces, a dot, slash or dash, or a line break (a
 # number wrapped at the margin or split over two lines to get past a filter)
 _CARD_SEPARATOR = r"(?:[ ]{1,3}|[./-]|[ \t]*\r?\n[ \t>]*)"
-_CARD = re.compile(rf"(?<![\w.+/-])\d(?:{_CARD_SEPARATOR}?\d){{11,18}}(?![\w-]|[./]\d)")
+# (cards also take an underscore between groups: `4111_1111_...` in a form field or a file name)
+# and (decision 0661) a slash, bar, star or dash with spaces around it (`4539 1488 / 0343 6467`),
+# an expiry glued after it (`...6467exp0428`, `.../0428`)
+_CARD_GAP = r"[ ]{0,2}[/|*-][ ]{0,2}"
+_CARD_END = r"(?:(?![\w-]|[./]\d)|(?=(?i:exp|cvv|cvc|valid|gültig))|(?=/(?:0[1-9]|1[0-2])/?\d{2}(?!\d)))"
+_CARD = re.compile(rf"(?<![\w.+/-])\d(?:(?:{_CARD_SEPARATOR}|_|{_CARD_GAP})?\d){{11,18}}{_CARD_END}")
 # Printed in groups of four (spaces, or dashes), electronic form in one run; any case
 # ("gb94 cyxn ..."): the country's length and the mod-97 check decide.
 # (separators as for cards: spaces, a dash or a dot, or a line break between groups)
@@ -197,6 +202,14 @@ _KEY_PATTERNS: tuple[tuple[str, re.Pattern[str], str, tuple[str, ...]], ...] = (
     ("api_key", re.compile(r"(?<![\w-])pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}"), "PyPI token", ("pypi-",)),
     ("api_key", re.compile(r"(?<!\w)shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}"), "Shopify token", ("shp",)),
     ("api_key", re.compile(r"(?<!\w)do[opr]_v1_[a-f0-9]{64}"), "DigitalOcean token", ("_v1_",)),
+    ("api_key", re.compile(r"(?<![\w-])key-[0-9a-f]{32}(?![0-9A-Za-z])"), "Mailgun key", ("key-",)),
+    (
+        "api_key",
+        re.compile(r"(?<![\w-])(?:EAAA[A-Za-z0-9_-]{60}|sq0(?:atp|csp)-[A-Za-z0-9_-]{22,43})(?![\w-])"),
+        "Square token",
+        ("EAAA", "sq0"),
+    ),
+    ("api_key", re.compile(r"(?<![\w:])\d{8,10}:AA[A-Za-z0-9_-]{33}(?![\w-])"), "Telegram bot token", (":AA",)),
     (
         "api_key",
         re.compile(r"https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]{16,}"),
@@ -210,7 +223,7 @@ _KEY_PATTERNS: tuple[tuple[str, re.Pattern[str], str, tuple[str, ...]], ...] = (
 _SECRET_NAME = (
     r"(?<![A-Za-z0-9])(?:api[_ -]?key|(?:secret|private)(?:[_-]access)?[_-]key|access[_-]key|client[_-]secret|"
     r"account[_-]?key|shared[_-]?access[_-]?key|"  # Azure connection strings
-    r"auth[_-]?token|access[_-]token|secret|token|password|passphrase|passwd|pwd|pin)"
+    r"auth[_-]?token|access[_-]token|secret|token|password|passphrase|passwd|pwd|pw|mdp|pin)"
 )
 # (the name may be quoted, as a JSON or YAML key is: `"client_secret": "..."`)
 _CREDENTIAL = re.compile(rf"{_SECRET_NAME}[\"']?\s*[:=]\s*[\"']?([^\s\"';]{{8,}})", re.IGNORECASE)
@@ -245,7 +258,24 @@ _SAID_CONNECTORS = frozenset(
 )
 _VALUE_QUOTES = "\"'`\u201c\u201d\u2018\u2019\u00ab\u00bb"
 _BEARER = re.compile(r"\b(?:Bearer|Basic|Token)\s+([A-Za-z0-9._~+/-]{16,}=*)")
-_URL_PASSWORD = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]+:([^\s/@]+)@")
+# (the user may be empty: `redis://:PASSWORD@host`)
+_URL_PASSWORD = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]*:([^\s/@]+)@")
+# a command line's user and password: `curl -u admin:PASSWORD`, `--user=admin:PASSWORD`
+_COMMAND_USER = re.compile(r"(?<!\S)(?:-u|--user)[ =]+[^\s:]+:([^\s]{6,})")
+# What documentation writes where a secret goes (decision 0661): `<your-api-key>`, `${TOKEN}`, `$TOKEN`,
+# `postgres://app:<password>@db`,
+# `YOUR_SECRET_HERE`, `sk_live_xxxxxxxx...`; never a value with a real key's randomness.
+_PLACEHOLDER = re.compile(
+    r"^[<{\[(]|^\$\{?[A-Za-z_]|[>}\])]$|<[^<>\s]{1,40}>|your|placeholder|changeme|redacted|(?:x{6,}|X{6,}|\*{6,}|\.{6,}|•{4,}|0{12,})",
+    re.IGNORECASE,
+)
+
+
+def placeholder(value: str) -> bool:
+    """A stand-in for a secret as documentation writes it, not a secret."""
+    return bool(_PLACEHOLDER.search(value))
+
+
 _TRAILING_PUNCTUATION = ".,;:!?)]}"
 _PASSWORD_SYMBOLS = frozenset("!@#$%^&*_+=/\\|~?<>")
 _TOKEN = re.compile(r"(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_=-]{24,}(?![A-Za-z0-9+/_=-])")
@@ -363,7 +393,8 @@ _ID_NOUN = (
     r"bestellung|bestell|auftrag|auftrags|rechnung|rechnungs|kunden|vorgang|vorgangs|sendung|sendungs|lieferschein|"
     r"vertrag|vertrags|buchung|buchungs|commande|facture|dossier|réservation|contrat|colis|suivi|client|"
     r"pedido|factura|reserva|envío|envio|seguimiento|contrato|expediente|cliente|"
-    r"bestelling|factuur|boeking|zending|encomenda|fatura"
+    r"bestelling|factuur|boeking|zending|encomenda|fatura|"
+    r"for|für|pour|para|per"  # what is paid or refunded for: "refund for N", "charged for N" (decision 0661)
 )
 _ID_LABEL = re.compile(
     rf"(?<![^\W\d_])(?:{_ID_NOUN})(?:[ _-]?(?:nummer|number|num|nr|no|n\.?[°ºo]|id|#|ref|reference|code))?\.?"
@@ -372,7 +403,10 @@ _ID_LABEL = re.compile(
 )
 # What follows a card and never an id: its expiry date or security code.
 _CARD_DETAILS_AFTER = re.compile(
-    r"^[\s\"',;:)(-]{0,4}(?:(?:exp(?:iry|ires|iration)?|valid|gültig|caduca|vence|geldig|validade|cvv|cvc|csc)\b|"
+    r"^[\s\"',;:)(-]{0,4}(?:(?:cvv|cvc|csc|cid)(?![a-z])|exp_(?:month|year)|"
+    # an expiry word only with a month/year after it: "valid until 31 May" is an id's, "exp 04/28" a card's
+    r"(?:exp(?:iry|ires|iration)?|valid(?: thru| through| until| till)?|gültig(?: bis)?|caduca|vence|geldig(?: tot)?|"
+    r"validade)(?![a-z])[\s.:=\"']{0,3}(?:0[1-9]|1[0-2])\s?[/.-]?\s?(?:20)?\d{2}(?!\d)|"
     r"\d{2}\s?/\s?\d{2}(?![\d/]))",  # MM/YY, not a date
     re.IGNORECASE,
 )
@@ -382,9 +416,106 @@ def labelled_as_id(text: str, start: int, end: int) -> bool:
     """An unbroken run of digits that an id label stands right before, with no expiry date or
     security code after it: how order, invoice and booking numbers are written. A card is
     printed in groups, and a leaked one labelled "ref" still carries its expiry."""
-    return bool(_ID_LABEL.search(text[max(0, start - 40) : start])) and not _CARD_DETAILS_AFTER.search(
-        text[end : end + 30]
+    return bool(_ID_LABEL.search(text[max(0, start - 40) : start])) and not _card_details_after(text, end)
+
+
+def _card_details_after(text: str, end: int) -> bool:
+    return bool(_CARD_DETAILS_AFTER.search(text[end : end + 30]))
+
+
+# What a card is called (decision 0661): a card word in the 60 characters before the number, or
+# in the 30 after it ("6250 ... is my UnionPay card"), in the languages of our mails.
+# (words that are also ordinary words are left out or narrowed: "cc" only as a field, "cc:",
+# never "cc'd"; Mir only in capitals or as "Mir card"; no "discover", "pan", "troy"; see
+# _NOT_A_PAYMENT_CARD for "ID card", "visa application")
+_CARD_WORD = re.compile(
+    r"(?<![^\W\d_])(?:(?:credit|debit|bank|payment)?[ -]?cards?|(?:kredit|bank|debit|giro)?karte|kartennummer|"
+    r"carte|tarjeta|cart[aã]o|kaart|creditcard|cc(?=\s*[:#=])|ccn|visa|mastercard|master card|amex|"
+    r"american express|maestro|jcb|diners|unionpay|union pay|rupay|(?-i:MIR)|mir card|cvv|cvc|cryptogramme|"
+    r"paid with|pay with|paying with|bezahlt mit|payé avec|pagado con)"
+    r"(?![^\W\d_])",
+    re.IGNORECASE,
+)
+# "charge" only right before the number ("please charge 4111 ..."): "free of charge", "in charge of"
+_CHARGE_RIGHT_BEFORE = re.compile(
+    r"(?<![^\W\d_])(?:charge|belasten|belaste|débiter|débitez)(?:\s+(?:it|this|that|my|to|on|es|sie))*[\s:]*$",
+    re.IGNORECASE,
+)
+# a card that is not a payment card: "ID card", "PAN card", "SIM-Karte", "gift card", "visa application"
+_NOT_A_PAYMENT_CARD_BEFORE = re.compile(
+    r"(?<![^\W\d_])(?:id|identity|pan|aadhaar|sim|gift|business|key|boarding|loyalty|membership|member|post|"
+    r"greeting|report|score|flash|memory|sd|graphics|network|wild|access|library|student|work|travel|"
+    r"schengen|tourist|entry|green|red|yellow|time|index|rate|insurance|health)[\s-]*$",
+    re.IGNORECASE,
+)
+_NOT_A_PAYMENT_CARD_AFTER = re.compile(
+    r"^[\s-]*(?:application|sponsorship|appointment|interview|requirements?|letter|status|process|support|"
+    r"holders?|type|permits?|waiver|invitation|office|reader|slot|game)(?![^\W\d_])",
+    re.IGNORECASE,
+)
+# A card word that names the number itself ("card number:", "card details for the booking:",
+# "Kartennummer"): the number is a card even with an id label right before it (decision 0661).
+_CARD_NAMED = re.compile(
+    r"(?<![^\W\d_])(?:card[ _-]?(?:number|no|nr|num|#|details|data|info)|cc[ _-]?(?:number|no|num)|kartennummer|"
+    r"kartendaten|kreditkartennummer|numéro de (?:la )?carte|número de (?:la )?tarjeta|número do cartão|kaartnummer)"
+    r"(?![^\W\d_])[^.!?\n]*$",
+    re.IGNORECASE,
+)
+# What an id is called anywhere near it, as word stems ("your parcel ... the carrier lists it as
+# N", "N is your order number", a table's "Order" column): wider than _ID_LABEL, so it only
+# decides where no card word does (decision 0661).
+_ID_WORD = re.compile(
+    r"(?<![^\W\d_])(?:order|orden|ordine|invoice|bill|booking|reservation|ticket|case|track|ship|"
+    r"parcel|package|consignment|deliver|return|refund|claim|policy|contract|customer|client|member|"
+    r"id(?![^\W\d_])|voucher|coupon|transaction|txn|awb|waybill|confirmation|"
+    r"subscription|account|application|applicant|candidate|requisition|employee|staff|personnel|serial|"
+    r"warranty|device|imei|ean|gtin|sku|article|item|product|quote|statement|purchase|loyalty|points|"
+    r"bestell|auftrag|rechnung|buchung|kunde|sendung|liefer|paket|vertrag|bewerb|mitarbeiter|personal|"
+    r"mitglied|vorgang|commande|facture|colis|suivi|dossier|candidat|envío|envio|seguimiento|pedido|"
+    r"factura|expediente|encomenda|fatura|processo|candidatura|bestelling|factuur|zending|sollicitatie|"
+    r"spedizione|fattura)",
+    re.IGNORECASE,
+)
+# Schemes whose ranges are wide and shared with ids (Maestro/Discover/UnionPay/RuPay 50 and 56-69,
+# UnionPay 81, RuPay 82, Mir, Troy), and 13-digit Visa (no longer issued): an unbroken run of
+# these with nothing calling it a card is read as an id.
+_WIDE_SCHEMES = frozenset({"Maestro", "UnionPay", "RuPay", "Mir", "Troy"})
+
+
+# a card word that names a masked card ("your Visa ending in 4242", "card **** 1881") is about
+# that card, not about a number near it
+_MASKED_AFTER = re.compile(
+    r"^[\s:,()-]*(?:\(?(?:ending|ends|endet|terminant|terminada|terminando|eindigend|final)\b|[*xX•·#]{4})",
+    re.IGNORECASE,
+)
+
+
+def _said(pattern: re.Pattern[str], part: str) -> bool:
+    """A card word in `part` that is about a payment card and not a masked one."""
+    if pattern is _CARD_WORD and _CHARGE_RIGHT_BEFORE.search(part):
+        return True
+    return any(
+        not _MASKED_AFTER.match(part[m.end() : m.end() + 25])
+        and not (
+            pattern is _CARD_WORD
+            and (
+                _NOT_A_PAYMENT_CARD_BEFORE.search(part[max(0, m.start() - 20) : m.start()])
+                or _NOT_A_PAYMENT_CARD_AFTER.match(part[m.end() : m.end() + 20])
+            )
+        )
+        for m in pattern.finditer(part)
     )
+
+
+def _before(text: str, start: int, size: int) -> str:
+    """The `size` characters before `start`, within its paragraph."""
+    head = text[max(0, start - size) : start]
+    return head[head.rfind("\n\n") + 2 :] if "\n\n" in head else head
+
+
+def _after(text: str, end: int, size: int) -> str:
+    tail = text[end : end + size]
+    return tail[: tail.find("\n\n")] if "\n\n" in tail else tail
 
 
 def _card_candidates(text: str) -> Iterable[re.Match[str]]:
@@ -396,22 +527,82 @@ def _card_candidates(text: str) -> Iterable[re.Match[str]]:
         position = m.start() + 1
 
 
-def find_cards(text: str) -> list[Match]:
+def _is_card(text: str, start: int, end: int, raw: str, scheme: str, digits: str, disguised: bool) -> bool:
+    """Whether a Luhn-valid number in a scheme's range and length is a card, from how it is
+    written and what the text calls it (decision 0661), in this order: an expiry or security code
+    after it makes it a card; an id label right before an unbroken run makes it an id (unless the
+    sentence names it a card: "card details for the booking: N"); a card
+    word before it (not one naming a masked card, "Visa ending 4242") makes it a card, however
+    it is grouped; a number printed in card groups is a card; an id word near an unbroken run
+    makes it an id; a card word after it makes it a card; an unbroken run is a card unless its
+    scheme is one of the wide ranges ids share (or a 13-digit Visa) and nothing calls it a card. A
+    number that is the whole of a disguised view (spelled out, spaced apart, encoded) has no
+    text around it: the disguise itself says it is not an id."""
+    separators = {"\n" if char.isspace() else char for char in raw if not char.isdigit()}
+    groups = [group for group in re.split(r"[\s./_|*-]+", raw) if group]
+    printed_as_card = (
+        len(separators) <= 1 and not separators & {"|", "*"} and (not separators or _card_grouping(groups))
+    )  # a bar or a star between groups: only when something calls it a card
+    if _card_details_after(text, end):
+        return printed_as_card or _regular_groups(groups)
+    if not separators and labelled_as_id(text, start, end) and not _CARD_NAMED.search(_before(text, start, 60)):
+        return False
+    if _said(_CARD_WORD, _before(text, start, 60)):
+        return printed_as_card or _regular_groups(groups)  # "62 50 75 88 ...", "4716 3821-0094 5532"
+    if separators and printed_as_card:
+        return True
+    if not separators and (
+        _ID_WORD.search(_before(text, start, 60)) or _ID_WORD.search(_after(text, end, 40)) or _id_column(text, start)
+    ):
+        return False
+    if _said(_CARD_WORD, _after(text, end, 30)):  # "6250 ... is my UnionPay card"
+        return printed_as_card or _regular_groups(groups)
+    if not printed_as_card:
+        return False
+    return disguised or not _wide(scheme, digits)
+
+
+def _wide(scheme: str, digits: str) -> bool:
+    """A scheme range shared with ids, except the narrow prefixes only cards use (Discover 6011
+    and 644-649), or a 13-digit Visa."""
+    if digits.startswith("6011") or "644" <= digits[:3] <= "649":
+        return False
+    return scheme in _WIDE_SCHEMES or (scheme == "Visa" and len(digits) == 13)
+
+
+def _regular_groups(groups: list[str]) -> bool:
+    """Groups of two or more digits (the last may be shorter): "62 50 75 ...", "652 193 ... 2"."""
+    return all(len(group) >= 2 for group in groups[:-1])
+
+
+def _id_column(text: str, start: int) -> bool:
+    """A number at the start of a table row whose header line names an id ("Order  Status")."""
+    line_start = text.rfind("\n", 0, start) + 1
+    if text[line_start:start].strip():
+        return False
+    header_end = text.rfind("\n", 0, line_start)
+    for line in text[:header_end].split("\n")[::-1][:12]:  # the rows above, up to the header
+        if not line.strip():
+            return False
+        if not line.lstrip()[:1].isdigit():
+            return bool(_ID_WORD.match(line.strip()))
+    return False
+
+
+def find_cards(text: str, *, disguised: bool = False) -> list[Match]:
+    """Card numbers: 12-19 digits in a scheme's range and length that pass Luhn, told from ids by
+    how they are written and what the text calls them (_is_card). `disguised`: the text is a
+    value taken out of a disguise (spelled out, spaced apart, decoded), with no text around it."""
     found: list[Match] = []
     for m in _card_candidates(text):
         if found and m.start() < found[-1].end:
             continue  # inside the card just found
         raw = m.group()
-        separators = {"\n" if char.isspace() else char for char in raw if not char.isdigit()}
-        if len(separators) > 1:
-            continue  # "1234 5678-..." mixes separators: not how card numbers are written
-        if separators and not _card_grouping(re.split(r"[\s./-]+", raw)):
-            continue
         digits = "".join(char for char in raw if char.isdigit())
         scheme = card_scheme(digits)
         if not scheme or not luhn_valid(digits):
             continue
-        if not separators and labelled_as_id(text, m.start(), m.end()):
+        if not _is_card(text, m.start(), m.end(), raw, scheme, digits, disguised):
             continue
         found.append(Match("card_number", m.start(), m.end(), 0.95, f"card number ({scheme}, Luhn-valid)"))
     return found
@@ -443,17 +634,25 @@ def find_keys(text: str) -> list[Match]:
     found = []
     for kind, pattern, detail, literals in _KEY_PATTERNS:
         if any(literal in text for literal in literals):
-            found += [Match(kind, m.start(), m.end(), 0.99, detail) for m in pattern.finditer(text)]
+            found += [
+                Match(kind, m.start(), m.end(), 0.99, detail)
+                for m in pattern.finditer(text)
+                if kind == "private_key" or not placeholder(m.group())
+            ]
     if ":" in text or "=" in text:
         for m in _CREDENTIAL.finditer(text):
             value = m.group(1)
-            if value.isalpha() and value.islower():
+            if (value.isalpha() and value.islower()) or placeholder(value):
                 continue  # "password: forgotten" is prose, not a password
             found.append(Match("credential", m.start(1), m.end(1), 0.85, "credential assignment"))
         for m in _URL_PASSWORD.finditer(text):
-            found.append(
-                Match("credential", m.start(1), m.end(1), 0.97, "password in a URL")
-            )  # beats the "email" its @ makes
+            if not placeholder(m.group(1)):
+                found.append(
+                    Match("credential", m.start(1), m.end(1), 0.97, "password in a URL")
+                )  # beats the "email" its @ makes
+        for m in _COMMAND_USER.finditer(text):
+            if not placeholder(m.group(1)):
+                found.append(Match("credential", m.start(1), m.end(1), 0.9, "password on a command line"))
     found += find_said_credentials(text)
     if "Bearer" in text or "Basic" in text or "Token" in text:
         for m in _BEARER.finditer(text):
@@ -477,6 +676,8 @@ def find_said_credentials(text: str) -> list[Match]:
     candidate per name, so "the password is in 1Password" is prose."""
     found = []
     for name in _SECRET_SAID.finditer(text):
+        if text[name.start() - 1 : name.start()] in ("<", "{", "$", "_"):
+            continue  # "<password>", "$TOKEN", "${DB_TOKEN}" name a placeholder, not a secret
         window = text[name.end() : name.end() + 120]
         words = [(w.start(), w.group()) for w in _WORD.finditer(window)][:8]
         candidate = None
@@ -504,9 +705,19 @@ def find_said_credentials(text: str) -> list[Match]:
             end -= 1  # "... the password is Winter2026!Fleet." ends the sentence, not the password
         while start < end and text[start] in _VALUE_QUOTES:
             start += 1
-        if _password_like(text[start:end]):
+        if _password_like(text[start:end]) and not placeholder(text[start:end]) and "://" not in text[start:end]:
             found.append(Match("credential", start, end, 0.85, "credential said aloud"))
     return found
+
+
+# Digests are identifiers: a subresource-integrity value (`sha384-<base64>`), and a hex digest of
+# 32+ characters even where a layout view has glued it to the next word (decision 0661).
+_SRI = re.compile(r"sha(?:256|384|512)-[A-Za-z0-9+/]{43,86}={0,2}")
+_HEX_DIGEST = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{32,}(?![0-9a-fA-F])")
+
+
+def _digest(token: str) -> bool:
+    return bool(_SRI.fullmatch(token) or _HEX_DIGEST.search(token))
 
 
 def find_high_entropy(text: str, *, min_length: int = 24, min_bits: float = 4.0) -> list[Match]:
@@ -515,7 +726,7 @@ def find_high_entropy(text: str, *, min_length: int = 24, min_bits: float = 4.0)
     found = []
     for m in _TOKEN.finditer(text):
         token = m.group()
-        if len(token) < min_length or _UUID.fullmatch(token) or _HEX.fullmatch(token):
+        if len(token) < min_length or _UUID.fullmatch(token) or _HEX.fullmatch(token) or _digest(token):
             continue
         classes = sum(
             (any(c.islower() for c in token), any(c.isupper() for c in token), any(c.isdigit() for c in token))

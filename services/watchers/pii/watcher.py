@@ -146,11 +146,13 @@ def _skipped(path: str, skip_fields: list[str]) -> bool:
     return any(path == skip or path.startswith(f"{skip}.") for skip in skip_fields)
 
 
-def _matches(text: str, params: PiiParams, find_markers: Callable[[str], list[Match]]) -> list[Match]:
+def _matches(
+    text: str, params: PiiParams, find_markers: Callable[[str], list[Match]], *, disguised: bool = False
+) -> list[Match]:
     return [
         *find_keys(text),
         *find_emails(text),
-        *find_cards(text),
+        *find_cards(text, disguised=disguised),
         *find_ibans(text),
         *find_national_ids(text),
         *find_phones(text),
@@ -171,6 +173,7 @@ _HOW = {
     "spaced": "spaced or dotted apart",
     "pieces": "split into pieces",
     "spelled": "spelled out in words",
+    "lettered": "written with letters for digits",
 }
 
 
@@ -182,7 +185,8 @@ def find_all(text: str, params: PiiParams, find_markers: Callable[[str], list[Ma
         (m, text[m.start : m.end], True) for m in _matches(text, params, find_markers)
     ]
     for view in reveal(text, layout=True):
-        for m in _matches(view.text, params, find_markers):
+        # a value taken out of its disguise (spelled out, spaced apart, decoded) stands alone
+        for m in _matches(view.text, params, find_markers, disguised=view.offsets is None):
             start, end = view.origin(m.start, m.end)
             moved = Match(m.kind, start, end, m.confidence - 0.001, f"{m.detail}, {_HOW[view.how]}")
             found.append((moved, view.text[m.start : m.end], False))

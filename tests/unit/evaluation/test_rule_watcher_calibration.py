@@ -45,3 +45,27 @@ def test_a_frozen_case_in_the_calibration_file_is_refused(tmp_path):
     repo = _repo(tmp_path, [_row("x", "frozen")])
     with pytest.raises(EvaluationDataError, match="only calibration cases live here"):
         load_cases(repo, "pii")
+
+
+def test_every_writers_calibration_file_is_read_in_name_order(tmp_path):
+    repo = _repo(tmp_path, [_row("c2", "calibration")])
+    folder = repo / "evaluation/calibration/pii"
+    (folder / "cases-pii3.jsonl").write_text(json.dumps(_row("c3", "calibration")) + "\n")
+    (folder / "notes.jsonl").write_text(json.dumps(_row("x", "frozen")) + "\n")  # not a cases file: not read
+    assert [c.id for c in load_cases(repo, "pii", ["calibration"])] == [
+        "c1",
+        "c3",
+        "c2",
+    ]  # cases-pii3 sorts before cases.
+    (folder / "cases-pii4.jsonl").write_text(json.dumps(_row("f9", "frozen")) + "\n")
+    with pytest.raises(EvaluationDataError, match="cases-pii4.jsonl: case 'f9'"):
+        load_cases(repo, "pii")
+
+
+def test_an_unknown_watcher_name_is_refused_rather_than_measuring_nothing(capsys):
+    from lammesh.evaluation.__main__ import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--watchers", "piii"])
+    assert exc.value.code == 2
+    assert "unknown watcher set 'piii'" in capsys.readouterr().err
