@@ -51,6 +51,21 @@ def test_no_training_text_is_in_the_frozen_set(cases):
     assert shared == [], f"{len(shared)} training texts are in the frozen set, e.g. {shared[0][:120]!r}"
 
 
+def _word_runs(text: str, length: int = 10) -> set[str]:
+    words = re.findall(r"\w+", text.lower())
+    return {" ".join(words[i : i + length]) for i in range(len(words) - length + 1)}
+
+
+def test_no_writer_text_shares_a_ten_word_run_with_the_frozen_set(cases):
+    """Near-duplicates count too: boilerplate (WHOIS terms, a notice) or a remembered public text
+    shared with an evaluation case would measure recall on what the model was built from."""
+    frozen_runs = set().union(*(_word_runs(c["text"]) for c in cases))
+    shared = [s for s in seed_corpus.load_seeds() if _word_runs(s.text) & frozen_runs]
+    assert not shared, (
+        f"{len(shared)} writer texts share a 10-word run with the frozen set, e.g. {shared[0].text[:80]!r}"
+    )
+
+
 def test_model_building_code_never_reads_the_frozen_set_or_the_reserved_packages():
     # A path or package name in a string, or an import of the evaluation code (comments may name them).
     reserved = re.compile(

@@ -44,3 +44,15 @@ def test_logistic_regression_learns_a_separable_problem_and_is_calibrated():
     assert model.weights[0] > 1.2 and model.weights[1] < -0.5 and abs(model.weights[2]) < 0.3
     assert roc_auc(y, model.probabilities(x)) > 0.8
     assert expected_calibration_error(y, model.probabilities(x)) < 0.05
+
+
+def test_lower_bounds_keep_a_weight_from_going_negative():
+    rng = np.random.default_rng(3)
+    signal = rng.normal(size=400)
+    labels = (signal > 0).astype(float)
+    # the second feature is anti-correlated with the label: unconstrained, it gets a negative weight
+    features = np.stack([signal, -labels + 0.1 * rng.normal(size=400)], axis=1)
+    free = fit_logistic(features, labels, epochs=400)
+    bounded = fit_logistic(features, labels, epochs=400, lower_bounds=np.array([-np.inf, 0.0]))
+    assert free.weights[1] < -0.5
+    assert bounded.weights[1] >= 0.0 and bounded.weights[0] > 0.5

@@ -33,9 +33,12 @@ def adam_logistic(
     learning_rate: float,
     l2: float,
     start: LogisticModel | None = None,
+    lower_bounds: np.ndarray | None = None,
 ) -> LogisticModel:
     """Weighted logistic loss minimised by Adam on the full batch, with an L2 penalty on the
-    distance to `start`'s weights (zero weights when there is no start)."""
+    distance to `start`'s weights (zero weights when there is no start). `lower_bounds` (per
+    weight, -inf for none) are kept by projection after every step: a feature that may only
+    raise the score gets 0."""
     w0 = np.zeros(x.shape[1]) if start is None else start.weights.astype(np.float64)
     w, b = w0.copy(), 0.0 if start is None else float(start.bias)
     m_w, v_w, m_b, v_b = np.zeros_like(w), np.zeros_like(w), 0.0, 0.0
@@ -51,6 +54,8 @@ def adam_logistic(
         correction1, correction2 = 1 - beta1**step, 1 - beta2**step
         w -= learning_rate * (m_w / correction1) / (np.sqrt(v_w / correction2) + eps)
         b -= learning_rate * (m_b / correction1) / (np.sqrt(v_b / correction2) + eps)
+        if lower_bounds is not None:
+            w = np.maximum(w, lower_bounds)
     return LogisticModel(w.astype(np.float32), float(b))
 
 
@@ -63,6 +68,7 @@ def fit_logistic(
     learning_rate: float = 0.05,
     balanced: bool = True,
     sample_weight: np.ndarray | None = None,
+    lower_bounds: np.ndarray | None = None,
 ) -> LogisticModel:
     x = np.asarray(features, dtype=np.float64)
     y = np.asarray(labels, dtype=np.float64)
@@ -75,7 +81,9 @@ def fit_logistic(
     else:
         sample_weight = np.ones_like(y)
     sample_weight /= sample_weight.sum()
-    return adam_logistic(x, y, sample_weight, epochs=epochs, learning_rate=learning_rate, l2=l2)
+    return adam_logistic(
+        x, y, sample_weight, epochs=epochs, learning_rate=learning_rate, l2=l2, lower_bounds=lower_bounds
+    )
 
 
 # ----------------------------------------------------------------------------------------------

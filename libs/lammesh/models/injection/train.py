@@ -72,6 +72,14 @@ REVIEW_FPR = 0.02
 BLOCK_FPR = 0.005
 
 
+# The stacker may weigh the head and each rule category as the calibration texts say, but never
+# below zero: a rule firing, or the head scoring higher, must not lower the score (a benign corpus
+# that quotes "without restrictions" more often than attacks do would otherwise teach it that).
+STACKER_LOWER_BOUNDS = np.array(
+    [0.0 if feature != "log_windows" else -np.inf for feature in STACK_FEATURES], dtype=np.float64
+)
+
+
 def _is_calibration(example: Example, index: int) -> bool:
     key = example.template if not example.template.startswith("long/") else f"{example.template}/{index}"
     return int(hashlib.sha256(key.encode()).hexdigest(), 16) % 4 == 0
@@ -251,7 +259,9 @@ def train(
             rows = group & (cal_labels == label)
             if rows.any():
                 sample_weights[rows] = group.sum() / (2 * rows.sum())
-    stacker = fit_logistic(cal_features, cal_labels, l2=1e-4, epochs=2000, sample_weight=sample_weights)
+    stacker = fit_logistic(
+        cal_features, cal_labels, l2=1e-4, epochs=2000, sample_weight=sample_weights, lower_bounds=STACKER_LOWER_BOUNDS
+    )
     operating_points = choose_operating_points(stacker.probabilities(cal_features), calibrate_set)
     final = InjectionHead(head, stacker, STACK_FEATURES, WINDOW_TOKENS, STRIDE, encoder_sha256, operating_points)
 
