@@ -306,7 +306,9 @@ class Bench:
             limits=limits,
             poisson=self.config.poisson,
         )
-        phase.figures["services"] = service_usage(before, await self._scrape(), time.monotonic() - wall)
+        phase.figures["services"] = service_usage(
+            before, await self._scrape(), time.monotonic() - wall, tasks=phase.figures["submitted"]
+        )
         f = phase.figures
         print(
             f"  {scenario.key} @ {rate:g}/s x {duration:g}s: {f['submitted']} tasks {dict(f['outcomes'])}, "
@@ -315,6 +317,7 @@ class Bench:
             f"{'; '.join(f['not_sustainable_because'])}",
             flush=True,
         )
+        print(f"  CPU per task, ms: {cpu_per_task_line(f['services'])}", flush=True)
         return phase
 
     async def _fixed(self, scenario: Scenario, rate: float, duration: float) -> dict[str, Any]:
@@ -534,9 +537,11 @@ def summarise_profile(collapsed: str, top: int = 40) -> dict[str, Any]:
 
 
 def service_usage(
-    before: dict[str, dict[str, float]], after: dict[str, dict[str, float]], wall_s: float
+    before: dict[str, dict[str, float]], after: dict[str, dict[str, float]], wall_s: float, *, tasks: int = 0
 ) -> dict[str, Any]:
-    """Per instance over one phase: CPU utilisation, and per topic the records handled, their mean
+    """Per instance over one phase: CPU utilisation, CPU milliseconds per task of the phase (when
+    `tasks` is given; the phase waits for its tasks, so this is all their work plus the instance's
+    background work over the same wall time), and per topic the records handled, their mean
     handling time and the busy fraction (handling time / wall time: near 1 = a serial consumer is
     saturated, whatever the CPU says)."""
     usage: dict[str, Any] = {}
@@ -545,6 +550,8 @@ def service_usage(
         entry: dict[str, Any] = {}
         if "cpu_seconds" in end and "cpu_seconds" in start:
             entry["cpu_utilisation"] = round((end["cpu_seconds"] - start["cpu_seconds"]) / wall_s, 3)
+            if tasks:
+                entry["cpu_ms_per_task"] = round((end["cpu_seconds"] - start["cpu_seconds"]) * 1000 / tasks, 2)
         topics = {}
         for key in end:
             if not key.endswith(":count"):
@@ -563,6 +570,14 @@ def service_usage(
             entry["busy_fraction"] = round(sum(t["busy_fraction"] for t in topics.values()), 3)
         usage[instance] = entry
     return usage
+
+
+def cpu_per_task_line(services: dict[str, Any]) -> str:
+    """`coordinator-0 12.3, noop-0 4.5, …, mesh total 30.1` (the mesh: every instance but the
+    machine, which counts other users' work too)."""
+    parts = [f"{name} {u['cpu_ms_per_task']:.2f}" for name, u in services.items() if "cpu_ms_per_task" in u]
+    mesh = sum(u["cpu_ms_per_task"] for name, u in services.items() if name != "machine" and "cpu_ms_per_task" in u)
+    return ", ".join([p for p in parts if not p.startswith("machine ")] + [f"mesh total {mesh:.2f}"])
 
 
 def _machine_busy_seconds() -> float:
