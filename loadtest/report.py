@@ -117,15 +117,17 @@ def markdown(result: dict[str, Any]) -> str:
             "",
             "## CPU per task (ms of CPU per task of the phase, per process; `machine` includes other users)",
             "",
-            "| scenario | phase | process | CPU ms / task | CPU cores |",
-            "|---|---|---|---:|---:|",
+            "| scenario | phase | process | CPU ms / task | less idle CPU | CPU cores | idle cores |",
+            "|---|---|---|---:|---:|---:|---:|",
         ]
         for key, phase in cpu_rows:
             for instance, usage in phase["services"].items():
                 if "cpu_ms_per_task" in usage:
+                    net, idle = usage.get("cpu_ms_per_task_net"), usage.get("idle_cpu_utilisation")
                     lines.append(
                         f"| {key} | {phase['label']} | {instance} | {usage['cpu_ms_per_task']:.2f} | "
-                        f"{usage.get('cpu_utilisation', 0):.2f} |"
+                        f"{'–' if net is None else f'{net:.2f}'} | {usage.get('cpu_utilisation', 0):.2f} | "
+                        f"{'–' if idle is None else f'{idle:.3f}'} |"
                     )
     summary = result.get("summary", {})
     if summary:

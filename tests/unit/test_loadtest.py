@@ -253,6 +253,15 @@ def test_service_usage_reports_cpu_per_task():
     assert cpu_per_task_line(usage) == "coordinator-0 15.00, noop-0 7.50, mesh total 22.50"
 
 
+def test_service_usage_takes_idle_cpu_off_the_cpu_per_task():
+    before = {"coordinator-0": {"cpu_seconds": 10.0}}
+    after = {"coordinator-0": {"cpu_seconds": 13.0}}
+    usage = service_usage(before, after, wall_s=10.0, tasks=200, idle={"coordinator-0": 0.1})["coordinator-0"]
+    assert usage["cpu_ms_per_task"] == 15.0
+    assert usage["cpu_ms_per_task_net"] == 10.0  # 1 s of the 3 was background
+    assert usage["idle_cpu_utilisation"] == 0.1
+
+
 def test_profile_summary_counts_inclusive_and_self_time():
     collapsed = "\n".join(
         [
