@@ -31,7 +31,7 @@ INSIGHTS_SOURCES := $(wildcard services/agents/insights/*.py libs/lammesh/agents
 
 PYTEST_ARGS ?=
 
-.PHONY: help setup lint protos lint-protos kafka-jars kustomize kafka-up kafka-down kafka-status certs test test-unit k8s-render k8s-validate demo bench soak chaos models bench-watchers bench-hotswap eval-watchers console-screenshots
+.PHONY: help setup lint protos lint-protos kafka-jars kustomize kafka-up kafka-down kafka-status certs test test-unit k8s-render k8s-validate demo bench bench-cpu soak chaos models bench-watchers bench-hotswap eval-watchers console-screenshots
 
 help:
 	@echo "make setup       .venv, package + dev deps, protobuf code, Kafka jars (quick when done)"
@@ -45,6 +45,7 @@ help:
 	@echo "make k8s-validate render every k8s overlay and validate it offline (schemas + consistency + not stale)"
 	@echo "make demo        the meeting follow-up workflow through the whole mesh"
 	@echo "make bench       load test: baselines, scenarios, ramp to the max rate, overload at 3x it via the gateway (a few minutes); loadtest/results/latest.*"
+	@echo "make bench-cpu   CPU ms per saga per process, scenario (a) at 20/s for 30 s, idle CPU taken off (#14); loadtest/results/cpu.*"
 	@echo "make soak        SOAK_MINUTES (10) at half the max rate: RSS growth per service, backlog, lost tasks"
 	@echo "make chaos       1,000 sagas while services, the coordinator and the broker are killed; exit 1 on a lost/stuck task or a repeated side effect"
 	@echo "                 (CHAOS_ARGS=--rolling: a rolling update of every service instead; no task may end by it)"
@@ -188,6 +189,11 @@ SOAK_ARGS ?=
 
 bench: setup
 	$(PY) -m loadtest bench $(BENCH_ARGS)
+
+# CPU per saga per process (#14): scenario (a) at a fixed 20/s for 30 s, each process's idle CPU
+# (5 s before the phase) taken off; a figure that survives a machine shared with other work.
+bench-cpu: setup
+	$(PY) -m loadtest bench --scenarios a --no-ramp --no-overload --rate 20 --phase-s 30 --idle-s 5 --stem cpu $(BENCH_ARGS)
 
 soak: setup
 	$(PY) -m loadtest soak --minutes $(SOAK_MINUTES) $(SOAK_ARGS)

@@ -66,6 +66,12 @@ def bench_command(
     poisson: Annotated[
         bool, typer.Option(help="Poisson arrivals (same mean rate) instead of uniform spacing.")
     ] = False,
+    idle_s: Annotated[
+        float,
+        typer.Option(
+            help="Seconds of no load before each phase, to take each process's idle CPU off its CPU per task."
+        ),
+    ] = 0.0,
 ) -> None:
     """Baselines + scenarios (a) fixed rate and ramp, (b), (c), (d); writes loadtest/results/<stem>.json/.md."""
     config = BenchConfig(
@@ -93,6 +99,7 @@ def bench_command(
         results_dir=results_dir,
         drain_s=drain_s,
         poisson=poisson,
+        idle_s=idle_s,
         command="python -m loadtest " + shlex.join(sys.argv[1:]),
     )
     asyncio.run(bench(config))

@@ -131,6 +131,9 @@ class BenchConfig:
     meeting_rate: float = 2.0  # (c): three agents and four model/rule watchers per meeting
     drain_s: float = 60.0
     poisson: bool = False  # exponential gaps instead of uniform spacing (same mean rate)
+    # Seconds of no load before each phase: each process's background CPU (heartbeats, timers,
+    # fetch polls) over them is taken off its CPU per task (`cpu_ms_per_task_net`); 0 = skip.
+    idle_s: float = 0.0
     p99_limit_ms: float = 1000.0
     partitions: int = 1
     coordinators: int = 1
@@ -295,6 +298,17 @@ class Bench:
     async def _phase(self, scenario: Scenario, rate: float, duration: float) -> PhaseResult:
         assert self.observer is not None and self.submitter is not None
         limits = RampLimits(p99_limit_ms=self.config.p99_limit_ms)
+        idle: dict[str, float] | None = None
+        if self.config.idle_s > 0:
+            idle_start, idle_wall = await self._scrape(), time.monotonic()
+            await asyncio.sleep(self.config.idle_s)
+            idle_end = await self._scrape()
+            idle_wall = time.monotonic() - idle_wall
+            idle = {
+                name: (end["cpu_seconds"] - idle_start[name]["cpu_seconds"]) / idle_wall
+                for name, end in idle_end.items()
+                if "cpu_seconds" in end and "cpu_seconds" in idle_start.get(name, {})
+            }
         before, wall = await self._scrape(), time.monotonic()
         phase = await run_phase(
             self.observer,
@@ -306,7 +320,9 @@ class Bench:
             limits=limits,
             poisson=self.config.poisson,
         )
-        phase.figures["services"] = service_usage(before, await self._scrape(), time.monotonic() - wall)
+        phase.figures["services"] = service_usage(
+            before, await self._scrape(), time.monotonic() - wall, tasks=phase.figures["submitted"], idle=idle
+        )
         f = phase.figures
         print(
             f"  {scenario.key} @ {rate:g}/s x {duration:g}s: {f['submitted']} tasks {dict(f['outcomes'])}, "
@@ -315,6 +331,7 @@ class Bench:
             f"{'; '.join(f['not_sustainable_because'])}",
             flush=True,
         )
+        print(f"  CPU per task, ms: {cpu_per_task_line(f['services'])}", flush=True)
         return phase
 
     async def _fixed(self, scenario: Scenario, rate: float, duration: float) -> dict[str, Any]:
@@ -534,17 +551,31 @@ def summarise_profile(collapsed: str, top: int = 40) -> dict[str, Any]:
 
 
 def service_usage(
-    before: dict[str, dict[str, float]], after: dict[str, dict[str, float]], wall_s: float
+    before: dict[str, dict[str, float]],
+    after: dict[str, dict[str, float]],
+    wall_s: float,
+    *,
+    tasks: int = 0,
+    idle: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """Per instance over one phase: CPU utilisation, and per topic the records handled, their mean
+    """Per instance over one phase: CPU utilisation, CPU milliseconds per task of the phase (when
+    `tasks` is given; the phase waits for its tasks, so this is all their work plus the instance's
+    background work over the same wall time), and per topic the records handled, their mean
     handling time and the busy fraction (handling time / wall time: near 1 = a serial consumer is
-    saturated, whatever the CPU says)."""
+    saturated, whatever the CPU says). With `idle` (each instance's CPU seconds per second under no
+    load, measured just before), also `cpu_ms_per_task_net`: the same with that background taken off."""
     usage: dict[str, Any] = {}
     for instance, end in after.items():
         start = before.get(instance, {})
         entry: dict[str, Any] = {}
         if "cpu_seconds" in end and "cpu_seconds" in start:
             entry["cpu_utilisation"] = round((end["cpu_seconds"] - start["cpu_seconds"]) / wall_s, 3)
+            if tasks:
+                used = end["cpu_seconds"] - start["cpu_seconds"]
+                entry["cpu_ms_per_task"] = round(used * 1000 / tasks, 2)
+                if idle is not None and instance in idle:
+                    entry["idle_cpu_utilisation"] = round(idle[instance], 3)
+                    entry["cpu_ms_per_task_net"] = round((used - idle[instance] * wall_s) * 1000 / tasks, 2)
         topics = {}
         for key in end:
             if not key.endswith(":count"):
@@ -563,6 +594,21 @@ def service_usage(
             entry["busy_fraction"] = round(sum(t["busy_fraction"] for t in topics.values()), 3)
         usage[instance] = entry
     return usage
+
+
+def cpu_per_task_line(services: dict[str, Any]) -> str:
+    """`coordinator-0 12.3, noop-0 4.5, …, mesh total 30.1` (the mesh: every instance but the
+    machine, which counts other users' work too)."""
+    line = _cpu_line(services, "cpu_ms_per_task")
+    if any("cpu_ms_per_task_net" in u for u in services.values()):
+        line += "; less idle CPU: " + _cpu_line(services, "cpu_ms_per_task_net")
+    return line
+
+
+def _cpu_line(services: dict[str, Any], key: str) -> str:
+    parts = [f"{name} {u[key]:.2f}" for name, u in services.items() if key in u and name != "machine"]
+    mesh = sum(u[key] for name, u in services.items() if name != "machine" and key in u)
+    return ", ".join([*parts, f"mesh total {mesh:.2f}"])
 
 
 def _machine_busy_seconds() -> float:

@@ -106,6 +106,29 @@ def markdown(result: dict[str, Any]) -> str:
                 f"{_ms(phase['step_overhead'], 'p50_ms')} | {_ms(phase['step_overhead'], 'p99_ms')} | "
                 f"{_ms(phase['step_checks'], 'p50_ms')} | {_ms(phase['step_transit'], 'p50_ms')} | {verdict} |"
             )
+    cpu_rows = [
+        (scenario["key"], phase)
+        for scenario in result.get("scenarios", [])
+        for phase in scenario.get("phases", [])
+        if any("cpu_ms_per_task" in u for u in phase.get("services", {}).values())
+    ]
+    if cpu_rows:
+        lines += [
+            "",
+            "## CPU per task (ms of CPU per task of the phase, per process; `machine` includes other users)",
+            "",
+            "| scenario | phase | process | CPU ms / task | less idle CPU | CPU cores | idle cores |",
+            "|---|---|---|---:|---:|---:|---:|",
+        ]
+        for key, phase in cpu_rows:
+            for instance, usage in phase["services"].items():
+                if "cpu_ms_per_task" in usage:
+                    net, idle = usage.get("cpu_ms_per_task_net"), usage.get("idle_cpu_utilisation")
+                    lines.append(
+                        f"| {key} | {phase['label']} | {instance} | {usage['cpu_ms_per_task']:.2f} | "
+                        f"{'–' if net is None else f'{net:.2f}'} | {usage.get('cpu_utilisation', 0):.2f} | "
+                        f"{'–' if idle is None else f'{idle:.3f}'} |"
+                    )
     summary = result.get("summary", {})
     if summary:
         lines += ["", "## Summary against the targets", "", "| figure | value | target |", "|---|---:|---|"]

@@ -41,6 +41,12 @@ class Settings(BaseSettings):
         le=4096,
         description="Records a step service handles at once: different tasks overlap, one task's records stay in order (1 = strictly one at a time).",
     )
+    consumer_commit_interval_ms: float = Field(
+        100.0,
+        ge=0,
+        le=60_000,
+        description="While records keep coming, a step service commits its finished offsets at most this often (when none are waiting it commits at once; on stop and rebalance always). 0 = after every fetch.",
+    )
     kafka_max_record_bytes: int = Field(
         1024 * 1024,
         ge=1024,

@@ -158,8 +158,18 @@ def add_span_processor(processor: SpanProcessor) -> None:
         _sampler.delegate = sampling._get_from_env_or_default()  # OTEL_TRACES_SAMPLER(_ARG), as the SDK reads it
 
 
+_tracer: trace.Tracer | None = None
+
+
 def tracer() -> trace.Tracer:
-    return trace.get_tracer("lammesh")
+    """The project's tracer, made once: `trace.get_tracer` builds a new Tracer (and its
+    instrumentation scope) per call, a few percent of the coordinator's CPU when called per
+    record and per watcher check (#14). Made before setup_tracing it is the API's proxy, which
+    follows the provider installed later."""
+    global _tracer
+    if _tracer is None:
+        _tracer = trace.get_tracer("lammesh")
+    return _tracer
 
 
 def current_trace_context() -> dict[str, str]:

@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from loadtest.bench import service_usage, summarise_profile
+from loadtest.bench import cpu_per_task_line, service_usage, summarise_profile
 from loadtest.generator import PhaseResult, TaskTrace, analyse, observation, step_breakdown
 from loadtest.histogram import LatencyHistogram
 from loadtest.ramp import Judgement, PhaseObservation, RampLimits, judge, max_sustainable
@@ -241,6 +241,25 @@ def test_service_usage_reports_busy_fraction_and_mean_handling_time():
     assert usage["cpu_utilisation"] == 0.5
     assert usage["records"]["t"] == {"records": 1000, "mean_handle_ms": 8.0, "busy_fraction": 0.8}
     assert usage["busy_fraction"] == 0.8
+    assert "cpu_ms_per_task" not in usage  # no task count given
+
+
+def test_service_usage_reports_cpu_per_task():
+    before = {"coordinator-0": {"cpu_seconds": 10.0}, "noop-0": {"cpu_seconds": 1.0}}
+    after = {"coordinator-0": {"cpu_seconds": 13.0}, "noop-0": {"cpu_seconds": 2.5}}
+    usage = service_usage(before, after, wall_s=10.0, tasks=200)
+    assert usage["coordinator-0"]["cpu_ms_per_task"] == 15.0
+    assert usage["noop-0"]["cpu_ms_per_task"] == 7.5
+    assert cpu_per_task_line(usage) == "coordinator-0 15.00, noop-0 7.50, mesh total 22.50"
+
+
+def test_service_usage_takes_idle_cpu_off_the_cpu_per_task():
+    before = {"coordinator-0": {"cpu_seconds": 10.0}}
+    after = {"coordinator-0": {"cpu_seconds": 13.0}}
+    usage = service_usage(before, after, wall_s=10.0, tasks=200, idle={"coordinator-0": 0.1})["coordinator-0"]
+    assert usage["cpu_ms_per_task"] == 15.0
+    assert usage["cpu_ms_per_task_net"] == 10.0  # 1 s of the 3 was background
+    assert usage["idle_cpu_utilisation"] == 0.1
 
 
 def test_profile_summary_counts_inclusive_and_self_time():

@@ -161,9 +161,7 @@ class WatcherClient:
         """The call, tried again while the watcher is unavailable, until `timeout` from now."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        backoff = Backoff(
-            self._settings.grpc_retry_initial_backoff_ms / 1000, self._settings.grpc_retry_max_backoff_ms / 1000
-        )
+        backoff: Backoff | None = None  # made on the first failure: it seeds a Random (#14)
         first_failure: float | None = None  # when the first try that failed UNAVAILABLE began
         last_error = ""
         while True:
@@ -182,6 +180,11 @@ class WatcherClient:
                     raise _Unavailable(now - tried, f"no connection ({self._state(name)})") from None
                 else:
                     raise
+            if backoff is None:
+                backoff = Backoff(
+                    self._settings.grpc_retry_initial_backoff_ms / 1000,
+                    self._settings.grpc_retry_max_backoff_ms / 1000,
+                )
             if not await self._wait_to_retry(name, backoff.next(), deadline):
                 raise _Unavailable(loop.time() - first_failure, last_error)
             metrics.WATCHER_CLIENT_RETRIES.labels(name).inc()
