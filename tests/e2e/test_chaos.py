@@ -61,7 +61,8 @@ async def test_faults_under_load_lose_nothing_and_repeat_no_side_effect(tmp_path
 async def test_a_rolling_update_of_every_service_under_load_ends_no_task_by_it(tmp_path):
     """Each instance in turn is SIGTERMed, started again and SERVING before the next, while the
     load runs (watchers with two replicas, as their Deployments have): a restart is not a fault a
-    task may see, so every task ends as it would with no restart at all."""
+    task may see, so every task ends as it would with no restart at all, and every review decision
+    and cancel sent through the (restarting) gateway is applied once."""
     config = ChaosConfig(
         tasks=150,
         duration_s=70.0,
@@ -73,15 +74,18 @@ async def test_a_rolling_update_of_every_service_under_load_ends_no_task_by_it(t
         email_window_kills=0,
         rolling_pause_s=1.0,
         # one of each kind (`make chaos CHAOS_ARGS=--rolling` goes through every instance)
-        rolling_instances=["coordinator", "injection-0", "injection-1", "pii-0", "email", "notes", "crm"],
+        rolling_instances=["coordinator", "injection-0", "injection-1", "pii-0", "email", "notes", "crm", "gateway"],
     )
     run = ChaosRun(config)
     verdict, details = await run.run()
     print_report(run.console, verdict, details)
 
     counts = verdict.counts
-    assert counts["rolling_restarts"] >= 7, details["fault_log"]
-    assert {"coordinator", "injection-0", "injection-1", "email"} <= set(details["rolled"]), details["rolled"]
+    assert counts["rolling_restarts"] >= 8, details["fault_log"]
+    assert {"coordinator", "injection-0", "injection-1", "email", "gateway"} <= set(details["rolled"]), details[
+        "rolled"
+    ]
+    assert counts["reviews_decided"] > 0 and counts["cancels_applied"] > 0, details["controls"]
     assert counts["service_kills"] == counts["coordinator_kills"] == counts["broker_restarts"] == 0
     assert counts["submitted"] == 150 and counts["completed"] > 0 and counts["mails_in_sink"] > 0, counts
     assert verdict.violations == {}, verdict.violations
