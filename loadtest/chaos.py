@@ -6,16 +6,21 @@ the broker are killed and restarted; then the invariants, checked from the real 
 What it does:
 1. Starts a dedicated broker (free ports, its own folder: it is restarted, so it is never one
    that other work shares), an SMTP sink and every service the workflows need, each its own
-   process (`lammesh.up.Mesh`). Seeds a fresh CRM database with one account per meeting task, so
-   each meeting task owns its rows and "left exactly as before" has one right answer.
+   process (`lammesh.up.Mesh`), every watcher as `watcher_replicas` instances the coordinator
+   balances over, and the gateway (cancels and reviews go through it). Seeds a fresh CRM
+   database with one account per meeting task, so each meeting task owns its rows and "left
+   exactly as before" has one right answer.
 2. Submits the tasks open-loop (TaskRequested on Kafka, the backend path), spread over
    `duration_s`: noop sagas (`noop_saga_watched`; a share fails at s4 and compensates s3..s1) and
    meeting follow-ups (`meeting_followup` on the sample meetings: clean ones complete; the
    injected one is blocked before any agent reads it; an unknown account fails the CRM step; the
    injected one through a variant without the transcript check is stopped by the policy watcher
-   before the send, *after* the CRM write, which is then restored).
-3. Meanwhile: SIGKILLs a random service every `kill_interval_s` and restarts it; kills the
-   coordinator (SIGKILL) `coordinator_kills` times; restarts the broker `broker_restarts` times;
+   before the send, *after* the CRM write, which is then restored); tasks that wait for a review,
+   approved or rejected through the gateway, and tasks cancelled through it while a slow step runs
+   (loadtest/chaos_controls.py).
+3. Meanwhile: SIGKILLs a random service instance every `kill_interval_s` (of a replicated
+   service only one whose siblings are SERVING) and restarts it; kills the coordinator
+   (SIGKILL) `coordinator_kills` times; restarts the broker `broker_restarts` times;
    kills the email service `email_window_kills` times right after the SMTP sink accepted a mail and
    before its result was stored (the duplicate-mail window: the service holds there on purpose);
    and, like a process supervisor, restarts any service that exits on its own (counted).
@@ -24,7 +29,10 @@ What it does:
    changes applied twice (revisions of a task's opportunity; its version), mails sent twice
    (Message-ID is derived from the step key), effects of tasks that did not complete, completed
    tasks missing their effect, compensated tasks whose CRM rows differ from the seed, and
-   compensated tasks with a completed step left uncompensated (from the task events).
+   compensated tasks with a completed step left uncompensated (from the task events); tasks that
+   ended otherwise than with no faults ("ended by an infrastructure fault"); review decisions and
+   cancels not applied exactly once, and steps compensated twice (events and the gateway's read
+   model).
 
 Every violation is listed; the exit status is 1 when there is any.
 """
@@ -366,7 +374,7 @@ class Verdict:
     outcomes: dict[str, Counter[str]]
     violations: dict[str, list[str]]
     unexpected_reasons: Counter[str] = field(default_factory=Counter)
-    """Why tasks ended otherwise than expected, by kind of reason."""
+    """Why tasks ended by a fault (otherwise than expected), by kind of reason."""
 
     @property
     def ok(self) -> bool:
