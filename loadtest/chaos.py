@@ -1044,7 +1044,7 @@ def print_report(console: Console, verdict: Verdict, details: dict[str, Any]) ->
         f"timings: {details['timings_s']}"
     )
     for reason, n in verdict.unexpected_reasons.most_common(8):
-        console.print(f"  ended otherwise ({n}): {reason}", highlight=False)
+        console.print(f"  ended by a fault ({n}): {reason}", highlight=False)
     for key, found in verdict.violations.items():
         console.print(
             f"[bold red]{key}[/] ({len(found)}): " + "; ".join(found[:10]) + (" …" if len(found) > 10 else "")
