@@ -86,6 +86,7 @@ from loadtest.chaos_controls import (
     cancel_input,
     compensated_twice,
     judge_cancel,
+    judge_read_model,
     judge_review,
     review_input,
     reviewed_workflow,
@@ -438,11 +439,12 @@ def judge(
         violations["compensated_twice"] += compensated_twice(plan.task_id, kinds)
         if plan.approve is not None:
             problems = judge_review(plan.task_id, plan.approve, outcome, trace.controls, controls.read_model)
-            violations["review_not_applied_once"] += problems
+            violations["review_not_applied_once"] += problems + judge_read_model(plan.task_id, outcome, controls)
             counts["reviews_decided"] += len({e.review_id for e in trace.controls if e.kind == "review.decided"})
         if plan.kind == "cancel":
             sent = controls.cancels.get(plan.task_id)
             violations["cancel_not_applied_once"] += judge_cancel(plan.task_id, sent, outcome, trace.controls)
+            violations["cancel_not_applied_once"] += judge_read_model(plan.task_id, outcome, controls)
             applied = any(e.kind == "task.cancel_requested" for e in trace.controls)
             counts["cancels_applied" if applied else "cancels_after_the_end"] += 1
         succeeded = {step for kind, step in kinds if kind == "step.succeeded"}
@@ -696,6 +698,8 @@ class ChaosRun:
                 "decisions": {k: asdict(v) for k, v in driver.log.decisions.items()},
                 "cancels": {k: asdict(v) for k, v in driver.log.cancels.items()},
                 "retried_calls": dict(driver.log.errors),
+                "read_model_status": dict(Counter(driver.log.task_status.values())),
+                "read_model_reviews": dict(Counter(decision for _, decision in driver.log.read_model.values())),
             }
         return verdict, details
 

@@ -45,6 +45,7 @@ REVIEW_TEXT = "Call me on +44 20 7946 0958 tomorrow."
 CANCEL_STEP = "s3"
 CALL_TIMEOUT_S = 5.0
 _ENDED = {task_pb2.TASK_STATUS_COMPLETED, task_pb2.TASK_STATUS_COMPENSATED, task_pb2.TASK_STATUS_FAILED}
+_ENDED_NAMES = {"completed", "compensated", "failed"}
 _DECISIONS = {review_pb2.REVIEW_DECISION_APPROVED: "approved", review_pb2.REVIEW_DECISION_REJECTED: "rejected"}
 
 
@@ -101,6 +102,8 @@ class ControlLog:
     """Calls that failed and were tried again, by status code."""
     read_model: dict[str, tuple[str, str]] = field(default_factory=dict)
     """The gateway's reviews at the end: review id -> (task id, decision)."""
+    task_status: dict[str, str] = field(default_factory=dict)
+    """The gateway's status of each review and cancel task at the end ("completed", ...)."""
 
 
 class ControlDriver:
@@ -140,27 +143,51 @@ class ControlDriver:
             await channel.close()
 
     async def read_back(self, timeout_s: float = 60.0) -> None:
-        """Every review of the tenant as the gateway's read model holds it at the end."""
+        """Every review of the tenant, and the status of every review and cancel task, as the
+        gateway's read model holds them at the end. The gateway follows the topics behind the
+        coordinator (and may have just restarted), so each is read again until it shows the task
+        ended and no review of it pending, or until `timeout_s` passed."""
         channel = grpc_channel(self.target, self.settings)
         deadline = time.monotonic() + timeout_s
+        tasks, reviews = task_pb2_grpc.TaskServiceStub(channel), review_pb2_grpc.ReviewServiceStub(channel)
         try:
-            stub = review_pb2_grpc.ReviewServiceStub(channel)
+            for task_id in [*self.reviews, *self.cancel_ids]:
+                while True:
+                    status = await self._status(tasks, task_id)
+                    if status is not None:
+                        self.log.task_status[task_id] = status
+                    if status in _ENDED_NAMES or time.monotonic() > deadline:
+                        break
+                    await asyncio.sleep(0.5)
             while True:
                 try:
-                    found = await list_reviews(stub, self.metadata, include_decided=True, timeout=CALL_TIMEOUT_S)
-                    break
+                    found = await list_reviews(reviews, self.metadata, include_decided=True, timeout=CALL_TIMEOUT_S)
                 except grpc.aio.AioRpcError as exc:
                     self.log.errors[exc.code().name] += 1
-                    if time.monotonic() > deadline:
-                        self.say(f"[red]could not read the reviews back from the gateway: {exc.code().name}[/]")
-                        return
-                    await asyncio.sleep(1.0)
-            self.log.read_model = {
-                r.review_id: (r.task_id, _DECISIONS.get(r.decision, review_pb2.ReviewDecision.Name(r.decision)))
-                for r in found
-            }
+                    found = None
+                if found is not None:
+                    self.log.read_model = {
+                        r.review_id: (r.task_id, _DECISIONS.get(r.decision, review_pb2.ReviewDecision.Name(r.decision)))
+                        for r in found
+                    }
+                    if not any(r.decision == review_pb2.REVIEW_DECISION_PENDING for r in found):
+                        break
+                if time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.5)
         finally:
             await channel.close()
+
+    async def _status(self, stub: task_pb2_grpc.TaskServiceStub, task_id: str) -> str | None:
+        """The task's status in the read model ("completed", ...; "missing": not found there)."""
+        try:
+            reply = await stub.GetTask(task_pb2.GetTaskRequest(task_id=task_id), metadata=self.metadata, timeout=5)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.NOT_FOUND:
+                return "missing"
+            self.log.errors[exc.code().name] += 1
+            return None
+        return task_pb2.TaskStatus.Name(reply.task.status).removeprefix("TASK_STATUS_").lower()
 
     async def _decide(self, stub: review_pb2_grpc.ReviewServiceStub) -> None:
         if not self.reviews:
@@ -263,6 +290,14 @@ CONTROL_VIOLATIONS = (
 def decision_of(message: str) -> str:
     """The decision a `review.decided` event records ("approved by …" / "rejected by …")."""
     return message.split(" ", 1)[0]
+
+
+def judge_read_model(task_id: str, outcome: str | None, log: ControlLog) -> list[str]:
+    """The gateway's status of a control task must be the end its events tell (once read back)."""
+    if not log.task_status or outcome is None:
+        return []
+    status = log.task_status.get(task_id, "missing")
+    return [] if status == outcome else [f"{task_id}: {status} in the read model, {outcome} in the events"]
 
 
 def judge_review(

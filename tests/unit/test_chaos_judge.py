@@ -209,6 +209,7 @@ def control_run():
         },
         cancels={"c1": CancelSent("c1", 1, 19.5, "accepted")},
         read_model={"R1": ("ra", "approved"), "R2": ("rr", "rejected")},
+        task_status={"ra": "completed", "rr": "compensated", "c1": "compensated"},
     )
     evidence = Evidence({}, {}, Counter(), Counter(), Counter(), Counter())
     return plans, traces, evidence, log
@@ -226,18 +227,20 @@ def test_a_decision_applied_twice_or_otherwise_than_asked_or_unlike_the_read_mod
     plans, traces, evidence, log = control_run()
     traces["ra"].controls.insert(2, ControlEvent("review.decided", "s3", "rejected by chaos", "R1", 11.5))
     log.read_model["R2"] = ("rr", "approved")
+    log.task_status["rr"] = "completed"
     verdict = judge(plans, traces, evidence, {}, log)
     assert verdict.violations["review_not_applied_once"] == [
         "ra: review R1 decided 2 times (approved, rejected)",
         "ra: review R1 approved/rejected, asked approved",
         "rr: review R2 is approved in the read model",
+        "rr: completed in the read model, compensated in the events",
     ]
 
 
 def test_a_review_never_decided_and_a_rejected_one_that_completed():
     plans, traces, evidence, log = control_run()
     traces["ra"].controls = [ControlEvent("review.opened", "s3", "", "R1", 10.0)]
-    traces["rr"].outcome = "completed"
+    traces["rr"].outcome = log.task_status["rr"] = "completed"
     problems = judge(plans, traces, evidence, {}, log).violations["review_not_applied_once"]
     assert problems == [
         "ra: ended completed with review(s) R1 never decided",
@@ -254,6 +257,7 @@ def test_a_cancel_applied_twice_or_accepted_and_ignored():
     plans, traces, evidence, log = control_run()
     traces["c1"] = trace(*REVIEWED_STEPS, ("step.succeeded", "s3"), ("task.completed", ""))
     traces["c1"].controls = [ControlEvent("task.completed", "", "", "", 29.0)]
+    log.task_status["c1"] = "completed"
     verdict = judge(plans, traces, evidence, {}, log)
     assert verdict.violations["cancel_not_applied_once"] == [
         "c1: cancel accepted by the gateway, yet the task completed 9.5s later"
@@ -265,6 +269,7 @@ def test_a_task_that_completed_before_its_cancel_was_asked_is_no_violation():
     plans, traces, evidence, log = control_run()
     traces["c1"] = trace(*REVIEWED_STEPS, ("step.succeeded", "s3"), ("task.completed", ""))
     traces["c1"].controls = [ControlEvent("task.completed", "", "", "", 19.0)]
+    log.task_status["c1"] = "completed"
     verdict = judge(plans, traces, evidence, {}, log)
     assert verdict.ok, verdict.violations
     assert verdict.counts["cancels_after_the_end"] == 1
