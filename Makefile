@@ -47,7 +47,7 @@ help:
 	@echo "make bench       load test: baselines, scenarios, ramp to the max rate, overload at 3x it via the gateway (a few minutes); loadtest/results/latest.*"
 	@echo "make bench-cpu   CPU ms per saga per process, scenario (a) at 20/s for 30 s, idle CPU taken off (#14); loadtest/results/cpu.*"
 	@echo "make soak        SOAK_MINUTES (10) at half the max rate: RSS growth per service, backlog, lost tasks"
-	@echo "make chaos       1,000 sagas while services, the coordinator and the broker are killed; exit 1 on a lost/stuck task or a repeated side effect"
+	@echo "make chaos       1,000 sagas (with cancels and reviews) while services, the coordinator and the broker are killed; exit 1 on a lost/stuck task, a repeated side effect, a task ended by a fault or a control not applied once"
 	@echo "                 (CHAOS_ARGS=--rolling: a rolling update of every service instead; no task may end by it)"
 	@echo "make models      export the sentence encoder to ONNX, train the injection head (quick when done)"
 	@echo "make bench-watchers  latency and throughput of the model watchers, per backend"

@@ -157,6 +157,15 @@ def chaos_command(
         int,
         typer.Option(help="SIGKILLs of the email service after SMTP accepted a mail and before its result was stored."),
     ] = 3,
+    review_share: Annotated[
+        float, typer.Option(help="Share of tasks that wait for a review, approved or rejected through the gateway.")
+    ] = 0.04,
+    cancel_share: Annotated[
+        float, typer.Option(help="Share of tasks cancelled through the gateway while a slow step runs.")
+    ] = 0.03,
+    watcher_replicas: Annotated[
+        int, typer.Option(help="Instances of each watcher; a kill takes one only while its siblings serve.")
+    ] = 2,
     rolling: Annotated[
         bool,
         typer.Option(
@@ -171,7 +180,8 @@ def chaos_command(
     results: Annotated[Path, typer.Option(help="Where the counts go (JSON).")] = RESULTS / "chaos.json",
 ) -> None:
     """The mesh under load while services, the coordinator and the broker are killed; then: 0 lost,
-    0 stuck, 0 duplicate side effects, every compensated task's CRM rows as before. Exit 1 on any violation."""
+    0 stuck, 0 duplicate side effects, every compensated task's CRM rows as before, 0 tasks ended by
+    an infrastructure fault, every cancel and review decision applied once. Exit 1 on any violation."""
     from loadtest.chaos import ChaosConfig, chaos
 
     config = ChaosConfig(
@@ -187,6 +197,9 @@ def chaos_command(
         seed=seed,
         workdir=workdir.resolve(),
         email_window_kills=0 if rolling else email_window_kills,
+        review_share=review_share,
+        cancel_share=cancel_share,
+        watcher_replicas=watcher_replicas,
         rolling=rolling,
     )
     verdict = asyncio.run(chaos(config, results=results, command="python -m loadtest " + shlex.join(sys.argv[1:])))

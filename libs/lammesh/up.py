@@ -478,6 +478,20 @@ class Mesh:
         """Instances that are not running (a crash during a bench run invalidates its figures)."""
         return [p.instance for p in self.processes if not p.alive()]
 
+    def serving(self, instance: str, timeout: float = 1.0) -> bool:
+        """Whether the instance runs and answers grpc.health.v1 SERVING now (one Check)."""
+        proc = self.process(instance)
+        if not proc.alive():
+            return False
+        channel = sync_channel(proc.address, self.client_settings())
+        try:
+            reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=timeout)
+        except grpc.RpcError:
+            return False
+        finally:
+            channel.close()
+        return reply.status == health_pb2.HealthCheckResponse.SERVING
+
     def kill(self, instance: str) -> None:
         """SIGKILL a service (its whole process group): no drain, no clean-up, as a crash would."""
         proc = self.process(instance)

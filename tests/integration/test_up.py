@@ -64,6 +64,10 @@ async def test_up_starts_separate_processes_and_stops_them_all(settings, tmp_pat
         # watchers come up before the step services that their callers depend on
         serving = [s for s, state in events if state == "serving" and s in pids]
         assert set(serving[:2]) == {"pii", "policy"}
+        # one instance's health, as the chaos run asks before a kill
+        assert all(mesh.serving(p.instance) for p in mesh.processes)
+        mesh.kill("pii")
+        assert not mesh.serving("pii") and mesh.serving("policy")
     finally:
         sink_pid = mesh.sink.pid
         mesh.stop()

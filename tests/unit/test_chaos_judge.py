@@ -6,6 +6,7 @@ import copy
 from collections import Counter
 
 from loadtest.chaos import ChaosConfig, Evidence, Plan, Trace, crm_seed, judge, plan_tasks, rows_by_domain
+from loadtest.chaos_controls import CancelSent, ControlEvent, ControlLog, DecisionSent
 
 COMPENSATABLE = {
     "noop_saga_watched": {"s1", "s2", "s3", "s4"},
@@ -152,3 +153,151 @@ def test_the_plan_gives_each_meeting_task_its_own_seeded_account():
             for e in [x.get("email", "") for x in plan.task_input["participants"]]
         )
     assert copy.deepcopy(plans) == plan_tasks(ChaosConfig(tasks=100, meeting_share=0.2, seed=3))
+
+
+# -- cancels and review decisions (loadtest.chaos_controls) ----------------------------------------
+
+REVIEWED_STEPS = [("task.started", ""), ("step.succeeded", "s1"), ("step.succeeded", "s2")]
+
+
+def control_run():
+    plans = [
+        Plan("ra", "review_approve", "noop_saga_reviewed", {}, approve=True),
+        Plan("rr", "review_reject", "noop_saga_reviewed", {}, approve=False),
+        Plan("c1", "cancel", "noop_saga_watched", {}),
+    ]
+    traces = {
+        "ra": trace(*REVIEWED_STEPS, ("review.opened", "s3"), ("review.decided", "s3"), ("task.completed", "")),
+        "rr": trace(
+            *REVIEWED_STEPS,
+            ("review.opened", "s3"),
+            ("review.decided", "s3"),
+            ("step.rejected", "s3"),
+            ("step.compensated", "s2"),
+            ("step.compensated", "s1"),
+            ("task.compensated", ""),
+        ),
+        "c1": trace(
+            *REVIEWED_STEPS,
+            ("task.cancel_requested", ""),
+            ("step.succeeded", "s3"),
+            ("step.compensated", "s3"),
+            ("step.compensated", "s2"),
+            ("step.compensated", "s1"),
+            ("task.compensated", ""),
+        ),
+    }
+    traces["ra"].controls = [
+        ControlEvent("review.opened", "s3", "pii: phone", "R1", 10.0),
+        ControlEvent("review.decided", "s3", "approved by chaos@chaos.example", "R1", 11.0),
+        ControlEvent("task.completed", "", "", "", 12.0),
+    ]
+    traces["rr"].controls = [
+        ControlEvent("review.opened", "s3", "pii: phone", "R2", 10.0),
+        ControlEvent("review.decided", "s3", "rejected by chaos@chaos.example", "R2", 11.0),
+        ControlEvent("task.compensated", "", "", "", 12.0),
+    ]
+    traces["c1"].controls = [
+        ControlEvent("task.cancel_requested", "", "chaos cancel", "", 20.0),
+        ControlEvent("task.compensated", "", "", "", 31.0),
+    ]
+    traces["c1"].reason = "cancelled: chaos cancel"
+    log = ControlLog(
+        decisions={
+            "R1": DecisionSent("R1", "ra", True, 1, "decided"),
+            "R2": DecisionSent("R2", "rr", False, 2, "already decided"),
+        },
+        cancels={"c1": CancelSent("c1", 1, 19.5, "accepted")},
+        read_model={"R1": ("ra", "approved"), "R2": ("rr", "rejected")},
+        task_status={"ra": "completed", "rr": "compensated", "c1": "compensated"},
+    )
+    evidence = Evidence({}, {}, Counter(), Counter(), Counter(), Counter())
+    return plans, traces, evidence, log
+
+
+def test_cancels_and_decisions_applied_once_pass():
+    plans, traces, evidence, log = control_run()
+    verdict = judge(plans, traces, evidence, COMPENSATABLE | {"noop_saga_reviewed": {"s1", "s2", "s3", "s4"}}, log)
+    assert verdict.ok, verdict.violations
+    assert verdict.counts["reviews_decided"] == 2 and verdict.counts["cancels_applied"] == 1
+    assert verdict.counts["ended_by_fault"] == 0
+
+
+def test_a_decision_applied_twice_or_otherwise_than_asked_or_unlike_the_read_model():
+    plans, traces, evidence, log = control_run()
+    traces["ra"].controls.insert(2, ControlEvent("review.decided", "s3", "rejected by chaos", "R1", 11.5))
+    log.read_model["R2"] = ("rr", "approved")
+    log.task_status["rr"] = "completed"
+    verdict = judge(plans, traces, evidence, {}, log)
+    assert verdict.violations["review_not_applied_once"] == [
+        "ra: review R1 decided 2 times (approved, rejected)",
+        "ra: review R1 approved/rejected, asked approved",
+        "rr: review R2 is approved in the read model",
+        "rr: completed in the read model, compensated in the events",
+    ]
+
+
+def test_a_review_never_decided_and_a_rejected_one_that_completed():
+    plans, traces, evidence, log = control_run()
+    traces["ra"].controls = [ControlEvent("review.opened", "s3", "", "R1", 10.0)]
+    traces["rr"].outcome = log.task_status["rr"] = "completed"
+    problems = judge(plans, traces, evidence, {}, log).violations["review_not_applied_once"]
+    assert problems == [
+        "ra: ended completed with review(s) R1 never decided",
+        "rr: completed although its review was rejected",
+    ]
+
+
+def test_a_cancel_applied_twice_or_accepted_and_ignored():
+    plans, traces, evidence, log = control_run()
+    traces["c1"].controls.insert(1, ControlEvent("task.cancel_requested", "", "chaos cancel", "", 20.2))
+    verdict = judge(plans, traces, evidence, {}, log)
+    assert verdict.violations["cancel_not_applied_once"] == ["c1: cancel applied 2 times"]
+
+    plans, traces, evidence, log = control_run()
+    traces["c1"] = trace(*REVIEWED_STEPS, ("step.succeeded", "s3"), ("task.completed", ""))
+    traces["c1"].controls = [ControlEvent("task.completed", "", "", "", 29.0)]
+    log.task_status["c1"] = "completed"
+    verdict = judge(plans, traces, evidence, {}, log)
+    assert verdict.violations["cancel_not_applied_once"] == [
+        "c1: cancel accepted by the gateway, yet the task completed 9.5s later"
+    ]
+    assert verdict.violations["ended_by_fault"] == ["c1 (completed, not compensated): "]
+
+
+def test_a_task_that_completed_before_its_cancel_was_asked_is_no_violation():
+    plans, traces, evidence, log = control_run()
+    traces["c1"] = trace(*REVIEWED_STEPS, ("step.succeeded", "s3"), ("task.completed", ""))
+    traces["c1"].controls = [ControlEvent("task.completed", "", "", "", 19.0)]
+    log.task_status["c1"] = "completed"
+    verdict = judge(plans, traces, evidence, {}, log)
+    assert verdict.ok, verdict.violations
+    assert verdict.counts["cancels_after_the_end"] == 1
+
+
+def test_a_step_compensated_twice():
+    plans, traces, evidence, log = control_run()
+    traces["rr"].events[len(traces["rr"].events) + 1] = ("step.compensated", "s1")
+    assert judge(plans, traces, evidence, {}, log).violations == {"compensated_twice": ["rr: s1 compensated 2 times"]}
+
+
+def test_a_task_ended_by_a_fault_is_a_violation():
+    plans, traces, evidence = clean_run()
+    traces["n1"] = trace(("task.started", ""), ("step.blocked", "s1"), ("task.compensated", ""))
+    traces["n1"].reason = "blocked by watchers on input: policy: unavailable for 0.5 s (deadline)"
+    verdict = judge(plans, traces, evidence, COMPENSATABLE)
+    assert verdict.violations == {
+        "ended_by_fault": [
+            "n1 (compensated, not completed): blocked by watchers on input: policy: unavailable for 0.5 s (deadline)"
+        ]
+    }
+    assert verdict.counts["ended_by_fault"] == 1
+
+
+def test_the_plan_mixes_in_reviews_and_cancels():
+    plans = plan_tasks(ChaosConfig(tasks=200, meeting_share=0.1, review_share=0.05, cancel_share=0.03, seed=3))
+    kinds = Counter(p.kind for p in plans)
+    assert kinds["review_approve"] == kinds["review_reject"] == 5 and kinds["cancel"] == 6
+    assert all(p.approve is (p.kind == "review_approve") for p in plans if p.kind.startswith("review"))
+    cancel = next(p for p in plans if p.kind == "cancel")
+    assert cancel.task_input["faults"]["s3"]["delay_ms"] > 0
