@@ -143,9 +143,15 @@ def test_rules_raise_the_ensemble_score_and_nothing_lowers_it(detector):
     assert len(stacker.weights) == len(STACK_FEATURES)
     quiet = stack_features(-2.0, 1, [])
     base = float(stacker.probabilities(quiet[None])[0])
+    raised = set()
     for category in STACK_FEATURES[2:]:
-        loud = stack_features(-2.0, 1, [Signal(category, 0.9, 0, 5, "x")])
-        assert float(stacker.probabilities(loud[None])[0]) > base, category
+        loud = float(stacker.probabilities(stack_features(-2.0, 1, [Signal(category, 0.9, 0, 5, "x")])[None])[0])
+        assert loud >= base, f"{category} lowers the score"
+        if loud > base:
+            raised.add(category)
+    # A category the calibration texts show no evidence for may weigh 0 (decision 0109); the
+    # unambiguous ones must count.
+    assert {"instruction_override", "prompt_extraction", "invisible_characters", "encoded_payload"} <= raised
     higher_model = stack_features(3.0, 1, [])
     assert float(stacker.probabilities(higher_model[None])[0]) > base
 
