@@ -178,6 +178,10 @@ async def test_a_poisoned_case_is_refused_with_the_figures(kafka_bootstrap, tmp_
     await produce(settings, feedback(settings, attack))
     [result] = await run_pass(settings, progress=print)
     assert result.version == "" and result.status == "refused"
-    assert "attack_suite" in result.candidate.decision.refusal and "parent" in result.candidate.decision.refusal
+    refusal = result.candidate.decision.refusal
+    # Either the patch would let attacks of the suite through, or it cannot even reach the case
+    # because the case sits among known attacks (its key's radius is set by the nearest one,
+    # decision 0713): which one depends on how tightly the shipped encoder packs attacks.
+    assert ("attack_suite" in refusal or "new_cases" in refusal) and "parent" in refusal, refusal
     registry = await registry_service.registry(settings)
     assert "injection" not in registry.models
