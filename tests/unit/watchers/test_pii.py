@@ -20,6 +20,14 @@ def check(content, **params):
     return WATCHER.check(CheckInput(params=PiiParams.model_validate(params), content=content))
 
 
+def assert_blocks(body: str, how: str | None) -> None:
+    """The mail body is blocked, and (when `how` is given) a reason says how it was found."""
+    outcome = check({"body": body})
+    assert outcome.verdict is Verdict.BLOCK, (body, outcome.reasons)
+    if how:
+        assert any(how in reason for reason in outcome.reasons), outcome.reasons
+
+
 @pytest.mark.parametrize(
     ("kind", "secret", "verdict"),
     [
@@ -622,10 +630,7 @@ CARD = "4111111111111111"
     ],
 )
 def test_disguised_cards_and_keys_block(body, how):
-    outcome = check({"body": body})
-    assert outcome.verdict is Verdict.BLOCK, (body, outcome.reasons)
-    if how:
-        assert any(how in reason for reason in outcome.reasons), outcome.reasons
+    assert_blocks(body, how)
 
 
 @pytest.mark.parametrize(
@@ -809,10 +814,7 @@ def test_narrow_discover_prefixes_are_cards_without_a_card_word():
     ],
 )
 def test_cards_with_odd_separators_and_escapes_block(body, how):
-    outcome = check({"body": body})
-    assert outcome.verdict is Verdict.BLOCK, (body, outcome.reasons)
-    if how:
-        assert any(how in reason for reason in outcome.reasons), outcome.reasons
+    assert_blocks(body, how)
 
 
 @pytest.mark.parametrize(
