@@ -266,7 +266,10 @@ _COMMAND_USER = re.compile(r"(?<!\S)(?:-u|--user)[ =]+[^\s:]+:([^\s]{6,})")
 # `postgres://app:<password>@db`,
 # `YOUR_SECRET_HERE`, `sk_live_xxxxxxxx...`; never a value with a real key's randomness.
 _PLACEHOLDER = re.compile(
-    r"^[<{\[(]|^\$\{?[A-Za-z_]|[>}\])]$|<[^<>\s]{1,40}>|your|placeholder|changeme|redacted|(?:x{6,}|X{6,}|\*{6,}|\.{6,}|•{4,}|0{12,})",
+    # the whole value in brackets or a variable ("<api key>", "{password}", "${TOKEN}", "$DB_PASS"),
+    # a bracketed name inside it, or the words documentation uses; not "Yourname2026!" or "$ummer1!"
+    r"^<[^<>]+>$|^\{\{?[^{}]+\}?\}$|^\[[^\]]+\]$|^\([^()]+\)$|^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$|<[^<>\s]{1,40}>"
+    r"|your[-_ ]|placeholder|changeme|redacted|(?:x{6,}|X{6,}|\*{6,}|\.{6,}|•{4,}|0{12,})",
     re.IGNORECASE,
 )
 
@@ -463,14 +466,15 @@ _CARD_NAMED = re.compile(
 )
 # What an id is called anywhere near it, as word stems ("your parcel ... the carrier lists it as
 # N", "N is your order number", a table's "Order" column): wider than _ID_LABEL, so it only
-# decides where no card word does (decision 0661).
+# decides where no card word does (decision 0661). Not the words a card is as often paid *to*
+# ("put N on my account", "the customer's N", "the bill"), or a leaked card beside them passes.
 _ID_WORD = re.compile(
-    r"(?<![^\W\d_])(?:order|orden|ordine|invoice|bill|booking|reservation|ticket|case|track|ship|"
-    r"parcel|package|consignment|deliver|return|refund|claim|policy|contract|customer|client|member|"
+    r"(?<![^\W\d_])(?:order|orden|ordine|invoice|booking|reservation|ticket|case|track|ship|"
+    r"parcel|package|consignment|deliver|return|refund|claim|policy|contract|member|"
     r"id(?![^\W\d_])|voucher|coupon|transaction|txn|awb|waybill|confirmation|"
-    r"subscription|account|application|applicant|candidate|requisition|employee|staff|personnel|serial|"
-    r"warranty|device|imei|ean|gtin|sku|article|item|product|quote|statement|purchase|loyalty|points|"
-    r"bestell|auftrag|rechnung|buchung|kunde|sendung|liefer|paket|vertrag|bewerb|mitarbeiter|personal|"
+    r"subscription|application|applicant|candidate|requisition|employee|staff|personnel|serial|"
+    r"warranty|device|imei|ean|gtin|sku|article|quote|loyalty|points|"
+    r"bestell|auftrag|rechnung|buchung|kunde|sendung|liefer|paket|vertrag|bewerb|mitarbeiter|"
     r"mitglied|vorgang|commande|facture|colis|suivi|dossier|candidat|envío|envio|seguimiento|pedido|"
     r"factura|expediente|encomenda|fatura|processo|candidatura|bestelling|factuur|zending|sollicitatie|"
     r"spedizione|fattura)",

@@ -889,3 +889,27 @@ def test_ordinary_words_that_also_name_cards_do_not_make_an_id_a_card(text):
 )
 def test_the_narrowed_card_words_still_find_cards(text):
     assert check({"body": text}).verdict is Verdict.BLOCK, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please put 4111111111111111 on my account.",  # paid to an account: still a card
+        "The customer's 4111111111111111 was declined twice.",
+        "Split the bill: 5555555555554444.",
+    ],
+)
+def test_a_card_beside_the_words_it_is_paid_to_is_still_a_card(text):
+    assert check({"body": text}).verdict is Verdict.BLOCK, text
+
+
+@pytest.mark.parametrize("value", ["$ummer2026!", "Yourname2026!", "Tr0ub4dor&3}"])
+def test_real_passwords_that_start_or_end_like_placeholders_block(value):
+    assert check({"body": f"password: {value}"}).verdict is Verdict.BLOCK, value
+
+
+@pytest.mark.parametrize(
+    "value", ["${DB_PASSWORD}", "$DB_PASSWORD", "<your-password>", "{password}", "YOUR_SECRET_HERE"]
+)
+def test_documented_placeholders_pass(value):
+    assert check({"body": f"password: {value}"}).verdict is Verdict.ALLOW, value
