@@ -294,8 +294,10 @@ def decision_of(message: str) -> str:
 
 def judge_read_model(task_id: str, outcome: str | None, log: ControlLog) -> list[str]:
     """The gateway's status of a control task must be the end its events tell (once read back)."""
-    if not log.task_status or outcome is None:
+    if outcome is None:
         return []
+    if not log.task_status:
+        return [f"{task_id}: the read model was never read back, so its status is unchecked"]
     status = log.task_status.get(task_id, "missing")
     return [] if status == outcome else [f"{task_id}: {status} in the read model, {outcome} in the events"]
 
@@ -321,8 +323,11 @@ def judge_review(
             problems.append(f"{task_id}: review {review_id} is {model[1] if model else 'missing'} in the read model")
     if outcome == "completed" and not approve:
         problems.append(f"{task_id}: completed although its review was rejected")
-    if outcome is not None and opened and not decided:
-        problems.append(f"{task_id}: ended {outcome} with review(s) {', '.join(sorted(opened))} never decided")
+    undecided = opened - set(decided)
+    if outcome is not None and undecided:
+        problems.append(f"{task_id}: ended {outcome} with review(s) {', '.join(sorted(undecided))} never decided")
+    if outcome == "completed" and approve and not opened:
+        problems.append(f"{task_id}: completed without the review it was meant to pause for")
     return problems
 
 

@@ -248,6 +248,25 @@ def test_a_review_never_decided_and_a_rejected_one_that_completed():
     ]
 
 
+def test_a_second_review_left_undecided_and_an_approved_task_that_never_paused():
+    plans, traces, evidence, log = control_run()
+    traces["rr"].controls.insert(1, ControlEvent("review.opened", "s4", "", "R3", 10.5))
+    traces["ra"].controls = [ControlEvent("task.completed", "", "", "", 12.0)]
+    problems = judge(plans, traces, evidence, {}, log).violations["review_not_applied_once"]
+    assert problems == [
+        "ra: completed without the review it was meant to pause for",
+        "rr: ended compensated with review(s) R3 never decided",
+    ]
+
+
+def test_a_read_model_never_read_back_is_a_violation_not_a_pass():
+    plans, traces, evidence, log = control_run()
+    log.task_status.clear()
+    verdict = judge(plans, traces, evidence, {}, log)
+    assert not verdict.ok
+    assert any("never read back" in problem for problems in verdict.violations.values() for problem in problems)
+
+
 def test_a_cancel_applied_twice_or_accepted_and_ignored():
     plans, traces, evidence, log = control_run()
     traces["c1"].controls.insert(1, ControlEvent("task.cancel_requested", "", "chaos cancel", "", 20.2))

@@ -51,9 +51,16 @@ def test_no_training_text_is_in_the_frozen_set(cases):
     assert shared == [], f"{len(shared)} training texts are in the frozen set, e.g. {shared[0][:120]!r}"
 
 
+_UNSPACED_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]{20,}")  # kana, CJK, Hangul
+
+
 def _word_runs(text: str, length: int = 10) -> set[str]:
+    """Runs of ten words, and of twenty characters in scripts written without spaces."""
     words = re.findall(r"\w+", text.lower())
-    return {" ".join(words[i : i + length]) for i in range(len(words) - length + 1)}
+    runs = {" ".join(words[i : i + length]) for i in range(len(words) - length + 1)}
+    for match in _UNSPACED_SCRIPT.finditer(text):
+        runs |= {match.group(0)[i : i + 20] for i in range(len(match.group(0)) - 19)}
+    return runs
 
 
 def test_no_writer_text_shares_a_ten_word_run_with_the_frozen_set(cases):
