@@ -19,7 +19,7 @@ SERVICES: list[ServiceSpec] = [
         name="noop",
         kind=ServiceKind.TOOL,
         capability="noop",
-        bootstrap="lammesh_services.tools.noop.main:bootstrap",
+        handler="lammesh_services.tools.noop.tool:NoopTool",
         description="Echoes its input; fails or delays on request. Measures and tests the mesh.",
     ),
     ServiceSpec(
@@ -44,7 +44,7 @@ SERVICES: list[ServiceSpec] = [
         name="crm",
         kind=ServiceKind.TOOL,
         capability="crm",
-        bootstrap="lammesh_services.tools.crm.main:bootstrap",
+        handler="lammesh_services.tools.crm.tool:CrmTool",
         description="Tool: updates the opportunity and contacts in the CRM database; every change versioned, compensate restores it.",
         deploy=Deploy(
             state_dir=True,
@@ -64,7 +64,7 @@ SERVICES: list[ServiceSpec] = [
         name="email",
         kind=ServiceKind.TOOL,
         capability="email",
-        bootstrap="lammesh_services.tools.email.main:bootstrap",
+        handler="lammesh_services.tools.email.tool:EmailTool",
         description="Tool: sends a mail over SMTP (a pivot: irreversible).",
         deploy=Deploy(
             state_dir=True,
@@ -96,14 +96,14 @@ SERVICES: list[ServiceSpec] = [
         name="notes",
         kind=ServiceKind.AGENT,
         capability="notes",
-        bootstrap="lammesh_services.agents.notes.main:bootstrap",
+        handler="lammesh_services.agents.notes.agent:NotesAgent",
         description="Agent: meeting transcript -> summary, decisions, action items (owners, dates), attendees (encoder + rules).",
     ),
     ServiceSpec(
         name="insights",
         kind=ServiceKind.AGENT,
         capability="insights",
-        bootstrap="lammesh_services.agents.insights.main:bootstrap",
+        handler="lammesh_services.agents.insights.agent:InsightsAgent",
         deploy=Deploy(follows_models=True),
         description="Agent: deal stage, sentiment, risks and next step from the notes (encoder + trained heads + rules).",
     ),
@@ -111,7 +111,7 @@ SERVICES: list[ServiceSpec] = [
         name="followup",
         kind=ServiceKind.AGENT,
         capability="followup",
-        bootstrap="lammesh_services.agents.followup.main:bootstrap",
+        handler="lammesh_services.agents.followup.agent:FollowupAgent",
         description="Agent: drafts the follow-up email from the notes and insights only.",
     ),
     ServiceSpec(

@@ -7,6 +7,7 @@ add services of its own.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from lammesh.service import ServiceRuntime
     from lammesh.settings import Settings
+    from lammesh.steps.handler import StepHandler, StepIdentity
 
 CATALOGUE_GROUP = "lammesh.catalogues"
 
@@ -87,14 +89,28 @@ class Deploy:
     transactional id."""
 
 
+STEP_KINDS = frozenset({ServiceKind.AGENT, ServiceKind.TOOL})
+"""Kinds served by a StepHandler: the entry names the handler class, the runtime does the rest."""
+
+
 @dataclass(frozen=True)
 class ServiceSpec:
+    """One deployable service. Agents and tools are declared here once: name, capability and
+    version, and the handler class that serves them (`lammesh.steps.StepHandler`); the rest of
+    the mesh (topics, consumer group, registry entry, k8s objects, ACLs) is derived from it
+    without importing the handler (its module may load models)."""
+
     name: str
     kind: ServiceKind
-    bootstrap: str
-    """"module:function" of `bootstrap(settings) -> ServiceRuntime`."""
+    bootstrap: str = ""
+    """"module:function" of `bootstrap(settings) -> ServiceRuntime`, for services that are not
+    agents or tools (gateway, coordinator, watchers, console, workers)."""
+    handler: str = ""
+    """For agents and tools: "module:Class" of the StepHandler that serves `capability`."""
     capability: str | None = None
     """For agents and tools: the capability served, i.e. the lammesh.steps.<capability> topic."""
+    version: str = "1.0.0"
+    """For agents and tools: the version its results and its registry entry carry."""
     latency_critical: bool = False
     """A model watcher that runs on GPU nodes (TensorRT) in the gpu overlay."""
     description: str = ""
@@ -104,9 +120,47 @@ class ServiceSpec:
     """Started by `lammesh up` when no services are named; False: only when named (`lammesh up
     violet …`, `lammesh run violet`)."""
 
+    def __post_init__(self) -> None:
+        if self.kind in STEP_KINDS:
+            if not self.capability or not self.handler or self.bootstrap:
+                raise ValueError(
+                    f"service {self.name!r}: agents and tools name their capability and their handler "
+                    f"('module:Class'), not a bootstrap"
+                )
+        elif not self.bootstrap or self.handler or self.capability:
+            raise ValueError(f"service {self.name!r}: a {self.kind.value} service names its bootstrap ('module:function') only")
+        module, _, attribute = (self.bootstrap or self.handler).partition(":")
+        if not module or not attribute:
+            raise ValueError(f"service {self.name!r}: {self.bootstrap or self.handler!r} is not 'module:attribute'")
+
+    @property
+    def identity(self) -> StepIdentity:
+        """What an agent or tool serves and announces (its handler is not imported)."""
+        from lammesh.steps.handler import StepIdentity
+        from lammesh.v1 import registry_pb2
+
+        if self.capability is None:
+            raise ValueError(f"service {self.name!r} is not an agent or a tool")
+        kind = registry_pb2.SERVICE_KIND_AGENT if self.kind is ServiceKind.AGENT else registry_pb2.SERVICE_KIND_TOOL
+        return StepIdentity(capability=self.capability, version=self.version, kind=kind)
+
+    def handler_class(self) -> type[StepHandler]:
+        from lammesh.steps.handler import StepHandler
+
+        module, _, name = self.handler.partition(":")
+        found = getattr(import_module(module), name)
+        if not (isinstance(found, type) and issubclass(found, StepHandler)):
+            raise TypeError(f"service {self.name!r}: {self.handler} is not a StepHandler subclass")
+        return found
+
     def load(self) -> Callable[[Settings], ServiceRuntime]:
+        if self.handler:
+            from lammesh.steps.service import bootstrap_handler
+
+            return functools.partial(bootstrap_handler, self)
         module, _, function = self.bootstrap.partition(":")
-        return getattr(import_module(module), function)
+        bootstrap: Callable[[Settings], ServiceRuntime] = getattr(import_module(module), function)
+        return bootstrap
 
 
 def load_services() -> dict[str, ServiceSpec]:

@@ -27,7 +27,7 @@ NEW_AGENT = ServiceSpec(
     name="summarise",
     kind=ServiceKind.AGENT,
     capability="summarise",
-    bootstrap="lammesh_services.agents.summarise.main:bootstrap",
+    handler="lammesh_services.agents.summarise.agent:Summarise",
     description="Agent: a test agent that exists only in this test's catalogue.",
 )
 
@@ -94,12 +94,6 @@ def test_a_malformed_env_file_fails_naming_file_and_line(tmp_path: Path) -> None
         read_env_file(env)
 
 
-def test_a_step_service_without_a_capability_is_refused() -> None:
-    broken = ServiceSpec("broken", ServiceKind.TOOL, "x:y")
-    with pytest.raises(ValueError, match="'broken' is a tool without a capability"):
-        service_docs(broken, [broken], _cluster())
-
-
 # --- adding things ----------------------------------------------------------------------------------
 
 
@@ -162,7 +156,7 @@ def test_deploy_overrides_reach_the_manifests() -> None:
     spec = ServiceSpec(
         "mailer",
         ServiceKind.TOOL,
-        "x:y",
+        handler="x:Mailer",
         capability="mailer",
         deploy=Deploy(
             env={"LAMMESH_SMTP_PORT": "2525"}, egress=(Egress(2525, "a relay"),), state_dir=True, max_replicas=99

@@ -4,17 +4,18 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
 
-from lammesh.steps import StepContext, StepHandler
+from lammesh.steps import StepContext, StepHandler, StepIdentity
 from lammesh.steps.executor import StepExecutor, validate_command
 from lammesh.steps.idempotency import MemoryIdempotencyStore
 from lammesh.v1 import step_pb2
 from lammesh_services.tools.noop.tool import NoopTool
 
+COUNTING = StepIdentity("counting")
+NOOP = StepIdentity("noop")
+
 
 class Counting(StepHandler):
     """Counts executions, so replays are visible."""
-
-    capability = "counting"
 
     def __init__(self) -> None:
         self.calls = 0
@@ -39,7 +40,7 @@ def command(capability="counting", attempt=1, action=step_pb2.STEP_ACTION_EXECUT
 
 async def test_success_is_replayed_for_any_later_attempt():
     handler = Counting()
-    executor = StepExecutor(handler, MemoryIdempotencyStore(), service="test")
+    executor = StepExecutor(handler, MemoryIdempotencyStore(), service="test", identity=COUNTING)
     first = await executor.run(command(amount=5))
     again = await executor.run(command(amount=5))
     retry = await executor.run(command(attempt=2, amount=5))
@@ -51,7 +52,7 @@ async def test_success_is_replayed_for_any_later_attempt():
 
 
 async def test_failure_is_replayed_only_for_its_own_attempt():
-    executor = StepExecutor(NoopTool(), MemoryIdempotencyStore(), service="test")
+    executor = StepExecutor(NoopTool(), MemoryIdempotencyStore(), service="test", identity=NOOP)
     first = await executor.run(command("noop", attempt=1, fail_times=1))
     redelivered = await executor.run(command("noop", attempt=1, fail_times=1))
     retried = await executor.run(command("noop", attempt=2, fail_times=1))
@@ -61,13 +62,17 @@ async def test_failure_is_replayed_only_for_its_own_attempt():
 
 
 async def test_invalid_input_is_a_non_retryable_error_naming_the_field():
-    result = await StepExecutor(Counting(), MemoryIdempotencyStore(), service="t").run(command(amount="lots"))
+    result = await StepExecutor(Counting(), MemoryIdempotencyStore(), service="t", identity=COUNTING).run(
+        command(amount="lots")
+    )
     assert result.status == step_pb2.STEP_STATUS_FAILED
     assert (result.error.code, result.error.field, result.error.retryable) == ("INVALID_INPUT", "amount", False)
 
 
 async def test_unexpected_exceptions_are_retryable_internal_errors():
-    result = await StepExecutor(Counting(), MemoryIdempotencyStore(), service="t").run(command(amount=-1))
+    result = await StepExecutor(Counting(), MemoryIdempotencyStore(), service="t", identity=COUNTING).run(
+        command(amount=-1)
+    )
     assert (result.error.code, result.error.retryable) == ("INTERNAL", True)
     assert "boom" in result.error.message
 
@@ -75,7 +80,7 @@ async def test_unexpected_exceptions_are_retryable_internal_errors():
 async def test_deadline_is_enforced():
     cmd = command("noop", delay_ms=2000)
     cmd.deadline.FromDatetime(datetime.now(UTC) + timedelta(milliseconds=50))
-    result = await StepExecutor(NoopTool(), MemoryIdempotencyStore(), service="t").run(cmd)
+    result = await StepExecutor(NoopTool(), MemoryIdempotencyStore(), service="t", identity=NOOP).run(cmd)
     assert (result.error.code, result.error.retryable) == ("DEADLINE_EXCEEDED", True)
 
 
@@ -83,7 +88,7 @@ async def test_a_past_deadline_fails_without_running():
     handler = Counting()
     cmd = command(amount=1)
     cmd.deadline.FromDatetime(datetime.now(UTC) - timedelta(seconds=1))
-    result = await StepExecutor(handler, MemoryIdempotencyStore(), service="t").run(cmd)
+    result = await StepExecutor(handler, MemoryIdempotencyStore(), service="t", identity=COUNTING).run(cmd)
     assert result.error.code == "DEADLINE_EXCEEDED" and handler.calls == 0
 
 
@@ -106,11 +111,11 @@ async def test_store_is_bounded():
 async def test_every_run_is_audited_with_its_caller_path_and_idempotency_key_replays_included():
     from structlog.testing import capture_logs
 
-    executor = StepExecutor(Counting(), MemoryIdempotencyStore(), service="test")
+    executor = StepExecutor(Counting(), MemoryIdempotencyStore(), service="test", identity=COUNTING)
     with capture_logs() as logs:
         await executor.run(command(amount=5), caller="coordinator", via="kafka")
         await executor.run(command(attempt=2, amount=5), caller="coordinator", via="grpc")
-        await StepExecutor(NoopTool(), MemoryIdempotencyStore(), service="test").run(
+        await StepExecutor(NoopTool(), MemoryIdempotencyStore(), service="test", identity=NOOP).run(
             command("noop", fail_times=1), caller=None, via="grpc"
         )
     audited = [

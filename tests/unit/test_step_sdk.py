@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from lammesh.steps import StepContext, StepHandler
+from lammesh.steps import StepContext, StepHandler, StepIdentity
 from lammesh.steps.executor import StepExecutor
 from lammesh.steps.idempotency import MemoryIdempotencyStore, SqliteIdempotencyStore
 from lammesh.v1 import step_pb2
 
+GREETER = StepIdentity("greeter")
+
 
 class Greeter(StepHandler):
-    capability = "greeter"
     side_effects = True
 
     class Input(BaseModel):
@@ -41,14 +42,18 @@ def command(attempt=1, action=step_pb2.STEP_ACTION_EXECUTE, **fields):
 
 async def test_typed_input_reaches_the_handler_and_output_is_json():
     handler = Greeter()
-    result = await StepExecutor(handler, MemoryIdempotencyStore(), service="t").run(command(name="ana", times=2))
+    result = await StepExecutor(handler, MemoryIdempotencyStore(), service="t", identity=GREETER).run(
+        command(name="ana", times=2)
+    )
     assert result.status == step_pb2.STEP_STATUS_SUCCEEDED
     assert dict(result.output) == {"greeting": "hello ana hello ana"}
 
 
 async def test_bad_input_is_a_non_retryable_error_naming_the_field():
     handler = Greeter()
-    result = await StepExecutor(handler, MemoryIdempotencyStore(), service="t").run(command(name="ana", times=7))
+    result = await StepExecutor(handler, MemoryIdempotencyStore(), service="t", identity=GREETER).run(
+        command(name="ana", times=7)
+    )
     assert result.status == step_pb2.STEP_STATUS_FAILED
     assert result.error.code == "INVALID_INPUT"
     assert result.error.field == "input.times"
@@ -57,12 +62,16 @@ async def test_bad_input_is_a_non_retryable_error_naming_the_field():
 
 
 async def test_missing_input_field_is_named():
-    result = await StepExecutor(Greeter(), MemoryIdempotencyStore(), service="t").run(command(times=1))
+    result = await StepExecutor(Greeter(), MemoryIdempotencyStore(), service="t", identity=GREETER).run(
+        command(times=1)
+    )
     assert (result.error.code, result.error.field) == ("INVALID_INPUT", "input.name")
 
 
 async def test_output_not_matching_the_output_model_fails_the_step():
-    result = await StepExecutor(Greeter(), MemoryIdempotencyStore(), service="t").run(command(name="bad-output"))
+    result = await StepExecutor(Greeter(), MemoryIdempotencyStore(), service="t", identity=GREETER).run(
+        command(name="bad-output")
+    )
     assert result.error.code == "INVALID_OUTPUT"
     assert result.error.field == "output.greeting"
 
@@ -71,12 +80,14 @@ async def test_sqlite_store_dedupes_across_restarts(tmp_path):
     path = tmp_path / "state" / "idem.sqlite3"
     first_handler = Greeter()
     store = SqliteIdempotencyStore(path)
-    await StepExecutor(first_handler, store, service="t").run(command(name="bo"))
+    await StepExecutor(first_handler, store, service="t", identity=GREETER).run(command(name="bo"))
     store.close()
 
     restarted_handler = Greeter()  # a new process: nothing in memory
     reopened = SqliteIdempotencyStore(path)
-    again = await StepExecutor(restarted_handler, reopened, service="t").run(command(attempt=2, name="bo"))
+    again = await StepExecutor(restarted_handler, reopened, service="t", identity=GREETER).run(
+        command(attempt=2, name="bo")
+    )
     reopened.close()
     assert first_handler.sent == ["hello bo"]
     assert restarted_handler.sent == []  # the side effect was not repeated

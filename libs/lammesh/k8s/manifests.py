@@ -590,7 +590,7 @@ def _acl(kind: str, name: str, operations: Iterable[str], pattern: str = "litera
 def kafka_user(spec: ServiceSpec, services: Sequence[ServiceSpec], cluster: Cluster) -> Doc:
     acls: list[Obj] = []
     if spec.kind in STEP_KINDS:
-        commands = cluster.topic(step_commands(_capability(spec)))
+        commands = cluster.topic(step_commands(spec.identity.capability))
         acls += [
             _acl("topic", commands, (DESCRIBE, READ)),
             _acl("group", f"{cluster.prefix}.{spec.capability}", (READ,)),
@@ -630,7 +630,7 @@ def kafka_user(spec: ServiceSpec, services: Sequence[ServiceSpec], cluster: Clus
         acls.append(_acl("topic", cluster.topic(t.MODELS), (DESCRIBE, READ)))
     if spec.kind == ServiceKind.COORDINATOR:
         acls += [
-            _acl("topic", cluster.topic(step_commands(_capability(s))), (DESCRIBE, WRITE))
+            _acl("topic", cluster.topic(step_commands(s.identity.capability)), (DESCRIBE, WRITE))
             for s in services
             if s.kind in STEP_KINDS
         ]
@@ -656,7 +656,7 @@ def kafka_user(spec: ServiceSpec, services: Sequence[ServiceSpec], cluster: Clus
 
 
 def scaled_object(spec: ServiceSpec, cluster: Cluster) -> Doc:
-    commands = step_commands(_capability(spec))
+    commands = step_commands(spec.identity.capability)
     host, _, port = cluster.settings.kafka_bootstrap.split(",")[0].rpartition(":")
     ceiling = min(max_replicas(spec), commands.partition_count(cluster.settings))
     return Doc(
@@ -717,12 +717,6 @@ def autoscaler(spec: ServiceSpec) -> Doc:
             },
         }
     )
-
-
-def _capability(spec: ServiceSpec) -> str:
-    if not spec.capability:
-        raise ValueError(f"service {spec.name!r} is a {spec.kind.value} without a capability")
-    return spec.capability
 
 
 def service_docs(spec: ServiceSpec, services: Sequence[ServiceSpec], cluster: Cluster) -> list[Doc]:

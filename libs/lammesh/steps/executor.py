@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from lammesh import metrics, tracing
 from lammesh.audit import audit
 from lammesh.errors import first_problem
-from lammesh.steps.handler import StepContext, StepFailure, StepHandler
+from lammesh.steps.handler import StepContext, StepFailure, StepHandler, StepIdentity
 from lammesh.steps.idempotency import IdempotencyStore
 from lammesh.structs import from_struct, to_struct
 from lammesh.v1 import step_pb2
@@ -54,8 +54,9 @@ def validate_command(command: step_pb2.StepCommand, capability: str) -> StepFail
 
 
 class StepExecutor:
-    def __init__(self, handler: StepHandler, store: IdempotencyStore, *, service: str) -> None:
+    def __init__(self, handler: StepHandler, store: IdempotencyStore, *, service: str, identity: StepIdentity) -> None:
         self.handler = handler
+        self.identity = identity
         self._store = store
         self._service = service
 
@@ -67,12 +68,12 @@ class StepExecutor:
         of the task's trace (the caller's context: the consumed record's, or the gRPC call's)."""
         action = _ACTION_NAMES.get(command.action, "unknown")
         with tracing.tracer().start_as_current_span(
-            f"{action} {self.handler.capability}",
+            f"{action} {self.identity.capability}",
             attributes={
                 tracing.TASK_ID: command.task_id,
                 tracing.STEP_ID: command.step_id,
                 tracing.ATTEMPT: command.attempt,
-                tracing.CAPABILITY: self.handler.capability,
+                tracing.CAPABILITY: self.identity.capability,
                 "lammesh.action": action,
             },
         ) as span:
@@ -93,7 +94,7 @@ class StepExecutor:
             step_id=command.step_id,
             idempotency_key=success_key(command),
             attempt=command.attempt,
-            capability=self.handler.capability,
+            capability=self.identity.capability,
             tenant=command.tenant,
             error_code=result.error.code or None,
         )
@@ -132,8 +133,8 @@ class StepExecutor:
         await self._store.put(success_key(command) if succeeded else failure_key(command), result)
         action = _ACTION_NAMES.get(command.action, "unknown")
         status = "succeeded" if succeeded else "failed"
-        metrics.STEPS.labels(self.handler.capability, action, status).inc()
-        metrics.STEP_SECONDS.labels(self.handler.capability).observe(elapsed)
+        metrics.STEPS.labels(self.identity.capability, action, status).inc()
+        metrics.STEP_SECONDS.labels(self.identity.capability).observe(elapsed)
         if not succeeded:
             log.info(
                 "step failed",
@@ -150,10 +151,10 @@ class StepExecutor:
             task_id=command.task_id,
             step_id=command.step_id,
             attempt=command.attempt,
-            capability=self.handler.capability,
+            capability=self.identity.capability,
             action=command.action,
             service=self._service,
-            service_version=self.handler.version,
+            service_version=self.identity.version,
         )
 
     async def _call(self, command: step_pb2.StepCommand) -> Mapping[str, Any]:
@@ -170,7 +171,7 @@ class StepExecutor:
             task_id=command.task_id,
             step_id=command.step_id,
             attempt=command.attempt,
-            capability=self.handler.capability,
+            capability=self.identity.capability,
             input=raw_input,
             previous_output=from_struct(command.previous_output),
             deadline=deadline,

@@ -1,10 +1,6 @@
 """The contract an agent or tool implements: `execute`, and `compensate` for side effects.
 
     class Summarise(StepHandler):
-        capability = "summarise"
-        version = "1.2.0"
-        kind = registry_pb2.SERVICE_KIND_AGENT
-
         class Input(BaseModel):
             text: str = Field(min_length=1)
 
@@ -14,6 +10,10 @@
         async def execute(self, step: StepContext) -> Output:
             data: Summarise.Input = step.data       # validated before execute is called
             return self.Output(summary=data.text[:80])
+
+Its identity (capability, kind, version) is declared once, in its catalogue entry
+(`ServiceSpec(name="summarise", kind=AGENT, capability="summarise", handler="pkg.summarise:Summarise")`),
+which the runtime hands to the executor as a `StepIdentity`: the class itself names no topic.
 
 With `Input` set, the runtime validates the step input at the edge: a bad field becomes a
 non-retryable `INVALID_INPUT` step error naming it (`input.text`), and `step.data` holds the model.
@@ -27,11 +27,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from pydantic import BaseModel
 
 from lammesh.v1 import registry_pb2
+
+if TYPE_CHECKING:
+    from lammesh.settings import Settings
 
 
 class StepFailure(Exception):
@@ -66,16 +69,29 @@ class StepContext:
         return f"{self.task_id}/{self.step_id}"
 
 
-class StepHandler:
-    """Base class of agents and tools. Subclasses set `capability` and `version` and implement
-    `execute`; tools with side effects implement `compensate` too and set `side_effects`."""
+@dataclass(frozen=True)
+class StepIdentity:
+    """What a step service serves and announces: commands arrive on `<prefix>.steps.<capability>`,
+    results carry `version`, the registry lists `kind`. Read from the catalogue entry."""
 
-    capability: ClassVar[str]
-    version: ClassVar[str] = "0.1.0"
-    kind: ClassVar[int] = registry_pb2.SERVICE_KIND_TOOL
+    capability: str
+    version: str = "1.0.0"
+    kind: int = registry_pb2.SERVICE_KIND_TOOL
+
+
+class StepHandler:
+    """Base class of agents and tools: implement `execute`; tools with side effects implement
+    `compensate` too and set `side_effects`. `from_settings` builds the handler the catalogue
+    entry names when the service starts."""
+
     side_effects: ClassVar[bool] = False
     Input: ClassVar[type[BaseModel] | None] = None
     Output: ClassVar[type[BaseModel] | None] = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        """The handler for a service started with `settings`; override when it needs them."""
+        return cls()
 
     async def execute(self, step: StepContext) -> Mapping[str, Any] | BaseModel:
         raise NotImplementedError

@@ -1,21 +1,27 @@
 """Builds a step service (agent or tool) from a StepHandler: Kafka worker + gRPC StepService,
-idempotency store (durable for handlers with side effects) and the capability registry entry."""
+idempotency store (durable for handlers with side effects) and the capability registry entry.
+
+A catalogue entry with a `handler` is started by `bootstrap_handler`: no per-service bootstrap."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lammesh.kafka import EnvelopeConsumer
 from lammesh.registry import RegistryPublisher
 from lammesh.service import ServiceRuntime
 from lammesh.settings import Settings
 from lammesh.steps.executor import StepExecutor
-from lammesh.steps.handler import StepHandler
+from lammesh.steps.handler import StepHandler, StepIdentity
 from lammesh.steps.idempotency import IdempotencyStore, MemoryIdempotencyStore, SqliteIdempotencyStore
 from lammesh.steps.servicer import StepServicer
 from lammesh.steps.worker import StepCommandHandler
 from lammesh.topics import STEP_SERVICE_TOPICS, step_commands
 from lammesh.v1 import step_pb2, step_pb2_grpc
+
+if TYPE_CHECKING:
+    from lammesh.catalogue import ServiceSpec
 
 
 def idempotency_db_path(settings: Settings) -> Path:
@@ -29,13 +35,18 @@ def default_store(handler: StepHandler, settings: Settings) -> IdempotencyStore:
     return MemoryIdempotencyStore()
 
 
+def bootstrap_handler(spec: ServiceSpec, settings: Settings) -> ServiceRuntime:
+    """The service of a catalogue entry that names its handler class."""
+    return build_step_service(spec.handler_class().from_settings(settings), settings, spec.identity)
+
+
 def build_step_service(
-    handler: StepHandler, settings: Settings, *, store: IdempotencyStore | None = None
+    handler: StepHandler, settings: Settings, identity: StepIdentity, *, store: IdempotencyStore | None = None
 ) -> ServiceRuntime:
-    commands = step_commands(handler.capability)
+    commands = step_commands(identity.capability)
     runtime = ServiceRuntime(settings, topics=[*STEP_SERVICE_TOPICS, commands])
     store = store or default_store(handler, settings)
-    executor = StepExecutor(handler, store, service=settings.service_name)
+    executor = StepExecutor(handler, store, service=settings.service_name, identity=identity)
     runtime.grpc.add(
         step_pb2_grpc.add_StepServiceServicer_to_server,
         StepServicer(executor),
@@ -45,7 +56,7 @@ def build_step_service(
         EnvelopeConsumer(
             settings,
             topics=[commands.name(settings)],
-            group_id=f"{settings.topic_prefix}.{handler.capability}",
+            group_id=f"{settings.topic_prefix}.{identity.capability}",
             handler=StepCommandHandler(settings, executor, runtime.producer),
             producer=runtime.producer,
         )
@@ -53,9 +64,9 @@ def build_step_service(
     registry = RegistryPublisher(
         settings,
         runtime.producer,
-        capability=handler.capability,
-        kind=handler.kind,
-        version=handler.version,
+        capability=identity.capability,
+        kind=identity.kind,
+        version=identity.version,
         command_topic=commands.name(settings),
         grpc_port=lambda: runtime.grpc.port,
     )

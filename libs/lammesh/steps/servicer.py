@@ -42,7 +42,7 @@ class StepServicer(step_pb2_grpc.StepServiceServicer):
             raise InvalidArgument("command.action", f"must be {step_pb2.StepAction.Name(action)} for this method")
         if command.attempt == 0:
             command.attempt = 1
-        invalid = validate_command(command, self._executor.handler.capability)
+        invalid = validate_command(command, self._executor.identity.capability)
         if invalid is not None:
             raise InvalidArgument(f"command.{invalid.field}", invalid.message)
         return await self._executor.run(command, caller=peer_service(context), via="grpc")

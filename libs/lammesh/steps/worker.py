@@ -19,7 +19,7 @@ class StepCommandHandler:
 
     async def __call__(self, record: InboundRecord) -> None:
         command = serde.unpack(record.envelope, step_pb2.StepCommand)
-        invalid = validate_command(command, self._executor.handler.capability)
+        invalid = validate_command(command, self._executor.identity.capability)
         if invalid is not None:
             raise PoisonRecord(f"invalid StepCommand: {invalid.field}: {invalid.message}")
         # Kafka ACLs decide who may write the command topic (only the coordinator, k8s/); the

@@ -3,7 +3,7 @@ rewrite the opening line from the notes' summary (the grounding watcher checks t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 import structlog
 from pydantic import BaseModel, Field
@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field
 from lammesh.agents.llm import ChatClient, LlmUnavailable
 from lammesh.settings import Settings
 from lammesh.steps import StepContext, StepHandler
-from lammesh.v1 import registry_pb2
 from lammesh_services.agents.followup.logic import draft_email
 
 log = structlog.get_logger(__name__)
@@ -53,11 +52,12 @@ class FollowupOutput(BaseModel):
 
 
 class FollowupAgent(StepHandler):
-    capability = "followup"
-    version = "1.0.0"
-    kind = registry_pb2.SERVICE_KIND_AGENT
     Input = FollowupInput
     Output = FollowupOutput
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        return cls(settings)
 
     def __init__(self, settings: Settings) -> None:
         self._llm = ChatClient.from_settings(settings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, Field
 
@@ -15,7 +15,6 @@ from lammesh.modelregistry.store import ArtifactStore
 from lammesh.models.artifacts import ModelArtifactsMissing
 from lammesh.settings import Settings
 from lammesh.steps import StepContext, StepHandler
-from lammesh.v1 import registry_pb2
 from lammesh_services.agents.insights.logic import Embed, derive_insights
 from lammesh_services.agents.insights.train import heads_dir
 
@@ -69,11 +68,12 @@ def load_heads(directory: Path) -> tuple[SoftmaxHead, SoftmaxHead]:
 
 
 class InsightsAgent(StepHandler):
-    capability = "insights"
-    version = "1.0.0"
-    kind = registry_pb2.SERVICE_KIND_AGENT
     Input = InsightsInput
     Output = InsightsOutput
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        return cls(settings)
 
     def __init__(self, settings: Settings, embed: Embed | None = None) -> None:
         self._settings = settings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
-from typing import Any
+from typing import Any, Self
 
 import structlog
 from pydantic import BaseModel, Field
@@ -13,7 +13,6 @@ from lammesh.agents.llm import ChatClient, LlmUnavailable
 from lammesh.agents.transcript import TranscriptError
 from lammesh.settings import Settings
 from lammesh.steps import StepContext, StepFailure, StepHandler
-from lammesh.v1 import registry_pb2
 from lammesh_services.agents.notes.logic import Embed, Participant, take_notes
 
 log = structlog.get_logger(__name__)
@@ -69,11 +68,12 @@ class NotesOutput(BaseModel):
 
 
 class NotesAgent(StepHandler):
-    capability = "notes"
-    version = "1.0.0"
-    kind = registry_pb2.SERVICE_KIND_AGENT
     Input = NotesInput
     Output = NotesOutput
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        return cls(settings)
 
     def __init__(self, settings: Settings, embed: Embed | None = None) -> None:
         self._settings = settings

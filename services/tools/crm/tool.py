@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lammesh.settings import Settings
 from lammesh.steps import StepContext, StepFailure, StepHandler
-from lammesh.v1 import registry_pb2
 from lammesh_services.tools.crm.store import AppliedStep, Contact, CrmStore, Opportunity, row_state
 
 STAGES = ("prospecting", "discovery", "evaluation", "proposal", "negotiation", "closed_won", "closed_lost")
@@ -52,12 +52,13 @@ def on_domain(email: str, domain: str) -> bool:
 
 
 class CrmTool(StepHandler):
-    capability = "crm"
-    version = "1.0.0"
-    kind = registry_pb2.SERVICE_KIND_TOOL
     side_effects = True
     Input = CrmInput
     Output = CrmOutput
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        return cls(settings.crm_database_url)
 
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url

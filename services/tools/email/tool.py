@@ -10,7 +10,7 @@ import hashlib
 import re
 from email.message import EmailMessage
 from email.utils import formatdate, getaddresses
-from typing import Any
+from typing import Any, Self
 
 import aiosmtplib
 import structlog
@@ -19,7 +19,6 @@ from pydantic import BaseModel, Field, field_validator
 from lammesh import metrics
 from lammesh.settings import Settings
 from lammesh.steps import StepContext, StepFailure, StepHandler
-from lammesh.v1 import registry_pb2
 from lammesh_services.tools.email.journal import MailJournal, SendPlan, plan_send
 
 log = structlog.get_logger(__name__)
@@ -96,12 +95,13 @@ def compose(data: EmailInput, *, sender: str, step_key: str) -> EmailMessage:
 
 
 class EmailTool(StepHandler):
-    capability = "email"
-    version = "1.0.0"
-    kind = registry_pb2.SERVICE_KIND_TOOL
     side_effects = True
     Input = EmailInput
     Output = EmailOutput
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        return cls(settings)
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings

@@ -36,9 +36,6 @@ class NoopInput(NoopFaults):
 
 
 class NoopTool(StepHandler):
-    capability = "noop"
-    version = "1.0.0"
-
     async def execute(self, step: StepContext) -> Mapping[str, Any]:
         control = NoopInput.model_validate(step.input).for_step(step.step_id)
         if control.delay_ms:
