@@ -11,10 +11,10 @@ import pytest
 from lammesh.kafka import ensure_topics
 from lammesh.topics import CORE_TOPICS, step_commands
 from lammesh.v1 import step_pb2, task_pb2
-from lammesh_services.tools.noop.main import bootstrap as noop
 from tests.conftest import make_settings
 from tests.support.kafka import payloads, read_records
 from tests.support.mesh import Client, process_mesh, running
+from tests.support.services import noop
 
 pytestmark = pytest.mark.kafka
 

@@ -7,10 +7,9 @@ import pytest
 
 from lammesh.structs import from_struct
 from lammesh.v1 import step_pb2, step_pb2_grpc
-from lammesh_services.agents.insights.main import bootstrap as insights
-from lammesh_services.agents.notes.main import bootstrap as notes
 from tests.support.meetings import load_meeting
 from tests.support.mesh import running
+from tests.support.services import insights, notes
 
 pytestmark = pytest.mark.kafka
 

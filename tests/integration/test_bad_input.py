@@ -20,9 +20,9 @@ from lammesh.v1 import task_pb2, task_pb2_grpc
 from lammesh.workflow import WorkflowError, WorkflowRegistry
 from lammesh_services.coordinator.main import bootstrap as coordinator
 from lammesh_services.gateway.main import bootstrap as gateway
-from lammesh_services.tools.noop.main import bootstrap as noop
 from tests.conftest import make_settings
 from tests.support.mesh import TERMINAL, Client, running, write_workflow
+from tests.support.services import noop
 
 pytestmark = pytest.mark.kafka
 

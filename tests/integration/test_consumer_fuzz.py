@@ -25,8 +25,6 @@ from lammesh.topics import DLQ, STEPS_RESULTS, TASKS_CONTROL, TASKS_EVENTS, TASK
 from lammesh.v1 import registry_pb2, step_pb2, task_pb2, task_pb2_grpc
 from lammesh_services.coordinator.main import bootstrap as coordinator_bootstrap
 from lammesh_services.gateway.main import bootstrap as gateway_bootstrap
-from lammesh_services.tools.email.main import bootstrap as email_bootstrap
-from lammesh_services.tools.noop.main import bootstrap as noop_bootstrap
 from tests.conftest import make_settings
 from tests.support.fuzz import (
     Bad,
@@ -45,6 +43,8 @@ from tests.support.fuzz import (
 )
 from tests.support.kafka import payloads, read_records, wait_until
 from tests.support.mesh import Client, running, write_workflow
+from tests.support.services import email as email_bootstrap
+from tests.support.services import noop as noop_bootstrap
 
 pytestmark = pytest.mark.kafka
 

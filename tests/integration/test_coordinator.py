@@ -10,10 +10,10 @@ from aiokafka.admin import AIOKafkaAdminClient
 from lammesh.topics import COORDINATOR_CHANGELOG
 from lammesh.v1 import step_pb2, task_pb2
 from lammesh_services.coordinator.main import bootstrap as coordinator
-from lammesh_services.tools.noop.main import bootstrap as noop
 from tests.conftest import make_settings
 from tests.support.kafka import payloads, read_records
 from tests.support.mesh import Client, running, write_workflow
+from tests.support.services import noop
 
 pytestmark = pytest.mark.kafka
 

@@ -14,9 +14,9 @@ from lammesh.dev.smtpsink import SmtpSink, read_maildir
 from lammesh.steps.service import idempotency_db_path
 from lammesh.v1 import step_pb2, step_pb2_grpc
 from lammesh_services.tools.email.journal import MailJournal, SendState
-from lammesh_services.tools.email.main import bootstrap as email_bootstrap
 from lammesh_services.tools.email.tool import message_id_for
 from tests.support.mesh import running
+from tests.support.services import email as email_bootstrap
 
 pytestmark = pytest.mark.kafka
 

@@ -12,12 +12,12 @@ from lammesh.structs import to_struct
 from lammesh.v1 import review_pb2, review_pb2_grpc, task_pb2, task_pb2_grpc
 from lammesh_services.coordinator.main import bootstrap as coordinator
 from lammesh_services.gateway.main import bootstrap as gateway
-from lammesh_services.tools.noop.main import bootstrap as noop
 from lammesh_services.watchers.pii.main import bootstrap as pii
 from lammesh_services.watchers.policy.main import bootstrap as policy
 from tests.conftest import make_settings
 from tests.support.mesh import TERMINAL, Client, guarded_send, running, write_workflow
 from tests.support.mesh import wait_status as shared_wait_status
+from tests.support.services import noop
 
 pytestmark = pytest.mark.kafka
 

@@ -14,10 +14,10 @@ from lammesh.structs import to_struct
 from lammesh.v1 import step_pb2, step_pb2_grpc, task_pb2, task_pb2_grpc, watcher_pb2, watcher_pb2_grpc
 from lammesh.watchers import check_request
 from lammesh_services.gateway.main import bootstrap as gateway_bootstrap
-from lammesh_services.tools.noop.main import bootstrap as noop_bootstrap
 from lammesh_services.watchers.pii.main import bootstrap as pii_bootstrap
 from tests.support.kafka import wait_until
 from tests.support.mesh import running, write_workflow
+from tests.support.services import noop as noop_bootstrap
 
 pytestmark = pytest.mark.kafka
 

@@ -14,11 +14,11 @@ from lammesh.dev.smtpsink import SmtpSink, read_maildir
 from lammesh.kafka import EnvelopeProducer
 from lammesh.topics import STEPS_RESULTS, step_commands
 from lammesh.v1 import step_pb2, step_pb2_grpc
-from lammesh_services.tools.crm.main import bootstrap as crm_bootstrap
 from lammesh_services.tools.crm.store import CrmStore
-from lammesh_services.tools.email.main import bootstrap as email_bootstrap
 from tests.support.kafka import payloads, read_records
 from tests.support.mesh import running
+from tests.support.services import crm as crm_bootstrap
+from tests.support.services import email as email_bootstrap
 
 pytestmark = pytest.mark.kafka
 

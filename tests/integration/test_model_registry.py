@@ -29,12 +29,12 @@ from lammesh.v1 import task_pb2, watcher_pb2, watcher_pb2_grpc
 from lammesh.watchers import check_request
 from lammesh.watchers.servicer import VERDICTS
 from lammesh_services.coordinator.main import bootstrap as coordinator
-from lammesh_services.tools.noop.main import bootstrap as noop
 from lammesh_services.watchers.grounding.main import bootstrap as grounding
 from lammesh_services.watchers.pii.main import bootstrap as pii
 from tests.conftest import make_settings
 from tests.support.kafka import header, read_records
 from tests.support.mesh import Client, running, write_workflow
+from tests.support.services import noop
 
 pytestmark = pytest.mark.kafka
 

@@ -13,10 +13,10 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from lammesh.kafka import EnvelopeProducer
 from lammesh.topics import STEPS_RESULTS, step_commands
 from lammesh.v1 import step_pb2, step_pb2_grpc
-from lammesh_services.tools.noop.main import bootstrap
 from tests.conftest import make_settings
 from tests.support.kafka import payloads, read_records, wait_until
 from tests.support.mesh import process_mesh, running
+from tests.support.services import noop as bootstrap
 
 pytestmark = pytest.mark.kafka
 

@@ -10,8 +10,8 @@ from lammesh import tracing
 from lammesh.dev.localkafka import free_port
 from lammesh.grpc.client import channel as grpc_channel
 from lammesh.v1 import step_pb2, step_pb2_grpc
-from lammesh_services.tools.noop.main import bootstrap
 from tests.conftest import make_settings
+from tests.support.services import noop as bootstrap
 
 pytestmark = pytest.mark.kafka
 

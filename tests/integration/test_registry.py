@@ -12,8 +12,8 @@ import pytest
 
 from lammesh.registry import read_registry
 from lammesh.v1 import registry_pb2
-from lammesh_services.tools.noop.main import bootstrap
 from tests.support.mesh import running
+from tests.support.services import noop as bootstrap
 
 pytestmark = pytest.mark.kafka
 

@@ -14,8 +14,8 @@ from lammesh.dev.smtpsink import SmtpSink, read_maildir
 from lammesh.grpc.client import channel
 from lammesh.settings import Settings
 from lammesh.v1 import step_pb2, step_pb2_grpc
-from lammesh_services.tools.email.main import bootstrap as email_bootstrap
 from tests.support.mesh import running
+from tests.support.services import email as email_bootstrap
 
 pytestmark = pytest.mark.kafka
 

@@ -20,10 +20,10 @@ from lammesh.v1 import task_pb2
 from lammesh.verdict import Stage, Verdict
 from lammesh.workflow import WatcherRef
 from lammesh_services.coordinator.main import bootstrap as coordinator
-from lammesh_services.tools.noop.main import bootstrap as noop
 from tests.conftest import make_settings
 from tests.support.kafka import wait_until
 from tests.support.mesh import Client, process_mesh, running, write_workflow
+from tests.support.services import noop
 
 pytestmark = pytest.mark.kafka  # the watcher needs none, but the launcher runs every service on one
 

@@ -11,9 +11,9 @@ from prometheus_client import REGISTRY
 
 from lammesh.v1 import task_pb2
 from lammesh_services.coordinator.main import bootstrap as coordinator
-from lammesh_services.tools.noop.main import bootstrap as noop
 from tests.conftest import make_settings
 from tests.support.mesh import Client, running, write_workflow
+from tests.support.services import noop
 
 pytestmark = pytest.mark.kafka
 

@@ -16,19 +16,15 @@ from lammesh.dev.certs import CertSet
 from lammesh.dev.localkafka import free_port
 from lammesh.dev.smtpsink import SmtpSink
 from lammesh.settings import Settings
-from lammesh_services.agents.followup.main import bootstrap as followup
-from lammesh_services.agents.insights.main import bootstrap as insights
-from lammesh_services.agents.notes.main import bootstrap as notes
 from lammesh_services.coordinator.main import bootstrap as coordinator
-from lammesh_services.tools.crm.main import bootstrap as crm
 from lammesh_services.tools.crm.seed import load_seed
 from lammesh_services.tools.crm.store import CrmStore
-from lammesh_services.tools.email.main import bootstrap as email
 from lammesh_services.watchers.grounding.main import bootstrap as grounding
 from lammesh_services.watchers.injection.main import bootstrap as injection
 from lammesh_services.watchers.pii.main import bootstrap as pii
 from lammesh_services.watchers.policy.main import bootstrap as policy
 from tests.support.mesh import running
+from tests.support.services import crm, email, followup, insights, notes
 
 REPO = Path(__file__).parents[2]
 MEETINGS = REPO / "examples" / "meetings"

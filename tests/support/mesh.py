@@ -212,10 +212,10 @@ async def gateway_mesh(
     are settings of the wired services (e.g. gateway_tokens_file)."""
     from lammesh_services.coordinator.main import bootstrap as coordinator
     from lammesh_services.gateway.main import bootstrap as gateway
-    from lammesh_services.tools.noop.main import bootstrap as noop
     from lammesh_services.watchers.pii.main import bootstrap as pii
     from lammesh_services.watchers.policy.main import bootstrap as policy
     from tests.conftest import make_settings
+    from tests.support.services import noop
 
     write_workflow(tmp / "workflows", workflow)
     base: dict[str, Any] = dict(
