@@ -128,7 +128,9 @@ class ServiceSpec:
                     f"('module:Class'), not a bootstrap"
                 )
         elif not self.bootstrap or self.handler or self.capability:
-            raise ValueError(f"service {self.name!r}: a {self.kind.value} service names its bootstrap ('module:function') only")
+            raise ValueError(
+                f"service {self.name!r}: a {self.kind.value} service names its bootstrap ('module:function') only"
+            )
         module, _, attribute = (self.bootstrap or self.handler).partition(":")
         if not module or not attribute:
             raise ValueError(f"service {self.name!r}: {self.bootstrap or self.handler!r} is not 'module:attribute'")

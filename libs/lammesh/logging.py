@@ -9,10 +9,10 @@ import sys
 import structlog
 
 from lammesh.redact import redact_secrets
-from lammesh.settings import Settings
+from lammesh.settings import ProcessSettings
 
 
-def configure_logging(settings: Settings) -> None:
+def configure_logging(settings: ProcessSettings) -> None:
     """Route structlog and the standard library (aiokafka, grpc, faust) through one renderer."""
     level = getattr(logging, settings.log_level)
     renderer = (

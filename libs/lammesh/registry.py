@@ -20,14 +20,14 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from lammesh import envelope as serde
 from lammesh.kafka import EnvelopeProducer
 from lammesh.kafka.client import client_config
-from lammesh.settings import Settings
+from lammesh.settings import ProcessSettings, Settings
 from lammesh.topics import REGISTRY
 from lammesh.v1 import registry_pb2
 
 log = structlog.get_logger(__name__)
 
 
-def instance_id(settings: Settings) -> str:
+def instance_id(settings: ProcessSettings) -> str:
     return settings.instance_id or f"{socket.gethostname()}-{os.getpid()}"
 
 

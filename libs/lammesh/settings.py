@@ -1,10 +1,17 @@
-"""Every setting a LAM Mesh process reads, from `LAMMESH_*` environment variables."""
+"""Every setting a LAM Mesh process reads, from `LAMMESH_*` environment variables.
+
+One part per component (`KafkaSettings`, `GrpcSettings`, `ProcessSettings`, …), each readable on
+its own; `Settings` composes them all, so a service is configured by one environment and code
+that needs one part says so in its signature (`client_config(settings: KafkaSettings)`).
+Environment variables are the field names upper-cased with the `LAMMESH_` prefix, e.g.
+`LAMMESH_KAFKA_BOOTSTRAP`, `LAMMESH_GRPC_PORT`.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -12,16 +19,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from lammesh.grpc.targets import grpc_target
 
 
-class Settings(BaseSettings):
-    """One model for all services; each reads the part it needs.
-
-    Environment variables are the field names upper-cased with the `LAMMESH_` prefix,
-    e.g. `LAMMESH_KAFKA_BOOTSTRAP`, `LAMMESH_GRPC_PORT`.
-    """
-
+class _Part(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LAMMESH_", extra="ignore", frozen=True)
 
-    # Kafka
+
+class KafkaSettings(_Part):
+    """How every Kafka client connects and what it may send: brokers, security, topics, batching."""
+
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="Comma-separated host:port list.")
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
@@ -54,7 +58,10 @@ class Settings(BaseSettings):
         description="Largest record the mesh writes to its topics (the broker's default message.max.bytes); a larger one is refused with a clear reason before it is sent. The DLQ takes 2 MiB, so a dead letter always fits.",
     )
 
-    # gRPC and HTTP
+
+class GrpcSettings(_Part):
+    """Every gRPC server and client: address, message size, TLS and mTLS, health port, retries."""
+
     grpc_host: str = Field(
         "0.0.0.0", description="Host every listener of a process binds: gRPC, its health port and /metrics."
     )
@@ -98,10 +105,45 @@ class Settings(BaseSettings):
         le=120_000,
         description="Longest a client channel waits between attempts to reconnect to a replica that went away (gRPC's default is 120 s).",
     )
+
+    @model_validator(mode="after")
+    def _grpc_tls_is_complete(self) -> Self:
+        if (self.grpc_tls_cert is None) != (self.grpc_tls_key is None):
+            raise ValueError("grpc_tls_cert and grpc_tls_key: set both or neither")
+        if self.grpc_mtls and (self.grpc_tls_ca is None or self.grpc_tls_cert is None):
+            raise ValueError("grpc_mtls: needs grpc_tls_ca (to verify clients) and grpc_tls_cert/grpc_tls_key")
+        return self
+
+    @model_validator(mode="after")
+    def _retry_backoff_is_ordered(self) -> Self:
+        if self.grpc_retry_initial_backoff_ms > self.grpc_retry_max_backoff_ms:
+            raise ValueError("grpc_retry_initial_backoff_ms: must not be above grpc_retry_max_backoff_ms")
+        return self
+
+
+class ProcessSettings(_Part):
+    """Who this process is and how it is observed and stopped: name, logs, traces, metrics, drain."""
+
+    service_name: str = "lammesh"
+    instance_id: str | None = Field(None, description="Defaults to the host name and pid.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
+    otlp_endpoint: str | None = Field(
+        None,
+        description="Alias of OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (used when no OTEL_ endpoint is set); tracing otherwise follows the standard OTEL_* variables (lammesh.tracing).",
+    )
     metrics_port: int = Field(9464, ge=0, le=65535, description="Prometheus /metrics; 0 disables.")
     drain_timeout_s: float = Field(20.0, gt=0, description="How long a stopping service may finish in-flight work.")
 
-    # Workflows, coordinator and gateway
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
+class WorkflowSettings(_Part):
+    """Where workflows come from and how their watchers are reached (coordinator and gateway)."""
+
     workflows_dir: Path = Field(Path("workflows"), description="Folder of workflow YAML files.")
     workflows_reload_s: float = Field(
         2.0,
@@ -109,6 +151,40 @@ class Settings(BaseSettings):
         le=3600,
         description="How often the coordinator and the gateway read workflows_dir again (added or changed workflows without a restart; a bad file is refused and the last good version stays); 0: only at start.",
     )
+    watcher_endpoints: dict[str, str] = Field(
+        default_factory=dict,
+        description='Address per watcher, JSON: {"pii": "127.0.0.1:7001"}; several replicas as "ip:port,ip:port" or one name that resolves to all of them (a headless Service); calls are balanced round-robin and retried on another replica while one is away.',
+    )
+    watcher_endpoint_template: str = Field(
+        "{name}:50051", description="Address of a watcher not in watcher_endpoints (Kubernetes service names)."
+    )
+    watcher_client_max_batch: int = Field(
+        64,
+        ge=1,
+        le=4096,
+        description="The coordinator sends the checks that queue for one watcher while its calls are in flight as one CheckBatch of at most this many (1 = one Check call each).",
+    )
+    watcher_client_max_calls: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description="Calls in flight to one watcher from the coordinator at most; more checks wait and are batched.",
+    )
+
+    @field_validator("watcher_endpoints")
+    @classmethod
+    def _watcher_endpoints_are_targets(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, address in value.items():
+            try:
+                grpc_target(address)
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
+        return value
+
+
+class CoordinatorSettings(_Part):
+    """The saga coordinator: its table, timers, lanes, pacing, reconciler and retention."""
+
     coordinator_store: str = Field(
         "rocksdb://",
         description="Faust table store: rocksdb:// (local files, changelog tail on restart; lammesh.coordinator.store) or memory:// (whole changelog replayed).",
@@ -149,6 +225,14 @@ class Settings(BaseSettings):
         le=100_000,
         description="Sagas one coordinator instance runs at once; a request for a new task beyond it waits, unacknowledged, until one ends (0640).",
     )
+    coordinator_session_timeout_s: float = Field(
+        10.0, gt=0, le=300, description="How long a silent coordinator keeps its partitions (Kafka group session)."
+    )
+
+
+class GatewaySettings(_Part):
+    """The gateway's admission control and its users: tenants, tokens; and where clients find it."""
+
     admission_max_in_flight: int = Field(
         256,
         ge=1,
@@ -174,16 +258,6 @@ class Settings(BaseSettings):
         gt=0,
         description="A request that no task snapshot follows within this long stops counting as in flight (a dead-lettered request).",
     )
-    coordinator_session_timeout_s: float = Field(
-        10.0, gt=0, le=300, description="How long a silent coordinator keeps its partitions (Kafka group session)."
-    )
-    watcher_endpoints: dict[str, str] = Field(
-        default_factory=dict,
-        description='Address per watcher, JSON: {"pii": "127.0.0.1:7001"}; several replicas as "ip:port,ip:port" or one name that resolves to all of them (a headless Service); calls are balanced round-robin and retried on another replica while one is away.',
-    )
-    watcher_endpoint_template: str = Field(
-        "{name}:50051", description="Address of a watcher not in watcher_endpoints (Kubernetes service names)."
-    )
     gateway_address: str = Field("127.0.0.1:50051", description="Where the CLI reaches the gateway.")
     default_tenant: str = Field("default", description="Tenant of requests that name none (dev mode only).")
     gateway_tokens_file: Path | None = Field(
@@ -192,7 +266,22 @@ class Settings(BaseSettings):
     )
     token: SecretStr | None = Field(None, description="Bearer token the CLI sends to the gateway (LAMMESH_TOKEN).")
 
-    # The web console (lammesh run console; docs/console.md)
+    @model_validator(mode="after")
+    def _admission_reserve_fits(self) -> Self:
+        if self.admission_reserve >= self.admission_max_in_flight:
+            raise ValueError("admission_reserve: must be below admission_max_in_flight")
+        return self
+
+    @field_validator("gateway_address")
+    @classmethod
+    def _gateway_address_is_a_target(cls, value: str) -> str:
+        grpc_target(value)
+        return value
+
+
+class ConsoleSettings(_Part):
+    """The web console (lammesh run console; docs/console.md)."""
+
     console_port: int = Field(
         8080, ge=0, le=65535, description="HTTP port of the web console (on grpc_host); 0 picks a free port."
     )
@@ -204,19 +293,10 @@ class Settings(BaseSettings):
         False, description="Send the console's session cookie only over HTTPS (set behind a TLS ingress)."
     )
 
-    # Watchers (WatcherService micro-batching)
-    watcher_client_max_batch: int = Field(
-        64,
-        ge=1,
-        le=4096,
-        description="The coordinator sends the checks that queue for one watcher while its calls are in flight as one CheckBatch of at most this many (1 = one Check call each).",
-    )
-    watcher_client_max_calls: int = Field(
-        2,
-        ge=1,
-        le=64,
-        description="Calls in flight to one watcher from the coordinator at most; more checks wait and are batched.",
-    )
+
+class WatcherSettings(_Part):
+    """A watcher service's micro-batching (WatcherService.Check and CheckBatch)."""
+
     watcher_batch_window_ms: float = Field(
         2.0, ge=0, le=1000, description="Longest a check waits for others to share its batch; 0 disables."
     )
@@ -225,7 +305,10 @@ class Settings(BaseSettings):
         1, ge=1, description="Batches scored at the same time; while all are busy, new checks queue."
     )
 
-    # Agents and tools (step services)
+
+class StepServiceSettings(_Part):
+    """Agents and tools: local state, registry heartbeats, the CRM database, SMTP, the LLM endpoint."""
+
     state_dir: Path = Field(Path(".run/state"), description="Where step services keep local state (idempotency, CRM).")
     idempotency_db: Path | None = Field(
         None,
@@ -257,7 +340,11 @@ class Settings(BaseSettings):
     llm_model: str = Field("gpt-4o-mini", description="Model name sent to the LLM endpoint.")
     llm_api_key: SecretStr | None = None
     llm_timeout_s: float = Field(20.0, gt=0)
-    # Models (lammesh.models: the sentence encoder behind the model watchers and agents)
+
+
+class ModelSettings(_Part):
+    """The sentence encoder behind the model watchers and agents, and the model registry they follow."""
+
     models_dir: str | None = Field(
         None, description="Folder `make models` built; default .cache/models of the checkout."
     )
@@ -291,56 +378,20 @@ class Settings(BaseSettings):
         description="Where TensorRT engines are cached; default $XDG_CACHE_HOME/lammesh/tensorrt, else <models_dir>/encoder/tensorrt.",
     )
 
-    # Observability
-    service_name: str = "lammesh"
-    instance_id: str | None = Field(None, description="Defaults to the host name and pid.")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_format: Literal["json", "console"] = "json"
-    otlp_endpoint: str | None = Field(
-        None,
-        description="Alias of OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (used when no OTEL_ endpoint is set); tracing otherwise follows the standard OTEL_* variables (lammesh.tracing).",
-    )
 
-    @model_validator(mode="after")
-    def _grpc_tls_is_complete(self) -> Settings:
-        if (self.grpc_tls_cert is None) != (self.grpc_tls_key is None):
-            raise ValueError("grpc_tls_cert and grpc_tls_key: set both or neither")
-        if self.grpc_mtls and (self.grpc_tls_ca is None or self.grpc_tls_cert is None):
-            raise ValueError("grpc_mtls: needs grpc_tls_ca (to verify clients) and grpc_tls_cert/grpc_tls_key")
-        return self
-
-    @field_validator("watcher_endpoints")
-    @classmethod
-    def _watcher_endpoints_are_targets(cls, value: dict[str, str]) -> dict[str, str]:
-        for name, address in value.items():
-            try:
-                grpc_target(address)
-            except ValueError as exc:
-                raise ValueError(f"{name}: {exc}") from None
-        return value
-
-    @field_validator("gateway_address")
-    @classmethod
-    def _gateway_address_is_a_target(cls, value: str) -> str:
-        grpc_target(value)
-        return value
-
-    @model_validator(mode="after")
-    def _retry_backoff_is_ordered(self) -> Settings:
-        if self.grpc_retry_initial_backoff_ms > self.grpc_retry_max_backoff_ms:
-            raise ValueError("grpc_retry_initial_backoff_ms: must not be above grpc_retry_max_backoff_ms")
-        return self
-
-    @model_validator(mode="after")
-    def _admission_reserve_fits(self) -> Settings:
-        if self.admission_reserve >= self.admission_max_in_flight:
-            raise ValueError("admission_reserve: must be below admission_max_in_flight")
-        return self
-
-    @field_validator("log_level", mode="before")
-    @classmethod
-    def _upper(cls, value: object) -> object:
-        return value.upper() if isinstance(value, str) else value
+class Settings(
+    KafkaSettings,
+    GrpcSettings,
+    ProcessSettings,
+    WorkflowSettings,
+    CoordinatorSettings,
+    GatewaySettings,
+    ConsoleSettings,
+    WatcherSettings,
+    StepServiceSettings,
+    ModelSettings,
+):
+    """Every part: what a service process reads (each component takes the part it needs)."""
 
 
 @lru_cache(maxsize=1)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from lammesh.settings import Settings
+from lammesh.settings import KafkaSettings
 
 DAY_MS = 24 * 60 * 60 * 1000
 _CAPABILITY = re.compile(r"[A-Za-z0-9._-]+")  # the characters Kafka allows in topic names
@@ -26,10 +26,10 @@ class TopicSpec:
     description: str = ""
     extra_config: dict[str, str] = field(default_factory=dict)
 
-    def name(self, settings: Settings) -> str:
+    def name(self, settings: KafkaSettings) -> str:
         return f"{settings.topic_prefix}{self.separator}{self.suffix}"
 
-    def partition_count(self, settings: Settings) -> int:
+    def partition_count(self, settings: KafkaSettings) -> int:
         return self.partitions if self.partitions is not None else settings.topic_partitions
 
     def config(self) -> dict[str, str]:

@@ -25,7 +25,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExport
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, Sampler, SamplingResult
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from lammesh.settings import Settings
+from lammesh.settings import ProcessSettings
 
 TASK_ID = "lammesh.task_id"
 STEP_ID = "lammesh.step_id"
@@ -54,7 +54,7 @@ def _env(*names: str) -> str | None:
     return None
 
 
-def _otlp_exporter(settings: Settings) -> SpanExporter:
+def _otlp_exporter(settings: ProcessSettings) -> SpanExporter:
     protocol = _env("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL") or "grpc"
     # The SDK reads the OTEL_ endpoint itself; LAMMESH_OTLP_ENDPOINT only fills in when none is set.
     endpoint = None
@@ -79,7 +79,7 @@ def _otlp_exporter(settings: Settings) -> SpanExporter:
     raise TracingConfigError(f"OTEL_EXPORTER_OTLP_PROTOCOL: {protocol!r} is not one of grpc, http/protobuf")
 
 
-def span_exporters(settings: Settings) -> list[SpanExporter]:
+def span_exporters(settings: ProcessSettings) -> list[SpanExporter]:
     """The exporters the environment asks for (OTEL_TRACES_EXPORTER, an OTLP endpoint)."""
     chosen = _env("OTEL_TRACES_EXPORTER")
     if chosen is None:
@@ -100,7 +100,7 @@ def span_exporters(settings: Settings) -> list[SpanExporter]:
     return exporters
 
 
-def resource(settings: Settings) -> Resource:
+def resource(settings: ProcessSettings) -> Resource:
     """service.name: OTEL_SERVICE_NAME when set, else the service's own name (LAMMESH_SERVICE_NAME);
     OTEL_RESOURCE_ATTRIBUTES adds the rest (the SDK reads both)."""
     from lammesh.registry import instance_id
@@ -132,7 +132,7 @@ _DROP = ALWAYS_OFF
 _sampler = _SampledWhenExported()
 
 
-def setup_tracing(settings: Settings) -> None:
+def setup_tracing(settings: ProcessSettings) -> None:
     """Install an SDK tracer provider (once per process) so span ids exist and propagate; export
     where the environment says (see the module doc)."""
     global _configured

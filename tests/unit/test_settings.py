@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
-from lammesh.settings import Settings
+from lammesh.settings import GatewaySettings, GrpcSettings, KafkaSettings, Settings
 from lammesh.topics import CORE_TOPICS, DLQ, TASKS_STATE, step_commands
 
 
@@ -58,3 +58,25 @@ def test_free_ports_are_distinct():
 
     ports = free_ports(40)
     assert len(set(ports)) == 40 and all(0 < p < 65536 for p in ports)
+
+
+def test_settings_is_its_parts_and_each_field_has_one_part():
+    owned: dict[str, str] = {}
+    for part in Settings.__bases__:
+        for name in part.__annotations__:
+            assert name not in owned, f"{name} in {owned.get(name)} and {part.__name__}"
+            owned[name] = part.__name__
+    assert set(owned) == set(Settings.model_fields)
+    assert {"KafkaSettings", "GrpcSettings", "ProcessSettings", "CoordinatorSettings"} <= set(owned.values())
+
+
+def test_a_part_reads_its_variables_alone_and_keeps_its_checks(monkeypatch):
+    monkeypatch.setenv("LAMMESH_KAFKA_BOOTSTRAP", "kafka-0:9094")
+    monkeypatch.setenv("LAMMESH_GRPC_PORT", "7001")
+    assert KafkaSettings().kafka_bootstrap == "kafka-0:9094"
+    assert not hasattr(KafkaSettings(), "grpc_port")
+    assert GrpcSettings().grpc_port == Settings().grpc_port == 7001
+    with pytest.raises(ValidationError, match="admission_reserve"):
+        GatewaySettings(admission_reserve=10, admission_max_in_flight=10)
+    with pytest.raises(ValidationError, match="grpc_mtls"):
+        Settings(grpc_mtls=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import aiohttp
 import structlog
 
-from lammesh.settings import Settings
+from lammesh.settings import StepServiceSettings
 
 log = structlog.get_logger(__name__)
 
@@ -18,7 +18,7 @@ class LlmUnavailable(RuntimeError):
 
 
 class ChatClient:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: StepServiceSettings) -> None:
         if not settings.llm_url:
             raise ValueError("LAMMESH_LLM_URL is not set")
         self._url = settings.llm_url.rstrip("/") + "/chat/completions"
@@ -27,7 +27,7 @@ class ChatClient:
         self._timeout = aiohttp.ClientTimeout(total=settings.llm_timeout_s)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ChatClient | None:
+    def from_settings(cls, settings: StepServiceSettings) -> ChatClient | None:
         return cls(settings) if settings.llm_url else None
 
     async def complete(self, system: str, user: str, *, max_tokens: int = 400) -> str:

@@ -11,7 +11,7 @@ import structlog
 from lammesh import metrics
 from lammesh.admission import AdmissionLimits, InFlightLedger, decide
 from lammesh.errors import ResourceExhausted
-from lammesh.settings import Settings
+from lammesh.settings import GatewaySettings
 
 log = structlog.get_logger(__name__)
 
@@ -23,7 +23,7 @@ class Admission:
         self._clock = clock
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Admission:
+    def from_settings(cls, settings: GatewaySettings) -> Admission:
         return cls(
             AdmissionLimits(
                 max_in_flight=settings.admission_max_in_flight,

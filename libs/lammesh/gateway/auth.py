@@ -29,7 +29,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lammesh.errors import PermissionDenied, Unauthenticated, field_path
-from lammesh.settings import Settings
+from lammesh.settings import GatewaySettings
 
 AUTHORIZATION_HEADER = "authorization"
 TENANT_HEADER = "x-lammesh-tenant"
@@ -123,7 +123,7 @@ class Authenticator:
         self._default_tenant = default_tenant
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Authenticator:
+    def from_settings(cls, settings: GatewaySettings) -> Authenticator:
         if settings.gateway_tokens_file is None:
             return cls(None, settings.default_tenant)
         return cls(load_tokens(settings.gateway_tokens_file), settings.default_tenant)

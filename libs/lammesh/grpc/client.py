@@ -20,7 +20,7 @@ import grpc
 
 from lammesh import tracing
 from lammesh.grpc.targets import grpc_target
-from lammesh.settings import Settings
+from lammesh.settings import GrpcSettings
 
 
 def _with_trace(details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
@@ -50,12 +50,12 @@ def _read(path: Path | None, setting: str) -> bytes | None:
         raise ValueError(f"{setting}: cannot read {path}: {exc.strerror}") from None
 
 
-def uses_tls(settings: Settings) -> bool:
+def uses_tls(settings: GrpcSettings) -> bool:
     """Clients speak TLS when a CA to verify servers against is configured."""
     return settings.grpc_tls_ca is not None
 
 
-def client_credentials(settings: Settings) -> grpc.ChannelCredentials:
+def client_credentials(settings: GrpcSettings) -> grpc.ChannelCredentials:
     """Verify the server against grpc_tls_ca; present grpc_tls_cert/key (for mTLS) when set."""
     return grpc.ssl_channel_credentials(
         root_certificates=_read(settings.grpc_tls_ca, "grpc_tls_ca"),
@@ -64,7 +64,7 @@ def client_credentials(settings: Settings) -> grpc.ChannelCredentials:
     )
 
 
-def service_config(settings: Settings, *, retry: bool = True, health_service: str | None = None) -> dict[str, Any]:
+def service_config(settings: GrpcSettings, *, retry: bool = True, health_service: str | None = None) -> dict[str, Any]:
     """Round-robin over the replicas; with `retry`, UNAVAILABLE retried with backoff. With
     `health_service`, a replica is picked only while it reports SERVING for that name (client-side
     health checking: one that is starting or draining gets no calls)."""
@@ -88,7 +88,7 @@ def service_config(settings: Settings, *, retry: bool = True, health_service: st
 
 
 def channel_options(
-    settings: Settings, *, retry: bool = True, health_service: str | None = None
+    settings: GrpcSettings, *, retry: bool = True, health_service: str | None = None
 ) -> list[tuple[str, Any]]:
     reconnect_max = settings.grpc_reconnect_backoff_max_ms
     options: list[tuple[str, Any]] = [
@@ -107,7 +107,7 @@ def channel_options(
 
 
 def channel(
-    target: str, settings: Settings, *, retry: bool = True, health_service: str | None = None
+    target: str, settings: GrpcSettings, *, retry: bool = True, health_service: str | None = None
 ) -> grpc.aio.Channel:
     """An asyncio channel to `target` (an address as lammesh.grpc.targets reads it): TLS/mTLS per
     the settings, else plaintext; trace context travels with every call. Every client in the
@@ -123,7 +123,7 @@ def channel(
     return grpc.aio.insecure_channel(resolved, options=options, interceptors=interceptors)
 
 
-def sync_channel(target: str, settings: Settings) -> grpc.Channel:
+def sync_channel(target: str, settings: GrpcSettings) -> grpc.Channel:
     """The blocking twin of `channel` (used where no event loop runs, e.g. `lammesh up`)."""
     resolved = grpc_target(target)
     if uses_tls(settings):

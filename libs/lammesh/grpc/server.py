@@ -19,7 +19,7 @@ from lammesh import metrics, tracing
 from lammesh.errors import InvalidArgument, ResourceExhausted, ServiceError, invalid_argument_from
 from lammesh.grpc.authz import AuthorisationInterceptor
 from lammesh.grpc.retry_info import retry_trailers
-from lammesh.settings import Settings
+from lammesh.settings import GrpcSettings
 
 log = structlog.get_logger(__name__)
 
@@ -164,7 +164,7 @@ def _read(path: Path, setting: str) -> bytes:
         raise ValueError(f"{setting}: cannot read {path}: {exc.strerror}") from None
 
 
-def server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
+def server_credentials(settings: GrpcSettings) -> grpc.ServerCredentials | None:
     """TLS credentials from the PEM files in the settings (mounted Secrets in Kubernetes); None
     when no certificate is configured (plaintext). With grpc_mtls, clients must present a
     certificate that grpc_tls_ca signed."""
@@ -184,7 +184,7 @@ class GrpcServer:
     flips it with `set_serving` when its dependencies (e.g. the Kafka consumer) are ready.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: GrpcSettings) -> None:
         self._settings = settings
         options = [
             ("grpc.max_receive_message_length", settings.grpc_max_message_bytes),

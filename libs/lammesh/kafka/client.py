@@ -8,7 +8,7 @@ from typing import Any
 
 from aiokafka.helpers import create_ssl_context
 
-from lammesh.settings import Settings
+from lammesh.settings import KafkaSettings
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class SaslLogin:
     password: str | None = field(repr=False)
 
 
-def ssl_context(settings: Settings) -> ssl.SSLContext | None:
+def ssl_context(settings: KafkaSettings) -> ssl.SSLContext | None:
     """The TLS context for SSL and SASL_SSL; None for plaintext protocols."""
     if settings.kafka_security_protocol not in ("SSL", "SASL_SSL"):
         return None
@@ -27,7 +27,7 @@ def ssl_context(settings: Settings) -> ssl.SSLContext | None:
     )
 
 
-def sasl_login(settings: Settings) -> SaslLogin | None:
+def sasl_login(settings: KafkaSettings) -> SaslLogin | None:
     """The SASL login for SASL_PLAINTEXT and SASL_SSL (SCRAM-SHA-512 unless set); None otherwise."""
     if not settings.kafka_security_protocol.startswith("SASL"):
         return None
@@ -35,7 +35,7 @@ def sasl_login(settings: Settings) -> SaslLogin | None:
     return SaslLogin(settings.kafka_sasl_mechanism or "SCRAM-SHA-512", settings.kafka_sasl_username, password)
 
 
-def client_config(settings: Settings, client_id: str) -> dict[str, Any]:
+def client_config(settings: KafkaSettings, client_id: str) -> dict[str, Any]:
     """aiokafka's connection keywords; the coordinator's Faust app maps the same two parts."""
     config: dict[str, Any] = {
         "bootstrap_servers": settings.kafka_bootstrap,

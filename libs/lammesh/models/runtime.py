@@ -7,13 +7,13 @@ from pathlib import Path
 
 from lammesh.models.artifacts import EncoderArtifacts
 from lammesh.models.encoder import SentenceEncoder
-from lammesh.settings import Settings
+from lammesh.settings import ModelSettings
 
 _lock = threading.Lock()
 _encoders: dict[tuple, SentenceEncoder] = {}
 
 
-def encoder_from_settings(settings: Settings, artifacts: EncoderArtifacts | None = None) -> SentenceEncoder:
+def encoder_from_settings(settings: ModelSettings, artifacts: EncoderArtifacts | None = None) -> SentenceEncoder:
     """The shared encoder of `settings.models_dir`, or the one in `artifacts` (a fine-tuned copy)."""
     key = (
         settings.models_dir,
