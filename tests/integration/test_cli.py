@@ -16,9 +16,8 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from lammesh import envelope as serde
-from lammesh.kafka.consumer import DLQ_SOURCE_OFFSET, dlq_headers
+from lammesh.kafka.deadletters import DLQ_SOURCE_OFFSET, DLQ_VALUE_OMITTED, dlq_headers
 from lammesh.kafka.dlq import DeadLetter, DeadLetterQueue
-from lammesh.kafka.producer import DLQ_VALUE_OMITTED
 from lammesh.structs import to_struct
 from lammesh.topics import DLQ, TASKS_REQUESTED, step_commands
 from lammesh.v1 import task_pb2, task_pb2_grpc

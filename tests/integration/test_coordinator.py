@@ -176,7 +176,7 @@ async def test_the_same_request_twice_runs_once(settings, mesh):
 
 
 async def test_bad_records_go_to_the_dlq_and_the_coordinator_keeps_going(settings, mesh):
-    from lammesh.kafka.consumer import DLQ_CONSUMER_GROUP, DLQ_REASON
+    from lammesh.kafka.deadletters import DLQ_CONSUMER_GROUP, DLQ_REASON
     from lammesh.topics import DLQ, STEPS_RESULTS, TASKS_REQUESTED
     from tests.support.kafka import header
 

@@ -4,7 +4,7 @@ import pytest
 
 from lammesh import tracing
 from lammesh.kafka import EnvelopeConsumer, EnvelopeProducer, InboundRecord, PoisonRecord, ensure_topics
-from lammesh.kafka.consumer import DLQ_REASON, DLQ_SOURCE_OFFSET, DLQ_SOURCE_TOPIC
+from lammesh.kafka.deadletters import DLQ_REASON, DLQ_SOURCE_OFFSET, DLQ_SOURCE_TOPIC
 from lammesh.topics import DLQ, TopicSpec
 from lammesh.v1 import step_pb2, task_pb2
 from tests.support.kafka import header, read_records, wait_until

@@ -18,7 +18,7 @@ from aiokafka.errors import KafkaError
 from google.protobuf import json_format
 
 from lammesh.kafka import EnvelopeProducer
-from lammesh.kafka.consumer import DLQ_REASON
+from lammesh.kafka.deadletters import DLQ_REASON
 from lammesh.modelregistry import service
 from lammesh.modelregistry.domain import IllegalTransition, ModelRef, Status
 from lammesh.modelregistry.identity import injection_ref

@@ -27,7 +27,7 @@ from lammesh.kafka.consumer import (
     DLQ_SOURCE_PARTITION,
     DLQ_SOURCE_TOPIC,
 )
-from lammesh.kafka.producer import DLQ_VALUE_OMITTED
+from lammesh.kafka.deadletters import DLQ_VALUE_OMITTED
 from lammesh.v1 import envelope_pb2
 from tests.support.kafka import header
 

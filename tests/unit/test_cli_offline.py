@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from lammesh.cli import app
 from lammesh.cli_tasks import parse_since
-from lammesh.kafka.consumer import dlq_headers
+from lammesh.kafka.deadletters import dlq_headers
 from lammesh.kafka.dlq import DeadLetter, dedupe, last_header
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import heapq
 import shutil
 import time
 import weakref
@@ -34,10 +33,10 @@ from lammesh import metrics
 from lammesh.coordinator.codec import timestamp
 from lammesh.coordinator.pacing import StartPacer
 from lammesh.coordinator.processor import Forget, SagaProcessor
-from lammesh.coordinator.store import RocksDBStore, store_url
+from lammesh.coordinator.store import RocksDBStore
+from lammesh.coordinator.timers import TimerIndex
 from lammesh.kafka import EnvelopeProducer, PoisonRecord
-from lammesh.kafka.client import sasl_login, ssl_context
-from lammesh.kafka.consumer import dlq_headers
+from lammesh.kafka.faust_app import coordinator_app
 from lammesh.kafka.producer import RecordTooLarge
 from lammesh.lanes import OrderedLanes
 from lammesh.saga import Saga
@@ -49,20 +48,6 @@ from lammesh.v1 import task_pb2
 log = structlog.get_logger(__name__)
 
 
-def _broker_urls(settings: Settings) -> list[str]:
-    return [f"kafka://{host.strip()}" for host in settings.kafka_bootstrap.split(",") if host.strip()]
-
-
-def _credentials(settings: Settings) -> faust.types.auth.CredentialsT | None:
-    """The same TLS context and SASL login every aiokafka client gets, in Faust's terms."""
-    context, login = ssl_context(settings), sasl_login(settings)
-    if login is not None:
-        return faust.SASLCredentials(
-            username=login.username, password=login.password, mechanism=login.mechanism, ssl_context=context
-        )
-    return faust.SSLCredentials(context) if context is not None else None
-
-
 class CoordinatorWorker:
     """Fits the ServiceRuntime worker protocol: start, stop, `assigned`, `task`."""
 
@@ -72,36 +57,13 @@ class CoordinatorWorker:
         self._producer = producer
         self.assigned = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
-        self._due: dict[str, float] = {}
-        self._fired: dict[str, tuple[float, float]] = {}  # task -> (due, when its tick was sent)
-        # Finished tasks wait days to be forgotten: a heap, so the timer loop does not scan them.
-        self._forget_at: dict[str, float] = {}
-        self._forget_queue: list[tuple[float, str]] = []
+        self._timers = TimerIndex()
         self._assignment: frozenset[int] | None = None
-        self._hold_overdue_until = 0.0
         self._saw_assignment = False
         self._group = f"{settings.topic_prefix}-{COORDINATOR_APP}"
         self._control_topic = TASKS_CONTROL.name(settings)
         self._requested_topic = TASKS_REQUESTED.name(settings)
-        self.app = faust.App(
-            self._group,
-            broker=_broker_urls(settings),
-            broker_credentials=_credentials(settings),
-            store=store_url(settings.coordinator_store),
-            datadir=str(settings.coordinator_data_dir / settings.topic_prefix),
-            web_enabled=False,
-            autodiscover=False,
-            topic_partitions=settings.topic_partitions,
-            topic_replication_factor=settings.topic_replication,
-            consumer_auto_offset_reset="earliest",
-            broker_commit_interval=1.0,
-            producer_linger_ms=settings.producer_linger_ms,
-            producer_max_request_size=settings.kafka_max_record_bytes,  # table rows are checked against it
-            stream_wait_empty=False,
-            table_standby_replicas=0,
-            broker_session_timeout=settings.coordinator_session_timeout_s,
-            broker_heartbeat_interval=max(settings.coordinator_session_timeout_s / 3, 0.5),
-        )
+        self.app = coordinator_app(settings, self._group)
         self.table = self.app.Table("sagas", key_type=str, value_type=bytes, partitions=settings.topic_partitions)
         source = self.app.topic(
             self._requested_topic,
@@ -246,9 +208,7 @@ class CoordinatorWorker:
             break
         if isinstance(outcome, Forget):
             del self.table[task_id]
-            self._due.pop(task_id, None)
-            self._fired.pop(task_id, None)
-            self._forget_at.pop(task_id, None)
+            self._timers.forgotten(task_id)
             self._saga_ended(task_id)
             metrics.TASKS_FORGOTTEN.inc()
         elif outcome is not None:
@@ -259,37 +219,22 @@ class CoordinatorWorker:
         metrics.MESSAGE_SECONDS.labels(message.topic).observe(time.perf_counter() - started)
 
     async def _dead_letter(self, message: faust.types.Message, reason: str) -> None:
-        headers = dlq_headers(
-            message.headers,
-            reason,
-            topic=message.topic,
-            partition=message.partition,
-            offset=message.offset,
-            group=self._group,
-        )
-        sent = await self._producer.send_dead_letter(message.value, key=message.key, headers=headers)
-        await self._producer.confirm([sent])
-        log.warning("record dead-lettered", reason=reason, topic=message.topic, offset=message.offset)
+        await self._producer.confirm([await self._producer.dead_letter(message, reason, group=self._group)])
         metrics.MESSAGES.labels(message.topic, "dead_lettered").inc()
-        metrics.DEAD_LETTERS.labels(message.topic).inc()
 
     # -- timers ------------------------------------------------------------------------------
 
     def _track(self, saga: Saga) -> None:
         """Index when the task next needs a tick: a step timer, or forgetting a finished task."""
-        forget_at = saga.forget_at(self._settings.coordinator_retention_s)
-        if forget_at is not None and self._forget_at.get(saga.task_id) != forget_at:
-            self._schedule_forget(saga.task_id, forget_at)
+        self._timers.track(
+            saga.task_id,
+            due=None if saga.status.terminal else saga.next_timer(),
+            forget_at=saga.forget_at(self._settings.coordinator_retention_s),
+        )
         if saga.status.terminal or saga.status is SagaStatus.AWAITING_REVIEW:
             self._saga_ended(saga.task_id)  # a task waiting for a person uses no room (0640)
         else:
             self._pacer.running(saga.task_id.encode())
-        due = None if saga.status.terminal else saga.next_timer()
-        if due is None:
-            self._due.pop(saga.task_id, None)
-            self._fired.pop(saga.task_id, None)
-        else:
-            self._due[saga.task_id] = due
 
     def _saga_ended(self, task_id: str) -> None:
         key = task_id.encode()
@@ -312,27 +257,10 @@ class CoordinatorWorker:
             self.table.data.close()
         shutil.rmtree(tables, ignore_errors=True)
 
-    def _schedule_forget(self, task_id: str, at: float) -> None:
-        self._forget_at[task_id] = at
-        heapq.heappush(self._forget_queue, (at, task_id))
-
-    async def _forget_due(self, now: float) -> None:
-        while self._forget_queue and self._forget_queue[0][0] <= now:
-            at, task_id = heapq.heappop(self._forget_queue)
-            if self._forget_at.get(task_id) != at:
-                continue  # rescheduled since, or already forgotten
-            await self._producer.send(
-                self._control_topic, task_pb2.TaskTimerFired(task_id=task_id, due_at=timestamp(at)), task_id=task_id
-            )
-            self._schedule_forget(task_id, now + 60.0)  # again if that tick is lost; forgetting drops it
-
     def _rebuild_index(self) -> list[Saga]:
         """After (re)assignment: the local table holds exactly the tasks this instance owns.
         Returns the tasks still running."""
-        self._due.clear()
-        self._fired.clear()
-        self._forget_at.clear()
-        self._forget_queue.clear()
+        self._timers.clear()
         running = []
         for _, raw in self.table.items():
             saga = Saga.model_validate_json(raw)
@@ -366,23 +294,15 @@ class CoordinatorWorker:
                     "coordinator partitions",
                     partitions=sorted(assignment),
                     running_tasks=len(running),
-                    tasks_with_timers=len(self._due),
+                    tasks_with_timers=len(self._timers),
                     resent_commands=resent,
                 )
                 self.assigned.set()
-                self._hold_overdue_until = time.time() + self._settings.timer_recovery_grace_s
+                self._timers.taken_over(time.time(), self._settings.timer_recovery_grace_s)
             now = time.time()
-            await self._forget_due(now)
-            for task_id, due in list(self._due.items()):
-                # Deadlines that passed while no instance owned the task wait for the backlog first.
-                overdue_on_takeover = now < self._hold_overdue_until and due < self._hold_overdue_until
-                fired_due, fired_at = self._fired.get(task_id, (None, 0.0))
-                # A tick goes out once per due time, and again if the task still has not moved a
-                # second later (a record dropped around a rebalance must not stall the task).
-                if due <= now and (fired_due != due or now - fired_at > 1.0) and not overdue_on_takeover:
-                    self._fired[task_id] = (due, now)
-                    await self._producer.send(
-                        self._control_topic,
-                        task_pb2.TaskTimerFired(task_id=task_id, due_at=timestamp(due)),
-                        task_id=task_id,
-                    )
+            for task_id, due in [*self._timers.forgets_due(now), *self._timers.due_ticks(now)]:
+                await self._producer.send(
+                    self._control_topic,
+                    task_pb2.TaskTimerFired(task_id=task_id, due_at=timestamp(due)),
+                    task_id=task_id,
+                )

@@ -21,9 +21,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -40,13 +39,6 @@ from lammesh.settings import Settings
 from lammesh.v1 import envelope_pb2
 
 log = structlog.get_logger(__name__)
-
-DLQ_REASON = "lammesh-dlq-reason"
-DLQ_SOURCE_TOPIC = "lammesh-dlq-source-topic"
-DLQ_SOURCE_PARTITION = "lammesh-dlq-source-partition"
-DLQ_SOURCE_OFFSET = "lammesh-dlq-source-offset"
-DLQ_CONSUMER_GROUP = "lammesh-dlq-consumer-group"
-DLQ_AT = "lammesh-dlq-at"
 
 
 class PoisonRecord(Exception):
@@ -278,38 +270,5 @@ class EnvelopeConsumer:
         metrics.MESSAGE_SECONDS.labels(record.topic).observe(time.perf_counter() - started)
 
     async def dead_letter(self, record: ConsumerRecord, reason: str) -> None:
-        headers = dlq_headers(
-            record.headers,
-            reason,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            group=self.group_id,
-        )
-        await self._producer.send_dead_letter(record.value, key=record.key, headers=headers)
-        log.warning(
-            "record dead-lettered",
-            reason=reason,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-        )
+        await self._producer.dead_letter(record, reason, group=self.group_id)
         metrics.MESSAGES.labels(record.topic, "dead_lettered").inc()
-        metrics.DEAD_LETTERS.labels(record.topic).inc()
-
-
-def dlq_headers(
-    original: Iterable[tuple[str, bytes]] | None, reason: str, *, topic: str, partition: int, offset: int, group: str
-) -> list[tuple[str, bytes]]:
-    """The original headers plus why and where from: what every DLQ record carries. Ours come
-    last, so they win for readers that take the last header of a name (Kafka's lastHeader), also
-    when the original carried lammesh-dlq-* headers of its own (a replayed dead letter)."""
-    return [
-        *(original or ()),
-        (DLQ_REASON, reason.encode()),
-        (DLQ_SOURCE_TOPIC, topic.encode()),
-        (DLQ_SOURCE_PARTITION, str(partition).encode()),
-        (DLQ_SOURCE_OFFSET, str(offset).encode()),
-        (DLQ_CONSUMER_GROUP, group.encode()),
-        (DLQ_AT, datetime.now(UTC).isoformat().encode()),
-    ]

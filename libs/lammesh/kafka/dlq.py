@@ -24,15 +24,16 @@ from aiokafka.structs import ConsumerRecord
 
 from lammesh import envelope as serde
 from lammesh.kafka.client import client_config
-from lammesh.kafka.consumer import (
+from lammesh.kafka.deadletters import (
     DLQ_AT,
     DLQ_CONSUMER_GROUP,
     DLQ_REASON,
     DLQ_SOURCE_OFFSET,
     DLQ_SOURCE_PARTITION,
     DLQ_SOURCE_TOPIC,
+    DLQ_VALUE_OMITTED,
 )
-from lammesh.kafka.producer import DLQ_VALUE_OMITTED, EnvelopeProducer
+from lammesh.kafka.producer import EnvelopeProducer
 from lammesh.settings import Settings
 from lammesh.topics import DLQ
 from lammesh.v1 import envelope_pb2

@@ -16,16 +16,15 @@ from aiokafka.structs import RecordMetadata
 from google.protobuf.message import Message
 
 from lammesh import envelope as serde
-from lammesh import tracing
+from lammesh import metrics, tracing
 from lammesh.kafka.client import client_config
+from lammesh.kafka.deadletters import DLQ_VALUE_OMITTED, SourceRecord, dlq_headers
 from lammesh.settings import Settings
 from lammesh.topics import DLQ, DLQ_MAX_RECORD_BYTES
 
 log = structlog.get_logger(__name__)
 
 Headers = Sequence[tuple[str, bytes]]
-
-DLQ_VALUE_OMITTED = "lammesh-dlq-value-omitted"
 
 # The list `EnvelopeProducer.collecting` opened in this context (asyncio tasks started inside
 # share it): every record queued here is added, so a caller can confirm its own sends only.
@@ -200,6 +199,23 @@ class EnvelopeProducer:
             yield sent
         finally:
             _COLLECTED.reset(token)
+
+    async def dead_letter(self, record: SourceRecord, reason: str, *, group: str) -> asyncio.Future[RecordMetadata]:
+        """Queue `record` for the DLQ, saying why, where from and who (`group`) gave up on it."""
+        headers = dlq_headers(
+            record.headers, reason, topic=record.topic, partition=record.partition, offset=record.offset, group=group
+        )
+        sent = await self.send_dead_letter(record.value, key=record.key, headers=headers)
+        log.warning(
+            "record dead-lettered",
+            reason=reason,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            group=group,
+        )
+        metrics.DEAD_LETTERS.labels(record.topic).inc()
+        return sent
 
     async def send_dead_letter(
         self, value: bytes | None, *, key: bytes | None, headers: Headers

@@ -19,7 +19,6 @@ from aiokafka.structs import ConsumerRecord
 from lammesh import envelope as serde
 from lammesh import metrics
 from lammesh.kafka.client import client_config
-from lammesh.kafka.consumer import dlq_headers
 from lammesh.kafka.producer import EnvelopeProducer
 from lammesh.settings import Settings
 from lammesh.v1 import envelope_pb2
@@ -134,17 +133,7 @@ class TopicReader:
         )
         metrics.MESSAGES.labels(record.topic, "unreadable").inc()
         if self._dead_letters is not None:
-            headers = dlq_headers(
-                record.headers,
-                reason,
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-                group=self._reader_name,
-            )
             try:
-                await self._dead_letters.send_dead_letter(record.value, key=record.key, headers=headers)
+                await self._dead_letters.dead_letter(record, reason, group=self._reader_name)
             except KafkaError as exc:  # the next start reads (and dead-letters) it again
                 log.warning("dead letter not sent", error=str(exc))
-                return
-            metrics.DEAD_LETTERS.labels(record.topic).inc()
