@@ -20,14 +20,14 @@ from hypothesis import strategies as st
 
 from lammesh import envelope as serde
 from lammesh.kafka import EnvelopeProducer
-from lammesh.kafka.consumer import (
+from lammesh.kafka.deadletters import (
     DLQ_CONSUMER_GROUP,
     DLQ_REASON,
     DLQ_SOURCE_OFFSET,
     DLQ_SOURCE_PARTITION,
     DLQ_SOURCE_TOPIC,
+    DLQ_VALUE_OMITTED,
 )
-from lammesh.kafka.deadletters import DLQ_VALUE_OMITTED
 from lammesh.v1 import envelope_pb2
 from tests.support.kafka import header
 

@@ -41,6 +41,7 @@ from lammesh import envelope as serde
 from lammesh import metrics
 from lammesh.kafka import EnvelopeProducer, PoisonRecord
 from lammesh.kafka.client import client_config
+from lammesh.kafka.fetch import batches
 from lammesh.settings import Settings
 from lammesh.topics import TASKS_CONTROL, TASKS_EVENTS, TASKS_REQUESTED, TASKS_STATE
 from lammesh.v1 import review_pb2, task_pb2
@@ -254,13 +255,7 @@ class RequestReconciler:
     async def _run(self) -> None:
         assert self._consumer is not None
         next_check = time.monotonic() + self._settings.reconcile_interval_s
-        while True:
-            try:
-                batch = await self._consumer.getmany(timeout_ms=500, max_records=5000)
-            except KafkaError as exc:
-                log.warning("reconciler read failed; retrying", error=str(exc))
-                await asyncio.sleep(1.0)
-                continue
+        async for batch in batches(self._consumer, timeout_ms=500, max_records=5000, reader="coordinator-reconciler"):
             now = time.time()
             for tp, records in batch.items():
                 for record in records:

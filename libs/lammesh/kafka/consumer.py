@@ -19,6 +19,7 @@ Guarantees:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import time
 from collections.abc import Awaitable, Callable
@@ -33,6 +34,7 @@ from opentelemetry.trace import SpanKind
 from lammesh import envelope as serde
 from lammesh import metrics, tracing
 from lammesh.kafka.client import client_config
+from lammesh.kafka.fetch import batches
 from lammesh.kafka.producer import EnvelopeProducer, RecordTooLarge
 from lammesh.lanes import FinishedPrefix, LaneFailure, OrderedLanes
 from lammesh.settings import Settings
@@ -149,22 +151,20 @@ class EnvelopeConsumer:
         loop = asyncio.get_running_loop()
         last_commit = loop.time()
         try:
-            while not self._stopping.is_set():
-                try:
-                    batch = await self._consumer.getmany(timeout_ms=100, max_records=max_records)
-                except KafkaError as exc:
-                    log.warning("fetch failed; retrying", error=str(exc))
-                    await asyncio.sleep(0.5)
-                    continue
-                generation = self._generation
-                for tp, records in batch.items():
-                    for record in records:
-                        if self._stopping.is_set() or generation != self._generation:
-                            break  # stopping, or a rebalance came: the rest is the next owner's
-                        await self._submit(tp, record, generation)
-                if not batch or loop.time() - last_commit >= interval:
-                    await self._commit()
-                    last_commit = loop.time()
+            fetched = batches(self._consumer, timeout_ms=100, max_records=max_records, reader=self.group_id)
+            async with contextlib.aclosing(fetched):
+                async for batch in fetched:
+                    if self._stopping.is_set():
+                        break
+                    generation = self._generation
+                    for tp, records in batch.items():
+                        for record in records:
+                            if self._stopping.is_set() or generation != self._generation:
+                                break  # stopping, or a rebalance came: the rest is the next owner's
+                            await self._submit(tp, record, generation)
+                    if not batch or loop.time() - last_commit >= interval:
+                        await self._commit()
+                        last_commit = loop.time()
             await self._lanes.drain()
         except BaseException:  # cancelled (stop ran out of time), or a lane failed: stop the rest
             await self._lanes.cancel()

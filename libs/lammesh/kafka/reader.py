@@ -19,6 +19,7 @@ from aiokafka.structs import ConsumerRecord
 from lammesh import envelope as serde
 from lammesh import metrics
 from lammesh.kafka.client import client_config
+from lammesh.kafka.fetch import batches
 from lammesh.kafka.producer import EnvelopeProducer
 from lammesh.settings import Settings
 from lammesh.v1 import envelope_pb2
@@ -87,13 +88,7 @@ class TopicReader:
         await self._consumer.stop()
 
     async def _run(self) -> None:
-        while True:
-            try:
-                batch = await self._consumer.getmany(timeout_ms=200, max_records=1000)
-            except KafkaError as exc:
-                log.warning("read failed; retrying", error=str(exc))
-                await asyncio.sleep(0.5)
-                continue
+        async for batch in batches(self._consumer, timeout_ms=200, max_records=1000, reader=self._reader_name):
             for _tp, records in batch.items():
                 for record in records:
                     try:
