@@ -57,7 +57,7 @@ class CoordinatorWorker:
         self._producer = producer
         self.assigned = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
-        self._timers = TimerIndex()
+        self._timer_index = TimerIndex()
         self._assignment: frozenset[int] | None = None
         self._saw_assignment = False
         self._group = f"{settings.topic_prefix}-{COORDINATOR_APP}"
@@ -208,7 +208,7 @@ class CoordinatorWorker:
             break
         if isinstance(outcome, Forget):
             del self.table[task_id]
-            self._timers.forgotten(task_id)
+            self._timer_index.forgotten(task_id)
             self._saga_ended(task_id)
             metrics.TASKS_FORGOTTEN.inc()
         elif outcome is not None:
@@ -226,7 +226,7 @@ class CoordinatorWorker:
 
     def _track(self, saga: Saga) -> None:
         """Index when the task next needs a tick: a step timer, or forgetting a finished task."""
-        self._timers.track(
+        self._timer_index.track(
             saga.task_id,
             due=None if saga.status.terminal else saga.next_timer(),
             forget_at=saga.forget_at(self._settings.coordinator_retention_s),
@@ -260,7 +260,7 @@ class CoordinatorWorker:
     def _rebuild_index(self) -> list[Saga]:
         """After (re)assignment: the local table holds exactly the tasks this instance owns.
         Returns the tasks still running."""
-        self._timers.clear()
+        self._timer_index.clear()
         running = []
         for _, raw in self.table.items():
             saga = Saga.model_validate_json(raw)
@@ -294,13 +294,13 @@ class CoordinatorWorker:
                     "coordinator partitions",
                     partitions=sorted(assignment),
                     running_tasks=len(running),
-                    tasks_with_timers=len(self._timers),
+                    tasks_with_timers=len(self._timer_index),
                     resent_commands=resent,
                 )
                 self.assigned.set()
-                self._timers.taken_over(time.time(), self._settings.timer_recovery_grace_s)
+                self._timer_index.taken_over(time.time(), self._settings.timer_recovery_grace_s)
             now = time.time()
-            for task_id, due in [*self._timers.forgets_due(now), *self._timers.due_ticks(now)]:
+            for task_id, due in [*self._timer_index.forgets_due(now), *self._timer_index.due_ticks(now)]:
                 await self._producer.send(
                     self._control_topic,
                     task_pb2.TaskTimerFired(task_id=task_id, due_at=timestamp(due)),
