@@ -3,8 +3,9 @@
     make bench-watchers                      # or: .venv/bin/python loadtest/watchers_bench.py
     .venv/bin/python loadtest/watchers_bench.py --watchers injection --precisions int8 --checks 3000
 
-For each watcher and backend, the service runs as its own process (`lammesh run NAME`, real gRPC
-on a free port, the settings in its environment); this process is the client. It measures
+For each watcher and backend, the service runs as its own process (started by `lammesh.up.Mesh`,
+the one launcher: real gRPC on a free port, the settings in its environment, no broker); this
+process is the client. It measures
   - batch-1 latency as a caller sees it (one check after another): p50/p99 for a short input
     (~25 tokens), a <=128-token input and a 512-token input;
   - throughput with --concurrency callers sending short checks at once, which the server
@@ -24,9 +25,7 @@ import json
 import os
 import platform
 import re
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,11 +35,10 @@ from pathlib import Path
 
 import grpc
 
-from lammesh.dev.localkafka import free_port
-from lammesh.grpc.client import wait_serving
 from lammesh.models.artifacts import encoder_artifacts
 from lammesh.models.backends import tensorrt_unavailable_reason
 from lammesh.models.tokenize import WindowTokenizer
+from lammesh.up import Mesh
 from lammesh.v1 import watcher_pb2_grpc
 from lammesh.watchers import check_request
 
@@ -79,52 +77,12 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-class Service:
-    """`lammesh run NAME` in a child process, with settings in its environment."""
-
-    def __init__(self, name: str, env: dict[str, str]) -> None:
-        self.name = name
-        self.port = free_port()
-        self.metrics_port = free_port()
-        environment = {
-            **os.environ,
-            **env,
-            "LAMMESH_GRPC_HOST": "127.0.0.1",
-            "LAMMESH_GRPC_PORT": str(self.port),
-            "LAMMESH_METRICS_PORT": str(self.metrics_port),
-            "LAMMESH_LOG_LEVEL": "WARNING",
-            "LAMMESH_SERVICE_NAME": name,
-        }
-        self.log = tempfile.NamedTemporaryFile(prefix=f"bench-{name}-", suffix=".log", delete=False)  # noqa: SIM115 (lives with the process)
-        self.process = subprocess.Popen(
-            [str(ROOT / ".venv/bin/lammesh"), "run", name],
-            env=environment,
-            cwd=ROOT,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def tail(self) -> str:
-        return Path(self.log.name).read_text(errors="replace")[-3000:]
-
-    async def wait_serving(self, channel: grpc.aio.Channel, timeout: float = 180) -> None:
-        def exited() -> str | None:
-            return None if self.process.poll() is None else f"exited: {self.tail()}"
-
-        await wait_serving(channel, exited=exited, timeout=timeout, name=self.name)
-
-    def batch_sizes(self) -> tuple[float, float]:
-        text = urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5).read().decode()
-        total = float(re.search(r'lammesh_watcher_batch_size_sum\{watcher="\w+"\} ([\d.e+]+)', text).group(1))
-        count = float(re.search(r'lammesh_watcher_batch_size_count\{watcher="\w+"\} ([\d.e+]+)', text).group(1))
-        return total, count
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+def metrics_batch_sizes(metrics_port: int) -> tuple[float, float]:
+    """The watcher's lammesh_watcher_batch_size histogram: (sum, count)."""
+    text = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).read().decode()
+    total = float(re.search(r'lammesh_watcher_batch_size_sum\{watcher="\w+"\} ([\d.e+]+)', text).group(1))
+    count = float(re.search(r'lammesh_watcher_batch_size_count\{watcher="\w+"\} ([\d.e+]+)', text).group(1))
+    return total, count
 
 
 async def sequential(stub, request, count: int) -> list[float]:
@@ -154,10 +112,18 @@ async def bench(watcher: str, backend: str, precision: str, texts: dict[str, str
     env = {"LAMMESH_ENCODER_BACKEND": backend, "LAMMESH_ENCODER_PRECISION": precision}
     if args.threads:
         env["LAMMESH_ENCODER_THREADS"] = str(args.threads)
-    service = Service(watcher, env)
+    # One watcher process through the one launcher (lammesh.up): real gRPC on a free port, no broker.
+    mesh = Mesh(
+        run_dir=Path(tempfile.mkdtemp(prefix=f"bench-{watcher}-")),
+        services=[watcher],
+        start_kafka=False,
+        smtp_sink=False,
+        extra_env={**env, "LAMMESH_LOG_LEVEL": "WARNING"},
+    )
+    mesh.start()
+    service = mesh.processes[0]
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{service.port}") as channel:
-            await service.wait_serving(channel)
+        async with grpc.aio.insecure_channel(service.address) as channel:
             stub = watcher_pb2_grpc.WatcherServiceStub(channel)
             result: dict = {"watcher": watcher, "backend": backend, "precision": precision}
             for label, text in texts.items():
@@ -172,9 +138,9 @@ async def bench(watcher: str, backend: str, precision: str, texts: dict[str, str
                 }
             request = requests_for(watcher, texts["short"])
             await concurrent(stub, request, min(200, args.checks), args.concurrency)  # warm-up
-            before = service.batch_sizes()
+            before = metrics_batch_sizes(service.metrics_port)
             rate = await concurrent(stub, request, args.checks, args.concurrency)
-            after = service.batch_sizes()
+            after = metrics_batch_sizes(service.metrics_port)
             result["throughput"] = {
                 "checks_per_s": round(rate),
                 "concurrency": args.concurrency,
@@ -182,13 +148,10 @@ async def bench(watcher: str, backend: str, precision: str, texts: dict[str, str
             }
             return result
     except grpc.aio.AioRpcError:
-        print(
-            f"{watcher} service failed (exit code {service.process.poll()}); its log:\n{service.tail()}",
-            file=sys.stderr,
-        )
+        print(f"{watcher} service failed; its log:\n{service.log_tail(40)}", file=sys.stderr)
         raise
     finally:
-        service.stop()
+        mesh.stop()
 
 
 async def main() -> None:

@@ -129,6 +129,9 @@ class Mesh:
     """HTTP port of the web console (when the console is one of the services)."""
     smtp_sink: bool = True
     """Start the SMTP sink (and point the services at it); False: leave LAMMESH_SMTP_* alone."""
+    start_kafka: bool = True
+    """Make sure a broker answers on kafka_bootstrap (starting one); False: for services that need
+    none (watchers serve gRPC only, e.g. `make bench-watchers`)."""
     maildir: Path | None = None
     topic_prefix: str | None = None
     """LAMMESH_TOPIC_PREFIX of every service (None: the environment's, else the default)."""
@@ -205,7 +208,8 @@ class Mesh:
     def start(self) -> None:
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         try:
-            self._ensure_kafka()
+            if self.start_kafka:
+                self._ensure_kafka()
             if self.smtp_sink:
                 self._start_sink()
             self.plan()

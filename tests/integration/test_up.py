@@ -268,3 +268,27 @@ def test_up_starts_the_console_after_the_gateway_and_it_signs_a_dev_tenant_in(se
         mesh.stop()
     assert gone(pid) and not port_open("127.0.0.1", mesh.console_port)
     assert ("console", "stopped") in events
+
+
+def test_watchers_start_without_a_broker_when_the_mesh_needs_none(tmp_path):
+    nothing_there = f"127.0.0.1:{free_port()}"
+    mesh = Mesh(
+        run_dir=tmp_path / "run",
+        services=["policy"],
+        kafka_bootstrap=nothing_there,
+        start_kafka=False,
+        smtp_sink=False,
+        extra_env={"LAMMESH_DRAIN_TIMEOUT_S": "5"},
+    )
+    mesh.start()
+    try:
+        assert mesh.kafka is None and not port_open(
+            "127.0.0.1", int(nothing_there.rsplit(":", 1)[1])
+        )  # no broker was started
+        (proc,) = mesh.processes
+        with grpc.insecure_channel(proc.address) as channel:
+            reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+        assert reply.status == health_pb2.HealthCheckResponse.SERVING
+    finally:
+        mesh.stop()
+    assert gone(proc.process.pid)
