@@ -31,12 +31,12 @@ from faust.streams import _current_event
 from lammesh import envelope as serde
 from lammesh import metrics
 from lammesh.coordinator.codec import timestamp
+from lammesh.coordinator.faust_app import coordinator_app
 from lammesh.coordinator.pacing import StartPacer
 from lammesh.coordinator.processor import Forget, SagaProcessor
 from lammesh.coordinator.store import RocksDBStore
 from lammesh.coordinator.timers import TimerIndex
 from lammesh.kafka import EnvelopeProducer, PoisonRecord
-from lammesh.kafka.faust_app import coordinator_app
 from lammesh.kafka.producer import RecordTooLarge
 from lammesh.lanes import OrderedLanes
 from lammesh.saga import Saga

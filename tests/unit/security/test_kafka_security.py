@@ -10,9 +10,9 @@ import faust
 import pytest
 import structlog
 
+from lammesh.coordinator.faust_app import credentials as faust_credentials
 from lammesh.dev.certs import CertSet, make_certs
 from lammesh.kafka.client import client_config, sasl_login
-from lammesh.kafka.faust_app import credentials as faust_credentials
 from lammesh.settings import Settings
 
 PASSWORD = "scram-P4ss-never-logged"
