@@ -14,8 +14,11 @@ from lammesh.settings import Settings
 Bootstrap = Callable[[Settings], ServiceRuntime]
 
 
+_CATALOGUE = load_services()
+
+
 def bootstrap_of(name: str) -> Bootstrap:
-    return load_services()[name].load()
+    return _CATALOGUE[name].load()
 
 
 noop = bootstrap_of("noop")
