@@ -7,6 +7,7 @@ it admitted should finish with a p99 within 3x the p99 of the same path at the m
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -58,3 +59,12 @@ def overload_figures(
         "throughput_met": throughput_ratio is not None and throughput_ratio >= MIN_THROUGHPUT_RATIO,
         "p99_met": p99_ratio is not None and p99_ratio <= MAX_P99_RATIO,
     }
+
+
+def admission_bound(max_rate: float, p99_ms: float | None) -> int:
+    """The gateway's in-flight bound for the overload phase, by Little's law (in flight ≈ rate ×
+    latency): room for the max sustainable rate at MAX_P99_RATIO × its p99 (1 s when unknown), the
+    latency the target allows admitted tasks under overload. (1.5× was measured too tight: the
+    gateway path's latency varies more, and throughput fell to 45%.)"""
+    p99_s = (p99_ms or 1000.0) / 1000
+    return max(8, math.ceil(max_rate * p99_s * MAX_P99_RATIO))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from loadtest.overload import REFUSED, overload_figures
+from loadtest.overload import REFUSED, admission_bound, overload_figures
 
 
 @dataclass
@@ -34,3 +34,9 @@ def test_without_a_reference_the_p99_target_is_not_met() -> None:
         [T(0.0, REFUSED, None)], start=0.0, duration_s=10.0, max_rate=10.0, reference_p99_ms=None
     )
     assert figures["admitted_p99_ms"] is None and not figures["p99_met"] and not figures["throughput_met"]
+
+
+def test_the_admission_bound_is_rate_times_three_p99s_and_never_tiny() -> None:
+    assert admission_bound(20.0, 800.0) == 48  # 20/s x 0.8 s x 3
+    assert admission_bound(20.0, None) == 60  # an unknown p99 counts as 1 s
+    assert admission_bound(1.0, 100.0) == 8
