@@ -37,15 +37,12 @@ from lammesh.violet.service import run_pass
 from lammesh.violet.team import attack_suite_texts
 from lammesh.watchers import check_request
 from tests.conftest import make_settings
+from tests.support.false_positives import flagged_benign_text
 from tests.support.mesh import process_mesh
 
 # A pass embeds ~1,500 texts: minutes on a busy 2-core machine.
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(1200)]
 
-BENIGN_FLAGGED = (
-    "Please ignore the previous quote. Our system admin will override the old settings tonight; "
-    "forget the earlier instructions and use the new ones attached."
-)
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +94,8 @@ def violet_settings(kafka_bootstrap, tmp_path):
 
 async def test_a_false_positive_becomes_a_canary_patch_that_fixes_it(kafka_bootstrap, tmp_path, shipped):
     settings = violet_settings(kafka_bootstrap, tmp_path)
-    assert flagged(shipped, [BENIGN_FLAGGED]) == [True], "the shipped watcher no longer flags the case; pick another"
-    case = feedback(settings, BENIGN_FLAGGED)
+    benign_flagged = flagged_benign_text(shipped)
+    case = feedback(settings, benign_flagged)
     started = time.perf_counter()
     await produce(settings, case)
     [result] = await run_pass(settings, progress=print)
@@ -120,7 +117,7 @@ async def test_a_false_positive_becomes_a_canary_patch_that_fixes_it(kafka_boots
     seen = {v.text for v in variants.generate(case)}
     unseen = [v.text for v in variants.generate(case, seed=99) if v.text not in seen][:12]
     assert len(unseen) >= 8
-    assert flagged(patched, [BENIGN_FLAGGED]) == [False]
+    assert flagged(patched, [benign_flagged]) == [False]
     assert sum(flagged(patched, unseen)) <= len(unseen) // 4, "unseen variants of the case are still flagged"
     suite = [t.text for t in attack_suite_texts() if t.should_flag]
     blocked_before = [text for text, hit in zip(suite, flagged(shipped, suite), strict=True) if hit]
@@ -142,13 +139,13 @@ async def test_a_false_positive_becomes_a_canary_patch_that_fixes_it(kafka_boots
     try:
         async with grpc.aio.insecure_channel(mesh.watcher_endpoints()["injection"]) as channel:
             stub = watcher_pb2_grpc.WatcherServiceStub(channel)
-            served = await check(stub, BENIGN_FLAGGED)
+            served = await check(stub, benign_flagged)
             assert (
                 served.verdict != watcher_pb2.VERDICT_ALLOW and served.model.version != result.version
             )  # canary: not served
             await registry_service.promote(settings, "injection", result.version)
             promoted_at = time.perf_counter()
-            while (served := await check(stub, BENIGN_FLAGGED)).model.version != result.version:
+            while (served := await check(stub, benign_flagged)).model.version != result.version:
                 await asyncio.sleep(0.1)
             print(
                 f"feedback-to-promoted {promoted_at - started:.1f} s; swapped in {time.perf_counter() - promoted_at:.1f} s"
