@@ -44,7 +44,6 @@ from tests.support.mesh import process_mesh
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(1200)]
 
 
-
 @pytest.fixture(scope="module")
 def shipped():
     try:
