@@ -19,7 +19,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from lammesh import envelope as serde
 from lammesh.kafka import EnvelopeProducer
-from lammesh.kafka.client import client_config
+from lammesh.kafka.client import consumer_config
 from lammesh.settings import ProcessSettings, Settings
 from lammesh.topics import REGISTRY
 from lammesh.v1 import registry_pb2
@@ -124,7 +124,7 @@ async def read_registry(settings: Settings, *, now: float | None = None) -> list
     """The latest registration of every instance: the topic read from its start to its end."""
     topic = REGISTRY.name(settings)
     consumer = AIOKafkaConsumer(
-        **client_config(settings, "lammesh-registry-reader"), group_id=None, enable_auto_commit=False
+        **consumer_config(settings, "lammesh-registry-reader"), group_id=None, enable_auto_commit=False
     )
     await consumer.start()
     latest: dict[str, registry_pb2.CapabilityRegistration] = {}

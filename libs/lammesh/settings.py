@@ -45,6 +45,12 @@ class KafkaSettings(_Part):
         le=4096,
         description="Records a step service handles at once: different tasks overlap, one task's records stay in order (1 = strictly one at a time).",
     )
+    consumer_fetch_max_wait_ms: int = Field(
+        100,
+        ge=0,
+        le=1500,
+        description="How long the broker may hold a consumer's fetch when no new records are waiting. Short, because a consumer keeps one fetch open per broker: a partition whose records are waiting to be handled is fetched again only once that open fetch returns.",
+    )
     consumer_commit_interval_ms: float = Field(
         100.0,
         ge=0,

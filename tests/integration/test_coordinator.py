@@ -7,11 +7,13 @@ import asyncio
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
+from lammesh.coordinator.reconciler import RequestReconciler
+from lammesh.coordinator.worker import CoordinatorWorker
 from lammesh.topics import COORDINATOR_CHANGELOG
 from lammesh.v1 import step_pb2, task_pb2
 from lammesh_services.coordinator.main import bootstrap as coordinator
 from tests.conftest import make_settings
-from tests.support.kafka import payloads, read_records
+from tests.support.kafka import payloads, read_records, wait_until
 from tests.support.mesh import Client, running, write_workflow
 from tests.support.services import noop
 
@@ -142,6 +144,30 @@ async def test_timers_fire_when_no_answer_ever_comes(kafka_bootstrap, tmp_path):
     assert task.status == task_pb2.TASK_STATUS_COMPENSATED
     assert task.reason == "step only failed: timed out after 0.5s (after 2 attempts)"
     assert client.kinds(task_id).count("step.dispatched") == 2
+
+
+async def test_every_consumer_of_the_coordinator_fetches_with_the_configured_wait(kafka_bootstrap, tmp_path):
+    # Faust's driver fixes its consumer's fetch wait at 1.5 s; a partition behind its records then
+    # waits that long for its next fetch while the broker holds one for the quiet partitions.
+    write_workflow(tmp_path / "workflows", UNANSWERED)
+    tuned = make_settings(
+        kafka_bootstrap,
+        workflows_dir=tmp_path / "workflows",
+        coordinator_data_dir=tmp_path / "coordinator",
+        consumer_fetch_max_wait_ms=77,
+    )
+    runtime = coordinator(tuned)
+    async with running(runtime):
+        worker, reconciler = runtime.consumers
+        assert isinstance(worker, CoordinatorWorker) and isinstance(reconciler, RequestReconciler)
+
+        async def faust_fetcher_built() -> bool:
+            consumer = worker.app.consumer._thread._consumer
+            return consumer is not None and getattr(consumer, "_fetcher", None) is not None
+
+        await wait_until(faust_fetcher_built, timeout=30)
+        assert worker.app.consumer._thread._consumer._fetcher._fetch_max_wait_ms == 77
+        assert reconciler._consumer._fetcher._fetch_max_wait_ms == 77
 
 
 async def test_cancel_compensates_what_was_done(settings, mesh):

@@ -55,6 +55,18 @@ async def test_envelope_round_trip_carries_the_trace(settings):
     assert record.envelope.trace_context["traceparent"].split("-")[1] == trace_id
 
 
+async def test_the_consumer_fetches_with_the_configured_wait(settings):
+    async def handler(record: InboundRecord) -> None:
+        pass
+
+    producer, consumer = await _run_consumer(settings.model_copy(update={"consumer_fetch_max_wait_ms": 77}), handler)
+    try:
+        assert consumer._consumer._fetcher._fetch_max_wait_ms == 77
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
 async def _true(value: bool) -> bool:
     return value
 

@@ -40,7 +40,7 @@ from aiokafka.errors import KafkaError
 from lammesh import envelope as serde
 from lammesh import metrics
 from lammesh.kafka import EnvelopeProducer, PoisonRecord
-from lammesh.kafka.client import client_config
+from lammesh.kafka.client import client_config, consumer_config
 from lammesh.kafka.fetch import batches
 from lammesh.settings import Settings
 from lammesh.topics import TASKS_CONTROL, TASKS_EVENTS, TASKS_REQUESTED, TASKS_STATE
@@ -224,7 +224,7 @@ class RequestReconciler:
     async def start(self) -> None:
         name = f"{self._group}-reconciler-{uuid.uuid4().hex[:6]}"
         self._consumer = AIOKafkaConsumer(
-            **client_config(self._settings, name), group_id=None, enable_auto_commit=False
+            **consumer_config(self._settings, name), group_id=None, enable_auto_commit=False
         )
         self._admin = AIOKafkaAdminClient(**client_config(self._settings, f"{name}-admin"))
         await self._consumer.start()

@@ -51,3 +51,8 @@ def client_config(settings: KafkaSettings, client_id: str) -> dict[str, Any]:
         config["sasl_plain_username"] = login.username
         config["sasl_plain_password"] = login.password
     return config
+
+
+def consumer_config(settings: KafkaSettings, client_id: str) -> dict[str, Any]:
+    """`client_config` plus what every consumer here fetches with (decision 0642)."""
+    return {**client_config(settings, client_id), "fetch_max_wait_ms": settings.consumer_fetch_max_wait_ms}

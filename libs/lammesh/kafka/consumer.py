@@ -33,7 +33,7 @@ from opentelemetry.trace import SpanKind
 
 from lammesh import envelope as serde
 from lammesh import metrics, tracing
-from lammesh.kafka.client import client_config
+from lammesh.kafka.client import consumer_config
 from lammesh.kafka.fetch import batches
 from lammesh.kafka.producer import EnvelopeProducer, RecordTooLarge
 from lammesh.lanes import FinishedPrefix, LaneFailure, OrderedLanes
@@ -99,7 +99,7 @@ class EnvelopeConsumer:
         self._producer = producer
         self._on_assigned = on_assigned
         self._consumer = AIOKafkaConsumer(
-            **client_config(settings, f"{settings.service_name}-{group_id}"),
+            **consumer_config(settings, f"{settings.service_name}-{group_id}"),
             group_id=group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

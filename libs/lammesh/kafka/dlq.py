@@ -23,7 +23,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 from lammesh import envelope as serde
-from lammesh.kafka.client import client_config
+from lammesh.kafka.client import consumer_config
 from lammesh.kafka.deadletters import (
     DLQ_AT,
     DLQ_CONSUMER_GROUP,
@@ -153,7 +153,7 @@ class DeadLetterQueue:
         self.settings = settings
         self.topic = DLQ.name(settings)
         self._consumer = AIOKafkaConsumer(
-            **client_config(settings, f"lammesh-cli-dlq-{uuid.uuid4().hex[:6]}"),
+            **consumer_config(settings, f"lammesh-cli-dlq-{uuid.uuid4().hex[:6]}"),
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

@@ -18,7 +18,7 @@ from aiokafka.structs import ConsumerRecord
 
 from lammesh import envelope as serde
 from lammesh import metrics
-from lammesh.kafka.client import client_config
+from lammesh.kafka.client import consumer_config
 from lammesh.kafka.fetch import batches
 from lammesh.kafka.producer import EnvelopeProducer
 from lammesh.settings import Settings
@@ -50,7 +50,7 @@ class TopicReader:
         self._dead_letters = dead_letters
         self._reader_name = f"{settings.service_name}-{name}"  # the DLQ's consumer-group header
         self._consumer = AIOKafkaConsumer(
-            **client_config(settings, f"{settings.service_name}-{name}-{uuid.uuid4().hex[:6]}"),
+            **consumer_config(settings, f"{settings.service_name}-{name}-{uuid.uuid4().hex[:6]}"),
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

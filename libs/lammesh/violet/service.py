@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from lammesh.feedback.case import FeedbackError
 from lammesh.feedback.store import FeedbackStore
 from lammesh.kafka.admin import ensure_topics
-from lammesh.kafka.client import client_config
+from lammesh.kafka.client import consumer_config
 from lammesh.modelregistry import service as registry_service
 from lammesh.modelregistry.domain import Status, UnknownModel
 from lammesh.models.artifacts import InjectionArtifacts, injection_artifacts
@@ -57,7 +57,7 @@ async def sync_feedback(settings: Settings, store: FeedbackStore) -> int:
     await ensure_topics(settings, [WATCHERS_FEEDBACK])
     topic = WATCHERS_FEEDBACK.name(settings)
     consumer = AIOKafkaConsumer(
-        **client_config(settings, f"{settings.service_name}-violet-feedback-{uuid.uuid4().hex[:6]}"),
+        **consumer_config(settings, f"{settings.service_name}-violet-feedback-{uuid.uuid4().hex[:6]}"),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
