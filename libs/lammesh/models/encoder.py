@@ -120,8 +120,8 @@ class SentenceEncoder:
             shortest = longest
             while end < len(order) and end - start < self._backend.max_batch:
                 longest = max(longest, len(windows[order[end]].ids))
-                # Similar lengths only: padding wastes compute, and the INT8 graph quantises
-                # activations per batch, so very unequal batch-mates would nudge each other.
+                # Similar lengths only: padding wastes compute. (The INT8 backend takes one
+                # window at a time: its activation scales would otherwise span the batch.)
                 if longest * (end - start + 1) > self.max_batch_tokens or longest > 2 * shortest + 8:
                     break
                 end += 1

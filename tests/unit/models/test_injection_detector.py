@@ -95,6 +95,14 @@ def test_a_realistic_meeting_passes_and_its_injected_twin_is_flagged(detector):
     assert injected.model_probability > 0.99  # the model finds it; the ensemble weighs the text's length
 
 
+def test_a_verdict_does_not_depend_on_what_else_is_checked_with_it(detector):
+    # One CheckBatch carries whatever arrived together; a text's score must be its own.
+    texts = [QBR_INJECTED, *ATTACKS[:3], QBR, "ok, thanks"]
+    together = detector.score_batch(texts)
+    for text, result in zip(texts, together, strict=True):
+        assert detector.score_batch([text])[0].probability == result.probability
+
+
 def test_attacks_are_flagged_and_most_are_blocked(detector):
     results = detector.score_batch(ATTACKS)
     for text, result in zip(ATTACKS, results, strict=True):
