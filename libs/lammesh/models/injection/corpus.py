@@ -35,8 +35,8 @@ class Example:
     """Template id, e.g. "override/03"; the unit of the train/held-out split."""
     split: Split
     language: str = "en"
-    attack_span: tuple[int, int] | None = None
-    """For attacks inserted into long text: where the attack is (characters)."""
+    attack_spans: tuple[tuple[int, int], ...] = ()
+    """For attacks inside longer text: where the attack is (characters); empty when unknown."""
 
 
 # ----------------------------------------------------------------------------------------------
@@ -718,7 +718,7 @@ def _long(rng: random.Random, benign_pool: list[Template], attack: Example | Non
     before = header + "\n".join(lines[:at]) + ("\n" if at else "")
     text = before + attack_line + ("\n" if at < len(lines) else "") + "\n".join(lines[at:])
     span = (len(before) + len(speaker) + 2, len(before) + len(attack_line))
-    return Example(text, 1, "long_injected", attack.template, attack.split, attack.language, span)
+    return Example(text, 1, "long_injected", attack.template, attack.split, attack.language, (span,))
 
 
 def reference_prose(rng: random.Random, limit: int = 1500) -> list[Example]:
@@ -805,4 +805,4 @@ def mutate(example: Example, rng: random.Random) -> Example:
         text = " ".join(text.split()).replace(" ", "  ")
     elif roll < 0.75:
         text = text.swapcase()
-    return replace(example, text=text, family=f"{example.family}+violet", attack_span=None)
+    return replace(example, text=text, family=f"{example.family}+violet", attack_spans=())

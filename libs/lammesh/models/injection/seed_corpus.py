@@ -9,8 +9,11 @@ prompt injection), and attacks of every family as payloads or whole documents. F
 - every benign text as it is (label 0);
 - every attack payload alone, and inserted into benign carriers of other kinds at a line or
   sentence boundary, with the span of the attack recorded (label 1, the windows that hold it);
-- every attack document as it is (label 1, the attack's window unknown: `attack_span` None and
-  family `seed-document/...`, which training treats as a bag of windows of which one is positive);
+- every attack document as it is (label 1, family `seed-document/...`), with the span of each
+  passage an annotator marked as planted for the AI (`planted`: its windows are positive, the
+  document's other windows negative); a document without `planted` (a whole pasted jailbreak)
+  is a bag of windows of which training takes one as positive; each planted passage is also
+  inserted into PLANTED_INSERTIONS benign carriers of the same split (`seed-planted/...`);
 - attack payloads hidden with an encoding (for the stacker and the held-out figures: the
   detector decodes them and scores what they say).
 
@@ -34,6 +37,8 @@ from lammesh.models.injection.corpus import Example, Split
 SEEDS_DIR = Path(__file__).parent / "seeds"
 HELDOUT_PERCENT = 15
 INSERTIONS_PER_PAYLOAD = 3
+# A document's planted passage is also inserted into this many carriers of other writers.
+PLANTED_INSERTIONS = 1
 
 
 @dataclass(frozen=True)
@@ -47,10 +52,20 @@ class SeedText:
     lang: str
     writer: str
     hard: bool = False
+    planted: tuple[str, ...] = ()
+    """Attack documents: the passages planted for the AI, each found exactly once in `text`."""
 
     @property
     def key(self) -> str:
         return hashlib.sha256(self.text.encode()).hexdigest()[:16]
+
+    @property
+    def planted_spans(self) -> tuple[tuple[int, int], ...]:
+        spans = []
+        for passage in self.planted:
+            start = self.text.index(passage)
+            spans.append((start, start + len(passage)))
+        return tuple(sorted(spans))
 
     @property
     def split(self) -> Split:
@@ -78,6 +93,12 @@ def load_seeds(directory: Path = SEEDS_DIR) -> list[SeedText]:
                 continue
             seen.add(normalised)
             is_attack = "family" in row and row.get("family")
+            planted = tuple(str(passage) for passage in row.get("planted", ()))
+            for passage in planted:
+                if not passage.strip() or text.count(passage) != 1:
+                    raise ValueError(
+                        f"{path}:{number}: a planted passage must occur once in the text: {passage[:60]!r}"
+                    )
             seeds.append(
                 SeedText(
                     text=text,
@@ -87,6 +108,7 @@ def load_seeds(directory: Path = SEEDS_DIR) -> list[SeedText]:
                     lang=str(row.get("lang", "en")),
                     writer=str(row.get("writer", path.stem)),
                     hard=bool(row.get("hard", False)),
+                    planted=planted,
                 )
             )
     return seeds
@@ -126,6 +148,7 @@ def _encoded(payload: str, rng: random.Random) -> tuple[str, str]:
 def build(seed: int = 7, seeds: list[SeedText] | None = None) -> list[Example]:
     """The seed-derived examples, deterministic for `seed` and the seed files."""
     rng = random.Random(seed)
+    planted_rng = random.Random(seed + 1)
     seeds = load_seeds() if seeds is None else seeds
     examples: list[Example] = []
     carriers = {split: [s for s in seeds if s.label == 0 and s.split == split] for split in ("train", "heldout")}
@@ -135,13 +158,25 @@ def build(seed: int = 7, seeds: list[SeedText] | None = None) -> list[Example]:
             examples.append(Example(item.text, 0, f"seed-benign/{item.group}", template, item.split, item.lang))
             continue
         if item.shape == "document":
-            examples.append(Example(item.text, 1, f"seed-document/{item.group}", template, item.split, item.lang))
+            examples.append(
+                Example(
+                    item.text, 1, f"seed-document/{item.group}", template, item.split, item.lang, item.planted_spans
+                )
+            )
+            pool = carriers[item.split]
+            for passage in item.planted:
+                # Its own generator: the other examples stay what they were without planted passages.
+                for carrier in planted_rng.sample(pool, min(PLANTED_INSERTIONS, len(pool))):
+                    text, span = insert(carrier.text, passage, planted_rng)
+                    examples.append(
+                        Example(text, 1, f"seed-planted/{item.group}", template, item.split, item.lang, (span,))
+                    )
             continue
         examples.append(Example(item.text, 1, f"seed-payload/{item.group}", template, item.split, item.lang))
         pool = carriers[item.split]
         for carrier in rng.sample(pool, min(INSERTIONS_PER_PAYLOAD, len(pool))):
             text, span = insert(carrier.text, item.text, rng)
-            examples.append(Example(text, 1, f"seed-inserted/{item.group}", template, item.split, item.lang, span))
+            examples.append(Example(text, 1, f"seed-inserted/{item.group}", template, item.split, item.lang, (span,)))
         if item.lang == "en" or rng.random() < 0.3:
             kind, text = _encoded(item.text, rng)
             examples.append(Example(text, 1, f"encoded_{kind}", template, item.split, item.lang))

@@ -86,7 +86,21 @@ def _is_calibration(example: Example, index: int) -> bool:
 
 
 def _is_bag(example: Example) -> bool:
-    return example.family.startswith("seed-document/")
+    """An attack document whose planted part is not marked: one of its windows is positive."""
+    return example.family.startswith("seed-document/") and not example.attack_spans
+
+
+def _window_label(example: Example, start: int, end: int) -> int | None:
+    """A window holding (most of) an attack span is positive, one without any of it is negative,
+    one with only a fragment is ambiguous (None: left out)."""
+    if not example.attack_spans:
+        return example.label
+    overlaps = [(max(0, min(b, end) - max(a, start)), b - a) for a, b in example.attack_spans]
+    if any(overlap >= 0.6 * length or overlap >= 0.6 * (end - start) for overlap, length in overlaps):
+        return 1
+    if all(overlap == 0 for overlap, _ in overlaps):
+        return 0
+    return None
 
 
 def _window_dataset(
@@ -97,19 +111,9 @@ def _window_dataset(
     ids, labels, seeded, languages = [], [], [], []
     for window in windows:
         example = examples[window.text_index]
-        if example.attack_span is None:
-            label = example.label
-        else:
-            # A window holding (most of) the attack is positive, one without any of it is
-            # negative, one with a fragment is ambiguous and left out.
-            a, b = example.attack_span
-            overlap = max(0, min(b, window.end) - max(a, window.start))
-            if overlap >= 0.6 * (b - a) or overlap >= 0.6 * (window.end - window.start):
-                label = 1
-            elif overlap == 0:
-                label = 0
-            else:
-                continue
+        label = _window_label(example, window.start, window.end)
+        if label is None:
+            continue
         ids.append(window.ids)
         labels.append(label)
         seeded.append(example.template.startswith("seed/"))
