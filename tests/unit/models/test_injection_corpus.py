@@ -111,13 +111,22 @@ def test_windows_of_a_marked_document_are_labelled_by_the_spans():
     assert _window_label(plain, 0, 50) == 1
 
 
-def test_the_writers_attack_documents_have_their_planted_passages_marked():
+def test_the_pending_planted_marks_fit_the_writers_documents():
+    # Marked but not yet trained on (decision 0112): each mark must name a writer's attack document
+    # and passages found once in it, so a retrain can merge them as they are.
     from lammesh.models.injection import seed_corpus
 
-    documents = [s for s in seed_corpus.load_seeds() if s.shape == "document" and s.group != "jailbreak_wild"]
-    hidden = [s for s in documents if s.group in ("latent_task", "hidden_in_document")]
-    assert len(hidden) > 300
-    # Two thirds were marked in the first pass (seeds/README.md); the rest are bags until marked.
-    assert sum(bool(s.planted) for s in hidden) >= 0.6 * len(hidden)
-    for seed in (s for s in documents if s.planted):
-        assert sum(b - a for a, b in seed.planted_spans) < len(seed.text), seed.key  # the carrier is not the attack
+    documents = {s.key: s for s in seed_corpus.load_seeds() if s.shape == "document"}
+    marks = [
+        json.loads(line)
+        for path in sorted((seed_corpus.SEEDS_DIR / "pending").glob("planted-*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    assert len({m["key"] for m in marks}) == len(marks) > 600
+    for mark in marks:
+        document = documents[mark["key"]]
+        if mark["planted"] == "WHOLE":
+            continue
+        assert all(document.text.count(passage) == 1 for passage in mark["planted"]), mark["key"]
+        assert sum(len(passage) for passage in mark["planted"]) < len(document.text), mark["key"]
