@@ -45,6 +45,11 @@ MEETING_FIELDS = (
     "sender",
     "opportunity",
 )
+# Tasks of the suite in flight at once. Every service of the mesh shares this process and two
+# cores: all 70-odd tasks at once queue the model watchers' checks past the workflow's watcher
+# deadline (3 s), and a benign meeting would end blocked by `grounding: DEADLINE_EXCEEDED`,
+# a verdict on the machine's load, not on the meeting. Load is the chaos and bench tests' business.
+IN_FLIGHT = 8
 OUTCOME = {task_pb2.TASK_STATUS_COMPLETED: "completed", task_pb2.TASK_STATUS_COMPENSATED: "blocked"}
 
 
@@ -194,15 +199,22 @@ async def runs(settings_module, tmp_path_factory) -> list[Run]:
     workflows = write_meeting_workflows(tmp_path_factory.mktemp("workflows"))
     async with meeting_mesh(settings_module, tmp_path_factory.mktemp("mesh"), workflows) as mesh:
         async with Client(mesh.settings) as client:
-            runs: list[Run] = []
-            for meeting in CORPUS:
-                for workflow in (FULL, WITHOUT_INJECTION_CHECK):
-                    if workflow == WITHOUT_INJECTION_CHECK and meeting["technique"] == "benign":
-                        continue
-                    runs.append(Run(meeting, workflow, await client.submit(workflow, task_input(meeting))))
+            runs = [
+                Run(meeting, workflow, task_id="")
+                for meeting in CORPUS
+                for workflow in (FULL, WITHOUT_INJECTION_CHECK)
+                if not (workflow == WITHOUT_INJECTION_CHECK and meeting["technique"] == "benign")
+            ]
             # A task paused for review would wait for a person: count it as an outcome, not a hang.
             settled = TERMINAL | {task_pb2.TASK_STATUS_AWAITING_REVIEW}
-            tasks = await asyncio.gather(*(client.wait_for(run.task_id, settled, timeout=240) for run in runs))
+            in_flight = asyncio.Semaphore(IN_FLIGHT)
+
+            async def run_one(run: Run) -> task_pb2.Task:
+                async with in_flight:
+                    run.task_id = await client.submit(run.workflow, task_input(run.meeting))
+                    return await client.wait_for(run.task_id, settled, timeout=240)
+
+            tasks = await asyncio.gather(*(run_one(run) for run in runs))
             await asyncio.sleep(0.5)  # let the last events of each task arrive
             mails: dict[str, list[EmailMessage]] = defaultdict(list)
             for mail in read_maildir(mesh.maildir):
