@@ -111,9 +111,26 @@ def test_windows_of_a_marked_document_are_labelled_by_the_spans():
     assert _window_label(plain, 0, 50) == 1
 
 
+# The families whose planted passages are trained on (decision 0113): documents that carry a few
+# sentences for the AI inside material of their own. Persona and pasted jailbreaks stay bags.
+MERGED_PLANTED_FAMILIES = {"hidden_in_document", "latent_task"}
+
+
+def test_documents_that_hide_a_few_sentences_are_trained_with_their_marks():
+    from lammesh.models.injection import seed_corpus
+
+    documents = [s for s in seed_corpus.load_seeds() if s.shape == "document"]
+    marked = [s for s in documents if s.planted]
+    assert len(marked) > 380
+    assert {s.group for s in marked} == MERGED_PLANTED_FAMILIES
+    for document in marked:
+        assert sum(len(passage) for passage in document.planted) < len(document.text), document.key
+
+
 def test_the_pending_planted_marks_fit_the_writers_documents():
-    # Marked but not yet trained on (decision 0112): each mark must name a writer's attack document
-    # and passages found once in it, so a retrain can merge them as they are.
+    # Marked but not trained on (decisions 0112, 0113): each mark must name a writer's attack
+    # document and passages found once in it, so a retrain can merge them as they are; none names
+    # a document whose family was merged (one place for each mark).
     from lammesh.models.injection import seed_corpus
 
     documents = {s.key: s for s in seed_corpus.load_seeds() if s.shape == "document"}
@@ -123,9 +140,11 @@ def test_the_pending_planted_marks_fit_the_writers_documents():
         for line in path.read_text(encoding="utf-8").splitlines()
         if line.strip()
     ]
-    assert len({m["key"] for m in marks}) == len(marks) > 600
+    assert len({m["key"] for m in marks}) == len(marks) > 200
     for mark in marks:
         document = documents[mark["key"]]
+        assert document.group not in MERGED_PLANTED_FAMILIES, mark["key"]
+        assert not document.planted, mark["key"]
         if mark["planted"] == "WHOLE":
             continue
         assert all(document.text.count(passage) == 1 for passage in mark["planted"]), mark["key"]

@@ -157,14 +157,21 @@ class InjectionResult:
         return float(sigmoid(np.float64(self.model_logit)))
 
 
-STACK_FEATURES = ("model_logit", "log_windows", *heuristics.CATEGORIES)
+STACK_FEATURES = ("model_logit", "windows_max_drift", *heuristics.CATEGORIES)
+
+
+def windows_max_drift(windows: int) -> float:
+    """sqrt(2 ln N): how the largest of N windows' chance scores grows with N (the extreme-value
+    scale of a maximum). A log N feature grew faster than that chance and, fit on a few dozen long
+    benign texts, discounted a confident window in any long transcript (decision 0113)."""
+    return float(np.sqrt(2.0 * np.log(max(windows, 1))))
 
 
 def stack_features(model_logit: float, windows: int, signals: list[heuristics.Signal]) -> np.ndarray:
     """The stacker's inputs: the head's strongest window, how many windows there were (the max of
     many windows runs higher by chance, so long texts need it), and each rule category's strength."""
     clipped = float(np.clip(model_logit, -LOGIT_CLIP, LOGIT_CLIP))
-    return np.array([clipped, np.log(max(windows, 1)), *heuristics.category_strengths(signals)], dtype=np.float32)
+    return np.array([clipped, windows_max_drift(windows), *heuristics.category_strengths(signals)], dtype=np.float32)
 
 
 class InjectionDetector:

@@ -11,7 +11,7 @@
    window the model scores highest in each becomes a positive for the rest of the training.
 4. Export the fine-tuned encoder to ONNX (FP32 for TensorRT, INT8 for ONNX Runtime), checked
    against the numpy reference like the shared encoder.
-5. Fit the stacker on the calibrate templates: [head logit (max over windows), log #windows, rule
+5. Fit the stacker on the calibrate templates: [head logit (max over windows), sqrt(2 ln #windows), rule
    strengths].
 6. Evaluate on the held-out templates and texts: the ensemble, the head alone and the rules alone.
 The frozen evaluation sets are never read here: `make eval-watchers` measures on them.
@@ -76,7 +76,7 @@ BLOCK_FPR = 0.005
 # below zero: a rule firing, or the head scoring higher, must not lower the score (a benign corpus
 # that quotes "without restrictions" more often than attacks do would otherwise teach it that).
 STACKER_LOWER_BOUNDS = np.array(
-    [0.0 if feature != "log_windows" else -np.inf for feature in STACK_FEATURES], dtype=np.float64
+    [0.0 if feature != "windows_max_drift" else -np.inf for feature in STACK_FEATURES], dtype=np.float64
 )
 
 
