@@ -4,10 +4,11 @@ through. These fail if the model, the head, the rules or the ensemble stop worki
 from __future__ import annotations
 
 import base64
+import math
 
 import pytest
 
-from lammesh.models.injection.detector import STACK_FEATURES, stack_features
+from lammesh.models.injection.detector import STACK_FEATURES, stack_features, windows_max_drift
 from lammesh.models.injection.heuristics import Signal
 from lammesh.models.injection.train import BLOCK_THRESHOLD, REVIEW_THRESHOLD
 
@@ -197,3 +198,12 @@ def test_operating_points_flag_the_chosen_share_of_the_writers_benign_calibratio
     assert (benign >= review).mean() <= REVIEW_FPR
     assert (benign >= block).mean() <= BLOCK_FPR
     assert review < block
+
+
+def test_the_length_feature_is_the_extreme_value_scale_of_a_maximum():
+    assert windows_max_drift(0) == windows_max_drift(1) == 0.0
+    drifts = [windows_max_drift(n) for n in range(1, 200)]
+    assert all(a < b for a, b in zip(drifts, drifts[1:], strict=False))
+    assert windows_max_drift(100) == pytest.approx(math.sqrt(2 * math.log(100)))
+    # below ln N for long texts: a confident window in a long transcript keeps most of its score
+    assert windows_max_drift(50) < math.log(50)
