@@ -16,7 +16,7 @@ from typing import Any
 
 import psutil
 
-from lammesh.dev.localkafka import free_port
+from lammesh.dev.localkafka import free_ports
 from lammesh.settings import Settings
 from lammesh.up import Mesh, ServiceProcess
 from lammesh_services.tools.crm.seed import seed_database
@@ -56,12 +56,13 @@ def bench_mesh(
     """The mesh the bench and the soak measure (lammesh.up, the one launcher): a broker of its own
     on free ports unless one is given, a fresh topic prefix, `coordinators` coordinator instances
     (coordinator-0, …), BENCH_ENV under the caller's `--env` overrides."""
+    gateway_port, smtp_port = free_ports(2)
     return Mesh(
         run_dir=run_dir,
         services=services,
         kafka_bootstrap=kafka_bootstrap,
-        gateway_address=f"127.0.0.1:{free_port()}",
-        smtp_port=free_port(),
+        gateway_address=f"127.0.0.1:{gateway_port}",
+        smtp_port=smtp_port,
         topic_prefix=f"bench{uuid.uuid4().hex[:8]}",
         partitions=partitions,
         replicas={"coordinator": coordinators} if "coordinator" in services else {},

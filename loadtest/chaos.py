@@ -61,7 +61,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from lammesh import envelope as serde
-from lammesh.dev.localkafka import REPO_ROOT, free_port
+from lammesh.dev.localkafka import REPO_ROOT, free_ports
 from lammesh.dev.smtpsink import read_maildir
 from lammesh.kafka import EnvelopeProducer
 from lammesh.kafka.client import client_config
@@ -580,12 +580,13 @@ class ChaosRun:
         )
         self.crm_url = f"sqlite:///{workdir / 'crm.sqlite3'}"
         self.maildir = workdir / "maildir"
+        kafka_port, gateway_port, smtp_port = free_ports(3)
         self.mesh = Mesh(
             run_dir=workdir,
             services=self.services,
-            kafka_bootstrap=f"127.0.0.1:{free_port()}",
-            gateway_address=f"127.0.0.1:{free_port()}",
-            smtp_port=free_port(),
+            kafka_bootstrap=f"127.0.0.1:{kafka_port}",
+            gateway_address=f"127.0.0.1:{gateway_port}",
+            smtp_port=smtp_port,
             maildir=self.maildir,
             topic_prefix=TOPIC_PREFIX,
             partitions=config.partitions,

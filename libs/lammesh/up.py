@@ -228,7 +228,8 @@ class Mesh:
     def _ensure_kafka(self) -> None:
         if self.kafka_bootstrap is None:
             self.progress("kafka", "starting", "a broker of this mesh's own, on free ports")
-            broker = LocalKafka(home=self.run_dir / "kafka", port=free_port(), controller_port=free_port())
+            port, controller_port = free_ports(2, exclude=self._promised_ports())
+            broker = LocalKafka(home=self.run_dir / "kafka", port=port, controller_port=controller_port)
             broker.start()
             self.kafka, self.kafka_bootstrap = broker, broker.bootstrap
             self.progress("kafka", "serving", f"{broker.bootstrap} (logs {broker.log_file})")
@@ -288,6 +289,9 @@ class Mesh:
         if not self.processes:
             self._plan()
 
+    def _promised_ports(self) -> set[int]:
+        return {_split(self.gateway_address)[1], self.smtp_port, self.console_port}
+
     def _plan(self) -> None:
         catalogue = load_services()
         names = (
@@ -307,7 +311,9 @@ class Mesh:
             for name in sorted(names, key=lambda n: (START_ORDER[catalogue[n].kind], n))
             for i in range(self.replicas.get(name, 1))
         ]
-        ports = iter(free_ports(2 * len(instances)))  # distinct: two services never share a port
+        # Distinct: two services never share a port, nor take one promised to the gateway, the sink or
+        # the console, which may not be listening yet (a service once took the gateway's port).
+        ports = iter(free_ports(2 * len(instances), exclude=self._promised_ports()))
         data_dir = self.service_env()["LAMMESH_COORDINATOR_DATA_DIR"]
         for name, instance in instances:
             spec = catalogue[name]

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -58,6 +60,17 @@ def test_free_ports_are_distinct():
 
     ports = free_ports(40)
     assert len(set(ports)) == 40 and all(0 < p < 65536 for p in ports)
+
+
+def test_free_ports_keep_clear_of_ports_promised_to_processes_not_yet_listening():
+    from lammesh.dev.localkafka import free_ports
+
+    # The lower half of the kernel's ephemeral range is "promised": without `exclude` about half of
+    # the ports drawn would land there (a mesh service once took the gateway's port so).
+    low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    promised = set(range(low, (low + high) // 2))
+    ports = free_ports(40, exclude=promised)
+    assert len(set(ports)) == 40 and not promised & set(ports)
 
 
 def test_settings_is_its_parts_and_each_field_has_one_part():

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,16 +47,21 @@ def free_port() -> int:
     return free_ports(1)[0]
 
 
-def free_ports(count: int) -> list[int]:
-    """`count` distinct ports free on 127.0.0.1 right now. The sockets stay bound until all are
-    picked, so the kernel cannot hand out the same port twice (it may once each is released)."""
+def free_ports(count: int, exclude: Collection[int] = ()) -> list[int]:
+    """`count` distinct ports free on 127.0.0.1 right now, none of them in `exclude` (ports already
+    promised to a process that is not listening yet: the kernel would hand them out again). The
+    sockets stay bound until all are picked, so the kernel cannot give the same port twice."""
     sockets = []
+    ports: list[int] = []
     try:
-        for _ in range(count):
+        while len(ports) < count:
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sockets.append(sock)
             sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
+            port = sock.getsockname()[1]
+            if port not in exclude:
+                ports.append(port)
+        return ports
     finally:
         for sock in sockets:
             sock.close()
