@@ -34,7 +34,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from lammesh.catalogue import ServiceKind, ServiceSpec, load_services
-from lammesh.dev.localkafka import DEFAULT_HOME, REPO_ROOT, LocalKafka, free_port, free_ports
+from lammesh.dev.localkafka import DEFAULT_HOME, REPO_ROOT, LocalKafka, free_ports
 from lammesh.grpc.client import sync_channel
 from lammesh.settings import Settings
 
@@ -245,7 +245,7 @@ class Mesh:
         broker = LocalKafka(  # the default home keeps `make kafka-up`'s ports: KRaft remembers its controller
             home=DEFAULT_HOME if default_home else self.run_dir / "kafka",
             port=port,
-            controller_port=9093 if default_home else free_port(),
+            controller_port=9093 if default_home else free_ports(1, exclude={port, *self._promised_ports()})[0],
         )
         broker.start()
         self.kafka = broker
